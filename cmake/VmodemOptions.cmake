@@ -1,0 +1,24 @@
+# Shared compile settings for every vmodem target: warnings, sanitizers.
+
+add_library(vmodem_options INTERFACE)
+target_compile_options(vmodem_options INTERFACE -Wall -Wextra -Wpedantic -Wshadow
+                                                -Wnon-virtual-dtor -Wimplicit-fallthrough)
+if(VMODEM_WERROR)
+  target_compile_options(vmodem_options INTERFACE -Werror)
+endif()
+
+if(VMODEM_SANITIZE)
+  set(_san -fsanitize=${VMODEM_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_compile_options(${_san})
+  add_link_options(-fsanitize=${VMODEM_SANITIZE})
+endif()
+
+# vmodem_library(NAME folder DEPS ...): a library whose public headers live in
+# <folder>/include/vmodem/<folder>/ and private code in <folder>/src/.
+function(vmodem_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(${name} STATIC ${ARG_SOURCES})
+  target_include_directories(${name} PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include
+                                     PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
+  target_link_libraries(${name} PUBLIC ${ARG_DEPS} PRIVATE vmodem_options ${ARG_PRIVATE_DEPS})
+endfunction()
