@@ -1,0 +1,73 @@
+// The NAND device interface every layer above talks to.
+//
+// Implemented by the simulated chip, by the fault injector that decorates it,
+// and by Partition (a window of blocks). A caller sees the same contract at
+// every level, like a driver over a real controller.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include <vmodem/nand/geometry.hpp>
+#include <vmodem/nand/status.hpp>
+
+namespace vmodem::nand {
+
+// What the ECC engine said about a successful read.
+struct ReadInfo {
+  std::uint16_t corrected_bits = 0;       // bits corrected across all sectors
+  std::uint8_t max_sector_corrected = 0;  // worst sector (compare with the ECC strength)
+  bool corrected() const { return corrected_bits != 0; }
+};
+
+enum class OpKind : std::uint8_t { read = 0, program = 1, erase = 2 };
+
+class Device {
+ public:
+  virtual ~Device() = default;
+
+  virtual const Geometry& geometry() const = 0;
+
+  // Reads one page. `main` must be empty or page_size bytes; `spare` empty or
+  // spare_size bytes (empty = not transferred).
+  // Returns ReadInfo when every sector was clean or corrected; the buffers then
+  // hold the data as programmed. Errors: power_loss (buffers untouched),
+  // uncorrectable (buffers hold the raw, damaged bits), out_of_range,
+  // invalid_argument.
+  virtual Result<ReadInfo> read(PageAddr addr, std::span<std::uint8_t> main,
+                                std::span<std::uint8_t> spare) = 0;
+
+  // Programs one page: cells become old & data. `main` empty or page_size,
+  // `spare` empty or spare_size; an empty area is programmed as all 0xFF
+  // (left unchanged). Pages of a block must be programmed in ascending order;
+  // a page may be programmed again (partial program) up to NOP times.
+  // Refused with nothing changed: order_violation, nop_exceeded,
+  // cannot_set_bits (a 1 requested where the page already holds 0),
+  // out_of_range, invalid_argument, power_loss.
+  // program_fail: the chip reported FAIL; the page content is undefined and
+  // the block must be retired.
+  virtual Status program(PageAddr addr, std::span<const std::uint8_t> main,
+                         std::span<const std::uint8_t> spare) = 0;
+
+  // Programs `bytes` at `column` of the raw page (main area then spare area,
+  // column < page_size + spare_size): the NAND "random data input" used for
+  // partial page programs such as flipping a flag byte in the spare area.
+  // Bytes outside the range are left unchanged. Same rules and errors as
+  // program().
+  virtual Status program_partial(PageAddr addr, std::uint32_t column,
+                                 std::span<const std::uint8_t> bytes) = 0;
+
+  // Erases a block: every bit of every page back to 1, partial-program counts
+  // reset. Errors: erase_fail (block now bad), out_of_range, power_loss.
+  virtual Status erase(std::uint32_t block) = 0;
+
+  // Reads the bad-block marker of `block` (one page read). True when marked bad.
+  virtual Result<bool> is_bad(std::uint32_t block) = 0;
+
+  // Writes the bad-block marker of `block` (one partial program of page 0's
+  // spare, allowed whatever the block holds). Used by software that retires a
+  // block after program_fail / erase_fail.
+  virtual Status mark_bad(std::uint32_t block) = 0;
+};
+
+}  // namespace vmodem::nand

@@ -1,0 +1,157 @@
+// Fault injection: a Device layered over the simulated chip.
+//
+// Every operation passes through here first. Rules match operations (kind,
+// partition / block range / page) and fire once, at the Nth match, with a
+// seeded probability, or every time; a firing rule provokes an effect: a power
+// cut (clean before or after the operation, or tearing it the way silicon
+// tears), a program/erase FAIL (grown bad block), bit flips, an uncorrectable
+// page or an unstable page. The injector counts every operation, so a cut
+// can be armed "at operation N from now".
+//
+// All random choices come from the injector's seed (logged by the caller), so
+// a run replays exactly.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <vmodem/nand/chip.hpp>
+#include <vmodem/nand/partition.hpp>
+
+namespace vmodem::nand {
+
+// How a power cut treats the operation it strikes.
+enum class CutMode : std::uint8_t {
+  before,         // the operation never starts
+  after,          // the operation completes, then power goes (caller never sees success)
+  torn_partial,   // TearMode::partial
+  torn_unstable,  // TearMode::unstable
+  torn_random,    // one of the two torn modes, drawn from the seed per cut
+};
+
+enum class FaultEffect : std::uint8_t {
+  power_cut,
+  program_fail,   // the matched program reports FAIL; block fails for good
+  erase_fail,     // the matched erase reports FAIL; block fails for good
+  bit_flips,      // `bits` persistent flips in the matched page before the operation
+  uncorrectable,  // t+1 flips in one sector of the matched page before the operation
+  unstable,       // the matched page becomes unstable before the operation
+};
+
+enum class Trigger : std::uint8_t {
+  nth_match,    // fires at match number `n` (1 = the next matching operation)
+  probability,  // each match fires with probability `p`
+  every_match,  // every match fires
+};
+
+std::string_view to_string(CutMode mode);
+std::string_view to_string(FaultEffect effect);
+std::string_view to_string(OpKind kind);
+
+struct FaultRule {
+  // Operation kinds matched: bit (1 << OpKind).
+  std::uint8_t ops = 0b111;
+  std::optional<std::string> partition;      // limits blocks to the partition's range
+  std::optional<std::uint32_t> block_first;  // physical, inclusive
+  std::optional<std::uint32_t> block_last;   // physical, inclusive
+  std::optional<std::uint32_t> page;         // page in block
+  Trigger trigger = Trigger::nth_match;
+  std::uint64_t n = 1;
+  double p = 0.0;
+  std::uint32_t max_fires = 1;  // 0 = unlimited
+  FaultEffect effect = FaultEffect::power_cut;
+  CutMode cut = CutMode::torn_random;
+  std::uint32_t bits = 1;  // for bit_flips
+};
+
+// One firing, reported to the listener and kept in history().
+struct FaultEvent {
+  std::uint32_t rule_id;
+  std::uint64_t operation;  // injector's operation number (1-based)
+  OpKind op;
+  std::uint32_t block;  // physical
+  std::uint32_t page;
+  FaultEffect effect;
+  CutMode cut;  // for power_cut: the mode applied (torn_random resolved)
+};
+
+class FaultInjector final : public Device {
+ public:
+  // `chip` and `table` (may be null) must outlive the injector.
+  FaultInjector(SimulatedChip& chip, const PartitionTable* table, std::uint64_t seed);
+
+  const Geometry& geometry() const override { return chip_.geometry(); }
+  Result<ReadInfo> read(PageAddr addr, std::span<std::uint8_t> main,
+                        std::span<std::uint8_t> spare) override;
+  Status program(PageAddr addr, std::span<const std::uint8_t> main,
+                 std::span<const std::uint8_t> spare) override;
+  Status program_partial(PageAddr addr, std::uint32_t column,
+                         std::span<const std::uint8_t> bytes) override;
+  Status erase(std::uint32_t block) override;
+  Result<bool> is_bad(std::uint32_t block) override;
+  Status mark_bad(std::uint32_t block) override;
+
+  // Adds a rule; returns its id. invalid_argument for an unknown partition, an
+  // empty op mask, n == 0, or an effect that cannot apply to the ops matched.
+  Result<std::uint32_t> add_rule(FaultRule rule);
+  bool remove_rule(std::uint32_t id);
+  void clear_rules();
+  std::size_t rule_count() const { return rules_.size(); }
+
+  // Shorthand: power cut at the `n`th operation from now (any kind, anywhere).
+  Result<std::uint32_t> arm_power_cut(std::uint64_t n, CutMode mode);
+
+  // Operations seen by the injector since construction (or reset_operation_count).
+  std::uint64_t operation_count() const { return operations_; }
+  void reset_operation_count() { operations_ = 0; }
+  const std::vector<FaultEvent>& history() const { return history_; }
+  void set_listener(std::function<void(const FaultEvent&)> listener) {
+    listener_ = std::move(listener);
+  }
+  std::uint64_t seed() const { return seed_; }
+  void reseed(std::uint64_t seed);
+  SimulatedChip& chip() { return chip_; }
+
+ private:
+  struct ActiveRule {
+    std::uint32_t id;
+    FaultRule rule;
+    std::uint32_t first, last;  // resolved physical block range
+    std::uint64_t matches = 0;
+    std::uint32_t fires = 0;
+  };
+  struct Op {
+    OpKind kind;
+    PageAddr addr;
+    bool partial = false;
+    std::span<const std::uint8_t> main{}, spare{};  // full program
+    std::uint32_t column = 0;                       // partial program
+    std::span<const std::uint8_t> bytes{};
+  };
+  // Counts the operation and returns the rule that fires on it, if any
+  // (a copy: a spent rule is removed).
+  std::optional<ActiveRule> fire(const Op& op);
+  Status damage_page(const ActiveRule& rule, const Op& op);
+  Status dispatch_program(const Op& op);
+  Status run_program(const Op& op);
+  Status cut_program(const Op& op, CutMode mode);
+  Status cut_erase(std::uint32_t block, CutMode mode);
+  CutMode resolve(CutMode mode);
+  void record(const ActiveRule& rule, const Op& op, CutMode cut);
+
+  SimulatedChip& chip_;
+  const PartitionTable* table_;
+  std::uint64_t seed_;
+  Rng rng_;
+  std::vector<ActiveRule> rules_;
+  std::uint32_t next_id_ = 1;
+  std::uint64_t operations_ = 0;
+  std::vector<FaultEvent> history_;
+  std::function<void(const FaultEvent&)> listener_;
+  std::vector<std::uint8_t> scratch_;
+};
+
+}  // namespace vmodem::nand

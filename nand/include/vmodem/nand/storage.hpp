@@ -1,0 +1,166 @@
+// Where a simulated chip keeps its cells: RAM or a memory-mapped image file.
+//
+// Cells are stored bit-inverted, so an erased device is all zero bytes: a new
+// image file is sparse and costs no disk until blocks are programmed.
+//
+// Both backends share one byte layout (see src/image_layout.hpp), so a RAM
+// device can be exported as an image file and an image can be loaded into RAM.
+// The image file holds page data + spare, per-block metadata (erase counts,
+// bad/failed flags, program high-water mark), per-page metadata (partial
+// program counts, unstable flag) and the ECC deviation store, behind a
+// versioned header. Because the file is mapped MAP_SHARED, every completed
+// operation is in the kernel's page cache the moment it returns: a kill -9 of
+// the process loses nothing that completed (an operation caught half-way is a
+// torn operation, as on silicon).
+//
+// Snapshots are copy-on-write at block granularity: snapshot_begin() is O(1),
+// each block's state is saved the first time it changes, and
+// snapshot_rollback() restores only the blocks changed since the last
+// rollback, so a power-cut campaign can replay thousands of runs per second.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+
+#include <vmodem/nand/geometry.hpp>
+#include <vmodem/nand/status.hpp>
+
+namespace vmodem::nand {
+
+// Persistent per-block state.
+struct BlockMeta {
+  std::uint32_t erase_count;
+  std::uint32_t reads_since_erase;  // drives the read-disturb model
+  std::uint64_t reads;
+  std::uint64_t programs;
+  std::uint8_t flags;      // BlockFlag bits
+  std::uint8_t next_page;  // pages below this have been (at least partly) programmed
+  std::uint8_t reserved[6];
+};
+static_assert(sizeof(BlockMeta) == 32);
+
+enum BlockFlag : std::uint8_t {
+  kFactoryBad = 1,  // marked bad at manufacture
+  kFailed = 2,      // reported program/erase FAIL once; stays failed
+  kMarkedBad = 4,   // software wrote the marker after manufacture (grown bad)
+};
+
+// Persistent per-page state.
+struct PageMeta {
+  std::uint8_t program_count;    // programs since the last erase (NOP check)
+  std::uint8_t flags;            // PageFlag bits
+  std::uint16_t unstable_reads;  // reads of an unstable page since it became so
+  std::uint32_t deviation_slot;  // 1-based index into the deviation store, 0 = none
+};
+static_assert(sizeof(PageMeta) == 8);
+
+enum PageFlag : std::uint8_t {
+  kUnstable = 1,  // marginal cells: reads differ from one read to the next
+};
+
+// Lifetime counters of the device, persisted in the image header.
+struct DeviceCounters {
+  std::uint64_t reads, programs, partial_programs, erases;
+  std::uint64_t corrected_reads, corrected_bits, uncorrectable_reads;
+  std::uint64_t program_fails, erase_fails;
+  std::uint64_t order_violations, nop_violations, set_bit_violations;
+  std::uint64_t power_cuts, torn_operations;
+  std::uint64_t virtual_time_ns;
+  std::uint64_t operations;  // reads + programs + erases, including refused ones
+};
+
+struct StorageOptions {
+  // Pages whose cells differ from what ECC would decode (torn, disturbed,
+  // injected flips) are tracked in a store of this many page-sized masks.
+  std::uint32_t deviation_slots = 4096;
+  std::uint64_t manufacture_seed = 0;  // recorded in the header for `image info`
+};
+
+class Storage {
+ public:
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  // A fresh, fully erased device in RAM (every cell 0xFF, no bad blocks).
+  static Result<std::unique_ptr<Storage>> create_in_memory(const Geometry& geometry,
+                                                           const StorageOptions& options = {});
+  // A fresh, fully erased image file (sparse). Refuses (io_error) to
+  // overwrite an existing file.
+  static Result<std::unique_ptr<Storage>> create_image(const std::filesystem::path& path,
+                                                       const Geometry& geometry,
+                                                       const StorageOptions& options = {});
+  // Opens an existing image. With `expected`, an image of another geometry is
+  // refused (bad_image, message naming both) and the file is left untouched;
+  // so is a file of another kind or format version.
+  static Result<std::unique_ptr<Storage>> open_image(const std::filesystem::path& path,
+                                                     std::optional<Geometry> expected = {},
+                                                     bool read_only = false);
+  // Loads a whole image file into a RAM device (for fast campaigns on a copy).
+  static Result<std::unique_ptr<Storage>> load_into_memory(const std::filesystem::path& path);
+
+  const Geometry& geometry() const { return geometry_; }
+  std::uint32_t deviation_slot_count() const;
+  std::uint64_t manufacture_seed() const;
+  bool read_only() const { return read_only_; }
+  bool file_backed() const { return !path_.empty(); }
+  const std::filesystem::path& path() const { return path_; }
+
+  // Flushes a file-backed image to disk (msync); no-op in RAM.
+  Status sync();
+  // Writes the whole device as an image file at `path` (overwrites).
+  Status export_image(const std::filesystem::path& path) const;
+  // Replaces this device's content with an image file of the same geometry.
+  Status import_image(const std::filesystem::path& path);
+
+  // --- copy-on-write snapshot (one active at a time) ---
+  void snapshot_begin();     // state now becomes the rollback point
+  void snapshot_rollback();  // back to the rollback point; snapshot stays active
+  void snapshot_end();       // forget the rollback point
+  bool snapshot_active() const;
+  std::size_t snapshot_saved_blocks() const;  // blocks copied since snapshot_begin
+  std::size_t snapshot_dirty_blocks() const;  // blocks to restore at the next rollback
+
+  // --- cell access for the chip model and offline tools ---
+  // `column` addresses the raw page (main area, then spare). Callers that
+  // change a block must call will_modify_meta()/will_modify_data() first, so
+  // snapshots see the change. Ranges are the caller's responsibility.
+  void read_cells(PageAddr addr, std::uint32_t column, std::span<std::uint8_t> out) const;
+  // Cells become cells & data (programming only clears bits).
+  void program_cells(PageAddr addr, std::uint32_t column, std::span<const std::uint8_t> data);
+  // Cells become exactly `data` (tearing, injection, restore).
+  void set_cells(PageAddr addr, std::uint32_t column, std::span<const std::uint8_t> data);
+  void erase_cells(std::uint32_t block);
+  BlockMeta& block_meta(std::uint32_t block);
+  const BlockMeta& block_meta(std::uint32_t block) const;
+  PageMeta& page_meta(PageAddr addr);
+  const PageMeta& page_meta(PageAddr addr) const;
+  DeviceCounters& counters();
+  const DeviceCounters& counters() const;
+
+  // Deviation store: a page-sized XOR mask of actual cells vs. what ECC
+  // decodes to. nullptr when the page has none.
+  std::uint8_t* deviation(PageAddr addr);
+  const std::uint8_t* deviation(PageAddr addr) const;
+  // Returns the page's mask, allocating a zeroed one if needed.
+  Result<std::uint8_t*> deviation_acquire(PageAddr addr);
+  void deviation_release(PageAddr addr);
+  std::uint32_t deviation_slots_in_use() const;
+
+  void will_modify_meta(std::uint32_t block);  // counters, flags, page meta
+  void will_modify_data(std::uint32_t block);  // cells and deviation masks too
+
+ private:
+  struct Impl;
+  explicit Storage(std::unique_ptr<Impl> impl, Geometry geometry, std::filesystem::path path,
+                   bool read_only);
+  std::unique_ptr<Impl> impl_;
+  Geometry geometry_;
+  std::filesystem::path path_;
+  bool read_only_;
+};
+
+}  // namespace vmodem::nand

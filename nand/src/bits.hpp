@@ -1,0 +1,53 @@
+// Bit-level helpers over byte ranges.
+#pragma once
+
+#include <bit>
+#include <cstdint>
+#include <cstring>
+#include <span>
+
+#include <vmodem/nand/rng.hpp>
+
+namespace vmodem::nand::bits {
+
+inline std::uint32_t popcount(std::span<const std::uint8_t> bytes) {
+  std::uint32_t n = 0;
+  std::size_t i = 0;
+  for (; i + 8 <= bytes.size(); i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, bytes.data() + i, 8);
+    n += static_cast<std::uint32_t>(std::popcount(word));
+  }
+  for (; i < bytes.size(); ++i)
+    n += static_cast<std::uint32_t>(std::popcount(bytes[i]));
+  return n;
+}
+
+inline bool all_zero(std::span<const std::uint8_t> bytes) {
+  for (const std::uint8_t b : bytes) {
+    if (b != 0) return false;
+  }
+  return true;
+}
+
+// Fills `out` with random bits, each 1 with probability p256 / 256
+// (0 <= p256 <= 256), using 8 draws per 64 bits: the binary digits of p,
+// least significant first, select OR (digit 1) or AND (digit 0) of a fresh
+// random word with the running result.
+inline void random_bits(std::span<std::uint8_t> out, std::uint32_t p256, Rng& rng) {
+  for (std::size_t i = 0; i < out.size(); i += 8) {
+    std::uint64_t word = 0;
+    if (p256 >= 256) {
+      word = ~std::uint64_t{0};
+    } else {
+      for (int digit = 0; digit < 8; ++digit) {
+        const std::uint64_t r = rng.next();
+        word = ((p256 >> digit) & 1U) ? (word | r) : (word & r);
+      }
+    }
+    const std::size_t n = std::min<std::size_t>(8, out.size() - i);
+    std::memcpy(out.data() + i, &word, n);
+  }
+}
+
+}  // namespace vmodem::nand::bits

@@ -1,0 +1,338 @@
+#include <algorithm>
+
+#include <vmodem/nand/fault.hpp>
+
+namespace vmodem::nand {
+
+std::string_view to_string(CutMode mode) {
+  switch (mode) {
+    case CutMode::before:
+      return "before";
+    case CutMode::after:
+      return "after";
+    case CutMode::torn_partial:
+      return "torn_partial";
+    case CutMode::torn_unstable:
+      return "torn_unstable";
+    case CutMode::torn_random:
+      return "torn_random";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(FaultEffect effect) {
+  switch (effect) {
+    case FaultEffect::power_cut:
+      return "power_cut";
+    case FaultEffect::program_fail:
+      return "program_fail";
+    case FaultEffect::erase_fail:
+      return "erase_fail";
+    case FaultEffect::bit_flips:
+      return "bit_flips";
+    case FaultEffect::uncorrectable:
+      return "uncorrectable";
+    case FaultEffect::unstable:
+      return "unstable";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(OpKind kind) {
+  switch (kind) {
+    case OpKind::read:
+      return "read";
+    case OpKind::program:
+      return "program";
+    case OpKind::erase:
+      return "erase";
+  }
+  return "unknown";
+}
+
+namespace {
+
+constexpr std::uint8_t bit(OpKind kind) {
+  return static_cast<std::uint8_t>(1U << static_cast<int>(kind));
+}
+
+// Effects that act on one page's cells apply to reads and programs only; FAIL
+// statuses only to the operation that returns them.
+Status validate(const FaultRule& rule) {
+  if (rule.ops == 0 || rule.ops > 0b111)
+    return fail(Errc::invalid_argument, -1, -1, "rule matches no operation kind");
+  if (rule.trigger == Trigger::nth_match && rule.n == 0) {
+    return fail(Errc::invalid_argument, -1, -1, "nth_match needs n >= 1");
+  }
+  if (rule.trigger == Trigger::probability && !(rule.p > 0.0 && rule.p <= 1.0)) {
+    return fail(Errc::invalid_argument, -1, -1, "probability must be in (0, 1]");
+  }
+  switch (rule.effect) {
+    case FaultEffect::program_fail:
+      if (rule.ops != bit(OpKind::program))
+        return fail(Errc::invalid_argument, -1, -1, "program_fail applies to programs only");
+      break;
+    case FaultEffect::erase_fail:
+      if (rule.ops != bit(OpKind::erase))
+        return fail(Errc::invalid_argument, -1, -1, "erase_fail applies to erases only");
+      break;
+    case FaultEffect::bit_flips:
+    case FaultEffect::uncorrectable:
+    case FaultEffect::unstable:
+      if (rule.ops & bit(OpKind::erase)) {
+        return fail(Errc::invalid_argument, -1, -1,
+                    std::string(to_string(rule.effect)) + " applies to reads and programs only");
+      }
+      break;
+    case FaultEffect::power_cut:
+      break;
+  }
+  return {};
+}
+
+}  // namespace
+
+FaultInjector::FaultInjector(SimulatedChip& chip, const PartitionTable* table, std::uint64_t seed)
+    : chip_(chip), table_(table), seed_(seed), rng_(seed) {}
+
+void FaultInjector::reseed(std::uint64_t seed) {
+  seed_ = seed;
+  rng_.reseed(seed);
+}
+
+Result<std::uint32_t> FaultInjector::add_rule(FaultRule rule) {
+  if (auto ok = validate(rule); !ok) return tl::unexpected(ok.error());
+  std::uint32_t first = 0;
+  std::uint32_t last = chip_.geometry().block_count - 1;
+  if (rule.partition) {
+    const PartitionSpec* spec = table_ ? table_->find(*rule.partition) : nullptr;
+    if (!spec)
+      return fail(Errc::invalid_argument, -1, -1, "no partition named '" + *rule.partition + "'");
+    first = spec->first_block;
+    last = spec->end_block() - 1;
+  }
+  if (rule.block_first) first = std::max(first, *rule.block_first);
+  if (rule.block_last) last = std::min(last, *rule.block_last);
+  if (first > last) return fail(Errc::invalid_argument, -1, -1, "rule's block range is empty");
+  if (rule.page && *rule.page >= chip_.geometry().pages_per_block) {
+    return fail(Errc::out_of_range, -1, *rule.page, "rule's page is beyond the block");
+  }
+  const std::uint32_t id = next_id_++;
+  rules_.push_back(ActiveRule{id, std::move(rule), first, last});
+  return id;
+}
+
+bool FaultInjector::remove_rule(std::uint32_t id) {
+  const auto it =
+      std::find_if(rules_.begin(), rules_.end(), [id](const auto& r) { return r.id == id; });
+  if (it == rules_.end()) return false;
+  rules_.erase(it);
+  return true;
+}
+
+void FaultInjector::clear_rules() {
+  rules_.clear();
+}
+
+Result<std::uint32_t> FaultInjector::arm_power_cut(std::uint64_t n, CutMode mode) {
+  FaultRule rule;
+  rule.trigger = Trigger::nth_match;
+  rule.n = n;
+  rule.effect = FaultEffect::power_cut;
+  rule.cut = mode;
+  return add_rule(rule);
+}
+
+std::optional<FaultInjector::ActiveRule> FaultInjector::fire(const Op& op) {
+  ++operations_;
+  for (auto it = rules_.begin(); it != rules_.end(); ++it) {
+    ActiveRule& active = *it;
+    const FaultRule& rule = active.rule;
+    if (!(rule.ops & bit(op.kind))) continue;
+    if (op.addr.block < active.first || op.addr.block > active.last) continue;
+    if (rule.page && (op.kind == OpKind::erase || op.addr.page != *rule.page)) continue;
+    ++active.matches;
+    bool go = false;
+    switch (rule.trigger) {
+      case Trigger::nth_match:
+        go = active.matches == rule.n;
+        break;
+      case Trigger::probability:
+        go = rng_.chance(rule.p);
+        break;
+      case Trigger::every_match:
+        go = true;
+        break;
+    }
+    if (!go) continue;
+    ++active.fires;
+    ActiveRule fired = active;
+    const bool spent = (rule.max_fires != 0 && active.fires >= rule.max_fires) ||
+                       rule.trigger == Trigger::nth_match;
+    if (spent) rules_.erase(it);
+    return fired;
+  }
+  return std::nullopt;
+}
+
+CutMode FaultInjector::resolve(CutMode mode) {
+  if (mode != CutMode::torn_random) return mode;
+  return rng_.chance(0.5) ? CutMode::torn_partial : CutMode::torn_unstable;
+}
+
+void FaultInjector::record(const ActiveRule& rule, const Op& op, CutMode cut) {
+  FaultEvent event{rule.id,      operations_,      op.kind, op.addr.block,
+                   op.addr.page, rule.rule.effect, cut};
+  history_.push_back(event);
+  if (listener_) listener_(event);
+}
+
+// Damage that lands on the page before the operation runs.
+Status FaultInjector::damage_page(const ActiveRule& rule, const Op& op) {
+  switch (rule.rule.effect) {
+    case FaultEffect::bit_flips:
+      return chip_.inject_bit_flips(op.addr, rule.rule.bits);
+    case FaultEffect::uncorrectable: {
+      const auto sector = static_cast<std::uint32_t>(rng_.below(chip_.sectors_per_page()));
+      return chip_.inject_bit_flips(op.addr, chip_.config().ecc.strength_bits + 1, sector);
+    }
+    case FaultEffect::unstable:
+      return chip_.make_unstable(op.addr);
+    default:
+      return {};
+  }
+}
+
+Status FaultInjector::run_program(const Op& op) {
+  return op.partial ? chip_.program_partial(op.addr, op.column, op.bytes)
+                    : chip_.program(op.addr, op.main, op.spare);
+}
+
+Status FaultInjector::cut_program(const Op& op, CutMode mode) {
+  switch (mode) {
+    case CutMode::before:
+      chip_.cut_power();
+      return fail(Errc::power_loss, op.addr.block, op.addr.page);
+    case CutMode::after: {
+      const Status done = run_program(op);
+      chip_.cut_power();
+      if (!done) return done;
+      return fail(Errc::power_loss, op.addr.block, op.addr.page);
+    }
+    default: {
+      const TearMode tear = mode == CutMode::torn_partial ? TearMode::partial : TearMode::unstable;
+      return op.partial ? chip_.program_partial_torn(op.addr, op.column, op.bytes, tear)
+                        : chip_.program_torn(op.addr, op.main, op.spare, tear);
+    }
+  }
+}
+
+Status FaultInjector::cut_erase(std::uint32_t block, CutMode mode) {
+  switch (mode) {
+    case CutMode::before:
+      chip_.cut_power();
+      return fail(Errc::power_loss, block);
+    case CutMode::after: {
+      const Status done = chip_.erase(block);
+      chip_.cut_power();
+      if (!done) return done;
+      return fail(Errc::power_loss, block);
+    }
+    default:
+      return chip_.erase_torn(
+          block, mode == CutMode::torn_partial ? TearMode::partial : TearMode::unstable);
+  }
+}
+
+Result<ReadInfo> FaultInjector::read(PageAddr addr, std::span<std::uint8_t> main,
+                                     std::span<std::uint8_t> spare) {
+  const Op op{OpKind::read, addr};
+  if (auto fired = fire(op)) {
+    if (fired->rule.effect == FaultEffect::power_cut) {
+      // A read changes no cells: every cut mode leaves the same flash.
+      const CutMode cut = resolve(fired->rule.cut);
+      record(*fired, op, cut);
+      chip_.cut_power();
+      return fail(Errc::power_loss, addr.block, addr.page);
+    }
+    record(*fired, op, fired->rule.cut);
+    if (auto ok = damage_page(*fired, op); !ok) return tl::unexpected(ok.error());
+  }
+  return chip_.read(addr, main, spare);
+}
+
+Status FaultInjector::dispatch_program(const Op& op) {
+  auto fired = fire(op);
+  if (!fired) return run_program(op);
+  switch (fired->rule.effect) {
+    case FaultEffect::power_cut: {
+      const CutMode cut = resolve(fired->rule.cut);
+      record(*fired, op, cut);
+      return cut_program(op, cut);
+    }
+    case FaultEffect::program_fail:
+      record(*fired, op, fired->rule.cut);
+      return op.partial ? chip_.program_partial_failing(op.addr, op.column, op.bytes)
+                        : chip_.program_failing(op.addr, op.main, op.spare);
+    default:
+      record(*fired, op, fired->rule.cut);
+      if (auto ok = damage_page(*fired, op); !ok) return ok;
+      return run_program(op);
+  }
+}
+
+Status FaultInjector::program(PageAddr addr, std::span<const std::uint8_t> main,
+                              std::span<const std::uint8_t> spare) {
+  Op op{OpKind::program, addr};
+  op.main = main;
+  op.spare = spare;
+  return dispatch_program(op);
+}
+
+Status FaultInjector::program_partial(PageAddr addr, std::uint32_t column,
+                                      std::span<const std::uint8_t> bytes) {
+  Op op{OpKind::program, addr};
+  op.partial = true;
+  op.column = column;
+  op.bytes = bytes;
+  return dispatch_program(op);
+}
+
+Status FaultInjector::erase(std::uint32_t block) {
+  const Op op{OpKind::erase, {block, 0}};
+  auto fired = fire(op);
+  if (!fired) return chip_.erase(block);
+  if (fired->rule.effect == FaultEffect::erase_fail) {
+    record(*fired, op, fired->rule.cut);
+    return chip_.erase_failing(block);
+  }
+  const CutMode cut = resolve(fired->rule.cut);
+  record(*fired, op, cut);
+  return cut_erase(block, cut);
+}
+
+Result<bool> FaultInjector::is_bad(std::uint32_t block) {
+  const Op op{OpKind::read, {block, 0}};
+  if (auto fired = fire(op); fired && fired->rule.effect == FaultEffect::power_cut) {
+    record(*fired, op, CutMode::before);
+    chip_.cut_power();
+    return fail(Errc::power_loss, block);
+  }
+  return chip_.is_bad(block);
+}
+
+Status FaultInjector::mark_bad(std::uint32_t block) {
+  const Op op{OpKind::program, {block, 0}};
+  if (auto fired = fire(op); fired && fired->rule.effect == FaultEffect::power_cut) {
+    // Writing two marker bytes has no torn state worth modelling: it either
+    // landed or it did not.
+    const CutMode cut = fired->rule.cut == CutMode::after ? CutMode::after : CutMode::before;
+    record(*fired, op, cut);
+    if (cut == CutMode::after) (void)chip_.mark_bad(block);
+    chip_.cut_power();
+    return fail(Errc::power_loss, block);
+  }
+  return chip_.mark_bad(block);
+}
+
+}  // namespace vmodem::nand

@@ -1,0 +1,428 @@
+// Storage: one byte layout (image_layout.hpp) over anonymous memory or a
+// MAP_SHARED file mapping, plus the deviation store and COW snapshots.
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <vmodem/nand/storage.hpp>
+
+#include "image_layout.hpp"
+#include "snapshot.hpp"
+
+namespace vmodem::nand {
+
+namespace {
+
+std::string errno_text(const std::string& what, const std::filesystem::path& path) {
+  return what + " " + path.string() + ": " + std::strerror(errno);
+}
+
+std::string describe(const Geometry& g) {
+  return std::to_string(g.block_count) + " blocks x " + std::to_string(g.pages_per_block) +
+         " pages x " + std::to_string(g.page_size) + "+" + std::to_string(g.spare_size) +
+         " bytes, NOP " + std::to_string(g.nop);
+}
+
+Status validate_geometry(const Geometry& g) {
+  const bool ok = g.page_size >= 512 && g.page_size <= kMaxPageSize && g.page_size % 512 == 0 &&
+                  g.spare_size >= 16 && g.spare_size <= kMaxSpareSize && g.pages_per_block >= 2 &&
+                  g.pages_per_block <= 255 && g.block_count >= 1 && g.nop >= 1 && g.nop <= 255;
+  if (!ok) return fail(Errc::invalid_argument, -1, -1, "unsupported geometry: " + describe(g));
+  return {};
+}
+
+// A mapping of the whole layout; unmapped (and the file closed) on destruction.
+struct Mapping {
+  std::uint8_t* base = nullptr;
+  std::uint64_t size = 0;
+  int fd = -1;
+
+  Mapping() = default;
+  Mapping(const Mapping&) = delete;
+  Mapping& operator=(const Mapping&) = delete;
+  ~Mapping() {
+    if (base != nullptr) munmap(base, size);
+    if (fd >= 0) close(fd);
+  }
+};
+
+Result<layout::Header> read_header(int fd, const std::filesystem::path& path) {
+  layout::Header header{};
+  const ssize_t got = pread(fd, &header, sizeof header, 0);
+  if (got < 0) return fail(Errc::io_error, -1, -1, errno_text("cannot read", path));
+  if (static_cast<std::size_t>(got) < sizeof header ||
+      std::memcmp(header.magic, layout::kMagic, sizeof header.magic) != 0) {
+    return fail(Errc::bad_image, -1, -1, path.string() + " is not a vmodem NAND image");
+  }
+  if (header.format_version != layout::kFormatVersion ||
+      header.byte_order != layout::kByteOrderMark) {
+    return fail(Errc::bad_image, -1, -1,
+                path.string() + " has image format version " +
+                    std::to_string(header.format_version) + "; this vmodem reads version " +
+                    std::to_string(layout::kFormatVersion));
+  }
+  return header;
+}
+
+Geometry geometry_of(const layout::Header& h) {
+  return Geometry{h.page_size, h.spare_size, h.pages_per_block, h.block_count, h.nop};
+}
+
+}  // namespace
+
+struct Storage::Impl {
+  Mapping mapping;
+  layout::Offsets offsets{};
+  layout::Header* header = nullptr;
+  std::uint32_t raw_page = 0;
+  std::vector<std::uint32_t> free_slots;  // LIFO of free 0-based slot indices
+  std::uint32_t slots_in_use = 0;
+  SnapshotStore snapshot;
+
+  std::uint8_t* cells(const Geometry& g, PageAddr a) {
+    return mapping.base + offsets.cells +
+           (std::uint64_t{a.block} * g.pages_per_block + a.page) * raw_page;
+  }
+  std::uint32_t* owners() {
+    return reinterpret_cast<std::uint32_t*>(mapping.base + offsets.owners);
+  }
+  std::uint8_t* mask(std::uint32_t slot_index) {
+    return mapping.base + offsets.masks + std::uint64_t{slot_index} * raw_page;
+  }
+
+  void rebuild_free_slots() {
+    free_slots.clear();
+    slots_in_use = 0;
+    const std::uint32_t n = header->deviation_slots;
+    for (std::uint32_t i = n; i-- > 0;) {
+      if (owners()[i] == 0) {
+        free_slots.push_back(i);
+      } else {
+        ++slots_in_use;
+      }
+    }
+  }
+};
+
+Storage::Storage(std::unique_ptr<Impl> impl, Geometry geometry, std::filesystem::path path,
+                 bool read_only)
+    : impl_(std::move(impl)), geometry_(geometry), path_(std::move(path)), read_only_(read_only) {
+  impl_->raw_page = geometry_.raw_page_size();
+  impl_->rebuild_free_slots();
+  impl_->snapshot.attach(*this);
+}
+
+Storage::~Storage() = default;
+
+namespace {
+
+void init_header(layout::Header& h, const Geometry& g, const StorageOptions& options,
+                 const layout::Offsets& o) {
+  std::memcpy(h.magic, layout::kMagic, sizeof h.magic);
+  h.format_version = layout::kFormatVersion;
+  h.header_size = layout::kHeaderSize;
+  h.byte_order = layout::kByteOrderMark;
+  h.page_size = g.page_size;
+  h.spare_size = g.spare_size;
+  h.pages_per_block = g.pages_per_block;
+  h.block_count = g.block_count;
+  h.nop = g.nop;
+  h.deviation_slots = options.deviation_slots;
+  h.manufacture_seed = options.manufacture_seed;
+  h.cells_offset = o.cells;
+  h.block_meta_offset = o.block_meta;
+  h.page_meta_offset = o.page_meta;
+  h.owners_offset = o.owners;
+  h.masks_offset = o.masks;
+  h.total_size = o.total;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Storage>> Storage::create_in_memory(const Geometry& geometry,
+                                                           const StorageOptions& options) {
+  if (auto ok = validate_geometry(geometry); !ok) return tl::unexpected(ok.error());
+  auto impl = std::make_unique<Impl>();
+  impl->offsets = layout::compute_offsets(geometry, options.deviation_slots);
+  void* base = mmap(nullptr, impl->offsets.total, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (base == MAP_FAILED) {
+    return fail(Errc::io_error, -1, -1,
+                std::string("cannot allocate device: ") + std::strerror(errno));
+  }
+  impl->mapping.base = static_cast<std::uint8_t*>(base);
+  impl->mapping.size = impl->offsets.total;
+  impl->header = reinterpret_cast<layout::Header*>(impl->mapping.base);
+  init_header(*impl->header, geometry, options, impl->offsets);
+  return std::unique_ptr<Storage>(new Storage(std::move(impl), geometry, {}, false));
+}
+
+Result<std::unique_ptr<Storage>> Storage::create_image(const std::filesystem::path& path,
+                                                       const Geometry& geometry,
+                                                       const StorageOptions& options) {
+  if (auto ok = validate_geometry(geometry); !ok) return tl::unexpected(ok.error());
+  const auto offsets = layout::compute_offsets(geometry, options.deviation_slots);
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return fail(Errc::io_error, -1, -1, errno_text("cannot create", path));
+  auto impl = std::make_unique<Impl>();
+  impl->mapping.fd = fd;
+  impl->offsets = offsets;
+  // ftruncate leaves a sparse file of zero bytes: an erased device, since
+  // cells are stored inverted.
+  layout::Header header{};
+  init_header(header, geometry, options, offsets);
+  if (ftruncate(fd, static_cast<off_t>(offsets.total)) != 0 ||
+      pwrite(fd, &header, sizeof header, 0) != static_cast<ssize_t>(sizeof header)) {
+    auto error = fail(Errc::io_error, -1, -1, errno_text("cannot write", path));
+    std::filesystem::remove(path);
+    return error;
+  }
+  impl.reset();
+  auto opened = open_image(path, geometry, false);
+  if (!opened) std::filesystem::remove(path);
+  return opened;
+}
+
+Result<std::unique_ptr<Storage>> Storage::open_image(const std::filesystem::path& path,
+                                                     std::optional<Geometry> expected,
+                                                     bool read_only) {
+  // Validate through a read-only descriptor first, so a file of another kind
+  // is never opened for writing, let alone changed.
+  const int probe = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (probe < 0) return fail(Errc::io_error, -1, -1, errno_text("cannot open", path));
+  auto header = read_header(probe, path);
+  struct stat st {};
+  const bool stat_ok = fstat(probe, &st) == 0;
+  close(probe);
+  if (!header) return tl::unexpected(header.error());
+  const Geometry geometry = geometry_of(*header);
+  if (auto ok = validate_geometry(geometry); !ok) {
+    return fail(Errc::bad_image, -1, -1, path.string() + ": " + ok.error().detail);
+  }
+  const auto offsets = layout::compute_offsets(geometry, header->deviation_slots);
+  if (!stat_ok || static_cast<std::uint64_t>(st.st_size) != offsets.total ||
+      header->total_size != offsets.total || header->cells_offset != offsets.cells ||
+      header->masks_offset != offsets.masks) {
+    return fail(Errc::bad_image, -1, -1,
+                path.string() + " is truncated or its layout is inconsistent (size " +
+                    std::to_string(st.st_size) + ", expected " + std::to_string(offsets.total) +
+                    ")");
+  }
+  if (expected && !(*expected == geometry)) {
+    return fail(Errc::bad_image, -1, -1,
+                path.string() + " holds a chip of " + describe(geometry) +
+                    "; the profile asks for " + describe(*expected) +
+                    ". Use another state directory or re-create the image.");
+  }
+
+  auto impl = std::make_unique<Impl>();
+  impl->offsets = offsets;
+  const int fd = ::open(path.c_str(), (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+  if (fd < 0) return fail(Errc::io_error, -1, -1, errno_text("cannot open", path));
+  impl->mapping.fd = fd;
+  if (!read_only && flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    return fail(Errc::io_error, -1, -1,
+                path.string() + " is in use by another process (is vmodem running on it?)");
+  }
+  // Read-only opens map privately: reads still update counters in memory,
+  // but nothing ever reaches the file.
+  void* base = mmap(nullptr, offsets.total, PROT_READ | PROT_WRITE,
+                    read_only ? MAP_PRIVATE : MAP_SHARED, fd, 0);
+  if (base == MAP_FAILED) return fail(Errc::io_error, -1, -1, errno_text("cannot map", path));
+  impl->mapping.base = static_cast<std::uint8_t*>(base);
+  impl->mapping.size = offsets.total;
+  impl->header = reinterpret_cast<layout::Header*>(impl->mapping.base);
+  return std::unique_ptr<Storage>(new Storage(std::move(impl), geometry, path, read_only));
+}
+
+Result<std::unique_ptr<Storage>> Storage::load_into_memory(const std::filesystem::path& path) {
+  auto file = open_image(path, {}, true);
+  if (!file) return tl::unexpected(file.error());
+  StorageOptions options;
+  options.deviation_slots = (*file)->deviation_slot_count();
+  options.manufacture_seed = (*file)->manufacture_seed();
+  auto ram = create_in_memory((*file)->geometry(), options);
+  if (!ram) return ram;
+  std::memcpy((*ram)->impl_->mapping.base, (*file)->impl_->mapping.base,
+              (*file)->impl_->mapping.size);
+  (*ram)->impl_->rebuild_free_slots();
+  return ram;
+}
+
+std::uint32_t Storage::deviation_slot_count() const {
+  return impl_->header->deviation_slots;
+}
+std::uint64_t Storage::manufacture_seed() const {
+  return impl_->header->manufacture_seed;
+}
+
+Status Storage::sync() {
+  if (!file_backed() || read_only_) return {};
+  if (msync(impl_->mapping.base, impl_->mapping.size, MS_SYNC) != 0) {
+    return fail(Errc::io_error, -1, -1, errno_text("cannot sync", path_));
+  }
+  return {};
+}
+
+Status Storage::export_image(const std::filesystem::path& path) const {
+  const auto tmp = path.string() + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return fail(Errc::io_error, -1, -1, errno_text("cannot create", tmp));
+  // Copy in chunks, skipping all-zero (erased) chunks so the copy stays sparse.
+  constexpr std::uint64_t kChunk = 64 * 1024;
+  static const std::vector<std::uint8_t> zeros(kChunk, 0);
+  const std::uint8_t* base = impl_->mapping.base;
+  const std::uint64_t size = impl_->mapping.size;
+  bool ok = ftruncate(fd, static_cast<off_t>(size)) == 0;
+  for (std::uint64_t at = 0; ok && at < size; at += kChunk) {
+    const std::uint64_t n = std::min(kChunk, size - at);
+    if (std::memcmp(base + at, zeros.data(), n) == 0) continue;
+    ok = pwrite(fd, base + at, n, static_cast<off_t>(at)) == static_cast<ssize_t>(n);
+  }
+  ok = ok && fsync(fd) == 0;
+  close(fd);
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::filesystem::remove(tmp);
+    return fail(Errc::io_error, -1, -1, errno_text("cannot write", path));
+  }
+  return {};
+}
+
+Status Storage::import_image(const std::filesystem::path& path) {
+  auto other = open_image(path, geometry_, true);
+  if (!other) return tl::unexpected(other.error());
+  if ((*other)->deviation_slot_count() != deviation_slot_count()) {
+    return fail(Errc::bad_image, -1, -1, path.string() + " has another deviation store size");
+  }
+  snapshot_end();
+  std::memcpy(impl_->mapping.base, (*other)->impl_->mapping.base, impl_->mapping.size);
+  impl_->rebuild_free_slots();
+  return {};
+}
+
+// --- cells ---
+
+void Storage::read_cells(PageAddr addr, std::uint32_t column, std::span<std::uint8_t> out) const {
+  const std::uint8_t* src = const_cast<Impl&>(*impl_).cells(geometry_, addr) + column;
+  for (std::size_t i = 0; i < out.size(); ++i)
+    out[i] = static_cast<std::uint8_t>(~src[i]);
+}
+
+void Storage::program_cells(PageAddr addr, std::uint32_t column,
+                            std::span<const std::uint8_t> data) {
+  // Stored inverted: cells & data  <=>  ~stored_new = ~stored & data
+  //                                 <=>   stored_new = stored | ~data.
+  std::uint8_t* dst = impl_->cells(geometry_, addr) + column;
+  for (std::size_t i = 0; i < data.size(); ++i)
+    dst[i] |= static_cast<std::uint8_t>(~data[i]);
+}
+
+void Storage::set_cells(PageAddr addr, std::uint32_t column, std::span<const std::uint8_t> data) {
+  std::uint8_t* dst = impl_->cells(geometry_, addr) + column;
+  for (std::size_t i = 0; i < data.size(); ++i)
+    dst[i] = static_cast<std::uint8_t>(~data[i]);
+}
+
+void Storage::erase_cells(std::uint32_t block) {
+  std::memset(impl_->cells(geometry_, {block, 0}), 0,
+              std::uint64_t{geometry_.pages_per_block} * impl_->raw_page);
+}
+
+// --- metadata ---
+
+BlockMeta& Storage::block_meta(std::uint32_t block) {
+  return reinterpret_cast<BlockMeta*>(impl_->mapping.base + impl_->offsets.block_meta)[block];
+}
+const BlockMeta& Storage::block_meta(std::uint32_t block) const {
+  return const_cast<Storage*>(this)->block_meta(block);
+}
+PageMeta& Storage::page_meta(PageAddr addr) {
+  auto* metas = reinterpret_cast<PageMeta*>(impl_->mapping.base + impl_->offsets.page_meta);
+  return metas[std::uint64_t{addr.block} * geometry_.pages_per_block + addr.page];
+}
+const PageMeta& Storage::page_meta(PageAddr addr) const {
+  return const_cast<Storage*>(this)->page_meta(addr);
+}
+DeviceCounters& Storage::counters() {
+  return impl_->header->counters;
+}
+const DeviceCounters& Storage::counters() const {
+  return impl_->header->counters;
+}
+
+// --- deviation store ---
+
+std::uint8_t* Storage::deviation(PageAddr addr) {
+  const std::uint32_t slot = page_meta(addr).deviation_slot;
+  return slot == 0 ? nullptr : impl_->mask(slot - 1);
+}
+const std::uint8_t* Storage::deviation(PageAddr addr) const {
+  return const_cast<Storage*>(this)->deviation(addr);
+}
+
+Result<std::uint8_t*> Storage::deviation_acquire(PageAddr addr) {
+  if (std::uint8_t* existing = deviation(addr)) return existing;
+  if (impl_->free_slots.empty()) {
+    return fail(Errc::resource_exhausted, addr.block, addr.page,
+                "deviation store full (" + std::to_string(deviation_slot_count()) +
+                    " damaged pages tracked); erase damaged blocks or raise deviation_slots");
+  }
+  const std::uint32_t slot = impl_->free_slots.back();
+  impl_->free_slots.pop_back();
+  ++impl_->slots_in_use;
+  impl_->owners()[slot] = static_cast<std::uint32_t>(
+      std::uint64_t{addr.block} * geometry_.pages_per_block + addr.page + 1);
+  std::uint8_t* mask = impl_->mask(slot);
+  std::memset(mask, 0, impl_->raw_page);
+  page_meta(addr).deviation_slot = slot + 1;
+  return mask;
+}
+
+void Storage::deviation_release(PageAddr addr) {
+  PageMeta& meta = page_meta(addr);
+  if (meta.deviation_slot == 0) return;
+  const std::uint32_t slot = meta.deviation_slot - 1;
+  impl_->owners()[slot] = 0;
+  impl_->free_slots.push_back(slot);
+  --impl_->slots_in_use;
+  meta.deviation_slot = 0;
+}
+
+std::uint32_t Storage::deviation_slots_in_use() const {
+  return impl_->slots_in_use;
+}
+
+// --- snapshots ---
+
+void Storage::will_modify_meta(std::uint32_t block) {
+  if (impl_->snapshot.active()) impl_->snapshot.save_meta(block);
+}
+void Storage::will_modify_data(std::uint32_t block) {
+  if (impl_->snapshot.active()) impl_->snapshot.save_data(block);
+}
+void Storage::snapshot_begin() {
+  impl_->snapshot.begin();
+}
+void Storage::snapshot_rollback() {
+  impl_->snapshot.rollback();
+}
+void Storage::snapshot_end() {
+  impl_->snapshot.end();
+}
+bool Storage::snapshot_active() const {
+  return impl_->snapshot.active();
+}
+std::size_t Storage::snapshot_saved_blocks() const {
+  return impl_->snapshot.saved_blocks();
+}
+std::size_t Storage::snapshot_dirty_blocks() const {
+  return impl_->snapshot.dirty_blocks();
+}
+
+}  // namespace vmodem::nand

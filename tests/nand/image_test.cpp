@@ -1,0 +1,140 @@
+// File-backed images: persistence, refusal of foreign or mismatched files,
+// exclusive use, export/import.
+#include <fstream>
+#include <sstream>
+
+#include "nand_fixture.hpp"
+#include "temp_dir.hpp"
+
+namespace vmodem::nand::testing {
+namespace {
+
+using vmodem::testing::TempDir;
+
+std::string file_bytes(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+TEST(Image, CreateIsSparseAndReopenKeepsEverything) {
+  TempDir dir;
+  const auto path = dir / "nand.img";
+  const auto data = pattern(2048, 41);
+  {
+    auto storage = Storage::create_image(path, small_geometry()).value();
+    SimulatedChip chip(*storage, {});
+    ASSERT_TRUE(chip.erase(3));
+    ASSERT_TRUE(chip.program({3, 0}, data, {}));
+    ASSERT_TRUE(chip.inject_bit_flips({3, 0}, 2, 0));
+    ASSERT_TRUE(chip.mark_bad(9));
+  }
+  EXPECT_LT(std::filesystem::file_size(path) / 4, small_geometry().capacity_bytes());
+  auto storage = Storage::open_image(path, small_geometry()).value();
+  SimulatedChip chip(*storage, {});
+  std::vector<std::uint8_t> main(2048);
+  auto info = chip.read({3, 0}, main, {});
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->corrected_bits, 2U) << "the damage persisted with the data";
+  EXPECT_EQ(main, data);
+  EXPECT_EQ(storage->block_meta(3).erase_count, 1U);
+  EXPECT_TRUE(chip.is_bad(9).value());
+  EXPECT_EQ(storage->counters().programs, 2U);
+  EXPECT_EQ(storage->deviation_slots_in_use(), 1U);
+}
+
+TEST(Image, CreateRefusesToOverwrite) {
+  TempDir dir;
+  const auto path = dir / "nand.img";
+  { std::ofstream(path) << "precious"; }
+  auto result = Storage::create_image(path, small_geometry());
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code, Errc::io_error);
+  EXPECT_EQ(file_bytes(path), "precious");
+}
+
+TEST(Image, OtherGeometryIsRefusedAndTheFileLeftUntouched) {
+  TempDir dir;
+  const auto path = dir / "nand.img";
+  { auto storage = Storage::create_image(path, small_geometry()).value(); }
+  const auto before = file_bytes(path);
+  auto result = Storage::open_image(path, small_geometry(64));
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code, Errc::bad_image);
+  EXPECT_NE(result.error().detail.find("32 blocks"), std::string::npos) << result.error().detail;
+  EXPECT_NE(result.error().detail.find("64 blocks"), std::string::npos) << result.error().detail;
+  EXPECT_EQ(file_bytes(path), before);
+}
+
+TEST(Image, ForeignTruncatedAndNewerFilesAreRefused) {
+  TempDir dir;
+  const auto junk = dir / "junk.img";
+  { std::ofstream(junk) << std::string(8192, 'x'); }
+  EXPECT_EQ(Storage::open_image(junk).error().code, Errc::bad_image);
+
+  const auto path = dir / "nand.img";
+  { auto storage = Storage::create_image(path, small_geometry()).value(); }
+  const auto good = file_bytes(path);
+  {
+    auto bytes = good;
+    bytes[8] = 99;  // format version
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+    auto result = Storage::open_image(path);
+    ASSERT_FALSE(result);
+    EXPECT_NE(result.error().detail.find("version 99"), std::string::npos) << result.error().detail;
+  }
+  {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << good.substr(0, good.size() / 2);
+    EXPECT_EQ(Storage::open_image(path).error().code, Errc::bad_image);
+  }
+  EXPECT_EQ(Storage::open_image(dir / "missing.img").error().code, Errc::io_error);
+}
+
+TEST(Image, OnlyOneWriterAtATime) {
+  TempDir dir;
+  const auto path = dir / "nand.img";
+  auto first = Storage::create_image(path, small_geometry()).value();
+  auto second = Storage::open_image(path);
+  ASSERT_FALSE(second);
+  EXPECT_NE(second.error().detail.find("in use"), std::string::npos);
+  EXPECT_TRUE(Storage::open_image(path, {}, /*read_only=*/true)) << "readers are welcome";
+}
+
+TEST(Image, ReadOnlyOpenNeverWrites) {
+  TempDir dir;
+  const auto path = dir / "nand.img";
+  { auto storage = Storage::create_image(path, small_geometry()).value(); }
+  const auto before = file_bytes(path);
+  {
+    auto storage = Storage::open_image(path, {}, true).value();
+    SimulatedChip chip(*storage, {});
+    std::vector<std::uint8_t> main(2048);
+    ASSERT_TRUE(chip.read({0, 0}, main, {}));
+    ASSERT_TRUE(chip.erase(1));
+  }
+  EXPECT_EQ(file_bytes(path), before);
+}
+
+TEST(Image, ExportImportAndLoadIntoMemory) {
+  TempDir dir;
+  auto ram = Storage::create_in_memory(small_geometry()).value();
+  SimulatedChip chip(*ram, {});
+  const auto data = pattern(2048, 42);
+  ASSERT_TRUE(chip.program({2, 0}, data, {}));
+  ASSERT_TRUE(ram->export_image(dir / "copy.img"));
+
+  auto loaded = Storage::load_into_memory(dir / "copy.img").value();
+  SimulatedChip loaded_chip(*loaded, {});
+  std::vector<std::uint8_t> main(2048);
+  ASSERT_TRUE(loaded_chip.read({2, 0}, main, {}));
+  EXPECT_EQ(main, data);
+
+  ASSERT_TRUE(chip.erase(2));
+  ASSERT_TRUE(ram->import_image(dir / "copy.img"));
+  ASSERT_TRUE(chip.read({2, 0}, main, {}));
+  EXPECT_EQ(main, data) << "import brought the page back";
+}
+
+}  // namespace
+}  // namespace vmodem::nand::testing

@@ -1,0 +1,46 @@
+// A small RAM chip for tests: 32 blocks of 64 pages of 2048+64 bytes.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <vmodem/nand/chip.hpp>
+#include <vmodem/nand/storage.hpp>
+
+namespace vmodem::nand::testing {
+
+inline Geometry small_geometry(std::uint32_t blocks = 32) {
+  Geometry g;
+  g.block_count = blocks;
+  return g;
+}
+
+inline std::vector<std::uint8_t> pattern(std::size_t size, std::uint32_t seed) {
+  std::vector<std::uint8_t> bytes(size);
+  Rng rng(seed);
+  for (auto& b : bytes)
+    b = static_cast<std::uint8_t>(rng.next());
+  return bytes;
+}
+
+struct ChipFixture : ::testing::Test {
+  explicit ChipFixture(ChipConfig config = {}, Geometry geometry = small_geometry()) {
+    storage = std::move(Storage::create_in_memory(geometry).value());
+    chip = std::make_unique<SimulatedChip>(*storage, config);
+  }
+  const Geometry& g() const { return storage->geometry(); }
+  std::vector<std::uint8_t> main_buf() const { return std::vector<std::uint8_t>(g().page_size); }
+  std::vector<std::uint8_t> spare_buf() const { return std::vector<std::uint8_t>(g().spare_size); }
+  // Spare area with the bad-block marker bytes left erased.
+  std::vector<std::uint8_t> spare_pattern(std::uint32_t seed) const {
+    auto spare = pattern(g().spare_size, seed);
+    spare[0] = spare[1] = 0xFF;
+    return spare;
+  }
+  std::unique_ptr<Storage> storage;
+  std::unique_ptr<SimulatedChip> chip;
+};
+
+}  // namespace vmodem::nand::testing

@@ -1,0 +1,96 @@
+// Copy-on-write snapshots: rollback restores exactly, costs what was touched.
+#include <vmodem/nand/fault.hpp>
+
+#include "nand_fixture.hpp"
+#include "temp_dir.hpp"
+
+namespace vmodem::nand::testing {
+namespace {
+
+using Snapshots = ChipFixture;
+
+// Everything observable about a device, for exact comparisons.
+std::string fingerprint(const Storage& storage) {
+  const Geometry& g = storage.geometry();
+  std::string out;
+  std::vector<std::uint8_t> cells(g.raw_page_size());
+  for (std::uint32_t b = 0; b < g.block_count; ++b) {
+    const BlockMeta& bm = storage.block_meta(b);
+    out.append(reinterpret_cast<const char*>(&bm), sizeof bm);
+    for (std::uint32_t p = 0; p < g.pages_per_block; ++p) {
+      storage.read_cells({b, p}, 0, cells);
+      out.append(cells.begin(), cells.end());
+      PageMeta pm = storage.page_meta({b, p});
+      pm.deviation_slot = pm.deviation_slot ? 1 : 0;  // slot numbers may differ
+      out.append(reinterpret_cast<const char*>(&pm), sizeof pm);
+      if (const std::uint8_t* mask = storage.deviation({b, p}))
+        out.append(mask, mask + g.raw_page_size());
+    }
+  }
+  const DeviceCounters& c = storage.counters();
+  out.append(reinterpret_cast<const char*>(&c), sizeof c);
+  return out;
+}
+
+void workload(SimulatedChip& chip, std::uint32_t salt) {
+  for (std::uint32_t b = 2; b < 6; ++b) {
+    ASSERT_TRUE(chip.erase(b));
+    for (std::uint32_t p = 0; p < 5; ++p)
+      ASSERT_TRUE(chip.program({b, p}, pattern(2048, b * 100 + p + salt), {}));
+  }
+  ASSERT_TRUE(chip.inject_bit_flips({3, 1}, 3));
+  ASSERT_FALSE(chip.erase_torn(4, TearMode::partial));
+  chip.power_up();
+  ASSERT_TRUE(chip.make_unstable({5, 0}));
+  std::vector<std::uint8_t> main(2048);
+  (void)chip.read({5, 0}, main, {});
+}
+
+TEST_F(Snapshots, RollbackRestoresExactlyAndRepeatedly) {
+  workload(*chip, 0);
+  const auto at_snapshot = fingerprint(*storage);
+  storage->snapshot_begin();
+  for (std::uint32_t round = 1; round <= 3; ++round) {
+    workload(*chip, round);
+    EXPECT_NE(fingerprint(*storage), at_snapshot);
+    EXPECT_EQ(storage->snapshot_dirty_blocks(), 4U);
+    storage->snapshot_rollback();
+    EXPECT_EQ(fingerprint(*storage), at_snapshot) << "round " << round;
+    EXPECT_EQ(storage->snapshot_dirty_blocks(), 0U);
+  }
+  EXPECT_EQ(storage->snapshot_saved_blocks(), 4U) << "saved copies are reused across rollbacks";
+}
+
+TEST_F(Snapshots, ReadsCostOnlyMetadata) {
+  ASSERT_TRUE(chip->program({7, 0}, pattern(2048, 1), {}));
+  storage->snapshot_begin();
+  std::vector<std::uint8_t> main(2048);
+  ASSERT_TRUE(chip->read({7, 0}, main, {}));
+  const auto reads = storage->block_meta(7).reads;
+  storage->snapshot_rollback();
+  EXPECT_EQ(storage->block_meta(7).reads, reads - 1);
+}
+
+TEST_F(Snapshots, EndKeepsTheCurrentState) {
+  storage->snapshot_begin();
+  ASSERT_TRUE(chip->erase(1));
+  storage->snapshot_end();
+  EXPECT_FALSE(storage->snapshot_active());
+  EXPECT_EQ(storage->block_meta(1).erase_count, 1U);
+  storage->snapshot_rollback();  // no snapshot: nothing happens
+  EXPECT_EQ(storage->block_meta(1).erase_count, 1U);
+}
+
+TEST(SnapshotsOnImage, RollbackWorksOnMappedFiles) {
+  vmodem::testing::TempDir dir;
+  auto storage = Storage::create_image(dir / "n.img", small_geometry()).value();
+  SimulatedChip chip(*storage, {});
+  const auto before = fingerprint(*storage);
+  storage->snapshot_begin();
+  workload(chip, 7);
+  storage->snapshot_rollback();
+  EXPECT_EQ(fingerprint(*storage), before);
+}
+
+}  // namespace
+}  // namespace vmodem::nand::testing
