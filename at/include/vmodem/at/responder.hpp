@@ -1,0 +1,112 @@
+#pragma once
+
+// How a handler answers: information text, the final result, data mode.
+// A Responder is a cheap, copyable handle to the command that is running on a
+// port. A handler may answer at once, inside its call, or keep a copy and
+// answer later (a long operation): the port stays busy, with its input held
+// and URCs deferred, until the final result.
+//
+// Thread: every method must be called on the port's executor (the thread that
+// feeds the Engine). Post to it from other threads.
+//
+// A stale Responder (the command already finished, or the port was reset or
+// destroyed) is inert: every method returns false and does nothing.
+//
+// If every copy of a Responder is destroyed before the command has a final
+// result, the engine answers `ERROR` for it: a forgotten handler can never
+// leave the host waiting forever.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include <vmodem/at/result.hpp>
+
+namespace vmodem::at {
+
+namespace detail {
+struct Ticket;
+}  // namespace detail
+
+enum class UploadEnd : std::uint8_t {
+  kComplete,  // the expected number of bytes arrived (padding after it was dropped)
+  kTimeout,   // no byte for `inactivity_timeout`; fewer bytes than expected
+  kAborted,   // the port was reset or destroyed; the Responder is already stale
+};
+
+// Host → module raw bytes after `CONNECT` (e.g. AT+QFUPL).
+struct UploadSpec {
+  // Bytes to receive; nullopt = until the inactivity timeout.
+  std::optional<std::size_t> expected_bytes;
+  // Measured from CONNECT and then from each byte received.
+  std::chrono::milliseconds inactivity_timeout{5000};
+  // After the last expected byte, bytes that keep arriving with gaps shorter
+  // than this are trailing padding and are dropped; `on_end(kComplete)` comes
+  // once the line has been quiet this long. Zero ends the upload at once
+  // (any padding then reaches the command parser and earns `ERROR`).
+  std::chrono::milliseconds trailing_grace{20};
+  // Data in arrival order, never more than `expected_bytes` in total.
+  std::function<void(std::span<const std::uint8_t>)> on_data;
+  // Called once when data mode ends; the port is back in command state, so
+  // the handler now gives the final result (e.g. `+QFUPL: <size>,<sum>`, OK).
+  // `received` counts bytes delivered to on_data.
+  std::function<void(UploadEnd end, std::size_t received)> on_end;
+};
+
+enum class DownloadEnd : std::uint8_t {
+  kComplete,  // `fill` returned 0
+  kAborted,   // the port was reset or destroyed; the Responder is already stale
+};
+
+// Module → host raw bytes after `CONNECT` (e.g. AT+QFDWL). The engine pulls
+// data only while its output buffer has room, so a slow host slows the
+// download instead of growing memory. Host input during a download is dropped.
+struct DownloadSpec {
+  // Writes up to `room.size()` bytes into `room` and returns how many; 0 means
+  // the download is over.
+  std::function<std::size_t(std::span<std::uint8_t> room)> fill;
+  // Called once after the last byte was queued; the handler then gives the
+  // final result (`+QFDWL: <size>,<sum>`, OK).
+  std::function<void(DownloadEnd end)> on_end;
+};
+
+class Responder {
+ public:
+  Responder() = default;  // stale
+  explicit Responder(std::shared_ptr<detail::Ticket> ticket) : ticket_(std::move(ticket)) {}
+
+  // True while the command is running and this handle can still answer.
+  bool active() const noexcept;
+
+  // One line of information text, framed per ATV (`\r\n<line>\r\n` for the
+  // first line of a block). Refused (false) in data mode.
+  bool info(std::string_view line);
+  // Bytes exactly as given (no framing), e.g. the `A` acks of an upload in ack
+  // mode or the payload of AT+QFREAD. Never dropped by the output bound.
+  bool write_raw(std::span<const std::uint8_t> bytes);
+  bool write_raw(std::string_view bytes);
+
+  // This command succeeded; the line goes on with its next command, and the
+  // final `OK` is printed once the whole line has succeeded.
+  bool ok();
+  // This command failed; the rest of the line is skipped.
+  bool fail(Failure failure);
+  bool error() { return fail(Failure::error()); }
+  bool cme_error(int code) { return fail(Failure::cme(code)); }
+
+  // Prints `CONNECT` and switches the port to data mode. Precondition: not
+  // already in data mode. Returns false if stale or the precondition fails.
+  // A final answer (ok/fail) given during data mode ends it without on_end.
+  bool start_upload(UploadSpec spec);
+  bool start_download(DownloadSpec spec);
+
+ private:
+  std::shared_ptr<detail::Ticket> ticket_;
+};
+
+}  // namespace vmodem::at

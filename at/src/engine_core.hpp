@@ -1,0 +1,154 @@
+#pragma once
+
+// The engine's state machine. Split over several files by concern:
+//   engine_core.cpp     entry points, re-entrancy guard, reset
+//   engine_line.cpp     command-state bytes: echo, S3/S5, `A/`, line limit
+//   engine_chain.cpp    running the commands of a line, final results
+//   engine_data.cpp     data mode (upload / download)
+//   engine_output.cpp   framing of text and result codes, URC queue
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <vmodem/at/command.hpp>
+#include <vmodem/at/engine.hpp>
+#include <vmodem/at/registry.hpp>
+#include <vmodem/at/responder.hpp>
+
+#include "byte_queue.hpp"
+
+namespace vmodem::at::detail {
+
+class EngineCore {
+ public:
+  EngineCore(const Registry& registry, EngineConfig config);
+  ~EngineCore();
+  EngineCore(const EngineCore&) = delete;
+  EngineCore& operator=(const EngineCore&) = delete;
+
+  // --- Engine API (see engine.hpp) ---
+  std::size_t feed(std::span<const std::uint8_t> bytes);
+  std::span<const std::uint8_t> pending_output() const noexcept { return out_.view(); }
+  void consume_output(std::size_t count);
+  void queue_urc(std::string_view line);
+  void poll();
+  std::optional<Clock::time_point> next_deadline() const;
+  bool wants_input() const noexcept;
+  EngineMode mode() const noexcept { return mode_; }
+  void reset();
+  PortSettings& settings() noexcept { return settings_; }
+  EngineStats stats() const noexcept { return stats_; }
+  void set_wake(std::function<void()> wake) { wake_ = std::move(wake); }
+
+  // --- Responder API: each returns false if `id` is not the running command ---
+  bool is_current(std::uint64_t id) const noexcept { return pending_ && id == command_id_; }
+  bool respond_info(std::uint64_t id, std::string_view line);
+  bool respond_raw(std::uint64_t id, std::span<const std::uint8_t> bytes);
+  bool complete(std::uint64_t id, std::optional<Failure> failure);
+  bool start_upload(std::uint64_t id, UploadSpec spec);
+  bool start_download(std::uint64_t id, DownloadSpec spec);
+  void abandon(std::uint64_t id);
+
+ private:
+  // Counts nested entries (a handler may call back into the engine while the
+  // engine is calling it). Work that must not run under a caller's feet
+  // (destroying handler callbacks, waking the adapter) waits for the
+  // outermost exit.
+  class Entry {
+   public:
+    explicit Entry(EngineCore& core) : core_(core) { ++core_.depth_; }
+    ~Entry();
+    Entry(const Entry&) = delete;
+    Entry& operator=(const Entry&) = delete;
+
+   private:
+    EngineCore& core_;
+  };
+
+  // engine_line.cpp
+  void on_command_byte(std::uint8_t byte);
+  void complete_line();
+  void execute_line(const std::string& line);
+  void repeat_last_line();
+  void echo(std::uint8_t byte);
+
+  // engine_chain.cpp
+  void run_chain();
+  void dispatch(const Command& command);
+  void end_chain();
+  void reject_line();
+
+  // engine_data.cpp
+  std::size_t on_upload_bytes(std::span<const std::uint8_t> bytes);
+  void finish_upload(UploadEnd end);
+  void pump_download();
+  void finish_download(DownloadEnd end);
+  void abort_data_mode();
+  void release_data_specs();
+  void enter_data_mode(EngineMode mode);
+
+  // engine_output.cpp
+  void emit_info(std::string_view line);
+  void emit_result(ResultCode code);
+  void emit_failure(const Failure& failure);
+  void emit_urc(std::string_view line);
+  void emit_text_line(std::string_view text, bool header);
+  void flush_urcs();
+  bool output_full() const noexcept { return out_.size() >= config_.output_bound; }
+  void append_output(std::string_view text);
+  void append_output(std::span<const std::uint8_t> bytes);
+
+  const Registry& registry_;
+  EngineConfig config_;
+  // Tickets watch this to know the engine still exists.
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  std::function<void()> wake_;
+  // Handler callbacks released while they may still be on the stack; freed at
+  // the outermost exit.
+  std::vector<std::shared_ptr<UploadSpec>> retired_uploads_;
+  std::vector<std::shared_ptr<DownloadSpec>> retired_downloads_;
+
+  // Bumped by reset(): a chain that sees it change stops touching state.
+  std::uint64_t epoch_ = 0;
+
+  // Command state (line discipline).
+  std::string line_;
+  std::string last_line_;  // for `A/`
+
+  // The running line.
+  std::vector<Command> chain_;
+  std::size_t next_command_ = 0;
+  std::uint64_t command_id_ = 0;
+  std::optional<Failure> failure_;
+
+  // Data mode. Specs are shared so a callback can keep its own spec alive
+  // while it runs, even if it answers (which releases the spec) from inside.
+  std::shared_ptr<UploadSpec> upload_;
+  std::size_t upload_received_ = 0;
+  Clock::time_point upload_deadline_{};
+  std::shared_ptr<DownloadSpec> download_;
+  std::vector<std::uint8_t> download_scratch_;
+
+  ByteQueue out_;
+  std::deque<std::string> urcs_;
+  EngineStats stats_;
+
+  // Small fields last (packing).
+  PortSettings settings_;
+  int depth_ = 0;
+  EngineMode mode_ = EngineMode::kCommand;
+  bool line_overflow_ = false;
+  bool pending_ = false;          // command `command_id_` has not answered yet
+  bool dispatching_ = false;      // inside a handler call
+  bool block_open_ = false;       // information text of this command has started
+  bool upload_draining_ = false;  // expected bytes in; dropping padding
+};
+
+}  // namespace vmodem::at::detail

@@ -1,0 +1,30 @@
+#pragma once
+
+// The shared state behind every copy of one Responder.
+
+#include <cstdint>
+#include <memory>
+#include <utility>
+
+namespace vmodem::at::detail {
+
+class EngineCore;
+
+struct Ticket {
+  Ticket(EngineCore* engine, std::weak_ptr<void> engine_alive, std::uint64_t command_id)
+      : core(engine), alive(std::move(engine_alive)), id(command_id) {}
+  Ticket(const Ticket&) = delete;
+  Ticket& operator=(const Ticket&) = delete;
+  // The last copy is gone: if the command never answered, the engine answers
+  // ERROR for it.
+  ~Ticket();
+
+  // The engine if it still exists, else nullptr.
+  EngineCore* engine() const noexcept { return alive.expired() ? nullptr : core; }
+
+  EngineCore* core;
+  std::weak_ptr<void> alive;
+  std::uint64_t id;
+};
+
+}  // namespace vmodem::at::detail

@@ -1,0 +1,256 @@
+// Data mode: CONNECT, raw bytes with length and timeouts, back to commands.
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "engine_fixture.hpp"
+
+namespace vmodem::at::testing {
+namespace {
+
+using std::chrono::milliseconds;
+
+// XOR of big-endian 16-bit words, as AT+QFUPL reports it.
+std::string checksum(const std::string& data) {
+  unsigned sum = 0;
+  for (std::size_t i = 0; i < data.size(); i += 2) {
+    unsigned word = static_cast<unsigned char>(data[i]) << 8U;
+    if (i + 1 < data.size()) word |= static_cast<unsigned char>(data[i + 1]);
+    sum ^= word;
+  }
+  char text[8];
+  std::snprintf(text, sizeof text, "%x", sum);
+  return text;
+}
+
+// A miniature AT+QFUPL="<name>",<size>[,<timeout s>[,<ack>]].
+class DataMode : public EngineFixture {
+ protected:
+  DataMode() {
+    add("+QFUPL", {.write = [this](Call& call) { start_upload(call); }});
+    add("+QFDWL", {.write = [this](Call& call) { start_download(call); }});
+    add("+A", {.execute = answer_info("+A: ran")});
+    engine(EngineConfig{.output_bound = 256});
+    engine().settings().echo = false;
+  }
+
+  void start_upload(Call& call) {
+    received_.clear();
+    const auto size = call.command.arg(1).as_integer();
+    const bool ack = call.command.arg(3).as_integer().value_or(0) == 1;
+    Responder responder = call.responder;
+    UploadSpec spec;
+    if (size) spec.expected_bytes = static_cast<std::size_t>(*size);
+    spec.inactivity_timeout = milliseconds(call.command.arg(2).as_integer().value_or(5) * 1000);
+    spec.trailing_grace = grace_;
+    spec.on_data = [this, responder, ack](std::span<const std::uint8_t> bytes) mutable {
+      for (auto byte : bytes) {
+        received_.push_back(static_cast<char>(byte));
+        if (ack && received_.size() % 4 == 0) responder.write_raw("A");
+      }
+    };
+    spec.on_end = [this, responder](UploadEnd end, std::size_t count) mutable {
+      end_ = end;
+      if (end == UploadEnd::kTimeout) {
+        responder.cme_error(421);
+        return;
+      }
+      responder.info("+QFUPL: " + std::to_string(count) + "," + checksum(received_));
+      responder.ok();
+    };
+    call.responder.start_upload(std::move(spec));
+  }
+
+  void start_download(Call& call) {
+    Responder responder = call.responder;
+    auto offset = std::make_shared<std::size_t>(0);
+    DownloadSpec spec;
+    spec.fill = [this, offset](std::span<std::uint8_t> room) {
+      ++fills_;
+      max_room_ = std::max(max_room_, room.size());
+      const std::size_t count = std::min(room.size(), file_.size() - *offset);
+      std::copy_n(file_.begin() + static_cast<std::ptrdiff_t>(*offset), count, room.begin());
+      *offset += count;
+      return count;
+    };
+    spec.on_end = [this, responder](DownloadEnd end) mutable {
+      download_end_ = end;
+      responder.info("+QFDWL: " + std::to_string(file_.size()) + "," + checksum(file_));
+      responder.ok();
+    };
+    call.responder.start_download(std::move(spec));
+  }
+
+  milliseconds grace_{20};
+  std::string received_;
+  std::optional<UploadEnd> end_;
+  std::string file_;
+  std::size_t fills_ = 0;
+  std::size_t max_room_ = 0;
+  std::optional<DownloadEnd> download_end_;
+};
+
+TEST_F(DataMode, UploadExactLengthThenResult) {
+  EXPECT_EQ(send("AT+QFUPL=\"a.txt\",10\r"), "\r\nCONNECT\r\n");
+  EXPECT_EQ(engine().mode(), EngineMode::kUpload);
+  // Raw bytes: terminators, "AT" and NUL are data here, not commands.
+  const std::string payload("AT\r\n\0\bA/+x", 10);
+  EXPECT_EQ(send(payload), "");
+  EXPECT_EQ(received_, payload);
+  EXPECT_FALSE(end_.has_value()) << "waits out the padding grace before answering";
+  advance(milliseconds(25));
+  EXPECT_EQ(end_, UploadEnd::kComplete);
+  EXPECT_EQ(engine().take_output(), "\r\n+QFUPL: 10," + checksum(payload) + "\r\n\r\nOK\r\n");
+  EXPECT_EQ(engine().mode(), EngineMode::kCommand);
+  EXPECT_EQ(send("AT\r"), "\r\nOK\r\n");
+}
+
+TEST_F(DataMode, TrailingPaddingIsDropped) {
+  send("AT+QFUPL=\"a.txt\",6\r");
+  EXPECT_EQ(send("hello!" + std::string(10, '\0')), "");
+  advance(milliseconds(10));
+  EXPECT_EQ(send(std::string(1018, '\x1a')), "") << "padding in a later chunk is dropped too";
+  advance(milliseconds(10));
+  EXPECT_FALSE(end_.has_value()) << "each padding chunk restarts the grace";
+  advance(milliseconds(15));
+  EXPECT_EQ(received_, "hello!");
+  EXPECT_EQ(engine().stats().bytes_discarded, 1028U);
+  EXPECT_EQ(engine().take_output(), "\r\n+QFUPL: 6," + checksum("hello!") + "\r\n\r\nOK\r\n");
+  EXPECT_EQ(send("AT\r"), "\r\nOK\r\n");
+}
+
+TEST_F(DataMode, ZeroGraceAnswersAtOnceAndLeavesLaterBytesToTheParser) {
+  grace_ = milliseconds(0);
+  send("AT+QFUPL=\"a.txt\",3\r");
+  EXPECT_EQ(send("abcAT\r"), "\r\n+QFUPL: 3," + checksum("abc") + "\r\n\r\nOK\r\n\r\nOK\r\n");
+}
+
+TEST_F(DataMode, UploadInSmallPiecesAcrossFeeds) {
+  send("AT+QFUPL=\"a.txt\",5\r");
+  for (char c : std::string("12345")) {
+    advance(milliseconds(1000));  // well inside the 5 s inactivity timeout
+    send(std::string(1, c));
+  }
+  advance(milliseconds(25));
+  EXPECT_EQ(received_, "12345");
+  EXPECT_EQ(end_, UploadEnd::kComplete);
+}
+
+TEST_F(DataMode, InactivityTimeoutEndsAShortUpload) {
+  send("AT+QFUPL=\"a.txt\",100,2\r");
+  send("abc");
+  advance(milliseconds(1999));
+  EXPECT_FALSE(end_.has_value());
+  ASSERT_TRUE(engine().next_deadline().has_value());
+  EXPECT_EQ(*engine().next_deadline(), now_ + milliseconds(1));
+  advance(milliseconds(1));
+  EXPECT_EQ(end_, UploadEnd::kTimeout);
+  EXPECT_EQ(send("AT+CMEE=1\r"), "\r\nERROR\r\n\r\nOK\r\n");
+}
+
+TEST_F(DataMode, TimeoutWithCmeeShowsTheCode) {
+  send("AT+CMEE=1\r");
+  send("AT+QFUPL=\"a.txt\",100,1\r");
+  advance(milliseconds(1000));
+  EXPECT_EQ(engine().take_output(), "\r\n+CME ERROR: 421\r\n");
+  EXPECT_FALSE(engine().next_deadline().has_value());
+}
+
+TEST_F(DataMode, UnknownSizeEndsOnTimeout) {
+  send("AT+QFUPL=\"a.txt\"\r");
+  send(std::string(300, 'x'));
+  advance(milliseconds(5000));
+  EXPECT_EQ(received_.size(), 300U);
+  EXPECT_EQ(end_, UploadEnd::kTimeout);
+}
+
+TEST_F(DataMode, AckModeWritesRawAcksDuringData) {
+  send("AT+QFUPL=\"a.txt\",8,5,1\r");
+  EXPECT_EQ(send("abcdefgh"), "AA");
+  advance(milliseconds(25));
+  EXPECT_EQ(engine().take_output(), "\r\n+QFUPL: 8," + checksum("abcdefgh") + "\r\n\r\nOK\r\n");
+}
+
+TEST_F(DataMode, ChainContinuesAfterDataMode) {
+  EXPECT_EQ(send("AT+QFUPL=\"a\",2;+A\r"), "\r\nCONNECT\r\n");
+  send("xy");
+  advance(milliseconds(25));
+  EXPECT_EQ(engine().take_output(),
+            "\r\n+QFUPL: 2," + checksum("xy") + "\r\n\r\n+A: ran\r\n\r\nOK\r\n");
+}
+
+TEST_F(DataMode, NumericModeConnect) {
+  send("ATV0\r");
+  EXPECT_EQ(send("AT+QFUPL=\"a\",1\r"), "1\r");
+}
+
+TEST_F(DataMode, ResetDuringUploadAbortsIt) {
+  send("AT+QFUPL=\"a\",100\r");
+  send("abc");
+  engine().reset();
+  EXPECT_EQ(end_, UploadEnd::kAborted);
+  EXPECT_EQ(engine().take_output(), "") << "the aborted handler's answer goes nowhere";
+  EXPECT_EQ(engine().mode(), EngineMode::kCommand);
+  EXPECT_EQ(send("AT\r"), "AT\r\r\nOK\r\n");
+}
+
+TEST_F(DataMode, HandlerMayEndAnUploadEarly) {
+  add("+FULL", {.write = [](Call& call) {
+        Responder responder = call.responder;
+        UploadSpec spec;
+        spec.expected_bytes = 100;
+        spec.on_data = [responder](std::span<const std::uint8_t>) mutable {
+          responder.cme_error(420);  // the disk filled up
+        };
+        call.responder.start_upload(std::move(spec));
+      }});
+  send("AT+CMEE=1\r");
+  EXPECT_EQ(send("AT+FULL=1\r"), "\r\nCONNECT\r\n");
+  EXPECT_EQ(engine().feed("x"), 1U);
+  EXPECT_EQ(engine().take_output(), "\r\n+CME ERROR: 420\r\n");
+  EXPECT_EQ(engine().mode(), EngineMode::kCommand);
+}
+
+TEST_F(DataMode, DownloadStreamsWithinTheBound) {
+  for (int i = 0; i < 1000; ++i)
+    file_.push_back(static_cast<char>('a' + i % 26));
+  EXPECT_EQ(engine().feed("AT+QFDWL=\"a\"\r"), 13U);
+  std::string out;
+  while (engine().mode() != EngineMode::kCommand) {
+    EXPECT_LE(engine().pending_output().size(), 256U + 64U);
+    out += engine().take_output();
+  }
+  out += engine().take_output();
+  EXPECT_LE(max_room_, 256U);
+  EXPECT_GT(fills_, 3U) << "a download must be pulled in pieces, not all at once";
+  EXPECT_EQ(out,
+            "\r\nCONNECT\r\n" + file_ + "\r\n+QFDWL: 1000," + checksum(file_) + "\r\n\r\nOK\r\n");
+  EXPECT_EQ(download_end_, DownloadEnd::kComplete);
+}
+
+TEST_F(DataMode, HostInputDuringDownloadIsDropped) {
+  file_ = std::string(1000, 'z');
+  engine().feed("AT+QFDWL=\"a\"\r");
+  EXPECT_EQ(engine().mode(), EngineMode::kDownload);
+  EXPECT_EQ(engine().feed("AT\r"), 3U);
+  std::string out;
+  while (engine().mode() != EngineMode::kCommand)
+    out += engine().take_output();
+  out += engine().take_output();
+  EXPECT_EQ(out.find("\r\nOK\r\n"), out.size() - 6) << "only the download's own OK";
+}
+
+TEST_F(DataMode, ResetDuringDownloadAbortsIt) {
+  file_ = std::string(1000, 'z');
+  engine().feed("AT+QFDWL=\"a\"\r");
+  engine().reset();
+  EXPECT_EQ(download_end_, DownloadEnd::kAborted);
+  EXPECT_EQ(engine().take_output(), "");
+}
+
+}  // namespace
+}  // namespace vmodem::at::testing
