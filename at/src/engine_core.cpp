@@ -9,7 +9,6 @@ namespace vmodem::at::detail {
 EngineCore::EngineCore(const Registry& registry, EngineConfig config)
     : registry_(registry), config_(std::move(config)), settings_(config_.defaults) {}
 
-
 EngineCore::~EngineCore() {
   // Tickets destroyed below (inside handler callbacks) must not call back.
   alive_.reset();

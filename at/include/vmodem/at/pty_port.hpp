@@ -1,0 +1,87 @@
+#pragma once
+
+// A module port served on a pseudo-terminal, driven by Boost.Asio: the host
+// opens the stable symlink (e.g. `<state>/ttyUSB2`) like a real serial device.
+// The PTY is only an adapter: the Engine inside does all the AT work.
+//
+// Styles, as a module reset looks to the host:
+//  * kUsb: disconnect() closes the PTY and removes the symlink (the host's fd
+//    reads EOF, writes fail with EIO); reconnect() makes a new PTY and points
+//    the symlink at it. The host must reopen, as after USB re-enumeration.
+//  * kUart: the PTY and the host's fd stay. While disconnected the port
+//    answers nothing (input is read and dropped); reconnect() resumes.
+// Either way the engine is reset (power-on settings, queues emptied, a running
+// command abandoned).
+//
+// Thread: all methods, and all Responder calls of handlers on this port, must
+// run on `executor` (the simulator owns the io_context; post to it from other
+// threads). Construction and open() may happen before the io_context runs.
+// The Registry must outlive the port. Data-mode timeouts use real time
+// (steady_clock) through an Asio timer; the engine's clock is not injectable
+// here (test the engine directly for simulated time).
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <span>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <tl/expected.hpp>
+
+#include <vmodem/at/engine.hpp>
+#include <vmodem/at/error.hpp>
+#include <vmodem/at/registry.hpp>
+
+namespace vmodem::at {
+
+enum class PortStyle : std::uint8_t { kUsb, kUart };
+
+enum class TraceDirection : std::uint8_t { kFromHost, kToHost };
+
+struct PtyPortOptions {
+  // The stable path the host opens. Its directory must exist; an existing
+  // file or link at that path is replaced.
+  std::filesystem::path link;
+  PortStyle style = PortStyle::kUsb;
+  // Engine settings; `now` is ignored (real time).
+  EngineConfig engine{};
+  // Every byte read from / written to the host (for an AT trace). Optional.
+  std::function<void(TraceDirection, std::span<const std::uint8_t>)> trace{};
+};
+
+class PtyPort {
+ public:
+  PtyPort(boost::asio::any_io_executor executor, const Registry& registry, PtyPortOptions options);
+  // Closes the PTY and removes the symlink.
+  ~PtyPort();
+  PtyPort(const PtyPort&) = delete;
+  PtyPort& operator=(const PtyPort&) = delete;
+
+  // Creates the PTY (raw mode) and the symlink, and starts serving.
+  // Precondition: not open. Errors: kSystem (openpty, termios, symlink),
+  // kInvalidArgument if already open.
+  tl::expected<void, Error> open();
+
+  // The module went away (reset, power off). See the styles above. Idempotent.
+  void disconnect();
+  // The module is back. kUsb: a new PTY and the symlink moved to it (errors as
+  // open()); kUart: answering resumes. No-op if connected.
+  tl::expected<void, Error> reconnect();
+
+  bool connected() const noexcept;
+  // The current `/dev/pts/N` (empty while a USB port is disconnected).
+  std::filesystem::path device_path() const;
+  const std::filesystem::path& link_path() const noexcept;
+  PortStyle style() const noexcept;
+
+  // The port's engine: queue URCs, read settings and stats.
+  Engine& engine() noexcept;
+  boost::asio::any_io_executor executor() const;
+
+ private:
+  class Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace vmodem::at

@@ -1,0 +1,290 @@
+// The Asio adapter: PTY master bytes <-> Engine, one read, one write and one
+// timer in flight at most.
+
+#include <array>
+#include <optional>
+#include <vector>
+
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+
+#include <vmodem/at/pty_port.hpp>
+
+#include "pty_device.hpp"
+
+namespace vmodem::at {
+
+namespace asio = boost::asio;
+
+class PtyPort::Impl : public std::enable_shared_from_this<Impl> {
+ public:
+  Impl(asio::any_io_executor executor, const Registry& registry, PtyPortOptions options)
+      : executor_(std::move(executor)),
+        options_(std::move(options)),
+        engine_(registry, engine_config(options_.engine)),
+        timer_(executor_) {}
+
+  tl::expected<void, Error> open();
+  void disconnect();
+  tl::expected<void, Error> reconnect();
+  void close();
+
+  bool connected() const noexcept { return connected_; }
+  std::filesystem::path device_path() const { return device_path_; }
+  const PtyPortOptions& options() const noexcept { return options_; }
+  Engine& engine() noexcept { return engine_; }
+  const asio::any_io_executor& executor() const noexcept { return executor_; }
+
+ private:
+  static EngineConfig engine_config(EngineConfig config) {
+    config.now = [] { return Clock::now(); };
+    return config;
+  }
+
+  tl::expected<void, Error> open_pty();
+  void close_pty();
+  void request_service();
+  void service();
+  void feed_held_input();
+  void start_read();
+  void start_write();
+  void arm_timer();
+  void trace(TraceDirection direction, std::span<const std::uint8_t> bytes) const {
+    if (options_.trace) options_.trace(direction, bytes);
+  }
+
+  asio::any_io_executor executor_;
+  PtyPortOptions options_;
+  Engine engine_;
+  asio::steady_timer timer_;
+  std::optional<asio::posix::stream_descriptor> master_;
+  std::optional<detail::PtyPair> pty_;  // keeps the slave open
+  std::filesystem::path device_path_;
+
+  std::array<std::uint8_t, 4096> read_buffer_{};
+  std::vector<std::uint8_t> held_input_;  // read but not yet taken by the engine
+  std::size_t held_offset_ = 0;
+  std::vector<std::uint8_t> write_buffer_;  // a copy: the engine's view moves
+
+  // Completions of operations started before a disconnect carry an older
+  // generation and are ignored.
+  std::uint64_t generation_ = 0;
+  // Bumped when the engine's output is thrown away (UART reset): a write in
+  // flight then must not consume the engine's new output.
+  std::uint64_t output_epoch_ = 0;
+  bool reading_ = false;
+  bool writing_ = false;
+  bool in_service_ = false;  // service() follows up itself; no wake needed
+  bool service_posted_ = false;
+  bool opened_ = false;
+  bool connected_ = false;
+  bool muted_ = false;  // UART port while the module is away
+};
+
+tl::expected<void, Error> PtyPort::Impl::open() {
+  if (opened_) return tl::unexpected(Error{ErrorCode::kInvalidArgument, "port already open", 0});
+  // The engine wakes us from inside its calls; the job runs later on our
+  // executor, never re-entrantly.
+  engine_.set_wake([this] { request_service(); });
+  if (auto opened = open_pty(); !opened) return opened;
+  opened_ = true;
+  connected_ = true;
+  request_service();
+  return {};
+}
+
+tl::expected<void, Error> PtyPort::Impl::open_pty() {
+  auto pty = detail::PtyPair::open_raw();
+  if (!pty) return tl::unexpected(pty.error());
+  if (auto linked = detail::point_symlink(options_.link, pty->slave_path()); !linked) {
+    return tl::unexpected(linked.error());
+  }
+  device_path_ = pty->slave_path();
+  master_.emplace(executor_, pty->release_master());
+  pty_ = std::move(*pty);
+  return {};
+}
+
+void PtyPort::Impl::close_pty() {
+  ++generation_;
+  reading_ = false;
+  writing_ = false;
+  timer_.cancel();
+  if (master_) {
+    boost::system::error_code ignored;
+    master_->close(ignored);
+    master_.reset();
+  }
+  pty_.reset();
+  device_path_.clear();
+  held_input_.clear();
+  held_offset_ = 0;
+}
+
+void PtyPort::Impl::disconnect() {
+  if (!opened_ || !connected_) return;
+  connected_ = false;
+  if (options_.style == PortStyle::kUsb) {
+    close_pty();
+    detail::remove_symlink(options_.link);
+  } else {
+    muted_ = true;
+    held_input_.clear();
+    held_offset_ = 0;
+    ++output_epoch_;
+  }
+  engine_.reset();
+  request_service();
+}
+
+tl::expected<void, Error> PtyPort::Impl::reconnect() {
+  if (!opened_) return tl::unexpected(Error{ErrorCode::kInvalidArgument, "port not open", 0});
+  if (connected_) return {};
+  if (options_.style == PortStyle::kUsb) {
+    if (auto reopened = open_pty(); !reopened) return reopened;
+  }
+  muted_ = false;
+  connected_ = true;
+  request_service();
+  return {};
+}
+
+void PtyPort::Impl::close() {
+  engine_.set_wake({});
+  close_pty();
+  if (opened_) detail::remove_symlink(options_.link);
+  opened_ = false;
+  connected_ = false;
+}
+
+void PtyPort::Impl::request_service() {
+  if (service_posted_ || in_service_) return;
+  service_posted_ = true;
+  asio::post(executor_, [self = shared_from_this()] {
+    self->service_posted_ = false;
+    self->service();
+  });
+}
+
+void PtyPort::Impl::service() {
+  if (!master_) return;
+  in_service_ = true;
+  if (muted_) {
+    // A UART port of a module that is off: nothing goes out.
+    const std::size_t stale = engine_.pending_output().size();
+    if (stale > 0) engine_.consume_output(stale);
+  } else {
+    feed_held_input();
+  }
+  start_write();
+  arm_timer();
+  start_read();
+  in_service_ = false;
+}
+
+void PtyPort::Impl::feed_held_input() {
+  while (held_offset_ < held_input_.size()) {
+    const std::size_t used =
+        engine_.feed(std::span<const std::uint8_t>(held_input_).subspan(held_offset_));
+    if (used == 0) return;  // busy or output full: the engine wakes us later
+    held_offset_ += used;
+  }
+  held_input_.clear();
+  held_offset_ = 0;
+}
+
+void PtyPort::Impl::start_read() {
+  if (reading_ || !master_ || !held_input_.empty()) return;
+  if (!muted_ && !engine_.wants_input()) return;
+  reading_ = true;
+  master_->async_read_some(
+      asio::buffer(read_buffer_), [self = shared_from_this(), generation = generation_](
+                                      boost::system::error_code ec, std::size_t count) {
+        if (generation != self->generation_) return;
+        self->reading_ = false;
+        // With our slave fd open the master never sees the host hang up;
+        // an error here means the PTY is gone, so stop reading.
+        if (ec) return;
+        const auto bytes = std::span<const std::uint8_t>(self->read_buffer_).first(count);
+        self->trace(TraceDirection::kFromHost, bytes);
+        if (!self->muted_) self->held_input_.assign(bytes.begin(), bytes.end());
+        self->service();
+      });
+}
+
+void PtyPort::Impl::start_write() {
+  if (writing_ || !master_) return;
+  const auto pending = engine_.pending_output();
+  if (pending.empty()) return;
+  write_buffer_.assign(pending.begin(), pending.end());
+  writing_ = true;
+  asio::async_write(*master_, asio::buffer(write_buffer_),
+                    [self = shared_from_this(), generation = generation_, epoch = output_epoch_](
+                        boost::system::error_code ec, std::size_t count) {
+                      if (generation != self->generation_) return;
+                      self->writing_ = false;
+                      if (ec) return;
+                      self->trace(TraceDirection::kToHost,
+                                  std::span<const std::uint8_t>(self->write_buffer_).first(count));
+                      // Consumed only now: bytes stuck in the kernel still count against the
+                      // engine's output bound.
+                      self->in_service_ = true;
+                      if (epoch == self->output_epoch_) self->engine_.consume_output(count);
+                      self->in_service_ = false;
+                      self->service();
+                    });
+}
+
+void PtyPort::Impl::arm_timer() {
+  const auto deadline = engine_.next_deadline();
+  if (!deadline) return;
+  if (timer_.expiry() == *deadline) return;  // already waiting for it
+  timer_.expires_at(*deadline);
+  timer_.async_wait(
+      [self = shared_from_this(), generation = generation_](boost::system::error_code ec) {
+        if (ec || generation != self->generation_) return;
+        self->in_service_ = true;
+        self->engine_.poll();
+        self->in_service_ = false;
+        self->service();
+      });
+}
+
+PtyPort::PtyPort(asio::any_io_executor executor, const Registry& registry, PtyPortOptions options)
+    : impl_(std::make_shared<Impl>(std::move(executor), registry, std::move(options))) {}
+
+PtyPort::~PtyPort() {
+  impl_->close();
+}
+
+tl::expected<void, Error> PtyPort::open() {
+  return impl_->open();
+}
+void PtyPort::disconnect() {
+  impl_->disconnect();
+}
+tl::expected<void, Error> PtyPort::reconnect() {
+  return impl_->reconnect();
+}
+bool PtyPort::connected() const noexcept {
+  return impl_->connected();
+}
+std::filesystem::path PtyPort::device_path() const {
+  return impl_->device_path();
+}
+const std::filesystem::path& PtyPort::link_path() const noexcept {
+  return impl_->options().link;
+}
+PortStyle PtyPort::style() const noexcept {
+  return impl_->options().style;
+}
+Engine& PtyPort::engine() noexcept {
+  return impl_->engine();
+}
+asio::any_io_executor PtyPort::executor() const {
+  return impl_->executor();
+}
+
+}  // namespace vmodem::at

@@ -1,0 +1,208 @@
+// The PTY adapter through a real PTY pair: the test is the host.
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <future>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <type_traits>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <vmodem/at/pty_port.hpp>
+
+#include "pty_host.hpp"
+
+namespace vmodem::at::testing {
+namespace {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+
+class PtyPortTest : public ::testing::Test {
+ protected:
+  PtyPortTest() {
+    std::string pattern = (fs::temp_directory_path() / "vmodem-at-XXXXXX").string();
+    state_dir_ = ::mkdtemp(pattern.data());
+    install_v250_commands(registry_);
+    (void)registry_.add("+QFUPL", {.write = [](Call& call) {
+                          Responder responder = call.responder;
+                          UploadSpec spec;
+                          spec.expected_bytes = static_cast<std::size_t>(
+                              call.command.arg(1).as_integer().value_or(0));
+                          spec.trailing_grace = milliseconds(10);
+                          spec.on_end = [responder](UploadEnd, std::size_t n) mutable {
+                            responder.info("+QFUPL: " + std::to_string(n) + ",0");
+                            responder.ok();
+                          };
+                          call.responder.start_upload(std::move(spec));
+                        }});
+    thread_ = std::thread([this] { io_.run(); });
+  }
+
+  ~PtyPortTest() override {
+    on_io([this] { port_.reset(); });
+    work_.reset();
+    thread_.join();
+    std::error_code ignored;
+    fs::remove_all(state_dir_, ignored);
+  }
+
+  // Runs `job` on the io thread and waits for it (ports are single-threaded).
+  template <typename Job>
+  std::invoke_result_t<Job> on_io(Job job) {
+    std::packaged_task<decltype(job())()> task(std::move(job));
+    auto result = task.get_future();
+    asio::post(io_, [&task] { task(); });
+    return result.get();
+  }
+
+  void start(PortStyle style) {
+    on_io([this, style] {
+      port_ = std::make_unique<PtyPort>(io_.get_executor(), registry_,
+                                        PtyPortOptions{.link = link(), .style = style});
+      auto opened = port_->open();
+      ASSERT_TRUE(opened.has_value()) << opened.error().message;
+    });
+  }
+
+  fs::path link() const { return state_dir_ / "ttyUSB2"; }
+  fs::path device() {
+    return on_io([this] { return port_->device_path(); });
+  }
+
+  fs::path state_dir_;
+  Registry registry_;
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
+  std::unique_ptr<PtyPort> port_;
+  std::thread thread_;
+};
+
+TEST_F(PtyPortTest, HostTalksAtThroughTheSymlink) {
+  start(PortStyle::kUsb);
+  ASSERT_TRUE(fs::is_symlink(link()));
+  EXPECT_EQ(fs::read_symlink(link()), device());
+  EXPECT_TRUE(device().string().starts_with("/dev/pts/"));
+  HostSerial host(link().string());
+  ASSERT_TRUE(host.is_open());
+  ASSERT_TRUE(host.write("AT\r"));
+  EXPECT_EQ(host.read_until("OK\r\n"), "AT\r\r\nOK\r\n");
+  ASSERT_TRUE(host.write("ATE0\r\n"));
+  EXPECT_EQ(host.read_until("OK\r\n"), "ATE0\r\r\nOK\r\n");
+  ASSERT_TRUE(host.write("AT+NOPE\r"));
+  EXPECT_EQ(host.read_until("ERROR\r\n"), "\r\nERROR\r\n");
+}
+
+TEST_F(PtyPortTest, HostMayCloseAndReopen) {
+  start(PortStyle::kUsb);
+  {
+    HostSerial host(link().string());
+    ASSERT_TRUE(host.write("ATE0\r"));
+    EXPECT_EQ(host.read_until("OK\r\n"), "ATE0\r\r\nOK\r\n");
+  }
+  HostSerial again(link().string());
+  ASSERT_TRUE(again.write("AT\r"));
+  EXPECT_EQ(again.read_until("OK\r\n"), "\r\nOK\r\n");
+}
+
+TEST_F(PtyPortTest, UrcReachesTheHost) {
+  start(PortStyle::kUsb);
+  HostSerial host(link().string());
+  on_io([this] { port_->engine().queue_urc("+QIND: PB DONE"); });
+  EXPECT_EQ(host.read_until("DONE\r\n"), "\r\n+QIND: PB DONE\r\n");
+}
+
+TEST_F(PtyPortTest, UploadThroughThePty) {
+  start(PortStyle::kUsb);
+  HostSerial host(link().string());
+  ASSERT_TRUE(host.write("ATE0\r"));
+  host.read_until("OK\r\n");
+  ASSERT_TRUE(host.write("AT+QFUPL=\"f\",5000\r"));
+  EXPECT_EQ(host.read_until("CONNECT\r\n"), "\r\nCONNECT\r\n");
+  ASSERT_TRUE(host.write(std::string(5000, '\r') + std::string(100, '\0')));
+  EXPECT_EQ(host.read_until("OK\r\n"), "\r\n+QFUPL: 5000,0\r\n\r\nOK\r\n");
+  ASSERT_TRUE(host.write("AT\r"));
+  EXPECT_EQ(host.read_until("OK\r\n"), "\r\nOK\r\n");
+}
+
+TEST_F(PtyPortTest, UsbResetMakesTheHostReopen) {
+  start(PortStyle::kUsb);
+  HostSerial old_host(link().string());
+  ASSERT_TRUE(old_host.write("AT\r"));
+  ASSERT_EQ(old_host.read_until("OK\r\n"), "AT\r\r\nOK\r\n");
+  const fs::path old_device = device();
+
+  on_io([this] { port_->disconnect(); });
+  EXPECT_FALSE(fs::exists(fs::symlink_status(link()))) << "the port vanished";
+  // The old fd is dead: reads see EOF or EIO, writes fail.
+  pollfd ready{old_host.fd(), POLLIN, 0};
+  ASSERT_EQ(::poll(&ready, 1, 2000), 1);
+  char byte = 0;
+  const ssize_t got = ::read(old_host.fd(), &byte, 1);
+  EXPECT_TRUE(got == 0 || (got < 0 && errno == EIO)) << got;
+  EXPECT_FALSE(old_host.write("AT\r"));
+
+  on_io([this] {
+    auto reconnected = port_->reconnect();
+    ASSERT_TRUE(reconnected.has_value()) << reconnected.error().message;
+  });
+  ASSERT_TRUE(fs::is_symlink(link()));
+  const fs::path new_device = device();
+  EXPECT_EQ(fs::read_symlink(link()), new_device);
+  EXPECT_NE(new_device, old_device) << "a new tty while the old one is still held";
+  HostSerial new_host(link().string());
+  ASSERT_TRUE(new_host.is_open());
+  ASSERT_TRUE(new_host.write("AT\r"));
+  EXPECT_EQ(new_host.read_until("OK\r\n"), "AT\r\r\nOK\r\n") << "echo is back on after reset";
+  EXPECT_FALSE(old_host.write("AT\r")) << "the old fd stays dead";
+}
+
+TEST_F(PtyPortTest, UartPortStaysOpenAcrossReset) {
+  start(PortStyle::kUart);
+  HostSerial host(link().string());
+  ASSERT_TRUE(host.write("ATE0\r"));
+  ASSERT_EQ(host.read_until("OK\r\n"), "ATE0\r\r\nOK\r\n");
+  const fs::path before = device();
+
+  on_io([this] { port_->disconnect(); });
+  EXPECT_EQ(fs::read_symlink(link()), before) << "a UART port never moves";
+  ASSERT_TRUE(host.write("AT\r"));
+  EXPECT_EQ(host.read_for(milliseconds(200)), "") << "the module is away: no answer";
+
+  on_io([this] { ASSERT_TRUE(port_->reconnect().has_value()); });
+  on_io([this] { port_->engine().queue_urc("RDY"); });
+  EXPECT_EQ(host.read_until("RDY\r\n"), "\r\nRDY\r\n") << "bytes sent while away were dropped";
+  ASSERT_TRUE(host.write("AT\r"));
+  EXPECT_EQ(host.read_until("OK\r\n"), "AT\r\r\nOK\r\n");
+  EXPECT_EQ(device(), before);
+}
+
+TEST_F(PtyPortTest, DestroyingThePortRemovesTheSymlink) {
+  start(PortStyle::kUsb);
+  ASSERT_TRUE(fs::is_symlink(link()));
+  on_io([this] { port_.reset(); });
+  EXPECT_FALSE(fs::exists(fs::symlink_status(link())));
+}
+
+TEST_F(PtyPortTest, OpenFailsCleanlyWhenTheDirectoryIsMissing) {
+  on_io([this] {
+    PtyPort port(io_.get_executor(), registry_,
+                 PtyPortOptions{.link = state_dir_ / "missing" / "ttyUSB2"});
+    auto opened = port.open();
+    ASSERT_FALSE(opened.has_value());
+    EXPECT_EQ(opened.error().code, ErrorCode::kSystem);
+  });
+}
+
+}  // namespace
+}  // namespace vmodem::at::testing
