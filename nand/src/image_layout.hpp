@@ -35,6 +35,7 @@ struct Header {
   std::uint64_t cells_offset, block_meta_offset, page_meta_offset;
   std::uint64_t owners_offset, masks_offset, total_size;
   DeviceCounters counters;
+  char label[64];  // NUL-terminated: the profile that made the image
 };
 static_assert(sizeof(Header) <= kHeaderSize);
 

@@ -135,6 +135,7 @@ void init_header(layout::Header& h, const Geometry& g, const StorageOptions& opt
   h.nop = g.nop;
   h.deviation_slots = options.deviation_slots;
   h.manufacture_seed = options.manufacture_seed;
+  std::strncpy(h.label, options.label.c_str(), sizeof h.label - 1);
   h.cells_offset = o.cells;
   h.block_meta_offset = o.block_meta;
   h.page_meta_offset = o.page_meta;
@@ -247,6 +248,7 @@ Result<std::unique_ptr<Storage>> Storage::load_into_memory(const std::filesystem
   StorageOptions options;
   options.deviation_slots = (*file)->deviation_slot_count();
   options.manufacture_seed = (*file)->manufacture_seed();
+  options.label = (*file)->label();
   auto ram = create_in_memory((*file)->geometry(), options);
   if (!ram) return ram;
   std::memcpy((*ram)->impl_->mapping.base, (*file)->impl_->mapping.base,
@@ -260,6 +262,11 @@ std::uint32_t Storage::deviation_slot_count() const {
 }
 std::uint64_t Storage::manufacture_seed() const {
   return impl_->header->manufacture_seed;
+}
+
+std::string Storage::label() const {
+  const char* label = impl_->header->label;
+  return std::string(label, strnlen(label, sizeof impl_->header->label));
 }
 
 Status Storage::sync() {

@@ -24,6 +24,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 
 #include <vmodem/nand/geometry.hpp>
 #include <vmodem/nand/status.hpp>
@@ -77,6 +78,7 @@ struct StorageOptions {
   // injected flips) are tracked in a store of this many page-sized masks.
   std::uint32_t deviation_slots = 4096;
   std::uint64_t manufacture_seed = 0;  // recorded in the header for `image info`
+  std::string label;                   // e.g. the profile name; at most 63 bytes
 };
 
 class Storage {
@@ -105,6 +107,7 @@ class Storage {
   const Geometry& geometry() const { return geometry_; }
   std::uint32_t deviation_slot_count() const;
   std::uint64_t manufacture_seed() const;
+  std::string label() const;
   bool read_only() const { return read_only_; }
   bool file_backed() const { return !path_.empty(); }
   const std::filesystem::path& path() const { return path_; }

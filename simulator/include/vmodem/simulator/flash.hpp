@@ -1,0 +1,71 @@
+// The module's flash as one object: image storage, the chip model, the fault
+// injector over it, and the profile's partition table. `vmodem run` and the
+// offline `vmodem image` tools open a module image the same way.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include <tl/expected.hpp>
+
+#include <vmodem/nand/chip.hpp>
+#include <vmodem/nand/fault.hpp>
+#include <vmodem/nand/partition.hpp>
+#include <vmodem/nand/storage.hpp>
+#include <vmodem/simulator/profile.hpp>
+
+namespace vmodem::sim {
+
+// Seeds derived from one run seed, so a single logged number replays a run.
+struct Seeds {
+  std::uint64_t run;
+  std::uint64_t chip() const;         // wear, disturb, tearing, unstable reads
+  std::uint64_t faults() const;       // fault-injection probabilities
+  std::uint64_t manufacture() const;  // factory bad blocks, factory content
+  static Seeds from_entropy();        // for runs without --seed (the seed is logged)
+};
+
+class Flash {
+ public:
+  enum class Mode { open_existing, create_new, open_or_create };
+
+  // Opens (or creates and manufactures) the image at `image` for `profile`.
+  // A created image gets the profile's factory bad blocks. An existing image
+  // made for another profile or geometry is refused, untouched. Errors are
+  // messages a user can act on.
+  static tl::expected<std::unique_ptr<Flash>, std::string> open(const Profile& profile,
+                                                                const std::filesystem::path& image,
+                                                                Mode mode, Seeds seeds,
+                                                                bool read_only = false);
+  // A RAM-only module flash (tests, benchmarks, campaigns).
+  static tl::expected<std::unique_ptr<Flash>, std::string> in_memory(const Profile& profile,
+                                                                     Seeds seeds);
+
+  nand::Storage& storage() { return *storage_; }
+  nand::SimulatedChip& chip() { return *chip_; }
+  nand::FaultInjector& injector() { return *injector_; }
+  // The device every layer above uses: faults first, then the chip.
+  nand::Device& device() { return *injector_; }
+  const nand::PartitionTable& table() const { return table_; }
+  const Profile& profile() const { return profile_; }
+  bool created() const { return created_; }
+  const std::vector<std::uint32_t>& factory_bad_blocks() const { return factory_bad_; }
+
+  // A view of one partition by name (scans its bad-block markers).
+  tl::expected<std::unique_ptr<nand::Partition>, std::string> partition(const std::string& name);
+
+ private:
+  Flash(Profile profile, std::unique_ptr<nand::Storage> storage, Seeds seeds);
+  tl::expected<void, std::string> manufacture(Seeds seeds);
+
+  Profile profile_;
+  std::unique_ptr<nand::Storage> storage_;
+  std::unique_ptr<nand::SimulatedChip> chip_;
+  nand::PartitionTable table_;
+  std::unique_ptr<nand::FaultInjector> injector_;
+  std::vector<std::uint32_t> factory_bad_;
+  bool created_ = false;
+};
+
+}  // namespace vmodem::sim

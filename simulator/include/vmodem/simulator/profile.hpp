@@ -1,0 +1,88 @@
+// Module profiles: everything that makes a simulated BG95-M3 differ from a
+// BG77 or a UC20 — identity strings, the NAND part and its physics, the
+// partition table. Profiles are JSON files in configs/ (built into the
+// binary) or any file the user names.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <tl/expected.hpp>
+
+#include <vmodem/nand/chip_config.hpp>
+#include <vmodem/nand/partition.hpp>
+#include <vmodem/nand/stats.hpp>
+#include <vmodem/nand/storage.hpp>
+
+namespace vmodem::sim {
+
+// A profile that could not be used, with where and why: "configs/x.json:
+// nand.block_count: expected a positive integer, got \"many\"".
+struct ProfileError {
+  std::string source;  // file path or "builtin:<name>"
+  std::string field;   // JSON path, e.g. "partitions[3].blocks"; empty for the whole file
+  std::string message;
+  std::string describe() const;
+};
+
+struct Identity {
+  std::string manufacturer, model, revision, subedition, imei, imsi, iccid;
+};
+
+// What a partition is for; lets the layers above find "the modem FS" without
+// knowing each profile's partition names.
+enum class PartitionRole {
+  none,
+  boot,
+  firmware,
+  modem_fs,
+  modem_fs_backup,
+  modem_fs_backup_info,
+  ap_fs,
+  ap_fs_backup,
+  ap_fs_backup_info,
+  fota,
+};
+std::string_view to_string(PartitionRole role);
+
+struct PartitionEntry {
+  nand::PartitionSpec spec;
+  PartitionRole role = PartitionRole::none;
+  std::string description;
+};
+
+struct Profile {
+  std::string name;    // e.g. "bg95-m3"
+  std::string source;  // where it was loaded from
+  std::string description;
+  Identity identity;
+  std::string nand_part_number;
+  nand::Geometry geometry;
+  nand::ChipConfig chip;  // seed left at its default; the run's seed goes there
+  nand::FactoryBadBlocks factory_bad;
+  std::uint32_t deviation_slots = 4096;
+  std::vector<PartitionEntry> partitions;
+  nlohmann::json document;  // the whole JSON, for sections other layers read
+
+  nand::PartitionTable partition_table() const;  // validated at load time
+  const PartitionEntry* find_role(PartitionRole role) const;
+  const PartitionEntry* find(std::string_view partition_name) const;
+};
+
+// Names of the profiles built into the binary (configs/*.json).
+std::vector<std::string> builtin_profile_names();
+
+// Loads `name_or_path`: a builtin profile name ("bg95-m3"), or a path to a
+// JSON file (anything containing '/' or ending in ".json"). Every field is
+// checked: unknown, missing or mistyped fields, impossible geometry, a
+// partition table that overlaps or leaves the chip.
+tl::expected<Profile, ProfileError> load_profile(const std::string& name_or_path);
+// Parses a profile from JSON text; `source` names it in errors.
+tl::expected<Profile, ProfileError> parse_profile(const std::string& text,
+                                                  const std::string& source);
+
+inline constexpr const char* kDefaultProfile = "bg95-m3";
+
+}  // namespace vmodem::sim

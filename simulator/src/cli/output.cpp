@@ -1,0 +1,103 @@
+#include "cli/output.hpp"
+
+#include <iostream>
+
+namespace vmodem::cli {
+
+int report_error(int code, const std::string& message) {
+  std::cerr << "vmodem: " << message << "\n";
+  return code;
+}
+
+void print_json(const nlohmann::json& value) {
+  std::cout << value.dump(2) << "\n";
+}
+
+std::string profile_for_image(const std::filesystem::path& image, const std::string& requested) {
+  if (!requested.empty()) return requested;
+  if (auto storage = nand::Storage::open_image(image, {}, true);
+      storage && !(*storage)->label().empty()) {
+    return (*storage)->label();
+  }
+  return sim::kDefaultProfile;
+}
+
+tl::expected<sim::Profile, int> load_profile_or_report(const std::string& name) {
+  auto profile = sim::load_profile(name);
+  if (!profile)
+    return tl::unexpected(report_error(kExitUsage, "profile " + profile.error().describe()));
+  return std::move(*profile);
+}
+
+tl::expected<std::unique_ptr<sim::Flash>, int> open_image_or_report(
+    const std::filesystem::path& image, const std::string& requested_profile, bool read_only) {
+  auto profile = load_profile_or_report(profile_for_image(image, requested_profile));
+  if (!profile) return tl::unexpected(profile.error());
+  auto flash =
+      sim::Flash::open(*profile, image, sim::Flash::Mode::open_existing, sim::Seeds{0}, read_only);
+  if (!flash) {
+    const bool missing = !std::filesystem::exists(image);
+    return tl::unexpected(report_error(missing ? kExitIo : kExitCorrupt, flash.error()));
+  }
+  return std::move(*flash);
+}
+
+nlohmann::json to_json(const nand::DeviceCounters& c) {
+  return {{"operations", c.operations},
+          {"reads", c.reads},
+          {"programs", c.programs},
+          {"partial_programs", c.partial_programs},
+          {"erases", c.erases},
+          {"corrected_reads", c.corrected_reads},
+          {"corrected_bits", c.corrected_bits},
+          {"uncorrectable_reads", c.uncorrectable_reads},
+          {"program_fails", c.program_fails},
+          {"erase_fails", c.erase_fails},
+          {"order_violations", c.order_violations},
+          {"nop_violations", c.nop_violations},
+          {"set_bit_violations", c.set_bit_violations},
+          {"power_cuts", c.power_cuts},
+          {"torn_operations", c.torn_operations},
+          {"virtual_time_ns", c.virtual_time_ns}};
+}
+
+nlohmann::json to_json(const nand::DeviceStats& stats) {
+  nlohmann::json areas = nlohmann::json::array();
+  for (const auto& a : stats.areas) {
+    areas.push_back(
+        {{"name", a.name},
+         {"first_block", a.first_block},
+         {"blocks", a.block_count},
+         {"reads", a.reads},
+         {"programs", a.programs},
+         {"erases", a.erases},
+         {"factory_bad", a.factory_bad},
+         {"grown_bad", a.grown_bad},
+         {"erase_count", {{"min", a.min_erase}, {"max", a.max_erase}, {"mean", a.mean_erase}}}});
+  }
+  nlohmann::json wear = nlohmann::json::array();
+  for (const auto& w : stats.wear) {
+    wear.push_back({{"erase_count_from", w.erase_count_from},
+                    {"erase_count_to", w.erase_count_to},
+                    {"blocks", w.blocks}});
+  }
+  return {{"counters", to_json(stats.counters)},
+          {"partitions", areas},
+          {"wear_histogram", wear},
+          {"bad_blocks", {{"factory", stats.factory_bad}, {"grown", stats.grown_bad}}},
+          {"damaged_pages", stats.damaged_pages},
+          {"unstable_pages", stats.unstable_pages}};
+}
+
+std::optional<std::uint64_t> parse_seed(const std::string& text) {
+  try {
+    std::size_t used = 0;
+    const std::uint64_t value = std::stoull(text, &used, 0);
+    if (used != text.size()) return std::nullopt;
+    return value;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace vmodem::cli

@@ -1,0 +1,42 @@
+// Helpers shared by subcommands: errors on stderr with meaningful exit codes,
+// JSON or readable text on stdout, profile and image resolution.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+#include <tl/expected.hpp>
+
+#include <vmodem/nand/stats.hpp>
+#include <vmodem/simulator/flash.hpp>
+#include <vmodem/simulator/profile.hpp>
+
+#include "cli/commands.hpp"
+
+namespace vmodem::cli {
+
+// Prints "vmodem: <message>" to stderr and returns `code`.
+int report_error(int code, const std::string& message);
+
+void print_json(const nlohmann::json& value);
+
+// The profile for a tool that works on an existing image: the one named on the
+// command line, else the one recorded in the image, else the default.
+std::string profile_for_image(const std::filesystem::path& image, const std::string& requested);
+
+// Loads a profile; on failure prints the reason and returns the exit code.
+tl::expected<sim::Profile, int> load_profile_or_report(const std::string& name);
+
+// Opens an existing module image for an offline tool.
+tl::expected<std::unique_ptr<sim::Flash>, int> open_image_or_report(
+    const std::filesystem::path& image, const std::string& requested_profile, bool read_only);
+
+nlohmann::json to_json(const nand::DeviceStats& stats);
+nlohmann::json to_json(const nand::DeviceCounters& counters);
+
+// Parses a seed given on the command line (decimal or 0x hex).
+std::optional<std::uint64_t> parse_seed(const std::string& text);
+
+}  // namespace vmodem::cli

@@ -1,0 +1,116 @@
+#include <random>
+
+#include <vmodem/simulator/flash.hpp>
+
+namespace vmodem::sim {
+
+std::uint64_t Seeds::chip() const {
+  return nand::Rng::mix(run, 1);
+}
+std::uint64_t Seeds::faults() const {
+  return nand::Rng::mix(run, 2);
+}
+std::uint64_t Seeds::manufacture() const {
+  return nand::Rng::mix(run, 3);
+}
+
+Seeds Seeds::from_entropy() {
+  std::random_device device;
+  return Seeds{(std::uint64_t{device()} << 32) ^ device()};
+}
+
+Flash::Flash(Profile profile, std::unique_ptr<nand::Storage> storage, Seeds seeds)
+    : profile_(std::move(profile)),
+      storage_(std::move(storage)),
+      table_(profile_.partition_table()) {
+  nand::ChipConfig config = profile_.chip;
+  config.seed = seeds.chip();
+  chip_ = std::make_unique<nand::SimulatedChip>(*storage_, config);
+  injector_ = std::make_unique<nand::FaultInjector>(*chip_, &table_, seeds.faults());
+}
+
+tl::expected<void, std::string> Flash::manufacture(Seeds seeds) {
+  nand::FactoryBadBlocks spec = profile_.factory_bad;
+  spec.seed = seeds.manufacture();
+  auto marked = nand::manufacture_bad_blocks(*chip_, spec);
+  if (!marked) return tl::unexpected("manufacture: " + marked.error().message());
+  factory_bad_ = *marked;
+  created_ = true;
+  return {};
+}
+
+namespace {
+
+nand::StorageOptions storage_options(const Profile& profile, Seeds seeds) {
+  nand::StorageOptions options;
+  options.deviation_slots = profile.deviation_slots;
+  options.manufacture_seed = seeds.manufacture();
+  options.label = profile.name;
+  return options;
+}
+
+}  // namespace
+
+tl::expected<std::unique_ptr<Flash>, std::string> Flash::open(const Profile& profile,
+                                                              const std::filesystem::path& image,
+                                                              Mode mode, Seeds seeds,
+                                                              bool read_only) {
+  std::error_code ec;
+  const bool exists = std::filesystem::exists(image, ec);
+  if (mode == Mode::open_existing && !exists)
+    return tl::unexpected(image.string() + ": no such image");
+  if (mode == Mode::create_new && exists) {
+    return tl::unexpected(image.string() + " already exists; remove it first or use another path");
+  }
+  if (exists) {
+    auto storage = nand::Storage::open_image(image, profile.geometry, read_only);
+    if (!storage)
+      return tl::unexpected(storage.error().detail.empty() ? storage.error().message()
+                                                           : storage.error().detail);
+    if (!(*storage)->label().empty() && (*storage)->label() != profile.name) {
+      return tl::unexpected(image.string() + " was made for profile '" + (*storage)->label() +
+                            "'; this run asks for '" + profile.name + "'. Pass --profile " +
+                            (*storage)->label() + " or use another image.");
+    }
+    std::unique_ptr<Flash> flash(new Flash(profile, std::move(*storage), seeds));
+    return flash;
+  }
+  auto storage =
+      nand::Storage::create_image(image, profile.geometry, storage_options(profile, seeds));
+  if (!storage)
+    return tl::unexpected(storage.error().detail.empty() ? storage.error().message()
+                                                         : storage.error().detail);
+  std::unique_ptr<Flash> flash(new Flash(profile, std::move(*storage), seeds));
+  if (auto ok = flash->manufacture(seeds); !ok) {
+    flash.reset();
+    std::filesystem::remove(image, ec);
+    return tl::unexpected(ok.error());
+  }
+  return flash;
+}
+
+tl::expected<std::unique_ptr<Flash>, std::string> Flash::in_memory(const Profile& profile,
+                                                                   Seeds seeds) {
+  auto storage = nand::Storage::create_in_memory(profile.geometry, storage_options(profile, seeds));
+  if (!storage) return tl::unexpected(storage.error().message());
+  std::unique_ptr<Flash> flash(new Flash(profile, std::move(*storage), seeds));
+  if (auto ok = flash->manufacture(seeds); !ok) return tl::unexpected(ok.error());
+  return flash;
+}
+
+tl::expected<std::unique_ptr<nand::Partition>, std::string> Flash::partition(
+    const std::string& name) {
+  const nand::PartitionSpec* spec = table_.find(name);
+  if (!spec) {
+    std::string known;
+    for (const auto& e : table_.entries())
+      known += (known.empty() ? "" : ", ") + e.name;
+    return tl::unexpected("no partition '" + name + "' in profile " + profile_.name +
+                          " (has: " + known + ")");
+  }
+  auto partition = nand::Partition::open(device(), *spec);
+  if (!partition) return tl::unexpected(partition.error().message());
+  return std::move(*partition);
+}
+
+}  // namespace vmodem::sim

@@ -1,0 +1,269 @@
+#include <fstream>
+#include <sstream>
+
+#include <vmodem/simulator/profile.hpp>
+
+#include "builtin_profiles.hpp"
+#include "json_reader.hpp"
+
+namespace vmodem::sim {
+
+namespace {
+
+// Sections owned by other layers (file system, AT engine, backup, FOTA):
+// passed through here and validated by the code that reads them.
+const std::set<std::string> kOtherSections = {"boot", "at", "fs", "backup", "fota", "network"};
+
+struct RoleName {
+  PartitionRole role;
+  const char* name;
+};
+constexpr RoleName kRoles[] = {
+    {PartitionRole::none, "none"},
+    {PartitionRole::boot, "boot"},
+    {PartitionRole::firmware, "firmware"},
+    {PartitionRole::modem_fs, "modem_fs"},
+    {PartitionRole::modem_fs_backup, "modem_fs_backup"},
+    {PartitionRole::modem_fs_backup_info, "modem_fs_backup_info"},
+    {PartitionRole::ap_fs, "ap_fs"},
+    {PartitionRole::ap_fs_backup, "ap_fs_backup"},
+    {PartitionRole::ap_fs_backup_info, "ap_fs_backup_info"},
+    {PartitionRole::fota, "fota"},
+};
+
+std::optional<PartitionRole> role_from(const std::string& name) {
+  for (const auto& r : kRoles) {
+    if (name == r.name) return r.role;
+  }
+  return std::nullopt;
+}
+
+void read_identity(JsonReader& in, Identity& id) {
+  id.manufacturer = in.string("manufacturer");
+  id.model = in.string("model");
+  id.revision = in.string("revision");
+  id.subedition = in.string("subedition");
+  id.imei = in.string("imei");
+  id.imsi = in.string("imsi");
+  id.iccid = in.string("iccid");
+  if (in.ok() &&
+      (id.imei.size() != 15 || id.imei.find_first_not_of("0123456789") != std::string::npos)) {
+    in.fail("imei", "expected 15 digits");
+  }
+  in.finish();
+}
+
+void read_nand(JsonReader& in, Profile& p) {
+  p.nand_part_number = in.string("part_number", "");
+  nand::Geometry& g = p.geometry;
+  g.page_size = static_cast<std::uint32_t>(in.integer("page_size", 512, nand::kMaxPageSize));
+  if (in.ok() && g.page_size % 512 != 0) in.fail("page_size", "expected a multiple of 512");
+  g.spare_size = static_cast<std::uint32_t>(in.integer("spare_size", 16, nand::kMaxSpareSize));
+  g.pages_per_block = static_cast<std::uint32_t>(in.integer("pages_per_block", 2, 255));
+  g.block_count = static_cast<std::uint32_t>(in.integer("block_count", 1, 1U << 20));
+  g.nop = static_cast<std::uint32_t>(in.integer("nop", 1, 255));
+
+  auto timing = in.object("timing");
+  p.chip.timing.read_us = static_cast<std::uint32_t>(timing.integer("read_us", 0, 1000000));
+  p.chip.timing.program_us = static_cast<std::uint32_t>(timing.integer("program_us", 0, 1000000));
+  p.chip.timing.erase_us = static_cast<std::uint32_t>(timing.integer("erase_us", 0, 10000000));
+  p.chip.timing.transfer_ns_per_byte =
+      static_cast<std::uint32_t>(timing.integer("transfer_ns_per_byte", 0, 100000, 25));
+  timing.finish();
+  in.absorb(timing);
+
+  auto ecc = in.object("ecc");
+  p.chip.ecc.sector_size =
+      static_cast<std::uint32_t>(ecc.integer("sector_size", 512, nand::kMaxPageSize));
+  p.chip.ecc.strength_bits = static_cast<std::uint32_t>(ecc.integer("strength_bits", 1, 64));
+  if (ecc.ok() && g.page_size % p.chip.ecc.sector_size != 0) {
+    ecc.fail("sector_size",
+             "expected a divisor of page_size (" + std::to_string(g.page_size) + ")");
+  }
+  ecc.finish();
+  in.absorb(ecc);
+
+  auto wear = in.object("wear", true);
+  auto& w = p.chip.wear;
+  w.endurance_cycles = static_cast<std::uint32_t>(
+      wear.integer("endurance_cycles", 1, 100000000, w.endurance_cycles));
+  w.fail_probability_at_endurance =
+      wear.number("fail_probability_at_endurance", 0, 1, w.fail_probability_at_endurance);
+  w.wear_bit_errors = wear.boolean("wear_bit_errors", w.wear_bit_errors);
+  w.wear_bit_error_rate = wear.number("wear_bit_error_rate", 0, 1, w.wear_bit_error_rate);
+  w.read_disturb = wear.boolean("read_disturb", w.read_disturb);
+  w.read_disturb_threshold = static_cast<std::uint32_t>(
+      wear.integer("read_disturb_threshold", 1, 1U << 31, w.read_disturb_threshold));
+  w.read_disturb_rate = wear.number("read_disturb_rate", 0, 1, w.read_disturb_rate);
+  wear.finish();
+  in.absorb(wear);
+
+  auto tear = in.object("tear", true);
+  p.chip.tear.program_disturbs_earlier_pages =
+      tear.boolean("program_disturbs_earlier_pages", false);
+  p.chip.tear.disturb_max_bits =
+      static_cast<std::uint32_t>(tear.integer("disturb_max_bits", 1, 64, 6));
+  tear.finish();
+  in.absorb(tear);
+
+  auto bad = in.object("factory_bad_blocks", true);
+  p.factory_bad.max_allowed = static_cast<std::uint32_t>(bad.integer("max", 0, g.block_count, 20));
+  if (bad.has("list")) {
+    for (auto b : bad.integer_array("list", 1, g.block_count - 1)) {
+      p.factory_bad.blocks.push_back(static_cast<std::uint32_t>(b));
+    }
+  } else {
+    p.factory_bad.count =
+        static_cast<std::uint32_t>(bad.integer("count", 0, p.factory_bad.max_allowed, 0));
+  }
+  if (bad.ok() && p.factory_bad.blocks.size() > p.factory_bad.max_allowed) {
+    bad.fail("list", "more blocks than max (" + std::to_string(p.factory_bad.max_allowed) + ")");
+  }
+  bad.finish();
+  in.absorb(bad);
+  p.deviation_slots = static_cast<std::uint32_t>(in.integer("deviation_slots", 64, 1U << 20, 4096));
+  in.finish();
+}
+
+void read_partitions(JsonReader& root, Profile& p) {
+  auto items = root.array("partitions");
+  for (auto& item : items) {
+    PartitionEntry entry;
+    entry.spec.name = item.string("name");
+    entry.spec.first_block =
+        static_cast<std::uint32_t>(item.integer("first_block", 0, p.geometry.block_count - 1));
+    entry.spec.block_count =
+        static_cast<std::uint32_t>(item.integer("blocks", 1, p.geometry.block_count));
+    const std::string role = item.string("role", "none");
+    if (auto r = role_from(role)) {
+      entry.role = *r;
+    } else {
+      item.fail("role",
+                "expected one of boot, firmware, modem_fs, modem_fs_backup, "
+                "modem_fs_backup_info, ap_fs, ap_fs_backup, ap_fs_backup_info, fota; got \"" +
+                    role + "\"");
+    }
+    entry.description = item.string("description", "");
+    item.finish();
+    root.absorb(item);
+    p.partitions.push_back(std::move(entry));
+  }
+  if (!root.ok()) return;
+  std::vector<nand::PartitionSpec> specs;
+  for (const auto& e : p.partitions)
+    specs.push_back(e.spec);
+  if (auto table = nand::PartitionTable::create(specs, p.geometry); !table) {
+    root.fail("partitions", table.error().detail);
+    return;
+  }
+  for (const auto& e : p.partitions) {
+    if (e.role == PartitionRole::none || e.role == PartitionRole::firmware) continue;
+    int count = 0;
+    for (const auto& other : p.partitions)
+      count += other.role == e.role;
+    if (count > 1)
+      root.fail("partitions", "more than one partition has role " + std::string(to_string(e.role)));
+  }
+}
+
+}  // namespace
+
+std::string ProfileError::describe() const {
+  std::string text = source;
+  if (!field.empty()) text += ": " + field;
+  return text + ": " + message;
+}
+
+std::string_view to_string(PartitionRole role) {
+  for (const auto& r : kRoles) {
+    if (r.role == role) return r.name;
+  }
+  return "none";
+}
+
+nand::PartitionTable Profile::partition_table() const {
+  std::vector<nand::PartitionSpec> specs;
+  for (const auto& e : partitions)
+    specs.push_back(e.spec);
+  return nand::PartitionTable::create(specs, geometry).value();
+}
+
+const PartitionEntry* Profile::find_role(PartitionRole role) const {
+  for (const auto& e : partitions) {
+    if (e.role == role) return &e;
+  }
+  return nullptr;
+}
+
+const PartitionEntry* Profile::find(std::string_view partition_name) const {
+  for (const auto& e : partitions) {
+    if (e.spec.name == partition_name) return &e;
+  }
+  return nullptr;
+}
+
+tl::expected<Profile, ProfileError> parse_profile(const std::string& text,
+                                                  const std::string& source) {
+  // Configuration, not the data path: nlohmann reports the position of a
+  // syntax error only through its exception, so catch it here.
+  nlohmann::json document;
+  try {
+    document = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    return tl::unexpected(ProfileError{source, "", std::string("not valid JSON: ") + e.what()});
+  }
+  Profile p;
+  p.source = source;
+  JsonReader root(document, "");
+  if (root.string("schema") != "vmodem-profile/1" && root.ok()) {
+    root.fail("schema", "expected \"vmodem-profile/1\"");
+  }
+  p.name = root.string("name");
+  p.description = root.string("description", "");
+  auto identity = root.object("identity");
+  read_identity(identity, p.identity);
+  root.absorb(identity);
+  auto nand_section = root.object("nand");
+  read_nand(nand_section, p);
+  root.absorb(nand_section);
+  if (root.ok()) read_partitions(root, p);
+  for (const auto& section : kOtherSections) {
+    if (root.has(section)) (void)root.object(section);
+  }
+  root.finish();
+  if (!root.ok())
+    return tl::unexpected(ProfileError{source, root.error()->field, root.error()->message});
+  p.document = std::move(document);
+  return p;
+}
+
+std::vector<std::string> builtin_profile_names() {
+  std::vector<std::string> names;
+  for (const auto& builtin : builtin_profiles())
+    names.emplace_back(builtin.name);
+  return names;
+}
+
+tl::expected<Profile, ProfileError> load_profile(const std::string& name_or_path) {
+  const bool is_path = name_or_path.find('/') != std::string::npos ||
+                       (name_or_path.size() > 5 && name_or_path.ends_with(".json"));
+  if (!is_path) {
+    for (const auto& builtin : builtin_profiles()) {
+      if (builtin.name == name_or_path)
+        return parse_profile(std::string(builtin.json), "builtin:" + name_or_path);
+    }
+    std::string known;
+    for (const auto& n : builtin_profile_names())
+      known += (known.empty() ? "" : ", ") + n;
+    return tl::unexpected(
+        ProfileError{name_or_path, "",
+                     "no such profile; built in: " + known + " (or give a path to a JSON file)"});
+  }
+  std::ifstream in(name_or_path);
+  if (!in) return tl::unexpected(ProfileError{name_or_path, "", "cannot open the file"});
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_profile(text.str(), name_or_path);
+}
+
+}  // namespace vmodem::sim
