@@ -1,0 +1,137 @@
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include <vmodem/fota/bundle.hpp>
+#include <vmodem/fota/package.hpp>
+
+#include "byte_io.hpp"
+
+namespace vmodem::fota {
+
+const FirmwareImage* FirmwareBundle::find(std::string_view name) const {
+  for (const auto& image : images) {
+    if (image.name == name) return &image;
+  }
+  return nullptr;
+}
+
+Digest firmware_digest(std::vector<ImageIdentity> images) {
+  std::sort(images.begin(), images.end(),
+            [](const ImageIdentity& a, const ImageIdentity& b) { return a.name < b.name; });
+  detail::Bytes canonical;
+  for (const auto& image : images) {
+    detail::put_u16(canonical, static_cast<std::uint16_t>(image.name.size()));
+    canonical.insert(canonical.end(), image.name.begin(), image.name.end());
+    detail::put_u64(canonical, image.size);
+    detail::put_bytes(canonical, image.digest);
+  }
+  return sha256(canonical);
+}
+
+Digest firmware_digest(const FirmwareBundle& bundle) {
+  std::vector<ImageIdentity> ids;
+  for (const auto& image : bundle.images) {
+    ids.push_back({image.name, image.data.size(), sha256(image.data)});
+  }
+  return firmware_digest(std::move(ids));
+}
+
+Result<std::vector<std::uint8_t>> read_file(const std::filesystem::path& path,
+                                            std::uint64_t max_bytes) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(ErrorCode::kIo, "cannot open " + path.string());
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  if (size < 0) return fail(ErrorCode::kIo, "cannot size " + path.string());
+  if (static_cast<std::uint64_t>(size) > max_bytes) {
+    return fail(ErrorCode::kInvalidInput, path.string() + " is larger than allowed");
+  }
+  in.seekg(0);
+  std::vector<std::uint8_t> data(static_cast<std::size_t>(size));
+  if (!in.read(reinterpret_cast<char*>(data.data()), size)) {
+    return fail(ErrorCode::kIo, "cannot read " + path.string());
+  }
+  return data;
+}
+
+Status write_file_atomic(const std::filesystem::path& path, std::span<const std::uint8_t> data) {
+  const std::filesystem::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return fail(ErrorCode::kIo, "cannot create " + tmp.string());
+    out.write(reinterpret_cast<const char*>(data.data()),
+              static_cast<std::streamsize>(data.size()));
+    if (!out.flush()) return fail(ErrorCode::kIo, "cannot write " + tmp.string());
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return fail(ErrorCode::kIo, "cannot rename to " + path.string() + ": " + ec.message());
+  return {};
+}
+
+Result<FirmwareBundle> parse_manifest(std::string_view json_text,
+                                      const std::filesystem::path& base_dir) {
+  const auto invalid = [](const std::string& why) {
+    return fail(ErrorCode::kInvalidInput, "manifest: " + why);
+  };
+  const auto doc = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) return invalid("not a JSON object");
+  FirmwareBundle bundle;
+  const auto string_field = [&](const char* key, std::string& out) {
+    const auto it = doc.find(key);
+    if (it == doc.end() || !it->is_string()) return false;
+    out = it->get<std::string>();
+    return !out.empty() && out.size() <= kMaxStringBytes;
+  };
+  if (!string_field("model", bundle.model)) return invalid("\"model\" must be a 1..64 byte string");
+  if (!string_field("version", bundle.version))
+    return invalid("\"version\" must be a 1..64 byte string");
+  const auto images = doc.find("images");
+  if (images == doc.end() || !images->is_array() || images->empty() ||
+      images->size() > kMaxImages) {
+    return invalid("\"images\" must list 1..64 images");
+  }
+  for (const auto& entry : *images) {
+    if (!entry.is_object() || !entry.contains("name") || !entry.contains("file") ||
+        !entry["name"].is_string() || !entry["file"].is_string()) {
+      return invalid("each image needs string \"name\" and \"file\"");
+    }
+    FirmwareImage image;
+    image.name = entry["name"].get<std::string>();
+    if (!valid_image_name(image.name)) return invalid("bad image name '" + image.name + "'");
+    if (bundle.find(image.name) != nullptr) return invalid("duplicate image '" + image.name + "'");
+    auto data = read_file(base_dir / entry["file"].get<std::string>(), kMaxImageBytes);
+    if (!data) return tl::unexpected(data.error());
+    image.data = std::move(*data);
+    bundle.images.push_back(std::move(image));
+  }
+  return bundle;
+}
+
+Result<FirmwareBundle> load_bundle(const std::filesystem::path& path,
+                                   const BundleDefaults& defaults) {
+  if (path.extension() == ".json") {
+    auto text = read_file(path, 1 << 20);
+    if (!text) return tl::unexpected(text.error());
+    return parse_manifest(
+        std::string_view(reinterpret_cast<const char*>(text->data()), text->size()),
+        path.parent_path());
+  }
+  auto data = read_file(path, kMaxImageBytes);
+  if (!data) return tl::unexpected(data.error());
+  FirmwareBundle bundle;
+  bundle.model = defaults.model;
+  bundle.version = defaults.version.empty() ? path.stem().string() : defaults.version;
+  if (bundle.version.size() > kMaxStringBytes || bundle.model.size() > kMaxStringBytes) {
+    return fail(ErrorCode::kInvalidInput, "version/model longer than 64 bytes");
+  }
+  if (!valid_image_name(defaults.image_name))
+    return fail(ErrorCode::kInvalidInput, "bad image name");
+  bundle.images.push_back({defaults.image_name, std::move(*data)});
+  return bundle;
+}
+
+}  // namespace vmodem::fota
