@@ -305,55 +305,52 @@ Result<ReadInfo> SimulatedChip::decode(PageAddr addr, std::span<std::uint8_t> ma
   const Geometry& g = geometry();
   const std::uint32_t raw = g.raw_page_size();
   std::uint8_t cells[kMaxRawPage];
-  std::uint8_t noise[kMaxRawPage];  // bits the ECC engine sees wrong on this read
   storage_.read_cells(addr, 0, {cells, raw});
+  // Two kinds of wrong bits: persistent ones (the mask: cells vs. what was
+  // programmed) and, on a marginal page, the flips of this read only.
   const std::uint8_t* mask = storage_.deviation(addr);
-  if (mask) {
+  PageMeta& page = storage_.page_meta(addr);
+  std::uint8_t transient[kMaxRawPage];
+  const bool unstable = (page.flags & kUnstable) != 0;
+  std::uint8_t noise[kMaxRawPage];  // every bit the ECC engine sees wrong
+  if (unstable) {
+    std::memset(transient, 0, raw);
+    unstable_read_noise(addr, page.unstable_reads, transient);
+    page.unstable_reads = static_cast<std::uint16_t>(std::min(page.unstable_reads + 1, 0xFFFF));
+    std::memcpy(noise, transient, raw);
+    if (mask) bits::xor_into(noise, mask, raw);
+  } else if (mask) {
     std::memcpy(noise, mask, raw);
   } else {
     std::memset(noise, 0, raw);
   }
-  PageMeta& page = storage_.page_meta(addr);
-  std::uint8_t transient[kMaxRawPage];  // flips of this read only (unstable cells)
-  std::memset(transient, 0, raw);
-  if (page.flags & kUnstable) {
-    unstable_read_noise(addr, page.unstable_reads, transient);
-    page.unstable_reads = static_cast<std::uint16_t>(std::min(page.unstable_reads + 1, 0xFFFF));
-    for (std::uint32_t i = 0; i < raw; ++i)
-      noise[i] ^= transient[i];
-  }
 
   const bool want_main = !main.empty();
-  const std::uint32_t t = config_.ecc.strength_bits;
+  const std::uint32_t sector_size = config_.ecc.sector_size;
   ReadInfo info;
   bool uncorrectable = false;
   for (std::uint32_t s = 0; s < sectors_; ++s) {
-    const auto region = sector_region(s);
-    std::uint32_t errors =
-        bits::popcount({noise + region.spare_begin, region.spare_end - region.spare_begin});
-    if (want_main) errors += bits::popcount({noise + region.main_begin, config_.ecc.sector_size});
-    const bool fixable = errors <= t;
-    uncorrectable |= !fixable;
+    const auto r = sector_region(s);
+    const std::uint32_t spare_len = r.spare_end - r.spare_begin;
+    std::uint32_t errors = bits::popcount({noise + r.spare_begin, spare_len});
+    if (want_main) errors += bits::popcount({noise + r.main_begin, sector_size});
+    const bool fixable = errors <= config_.ecc.strength_bits;
     if (fixable) {
       info.corrected_bits = static_cast<std::uint16_t>(info.corrected_bits + errors);
       info.max_sector_corrected =
           static_cast<std::uint8_t>(std::max<std::uint32_t>(info.max_sector_corrected, errors));
     }
-    // What leaves the chip: the intended bits when ECC could fix the sector,
+    uncorrectable |= !fixable;
+    // What leaves the chip: the programmed bits when ECC fixed the sector,
     // the bits as sensed (cells plus this read's flips) when it could not.
-    auto emit = [&](std::uint32_t begin, std::uint32_t end) {
-      for (std::uint32_t i = begin; i < end; ++i) {
-        cells[i] = fixable ? static_cast<std::uint8_t>(cells[i] ^ (mask ? mask[i] : 0))
-                           : static_cast<std::uint8_t>(cells[i] ^ transient[i]);
-      }
-    };
-    emit(region.main_begin, region.main_begin + config_.ecc.sector_size);
-    emit(region.spare_begin, region.spare_end);
+    const std::uint8_t* fix = fixable ? mask : (unstable ? transient : nullptr);
+    if (fix) {
+      bits::xor_into(cells + r.main_begin, fix + r.main_begin, sector_size);
+      bits::xor_into(cells + r.spare_begin, fix + r.spare_begin, spare_len);
+    }
   }
   // The bad-block marker bytes are outside every codeword: raw as sensed.
-  for (std::uint32_t i = g.page_size; i < g.page_size + kBadBlockMarkerBytes; ++i) {
-    cells[i] ^= transient[i];
-  }
+  if (unstable) bits::xor_into(cells + g.page_size, transient + g.page_size, kBadBlockMarkerBytes);
   if (want_main) std::memcpy(main.data(), cells, g.page_size);
   if (!spare.empty()) std::memcpy(spare.data(), cells + g.page_size, g.spare_size);
 

@@ -12,6 +12,7 @@
 
 #include <vmodem/nand/storage.hpp>
 
+#include "bits.hpp"
 #include "image_layout.hpp"
 #include "snapshot.hpp"
 
@@ -317,23 +318,18 @@ Status Storage::import_image(const std::filesystem::path& path) {
 
 void Storage::read_cells(PageAddr addr, std::uint32_t column, std::span<std::uint8_t> out) const {
   const std::uint8_t* src = const_cast<Impl&>(*impl_).cells(geometry_, addr) + column;
-  for (std::size_t i = 0; i < out.size(); ++i)
-    out[i] = static_cast<std::uint8_t>(~src[i]);
+  bits::invert_copy(out.data(), src, out.size());
 }
 
 void Storage::program_cells(PageAddr addr, std::uint32_t column,
                             std::span<const std::uint8_t> data) {
   // Stored inverted: cells & data  <=>  ~stored_new = ~stored & data
   //                                 <=>   stored_new = stored | ~data.
-  std::uint8_t* dst = impl_->cells(geometry_, addr) + column;
-  for (std::size_t i = 0; i < data.size(); ++i)
-    dst[i] |= static_cast<std::uint8_t>(~data[i]);
+  bits::or_inverted(impl_->cells(geometry_, addr) + column, data.data(), data.size());
 }
 
 void Storage::set_cells(PageAddr addr, std::uint32_t column, std::span<const std::uint8_t> data) {
-  std::uint8_t* dst = impl_->cells(geometry_, addr) + column;
-  for (std::size_t i = 0; i < data.size(); ++i)
-    dst[i] = static_cast<std::uint8_t>(~data[i]);
+  bits::invert_copy(impl_->cells(geometry_, addr) + column, data.data(), data.size());
 }
 
 void Storage::erase_cells(std::uint32_t block) {

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# vmodem developer entry point. On a fresh Debian 12 machine, as root:
+#
+#   ./dev.sh run     install what is missing, build, start the virtual BG95-M3
+#   ./dev.sh test    install what is missing, build, run every test (quick tier)
+#
+# More:  ./dev.sh test full | test asan | test tsan | bench | fuzz [SECONDS] | lint | deps
+# Everything comes from Debian packages; nothing else is downloaded.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+BUILD_PACKAGES=(g++ cmake ninja-build pkg-config git libboost-dev nlohmann-json3-dev libspdlog-dev
+  libfmt-dev libcli11-dev libexpected-dev libfuse3-dev fuse3 libcurl4-openssl-dev libzstd-dev
+  liblzma-dev libdivsufsort-dev libssl-dev libxxhash-dev)
+TEST_PACKAGES=(libgtest-dev libgmock-dev libbenchmark-dev bsdiff xdelta3 zstd python3
+  python3-pyftpdlib nginx-light procps)
+TOOL_PACKAGES=(clang libclang-rt-14-dev clang-format clang-tidy)
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+install_missing() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "installing: ${missing[*]}"
+  local sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# build PRESET [cmake -D options...]
+build() {
+  local preset=$1
+  shift
+  local werror=OFF
+  [ "${CI:-}" = "true" ] && werror=ON
+  say "configuring ($preset)"
+  VMODEM_WERROR=$werror cmake --preset "$preset" -DVMODEM_WERROR=$werror "$@" >/dev/null
+  say "building ($preset)"
+  cmake --build --preset "$preset" -j "$(nproc)"
+}
+
+run_tests() {
+  local preset=$1 tier=$2
+  local label=(-L quick)
+  [ "$tier" = "full" ] && label=()
+  say "testing ($preset, tier: $tier)"
+  ctest --test-dir "build/$preset" --output-on-failure -j "$(nproc)" "${label[@]}"
+}
+
+cmd=${1:-help}
+shift || true
+case "$cmd" in
+  deps)
+    install_missing "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${TOOL_PACKAGES[@]}"
+    ;;
+  run)
+    install_missing "${BUILD_PACKAGES[@]}"
+    build release -DVMODEM_BUILD_TESTS=OFF -DVMODEM_BUILD_BENCH=OFF
+    exec build/release/simulator/vmodem run "$@"
+    ;;
+  test)
+    variant=${1:-quick}
+    install_missing "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+    case "$variant" in
+      quick | full)
+        build release -DVMODEM_BUILD_TESTS=ON -DVMODEM_BUILD_BENCH=ON
+        run_tests release "$variant"
+        ;;
+      asan | tsan)
+        install_missing "${TOOL_PACKAGES[@]}"
+        build "$variant" -DVMODEM_BUILD_TESTS=ON
+        run_tests "$variant" quick
+        ;;
+      *) echo "usage: ./dev.sh test [quick|full|asan|tsan]" >&2; exit 2 ;;
+    esac
+    ;;
+  bench)
+    install_missing "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+    build release -DVMODEM_BUILD_TESTS=OFF -DVMODEM_BUILD_BENCH=ON
+    for b in build/release/tests/bench/*/*_bench; do
+      [ -x "$b" ] || continue
+      say "$b"
+      "$b" --benchmark_min_time=0.2 "$@"
+    done
+    ;;
+  fuzz)
+    seconds=${1:-60}
+    install_missing "${BUILD_PACKAGES[@]}" "${TOOL_PACKAGES[@]}"
+    build fuzz
+    for f in build/fuzz/tests/fuzz/*/fuzz_*; do
+      [ -x "$f" ] || continue
+      name=$(basename "$f")
+      lib=$(basename "$(dirname "$f")")
+      corpus=tests/fuzz/$lib/corpus/$name
+      mkdir -p "$corpus"
+      say "$name for ${seconds}s (corpus $corpus)"
+      "$f" -max_total_time="$seconds" -print_final_stats=1 "$corpus"
+    done
+    ;;
+  lint)
+    install_missing "${BUILD_PACKAGES[@]}" "${TOOL_PACKAGES[@]}"
+    say "clang-format"
+    git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror
+    say "clang-tidy"
+    build debug -DVMODEM_BUILD_BENCH=OFF
+    git ls-files 'nand/*.cpp' 'fs/*.cpp' 'at/*.cpp' 'fota/*.cpp' 'simulator/*.cpp' |
+      xargs -P "$(nproc)" -n 4 clang-tidy -p build/debug --quiet
+    ;;
+  *)
+    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+    [ "$cmd" = "help" ] || [ "$cmd" = "-h" ] || [ "$cmd" = "--help" ] || exit 2
+    ;;
+esac
