@@ -1,0 +1,112 @@
+// Profiles: every built-in one loads, and a malformed one is refused with a
+// message naming the file, the field and what was expected.
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include <vmodem/simulator/profile.hpp>
+
+#include "temp_dir.hpp"
+
+namespace vmodem::sim {
+namespace {
+
+TEST(Profiles, EveryBuiltinLoadsAndHasTheRolesTheModuleNeeds) {
+  const auto names = builtin_profile_names();
+  EXPECT_EQ(names.size(), 4U);
+  for (const auto& name : names) {
+    auto profile = load_profile(name);
+    ASSERT_TRUE(profile) << profile.error().describe();
+    EXPECT_EQ(profile->name, name);
+    EXPECT_EQ(profile->geometry.page_size, 2048U);
+    EXPECT_EQ(profile->geometry.spare_size, 64U);
+    EXPECT_EQ(profile->geometry.pages_per_block, 64U);
+    for (auto role : {PartitionRole::modem_fs, PartitionRole::ap_fs, PartitionRole::fota}) {
+      EXPECT_NE(profile->find_role(role), nullptr) << name << " lacks " << to_string(role);
+    }
+    EXPECT_EQ(profile->identity.imei.size(), 15U);
+  }
+}
+
+TEST(Profiles, Bg95BackupPartitionsHaveTheDocumentedSizes) {
+  auto p = load_profile("bg95-m3").value();
+  EXPECT_EQ(p.identity.model, "BG95-M3");
+  EXPECT_EQ(p.identity.revision, "BG95M3LAR02A03");
+  const auto block_bytes = p.geometry.block_bytes();
+  // About 1 MB for the modem FS backup and 0.75 MB for the AP FS backup,
+  // with two spare blocks each for bad blocks.
+  EXPECT_EQ(p.find_role(PartitionRole::modem_fs_backup)->spec.block_count * block_bytes, 1310720U);
+  EXPECT_EQ(p.find_role(PartitionRole::ap_fs_backup)->spec.block_count * block_bytes, 1048576U);
+  EXPECT_NE(p.find_role(PartitionRole::modem_fs_backup_info), nullptr);
+  EXPECT_NE(p.find_role(PartitionRole::ap_fs_backup_info), nullptr);
+  EXPECT_EQ(load_profile("uc20")->find_role(PartitionRole::modem_fs_backup), nullptr)
+      << "UC20 has no QPRTPARA backup partitions";
+}
+
+// Loads bg95-m3, applies `edit` to its JSON and parses it back.
+tl::expected<Profile, ProfileError> edited(const std::function<void(nlohmann::json&)>& edit) {
+  auto doc = load_profile("bg95-m3")->document;
+  edit(doc);
+  return parse_profile(doc.dump(), "edited.json");
+}
+
+struct BadCase {
+  const char* what;
+  std::function<void(nlohmann::json&)> edit;
+  const char* field;
+  const char* expected_words;
+};
+
+TEST(Profiles, MalformedFieldsAreNamed) {
+  const std::vector<BadCase> cases = {
+      {"wrong type", [](auto& j) { j["nand"]["block_count"] = "many"; }, "nand.block_count",
+       "expected an integer"},
+      {"out of range", [](auto& j) { j["nand"]["ecc"]["strength_bits"] = 100; },
+       "nand.ecc.strength_bits", "from 1 to 64"},
+      {"missing", [](auto& j) { j["identity"].erase("revision"); }, "identity.revision", "missing"},
+      {"typo", [](auto& j) { j["nand"]["timming"] = 1; }, "nand.timming", "unknown field"},
+      {"bad imei", [](auto& j) { j["identity"]["imei"] = "123"; }, "identity.imei", "15 digits"},
+      {"bad role", [](auto& j) { j["partitions"][3]["role"] = "cache"; }, "partitions[3].role",
+       "expected one of"},
+      {"overlap", [](auto& j) { j["partitions"][1]["first_block"] = 2; }, "partitions", "overlap"},
+      {"beyond chip", [](auto& j) { j["partitions"][0]["first_block"] = 5000; },
+       "partitions[0].first_block", "from 0 to 2047"},
+      {"sector size", [](auto& j) { j["nand"]["ecc"]["sector_size"] = 768; },
+       "nand.ecc.sector_size", "divisor"},
+      {"schema", [](auto& j) { j["schema"] = "other"; }, "schema", "vmodem-profile/1"},
+      {"too many bad", [](auto& j) { j["nand"]["factory_bad_blocks"]["count"] = 500; },
+       "nand.factory_bad_blocks.count", "from 0 to 40"},
+  };
+  for (const auto& c : cases) {
+    auto result = edited(c.edit);
+    ASSERT_FALSE(result) << c.what;
+    EXPECT_EQ(result.error().source, "edited.json") << c.what;
+    EXPECT_EQ(result.error().field, c.field) << c.what << ": " << result.error().describe();
+    EXPECT_NE(result.error().message.find(c.expected_words), std::string::npos)
+        << c.what << ": " << result.error().describe();
+  }
+}
+
+TEST(Profiles, FilesAndErrors) {
+  vmodem::testing::TempDir dir;
+  const auto path = (dir / "mine.json").string();
+  { std::ofstream(path) << load_profile("bg77")->document.dump(); }
+  auto mine = load_profile(path);
+  ASSERT_TRUE(mine) << mine.error().describe();
+  EXPECT_EQ(mine->identity.model, "BG77");
+  EXPECT_EQ(mine->source, path);
+
+  { std::ofstream(path) << "{ \"schema\": "; }
+  auto broken = load_profile(path);
+  ASSERT_FALSE(broken);
+  EXPECT_NE(broken.error().describe().find("not valid JSON"), std::string::npos);
+  EXPECT_NE(broken.error().describe().find(path), std::string::npos);
+
+  auto missing = load_profile("bg96");
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find("bg95-m3"), std::string::npos) << "lists what exists";
+  EXPECT_FALSE(load_profile((dir / "none.json").string()));
+}
+
+}  // namespace
+}  // namespace vmodem::sim
