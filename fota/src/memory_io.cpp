@@ -13,12 +13,16 @@ Result<ByteView> BundleSource::image(std::string_view name) {
 
 Status BundleSink::begin_image(std::size_t /*index*/, const PackageImage& image,
                                std::uint64_t resume_offset) {
-  if (in_image_) return fail(ErrorCode::kAborted, "begin_image inside an image");
+  // An interrupted image restarted under the same name keeps the bytes it
+  // already holds, like flash does across a power cut.
+  const bool restarting = in_image_ && current_.name == image.name;
+  if (in_image_ && !restarting)
+    return fail(ErrorCode::kAborted, "begin_image inside another image");
+  if (!restarting) current_ = FirmwareImage{image.name, {}};
+  if (resume_offset > current_.data.size() && !restarting) {
+    return fail(ErrorCode::kAborted, "resume offset beyond the stored image");
+  }
   in_image_ = true;
-  // Resuming into a fresh sink: keep whatever prefix a previous sink held
-  // under this name (tests copy it over), else start from zeros.
-  current_ = FirmwareImage{image.name, {}};
-  if (const auto* previous = bundle_.find(image.name)) current_.data = previous->data;
   current_.data.resize(image.target_size);
   expected_offset_ = resume_offset;
   return {};

@@ -19,7 +19,9 @@ class BundleSource final : public SourceImages {
 
 // Collects the target images into a bundle. Enforces the TargetSink call
 // contract (order, offsets, sizes) and reports violations as kAborted, so
-// tests catch an applier that breaks it.
+// tests catch an applier that breaks it. After an interrupted image, the same
+// sink accepts begin_image for it again with a resume offset and keeps the
+// bytes written so far (as flash would).
 class BundleSink final : public TargetSink {
  public:
   Status begin_image(std::size_t index, const PackageImage& image,
