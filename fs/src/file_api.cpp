@@ -147,6 +147,20 @@ Status FileSystem::close(Handle handle) {
   return committed;
 }
 
+Status FileSystem::close_discard(Handle handle) {
+  Volume& v = *volume_;
+  if (handle == 0 || handle > v.handles.size() || !v.handles[handle - 1].used) {
+    return fail(Errc::bad_handle, "handle " + std::to_string(handle));
+  }
+  OpenFile& h = v.handles[handle - 1];
+  h.used = false;
+  auto it = v.objects.find(h.object);
+  if (it == v.objects.end()) return {};
+  --it->second.open_count;
+  v.discard(it->second);
+  return {};
+}
+
 Result<std::size_t> FileSystem::pread(Handle handle, std::span<std::uint8_t> out,
                                       std::uint64_t offset) {
   auto h = handle_of(*volume_, handle);
@@ -231,9 +245,7 @@ Status FileSystem::write_file(std::string_view path, std::span<const std::uint8_
   if (!h) return tl::unexpected(h.error());
   auto n = write(*h, data);
   if (!n) {
-    auto it = volume_->objects.find(volume_->handles[*h - 1].object);
-    if (it != volume_->objects.end()) volume_->discard(it->second);
-    (void)close(*h);
+    (void)close_discard(*h);
     return tl::unexpected(n.error());
   }
   return close(*h);

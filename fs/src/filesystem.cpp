@@ -86,8 +86,8 @@ CheckReport FileSystem::fsck(nand::Device& device, const Config& config,
   const bool fatal = std::any_of(report.failures.begin(), report.failures.end(), [](auto& f) {
     return f.probe == Probe::superblock_unreadable || f.probe == Probe::bad_format;
   });
-  if (!scanned) {
-    add_failure(report, Probe::superblock_unreadable, scanned.error().message());
+  if (!scanned || v.dead) {
+    add_failure(report, Probe::superblock_unreadable, "power lost during the check");
   } else if (!fatal) {
     v.check_space(report);
     v.check_critical(options.critical, report);

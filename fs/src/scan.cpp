@@ -102,8 +102,11 @@ bool load_super(Volume& v, ScanState& s, CheckReport& report) {
     const layout::Tags& t = s.tags[idx];
     const bool readable = info.has_value();
     if (!readable && info.error().code != nand::Errc::uncorrectable) {
-      add_failure(report, Probe::superblock_unreadable, info.error().message(), blk(v, idx),
-                  pg(v, idx));
+      if (info.error().code != nand::Errc::power_loss) {
+        add_failure(report, Probe::superblock_unreadable, info.error().message(), blk(v, idx),
+                    pg(v, idx));
+      }
+      (void)v.device_error(info.error());  // power loss: the instance is dead
       return false;
     }
     const bool crc_ok =
@@ -154,6 +157,10 @@ std::optional<std::pair<std::uint32_t, layout::Header>> newest_header(
     }
     auto info = v.dev.read(v.addr(idx), v.scratch, {});
     const bool readable = info.has_value();
+    if (!readable && info.error().code != nand::Errc::uncorrectable) {
+      (void)v.device_error(info.error());
+      return std::nullopt;
+    }
     const bool crc_ok =
         readable && layout::page_checksum({v.scratch.data(), t.bytes}) == t.data_crc;
     std::optional<layout::Header> h;
@@ -177,6 +184,7 @@ void load_objects(Volume& v, ScanState& s, CheckReport& report,
     std::sort(list.begin(), list.end(),
               [&](auto a, auto b) { return position(v, a) > position(v, b); });
     auto found = newest_header(v, object, list, s, report);
+    if (v.dead) return;
     if (!found) continue;
     const auto& [idx, h] = *found;
     header_pos[object] = position(v, idx);
@@ -287,6 +295,24 @@ void classify_damage(Volume& v, ScanState& s, CheckReport& report) {
   }
 }
 
+// The page programmed last before a cut may be marginal (torn_unstable): it
+// can pass one read and fail the next. Read it whole a few times; if any
+// read fails, treat it as the torn tail it is (explained, ignored).
+Status verify_last_page(Volume& v, ScanState& s, std::uint32_t idx) {
+  if (s.seen[idx] != Seen::valid) return {};
+  std::uint8_t spare[nand::kMaxSpareSize];
+  for (int i = 0; i < 4; ++i) {
+    auto info = v.dev.read(v.addr(idx), v.scratch, {spare, v.geo.spare_size});
+    if (info) continue;
+    if (info.error().code != nand::Errc::uncorrectable) {
+      return tl::unexpected(v.device_error(info.error()));
+    }
+    s.seen[idx] = Seen::unreadable;
+    return {};
+  }
+  return {};
+}
+
 }  // namespace
 
 Status Volume::scan(CheckReport& report) {
@@ -327,7 +353,10 @@ Status Volume::scan(CheckReport& report) {
     }
   }
   next_seq = max_seq + 1;
-  if (newest != kNoBlock) last_page = newest * ppb + blocks[newest].written - 1;
+  if (newest != kNoBlock) {
+    last_page = newest * ppb + blocks[newest].written - 1;
+    if (auto ok = verify_last_page(*this, s, last_page); !ok) return ok;
+  }
   for (std::uint32_t idx = 0; idx < pages.size(); ++idx) {
     if (s.seen[idx] != Seen::valid) continue;
     const layout::Tags& t = s.tags[idx];
@@ -338,9 +367,10 @@ Status Volume::scan(CheckReport& report) {
     if (t.kind == layout::Kind::header) s.headers[t.object].push_back(idx);
     if (t.kind == layout::Kind::data) s.data.push_back(idx);
   }
-  if (!load_super(*this, s, report)) return {};
+  if (!load_super(*this, s, report)) return dead_error();
   std::unordered_map<std::uint32_t, std::uint64_t> header_pos;
   load_objects(*this, s, report, header_pos);
+  if (dead) return dead_error();
   Object root;
   root.id = layout::kRootId;
   root.type = FileType::directory;

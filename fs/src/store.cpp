@@ -26,6 +26,11 @@ Error Volume::device_error(const nand::Error& error) {
   return Error{Errc::io_error, error.message(), std::nullopt};
 }
 
+Status Volume::dead_error() const {
+  if (dead) return fail(Errc::power_loss, "power was lost; mount again");
+  return {};
+}
+
 void Volume::ref(std::uint32_t idx) {
   if (idx == kNoPage) return;
   if (pages[idx].refs++ == 0) {

@@ -204,7 +204,10 @@ void Volume::check_data(CheckReport& report) {
       auto info = dev.read(addr(c.page), main, {spare, geo.spare_size});
       layout::Tags t;
       if (!info) {
-        if (info.error().code == nand::Errc::power_loss) return;
+        if (info.error().code == nand::Errc::power_loss) {
+          (void)device_error(info.error());
+          return;
+        }
         add_failure(report, Probe::metadata_ecc, "live data page uncorrectable", c.page / ppb,
                     c.page % ppb, id, path_of(o));
       } else if (layout::decode_tags({spare, geo.spare_size}, geo.page_size, t) !=

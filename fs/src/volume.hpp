@@ -128,6 +128,8 @@ class Volume {
 
   // --- store.cpp ---
   Error device_error(const nand::Error& error);
+  // power_loss when the instance is dead, success otherwise.
+  Status dead_error() const;
   nand::PageAddr addr(std::uint32_t idx) const { return {idx / ppb, idx % ppb}; }
   void ref(std::uint32_t idx);
   void unref(std::uint32_t idx);

@@ -29,10 +29,12 @@ inline std::vector<std::uint8_t> text(std::string_view s) {
 // Chip (RAM) + fault injector + file system. The FS runs on the injector,
 // so tests can arm power cuts and faults.
 struct Rig {
-  explicit Rig(std::uint32_t blocks = 32, Config config = {}, nand::ChipConfig chip_config = {})
+  explicit Rig(std::uint32_t blocks = 32, Config config = {}, nand::ChipConfig chip_config = {},
+               std::uint32_t pages_per_block = 64)
       : cfg(std::move(config)) {
     nand::Geometry g;
     g.block_count = blocks;
+    g.pages_per_block = pages_per_block;
     storage = std::move(nand::Storage::create_in_memory(g).value());
     chip = std::make_unique<nand::SimulatedChip>(*storage, chip_config);
     injector = std::make_unique<nand::FaultInjector>(*chip, nullptr, 42);

@@ -158,6 +158,9 @@ class FileSystem {
   // Commits (like fsync) and releases the handle. On a commit error the
   // handle is still released and the file keeps its last committed content.
   Status close(Handle handle);
+  // Releases the handle and drops the file's uncommitted changes (the last
+  // committed content stays), e.g. for an upload that failed half-way.
+  Status close_discard(Handle handle);
   Result<std::size_t> read(Handle handle, std::span<std::uint8_t> out);
   Result<std::size_t> write(Handle handle, std::span<const std::uint8_t> data);
   // Positional variants (do not move the handle's offset).

@@ -1,0 +1,102 @@
+// Power-loss campaign engine: a workload of file-system operations is run
+// with a power cut armed at NAND operation n (n = 1..N, or a seeded sample),
+// in one cut mode; after each cut the chip is powered up, the file system
+// mounted, and its tree compared with what the crash semantics allow: the
+// state after the last operation that returned success, or the state the
+// operation in flight would have produced. Storage snapshots make each run
+// start from the same image in O(blocks touched).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+
+#include "fs_fixture.hpp"
+#include "tree_model.hpp"
+
+namespace vmodem::fs::testing {
+
+// Runs operations and tracks the model: `confirmed` is the tree after the
+// last operation that succeeded; `in_flight` what the one cut by the power
+// loss would have produced.
+class Runner {
+ public:
+  explicit Runner(FileSystem& fs, Tree initial) : fs_(fs), confirmed_(std::move(initial)) {}
+
+  // Runs `op`; `apply` describes its effect on the tree if it takes effect.
+  // Returns false once power is lost (the workload must stop).
+  template <class Op, class Apply>
+  bool run(Op&& op, Apply&& apply) {
+    if (cut_) return false;
+    Tree candidate = confirmed_;
+    apply(candidate);
+    auto result = op();
+    if (result) {
+      confirmed_ = std::move(candidate);
+      return true;
+    }
+    if (result.error().code == Errc::power_loss) {
+      in_flight_ = std::move(candidate);
+      cut_ = true;
+      return false;
+    }
+    return true;  // refused (e.g. no_space): nothing changed
+  }
+
+  // Whole-file replace through a handle: create is durable at open, content
+  // at close.
+  bool write_file(const std::string& path, std::vector<std::uint8_t> data);
+  bool append(const std::string& path, const std::vector<std::uint8_t>& data);
+  bool mkdir(const std::string& path);
+  bool unlink(const std::string& path);
+  bool rmdir(const std::string& path);
+  bool rename(const std::string& from, const std::string& to);
+  // open, write part, fsync, write the rest, close.
+  bool write_with_fsync(const std::string& path, const std::vector<std::uint8_t>& data);
+
+  FileSystem& fs() { return fs_; }
+  const Tree& confirmed() const { return confirmed_; }
+  const std::optional<Tree>& in_flight() const { return in_flight_; }
+  bool cut() const { return cut_; }
+
+ private:
+  FileSystem& fs_;
+  Tree confirmed_;
+  std::optional<Tree> in_flight_;
+  bool cut_ = false;
+};
+
+struct Workload {
+  std::string name;
+  std::uint32_t blocks = 16;
+  std::uint32_t pages_per_block = 64;
+  // Runs once before the snapshot (no cuts).
+  std::function<void(Runner&)> setup;
+  // The operations under test.
+  std::function<void(Runner&)> steps;
+};
+
+struct CampaignResult {
+  std::uint64_t operations = 0;  // NAND operations of one uncut run (mount + steps)
+  std::uint64_t cuts = 0;
+  std::uint64_t mounts_ok = 0;
+  std::map<int, std::uint64_t> failed_by_probe;
+  std::uint64_t other_mount_errors = 0;
+  std::uint64_t lost = 0;             // tree neither the confirmed nor the in-flight state
+  std::uint64_t read_errors = 0;      // a file could not be read back
+  std::uint64_t check_failures = 0;   // fsck after a successful mount found damage
+  std::vector<std::string> examples;  // first few problems, for the log
+  double seconds = 0;
+};
+
+// Cuts at operations 1..N when `sample` is 0, else at `sample` operations
+// drawn from `seed`.
+CampaignResult run_campaign(const Workload& workload, nand::CutMode mode, std::uint32_t sample,
+                            std::uint64_t seed);
+
+std::vector<Workload> standard_workloads();
+
+// Prints one line per (workload, mode) and the totals.
+void print_row(const std::string& workload, nand::CutMode mode, const CampaignResult& r);
+
+}  // namespace vmodem::fs::testing
