@@ -78,6 +78,7 @@ class StoredDecoder final : public StreamDecoder {
   explicit StoredDecoder(const StreamFrame& f) : StreamDecoder(f.raw_size), data_(f.payload) {}
   Status read(std::span<std::uint8_t> out) override {
     if (out.size() > data_.size() - pos_) return fail(ErrorCode::kBadPackage, "stream too short");
+    if (out.empty()) return {};  // data_ may be a null view
     std::memcpy(out.data(), data_.data() + pos_, out.size());
     pos_ += out.size();
     return {};
@@ -230,7 +231,8 @@ Result<StreamFrame> read_frame(Reader& reader) {
   if (f.codec == Codec::kStored && f.payload.size() != f.raw_size) {
     return fail(ErrorCode::kBadPackage, "stored stream size mismatch");
   }
-  if (f.codec != Codec::kStored && (f.parameter < kMinDictLog || f.parameter > kMaxDictLog)) {
+  if (f.codec == Codec::kStored ? f.parameter != 0
+                                : (f.parameter < kMinDictLog || f.parameter > kMaxDictLog)) {
     return fail(ErrorCode::kBadPackage, "stream window out of range");
   }
   return f;
@@ -238,8 +240,8 @@ Result<StreamFrame> read_frame(Reader& reader) {
 
 Result<std::unique_ptr<StreamDecoder>> make_decoder(const StreamFrame& frame, ByteView dictionary) {
   if (!uses_dictionary(frame.codec)) dictionary = {};
-  if (dictionary.size() + frame.raw_size > (std::uint64_t{1} << frame.parameter) &&
-      frame.codec != Codec::kStored) {
+  if (frame.codec != Codec::kStored && frame.parameter <= kMaxDictLog &&
+      dictionary.size() + frame.raw_size > (std::uint64_t{1} << frame.parameter)) {
     return fail(ErrorCode::kBadPackage, "stream window smaller than its dictionary");
   }
   switch (frame.codec) {
