@@ -1,0 +1,203 @@
+// vmodem delta make | info | apply: delta firmware packages (vmodem_fota).
+//
+// OLD/NEW are image files or firmware manifests (JSON, see
+// fota/include/vmodem/fota/bundle.hpp). Exit codes: 0 ok, 2 usage, 3 I/O,
+// 4 corrupt/unsupported package, 1 anything else that failed (wrong source
+// firmware, not enough space). With --json, stdout carries one JSON object
+// and errors add {"error": {"code": <END code>, "class": ..., "message": ...}}.
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include <vmodem/fota/delta.hpp>
+
+#include "cli/commands.hpp"
+#include "cli/output.hpp"
+
+namespace vmodem::cli {
+
+namespace {
+
+struct DeltaArgs {
+  std::string old_path;
+  std::string new_path;
+  std::string package;
+  std::string out;
+  std::string model = "vmodem";
+  std::string old_version;
+  std::string new_version;
+  std::string expect_model;
+  std::size_t chunk = 2048;
+  bool fast = false;
+  bool no_verify = false;
+  bool quiet = false;
+  bool json = false;
+};
+
+int exit_code_for(fota::ErrorCode code) {
+  switch (code) {
+    case fota::ErrorCode::kBadPackage:
+    case fota::ErrorCode::kUnsupported:
+      return kExitCorrupt;
+    case fota::ErrorCode::kIo:
+      return kExitIo;
+    case fota::ErrorCode::kInvalidInput:
+      return kExitUsage;
+    case fota::ErrorCode::kFirmwareMismatch:
+    case fota::ErrorCode::kNoSpace:
+    case fota::ErrorCode::kUnpackFailed:
+    case fota::ErrorCode::kAborted:
+      return kExitFailure;
+  }
+  return kExitFailure;
+}
+
+int report(const fota::Error& error, bool json) {
+  if (json) {
+    print_json({{"error",
+                 {{"code", fota::end_code(error.code)},
+                  {"class", fota::error_code_name(error.code)},
+                  {"message", error.message}}}});
+  }
+  return report_error(exit_code_for(error.code),
+                      error.message + " (END " + std::to_string(fota::end_code(error.code)) + ")");
+}
+
+int make(const DeltaArgs& args) {
+  fota::MakeOptions options;
+  options.model = args.model;
+  options.old_version = args.old_version;
+  options.new_version = args.new_version;
+  options.generator.thorough = !args.fast;
+  options.generator.verify = !args.no_verify;
+  if (!args.quiet) std::cerr << "vmodem: making " << args.out << " ...\n";
+  auto stats = fota::make(args.old_path, args.new_path, args.out, options);
+  if (!stats) return report(stats.error(), args.json);
+  if (args.json) {
+    auto out = fota::to_json(*stats);
+    out["package"] = args.out;
+    print_json(out);
+    return kExitOk;
+  }
+  std::cout << args.out << ": " << stats->package_size << " bytes in " << stats->seconds << " s\n";
+  for (const auto& image : stats->images) {
+    std::cout << "  " << image.name << ": " << image.source_size << " -> " << image.target_size
+              << " bytes, patch " << image.patch_size << " ("
+              << fota::algorithm_name(image.algorithm) << ")\n";
+  }
+  return kExitOk;
+}
+
+int info(const DeltaArgs& args) {
+  auto json = fota::info(args.package);
+  if (!json) return report(json.error(), args.json);
+  if (args.json) {
+    print_json(*json);
+    return kExitOk;
+  }
+  const auto& j = *json;
+  std::cout << "package " << args.package << " (format " << j["format_version"].get<int>() << ")\n"
+            << "  model   " << j["model"].get<std::string>() << "\n"
+            << "  update  " << j["source_version"].get<std::string>() << " -> "
+            << j["target_version"].get<std::string>() << "\n"
+            << "  source  sha256 " << j["source_sha256"].get<std::string>() << "\n"
+            << "  target  sha256 " << j["target_sha256"].get<std::string>() << "\n";
+  for (const auto& image : j["images"]) {
+    std::cout << "  image " << image["name"].get<std::string>() << ": "
+              << (image.contains("source")
+                      ? std::to_string(image["source"]["size"].get<std::uint64_t>())
+                      : std::string("new"))
+              << " -> "
+              << (image.contains("target")
+                      ? std::to_string(image["target"]["size"].get<std::uint64_t>())
+                      : std::string("removed"))
+              << " bytes, patch " << image["patch_bytes"].get<std::uint64_t>() << " ("
+              << image["algorithm"].get<std::string>() << ")\n";
+  }
+  return kExitOk;
+}
+
+int apply(const DeltaArgs& args) {
+  fota::ApplyFileOptions options;
+  options.apply.chunk_size = args.chunk;
+  options.apply.expected_model = args.expect_model;
+  if (!args.quiet) {
+    options.apply.on_progress = [](int pct) {
+      std::cerr << "\rvmodem: updating " << pct << "%" << std::flush;
+    };
+  }
+  auto result = fota::apply(args.old_path, args.package, args.out, options);
+  if (!args.quiet) std::cerr << "\n";
+  if (!result) return report(result.error(), args.json);
+  if (args.json) {
+    nlohmann::json files = nlohmann::json::array();
+    for (const auto& p : result->written)
+      files.push_back(p.string());
+    print_json({{"model", result->model},
+                {"source_version", result->source_version},
+                {"target_version", result->target_version},
+                {"bytes_written", result->bytes_written},
+                {"files", files}});
+  } else {
+    std::cout << "updated " << result->source_version << " -> " << result->target_version << ": "
+              << args.out << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_delta_command(CLI::App& app, CommandList& commands) {
+  auto args = std::make_shared<DeltaArgs>();
+  auto* delta = app.add_subcommand("delta", "Make, inspect and apply delta firmware packages");
+  delta->require_subcommand(1);
+
+  auto* make_cmd = delta->add_subcommand("make", "Build the package that turns OLD into NEW");
+  make_cmd->add_option("OLD", args->old_path, "Old firmware: image file or manifest .json")
+      ->required()
+      ->check(CLI::ExistingFile);
+  make_cmd->add_option("NEW", args->new_path, "New firmware: image file or manifest .json")
+      ->required()
+      ->check(CLI::ExistingFile);
+  make_cmd->add_option("-o,--output", args->out, "Package file to write")->required();
+  make_cmd->add_option("--model", args->model, "Model string for plain image files")
+      ->capture_default_str();
+  make_cmd->add_option("--old-version", args->old_version,
+                       "Version of OLD (plain file; default: file name)");
+  make_cmd->add_option("--new-version", args->new_version,
+                       "Version of NEW (plain file; default: file name)");
+  make_cmd->add_flag("--fast", args->fast, "One matcher pass and codec setting (larger, quicker)");
+  make_cmd->add_flag("--no-verify", args->no_verify,
+                     "Skip applying the package in memory before writing");
+  make_cmd->add_flag("-q,--quiet", args->quiet, "No progress on stderr");
+  make_cmd->add_flag("--json", args->json, "Machine-readable output");
+  commands.add(make_cmd, [args] { return make(*args); });
+
+  auto* info_cmd = delta->add_subcommand("info", "Verify a package and show what it updates");
+  info_cmd->add_option("PACKAGE", args->package, "Delta package")
+      ->required()
+      ->check(CLI::ExistingFile);
+  info_cmd->add_flag("--json", args->json, "Machine-readable output");
+  commands.add(info_cmd, [args] { return info(*args); });
+
+  auto* apply_cmd = delta->add_subcommand("apply", "Apply a package to firmware files (offline)");
+  apply_cmd->add_option("OLD", args->old_path, "Current firmware: image file or manifest .json")
+      ->required()
+      ->check(CLI::ExistingFile);
+  apply_cmd->add_option("PACKAGE", args->package, "Delta package")
+      ->required()
+      ->check(CLI::ExistingFile);
+  apply_cmd
+      ->add_option("-o,--output", args->out,
+                   "New image file (single image) or directory (bundle + manifest.json)")
+      ->required();
+  apply_cmd->add_option("--expect-model", args->expect_model, "Refuse packages for another model");
+  apply_cmd->add_option("--chunk", args->chunk, "Bytes per write (a NAND page)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{16} << 20));
+  apply_cmd->add_flag("-q,--quiet", args->quiet, "No progress on stderr");
+  apply_cmd->add_flag("--json", args->json, "Machine-readable output");
+  commands.add(apply_cmd, [args] { return apply(*args); });
+}
+
+}  // namespace vmodem::cli
