@@ -1,0 +1,60 @@
+// FUSE (libfuse3) adapter: a mounted FileSystem exposed at a host directory.
+//
+// Every FUSE request goes through the same FileSystem calls the module uses,
+// so a host `cp` costs NAND operations and can be torn by a power cut.
+// Callbacks run on one FUSE thread and hold FileSystem::mutex(): other
+// threads using the same instance (the simulator) must hold it too.
+// A file written through the mount is committed when the host closes it
+// (FUSE release), like close() in the FileSystem API.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <vmodem/fs/filesystem.hpp>
+
+namespace vmodem::fs {
+
+struct FuseOptions {
+  bool read_only = false;
+  bool debug = false;        // libfuse request log on stderr
+  bool allow_other = false;  // other users may access the mount (needs fuse.conf)
+  std::string fs_name = "vmodem";
+};
+
+// True when this build has libfuse3 and /dev/fuse can be opened; otherwise
+// false with the reason in `why` (e.g. "built without libfuse3",
+// "/dev/fuse: Permission denied").
+bool fuse_available(std::string* why = nullptr);
+
+// Mounts `fs` at `dir` and serves requests in the calling thread until the
+// directory is unmounted (fusermount3 -u DIR) or SIGINT/SIGTERM arrives.
+// Errors: unsupported (no FUSE), io_error (mount refused, message from
+// libfuse).
+Status mount(FileSystem& fs, const std::filesystem::path& dir, const FuseOptions& options = {});
+
+// A mount served on a background thread (the simulator mounts live).
+class FuseMount {
+ public:
+  // Returns once the mount is in place. Errors as for mount().
+  static Result<std::unique_ptr<FuseMount>> start(FileSystem& fs, const std::filesystem::path& dir,
+                                                  const FuseOptions& options = {});
+  ~FuseMount();  // stop()
+  FuseMount(const FuseMount&) = delete;
+  FuseMount& operator=(const FuseMount&) = delete;
+
+  // Unmounts and joins the thread. Idempotent.
+  Status stop();
+  const std::filesystem::path& dir() const;
+  bool running() const;
+
+  struct State;
+
+ private:
+  explicit FuseMount(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace vmodem::fs

@@ -1,0 +1,149 @@
+// FUSE mounts: foreground (CLI) and background thread (live simulator).
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <vmodem/fs/fuse.hpp>
+
+#include "fuse_ops.hpp"
+
+extern char** environ;
+
+namespace vmodem::fs {
+
+bool fuse_available(std::string* why) {
+  const int fd = ::open("/dev/fuse", O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    if (why) *why = std::string("/dev/fuse: ") + std::strerror(errno);
+    return false;
+  }
+  ::close(fd);
+  return true;
+}
+
+namespace {
+
+// A configured, mounted libfuse instance (not yet serving).
+struct Instance {
+  fuse_adapter::Context context;
+  fuse* handle = nullptr;
+};
+
+Result<std::unique_ptr<Instance>> create(FileSystem& fs, const std::filesystem::path& dir,
+                                         const FuseOptions& options) {
+  std::string why;
+  if (!fuse_available(&why)) return fail(Errc::unsupported, "FUSE not available: " + why);
+  auto inst = std::make_unique<Instance>();
+  inst->context = {&fs, options.read_only || fs.read_only()};
+  std::string opts = "fsname=" + options.fs_name + ",subtype=vmodemfs";
+  if (inst->context.read_only) opts += ",ro";
+  if (options.allow_other) opts += ",allow_other";
+  std::vector<std::string> argv_s = {"vmodem", "-o", opts};
+  if (options.debug) argv_s.push_back("-d");
+  std::vector<char*> argv;
+  for (auto& a : argv_s)
+    argv.push_back(a.data());
+  fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
+  inst->handle =
+      fuse_new(&args, &fuse_adapter::operations(), sizeof(fuse_operations), &inst->context);
+  if (!inst->handle) return fail(Errc::io_error, "fuse_new failed (bad options?)");
+  if (fuse_mount(inst->handle, dir.c_str()) != 0) {
+    fuse_destroy(inst->handle);
+    return fail(Errc::io_error, "cannot mount at " + dir.string() + " (see libfuse message)");
+  }
+  return inst;
+}
+
+void finish(Instance& inst) {
+  fuse_unmount(inst.handle);
+  fuse_destroy(inst.handle);
+  inst.handle = nullptr;
+}
+
+// fusermount3 -u -z DIR: detaches the mount so the serving thread's read
+// on /dev/fuse returns and its loop ends.
+int lazy_unmount(const std::filesystem::path& dir) {
+  std::string prog = "fusermount3", u = "-uz", d = dir.string();
+  char* argv[] = {prog.data(), u.data(), d.data(), nullptr};
+  pid_t pid = 0;
+  if (posix_spawnp(&pid, "fusermount3", nullptr, nullptr, argv, environ) != 0) return -1;
+  int st = 0;
+  waitpid(pid, &st, 0);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+}  // namespace
+
+Status mount(FileSystem& fs, const std::filesystem::path& dir, const FuseOptions& options) {
+  auto inst = create(fs, dir, options);
+  if (!inst) return tl::unexpected(inst.error());
+  fuse_session* session = fuse_get_session((*inst)->handle);
+  const bool signals = fuse_set_signal_handlers(session) == 0;
+  const int rc = fuse_loop((*inst)->handle);  // single-threaded
+  if (signals) fuse_remove_signal_handlers(session);
+  finish(**inst);
+  if (rc < 0) return fail(Errc::io_error, std::string("fuse loop: ") + std::strerror(-rc));
+  return {};
+}
+
+struct FuseMount::State {
+  std::filesystem::path dir;
+  std::unique_ptr<Instance> inst;
+  std::thread thread;
+  std::atomic<bool> running{false};
+  bool stopped = false;
+};
+
+FuseMount::FuseMount(std::unique_ptr<State> state) : state_(std::move(state)) {}
+FuseMount::~FuseMount() {
+  (void)stop();
+}
+
+Result<std::unique_ptr<FuseMount>> FuseMount::start(FileSystem& fs,
+                                                    const std::filesystem::path& dir,
+                                                    const FuseOptions& options) {
+  auto inst = create(fs, dir, options);
+  if (!inst) return tl::unexpected(inst.error());
+  auto state = std::make_unique<State>();
+  state->dir = dir;
+  state->inst = std::move(*inst);
+  state->running = true;
+  State* s = state.get();
+  state->thread = std::thread([s] {
+    (void)fuse_loop(s->inst->handle);
+    s->running = false;
+  });
+  return std::unique_ptr<FuseMount>(new FuseMount(std::move(state)));
+}
+
+Status FuseMount::stop() {
+  if (!state_ || state_->stopped) return {};
+  state_->stopped = true;
+  if (state_->running) {
+    fuse_exit(state_->inst->handle);
+    if (lazy_unmount(state_->dir) != 0) {
+      // Already unmounted from outside, or fusermount3 missing: the loop may
+      // still be waiting; an access wakes it so it sees the exit flag.
+      std::error_code ignored;
+      (void)std::filesystem::status(state_->dir, ignored);
+    }
+  }
+  if (state_->thread.joinable()) state_->thread.join();
+  finish(*state_->inst);
+  return {};
+}
+
+const std::filesystem::path& FuseMount::dir() const {
+  return state_->dir;
+}
+bool FuseMount::running() const {
+  return state_ && state_->running;
+}
+
+}  // namespace vmodem::fs

@@ -1,0 +1,34 @@
+// Built without libfuse3: every entry point reports it clearly.
+#include <vmodem/fs/fuse.hpp>
+
+namespace vmodem::fs {
+
+bool fuse_available(std::string* why) {
+  if (why) *why = "vmodem was built without libfuse3 (install libfuse3-dev and rebuild)";
+  return false;
+}
+
+Status mount(FileSystem&, const std::filesystem::path&, const FuseOptions&) {
+  return fail(Errc::unsupported, "built without libfuse3");
+}
+
+struct FuseMount::State {
+  std::filesystem::path dir;
+};
+FuseMount::FuseMount(std::unique_ptr<State> state) : state_(std::move(state)) {}
+FuseMount::~FuseMount() = default;
+Result<std::unique_ptr<FuseMount>> FuseMount::start(FileSystem&, const std::filesystem::path&,
+                                                    const FuseOptions&) {
+  return fail(Errc::unsupported, "built without libfuse3");
+}
+Status FuseMount::stop() {
+  return {};
+}
+const std::filesystem::path& FuseMount::dir() const {
+  return state_->dir;
+}
+bool FuseMount::running() const {
+  return false;
+}
+
+}  // namespace vmodem::fs
