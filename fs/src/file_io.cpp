@@ -43,8 +43,10 @@ Result<std::uint32_t> Volume::load_chunk(Object& o, std::uint32_t c, bool workin
     return o.cache->len;
   }
   const auto& map = working ? o.wchunks : o.chunks;
-  std::fill(out.begin(), out.end(), std::uint8_t{0});
-  if (c >= map.size() || map[c].page == kNoPage) return 0;
+  if (c >= map.size() || map[c].page == kNoPage) {
+    std::fill(out.begin(), out.end(), std::uint8_t{0});
+    return 0;
+  }
   const ChunkLoc loc = map[c];
   std::uint8_t spare[nand::kMaxSpareSize];
   const bool verify = cfg.verify_data_checksums;
@@ -108,13 +110,20 @@ Result<std::size_t> Volume::read_at(Object& o, std::uint64_t offset, std::span<s
   if (offset >= size) return 0;
   const std::size_t n =
       static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), size - offset));
-  std::vector<std::uint8_t> page(geo.page_size);
+  std::vector<std::uint8_t> page;
   std::size_t done = 0;
   while (done < n) {
     const std::uint64_t at = offset + done;
     const auto c = static_cast<std::uint32_t>(at / geo.page_size);
     const auto in = static_cast<std::uint32_t>(at % geo.page_size);
     const std::size_t take = std::min<std::size_t>(geo.page_size - in, n - done);
+    if (in == 0 && take == geo.page_size) {  // whole chunk: straight into the caller's buffer
+      auto loaded = load_chunk(o, c, o.dirty, out.subspan(done, take));
+      if (!loaded) return tl::unexpected(loaded.error());
+      done += take;
+      continue;
+    }
+    page.resize(geo.page_size);
     auto loaded = load_chunk(o, c, o.dirty, page);
     if (!loaded) return tl::unexpected(loaded.error());
     std::memcpy(out.data() + done, page.data() + in, take);

@@ -21,17 +21,17 @@ Status FileSystem::format(nand::Device& device, const Config& config,
     auto bad = device.is_bad(b);
     if (!bad) return tl::unexpected(v.device_error(bad.error()));
     if (*bad) {
-      v.blocks[b].use = BlockUse::bad;
+      v.set_use(b, BlockUse::bad);
       continue;
     }
     auto erased = device.erase(b);
     if (!erased && erased.error().code == nand::Errc::erase_fail) {
       (void)device.mark_bad(b);
-      v.blocks[b].use = BlockUse::bad;
+      v.set_use(b, BlockUse::bad);
       continue;
     }
     if (!erased) return tl::unexpected(v.device_error(erased.error()));
-    v.blocks[b].use = BlockUse::free_clean;
+    v.set_use(b, BlockUse::free_clean);
   }
   if (v.good_blocks() < v.cfg.reserve_blocks + 3) {
     return fail(Errc::unsupported, "too few good blocks to format");

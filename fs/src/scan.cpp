@@ -89,7 +89,7 @@ bool scan_block(Volume& v, std::uint32_t b, ScanState& s, CheckReport& report, S
     }
   }
   block.written = p;
-  block.use = p == 0 ? BlockUse::free_unknown : BlockUse::sealed;
+  v.set_use(b, p == 0 ? BlockUse::free_unknown : BlockUse::sealed);
   return true;
 }
 
@@ -334,7 +334,7 @@ Status Volume::scan(CheckReport& report) {
       return {};
     }
     if (*bad) {
-      blocks[b].use = BlockUse::bad;
+      set_use(b, BlockUse::bad);
       continue;
     }
     Status error;

@@ -10,7 +10,8 @@ namespace vmodem::fs {
 Volume::Volume(nand::Device& device, const Config& config)
     : dev(device), cfg(config), geo(device.geometry()), ppb(geo.pages_per_block) {
   if (cfg.reserve_blocks == 0) cfg.reserve_blocks = 1;
-  blocks.resize(geo.block_count);
+  blocks.resize(geo.block_count);  // all free_unknown until scanned
+  free_count = geo.block_count;
   pages.resize(std::size_t{geo.block_count} * ppb);
   scratch.resize(geo.page_size);
 }
@@ -47,21 +48,24 @@ void Volume::unref(std::uint32_t idx) {
   }
 }
 
-std::uint32_t Volume::free_blocks() const {
-  std::uint32_t n = 0;
-  for (const auto& b : blocks)
-    n += (b.use == BlockUse::free_clean || b.use == BlockUse::free_unknown) ? 1 : 0;
-  return n;
+namespace {
+bool is_free(BlockUse u) { return u == BlockUse::free_clean || u == BlockUse::free_unknown; }
+}  // namespace
+
+void Volume::set_use(std::uint32_t block, BlockUse use) {
+  BlockUse& now = blocks[block].use;
+  free_count += is_free(use) - is_free(now);
+  bad_count += (use == BlockUse::bad) - (now == BlockUse::bad);
+  now = use;
 }
+
+std::uint32_t Volume::free_blocks() const { return static_cast<std::uint32_t>(free_count); }
 
 std::uint32_t Volume::good_blocks() const {
   return static_cast<std::uint32_t>(blocks.size()) - bad_blocks();
 }
 
-std::uint32_t Volume::bad_blocks() const {
-  return static_cast<std::uint32_t>(
-      std::count_if(blocks.begin(), blocks.end(), [](auto& b) { return b.use == BlockUse::bad; }));
-}
+std::uint32_t Volume::bad_blocks() const { return static_cast<std::uint32_t>(bad_count); }
 
 std::uint64_t Volume::usable_pages() const {
   const std::uint32_t good = good_blocks();
@@ -95,7 +99,7 @@ void release_pages(Volume& v, std::uint32_t block) {
 // Moves every live page out of `block`, marks it bad and forgets it.
 Status retire(Volume& v, std::uint32_t block) {
   if (v.active == block) v.active = kNoBlock;
-  v.blocks[block].use = BlockUse::bad;
+  v.set_use(block, BlockUse::bad);
   ++v.counters.blocks_retired;
   Status first_error;
   for (std::uint32_t p = 0; p < v.blocks[block].written && p < v.ppb; ++p) {
@@ -126,7 +130,7 @@ Status erase_block(Volume& v, std::uint32_t block) {
   }
   ++v.counters.blocks_erased;
   release_pages(v, block);
-  v.blocks[block].use = BlockUse::free_clean;
+  v.set_use(block, BlockUse::free_clean);
   ++v.blocks[block].erase_count;
   v.blocks[block].gc_skip = false;
   return {};
@@ -149,7 +153,7 @@ Status open_block(Volume& v) {
       if (v.blocks[best].use != BlockUse::free_clean) continue;  // retired
     }
     BlockState& s = v.blocks[best];
-    s.use = BlockUse::active;
+    v.set_use(best, BlockUse::active);
     s.seq = v.next_seq++;
     s.written = 0;
     s.live = 0;
@@ -165,7 +169,7 @@ Result<std::uint32_t> Volume::append(layout::Tags tags, std::span<const std::uin
   std::uint8_t spare[nand::kMaxSpareSize];
   for (int attempt = 0; attempt < 16; ++attempt) {
     if (active != kNoBlock && blocks[active].written >= ppb) {
-      blocks[active].use = BlockUse::sealed;
+      set_use(active, BlockUse::sealed);
       active = kNoBlock;
     }
     if (active == kNoBlock) {

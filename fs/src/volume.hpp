@@ -119,6 +119,8 @@ class Volume {
   std::uint32_t next_seq = 1;
   std::uint32_t next_id = 2;
   std::uint32_t live_pages = 0;
+  std::int64_t free_count = 0;  // blocks in free_clean / free_unknown
+  std::int64_t bad_count = 0;
   std::uint32_t gc_runs = 0;
   bool dead = false;
   bool read_only = false;
@@ -142,6 +144,8 @@ class Volume {
   Status relocate(std::uint32_t idx);
   // One GC step. false when there was nothing to reclaim.
   Result<bool> gc_once();
+  // Block state changes go through here so the free / bad counts stay exact.
+  void set_use(std::uint32_t block, BlockUse use);
   std::uint32_t free_blocks() const;
   std::uint32_t good_blocks() const;
   std::uint32_t bad_blocks() const;
