@@ -2,6 +2,7 @@
 // cells. Everything random here draws from the chip's seeded generator (or a
 // hash of the seed), so a campaign replays exactly.
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include <vmodem/nand/chip.hpp>
@@ -14,7 +15,7 @@ namespace vmodem::nand {
 namespace {
 
 std::uint32_t to_p256(double p) {
-  return static_cast<std::uint32_t>(std::clamp(p, 0.0, 1.0) * 256.0 + 0.5);
+  return static_cast<std::uint32_t>(std::lround(std::clamp(p, 0.0, 1.0) * 256.0));
 }
 
 }  // namespace

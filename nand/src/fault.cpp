@@ -214,7 +214,7 @@ Status FaultInjector::cut_program(const Op& op, CutMode mode) {
       chip_.cut_power();
       return fail(Errc::power_loss, op.addr.block, op.addr.page);
     case CutMode::after: {
-      const Status done = run_program(op);
+      Status done = run_program(op);
       chip_.cut_power();
       if (!done) return done;
       return fail(Errc::power_loss, op.addr.block, op.addr.page);
@@ -233,7 +233,7 @@ Status FaultInjector::cut_erase(std::uint32_t block, CutMode mode) {
       chip_.cut_power();
       return fail(Errc::power_loss, block);
     case CutMode::after: {
-      const Status done = chip_.erase(block);
+      Status done = chip_.erase(block);
       chip_.cut_power();
       if (!done) return done;
       return fail(Errc::power_loss, block);

@@ -21,7 +21,8 @@ namespace vmodem::nand {
 namespace {
 
 std::string errno_text(const std::string& what, const std::filesystem::path& path) {
-  return what + " " + path.string() + ": " + std::strerror(errno);
+  return what + " " + path.string() + ": " +
+         std::error_code(errno, std::generic_category()).message();
 }
 
 std::string describe(const Geometry& g) {
@@ -155,8 +156,9 @@ Result<std::unique_ptr<Storage>> Storage::create_in_memory(const Geometry& geome
   void* base = mmap(nullptr, impl->offsets.total, PROT_READ | PROT_WRITE,
                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (base == MAP_FAILED) {
-    return fail(Errc::io_error, -1, -1,
-                std::string("cannot allocate device: ") + std::strerror(errno));
+    return fail(
+        Errc::io_error, -1, -1,
+        "cannot allocate device: " + std::error_code(errno, std::generic_category()).message());
   }
   impl->mapping.base = static_cast<std::uint8_t*>(base);
   impl->mapping.size = impl->offsets.total;

@@ -41,6 +41,12 @@ tl::expected<void, std::string> Flash::manufacture(Seeds seeds) {
 
 namespace {
 
+// The detail alone reads best ("x.img holds a chip of ..."); the code is a
+// fallback for errors without one.
+std::string describe(const nand::Error& error) {
+  return error.detail.empty() ? error.message() : error.detail;
+}
+
 nand::StorageOptions storage_options(const Profile& profile, Seeds seeds) {
   nand::StorageOptions options;
   options.deviation_slots = profile.deviation_slots;
@@ -57,16 +63,15 @@ tl::expected<std::unique_ptr<Flash>, std::string> Flash::open(const Profile& pro
                                                               bool read_only) {
   std::error_code ec;
   const bool exists = std::filesystem::exists(image, ec);
-  if (mode == Mode::open_existing && !exists)
+  if (mode == Mode::open_existing && !exists) {
     return tl::unexpected(image.string() + ": no such image");
+  }
   if (mode == Mode::create_new && exists) {
     return tl::unexpected(image.string() + " already exists; remove it first or use another path");
   }
   if (exists) {
     auto storage = nand::Storage::open_image(image, profile.geometry, read_only);
-    if (!storage)
-      return tl::unexpected(storage.error().detail.empty() ? storage.error().message()
-                                                           : storage.error().detail);
+    if (!storage) return tl::unexpected(describe(storage.error()));
     if (!(*storage)->label().empty() && (*storage)->label() != profile.name) {
       return tl::unexpected(image.string() + " was made for profile '" + (*storage)->label() +
                             "'; this run asks for '" + profile.name + "'. Pass --profile " +
@@ -77,9 +82,7 @@ tl::expected<std::unique_ptr<Flash>, std::string> Flash::open(const Profile& pro
   }
   auto storage =
       nand::Storage::create_image(image, profile.geometry, storage_options(profile, seeds));
-  if (!storage)
-    return tl::unexpected(storage.error().detail.empty() ? storage.error().message()
-                                                         : storage.error().detail);
+  if (!storage) return tl::unexpected(describe(storage.error()));
   std::unique_ptr<Flash> flash(new Flash(profile, std::move(*storage), seeds));
   if (auto ok = flash->manufacture(seeds); !ok) {
     flash.reset();

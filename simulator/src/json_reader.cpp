@@ -40,7 +40,7 @@ const nlohmann::json* JsonReader::get(const std::string& key, bool required) {
   return &*it;
 }
 
-std::string JsonReader::string(const std::string& key, std::optional<std::string> fallback) {
+std::string JsonReader::string(const std::string& key, const std::optional<std::string>& fallback) {
   const auto* value = get(key, !fallback);
   if (!value) return fallback.value_or("");
   if (!value->is_string()) {

@@ -25,7 +25,7 @@ class JsonReader {
   const std::optional<FieldError>& error() const { return error_; }
 
   // Each getter records the first error and returns a neutral value after it.
-  std::string string(const std::string& key, std::optional<std::string> fallback = {});
+  std::string string(const std::string& key, const std::optional<std::string>& fallback = {});
   std::uint64_t integer(const std::string& key, std::uint64_t min, std::uint64_t max,
                         std::optional<std::uint64_t> fallback = {});
   double number(const std::string& key, double min, double max,

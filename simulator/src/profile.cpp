@@ -12,7 +12,7 @@ namespace {
 
 // Sections owned by other layers (file system, AT engine, backup, FOTA):
 // passed through here and validated by the code that reads them.
-const std::set<std::string> kOtherSections = {"boot", "at", "fs", "backup", "fota", "network"};
+constexpr std::string_view kOtherSections[] = {"boot", "at", "fs", "backup", "fota", "network"};
 
 struct RoleName {
   PartitionRole role;
@@ -228,7 +228,7 @@ tl::expected<Profile, ProfileError> parse_profile(const std::string& text,
   root.absorb(nand_section);
   if (root.ok()) read_partitions(root, p);
   for (const auto& section : kOtherSections) {
-    if (root.has(section)) (void)root.object(section);
+    if (root.has(std::string(section))) (void)root.object(std::string(section));
   }
   root.finish();
   if (!root.ok())
