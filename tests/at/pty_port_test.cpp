@@ -1,5 +1,6 @@
 // The PTY adapter through a real PTY pair: the test is the host.
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -45,6 +46,23 @@ class PtyPortTest : public ::testing::Test {
                             responder.ok();
                           };
                           call.responder.start_upload(std::move(spec));
+                        }});
+    (void)registry_.add("+QFDWL", {.write = [](Call& call) {
+                          Responder responder = call.responder;
+                          auto left = std::make_shared<std::size_t>(static_cast<std::size_t>(
+                              call.command.arg(1).as_integer().value_or(0)));
+                          DownloadSpec spec;
+                          spec.fill = [left](std::span<std::uint8_t> room) {
+                            const std::size_t n = std::min(room.size(), *left);
+                            std::fill_n(room.begin(), n, std::uint8_t{'d'});
+                            *left -= n;
+                            return n;
+                          };
+                          spec.on_end = [responder](DownloadEnd) mutable {
+                            responder.info("+QFDWL: done");
+                            responder.ok();
+                          };
+                          call.responder.start_download(std::move(spec));
                         }});
     thread_ = std::thread([this] { io_.run(); });
   }
@@ -185,6 +203,33 @@ TEST_F(PtyPortTest, UartPortStaysOpenAcrossReset) {
   ASSERT_TRUE(host.write("AT\r"));
   EXPECT_EQ(host.read_until("OK\r\n"), "AT\r\r\nOK\r\n");
   EXPECT_EQ(device(), before);
+}
+
+TEST_F(PtyPortTest, HostThatStopsReadingNeverBlocksTheEngine) {
+  start(PortStyle::kUsb);
+  HostSerial host(link().string());
+  ASSERT_TRUE(host.write("ATE0\r"));
+  ASSERT_EQ(host.read_until("OK\r\n"), "ATE0\r\r\nOK\r\n");
+  // 1 MiB towards a host that is not reading: far more than the PTY and the
+  // engine's bound hold.
+  constexpr std::size_t kSize = 1 << 20;
+  ASSERT_TRUE(host.write("AT+QFDWL=\"f\"," + std::to_string(kSize) + "\r"));
+  std::this_thread::sleep_for(milliseconds(100));
+  // The io thread still serves other work at once, and the engine holds no
+  // more than its bound.
+  const auto started = std::chrono::steady_clock::now();
+  const std::size_t backlog = on_io([this] { return port_->engine().pending_output().size(); });
+  EXPECT_LT(std::chrono::steady_clock::now() - started, milliseconds(500));
+  EXPECT_LE(backlog, EngineConfig{}.output_bound);
+  on_io([this] { port_->engine().queue_urc("+LATE"); });
+  // The host reads again: all the data, the result, then the held URC.
+  const std::string got = host.read_until("+LATE\r\n", std::chrono::seconds(20));
+  const std::string head = "\r\nCONNECT\r\n";
+  const std::string tail = "\r\n+QFDWL: done\r\n\r\nOK\r\n\r\n+LATE\r\n";
+  ASSERT_EQ(got.size(), head.size() + kSize + tail.size());
+  EXPECT_EQ(got.substr(0, head.size()), head);
+  EXPECT_EQ(got.find_first_not_of('d', head.size()), head.size() + kSize);
+  EXPECT_EQ(got.substr(head.size() + kSize), tail);
 }
 
 TEST_F(PtyPortTest, DestroyingThePortRemovesTheSymlink) {
