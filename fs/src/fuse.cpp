@@ -52,6 +52,7 @@ Result<std::unique_ptr<Instance>> create(FileSystem& fs, const std::filesystem::
   fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
   inst->handle =
       fuse_new(&args, &fuse_adapter::operations(), sizeof(fuse_operations), &inst->context);
+  fuse_opt_free_args(&args);  // fuse_new may have copied arguments into it
   if (!inst->handle) return fail(Errc::io_error, "fuse_new failed (bad options?)");
   if (fuse_mount(inst->handle, dir.c_str()) != 0) {
     fuse_destroy(inst->handle);

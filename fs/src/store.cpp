@@ -49,7 +49,9 @@ void Volume::unref(std::uint32_t idx) {
 }
 
 namespace {
-bool is_free(BlockUse u) { return u == BlockUse::free_clean || u == BlockUse::free_unknown; }
+bool is_free(BlockUse u) {
+  return u == BlockUse::free_clean || u == BlockUse::free_unknown;
+}
 }  // namespace
 
 void Volume::set_use(std::uint32_t block, BlockUse use) {
@@ -59,13 +61,17 @@ void Volume::set_use(std::uint32_t block, BlockUse use) {
   now = use;
 }
 
-std::uint32_t Volume::free_blocks() const { return static_cast<std::uint32_t>(free_count); }
+std::uint32_t Volume::free_blocks() const {
+  return static_cast<std::uint32_t>(free_count);
+}
 
 std::uint32_t Volume::good_blocks() const {
   return static_cast<std::uint32_t>(blocks.size()) - bad_blocks();
 }
 
-std::uint32_t Volume::bad_blocks() const { return static_cast<std::uint32_t>(bad_count); }
+std::uint32_t Volume::bad_blocks() const {
+  return static_cast<std::uint32_t>(bad_count);
+}
 
 std::uint64_t Volume::usable_pages() const {
   const std::uint32_t good = good_blocks();

@@ -1,11 +1,11 @@
 // File-system benchmarks: mount time vs partition size and file count,
 // sequential throughput as a ratio of the raw NAND model's (same run),
 // write amplification of small-file rewrites, power cuts per second.
-#include <benchmark/benchmark.h>
-
 #include <chrono>
 #include <cstdio>
 #include <memory>
+
+#include <benchmark/benchmark.h>
 
 #include <vmodem/fs/filesystem.hpp>
 #include <vmodem/nand/chip.hpp>
@@ -69,8 +69,7 @@ constexpr std::size_t kBig = 8u << 20;
 
 // Throughput on the chip's virtual clock (datasheet tR/tPROG/tBERS + bus):
 // what a module would see, independent of how fast the model runs.
-void virtual_rate(benchmark::State& state, Bed& bed, std::chrono::nanoseconds since,
-                  double bytes) {
+void virtual_rate(benchmark::State& state, Bed& bed, std::chrono::nanoseconds since, double bytes) {
   const double seconds = std::chrono::duration<double>(bed.chip->virtual_time() - since).count();
   state.counters["virtual_MBps"] = seconds > 0 ? bytes / seconds / 1e6 : 0;
 }
@@ -158,8 +157,8 @@ void BM_SmallFileWriteAmplification(benchmark::State& state) {
       }
     }
     const auto c = f->counters();
-    state.counters["pages_per_user_page"] = static_cast<double>(c.pages_written) /
-                                            (static_cast<double>(user_bytes) / 2048.0);
+    state.counters["pages_per_user_page"] =
+        static_cast<double>(c.pages_written) / (static_cast<double>(user_bytes) / 2048.0);
     state.counters["programs_per_rewrite"] = static_cast<double>(c.pages_written) / 2000.0;
     state.counters["gc_copies"] = static_cast<double>(c.gc_pages_copied);
     state.counters["erases"] = static_cast<double>(c.blocks_erased);
@@ -198,8 +197,8 @@ void BM_PowerCutsPerSecond(benchmark::State& state) {
       benchmark::DoNotOptimize((*f)->read_file("/f" + std::to_string(i)));
     ++cuts;
   }
-  state.counters["cuts_per_s"] = benchmark::Counter(static_cast<double>(cuts),
-                                                   benchmark::Counter::kIsRate);
+  state.counters["cuts_per_s"] =
+      benchmark::Counter(static_cast<double>(cuts), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_PowerCutsPerSecond)->Unit(benchmark::kMicrosecond);
 
