@@ -98,6 +98,34 @@ struct Storage::Impl {
     return mapping.base + offsets.masks + std::uint64_t{slot_index} * raw_page;
   }
 
+  // An image is untrusted input: metadata that points outside its regions
+  // would turn a read into an out-of-bounds access. Returns a description
+  // of the first inconsistency, or an empty string.
+  std::string check_metadata(const Geometry& g) {
+    const std::uint32_t slots = header->deviation_slots;
+    const auto* blocks = reinterpret_cast<const BlockMeta*>(mapping.base + offsets.block_meta);
+    const auto* pages = reinterpret_cast<const PageMeta*>(mapping.base + offsets.page_meta);
+    for (std::uint32_t b = 0; b < g.block_count; ++b) {
+      if (blocks[b].next_page > g.pages_per_block) {
+        return "block " + std::to_string(b) + " claims " + std::to_string(blocks[b].next_page) + " programmed pages";
+      }
+    }
+    for (std::uint64_t i = 0; i < g.page_count(); ++i) {
+      const std::uint32_t slot = pages[i].deviation_slot;
+      if (slot == 0) continue;
+      if (slot > slots || owners()[slot - 1] != i + 1) {
+        return "page " + std::to_string(i) + " points to damage record " + std::to_string(slot) + " it does not own";
+      }
+    }
+    for (std::uint32_t s = 0; s < slots; ++s) {
+      const std::uint32_t owner = owners()[s];
+      if (owner != 0 && (owner > g.page_count() || pages[owner - 1].deviation_slot != s + 1)) {
+        return "damage record " + std::to_string(s + 1) + " names page " + std::to_string(owner - 1) + " that does not point back";
+      }
+    }
+    return {};
+  }
+
   void rebuild_free_slots() {
     free_slots.clear();
     slots_in_use = 0;
@@ -242,6 +270,9 @@ Result<std::unique_ptr<Storage>> Storage::open_image(const std::filesystem::path
   impl->mapping.base = static_cast<std::uint8_t*>(base);
   impl->mapping.size = offsets.total;
   impl->header = reinterpret_cast<layout::Header*>(impl->mapping.base);
+  if (auto problem = impl->check_metadata(geometry); !problem.empty()) {
+    return fail(Errc::bad_image, -1, -1, path.string() + " has inconsistent metadata: " + problem);
+  }
   return std::unique_ptr<Storage>(new Storage(std::move(impl), geometry, path, read_only));
 }
 

@@ -1,8 +1,10 @@
 // File-backed images: persistence, refusal of foreign or mismatched files,
 // exclusive use, export/import.
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
+#include "image_layout.hpp"
 #include "nand_fixture.hpp"
 #include "temp_dir.hpp"
 
@@ -89,6 +91,31 @@ TEST(Image, ForeignTruncatedAndNewerFilesAreRefused) {
     EXPECT_EQ(Storage::open_image(path).error().code, Errc::bad_image);
   }
   EXPECT_EQ(Storage::open_image(dir / "missing.img").error().code, Errc::io_error);
+}
+
+TEST(Image, InconsistentMetadataIsRefusedNotFollowed) {
+  TempDir dir;
+  const auto path = dir / "nand.img";
+  {
+    auto storage = Storage::create_image(path, small_geometry()).value();
+    SimulatedChip chip(*storage, {});
+    ASSERT_TRUE(chip.inject_bit_flips({1, 2}, 3));
+  }
+  // Point the damaged page's record somewhere it does not own.
+  const auto offsets = layout::compute_offsets(small_geometry(), StorageOptions{}.deviation_slots);
+  const std::uint64_t meta_at = offsets.page_meta + (1 * 64 + 2) * sizeof(PageMeta);
+  auto bytes = file_bytes(path);
+  PageMeta meta;
+  std::memcpy(&meta, bytes.data() + meta_at, sizeof meta);
+  ASSERT_NE(meta.deviation_slot, 0U);
+  meta.deviation_slot = 4000;
+  std::memcpy(bytes.data() + meta_at, &meta, sizeof meta);
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  auto result = Storage::open_image(path, {}, true);
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code, Errc::bad_image);
+  EXPECT_NE(result.error().detail.find("damage record 4000"), std::string::npos) << result.error().detail;
+  EXPECT_EQ(file_bytes(path), bytes);
 }
 
 TEST(Image, OnlyOneWriterAtATime) {
