@@ -137,9 +137,9 @@ class Volume {
   void unref(std::uint32_t idx);
   // Programs one page at the end of the log; `main` empty or page_size bytes.
   Result<std::uint32_t> append(layout::Tags tags, std::span<const std::uint8_t> main);
-  // Makes room for `pages` new pages (GC as needed). meta: may use the
+  // Makes room for `n` new pages (GC as needed). meta: may use the
   // metadata reserve.
-  Status reserve(std::uint32_t pages, bool meta);
+  Status reserve(std::uint32_t n, bool meta);
   // Moves a live page to the end of the log and repoints the index.
   Status relocate(std::uint32_t idx);
   // One GC step. false when there was nothing to reclaim.
