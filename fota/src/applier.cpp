@@ -145,20 +145,20 @@ int Applier::percent() const {
   return state_->percent();
 }
 
-Status Applier::resume(const ApplyProgress& saved) {
+Status Applier::resume(const ApplyProgress& state) {
   auto& s = *state_;
   if (s.started) return fail(ErrorCode::kInvalidInput, "resume() after step()");
-  if (saved.package_id != s.progress.package_id) {
+  if (state.package_id != s.progress.package_id) {
     return fail(ErrorCode::kBadPackage, "saved progress belongs to another package");
   }
   const auto& images = s.header.images;
-  if (saved.image_index > images.size() ||
-      (saved.image_index == images.size() && saved.image_offset != 0) ||
-      (saved.image_index < images.size() &&
-       saved.image_offset > images[saved.image_index].target_size)) {
+  if (state.image_index > images.size() ||
+      (state.image_index == images.size() && state.image_offset != 0) ||
+      (state.image_index < images.size() &&
+       state.image_offset > images[state.image_index].target_size)) {
     return fail(ErrorCode::kBadPackage, "saved progress points outside the package");
   }
-  s.progress = saved;
+  s.progress = state;
   return {};
 }
 

@@ -96,20 +96,20 @@ Result<EncodedPatch> encode_candidate(ByteView old, ByteView neu, const Candidat
 
 }  // namespace
 
-Result<EncodedPatch> encode_image_patch(ByteView old, ByteView neu,
+Result<EncodedPatch> encode_image_patch(ByteView old, ByteView new_image,
                                         const PatchEncodeOptions& options) {
   std::vector<int> gains = options.min_gains;
   if (gains.empty()) gains.push_back(MatcherOptions{}.min_gain);
   std::vector<std::vector<ControlEntry>> programs;
   programs.reserve(gains.size());
   for (int gain : gains)
-    programs.push_back(match_images(old, neu, MatcherOptions{gain}));
+    programs.push_back(match_images(old, new_image, MatcherOptions{gain}));
 
   // Projection layouts: the same slot assumption for old and new.
   std::vector<std::pair<std::vector<AddressRegion>, std::vector<AddressRegion>>> layouts;
   if (options.try_projection) {
     const auto old_layouts = esp8266_layouts(old);
-    const auto new_layouts = esp8266_layouts(neu);
+    const auto new_layouts = esp8266_layouts(new_image);
     for (std::size_t i = 0; i < std::min(old_layouts.size(), new_layouts.size()); ++i) {
       layouts.emplace_back(old_layouts[i], new_layouts[i]);
     }
@@ -128,7 +128,7 @@ Result<EncodedPatch> encode_image_patch(ByteView old, ByteView neu,
   std::optional<EncodedPatch> best;
   const Candidate* best_candidate = nullptr;
   for (const auto& candidate : candidates) {
-    auto patch = encode_candidate(old, neu, candidate, quick);
+    auto patch = encode_candidate(old, new_image, candidate, quick);
     if (!patch) return patch;
     if (!best || patch->bytes.size() < best->bytes.size()) {
       best = std::move(*patch);
@@ -136,7 +136,7 @@ Result<EncodedPatch> encode_image_patch(ByteView old, ByteView neu,
     }
   }
   if (options.exhaustive_codecs && best_candidate != nullptr) {
-    return encode_candidate(old, neu, *best_candidate, codec_plan(true));
+    return encode_candidate(old, new_image, *best_candidate, codec_plan(true));
   }
   return std::move(*best);
 }

@@ -101,16 +101,17 @@ std::size_t SuffixIndex::longest_match(ByteSpan needle, std::size_t& pos) const 
   return best;
 }
 
-std::vector<ControlEntry> match_images(ByteSpan old, ByteSpan neu, const MatcherOptions& options) {
+std::vector<ControlEntry> match_images(ByteSpan old, ByteSpan new_image,
+                                       const MatcherOptions& options) {
   std::vector<ControlEntry> program;
   const SuffixIndex index(old);
-  Scan s{old, neu};
+  Scan s{old, new_image};
   std::size_t scan = 0, len = 0, pos = 0;
-  while (scan < neu.size()) {
+  while (scan < new_image.size()) {
     std::int64_t old_score = 0;
     std::size_t scored_to = scan += len;
-    for (; scan < neu.size(); ++scan) {
-      len = index.longest_match(neu.subspan(scan), pos);
+    for (; scan < new_image.size(); ++scan) {
+      len = index.longest_match(new_image.subspan(scan), pos);
       for (; scored_to < scan + len; ++scored_to) {
         if (s.old_matches_at(scored_to, s.last_offset)) ++old_score;
       }
@@ -118,19 +119,19 @@ std::vector<ControlEntry> match_images(ByteSpan old, ByteSpan neu, const Matcher
       if ((ilen == old_score && len != 0) || ilen > old_score + options.min_gain) break;
       if (s.old_matches_at(scan, s.last_offset)) --old_score;
     }
-    if (static_cast<std::int64_t>(len) == old_score && scan != neu.size()) continue;
+    if (static_cast<std::int64_t>(len) == old_score && scan != new_image.size()) continue;
 
     std::size_t len_f = forward_extension(s, scan);
-    std::size_t len_b = scan < neu.size() ? backward_extension(s, scan, pos) : 0;
+    std::size_t len_b = scan < new_image.size() ? backward_extension(s, scan, pos) : 0;
     if (s.last_scan + len_f > scan - len_b) {
       // The two extensions overlap: split the overlap where it scores best.
       const std::size_t overlap = (s.last_scan + len_f) - (scan - len_b);
       std::int64_t score = 0, best = 0;
       std::size_t split = 0;
       for (std::size_t i = 0; i < overlap; ++i) {
-        if (neu[s.last_scan + len_f - overlap + i] == old[s.last_pos + len_f - overlap + i])
+        if (new_image[s.last_scan + len_f - overlap + i] == old[s.last_pos + len_f - overlap + i])
           ++score;
-        if (neu[scan - len_b + i] == old[pos - len_b + i]) --score;
+        if (new_image[scan - len_b + i] == old[pos - len_b + i]) --score;
         if (score > best) {
           best = score;
           split = i + 1;

@@ -49,5 +49,26 @@ INSTANTIATE_TEST_SUITE_P(Pairs, CorpusSize,
                                            SizeCase{"1.7.1", "1.7.4", 1'000'000},
                                            SizeCase{"1.7.0", "1.7.5", 1'000'000}));
 
+// Every corpus pair, forward and back (downgrade), with the fast generator.
+class CorpusRoundTrip : public ::testing::TestWithParam<std::pair<std::string, std::string>> {};
+
+TEST_P(CorpusRoundTrip, ForwardAndReverse) {
+  const auto& [from, to] = GetParam();
+  FOTA_REQUIRE_CORPUS(a, from);
+  FOTA_REQUIRE_CORPUS(b, to);
+  for (const auto& [x, y] : {std::pair{&a, &b}, std::pair{&b, &a}}) {
+    const auto old_fw = single(*x, "old");
+    auto result = apply_in_memory(make_or_die(old_fw, single(*y, "new")), old_fw);
+    ASSERT_TRUE(result) << result.error().message;
+    EXPECT_EQ(result->images.at(0).data, *y);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Pairs, CorpusRoundTrip,
+                         ::testing::Values(std::pair{"1.7.0", "1.7.1"}, std::pair{"1.7.1", "1.7.4"},
+                                           std::pair{"1.7.4", "1.7.5"}, std::pair{"1.7.0", "1.7.5"},
+                                           std::pair{"1.7.0", "1.7.4"},
+                                           std::pair{"1.7.1", "1.7.5"}));
+
 }  // namespace
 }  // namespace vmodem::fota::testing

@@ -9,7 +9,7 @@ namespace vmodem::fota::testing {
 namespace {
 
 Bytes small_package(std::string model = "TEST-MODEL") {
-  auto old_fw = single(random_bytes(3000, 21), "1.0", "firmware", model);
+  auto old_fw = single(random_bytes(3000, 21), "1.0", "firmware", std::move(model));
   auto new_fw = old_fw;
   new_fw.version = "1.1";
   new_fw.images[0].data[10] ^= 0xFF;

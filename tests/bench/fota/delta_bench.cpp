@@ -60,6 +60,7 @@ Cost in_child(const std::function<bool()>& job) {
 Cost run_tool(const std::vector<std::string>& argv) {
   return in_child([&] {
     std::vector<char*> args;
+    args.reserve(argv.size() + 1);
     for (const auto& a : argv)
       args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
