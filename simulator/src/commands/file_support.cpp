@@ -1,0 +1,190 @@
+#include "file_support.hpp"
+
+#include <array>
+#include <cstdio>
+#include <utility>
+
+namespace vmodem::sim::files {
+
+bool FileState::is_open(const fs::FileSystem* on, std::string_view name) const {
+  for (const auto& [id, file] : handles) {
+    if (file.fs == on && file.name == name) return true;
+  }
+  return false;
+}
+
+void FileState::reset() {
+  ++generation;
+  fs::FileSystem* current = fs();
+  for (auto& [id, file] : handles) {
+    // Only an instance the module still hands out is known to be alive; any
+    // other pointer may dangle (unmounted, powered off).
+    if (current == nullptr || file.fs != current || !current->alive()) continue;
+    const std::lock_guard lock(current->mutex());
+    (void)current->close(file.handle);
+  }
+  handles.clear();
+}
+
+FsTicket FsTicket::take(std::shared_ptr<FileState> state, fs::FileSystem* fs) {
+  const std::uint64_t generation = state->generation;
+  return FsTicket{std::move(state), fs, generation};
+}
+
+fs::FileSystem* FsTicket::live() const {
+  if (!state || state->generation != generation) return nullptr;
+  return state->fs() == fs ? fs : nullptr;
+}
+
+void Checksum::add(std::span<const std::uint8_t> bytes) {
+  for (const std::uint8_t byte : bytes) {
+    if (high_) {
+      sum_ ^= static_cast<std::uint16_t>((*high_ << 8U) | byte);
+      high_.reset();
+    } else {
+      high_ = byte;
+    }
+  }
+}
+
+std::uint16_t Checksum::value() const {
+  return high_ ? static_cast<std::uint16_t>(sum_ ^ (*high_ << 8U)) : sum_;
+}
+
+std::string Checksum::hex() const {
+  std::array<char, 8> text{};
+  std::snprintf(text.data(), text.size(), "%x", static_cast<unsigned>(value()));
+  return text.data();
+}
+
+Expect int_arg(const at::Command& command, std::size_t index, std::int64_t low, std::int64_t high,
+               std::optional<std::int64_t> fallback) {
+  const at::Argument& argument = command.arg(index);
+  if (argument.is_omitted()) {
+    if (fallback) return *fallback;
+    return tl::unexpected(static_cast<int>(kInvalidInput));
+  }
+  const auto value = argument.as_integer();
+  if (!value) return tl::unexpected(static_cast<int>(kInvalidInput));
+  if (*value < low || *value > high) return tl::unexpected(static_cast<int>(kInvalidParameter));
+  return *value;
+}
+
+bool too_many_args(const at::Command& command, std::size_t count) {
+  return command.args.size() > count;
+}
+
+namespace {
+
+bool starts_with_ufs(std::string_view text) {
+  if (text.size() < 4) return false;
+  const std::string_view head = text.substr(0, 4);
+  return (head[0] == 'U' || head[0] == 'u') && (head[1] == 'F' || head[1] == 'f') &&
+         (head[2] == 'S' || head[2] == 's') && head[3] == ':';
+}
+
+bool allowed_byte(unsigned char c, bool wildcards) {
+  if (c < 0x20 || c == 0x7f) return false;  // NUL and control bytes
+  if (c == '/' || c == '\\' || c == ':' || c == '"') return false;
+  if (c == '*' || c == '?') return wildcards;
+  return true;
+}
+
+}  // namespace
+
+tl::expected<std::string, int> parse_name(const at::Argument& argument, bool wildcards,
+                                          std::uint32_t max_name) {
+  const auto text = argument.as_string();
+  if (!text) return tl::unexpected(static_cast<int>(kInvalidInput));
+  std::string_view name = *text;
+  // Real modules take "UFS:name" as well as "name" for the user file system.
+  if (starts_with_ufs(name)) name.remove_prefix(4);
+  const auto invalid = tl::unexpected(static_cast<int>(kInvalidName));
+  if (name.empty() || name == "." || name == "..") return invalid;
+  if (name.size() > kMaxNameBytes || name.size() > max_name) return invalid;
+  if (name == kUploadDir) return invalid;
+  for (const char c : name) {
+    if (!allowed_byte(static_cast<unsigned char>(c), wildcards)) return invalid;
+  }
+  return std::string(name);
+}
+
+bool glob_match(std::string_view pattern, std::string_view name) {
+  // Iterative matcher with one backtrack point (the last '*'): linear in
+  // practice, never recursive, so a hostile pattern cannot blow the stack.
+  std::size_t p = 0;
+  std::size_t n = 0;
+  std::optional<std::size_t> star;
+  std::size_t star_n = 0;
+  while (n < name.size()) {
+    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == name[n])) {
+      ++p;
+      ++n;
+    } else if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      star_n = n;
+    } else if (star) {
+      p = *star + 1;
+      n = ++star_n;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*')
+    ++p;
+  return p == pattern.size();
+}
+
+int cme_for(const FileState& state, const fs::Error& error, int fallback) {
+  using fs::Errc;
+  switch (error.code) {
+    case Errc::not_found:
+    case Errc::is_dir:
+    case Errc::not_dir:
+      return kNotFound;
+    case Errc::exists:
+      return kExists;
+    case Errc::invalid_name:
+    case Errc::name_too_long:
+      return kInvalidName;
+    case Errc::no_space:
+      return kNoSpace;
+    case Errc::file_too_large:
+      return kTooLarge;
+    case Errc::too_many_open:
+      return kTooManyOpen;
+    case Errc::bad_handle:
+      return kInvalidHandle;
+    case Errc::busy:
+      return kAlreadyOpen;
+    case Errc::read_only:
+      return kReadOnly;
+    case Errc::invalid_argument:
+      return kInvalidParameter;
+    case Errc::power_loss:
+    case Errc::io_error:
+      if (state.context.on_flash_failure) state.context.on_flash_failure();
+      return fallback;
+    default:
+      return fallback;
+  }
+}
+
+at::Handler bind(const std::shared_ptr<FileState>& state, Bound handler) {
+  return [state, handler](at::Call& call) { handler(state, call); };
+}
+
+at::Handler answer(std::string line) {
+  return [line = std::move(line)](at::Call& call) {
+    if (!line.empty()) call.responder.info(line);
+    call.responder.ok();
+  };
+}
+
+std::string path_of(std::string_view name) {
+  std::string path = "/";
+  path += name;
+  return path;
+}
+
+}  // namespace vmodem::sim::files

@@ -1,0 +1,304 @@
+// Whole-file transfers in data mode: AT+QFUPL (host -> UFS) and AT+QFDWL
+// (UFS -> host).
+//
+// An upload is written to a temporary file under kUploadDir, committed, and
+// only then renamed to its name (an atomic rename): a power cut, a reset of
+// the port, a timeout or a full drive leaves either no file under the name or
+// the complete one, never a prefix of it.
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include <vmodem/at/responder.hpp>
+#include <vmodem/simulator/gate.hpp>
+
+#include "file_support.hpp"
+
+namespace vmodem::sim::files {
+
+namespace {
+
+using at::Call;
+
+constexpr std::int64_t kDefaultUploadSize = 10240;  // Quectel FILE manuals
+constexpr std::int64_t kDefaultTimeoutS = 5;
+constexpr std::int64_t kMaxTimeoutS = 65535;
+constexpr std::size_t kAckEvery = 1024;  // ack mode: one 'A' per 1 KiB received
+
+struct Upload {
+  FsTicket ticket;
+  at::Responder responder;
+  fs::Handle handle = 0;
+  std::string temp;  // path of the temporary file
+  std::string name;  // final name (root)
+  Checksum sum;
+  std::size_t received = 0;
+  bool ack = false;
+  bool finished = false;  // answered or abandoned: ignore later callbacks
+};
+
+// Drops the temporary file. Safe after a reset (the old instance is not
+// touched) and on a dead file system (the calls just fail).
+void discard(Upload& upload) {
+  upload.finished = true;
+  fs::FileSystem* fs = upload.ticket.live();
+  if (fs == nullptr) return;
+  const std::lock_guard lock(fs->mutex());
+  (void)fs->close_discard(upload.handle);
+  (void)fs->unlink(upload.temp);
+}
+
+void fail_upload(Upload& upload, int code) {
+  discard(upload);
+  upload.responder.cme_error(code);
+}
+
+void on_upload_data(Upload& upload, std::span<const std::uint8_t> bytes) {
+  if (upload.finished) return;
+  fs::FileSystem* fs = upload.ticket.live();
+  if (fs == nullptr) {
+    fail_upload(upload, kWriteFail);
+    return;
+  }
+  fs::Result<std::size_t> written;
+  {
+    const std::lock_guard lock(fs->mutex());
+    written = fs->write(upload.handle, bytes);
+  }
+  if (!written || *written != bytes.size()) {
+    const int code =
+        written ? kNoSpace : cme_for(*upload.ticket.state, written.error(), kWriteFail);
+    fail_upload(upload, code);  // ends data mode; the host's remaining bytes become commands
+    return;
+  }
+  upload.sum.add(bytes);
+  const std::size_t acks_before = upload.received / kAckEvery;
+  upload.received += bytes.size();
+  if (!upload.ack) return;
+  for (std::size_t i = acks_before; i < upload.received / kAckEvery; ++i)
+    upload.responder.write_raw("A");
+}
+
+// Commits the temporary file and moves it to its name; a CME code on failure.
+int commit_upload(Upload& upload) {
+  fs::FileSystem* fs = upload.ticket.live();
+  if (fs == nullptr) return kWriteFail;
+  const std::lock_guard lock(fs->mutex());
+  if (auto closed = fs->close(upload.handle); !closed) {
+    (void)fs->unlink(upload.temp);
+    return cme_for(*upload.ticket.state, closed.error(), kWriteFail);
+  }
+  // Another port may have created the name meanwhile: never replace a file.
+  if (fs->stat(path_of(upload.name))) {
+    (void)fs->unlink(upload.temp);
+    return kExists;
+  }
+  if (auto moved = fs->rename(upload.temp, path_of(upload.name)); !moved) {
+    (void)fs->unlink(upload.temp);
+    return cme_for(*upload.ticket.state, moved.error(), kWriteFail);
+  }
+  return 0;
+}
+
+void on_upload_end(Upload& upload, at::UploadEnd end) {
+  if (upload.finished) return;
+  if (end == at::UploadEnd::kAborted) {  // port reset: nobody to answer
+    discard(upload);
+    return;
+  }
+  if (end == at::UploadEnd::kTimeout) {  // fewer bytes than announced
+    fail_upload(upload, kTimeout);
+    return;
+  }
+  upload.finished = true;
+  if (const int code = commit_upload(upload); code != 0) {
+    upload.responder.cme_error(code);
+    return;
+  }
+  upload.responder.info("+QFUPL: " + std::to_string(upload.received) + "," + upload.sum.hex());
+  upload.responder.ok();
+}
+
+// Removes temporary files left by uploads that a power cut interrupted (they
+// hold no committed data) and makes sure the directory exists. Open ones
+// (an upload running on another port) refuse to go and are kept.
+void prepare_upload_dir(fs::FileSystem& fs) {
+  const std::string dir = path_of(kUploadDir);
+  if (auto entries = fs.readdir(dir)) {
+    for (const auto& entry : *entries)
+      (void)fs.unlink(dir + "/" + entry.name);
+  } else {
+    (void)fs.mkdir(dir);
+  }
+}
+
+struct UploadRequest {
+  std::string name;
+  std::int64_t size = kDefaultUploadSize;
+  std::int64_t timeout_s = kDefaultTimeoutS;
+  bool ack = false;
+};
+
+tl::expected<UploadRequest, int> parse_upload(const at::Command& command, std::uint32_t max_name) {
+  if (too_many_args(command, 4)) return tl::unexpected(static_cast<int>(kInvalidInput));
+  auto name = parse_name(command.arg(0), false, max_name);
+  if (!name) return tl::unexpected(name.error());
+  const auto size = int_arg(command, 1, 0, INT32_MAX, kDefaultUploadSize);
+  if (!size) return tl::unexpected(size.error());
+  const auto timeout = int_arg(command, 2, 1, kMaxTimeoutS, kDefaultTimeoutS);
+  if (!timeout) return tl::unexpected(timeout.error());
+  const auto ack = int_arg(command, 3, 0, 1, 0);
+  if (!ack) return tl::unexpected(ack.error());
+  return UploadRequest{std::move(*name), *size, *timeout, *ack == 1};
+}
+
+// Checks the target and space, opens the temporary file. A CME code on failure.
+tl::expected<fs::Handle, int> open_upload(FileState& state, fs::FileSystem& fs,
+                                          const UploadRequest& request, const std::string& temp) {
+  const std::lock_guard lock(fs.mutex());
+  if (auto existing = fs.stat(path_of(request.name)))
+    return tl::unexpected(static_cast<int>(kExists));
+  auto info = fs.statfs();
+  if (!info) return tl::unexpected(cme_for(state, info.error(), kDiskInfoFail));
+  if (static_cast<std::uint64_t>(request.size) > fs.config().max_file_size)
+    return tl::unexpected(static_cast<int>(kTooLarge));
+  if (static_cast<std::uint64_t>(request.size) > info->free_bytes)
+    return tl::unexpected(static_cast<int>(kDriveFull));
+  prepare_upload_dir(fs);
+  auto handle = fs.open(temp, fs::kWrite | fs::kCreate | fs::kTruncate);
+  if (!handle) return tl::unexpected(cme_for(state, handle.error(), kOpenFail));
+  return *handle;
+}
+
+void qfupl(const std::shared_ptr<FileState>& state, Call& call) {
+  fs::FileSystem* fs = state->fs();
+  if (fs == nullptr) {
+    call.responder.cme_error(kWriteFail);
+    return;
+  }
+  auto request = parse_upload(call.command, fs->config().max_name);
+  if (!request) {
+    call.responder.cme_error(request.error());
+    return;
+  }
+  auto upload = std::make_shared<Upload>();
+  upload->temp = path_of(kUploadDir) + "/" + std::to_string(state->next_upload++);
+  auto handle = open_upload(*state, *fs, *request, upload->temp);
+  if (!handle) {
+    call.responder.cme_error(handle.error());
+    return;
+  }
+  upload->ticket = FsTicket::take(state, fs);
+  upload->responder = call.responder;
+  upload->handle = *handle;
+  upload->name = std::move(request->name);
+  upload->ack = request->ack;
+  at::UploadSpec spec;
+  spec.expected_bytes = static_cast<std::size_t>(request->size);
+  spec.inactivity_timeout = std::chrono::seconds(request->timeout_s);
+  spec.on_data = [upload](std::span<const std::uint8_t> bytes) { on_upload_data(*upload, bytes); };
+  spec.on_end = [upload](at::UploadEnd end, std::size_t) { on_upload_end(*upload, end); };
+  if (!call.responder.start_upload(std::move(spec))) discard(*upload);
+}
+
+void qfupl_test(const std::shared_ptr<FileState>& state, Call& call) {
+  std::uint64_t free_bytes = 0;
+  if (fs::FileSystem* fs = state->fs()) {
+    const std::lock_guard lock(fs->mutex());
+    if (auto info = fs->statfs()) free_bytes = info->free_bytes;
+  }
+  call.responder.info("+QFUPL: <filename>[,(1-" + std::to_string(free_bytes) +
+                      ")[,(1-65535)[,(0,1)]]]");
+  call.responder.ok();
+}
+
+struct Download {
+  FsTicket ticket;
+  at::Responder responder;
+  fs::Handle handle = 0;
+  std::uint64_t offset = 0;
+  Checksum sum;
+  bool closed = false;
+};
+
+void close_download(Download& download) {
+  if (download.closed) return;
+  download.closed = true;
+  fs::FileSystem* fs = download.ticket.live();
+  if (fs == nullptr) return;
+  const std::lock_guard lock(fs->mutex());
+  (void)fs->close(download.handle);
+}
+
+std::size_t fill_download(Download& download, std::span<std::uint8_t> room) {
+  fs::FileSystem* fs = download.ticket.live();
+  if (fs == nullptr) {
+    download.closed = true;
+    download.responder.cme_error(kReadFail);
+    return 0;
+  }
+  fs::Result<std::size_t> got;
+  {
+    const std::lock_guard lock(fs->mutex());
+    got = fs->pread(download.handle, room, download.offset);
+  }
+  if (!got) {
+    close_download(download);
+    download.responder.cme_error(cme_for(*download.ticket.state, got.error(), kReadFail));
+    return 0;
+  }
+  download.sum.add(room.first(*got));
+  download.offset += *got;
+  return *got;
+}
+
+void qfdwl(const std::shared_ptr<FileState>& state, Call& call) {
+  fs::FileSystem* fs = state->fs();
+  if (fs == nullptr) {
+    call.responder.cme_error(kReadFail);
+    return;
+  }
+  auto name = parse_name(call.command.arg(0), false, fs->config().max_name);
+  if (!name || too_many_args(call.command, 1)) {
+    call.responder.cme_error(name ? static_cast<int>(kInvalidInput) : name.error());
+    return;
+  }
+  fs::Result<fs::Handle> handle;
+  {
+    const std::lock_guard lock(fs->mutex());
+    handle = fs->open(path_of(*name), fs::kRead);
+  }
+  if (!handle) {
+    call.responder.cme_error(cme_for(*state, handle.error(), kOpenFail));
+    return;
+  }
+  auto download = std::make_shared<Download>();
+  download->ticket = FsTicket::take(state, fs);
+  download->responder = call.responder;
+  download->handle = *handle;
+  at::DownloadSpec spec;
+  spec.fill = [download](std::span<std::uint8_t> room) { return fill_download(*download, room); };
+  spec.on_end = [download](at::DownloadEnd end) {
+    close_download(*download);
+    if (end != at::DownloadEnd::kComplete) return;
+    download->responder.info("+QFDWL: " + std::to_string(download->offset) + "," +
+                             download->sum.hex());
+    download->responder.ok();
+  };
+  if (!call.responder.start_download(std::move(spec))) close_download(*download);
+}
+
+}  // namespace
+
+void register_transfer_commands(at::Registry& registry, const std::shared_ptr<FileState>& state) {
+  (void)registry.add(
+      "+QFUPL",
+      {.write = bind(state, qfupl), .test = bind(state, qfupl_test), .gate_tag = kNeedsAppRdy});
+  (void)registry.add("+QFDWL", {.write = bind(state, qfdwl),
+                                .test = answer("+QFDWL: <filename>"),
+                                .gate_tag = kNeedsAppRdy});
+}
+
+}  // namespace vmodem::sim::files
