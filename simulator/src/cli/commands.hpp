@@ -45,6 +45,10 @@ class CommandList {
 
 void add_run_command(CLI::App& app, CommandList& commands);
 
+// `vmodem ctl ...`: the client of a running module's control socket, one
+// subcommand per control command (ctl_command.cpp).
+void add_ctl_command(CLI::App& app, CommandList& commands);
+
 // `vmodem image ...`: offline tools on a module image. The group is made by
 // add_image_command(); each file adds its own leaf subcommands to it.
 void add_image_command(CLI::App& app, CommandList& commands);

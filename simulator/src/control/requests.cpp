@@ -1,0 +1,214 @@
+#include "control/requests.hpp"
+
+#include <array>
+#include <map>
+
+#include "control/schema.hpp"
+
+namespace vmodem::sim::control {
+
+namespace {
+
+using nlohmann::json;
+
+nand::CutMode cut_mode(const std::string& name) {
+  static const std::map<std::string, nand::CutMode, std::less<>> modes = {
+      {"before", nand::CutMode::before},
+      {"after", nand::CutMode::after},
+      {"torn_partial", nand::CutMode::torn_partial},
+      {"torn_unstable", nand::CutMode::torn_unstable},
+      {"torn_random", nand::CutMode::torn_random}};
+  return modes.at(name);  // the schema allowed only these names
+}
+
+// The operation-kind mask of nand::FaultRule::ops from ["read", ...].
+tl::expected<std::uint8_t, ControlError> op_mask(std::string_view name, const json& list) {
+  std::uint8_t mask = 0;
+  for (const auto& op : list) {
+    const auto& text = op.get_ref<const std::string&>();
+    const auto kind = text == "read"      ? nand::OpKind::read
+                      : text == "program" ? nand::OpKind::program
+                                          : nand::OpKind::erase;
+    mask |= static_cast<std::uint8_t>(1U << static_cast<unsigned>(kind));
+  }
+  if (mask == 0) return tl::unexpected(invalid_parameter(name, "name at least one operation"));
+  return mask;
+}
+
+std::uint32_t u32(const json& args, const char* name, std::uint32_t fallback) {
+  return args.contains(name) ? args[name].get<std::uint32_t>() : fallback;
+}
+
+tl::expected<nand::FaultRule, ControlError> fault_rule(const json& r) {
+  nand::FaultRule rule;
+  if (r.contains("ops")) {
+    auto mask = op_mask("rule.ops", r["ops"]);
+    if (!mask) return tl::unexpected(mask.error());
+    rule.ops = *mask;
+  }
+  if (r.contains("partition")) rule.partition = r["partition"].get<std::string>();
+  if (r.contains("block-first")) rule.block_first = r["block-first"].get<std::uint32_t>();
+  if (r.contains("block-last")) rule.block_last = r["block-last"].get<std::uint32_t>();
+  if (r.contains("page")) rule.page = r["page"].get<std::uint32_t>();
+  const std::string trigger = r.value("trigger", std::string("nth_match"));
+  rule.trigger = trigger == "probability"   ? nand::Trigger::probability
+                 : trigger == "every_match" ? nand::Trigger::every_match
+                                            : nand::Trigger::nth_match;
+  rule.n = r.value("n", std::uint64_t{1});
+  if (r.contains("p")) {
+    rule.p = r["p"].get<double>();
+    if (!(rule.p >= 0.0 && rule.p <= 1.0))
+      return tl::unexpected(invalid_parameter("rule.p", "must be within 0..1"));
+  }
+  if (rule.trigger == nand::Trigger::probability && !r.contains("p"))
+    return tl::unexpected(invalid_parameter("rule.p", "required for trigger probability"));
+  rule.max_fires = u32(r, "max-fires", 1);
+  static const std::map<std::string, nand::FaultEffect, std::less<>> effects = {
+      {"power_cut", nand::FaultEffect::power_cut},
+      {"program_fail", nand::FaultEffect::program_fail},
+      {"erase_fail", nand::FaultEffect::erase_fail},
+      {"bit_flips", nand::FaultEffect::bit_flips},
+      {"uncorrectable", nand::FaultEffect::uncorrectable},
+      {"unstable", nand::FaultEffect::unstable}};
+  rule.effect = effects.at(r["effect"].get<std::string>());
+  if (r.contains("cut")) rule.cut = cut_mode(r["cut"].get<std::string>());
+  rule.bits = u32(r, "bits", 1);
+  return rule;
+}
+
+struct KindNeeds {
+  const char* kind;
+  InjectRequest::Kind value;
+  std::vector<std::string_view> required;
+  std::vector<std::string_view> optional;
+};
+
+const std::vector<KindNeeds>& kind_table() {
+  using K = InjectRequest::Kind;
+  static const std::vector<KindNeeds> table = {
+      {"bit-flips", K::bit_flips, {"partition", "block", "page"}, {"bits", "sector"}},
+      {"uncorrectable", K::uncorrectable, {"partition", "block", "page"}, {"sector"}},
+      {"unstable", K::unstable, {"partition", "block", "page"}, {}},
+      {"bad-block", K::bad_block, {"partition", "block"}, {}},
+      {"erase-partition", K::erase_partition, {"partition"}, {}},
+      {"corrupt-file", K::corrupt_file, {"file-system", "path"}, {}},
+      {"rule", K::rule, {"rule"}, {}},
+  };
+  return table;
+}
+
+bool contains(const std::vector<std::string_view>& names, std::string_view name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+json or_empty(const json& arguments) {
+  return arguments.is_object() ? arguments : json::object();
+}
+
+}  // namespace
+
+tl::expected<PowerCutRequest, ControlError> power_cut_request(const json& arguments) {
+  const json args = or_empty(arguments);
+  PowerCutRequest request;
+  const char* selector = nullptr;
+  for (const char* name : {"after-operations", "partition", "window"}) {
+    if (!args.contains(name)) continue;
+    if (selector) {
+      return tl::unexpected(invalid_parameter(
+          name, std::string("cannot be combined with '") + selector + "': choose one"));
+    }
+    selector = name;
+  }
+  const std::string chosen = selector ? selector : "";
+  for (const auto& [name, needs] : std::array<std::pair<const char*, const char*>, 3>{
+           {{"op", "partition"}, {"nth", "partition"}, {"seed", "window"}}}) {
+    if (args.contains(name) && chosen != needs) {
+      return tl::unexpected(invalid_parameter(name, std::string("only with '") + needs + "'"));
+    }
+  }
+  if (chosen == "after-operations") {
+    request.when = PowerCutRequest::When::after_operations;
+    request.operations = args["after-operations"].get<std::uint64_t>();
+  } else if (chosen == "partition") {
+    request.when = PowerCutRequest::When::partition_operation;
+    request.partition = args["partition"].get<std::string>();
+    request.operations = args.value("nth", std::uint64_t{1});
+    if (args.contains("op")) {
+      auto mask = op_mask("op", args["op"]);
+      if (!mask) return tl::unexpected(mask.error());
+      request.op_kinds = *mask;
+    }
+  } else if (chosen == "window") {
+    request.when = PowerCutRequest::When::random_window;
+    request.window_first = args["window"][0].get<std::uint64_t>();
+    request.window_last = args["window"][1].get<std::uint64_t>();
+    if (request.window_first > request.window_last)
+      return tl::unexpected(invalid_parameter("window", "first must not exceed last"));
+    if (args.contains("seed")) request.seed = args["seed"].get<std::uint64_t>();
+  }
+  if (args.contains("mode")) request.mode = cut_mode(args["mode"].get<std::string>());
+  return request;
+}
+
+tl::expected<InjectRequest, ControlError> inject_request(const json& arguments) {
+  const json args = or_empty(arguments);
+  const std::string kind = args.value("kind", std::string());
+  const auto& table = kind_table();
+  const auto needs = std::find_if(table.begin(), table.end(),
+                                  [&kind](const KindNeeds& k) { return kind == k.kind; });
+  if (needs == table.end()) return tl::unexpected(invalid_parameter("kind", "missing"));
+  for (const auto& [name, value] : args.items()) {
+    if (name != "kind" && !contains(needs->required, name) && !contains(needs->optional, name))
+      return tl::unexpected(invalid_parameter(name, "does not apply to kind " + kind));
+  }
+  for (const auto& name : needs->required) {
+    if (!args.contains(name))
+      return tl::unexpected(invalid_parameter(name, "required for kind " + kind));
+  }
+  InjectRequest request;
+  request.kind = needs->value;
+  request.partition = args.value("partition", std::string());
+  request.block = u32(args, "block", 0);
+  request.page = u32(args, "page", 0);
+  request.bits = u32(args, "bits", 1);
+  if (args.contains("sector")) request.sector = args["sector"].get<std::uint32_t>();
+  request.file_system = args.value("file-system", std::string());
+  request.path = args.value("path", std::string());
+  if (args.contains("rule")) {
+    auto rule = fault_rule(args["rule"]);
+    if (!rule) return tl::unexpected(rule.error());
+    request.rule = std::move(*rule);
+  }
+  return request;
+}
+
+bool is_target_command(std::string_view command) {
+  return command != "query-commands" && command != "subscribe" && command != "unsubscribe" &&
+         command != "quit";
+}
+
+ControlResult call_target(ControlTarget& target, std::string_view command, const json& arguments) {
+  const json args = or_empty(arguments);
+  if (command == "status") return target.status();
+  if (command == "power-on") return target.power_on();
+  if (command == "power-off") return target.power_off();
+  if (command == "reset") return target.reset();
+  if (command == "stats") return target.stats();
+  if (command == "snapshot-save") return target.snapshot_save(args.value("path", std::string()));
+  if (command == "snapshot-load") return target.snapshot_load(args.value("path", std::string()));
+  if (command == "backup-info") return target.backup_info(args.value("file-system", std::string()));
+  if (command == "power-cut") {
+    auto request = power_cut_request(args);
+    if (!request) return tl::unexpected(request.error());
+    return target.power_cut(*request);
+  }
+  if (command == "inject") {
+    auto request = inject_request(args);
+    if (!request) return tl::unexpected(request.error());
+    return target.inject(*request);
+  }
+  return tl::unexpected(ControlError{std::string(kCommandNotFound),
+                                     "command '" + std::string(command) + "' not found"});
+}
+
+}  // namespace vmodem::sim::control

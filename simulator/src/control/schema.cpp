@@ -1,0 +1,373 @@
+#include "control/schema.hpp"
+
+#include <algorithm>
+
+namespace vmodem::sim::control {
+
+namespace {
+
+using T = ArgType;
+
+const std::vector<std::string_view> kCutModes = {"before", "after", "torn_partial", "torn_unstable",
+                                                 "torn_random"};
+const std::vector<std::string_view> kOpKinds = {"read", "program", "erase"};
+const std::vector<std::string_view> kFileSystems = {"modem", "ap"};
+
+// Members of inject's `rule`: nand::FaultRule, spelled as nand/fault.hpp does.
+std::vector<ArgSpec> rule_fields() {
+  return {
+      {"effect",
+       T::string,
+       true,
+       "What a firing does",
+       {"power_cut", "program_fail", "erase_fail", "bit_flips", "uncorrectable", "unstable"}},
+      {"ops", T::string_list, false, "Operation kinds matched (default: all)", kOpKinds},
+      {"partition", T::string, false, "Limit to this partition's blocks"},
+      {"block-first",
+       T::integer,
+       false,
+       "First physical block matched (inclusive)",
+       {},
+       std::nullopt,
+       UINT32_MAX},
+      {"block-last",
+       T::integer,
+       false,
+       "Last physical block matched (inclusive)",
+       {},
+       std::nullopt,
+       UINT32_MAX},
+      {"page", T::integer, false, "Page in block matched", {}, std::nullopt, UINT32_MAX},
+      {"trigger",
+       T::string,
+       false,
+       "When a match fires (default nth_match)",
+       {"nth_match", "probability", "every_match"}},
+      {"n", T::integer, false, "nth_match: fire at this match (default 1)", {}, 1},
+      {"p", T::number, false, "probability: chance per match, 0..1"},
+      {"max-fires",
+       T::integer,
+       false,
+       "Fires before the rule is spent (default 1, 0 = unlimited)",
+       {},
+       std::nullopt,
+       UINT32_MAX},
+      {"cut", T::string, false, "power_cut: how the operation is torn (default torn_random)",
+       kCutModes},
+      {"bits", T::integer, false, "bit_flips: flips per firing (default 1)", {}, 1, 64},
+  };
+}
+
+std::vector<CommandSpec> build_table() {
+  return {
+      {"query-commands",
+       "List every command with its arguments, result and errors",
+       {},
+       "[{name, description, arguments:[{name, type, required, description, allowed?, min?, "
+       "max?, items?, fields?}], returns, errors}]",
+       {}},
+      {"status",
+       "Power state, identity, ports and counters of the module",
+       {},
+       "{power: off|booting|rdy|app_rdy|running, model, profile, seed, ports:{name:path}, "
+       "uptime_ms, boots, ...}",
+       {kGenericError}},
+      {"power-on", "Boot the module (OFF -> BOOTING -> RDY -> APP RDY)", {}, "{}", {kDeviceBusy}},
+      {"power-off", "Orderly power down, like AT+QPOWD=1", {}, "{}", {kDeviceNotActive}},
+      {"power-cut",
+       "Cut the power now, or arm a cut at a future NAND operation. Choose at most one of "
+       "after-operations, partition, window (none: cut now)",
+       {
+           {"after-operations", T::integer, false, "Cut at the Nth NAND operation from now", {}, 1},
+           {"partition", T::string, false,
+            "Cut at the nth matching operation inside this partition"},
+           {"op", T::string_list, false, "With partition: operation kinds counted (default all)",
+            kOpKinds},
+           {"nth",
+            T::integer,
+            false,
+            "With partition: which matching operation (default 1)",
+            {},
+            1},
+           {"window",
+            T::integer_list,
+            false,
+            "Cut at a random operation in [first, last] from now (first >= 1)",
+            {},
+            1,
+            std::nullopt,
+            2},
+           {"seed", T::integer, false,
+            "With window: seed of the draw (default: from the run seed)"},
+           {"mode", T::string, false, "How the struck operation is torn (default torn_random)",
+            kCutModes},
+       },
+       "{cut: true} for a cut now, else {armed: {...}} describing the armed cut",
+       {kDeviceNotActive, kGenericError}},
+      {"reset",
+       "Restart the module, like AT+CFUN=1,1 (USB ports re-enumerate)",
+       {},
+       "{}",
+       {kDeviceNotActive, kDeviceBusy}},
+      {"inject",
+       "Damage the flash or a file system. partition+block+page for bit-flips, uncorrectable, "
+       "unstable; partition+block for bad-block; partition for erase-partition; "
+       "file-system+path for corrupt-file; rule for rule",
+       {
+           {"kind",
+            T::string,
+            true,
+            "The damage",
+            {"bit-flips", "uncorrectable", "unstable", "bad-block", "erase-partition",
+             "corrupt-file", "rule"}},
+           {"partition", T::string, false, "Partition name (all kinds but corrupt-file, rule)"},
+           {"block",
+            T::integer,
+            false,
+            "Logical block in the partition (bad blocks skipped)",
+            {},
+            std::nullopt,
+            UINT32_MAX},
+           {"page", T::integer, false, "Page in the block", {}, std::nullopt, UINT32_MAX},
+           {"bits", T::integer, false, "bit-flips: how many bits (default 1)", {}, 1, 64},
+           {"sector",
+            T::integer,
+            false,
+            "bit-flips, uncorrectable: the ECC sector (default: drawn from the seed)",
+            {},
+            std::nullopt,
+            UINT32_MAX},
+           {"file-system", T::string, false, "corrupt-file: which file system", kFileSystems},
+           {"path", T::string, false, "corrupt-file: the file, inside that file system"},
+           {"rule",
+            T::object,
+            false,
+            "rule: a general NAND fault rule",
+            {},
+            std::nullopt,
+            std::nullopt,
+            std::nullopt,
+            rule_fields()},
+       },
+       "{injected: {...}} describing what was damaged (rule: {rule_id})",
+       {kDeviceNotActive, kGenericError}},
+      {"stats",
+       "NAND statistics (as `vmodem image stats --json`) and file-system counters",
+       {},
+       "{nand: {...}, fs: {...}}",
+       {kGenericError}},
+      {"snapshot-save",
+       "Save the whole NAND to an image file",
+       {{"path", T::path, true, "Absolute path of the image file to write"}},
+       "{path, bytes}",
+       {kGenericError}},
+      {"snapshot-load",
+       "Replace the whole NAND with an image file (module must be off)",
+       {{"path", T::path, true, "Absolute path of the image file to read"}},
+       "{path}",
+       {kDeviceBusy, kGenericError}},
+      {"backup-info",
+       "The backup record of a file system (valid, counters, restore counts)",
+       {{"file-system", T::string, true, "Which file system", kFileSystems}},
+       "{valid, generation, restores, ...}",
+       {kGenericError}},
+      {"subscribe",
+       "Receive events on this connection (POWER_STATE, URC, RESTORE, NAND_FAULT, ...). Only "
+       "subscribed connections get events. Calling again replaces the filter",
+       {{"events", T::string_list, false, "Only these event names (default: all)"}},
+       "{events: [names] | \"all\"}",
+       {}},
+      {"unsubscribe",
+       "Stop receiving events on this connection",
+       {},
+       "{dropped: events dropped on this connection because it read too slowly}",
+       {}},
+      {"quit", "Close this connection (the module keeps running)", {}, "{}", {}},
+  };
+}
+
+nlohmann::json describe(const ArgSpec& arg) {
+  nlohmann::json out = {{"name", arg.name},
+                        {"type", to_string(arg.type)},
+                        {"required", arg.required},
+                        {"description", arg.description}};
+  if (!arg.allowed.empty()) out["allowed"] = arg.allowed;
+  if (arg.min) out["min"] = *arg.min;
+  if (arg.max) out["max"] = *arg.max;
+  if (arg.items) out["items"] = *arg.items;
+  if (!arg.fields.empty()) {
+    out["fields"] = nlohmann::json::array();
+    for (const auto& field : arg.fields)
+      out["fields"].push_back(describe(field));
+  }
+  return out;
+}
+
+bool is_allowed(const ArgSpec& arg, const std::string& value) {
+  return arg.allowed.empty() ||
+         std::find(arg.allowed.begin(), arg.allowed.end(), value) != arg.allowed.end();
+}
+
+std::string allowed_list(const ArgSpec& arg) {
+  std::string out;
+  for (const auto& value : arg.allowed)
+    out += (out.empty() ? "" : ", ") + std::string(value);
+  return out;
+}
+
+tl::expected<void, ControlError> check_integer(const std::string& name, const ArgSpec& arg,
+                                               const nlohmann::json& value) {
+  if (!value.is_number_integer())
+    return tl::unexpected(invalid_parameter(name, "expected an integer"));
+  if (value.is_number_integer() && !value.is_number_unsigned() && value.get<std::int64_t>() < 0) {
+    return tl::unexpected(invalid_parameter(name, "must not be negative"));
+  }
+  const auto number = value.get<std::uint64_t>();
+  if (arg.min && number < *arg.min)
+    return tl::unexpected(invalid_parameter(name, "must be at least " + std::to_string(*arg.min)));
+  if (arg.max && number > *arg.max)
+    return tl::unexpected(invalid_parameter(name, "must be at most " + std::to_string(*arg.max)));
+  return {};
+}
+
+tl::expected<void, ControlError> check_string(const std::string& name, const ArgSpec& arg,
+                                              const nlohmann::json& value) {
+  if (!value.is_string()) return tl::unexpected(invalid_parameter(name, "expected a string"));
+  if (!is_allowed(arg, value.get_ref<const std::string&>())) {
+    return tl::unexpected(invalid_parameter(name, "expected one of " + allowed_list(arg)));
+  }
+  return {};
+}
+
+tl::expected<void, ControlError> check_members(const std::string& prefix,
+                                               const std::vector<ArgSpec>& specs,
+                                               const nlohmann::json& object);
+
+tl::expected<void, ControlError> check_value(const std::string& name, const ArgSpec& arg,
+                                             const nlohmann::json& value) {
+  switch (arg.type) {
+    case T::string:
+      return check_string(name, arg, value);
+    case T::path:
+      if (!value.is_string()) return tl::unexpected(invalid_parameter(name, "expected a string"));
+      if (value.get_ref<const std::string&>().empty() ||
+          value.get_ref<const std::string&>().front() != '/') {
+        return tl::unexpected(invalid_parameter(name, "expected an absolute path"));
+      }
+      return {};
+    case T::integer:
+      return check_integer(name, arg, value);
+    case T::number:
+      if (!value.is_number()) return tl::unexpected(invalid_parameter(name, "expected a number"));
+      return {};
+    case T::boolean:
+      if (!value.is_boolean()) return tl::unexpected(invalid_parameter(name, "expected a boolean"));
+      return {};
+    case T::string_list:
+    case T::integer_list: {
+      if (!value.is_array()) return tl::unexpected(invalid_parameter(name, "expected an array"));
+      if (arg.items && value.size() != *arg.items) {
+        return tl::unexpected(
+            invalid_parameter(name, "expected " + std::to_string(*arg.items) + " elements"));
+      }
+      for (const auto& element : value) {
+        auto checked = arg.type == T::string_list ? check_string(name, arg, element)
+                                                  : check_integer(name, arg, element);
+        if (!checked) return checked;
+      }
+      return {};
+    }
+    case T::object:
+      if (!value.is_object()) return tl::unexpected(invalid_parameter(name, "expected an object"));
+      return check_members(name + ".", arg.fields, value);
+  }
+  return {};
+}
+
+tl::expected<void, ControlError> check_members(const std::string& prefix,
+                                               const std::vector<ArgSpec>& specs,
+                                               const nlohmann::json& object) {
+  for (const auto& [key, value] : object.items()) {
+    const auto spec = std::find_if(specs.begin(), specs.end(),
+                                   [&key = key](const ArgSpec& s) { return s.name == key; });
+    if (spec == specs.end())
+      return tl::unexpected(invalid_parameter(prefix + key, "unknown argument"));
+    if (auto checked = check_value(prefix + key, *spec, value); !checked) return checked;
+  }
+  for (const auto& spec : specs) {
+    if (spec.required && !object.contains(spec.name)) {
+      return tl::unexpected(invalid_parameter(prefix + std::string(spec.name), "missing"));
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string_view to_string(ArgType type) {
+  switch (type) {
+    case T::string:
+      return "string";
+    case T::path:
+      return "path";
+    case T::integer:
+      return "integer";
+    case T::number:
+      return "number";
+    case T::boolean:
+      return "boolean";
+    case T::string_list:
+      return "array<string>";
+    case T::integer_list:
+      return "array<integer>";
+    case T::object:
+      return "object";
+  }
+  return "unknown";
+}
+
+const std::vector<CommandSpec>& command_table() {
+  static const std::vector<CommandSpec> table = build_table();
+  return table;
+}
+
+const CommandSpec* find_command(std::string_view name) {
+  const auto& table = command_table();
+  const auto it = std::find_if(table.begin(), table.end(),
+                               [name](const CommandSpec& c) { return c.name == name; });
+  return it == table.end() ? nullptr : &*it;
+}
+
+nlohmann::json describe(const CommandSpec& command) {
+  nlohmann::json args = nlohmann::json::array();
+  for (const auto& arg : command.args)
+    args.push_back(describe(arg));
+  return {{"name", command.name},
+          {"description", command.description},
+          {"arguments", std::move(args)},
+          {"returns", command.returns},
+          {"errors", command.errors}};
+}
+
+nlohmann::json describe_commands() {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& command : command_table())
+    out.push_back(describe(command));
+  return out;
+}
+
+tl::expected<void, ControlError> validate_arguments(const CommandSpec& command,
+                                                    const nlohmann::json& arguments) {
+  if (arguments.is_null()) return check_members("", command.args, nlohmann::json::object());
+  if (!arguments.is_object()) {
+    return tl::unexpected(invalid_parameter("arguments", "expected an object"));
+  }
+  return check_members("", command.args, arguments);
+}
+
+ControlError invalid_parameter(std::string_view name, std::string_view why) {
+  return {std::string(kInvalidParameter),
+          "parameter '" + std::string(name) + "': " + std::string(why)};
+}
+
+}  // namespace vmodem::sim::control

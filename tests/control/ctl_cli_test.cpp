@@ -1,0 +1,155 @@
+// `vmodem ctl` as a user runs it, against a server in this process.
+#include <array>
+#include <cstdio>
+
+#include <sys/wait.h>
+
+#include "control/schema.hpp"
+#include "server_fixture.hpp"
+
+namespace vmodem::testing {
+namespace {
+
+struct Outcome {
+  int exit_code;
+  std::string out;  // stdout and stderr together
+};
+
+Outcome run(const std::string& command) {
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buffer{};
+  while (pipe && std::fgets(buffer.data(), buffer.size(), pipe))
+    out += buffer.data();
+  const int status = pipe ? ::pclose(pipe) : -1;
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+class CtlTest : public ServerTest {
+ protected:
+  Outcome ctl(const std::string& args) {
+    return run(std::string(VMODEM_BINARY) + " ctl --socket " + socket().string() + " " + args);
+  }
+  bool has(const Outcome& o, const std::string& text) {
+    return o.out.find(text) != std::string::npos;
+  }
+};
+
+TEST_F(CtlTest, HelpEverywhere) {
+  auto top = run(std::string(VMODEM_BINARY) + " ctl --help");
+  EXPECT_EQ(top.exit_code, 0);
+  for (const auto& command : sim::control::command_table()) {
+    if (command.name == "subscribe" || command.name == "unsubscribe" || command.name == "quit")
+      continue;
+    EXPECT_TRUE(has(top, std::string(command.name))) << command.name;
+    auto help = run(std::string(VMODEM_BINARY) + " ctl " + std::string(command.name) + " --help");
+    EXPECT_EQ(help.exit_code, 0) << command.name;
+    EXPECT_TRUE(has(help, "Returns:")) << help.out;
+    for (const auto& arg : command.args)
+      EXPECT_TRUE(has(help, "--" + std::string(arg.name))) << command.name << " " << arg.name;
+  }
+  for (const char* sub : {"events", "raw"})
+    EXPECT_EQ(run(std::string(VMODEM_BINARY) + " ctl " + sub + " --help").exit_code, 0);
+  EXPECT_EQ(run(std::string(VMODEM_BINARY) + " ctl").exit_code, 2) << "no command";
+}
+
+TEST_F(CtlTest, TextAndJson) {
+  auto text = ctl("status");
+  EXPECT_EQ(text.exit_code, 0) << text.out;
+  EXPECT_TRUE(has(text, "power: running")) << text.out;
+  auto json_out = ctl("status --json");  // global options after the command too
+  ASSERT_EQ(json_out.exit_code, 0) << json_out.out;
+  EXPECT_EQ(nlohmann::json::parse(json_out.out)["model"], "BG95-M3");
+  auto ok = ctl("power-off");
+  EXPECT_EQ(ok.out, "ok\n");
+  auto listing = ctl("query-commands");
+  EXPECT_TRUE(has(listing, "power-cut")) << listing.out;
+  EXPECT_TRUE(has(listing, "rule.effect")) << listing.out;
+}
+
+TEST_F(CtlTest, TypedOptionsBecomeArguments) {
+  auto cut = ctl("power-cut --window 10,20 --seed 0x10 --mode before");
+  ASSERT_EQ(cut.exit_code, 0) << cut.out;
+  auto request = target_.last_power_cut();
+  ASSERT_TRUE(request);
+  EXPECT_EQ(request->when, sim::PowerCutRequest::When::random_window);
+  EXPECT_EQ(request->window_first, 10U);
+  EXPECT_EQ(request->window_last, 20U);
+  EXPECT_EQ(request->seed, 16U);
+  EXPECT_EQ(request->mode, nand::CutMode::before);
+
+  auto inject = ctl(R"(inject --kind rule --rule '{"effect":"erase_fail","ops":["erase"]}')");
+  ASSERT_EQ(inject.exit_code, 0) << inject.out;
+  EXPECT_EQ(target_.last_inject()->rule.effect, nand::FaultEffect::erase_fail);
+
+  // A relative path is made absolute against the client's directory.
+  auto saved = run("cd " + dir_.path().string() + " && " + VMODEM_BINARY + " ctl --socket " +
+                   socket().string() + " snapshot-save --path snap.img --json");
+  ASSERT_EQ(saved.exit_code, 0) << saved.out;
+  EXPECT_EQ(nlohmann::json::parse(saved.out)["path"],
+            (std::filesystem::canonical(dir_.path()) / "snap.img").string());
+}
+
+TEST_F(CtlTest, ExitCodes) {
+  target_.fail_next("power-on", {"DeviceBusy", "already on"});
+  auto busy = ctl("power-on");
+  EXPECT_EQ(busy.exit_code, 1);
+  EXPECT_TRUE(has(busy, "DeviceBusy: already on")) << busy.out;
+  auto invalid = ctl("power-cut --after-operations 5 --partition usrfs");
+  EXPECT_EQ(invalid.exit_code, 1) << "the server's InvalidParameter is an error reply";
+  EXPECT_TRUE(has(invalid, "InvalidParameter")) << invalid.out;
+  EXPECT_EQ(ctl("power-cut --mode sideways").exit_code, 2);
+  EXPECT_EQ(ctl("power-cut --after-operations many").exit_code, 2);
+  EXPECT_EQ(ctl("inject --partition usrfs").exit_code, 2) << "--kind is required";
+  EXPECT_EQ(ctl("frobnicate").exit_code, 2);
+  EXPECT_EQ(run(std::string(VMODEM_BINARY) + " ctl --socket x --state y status").exit_code, 2);
+
+  auto absent =
+      run(std::string(VMODEM_BINARY) + " ctl --state " + (dir_ / "none").string() + " status");
+  EXPECT_EQ(absent.exit_code, 6);
+  EXPECT_TRUE(has(absent, "vmodem run")) << absent.out;
+}
+
+TEST_F(CtlTest, FindsTheSocketFromStateDirAndDefault) {
+  auto by_state =
+      run(std::string(VMODEM_BINARY) + " ctl --state " + dir_.path().string() + " status --json");
+  EXPECT_EQ(by_state.exit_code, 0) << by_state.out;
+  // The default: $XDG_STATE_HOME/vmodem/<profile>/control.sock, like `vmodem run`.
+  const auto state = dir_ / "xdg" / "vmodem" / "bg95-m3";
+  std::filesystem::create_directories(state);
+  std::filesystem::create_symlink(socket(), state / "control.sock");
+  auto by_default =
+      run("XDG_STATE_HOME=" + (dir_ / "xdg").string() + " " + VMODEM_BINARY + " ctl status");
+  EXPECT_EQ(by_default.exit_code, 0) << by_default.out;
+}
+
+TEST_F(CtlTest, EventsStreamUntilCount) {
+  const std::string command = std::string(VMODEM_BINARY) + " ctl --socket " + socket().string() +
+                              " events --count 2 --filter POWER_STATE 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  ASSERT_TRUE(pipe);
+  ASSERT_TRUE(eventually([&] { return target_.listener_count() == 1; }));
+  target_.emit({{"event", "URC"}, {"data", {{"text", "RDY"}}}});
+  target_.emit({{"event", "POWER_STATE"}, {"data", {{"power", "booting"}}}});
+  target_.emit({{"event", "POWER_STATE"}, {"data", {{"power", "rdy"}}}});
+  std::string out;
+  std::array<char, 4096> buffer{};
+  while (std::fgets(buffer.data(), buffer.size(), pipe))
+    out += buffer.data();
+  EXPECT_EQ(::pclose(pipe), 0);
+  EXPECT_NE(out.find("POWER_STATE power=booting"), std::string::npos) << out;
+  EXPECT_NE(out.find("POWER_STATE power=rdy"), std::string::npos) << out;
+  EXPECT_EQ(out.find("URC"), std::string::npos) << out;
+}
+
+TEST_F(CtlTest, Raw) {
+  auto ok = ctl(R"(raw '{"execute":"status","id":"x"}')");
+  EXPECT_EQ(ok.exit_code, 0) << ok.out;
+  EXPECT_EQ(nlohmann::json::parse(ok.out)["id"], "x");
+  auto bad = ctl("raw 'garbage'");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_EQ(nlohmann::json::parse(bad.out)["error"]["class"], "GenericError");
+}
+
+}  // namespace
+}  // namespace vmodem::testing
