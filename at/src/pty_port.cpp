@@ -28,6 +28,7 @@ class PtyPort::Impl : public std::enable_shared_from_this<Impl> {
 
   tl::expected<void, Error> open();
   void disconnect();
+  tl::expected<void, Error> present();
   tl::expected<void, Error> reconnect();
   void close();
 
@@ -124,7 +125,9 @@ void PtyPort::Impl::close_pty() {
 }
 
 void PtyPort::Impl::disconnect() {
-  if (!opened_ || !connected_) return;
+  // A USB port that is present but silent still has a PTY to take away.
+  const bool live = connected_ || (options_.style == PortStyle::kUsb && master_);
+  if (!opened_ || !live) return;
   connected_ = false;
   if (options_.style == PortStyle::kUsb) {
     close_pty();
@@ -139,10 +142,21 @@ void PtyPort::Impl::disconnect() {
   request_service();
 }
 
+tl::expected<void, Error> PtyPort::Impl::present() {
+  if (!opened_) return tl::unexpected(Error{ErrorCode::kInvalidArgument, "port not open", 0});
+  if (connected_) return {};
+  if (options_.style == PortStyle::kUsb && !master_) {
+    if (auto reopened = open_pty(); !reopened) return reopened;
+  }
+  muted_ = true;
+  request_service();
+  return {};
+}
+
 tl::expected<void, Error> PtyPort::Impl::reconnect() {
   if (!opened_) return tl::unexpected(Error{ErrorCode::kInvalidArgument, "port not open", 0});
   if (connected_) return {};
-  if (options_.style == PortStyle::kUsb) {
+  if (options_.style == PortStyle::kUsb && !master_) {
     if (auto reopened = open_pty(); !reopened) return reopened;
   }
   muted_ = false;
@@ -267,6 +281,10 @@ PtyPort::~PtyPort() {
 tl::expected<void, Error> PtyPort::open() {
   return impl_->open();
 }
+tl::expected<void, Error> PtyPort::present() {
+  return impl_->present();
+}
+
 void PtyPort::disconnect() {
   impl_->disconnect();
 }

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   vmodem::cli::add_run_command(app, commands);
   vmodem::cli::add_image_command(app, commands);
   vmodem::cli::add_ctl_command(app, commands);
+  vmodem::cli::add_delta_command(app, commands);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

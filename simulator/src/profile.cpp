@@ -12,7 +12,7 @@ namespace {
 
 // Sections owned by other layers (file system, AT engine, backup, FOTA):
 // passed through here and validated by the code that reads them.
-constexpr std::string_view kOtherSections[] = {"boot", "at", "fs", "backup", "fota", "network"};
+constexpr std::string_view kOtherSections[] = {"at", "fs", "backup", "fota"};
 
 struct RoleName {
   PartitionRole role;
@@ -50,6 +50,48 @@ void read_identity(JsonReader& in, Identity& id) {
       (id.imei.size() != 15 || id.imei.find_first_not_of("0123456789") != std::string::npos)) {
     in.fail("imei", "expected 15 digits");
   }
+  in.finish();
+}
+
+void read_boot(JsonReader& in, BootConfig& boot) {
+  boot.rdy_after_ms = static_cast<std::uint32_t>(in.integer("rdy_after_ms", 0, 600000));
+  boot.app_rdy_after_ms = static_cast<std::uint32_t>(in.integer("app_rdy_after_ms", 0, 600000));
+  boot.app_rdy = in.boolean("app_rdy", true);
+  if (in.has("urcs_after_rdy")) {
+    for (auto& item : in.array("urcs_after_rdy")) {
+      BootUrc urc;
+      urc.text = item.string("text");
+      urc.after_ms = static_cast<std::uint32_t>(item.integer("after_ms", 0, 600000));
+      if (item.ok() && (urc.text.empty() || urc.text.find_first_of("\r\n") != std::string::npos)) {
+        item.fail("text", "expected one non-empty line");
+      }
+      item.finish();
+      in.absorb(item);
+      boot.urcs_after_rdy.push_back(std::move(urc));
+    }
+  }
+  boot.reset_shutdown_ms =
+      static_cast<std::uint32_t>(in.integer("reset_shutdown_ms", 0, 60000, 400));
+  boot.power_down_ms = static_cast<std::uint32_t>(in.integer("power_down_ms", 0, 60000, 300));
+  boot.fast_mode_divisor =
+      static_cast<std::uint32_t>(in.integer("fast_mode_divisor", 1, 1000000, 1000));
+  in.finish();
+}
+
+void read_network(JsonReader& in, NetworkConfig& net) {
+  net.operator_long = in.string("operator_long");
+  net.operator_short = in.string("operator_short");
+  net.mcc_mnc = in.string("mcc_mnc");
+  if (in.ok() && (net.mcc_mnc.size() < 5 || net.mcc_mnc.size() > 6 ||
+                  net.mcc_mnc.find_first_not_of("0123456789") != std::string::npos)) {
+    in.fail("mcc_mnc", "expected 5 or 6 digits");
+  }
+  net.act = static_cast<std::uint32_t>(in.integer("act", 0, 14));
+  net.rssi = static_cast<std::uint32_t>(in.integer("rssi", 0, 99));
+  net.ber = static_cast<std::uint32_t>(in.integer("ber", 0, 99));
+  net.tac = in.string("tac");
+  net.cell_id = in.string("cell_id");
+  net.apn = in.string("apn", "");
   in.finish();
 }
 
@@ -223,6 +265,12 @@ tl::expected<Profile, ProfileError> parse_profile(const std::string& text,
   auto identity = root.object("identity");
   read_identity(identity, p.identity);
   root.absorb(identity);
+  auto boot = root.object("boot");
+  read_boot(boot, p.boot);
+  root.absorb(boot);
+  auto network = root.object("network");
+  read_network(network, p.network);
+  root.absorb(network);
   auto nand_section = root.object("nand");
   read_nand(nand_section, p);
   root.absorb(nand_section);

@@ -1,19 +1,25 @@
 // vmodem run: power on a virtual module in a state directory.
 //
 // The NAND image is created ("manufactured") on first start and reused after,
-// so the module keeps its flash across restarts. The AT ports and control
-// socket attach here as the AT engine lands (see README "Status").
-#include <csignal>
+// so the module keeps its files across restarts. Prints where the AT ports,
+// the control socket and the log are, then serves until SIGINT/SIGTERM (or,
+// with --once, until the module has booted).
 #include <cstdlib>
 #include <iostream>
-#include <thread>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <vmodem/simulator/control_server.hpp>
+#include <vmodem/simulator/module.hpp>
+
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
+#include "cli/state_dir.hpp"
 
 namespace vmodem::cli {
 
@@ -25,23 +31,10 @@ struct RunArgs {
   std::string seed;
   std::string log_level = "info";
   bool real_time = false;
+  bool uart = false;
+  bool at_trace = false;
   bool once = false;
 };
-
-volatile std::sig_atomic_t g_stop = 0;
-void on_signal(int) {
-  g_stop = 1;
-}
-
-std::filesystem::path default_state_dir(const std::string& profile) {
-  if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg && *xdg) {
-    return std::filesystem::path(xdg) / "vmodem" / profile;
-  }
-  if (const char* home = std::getenv("HOME"); home && *home) {
-    return std::filesystem::path(home) / ".local" / "state" / "vmodem" / profile;
-  }
-  return std::filesystem::temp_directory_path() / "vmodem" / profile;
-}
 
 void setup_logging(const std::filesystem::path& log_file, const std::string& level) {
   auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
@@ -51,6 +44,51 @@ void setup_logging(const std::filesystem::path& log_file, const std::string& lev
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
   spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e [%^%l%$] %v");
+}
+
+// Every byte in and out of every port, one line per chunk with the port, the
+// direction and a timestamp; bytes that are not printable shown as \xNN.
+std::function<void(const std::string&, at::TraceDirection, std::span<const std::uint8_t>)>
+make_tracer(const std::filesystem::path& path) {
+  auto file = std::make_shared<spdlog::logger>(
+      "at-trace", std::make_shared<spdlog::sinks::basic_file_sink_mt>(path.string()));
+  file->set_pattern("%Y-%m-%d %H:%M:%S.%f %v");
+  file->flush_on(spdlog::level::info);
+  return [file](const std::string& port, at::TraceDirection direction,
+                std::span<const std::uint8_t> bytes) {
+    std::string text;
+    for (const std::uint8_t b : bytes) {
+      if (b >= 0x20 && b < 0x7F && b != '\\') {
+        text += static_cast<char>(b);
+      } else {
+        char escaped[8];
+        std::snprintf(escaped, sizeof escaped, "\\x%02x", b);
+        text += escaped;
+      }
+    }
+    file->info("{} {} {}", port, direction == at::TraceDirection::kFromHost ? "<-" : "->", text);
+  };
+}
+
+void print_banner(const sim::Module& module, const std::filesystem::path& state,
+                  const std::filesystem::path& socket, std::uint64_t seed, const RunArgs& args) {
+  const auto& p = module.profile();
+  std::cout << "vmodem: " << p.identity.model << " (" << p.name << ", " << p.identity.revision
+            << ") powering on\n";
+  for (const auto& port : module.ports()) {
+    std::cout << "  "
+              << (port.name == "at"      ? "AT port   "
+                  : port.name == "modem" ? "modem port"
+                                         : "UART port ")
+              << ": " << port.link.string() << (port.usb ? "" : " (UART-style: survives resets)")
+              << "\n";
+  }
+  std::cout << "  control   : " << socket.string() << "\n"
+            << "  log file  : " << (state / "vmodem.log").string() << "\n";
+  if (args.at_trace) std::cout << "  AT trace  : " << (state / "at-trace.log").string() << "\n";
+  std::cout << "  seed      : " << seed << " (replay with --seed " << seed << ")\n"
+            << "  timing    : " << (args.real_time ? "real time (like a module)" : "fast") << "\n"
+            << std::flush;
 }
 
 int run(const RunArgs& args) {
@@ -68,44 +106,67 @@ int run(const RunArgs& args) {
   }
   setup_logging(state / "vmodem.log", args.log_level);
 
-  sim::Seeds seeds = sim::Seeds::from_entropy();
+  sim::ModuleOptions options;
+  options.state_dir = state;
+  options.seeds = sim::Seeds::from_entropy();
   if (!args.seed.empty()) {
     auto seed = parse_seed(args.seed);
     if (!seed)
       return report_error(kExitUsage, "--seed: expected a number, got '" + args.seed + "'");
-    seeds.run = *seed;
+    options.seeds.run = *seed;
   }
+  options.real_time = args.real_time;
+  options.uart_port = args.uart;
+  if (args.at_trace) options.trace = make_tracer(state / "at-trace.log");
   spdlog::info("vmodem {} profile {} state {} seed {}", profile->identity.model, profile->name,
-               state.string(), seeds.run);
+               state.string(), options.seeds.run);
 
-  const auto image = state / "nand.img";
-  auto flash = sim::Flash::open(*profile, image, sim::Flash::Mode::open_or_create, seeds);
-  if (!flash) return report_error(kExitCorrupt, flash.error());
-  if ((*flash)->created()) {
-    spdlog::info("manufactured new NAND image {} ({} factory bad blocks)", image.string(),
-                 (*flash)->factory_bad_blocks().size());
-  } else {
-    spdlog::info("opened NAND image {}", image.string());
-  }
-  (*flash)->chip().set_real_time_pacing(args.real_time);
+  boost::asio::io_context io;
+  auto module = sim::Module::create(io, *profile, options);
+  if (!module) return report_error(kExitCorrupt, module.error());
+  sim::ControlServerOptions control;
+  control.socket_path = state / "control.sock";
+  control.version = "0.1.0";
+  control.model = profile->identity.model;
+  auto server = sim::ControlServer::start(io.get_executor(), **module, control);
+  if (!server) return report_error(kExitIo, "control socket: " + server.error());
 
-  std::cout << "vmodem: " << profile->identity.model << " (" << profile->name << ") powered on\n"
-            << "  state dir : " << state.string() << "\n"
-            << "  NAND image: " << image.string() << "\n"
-            << "  log file  : " << (state / "vmodem.log").string() << "\n"
-            << "  seed      : " << seeds.run << " (replay with --seed " << seeds.run << ")\n"
-            << "  AT port   : not yet available in this build (the AT engine is in progress)\n"
-            << std::flush;
-  if (args.once) return kExitOk;
+  print_banner(**module, state, control.socket_path, options.seeds.run, args);
+  (void)(*module)->power_on();
 
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
-  while (!g_stop)
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  if (auto synced = (*flash)->storage().sync(); !synced)
-    spdlog::warn("sync: {}", synced.error().message());
+  int exit_code = kExitOk;
+  auto stop = [&] {
+    (*module)->shutdown();
+    (*server)->stop();
+    io.stop();
+  };
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& error, int) {
+    if (!error) spdlog::info("stopping");
+    stop();
+  });
+  // --once: wait for the boot to finish (APP RDY, or RDY on firmware that
+  // never says APP RDY), then power off and exit.
+  boost::asio::steady_timer poll(io);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(args.real_time ? 60 : 10);
+  std::function<void()> wait_booted = [&] {
+    const bool booted = (*module)->power_state() == sim::PowerState::app_rdy;
+    if (booted || std::chrono::steady_clock::now() > deadline) {
+      if (!booted)
+        exit_code = report_error(kExitFailure, "the module did not finish booting (see the log)");
+      stop();
+      return;
+    }
+    poll.expires_after(std::chrono::milliseconds(5));
+    poll.async_wait([&](const boost::system::error_code& error) {
+      if (!error) wait_booted();
+    });
+  };
+  if (args.once) wait_booted();
+  io.run();
   spdlog::info("powered off");
-  return kExitOk;
+  return exit_code;
 }
 
 }  // namespace
@@ -116,13 +177,18 @@ void add_run_command(CLI::App& app, CommandList& commands) {
       "run", "Power on a virtual module (default: BG95-M3 in ~/.local/state/vmodem)");
   cmd->add_option("--profile,-p", args->profile, "Profile name or JSON file")
       ->capture_default_str();
-  cmd->add_option("--state,-s", args->state, "State directory (NAND image, ports, socket, log)");
+  cmd->add_option("--state,-s", args->state,
+                  "State directory (NAND image, ports, control socket, log)");
   cmd->add_option("--seed", args->seed, "Seed for every random choice (random if omitted; logged)");
   cmd->add_option("--log-level", args->log_level, "trace, debug, info, warn, error, off")
       ->capture_default_str();
   cmd->add_flag("--real-time", args->real_time,
-                "Pace NAND operations at datasheet speed (looks like a module)");
-  cmd->add_flag("--once", args->once, "Power on, print the ports and exit (smoke test)");
+                "Boot timings and NAND speed of a real module (default: fast)");
+  cmd->add_flag("--uart", args->uart,
+                "Also serve a UART-style port (ttyS0) that stays open across resets");
+  cmd->add_flag("--at-trace", args->at_trace,
+                "Log every byte on every port to <state>/at-trace.log");
+  cmd->add_flag("--once", args->once, "Boot, wait for APP RDY, power off and exit (smoke test)");
   commands.add(cmd, [args] { return run(*args); });
 }
 

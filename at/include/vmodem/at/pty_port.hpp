@@ -65,8 +65,14 @@ class PtyPort {
 
   // The module went away (reset, power off). See the styles above. Idempotent.
   void disconnect();
+  // The port exists but the firmware behind it does not answer yet (a module
+  // booting): kUsb gets its PTY and symlink (the host can open it), input is
+  // read and dropped and nothing is sent, as for a disconnected kUart port.
+  // reconnect() then starts answering on the same PTY. No-op if connected.
+  tl::expected<void, Error> present();
   // The module is back. kUsb: a new PTY and the symlink moved to it (errors as
-  // open()); kUart: answering resumes. No-op if connected.
+  // open()), or the PTY present() made; kUart: answering resumes. No-op if
+  // connected.
   tl::expected<void, Error> reconnect();
 
   bool connected() const noexcept;

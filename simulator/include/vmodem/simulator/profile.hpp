@@ -31,6 +31,29 @@ struct Identity {
   std::string manufacturer, model, revision, subedition, imei, imsi, iccid;
 };
 
+// Boot sequence timings (real-time pacing; fast mode divides them).
+struct BootUrc {
+  std::string text;
+  std::uint32_t after_ms = 0;  // after RDY
+};
+struct BootConfig {
+  std::uint32_t rdy_after_ms = 2800;      // power-on to RDY
+  std::uint32_t app_rdy_after_ms = 1500;  // RDY to APP RDY
+  bool app_rdy = true;                    // older firmware never prints APP RDY
+  std::vector<BootUrc> urcs_after_rdy;
+  std::uint32_t reset_shutdown_ms = 400;   // AT+CFUN=1,1: OK to the ports vanishing
+  std::uint32_t power_down_ms = 300;       // AT+QPOWD=1: OK to POWERED DOWN
+  std::uint32_t fast_mode_divisor = 1000;  // fast mode: every delay divided by this
+};
+
+// The simulated network the module is registered on.
+struct NetworkConfig {
+  std::string operator_long, operator_short, mcc_mnc;
+  std::uint32_t act = 8;  // 27.007 AcT: 8 = E-UTRAN (LTE-M), 9 = NB-IoT, 2 = UTRAN
+  std::uint32_t rssi = 24, ber = 99;
+  std::string tac, cell_id, apn;
+};
+
 // What a partition is for; lets the layers above find "the modem FS" without
 // knowing each profile's partition names.
 enum class PartitionRole {
@@ -58,6 +81,8 @@ struct Profile {
   std::string source;  // where it was loaded from
   std::string description;
   Identity identity;
+  BootConfig boot;
+  NetworkConfig network;
   std::string nand_part_number;
   nand::Geometry geometry;
   nand::ChipConfig chip;  // seed left at its default; the run's seed goes there

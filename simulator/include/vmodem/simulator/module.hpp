@@ -1,0 +1,162 @@
+// The running module: flash, file systems, AT ports and the power state
+// machine that ties them together.
+//
+//   OFF --power_on--> BOOTING --(modem FS mounted, rdy_after)--> RDY
+//       --(AP FS mounted, app_rdy_after)--> APP_RDY
+//
+// A power cut (control socket, a NAND fault rule, or the process killed)
+// drops to OFF from anywhere at once: ports vanish, file systems are dropped
+// without a single further write, and the next power-on boots from whatever
+// the NAND holds. An orderly power-off (AT+QPOWD, control power-off) and a
+// reset (AT+CFUN=1,1) sync the file systems first.
+//
+// Ports appear at RDY (USB-style ports are created then; a UART-style port
+// drops input until then), so before RDY the module answers nothing.
+//
+// Threading: everything runs on the io_context the module was created with;
+// control requests and timers are posted to it.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <vmodem/at/pty_port.hpp>
+#include <vmodem/at/registry.hpp>
+#include <vmodem/fs/filesystem.hpp>
+#include <vmodem/nand/partition.hpp>
+#include <vmodem/simulator/control_target.hpp>
+#include <vmodem/simulator/flash.hpp>
+#include <vmodem/simulator/profile.hpp>
+
+namespace vmodem::sim {
+
+enum class PowerState { off, booting, rdy, app_rdy };
+std::string_view to_string(PowerState state);
+
+struct ModuleOptions {
+  std::filesystem::path state_dir;
+  Seeds seeds{1};
+  bool real_time = false;  // boot timings and NAND pacing at a real module's speed
+  bool uart_port = false;  // also serve a UART-style port (ttyS0) that survives resets
+  // Every byte on every port, for the AT trace (may be empty).
+  std::function<void(const std::string& port, at::TraceDirection, std::span<const std::uint8_t>)>
+      trace;
+};
+
+// A port as the host sees it.
+struct PortInfo {
+  std::string name;              // "at", "modem", "uart"
+  std::filesystem::path link;    // stable path in the state directory
+  std::filesystem::path device;  // current /dev/pts/N (empty while absent)
+  bool usb = true;
+};
+
+class NvStore;
+
+// What the module knows only until the next boot (not saved in NV).
+struct RuntimeState {
+  int cfun = 1;                              // AT+CFUN functionality level
+  int creg_n = 0, cgreg_n = 0, cereg_n = 0;  // registration URC modes
+  int cops_format = 0;                       // AT+COPS=3,<format>
+  int ctzr = 0;
+  std::set<int> active_contexts;  // PDP contexts activated (AT+QIACT / AT+CGACT)
+  bool registered() const { return cfun == 1; }
+};
+
+class Module final : public ControlTarget {
+ public:
+  // Opens or manufactures the NAND image in options.state_dir. Does not power
+  // on (call power_on()). Errors are messages for the user.
+  static tl::expected<std::unique_ptr<Module>, std::string> create(boost::asio::io_context& io,
+                                                                   Profile profile,
+                                                                   ModuleOptions options);
+  ~Module() override;
+
+  PowerState power_state() const { return state_; }
+  std::vector<PortInfo> ports() const;
+  const Profile& profile() const { return profile_; }
+  Flash& flash() { return *flash_; }
+  // The mounted file systems (nullptr unless mounted).
+  fs::FileSystem* modem_fs() { return modem_fs_.get(); }
+  fs::FileSystem* ap_fs() { return ap_fs_.get(); }
+  std::uint64_t boots() const { return boots_; }
+
+  // Orderly stop for process exit: sync file systems and the image.
+  void shutdown();
+
+  // --- ControlTarget ---
+  ControlResult status() override;
+  ControlResult power_on() override;
+  ControlResult power_off() override;
+  ControlResult power_cut(const PowerCutRequest& request) override;
+  ControlResult reset() override;
+  ControlResult inject(const InjectRequest& request) override;
+  ControlResult stats() override;
+  ControlResult snapshot_save(const std::string& path) override;
+  ControlResult snapshot_load(const std::string& path) override;
+  ControlResult backup_info(const std::string& file_system) override;
+  std::uint64_t subscribe(std::function<void(const nlohmann::json& event)> listener) override;
+  void unsubscribe(std::uint64_t id) override;
+
+  // --- used by the command set (commands/) ---
+  void send_urc(const std::string& line);   // on the port AT+QURCCFG names
+  void request_reset();                     // AT+CFUN=1,1, after its OK
+  void request_power_down(bool immediate);  // AT+QPOWD
+  void flash_failed();                      // a file-system call hit power loss
+  NvStore& nv() { return *nv_; }
+  RuntimeState& runtime() { return runtime_; }
+  void emit(const std::string& event, nlohmann::json data);
+
+ private:
+  Module(boost::asio::io_context& io, Profile profile, ModuleOptions options,
+         std::unique_ptr<Flash> flash);
+  tl::expected<void, std::string> open_ports();
+  void build_registry();
+  void set_state(PowerState state);
+  std::chrono::milliseconds scaled(std::uint32_t ms) const;
+  std::chrono::milliseconds before_ports_go(std::uint32_t ms) const;
+  void after(std::chrono::milliseconds delay, std::function<void()> action);
+  // Boot steps (boot.cpp).
+  void start_boot();
+  bool mount_modem_fs();
+  bool mount_ap_fs();
+  void reach_rdy();
+  void reach_app_rdy();
+  std::unique_ptr<fs::FileSystem> mount_or_rebuild(const std::string& which, PartitionRole role,
+                                                   std::unique_ptr<nand::Partition>& partition);
+  // Leaving the powered states.
+  void lose_power();    // immediate: no writes
+  void stop_orderly();  // sync, then off
+  void disconnect_ports();
+  void on_fault(const nand::FaultEvent& event);
+
+  boost::asio::io_context& io_;
+  Profile profile_;
+  ModuleOptions options_;
+  std::unique_ptr<Flash> flash_;
+  PowerState state_ = PowerState::off;
+  std::uint64_t epoch_ = 0;  // bumped on every power transition: stale timers check it
+  std::vector<std::unique_ptr<boost::asio::steady_timer>> timers_;
+  at::Registry registry_;
+  std::map<std::string, std::unique_ptr<at::PtyPort>> ports_;
+  std::unique_ptr<nand::Partition> modem_partition_, ap_partition_;
+  std::unique_ptr<fs::FileSystem> modem_fs_, ap_fs_;
+  std::unique_ptr<NvStore> nv_;
+  RuntimeState runtime_;
+  std::map<std::uint64_t, std::function<void(const nlohmann::json&)>> listeners_;
+  std::uint64_t next_listener_ = 1;
+  std::uint64_t boots_ = 0;
+  // A freshly manufactured image: the first boot formats the file systems
+  // and installs the factory files (the production line), quietly.
+  bool manufacture_pending_ = false;
+  std::chrono::steady_clock::time_point powered_at_{};
+};
+
+}  // namespace vmodem::sim

@@ -1,0 +1,199 @@
+// The simulated network: the module is registered (home) on the profile's
+// LTE-M/NB-IoT/UMTS cell whenever AT+CFUN is 1. +CPIN, +CSQ, +CREG, +CGREG,
+// +CEREG, +COPS, +CTZR, +CTZU, +QNWINFO, +QCSQ, +CGATT.
+#include <vmodem/simulator/gate.hpp>
+#include <vmodem/simulator/module.hpp>
+
+#include "commands/command_set.hpp"
+#include "commands/handler_util.hpp"
+#include "module/nv_store.hpp"
+
+namespace vmodem::sim {
+
+namespace {
+
+// +CREG / +CGREG / +CEREG share one shape: <n>,<stat>[,<lac|tac>,<ci>,<AcT>].
+at::CommandSpec registration_command(Module& module, std::string prefix, int RuntimeState::*mode) {
+  Module* m = &module;
+  at::CommandSpec spec;
+  spec.gate_tag = kNeedsRdy;
+  spec.read = [m, prefix, mode](at::Call& call) {
+    const auto& net = m->profile().network;
+    const RuntimeState& rt = m->runtime();
+    const int stat = rt.registered() ? 1 : 0;
+    std::string line = prefix + ": " + std::to_string(rt.*mode) + "," + std::to_string(stat);
+    if (rt.*mode >= 2 && stat == 1) {
+      line += "," + quoted(net.tac) + "," + quoted(net.cell_id) + "," + std::to_string(net.act);
+    }
+    call.responder.info(line);
+    call.responder.ok();
+  };
+  spec.write = [m, mode](at::Call& call) {
+    const auto n = call.command.arg(0).is_omitted() ? std::optional<std::int64_t>(0)
+                                                    : int_arg(call.command, 0, 0, 2);
+    if (!n) return void(call.responder.error());
+    m->runtime().*mode = static_cast<int>(*n);
+    call.responder.ok();
+  };
+  spec.test = [prefix](at::Call& call) {
+    call.responder.info(prefix + ": (0-2)");
+    call.responder.ok();
+  };
+  return spec;
+}
+
+std::string operator_name(const NetworkConfig& net, int format) {
+  if (format == 1) return net.operator_short;
+  if (format == 2) return net.mcc_mnc;
+  return net.operator_long;
+}
+
+at::CommandSpec cops_command(Module& module) {
+  Module* m = &module;
+  at::CommandSpec spec;
+  spec.gate_tag = kNeedsRdy;
+  spec.read = [m](at::Call& call) {
+    const RuntimeState& rt = m->runtime();
+    if (!rt.registered()) {
+      call.responder.info("+COPS: 0");
+    } else {
+      const auto& net = m->profile().network;
+      call.responder.info("+COPS: 0," + std::to_string(rt.cops_format) + "," +
+                          quoted(operator_name(net, rt.cops_format)) + "," +
+                          std::to_string(net.act));
+    }
+    call.responder.ok();
+  };
+  spec.write = [m](at::Call& call) {
+    const auto mode = int_arg(call.command, 0, 0, 4);
+    if (!mode) return void(call.responder.error());
+    if (!call.command.arg(1).is_omitted()) {
+      const auto format = int_arg(call.command, 1, 0, 2);
+      if (!format) return void(call.responder.error());
+      m->runtime().cops_format = static_cast<int>(*format);
+    }
+    if (*mode == 1 || *mode == 4) {
+      // Manual selection: only the simulated network exists.
+      const auto oper = str_arg(call.command, 2);
+      const auto& net = m->profile().network;
+      if (!oper ||
+          (*oper != net.mcc_mnc && *oper != net.operator_long && *oper != net.operator_short)) {
+        return void(call.responder.cme_error(32));  // network not allowed
+      }
+    }
+    call.responder.ok();
+  };
+  spec.test = [m](at::Call& call) {
+    const auto& net = m->profile().network;
+    call.responder.info("+COPS: (2," + quoted(net.operator_long) + "," +
+                        quoted(net.operator_short) + "," + quoted(net.mcc_mnc) + "," +
+                        std::to_string(net.act) + "),,(0-4),(0-2)");
+    call.responder.ok();
+  };
+  return spec;
+}
+
+}  // namespace
+
+void register_network_commands(at::Registry& registry, Module& module) {
+  Module* m = &module;
+  at::CommandSpec cpin;
+  cpin.gate_tag = kNeedsRdy;
+  cpin.read = [](at::Call& call) {
+    call.responder.info("+CPIN: READY");
+    call.responder.ok();
+  };
+  cpin.write = [](at::Call& call) { call.responder.cme_error(3); };  // no PIN is asked for
+  cpin.test = [](at::Call& call) { call.responder.ok(); };
+  (void)registry.add("+CPIN", std::move(cpin));
+
+  at::CommandSpec csq;
+  csq.gate_tag = kNeedsRdy;
+  csq.execute = [m](at::Call& call) {
+    const auto& net = m->profile().network;
+    call.responder.info(m->runtime().registered()
+                            ? "+CSQ: " + std::to_string(net.rssi) + "," + std::to_string(net.ber)
+                            : "+CSQ: 99,99");
+    call.responder.ok();
+  };
+  csq.test = [](at::Call& call) {
+    call.responder.info("+CSQ: (0-31,99),(0-7,99)");
+    call.responder.ok();
+  };
+  (void)registry.add("+CSQ", std::move(csq));
+
+  (void)registry.add("+CREG", registration_command(module, "+CREG", &RuntimeState::creg_n));
+  (void)registry.add("+CGREG", registration_command(module, "+CGREG", &RuntimeState::cgreg_n));
+  (void)registry.add("+CEREG", registration_command(module, "+CEREG", &RuntimeState::cereg_n));
+  (void)registry.add("+COPS", cops_command(module));
+
+  at::CommandSpec ctzr;
+  ctzr.read = [m](at::Call& call) {
+    call.responder.info("+CTZR: " + std::to_string(m->runtime().ctzr));
+    call.responder.ok();
+  };
+  ctzr.write = [m](at::Call& call) {
+    const auto v = int_arg(call.command, 0, 0, 3);
+    if (!v) return void(call.responder.error());
+    m->runtime().ctzr = static_cast<int>(*v);
+    call.responder.ok();
+  };
+  ctzr.test = [](at::Call& call) {
+    call.responder.info("+CTZR: (0-3)");
+    call.responder.ok();
+  };
+  (void)registry.add("+CTZR", std::move(ctzr));
+
+  at::CommandSpec ctzu;
+  ctzu.read = [m](at::Call& call) {
+    call.responder.info("+CTZU: " + std::to_string(m->nv().get("ctzu", 1).get<int>()));
+    call.responder.ok();
+  };
+  ctzu.write = [m](at::Call& call) {
+    const auto v = int_arg(call.command, 0, 0, 3);
+    if (!v) return void(call.responder.error());
+    m->nv().set("ctzu", *v);
+    call.responder.ok();
+  };
+  ctzu.test = [](at::Call& call) {
+    call.responder.info("+CTZU: (0,1,3)");
+    call.responder.ok();
+  };
+  (void)registry.add("+CTZU", std::move(ctzu));
+
+  at::CommandSpec qnwinfo;
+  qnwinfo.gate_tag = kNeedsRdy;
+  qnwinfo.execute = [m](at::Call& call) {
+    const auto& net = m->profile().network;
+    if (!m->runtime().registered()) {
+      call.responder.info("+QNWINFO: No Service");
+    } else {
+      const char* act = net.act == 9   ? "NBIoT"
+                        : net.act == 8 ? "eMTC"
+                        : net.act == 2 ? "WCDMA"
+                                       : "LTE";
+      call.responder.info("+QNWINFO: " + quoted(act) + "," + quoted(net.mcc_mnc) +
+                          ",\"LTE BAND 3\",1575");
+    }
+    call.responder.ok();
+  };
+  (void)registry.add("+QNWINFO", std::move(qnwinfo));
+
+  at::CommandSpec cgatt;
+  cgatt.gate_tag = kNeedsRdy;
+  cgatt.read = [m](at::Call& call) {
+    call.responder.info(std::string("+CGATT: ") + (m->runtime().registered() ? "1" : "0"));
+    call.responder.ok();
+  };
+  cgatt.write = [](at::Call& call) {
+    if (!int_arg(call.command, 0, 0, 1)) return void(call.responder.error());
+    call.responder.ok();
+  };
+  cgatt.test = [](at::Call& call) {
+    call.responder.info("+CGATT: (0,1)");
+    call.responder.ok();
+  };
+  (void)registry.add("+CGATT", std::move(cgatt));
+}
+
+}  // namespace vmodem::sim

@@ -1,0 +1,152 @@
+// Module boot: mount the modem file system, RDY, the URCs after it, mount the
+// AP file system, APP RDY. Timings come from the profile's "boot" section
+// (divided by fast_mode_divisor unless --real-time).
+#include <spdlog/spdlog.h>
+
+#include <vmodem/fs/factory.hpp>
+#include <vmodem/simulator/module.hpp>
+
+#include "commands/command_set.hpp"
+#include "module/nv_store.hpp"
+
+namespace vmodem::sim {
+
+namespace {
+
+fs::Config fs_config(const Profile& profile) {
+  fs::Config config;
+  // Scrub a page before its worst sector runs out of ECC headroom.
+  config.scrub_threshold_bits =
+      profile.chip.ecc.strength_bits > 1 ? profile.chip.ecc.strength_bits - 1 : 1;
+  return config;
+}
+
+std::vector<fs::FactoryFile> factory_files(PartitionRole role, std::uint64_t seed) {
+  return role == PartitionRole::modem_fs ? fs::generate_modem_factory(seed)
+                                         : fs::generate_ap_factory(seed);
+}
+
+}  // namespace
+
+void Module::start_boot() {
+  ++epoch_;
+  ++boots_;
+  runtime_ = RuntimeState{};
+  powered_at_ = std::chrono::steady_clock::now();
+  flash_->chip().power_up();
+  set_state(PowerState::booting);
+  // USB enumerates early in the boot: the ports exist (the host can open
+  // them) but answer nothing until RDY.
+  for (auto& [name, port] : ports_) {
+    if (auto ok = port->present(); !ok) spdlog::error("port {}: {}", name, ok.error().message);
+  }
+  // The modem side comes up first: its file system holds the RF calibration
+  // and NV items it needs before it can say RDY.
+  if (!mount_modem_fs()) return;
+  after(scaled(profile_.boot.rdy_after_ms), [this] { reach_rdy(); });
+}
+
+std::unique_ptr<fs::FileSystem> Module::mount_or_rebuild(
+    const std::string& which, PartitionRole role, std::unique_ptr<nand::Partition>& partition) {
+  const PartitionEntry* entry = profile_.find_role(role);
+  if (!entry) {
+    spdlog::error("profile {} has no {} partition", profile_.name, to_string(role));
+    return nullptr;
+  }
+  auto opened = flash_->partition(entry->spec.name);
+  if (!opened) {
+    spdlog::error("{}: {}", which, opened.error());
+    return nullptr;
+  }
+  partition = std::move(*opened);
+  const fs::Config config = fs_config(profile_);
+  if (manufacture_pending_) {
+    spdlog::info("manufacture: formatting the {} file system ({}) with its factory files", which,
+                 entry->spec.name);
+  } else {
+    auto mounted = fs::FileSystem::mount(*partition, config);
+    if (mounted) return std::move(*mounted);
+    if (!flash_->chip().powered()) return nullptr;  // power went during the scan
+
+    // The file system cannot be used. Without a backup to restore from (see
+    // AT+QPRTPARA), the module formats it and refills it with its factory
+    // files — never a silent empty file system.
+    const auto& error = mounted.error();
+    spdlog::warn("{} file system failed its mount checks: {}; reformatting with factory files",
+                 which, error.message());
+    nlohmann::json event = {
+        {"file_system", which}, {"partition", entry->spec.name}, {"reason", error.message()}};
+    if (error.check) {
+      event["probe_point"] = error.check->number();
+      event["check"] = std::string(error.check->name());
+    }
+    emit("FS_REBUILT", event);
+  }
+  fs::FormatOptions format;
+  format.volume_id = flash_->storage().manufacture_seed();
+  if (auto ok = fs::FileSystem::format(*partition, config, format); !ok) {
+    spdlog::error("{}: format failed: {}", which, ok.error().message());
+    return nullptr;
+  }
+  auto fresh = fs::FileSystem::mount(*partition, config);
+  if (!fresh) {
+    spdlog::error("{}: mount after format failed: {}", which, fresh.error().message());
+    return nullptr;
+  }
+  if (auto ok = fs::install(**fresh, factory_files(role, flash_->storage().manufacture_seed()));
+      !ok) {
+    spdlog::error("{}: installing factory files failed: {}", which, ok.error().message());
+  }
+  return std::move(*fresh);
+}
+
+bool Module::mount_modem_fs() {
+  modem_fs_ = mount_or_rebuild("modem", PartitionRole::modem_fs, modem_partition_);
+  if (!modem_fs_) {
+    // Without its file system the modem side never comes up: the host sees
+    // no RDY, as with a bricked module.
+    spdlog::error("modem file system unavailable: the module does not reach RDY");
+    emit("BOOT_FAILED", {{"stage", "modem_fs"}});
+    return false;
+  }
+  nv_->attach(modem_fs_.get());
+  return true;
+}
+
+bool Module::mount_ap_fs() {
+  ap_fs_ = mount_or_rebuild("ap", PartitionRole::ap_fs, ap_partition_);
+  if (!ap_fs_) {
+    spdlog::error("AP file system unavailable: the module does not reach APP RDY");
+    emit("BOOT_FAILED", {{"stage", "ap_fs"}});
+    return false;
+  }
+  return true;
+}
+
+void Module::reach_rdy() {
+  for (auto& [name, port] : ports_) {
+    // The firmware behind the ports starts answering.
+    if (auto ok = port->reconnect(); !ok) spdlog::error("port {}: {}", name, ok.error().message);
+    // Settings saved with AT&W are the port's power-on settings.
+    if (auto saved = nv_->get("profile"); saved.is_object())
+      apply_saved_settings(port->engine().settings(), saved);
+  }
+  set_state(PowerState::rdy);
+  send_urc("RDY");
+  for (const auto& urc : profile_.boot.urcs_after_rdy) {
+    after(scaled(urc.after_ms), [this, text = urc.text] { send_urc(text); });
+  }
+  after(scaled(profile_.boot.app_rdy_after_ms), [this] { reach_app_rdy(); });
+}
+
+void Module::reach_app_rdy() {
+  if (!mount_ap_fs()) return;
+  manufacture_pending_ = false;
+  set_state(PowerState::app_rdy);
+  if (profile_.boot.app_rdy) send_urc("APP RDY");
+  const auto elapsed = std::chrono::steady_clock::now() - powered_at_;
+  spdlog::info("booted in {} ms",
+               std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count());
+}
+
+}  // namespace vmodem::sim

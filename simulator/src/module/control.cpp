@@ -1,0 +1,261 @@
+// Module as a ControlTarget: what the control socket can do to it.
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include <vmodem/nand/stats.hpp>
+#include <vmodem/simulator/module.hpp>
+
+namespace vmodem::sim {
+
+namespace {
+
+tl::unexpected<ControlError> error(std::string error_class, std::string desc) {
+  return tl::unexpected(ControlError{std::move(error_class), std::move(desc)});
+}
+
+nlohmann::json counters_json(const nand::DeviceCounters& c) {
+  return {{"operations", c.operations},
+          {"reads", c.reads},
+          {"programs", c.programs},
+          {"erases", c.erases},
+          {"power_cuts", c.power_cuts},
+          {"torn_operations", c.torn_operations},
+          {"corrected_reads", c.corrected_reads},
+          {"uncorrectable_reads", c.uncorrectable_reads},
+          {"program_fails", c.program_fails},
+          {"erase_fails", c.erase_fails},
+          {"virtual_time_ns", c.virtual_time_ns}};
+}
+
+}  // namespace
+
+ControlResult Module::status() {
+  nlohmann::json ports_json = nlohmann::json::object();
+  for (const auto& port : ports()) {
+    ports_json[port.name] = {
+        {"link", port.link.string()}, {"device", port.device.string()}, {"usb", port.usb}};
+  }
+  const auto uptime = state_ == PowerState::off
+                          ? 0
+                          : std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::steady_clock::now() - powered_at_)
+                                .count();
+  return nlohmann::json{{"power", to_string(state_)},
+                        {"model", profile_.identity.model},
+                        {"profile", profile_.name},
+                        {"revision", profile_.identity.revision},
+                        {"seed", options_.seeds.run},
+                        {"state_dir", options_.state_dir.string()},
+                        {"ports", ports_json},
+                        {"boots", boots_},
+                        {"uptime_ms", uptime},
+                        {"real_time", options_.real_time},
+                        {"nand_operations", flash_->injector().operation_count()}};
+}
+
+ControlResult Module::power_on() {
+  if (state_ != PowerState::off) return error("DeviceBusy", "the module is already on");
+  start_boot();
+  return nlohmann::json{{"power", to_string(state_)}};
+}
+
+ControlResult Module::power_off() {
+  if (state_ == PowerState::off) return error("DeviceNotActive", "the module is off");
+  stop_orderly();
+  return nlohmann::json{{"power", to_string(state_)}};
+}
+
+ControlResult Module::reset() {
+  if (state_ == PowerState::off) return error("DeviceNotActive", "the module is off");
+  stop_orderly();
+  start_boot();
+  return nlohmann::json{{"power", to_string(state_)}};
+}
+
+ControlResult Module::power_cut(const PowerCutRequest& request) {
+  using When = PowerCutRequest::When;
+  if (request.when == When::now) {
+    if (state_ == PowerState::off) return error("DeviceNotActive", "the module is off");
+    lose_power();
+    return nlohmann::json{{"cut", true}};
+  }
+  nand::FaultRule rule;
+  rule.effect = nand::FaultEffect::power_cut;
+  rule.cut = request.mode;
+  rule.trigger = nand::Trigger::nth_match;
+  std::uint64_t seed_used = 0;
+  switch (request.when) {
+    case When::after_operations:
+      rule.n = request.operations;
+      break;
+    case When::partition_operation:
+      rule.partition = request.partition;
+      rule.ops = request.op_kinds;
+      rule.n = request.operations;
+      break;
+    case When::random_window: {
+      if (request.window_first == 0 || request.window_last < request.window_first) {
+        return error("InvalidParameter", "window must satisfy 1 <= first <= last");
+      }
+      seed_used = request.seed.value_or(
+          nand::Rng::mix(options_.seeds.run, flash_->injector().operation_count()));
+      nand::Rng rng(seed_used);
+      rule.n = request.window_first + rng.below(request.window_last - request.window_first + 1);
+      break;
+    }
+    case When::now:
+      break;
+  }
+  auto id = flash_->injector().add_rule(rule);
+  if (!id) return error("InvalidParameter", id.error().message());
+  nlohmann::json armed = {
+      {"armed", true}, {"rule", *id}, {"operation", rule.n}, {"mode", nand::to_string(rule.cut)}};
+  if (request.when == When::random_window) armed["seed"] = seed_used;
+  spdlog::info("power cut armed: {}", armed.dump());
+  return armed;
+}
+
+ControlResult Module::inject(const InjectRequest& request) {
+  using Kind = InjectRequest::Kind;
+  if (request.kind == Kind::rule) {
+    auto id = flash_->injector().add_rule(request.rule);
+    if (!id) return error("InvalidParameter", id.error().message());
+    return nlohmann::json{{"rule", *id}};
+  }
+  if (request.kind == Kind::corrupt_file) {
+    fs::FileSystem* target = request.file_system == "modem" ? modem_fs_.get()
+                             : request.file_system == "ap"  ? ap_fs_.get()
+                                                            : nullptr;
+    if (!target)
+      return error("DeviceNotActive", "file system '" + request.file_system + "' is not mounted");
+    // The file's bytes change but nothing that vouches for them does (the
+    // critical-file checksums of probe 8): what a buggy writer or a bit flip
+    // in RAM before the write leaves behind. For damage below the file
+    // system, inject bit flips into its partition instead.
+    std::lock_guard lock(target->mutex());
+    auto bytes = target->read_file(request.path);
+    if (!bytes)
+      return error("InvalidParameter",
+                   "cannot read " + request.path + ": " + bytes.error().message());
+    if (bytes->empty()) return error("InvalidParameter", request.path + " is empty");
+    nand::Rng rng(nand::Rng::mix(options_.seeds.run, bytes->size()));
+    for (std::uint32_t i = 0; i < std::max(1U, request.bits); ++i) {
+      (*bytes)[rng.below(bytes->size())] ^= static_cast<std::uint8_t>(1U << rng.below(8));
+    }
+    if (auto ok = target->write_file(request.path, *bytes); !ok) {
+      return error("GenericError", "cannot write " + request.path + ": " + ok.error().message());
+    }
+    emit("FILE_CORRUPTED", {{"file_system", request.file_system},
+                            {"path", request.path},
+                            {"bits", std::max(1U, request.bits)}});
+    return nlohmann::json{{"path", request.path}, {"bits", std::max(1U, request.bits)}};
+  }
+  auto partition = flash_->partition(request.partition);
+  if (!partition) return error("InvalidParameter", partition.error());
+  auto& part = **partition;
+  if (request.kind != Kind::erase_partition && request.block >= part.geometry().block_count) {
+    return error("InvalidParameter", "block beyond the partition's " +
+                                         std::to_string(part.geometry().block_count) +
+                                         " usable blocks");
+  }
+  const nand::PageAddr addr{
+      request.kind == Kind::erase_partition ? 0 : part.physical_block(request.block), request.page};
+  nand::Status done;
+  auto& chip = flash_->chip();
+  switch (request.kind) {
+    case Kind::bit_flips:
+      done = chip.inject_bit_flips(addr, request.bits, request.sector);
+      break;
+    case Kind::uncorrectable:
+      done = chip.inject_bit_flips(addr, chip.config().ecc.strength_bits + 1,
+                                   request.sector.value_or(0));
+      break;
+    case Kind::unstable:
+      done = chip.make_unstable(addr);
+      break;
+    case Kind::bad_block:
+      done = chip.mark_bad(addr.block);
+      break;
+    case Kind::erase_partition:
+      for (std::uint32_t b = 0; b < part.geometry().block_count && done; ++b)
+        done = part.erase(b);
+      break;
+    default:
+      break;
+  }
+  if (!done) return error("GenericError", done.error().message());
+  emit("NAND_FAULT", {{"injected", request.partition}, {"block", addr.block}, {"page", addr.page}});
+  return nlohmann::json{{"block", addr.block}, {"page", addr.page}};
+}
+
+ControlResult Module::stats() {
+  const auto table = flash_->table();
+  const auto s = nand::collect_stats(flash_->storage(), &table);
+  nlohmann::json parts = nlohmann::json::array();
+  for (const auto& a : s.areas) {
+    parts.push_back({{"name", a.name},
+                     {"reads", a.reads},
+                     {"programs", a.programs},
+                     {"erases", a.erases},
+                     {"factory_bad", a.factory_bad},
+                     {"grown_bad", a.grown_bad},
+                     {"max_erase", a.max_erase}});
+  }
+  nlohmann::json out = {{"counters", counters_json(s.counters)},
+                        {"partitions", parts},
+                        {"bad_blocks", {{"factory", s.factory_bad}, {"grown", s.grown_bad}}},
+                        {"damaged_pages", s.damaged_pages}};
+  for (auto [name, fs] :
+       {std::pair{"modem_fs", modem_fs_.get()}, std::pair{"ap_fs", ap_fs_.get()}}) {
+    if (!fs) continue;
+    std::lock_guard lock(fs->mutex());
+    if (auto st = fs->statfs()) {
+      out[name] = {{"total_bytes", st->total_bytes},
+                   {"free_bytes", st->free_bytes},
+                   {"pages_in_use", st->pages_in_use},
+                   {"bad_blocks", st->bad_blocks}};
+    }
+  }
+  return out;
+}
+
+ControlResult Module::snapshot_save(const std::string& path) {
+  if (state_ != PowerState::off) {
+    // Consistent enough: every completed NAND operation is in the copy, as if
+    // power had been cut now.
+    for (auto* fs : {ap_fs_.get(), modem_fs_.get()}) {
+      if (!fs) continue;
+      std::lock_guard lock(fs->mutex());
+      (void)fs->sync();
+    }
+  }
+  if (auto ok = flash_->storage().export_image(path); !ok)
+    return error("GenericError", ok.error().message());
+  return nlohmann::json{{"path", path}};
+}
+
+ControlResult Module::snapshot_load(const std::string& path) {
+  if (state_ != PowerState::off)
+    return error("DeviceBusy", "power the module off first (power-off or power-cut)");
+  if (auto ok = flash_->storage().import_image(path); !ok) {
+    return error("InvalidParameter",
+                 ok.error().detail.empty() ? ok.error().message() : ok.error().detail);
+  }
+  return nlohmann::json{{"path", path}};
+}
+
+ControlResult Module::backup_info(const std::string&) {
+  return error("GenericError", "file-system backup (AT+QPRTPARA) is not implemented yet");
+}
+
+std::uint64_t Module::subscribe(std::function<void(const nlohmann::json&)> listener) {
+  const std::uint64_t id = next_listener_++;
+  listeners_[id] = std::move(listener);
+  return id;
+}
+
+void Module::unsubscribe(std::uint64_t id) {
+  listeners_.erase(id);
+}
+
+}  // namespace vmodem::sim

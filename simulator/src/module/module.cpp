@@ -1,0 +1,274 @@
+// Module: construction, ports, power transitions. Boot steps are in boot.cpp,
+// control requests in control.cpp, the command set in ../commands/.
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include <vmodem/simulator/file_commands.hpp>
+#include <vmodem/simulator/gate.hpp>
+#include <vmodem/simulator/module.hpp>
+
+#include "commands/command_set.hpp"
+#include "module/nv_store.hpp"
+
+namespace vmodem::sim {
+
+std::string_view to_string(PowerState state) {
+  switch (state) {
+    case PowerState::off:
+      return "off";
+    case PowerState::booting:
+      return "booting";
+    case PowerState::rdy:
+      return "rdy";
+    case PowerState::app_rdy:
+      return "app_rdy";
+  }
+  return "unknown";
+}
+
+namespace {
+
+struct PortPlan {
+  const char* name;
+  const char* link;
+  at::PortStyle style;
+};
+
+// Named like the module's USB interfaces on a Linux host (Quectel: ttyUSB2
+// is the AT port, ttyUSB3 the modem port), plus the main UART.
+constexpr PortPlan kUsbPorts[] = {{"at", "ttyUSB2", at::PortStyle::kUsb},
+                                  {"modem", "ttyUSB3", at::PortStyle::kUsb}};
+constexpr PortPlan kUartPort = {"uart", "ttyS0", at::PortStyle::kUart};
+
+}  // namespace
+
+Module::Module(boost::asio::io_context& io, Profile profile, ModuleOptions options,
+               std::unique_ptr<Flash> flash)
+    : io_(io),
+      profile_(std::move(profile)),
+      options_(std::move(options)),
+      flash_(std::move(flash)),
+      nv_(std::make_unique<NvStore>()) {}
+
+Module::~Module() = default;
+
+tl::expected<std::unique_ptr<Module>, std::string> Module::create(boost::asio::io_context& io,
+                                                                  Profile profile,
+                                                                  ModuleOptions options) {
+  std::error_code ec;
+  std::filesystem::create_directories(options.state_dir, ec);
+  if (ec)
+    return tl::unexpected("cannot create " + options.state_dir.string() + ": " + ec.message());
+  auto flash = Flash::open(profile, options.state_dir / "nand.img", Flash::Mode::open_or_create,
+                           options.seeds);
+  if (!flash) return tl::unexpected(flash.error());
+  if ((*flash)->created()) {
+    spdlog::info("manufactured a new NAND image ({} factory bad blocks)",
+                 (*flash)->factory_bad_blocks().size());
+  }
+  (*flash)->chip().set_real_time_pacing(options.real_time);
+  const bool created = (*flash)->created();
+  std::unique_ptr<Module> module(
+      new Module(io, std::move(profile), std::move(options), std::move(*flash)));
+  module->manufacture_pending_ = created;
+  module->flash_->injector().set_listener(
+      [m = module.get()](const nand::FaultEvent& e) { m->on_fault(e); });
+  module->build_registry();
+  if (auto ok = module->open_ports(); !ok) return tl::unexpected(ok.error());
+  return module;
+}
+
+void Module::build_registry() {
+  at::install_v250_commands(registry_);
+  register_command_set(registry_, *this);
+  register_file_commands(
+      registry_, FileCommandContext{
+                     [this] { return state_ == PowerState::app_rdy ? ap_fs_.get() : nullptr; },
+                     [this] { flash_failed(); },
+                 });
+  registry_.set_gate([this](const at::Command&, std::uint32_t tag) -> std::optional<at::Failure> {
+    const bool ready =
+        tag == kAlways ||
+        (tag == kNeedsRdy && state_ != PowerState::off && state_ != PowerState::booting) ||
+        (tag == kNeedsAppRdy && state_ == PowerState::app_rdy);
+    if (ready) return std::nullopt;
+    return at::Failure::error();
+  });
+}
+
+tl::expected<void, std::string> Module::open_ports() {
+  std::vector<PortPlan> plans(std::begin(kUsbPorts), std::end(kUsbPorts));
+  if (options_.uart_port) plans.push_back(kUartPort);
+  for (const auto& plan : plans) {
+    at::PtyPortOptions port_options;
+    port_options.link = options_.state_dir / plan.link;
+    port_options.style = plan.style;
+    if (options_.trace) {
+      port_options.trace = [trace = options_.trace, name = std::string(plan.name)](
+                               at::TraceDirection d, std::span<const std::uint8_t> bytes) {
+        trace(name, d, bytes);
+      };
+    }
+    auto port =
+        std::make_unique<at::PtyPort>(io_.get_executor(), registry_, std::move(port_options));
+    // Every port starts disconnected: a UART keeps its PTY (the host may
+    // open it before the module boots) and drops input; a USB port has no
+    // PTY and no link until the module enumerates at boot.
+    if (auto ok = port->open(); !ok) {
+      return tl::unexpected("cannot open port " + std::string(plan.name) + ": " +
+                            ok.error().message);
+    }
+    port->disconnect();
+    ports_[plan.name] = std::move(port);
+  }
+  return {};
+}
+
+std::vector<PortInfo> Module::ports() const {
+  std::vector<PortInfo> out;
+  for (const auto& [name, port] : ports_) {
+    out.push_back(
+        {name, port->link_path(), port->device_path(), port->style() == at::PortStyle::kUsb});
+  }
+  return out;
+}
+
+std::chrono::milliseconds Module::scaled(std::uint32_t ms) const {
+  if (options_.real_time) return std::chrono::milliseconds(ms);
+  return std::chrono::milliseconds(ms / profile_.boot.fast_mode_divisor);
+}
+
+std::chrono::milliseconds Module::before_ports_go(std::uint32_t ms) const {
+  // Even in fast mode the answer that announced the shutdown (OK, POWERED
+  // DOWN) must reach the host before its port disappears.
+  return std::max(scaled(ms), std::chrono::milliseconds(20));
+}
+
+void Module::after(std::chrono::milliseconds delay, std::function<void()> action) {
+  auto timer = std::make_unique<boost::asio::steady_timer>(io_, delay);
+  timer->async_wait(
+      [this, epoch = epoch_, action = std::move(action)](const boost::system::error_code& ec) {
+        // A power transition since the timer was set makes its action stale.
+        if (!ec && epoch == epoch_) action();
+      });
+  timers_.push_back(std::move(timer));
+}
+
+void Module::set_state(PowerState state) {
+  if (state == state_) return;
+  state_ = state;
+  spdlog::info("power state: {}", to_string(state));
+  emit("POWER_STATE", {{"state", to_string(state)}});
+}
+
+void Module::emit(const std::string& event, nlohmann::json data) {
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now).count();
+  const nlohmann::json message = {
+      {"event", event},
+      {"data", std::move(data)},
+      {"timestamp", {{"seconds", us / 1000000}, {"microseconds", us % 1000000}}}};
+  // Copy: a listener may unsubscribe while being called.
+  const auto listeners = listeners_;
+  for (const auto& [id, listener] : listeners)
+    listener(message);
+}
+
+void Module::send_urc(const std::string& line) {
+  const std::string port = nv_->get("urcport", "usbat").get<std::string>();
+  const char* name = port == "usbmodem" ? "modem" : port == "uart1" ? "uart" : "at";
+  auto it = ports_.find(name);
+  if (it == ports_.end()) it = ports_.find("at");
+  if (it->second->connected()) it->second->engine().queue_urc(line);
+  emit("URC", {{"port", it->first}, {"text", line}});
+}
+
+void Module::disconnect_ports() {
+  for (auto& [name, port] : ports_)
+    port->disconnect();
+  reset_file_handles();
+}
+
+void Module::on_fault(const nand::FaultEvent& event) {
+  emit("NAND_FAULT", {{"operation", event.operation},
+                      {"op", nand::to_string(event.op)},
+                      {"block", event.block},
+                      {"page", event.page},
+                      {"effect", nand::to_string(event.effect)},
+                      {"cut", nand::to_string(event.cut)}});
+  // The cut happened inside a NAND call, possibly deep in a file-system call:
+  // finish the power loss once that call has unwound.
+  if (event.effect == nand::FaultEffect::power_cut) {
+    boost::asio::post(io_, [this] { lose_power(); });
+  }
+}
+
+void Module::flash_failed() {
+  if (!flash_->chip().powered()) boost::asio::post(io_, [this] { lose_power(); });
+}
+
+void Module::lose_power() {
+  if (state_ == PowerState::off) return;
+  ++epoch_;
+  timers_.clear();
+  flash_->chip().cut_power();
+  disconnect_ports();
+  nv_->detach();
+  // Dropping the file systems writes nothing: the chip is unpowered, and a
+  // dead instance does not try.
+  ap_fs_.reset();
+  modem_fs_.reset();
+  ap_partition_.reset();
+  modem_partition_.reset();
+  spdlog::warn("power lost");
+  set_state(PowerState::off);
+}
+
+void Module::stop_orderly() {
+  ++epoch_;
+  timers_.clear();
+  disconnect_ports();
+  for (auto* fs : {ap_fs_.get(), modem_fs_.get()}) {
+    if (!fs) continue;
+    std::lock_guard lock(fs->mutex());
+    if (auto synced = fs->sync(); !synced)
+      spdlog::warn("sync before power-off: {}", synced.error().message());
+  }
+  nv_->detach();
+  ap_fs_.reset();
+  modem_fs_.reset();
+  ap_partition_.reset();
+  modem_partition_.reset();
+  (void)flash_->storage().sync();
+  flash_->chip().cut_power();
+  set_state(PowerState::off);
+}
+
+void Module::request_reset() {
+  after(before_ports_go(profile_.boot.reset_shutdown_ms), [this] {
+    spdlog::info("reset (AT+CFUN=1,1)");
+    stop_orderly();
+    start_boot();
+  });
+}
+
+void Module::request_power_down(bool immediate) {
+  if (immediate) {
+    boost::asio::post(io_, [this, epoch = epoch_] {
+      if (epoch == epoch_) stop_orderly();
+    });
+    return;
+  }
+  after(before_ports_go(profile_.boot.power_down_ms), [this] {
+    send_urc("POWERED DOWN");
+    // Let the URC reach the host before the ports go.
+    after(std::chrono::milliseconds(20), [this] { stop_orderly(); });
+  });
+}
+
+void Module::shutdown() {
+  if (state_ != PowerState::off) stop_orderly();
+  (void)flash_->storage().sync();
+}
+
+}  // namespace vmodem::sim
