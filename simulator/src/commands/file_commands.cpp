@@ -1,6 +1,23 @@
 // The Quectel file commands: registration, module-wide handle reset, and the
 // commands that look at the whole file system (AT+QFLDS, +QFLST, +QFDEL).
 // Uploads/downloads live in file_transfer.cpp, handle I/O in file_handles.cpp.
+//
+// Behaviour (BG96/BG95 and UGxx FILE AT command manuals; SPEC §3):
+//   AT+QFLDS="UFS"        +QFLDS: <free>,<total>
+//   AT+QFLDS              +QFLDS: <bytes in files>,<number of files>
+//   AT+QFLST[="<pat>"]    +QFLST: "<name>",<size> per match (`*`, `?`);
+//                         a plain name that does not exist: 405
+//   AT+QFUPL="<name>"[,<size>=10240[,<timeout s>=5[,<ack>=0]]]
+//                         CONNECT, bytes, +QFUPL: <size>,<xor16 hex>; 407 if
+//                         the name exists, 403 if <size> exceeds free space,
+//                         421 when the data stops early (no file is created)
+//   AT+QFDWL="<name>"     CONNECT, bytes, +QFDWL: <size>,<xor16 hex>
+//   AT+QFDEL="<name>"|"*" OK; an open file: 426 ("*" skips it)
+//   AT+QFOPEN="<name>"[,<mode>]  +QFOPEN: <handle>; AT+QFOPEN? lists them
+//   AT+QFREAD=<h>[,<len>]        CONNECT <n>, bytes, OK (CONNECT 0 at the end)
+//   AT+QFWRITE=<h>,<len>[,<timeout s>]  CONNECT, bytes, +QFWRITE: <n>,<size>
+//   AT+QFSEEK=<h>,<off>[,<from>], AT+QFPOSITION=<h>, AT+QFTUCAT=<h>, AT+QFCLOSE=<h>
+// Parameters: missing or of the wrong type 400, out of range 425.
 
 #include <algorithm>
 #include <memory>
