@@ -89,6 +89,18 @@ tl::expected<void, Error> PtyPort::Impl::open() {
   // The engine wakes us from inside its calls; the job runs later on our
   // executor, never re-entrantly.
   engine_.set_wake([this] { request_service(); });
+  if (options_.start_disconnected) {
+    // Never create a link that vanishes at once: a host polling for it
+    // could open a PTY that dies under it.
+    if (options_.style == PortStyle::kUart) {
+      if (auto opened = open_pty(); !opened) return opened;
+      muted_ = true;
+    }
+    opened_ = true;
+    connected_ = false;
+    request_service();
+    return {};
+  }
   if (auto opened = open_pty(); !opened) return opened;
   opened_ = true;
   connected_ = true;

@@ -103,6 +103,10 @@ tl::expected<void, std::string> Module::open_ports() {
     at::PtyPortOptions port_options;
     port_options.link = options_.state_dir / plan.link;
     port_options.style = plan.style;
+    // Every port starts disconnected: a UART keeps its PTY (the host may
+    // open it before the module boots) and drops input; a USB port has no
+    // PTY and no link until the module enumerates at boot.
+    port_options.start_disconnected = true;
     if (options_.trace) {
       port_options.trace = [trace = options_.trace, name = std::string(plan.name)](
                                at::TraceDirection d, std::span<const std::uint8_t> bytes) {

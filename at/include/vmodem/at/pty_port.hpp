@@ -46,6 +46,10 @@ struct PtyPortOptions {
   PortStyle style = PortStyle::kUsb;
   // Engine settings; `now` is ignored (real time).
   EngineConfig engine{};
+  // open() leaves the port disconnected (a kUsb port then has no PTY and no
+  // link yet; a kUart port has its PTY but answers nothing), for a module
+  // that is not powered on yet. present()/reconnect() bring it up.
+  bool start_disconnected = false;
   // Every byte read from / written to the host (for an AT trace). Optional.
   std::function<void(TraceDirection, std::span<const std::uint8_t>)> trace{};
 };

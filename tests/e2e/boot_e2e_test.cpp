@@ -1,0 +1,68 @@
+// Booting the real daemon: what a host sees on the AT port.
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "e2e_support.hpp"
+
+namespace vmodem::e2e {
+namespace {
+
+std::vector<std::string> urc_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::size_t at = 0;
+  while ((at = text.find("\r\n", at)) != std::string::npos) {
+    const auto end = text.find("\r\n", at + 2);
+    if (end == std::string::npos) break;
+    if (end > at + 2) lines.push_back(text.substr(at + 2, end - at - 2));
+    at = end;
+  }
+  return lines;
+}
+
+TEST(Boot, UrcsArriveInTheProfileOrder) {
+  Daemon daemon;
+  Host host(daemon.port("ttyUSB2"));
+  ASSERT_TRUE(host.is_open()) << daemon.log();
+  const auto seen = host.read_until("APP RDY\r\n");
+  const std::vector<std::string> expected = {"RDY",       "+CFUN: 1",        "+CPIN: READY",
+                                             "+QUSIM: 1", "+QIND: SMS DONE", "+QIND: PB DONE",
+                                             "APP RDY"};
+  EXPECT_EQ(urc_lines(seen), expected) << seen;
+  EXPECT_EQ(host.command("AT"), "AT\r\r\nOK\r\n") << "echo is on after boot";
+}
+
+TEST(Boot, StatusAndPortsThroughTheControlSocket) {
+  Daemon daemon;
+  ASSERT_TRUE(daemon.wait_power("app_rdy")) << daemon.log();
+  const auto status = daemon.ctl("status");
+  EXPECT_EQ(status["model"], "BG95-M3");
+  EXPECT_EQ(status["profile"], "bg95-m3");
+  EXPECT_EQ(status["seed"], 11);
+  EXPECT_EQ(status["ports"]["at"]["link"], daemon.port("ttyUSB2").string());
+  EXPECT_TRUE(std::filesystem::exists(daemon.state() / "nand.img"));
+  EXPECT_TRUE(std::filesystem::exists(daemon.state() / "vmodem.log"));
+}
+
+TEST(Boot, OlderFirmwareNeverSaysAppRdy) {
+  Daemon daemon({"--profile", "uc20"});
+  Host host(daemon.port("ttyUSB2"));
+  const auto seen = host.read_until("+QIND: PB DONE\r\n");
+  EXPECT_NE(seen.find("RDY"), std::string::npos) << seen;
+  EXPECT_EQ(host.read_for(100ms).find("APP RDY"), std::string::npos);
+  EXPECT_NE(host.command("ATI").find("UC20"), std::string::npos);
+}
+
+TEST(Boot, AtTraceRecordsBothDirections) {
+  Daemon daemon({"--at-trace"});
+  Host host(daemon.port("ttyUSB2"));
+  host.read_until("APP RDY\r\n");
+  host.command("AT+CSQ");
+  std::ifstream in(daemon.state() / "at-trace.log");
+  std::string trace((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_NE(trace.find("at <- AT+CSQ\\x0d"), std::string::npos) << trace;
+  EXPECT_NE(trace.find("at -> "), std::string::npos);
+}
+
+}  // namespace
+}  // namespace vmodem::e2e

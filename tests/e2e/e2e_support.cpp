@@ -1,0 +1,202 @@
+#include "e2e_support.hpp"
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace vmodem::e2e {
+
+Daemon::Daemon(std::vector<std::string> extra_args, std::filesystem::path state)
+    : state_(state.empty() ? dir_.path() / "state" : std::move(state)),
+      extra_args_(std::move(extra_args)) {
+  start();
+}
+
+Daemon::~Daemon() {
+  if (pid_ > 0) kill_hard();
+}
+
+void Daemon::start() {
+  std::vector<std::string> args = {VMODEM_BINARY,   "run",    "--state",
+                                   state_.string(), "--seed", "11"};
+  args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+  std::vector<char*> argv;
+  for (auto& a : args)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  const std::string out = (dir_.path() / "daemon.out").string();
+  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
+  posix_spawn_file_actions_destroy(&actions);
+}
+
+int Daemon::stop() {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, SIGTERM);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void Daemon::kill_hard() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+std::string Daemon::log() const {
+  std::ifstream in(dir_.path() / "daemon.out");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+nlohmann::json Daemon::ctl(const std::string& args) const {
+  const std::string command =
+      std::string(VMODEM_BINARY) + " ctl --state " + state_.string() + " --json " + args + " 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buffer{};
+  while (pipe && std::fgets(buffer.data(), buffer.size(), pipe))
+    out += buffer.data();
+  const int status = pipe ? ::pclose(pipe) : -1;
+  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  if (code != 0) return {{"error", code}, {"output", out}};
+  auto parsed = nlohmann::json::parse(out, nullptr, false);
+  return parsed.is_discarded() ? nlohmann::json{{"error", -2}, {"output", out}} : parsed;
+}
+
+bool Daemon::wait_power(const std::string& state, std::chrono::milliseconds timeout) const {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    const auto status = ctl("status");
+    if (status.contains("power") && status["power"] == state) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return false;
+}
+
+Host::Host(const std::filesystem::path& link, std::chrono::milliseconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    fd_ = ::open(link.c_str(), O_RDWR | O_NOCTTY | O_NONBLOCK);
+    if (fd_ >= 0) break;
+    std::this_thread::sleep_for(2ms);
+  }
+  if (fd_ < 0) return;
+  termios tio{};
+  tcgetattr(fd_, &tio);
+  cfmakeraw(&tio);
+  tcsetattr(fd_, TCSANOW, &tio);  // no flush: what the module said before we looked is kept
+}
+
+Host::~Host() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void Host::write(const std::string& bytes) {
+  std::size_t done = 0;
+  while (fd_ >= 0 && done < bytes.size()) {
+    const ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
+    if (n > 0) {
+      done += static_cast<std::size_t>(n);
+    } else if (n < 0 && errno == EAGAIN) {
+      pollfd p{fd_, POLLOUT, 0};
+      ::poll(&p, 1, 100);
+    } else {
+      return;
+    }
+  }
+}
+
+std::string Host::read_until(const std::string& needle, std::chrono::milliseconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    const auto at = pending_.find(needle);
+    if (at != std::string::npos) {
+      std::string out = pending_.substr(0, at + needle.size());
+      pending_.erase(0, at + needle.size());
+      return out;
+    }
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        end - std::chrono::steady_clock::now());
+    if (left.count() <= 0 || fd_ < 0) break;
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+    char buffer[4096];
+    const ssize_t n = ::read(fd_, buffer, sizeof buffer);
+    if (n <= 0) {
+      if (n < 0 && errno == EAGAIN) continue;
+      break;
+    }
+    pending_.append(buffer, static_cast<std::size_t>(n));
+  }
+  std::string out = std::move(pending_);
+  pending_.clear();
+  return out;
+}
+
+std::string Host::read_for(std::chrono::milliseconds window) {
+  return read_until(std::string(1, '\0') + "never", window);
+}
+
+std::string Host::command(const std::string& line, std::chrono::milliseconds timeout) {
+  write(line + "\r");
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  std::string out;
+  while (std::chrono::steady_clock::now() < end) {
+    out += read_until("\r\n", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  end - std::chrono::steady_clock::now()));
+    for (const char* final : {"\r\nOK\r\n", "\r\nERROR\r\n", "+CME ERROR:"}) {
+      if (out.find(final) != std::string::npos && out.ends_with("\r\n")) return out;
+    }
+    if (out.size() >= 2 && (out.ends_with("0\r") || out.ends_with("4\r"))) return out;  // ATV0
+  }
+  return out;
+}
+
+bool Host::hung_up(std::chrono::milliseconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    pollfd p{fd_, POLLIN, 0};
+    ::poll(&p, 1, 50);
+    char c;
+    const ssize_t n = ::read(fd_, &c, 1);
+    if (n == 0 || (n < 0 && errno != EAGAIN)) return true;
+    if (p.revents & (POLLHUP | POLLERR)) return true;
+  }
+  return false;
+}
+
+std::string quectel_checksum(const std::string& data) {
+  std::uint16_t sum = 0;
+  for (std::size_t i = 0; i < data.size(); i += 2) {
+    const auto hi = static_cast<std::uint8_t>(data[i]);
+    const auto lo = i + 1 < data.size() ? static_cast<std::uint8_t>(data[i + 1]) : 0;
+    sum ^= static_cast<std::uint16_t>(hi << 8 | lo);
+  }
+  char text[8];
+  std::snprintf(text, sizeof text, "%x", sum);
+  return text;
+}
+
+}  // namespace vmodem::e2e

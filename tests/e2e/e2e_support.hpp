@@ -1,0 +1,81 @@
+// Test harness for end-to-end tests: a `vmodem run` daemon in a temporary
+// state directory, a host end of its AT ports (opened like /dev/ttyUSB2),
+// and the control socket through `vmodem ctl`.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <sys/types.h>
+
+#include "temp_dir.hpp"
+
+namespace vmodem::e2e {
+
+using namespace std::chrono_literals;
+
+// `vmodem run` in its own state directory, killed at destruction.
+class Daemon {
+ public:
+  explicit Daemon(std::vector<std::string> extra_args = {}, std::filesystem::path state = {});
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  void start();
+  // SIGTERM and wait (orderly exit); returns the exit status.
+  int stop();
+  // SIGKILL: the process dies at once, as if the module lost power.
+  void kill_hard();
+  bool running() const { return pid_ > 0; }
+  const std::filesystem::path& state() const { return state_; }
+  std::filesystem::path port(const std::string& name) const { return state_ / name; }
+  std::string log() const;  // stdout+stderr of the daemon so far
+
+  // `vmodem ctl --state <state> --json <args>`: the parsed return value, or
+  // {"error": <exit code>, "output": ...} when the command failed.
+  nlohmann::json ctl(const std::string& args) const;
+  // Waits until status.power equals `state`.
+  bool wait_power(const std::string& state, std::chrono::milliseconds timeout = 5000ms) const;
+
+ private:
+  vmodem::testing::TempDir dir_;
+  std::filesystem::path state_;
+  std::vector<std::string> extra_args_;
+  pid_t pid_ = -1;
+};
+
+// The host's end of a port: opens the stable link in raw mode.
+class Host {
+ public:
+  // Waits for `link` to appear (up to `timeout`) and opens it.
+  explicit Host(const std::filesystem::path& link, std::chrono::milliseconds timeout = 5000ms);
+  ~Host();
+  Host(const Host&) = delete;
+  Host& operator=(const Host&) = delete;
+
+  bool is_open() const { return fd_ >= 0; }
+  void write(const std::string& bytes);
+  // Reads until `needle` has arrived (returns everything read, needle
+  // included) or the timeout passes (returns what arrived).
+  std::string read_until(const std::string& needle, std::chrono::milliseconds timeout = 3000ms);
+  // Reads whatever arrives within `window`.
+  std::string read_for(std::chrono::milliseconds window);
+  // Sends `line` + CR and reads up to the final result code (OK, ERROR,
+  // +CME ERROR: ..., or a numeric code in ATV0 mode).
+  std::string command(const std::string& line, std::chrono::milliseconds timeout = 3000ms);
+  // True when the port reports hang-up (EOF or EIO): the device went away.
+  bool hung_up(std::chrono::milliseconds timeout = 2000ms);
+
+ private:
+  int fd_ = -1;
+  std::string pending_;  // read but not yet returned
+};
+
+// XOR of the data as big-endian 16-bit words (the QFUPL/QFDWL checksum).
+std::string quectel_checksum(const std::string& data);
+
+}  // namespace vmodem::e2e

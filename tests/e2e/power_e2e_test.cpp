@@ -1,0 +1,64 @@
+// Power: orderly power-down, power-on, reset, UART-style ports.
+#include <gtest/gtest.h>
+
+#include "e2e_support.hpp"
+
+namespace vmodem::e2e {
+namespace {
+
+TEST(Power, PowerDownThenPowerOnThroughTheControlSocket) {
+  Daemon daemon;
+  Host host(daemon.port("ttyUSB2"));
+  host.read_until("APP RDY\r\n");
+  EXPECT_EQ(host.command("AT+QPOWD=1"), "AT+QPOWD=1\r\r\nOK\r\n");
+  EXPECT_NE(host.read_until("POWERED DOWN\r\n").find("POWERED DOWN"), std::string::npos);
+  EXPECT_TRUE(host.hung_up());
+  EXPECT_TRUE(daemon.wait_power("off"));
+  EXPECT_FALSE(std::filesystem::exists(daemon.port("ttyUSB2")))
+      << "a powered-down module has no USB ports";
+  ASSERT_FALSE(daemon.ctl("power-on").contains("error"));
+  Host again(daemon.port("ttyUSB2"));
+  EXPECT_NE(again.read_until("APP RDY\r\n").find("RDY"), std::string::npos);
+  EXPECT_EQ(daemon.ctl("power-on")["error"], 1) << "already on";
+}
+
+TEST(Power, ResetReenumeratesUsbButTheUartStays) {
+  Daemon daemon({"--uart"});
+  Host uart(daemon.port("ttyS0"));
+  ASSERT_TRUE(uart.is_open());
+  Host usb(daemon.port("ttyUSB2"));
+  usb.read_until("APP RDY\r\n");
+  EXPECT_EQ(uart.command("AT"), "AT\r\r\nOK\r\n");
+  const auto old_device = std::filesystem::read_symlink(daemon.port("ttyUSB2"));
+  EXPECT_EQ(usb.command("AT+CFUN=1,1"), "AT+CFUN=1,1\r\r\nOK\r\n");
+  EXPECT_TRUE(usb.hung_up());
+  Host usb_again(daemon.port("ttyUSB2"));
+  usb_again.read_until("APP RDY\r\n");
+  EXPECT_EQ(usb_again.command("AT"), "AT\r\r\nOK\r\n");
+  EXPECT_EQ(uart.command("AT"), "AT\r\r\nOK\r\n") << "the same UART fd still works after the reset";
+  EXPECT_EQ(daemon.ctl("status")["boots"], 2);
+}
+
+TEST(Power, CommandsNeedingAppRdyFailBeforeIt) {
+  Daemon daemon({"--real-time"});
+  Host host(daemon.port("ttyUSB2"), std::chrono::milliseconds(8000));
+  ASSERT_NE(host.read_until("RDY\r\n", 8000ms).find("RDY"), std::string::npos);
+  // Between RDY and APP RDY (1.5 s on a BG95): the modem answers, the AP
+  // file system does not yet.
+  EXPECT_EQ(host.command("AT"), "AT\r\r\nOK\r\n");
+  EXPECT_EQ(host.command("AT+QFLDS=\"UFS\""), "AT+QFLDS=\"UFS\"\r\r\nERROR\r\n");
+  EXPECT_NE(host.read_until("APP RDY\r\n", 5000ms).find("APP RDY"), std::string::npos);
+  EXPECT_NE(host.command("AT+QFLDS=\"UFS\"").find("+QFLDS:"), std::string::npos);
+}
+
+TEST(Power, EventsReportPowerStates) {
+  Daemon daemon;
+  ASSERT_TRUE(daemon.wait_power("app_rdy"));
+  const auto stats = daemon.ctl("stats");
+  EXPECT_GT(stats["counters"]["programs"].get<int>(), 0)
+      << "the first boot formatted and filled the file systems";
+  EXPECT_GT(stats["ap_fs"]["pages_in_use"].get<int>(), 0);
+}
+
+}  // namespace
+}  // namespace vmodem::e2e
