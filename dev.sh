@@ -92,8 +92,8 @@ case "$cmd" in
     seconds=${1:-60}
     install_missing "${BUILD_PACKAGES[@]}" "${TOOL_PACKAGES[@]}"
     build fuzz
-    for f in build/fuzz/tests/fuzz/*/fuzz_*; do
-      [ -x "$f" ] || continue
+    for f in build/fuzz/tests/fuzz/*/*; do
+      [ -f "$f" ] && [ -x "$f" ] || continue
       name=$(basename "$f")
       lib=$(basename "$(dirname "$f")")
       corpus=tests/fuzz/$lib/corpus/$name
