@@ -12,9 +12,14 @@ namespace {
 
 #ifdef VMODEM_BACKUP_FULL
 constexpr std::uint64_t kStride = 1;
+// Torn operations, completed-but-unacknowledged ones, and clean cuts.
+constexpr nand::CutMode kCutModes[] = {nand::CutMode::torn_random, nand::CutMode::after,
+                                       nand::CutMode::before};
 #else
 constexpr std::uint64_t kStride = 3;
+constexpr nand::CutMode kCutModes[] = {nand::CutMode::torn_random};
 #endif
+nand::CutMode g_cut = nand::CutMode::torn_random;  // of the sweep running
 
 // 1, 1 + stride, ... and always the last operation (the final record write).
 std::uint64_t next_cut(std::uint64_t n, std::uint64_t ops) {
@@ -22,7 +27,7 @@ std::uint64_t next_cut(std::uint64_t n, std::uint64_t ops) {
 }
 
 Status cut_during(BackupRig& rig, std::uint64_t n, const std::function<Status()>& op) {
-  EXPECT_TRUE(rig.injector->arm_power_cut(n, nand::CutMode::torn_random));
+  EXPECT_TRUE(rig.injector->arm_power_cut(n, g_cut));
   return op();
 }
 
@@ -88,8 +93,9 @@ void backup_sweep(PowerLossMode mode) {
     ASSERT_EQ(rig.mounted_tree(), expect) << "cut " << n;
     EXPECT_EQ(engine->info().restore_count, 1u);
   }
-  std::printf("backup cuts (%s mode, %llu ops, stride %llu): invalid %d, old %d, new %d\n",
-              mode == PowerLossMode::real ? "real" : "safe", static_cast<unsigned long long>(ops),
+  std::printf("backup cuts (%s mode, cut %s, %llu ops, stride %llu): invalid %d, old %d, new %d\n",
+              mode == PowerLossMode::real ? "real" : "safe",
+              std::string(nand::to_string(g_cut)).c_str(), static_cast<unsigned long long>(ops),
               static_cast<unsigned long long>(kStride), invalid, old_state, new_state);
   if (mode == PowerLossMode::safe) {
     EXPECT_EQ(invalid, 0);
@@ -100,10 +106,16 @@ void backup_sweep(PowerLossMode mode) {
 }
 
 TEST(BackupPowerLoss, CutAtEveryOperationOfBackupRealMode) {
-  backup_sweep(PowerLossMode::real);
+  for (auto cut : kCutModes) {
+    g_cut = cut;
+    backup_sweep(PowerLossMode::real);
+  }
 }
 TEST(BackupPowerLoss, CutAtEveryOperationOfBackupSafeMode) {
-  backup_sweep(PowerLossMode::safe);
+  for (auto cut : kCutModes) {
+    g_cut = cut;
+    backup_sweep(PowerLossMode::safe);
+  }
 }
 
 // Boot after a cut: the decision, executed. Returns the decision.
@@ -120,7 +132,7 @@ BootDecision boot(BackupRig& rig, BackupEngine& engine) {
   return d;
 }
 
-TEST(BackupPowerLoss, CutAtEveryOperationOfRestore) {
+void restore_sweep() {
   Scenario sc(PowerLossMode::real);
   auto& rig = sc.rig;
   auto* engine = &sc.fresh();
@@ -161,10 +173,18 @@ TEST(BackupPowerLoss, CutAtEveryOperationOfRestore) {
     EXPECT_FALSE(after.restore_in_progress);
   }
   std::printf(
-      "restore cuts (%llu ops, stride %llu): untouched %d, done %d, resumed %d (%d cut again)\n",
-      static_cast<unsigned long long>(ops), static_cast<unsigned long long>(kStride), untouched,
-      done, resumed, two_deep);
+      "restore cuts (cut %s, %llu ops, stride %llu): untouched %d, done %d, resumed %d (%d cut "
+      "again)\n",
+      std::string(nand::to_string(g_cut)).c_str(), static_cast<unsigned long long>(ops),
+      static_cast<unsigned long long>(kStride), untouched, done, resumed, two_deep);
   EXPECT_GT(resumed, 0);
+}
+
+TEST(BackupPowerLoss, CutAtEveryOperationOfRestore) {
+  for (auto cut : kCutModes) {
+    g_cut = cut;
+    restore_sweep();
+  }
 }
 
 // A record write cut at every operation, also where a lane rolls over to
