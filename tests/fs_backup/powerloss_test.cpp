@@ -21,6 +21,14 @@ constexpr nand::CutMode kCutModes[] = {nand::CutMode::torn_random};
 #endif
 nand::CutMode g_cut = nand::CutMode::torn_random;  // of the sweep running
 
+// Distinct suite names, so ctest (one name space for both binaries) keeps
+// the quick and the full variants apart.
+#ifdef VMODEM_BACKUP_FULL
+#define BACKUP_POWERLOSS_TEST(name) TEST(BackupPowerLossFull, name)
+#else
+#define BACKUP_POWERLOSS_TEST(name) TEST(BackupPowerLoss, name)
+#endif
+
 // 1, 1 + stride, ... and always the last operation (the final record write).
 std::uint64_t next_cut(std::uint64_t n, std::uint64_t ops) {
   return n < ops && n + kStride > ops ? ops : n + kStride;
@@ -105,13 +113,13 @@ void backup_sweep(PowerLossMode mode) {
   EXPECT_GT(new_state, 0);
 }
 
-TEST(BackupPowerLoss, CutAtEveryOperationOfBackupRealMode) {
+BACKUP_POWERLOSS_TEST(CutAtEveryOperationOfBackupRealMode) {
   for (auto cut : kCutModes) {
     g_cut = cut;
     backup_sweep(PowerLossMode::real);
   }
 }
-TEST(BackupPowerLoss, CutAtEveryOperationOfBackupSafeMode) {
+BACKUP_POWERLOSS_TEST(CutAtEveryOperationOfBackupSafeMode) {
   for (auto cut : kCutModes) {
     g_cut = cut;
     backup_sweep(PowerLossMode::safe);
@@ -180,7 +188,7 @@ void restore_sweep() {
   EXPECT_GT(resumed, 0);
 }
 
-TEST(BackupPowerLoss, CutAtEveryOperationOfRestore) {
+BACKUP_POWERLOSS_TEST(CutAtEveryOperationOfRestore) {
   for (auto cut : kCutModes) {
     g_cut = cut;
     restore_sweep();
@@ -189,7 +197,7 @@ TEST(BackupPowerLoss, CutAtEveryOperationOfRestore) {
 
 // A record write cut at every operation, also where a lane rolls over to
 // its next block (erase + first page): only the newest record may be lost.
-TEST(BackupPowerLoss, TornRecordWriteLosesAtMostTheNewest) {
+BACKUP_POWERLOSS_TEST(TornRecordWriteLosesAtMostTheNewest) {
   for (int prefill : {0, 60, 61, 62, 63}) {
     Scenario sc(PowerLossMode::real);
     auto& rig = sc.rig;
@@ -220,7 +228,7 @@ TEST(BackupPowerLoss, TornRecordWriteLosesAtMostTheNewest) {
   }
 }
 
-TEST(BackupPowerLoss, ForcedRestoreFlagSurvivesCuts) {
+BACKUP_POWERLOSS_TEST(ForcedRestoreFlagSurvivesCuts) {
   Scenario sc(PowerLossMode::real);
   auto& rig = sc.rig;
   for (std::uint64_t n = 1;; ++n) {
