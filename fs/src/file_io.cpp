@@ -25,10 +25,7 @@ void Volume::discard(Object& o) {
   if (!o.dirty) return;
   for (std::uint32_t c = 0; c < o.wchunks.size(); ++c) {
     const bool rewritten = c >= o.chunks.size() || o.wchunks[c].page != o.chunks[c].page;
-    if (rewritten && o.wchunks[c].page != kNoPage &&
-        std::find(o.shadowed.begin(), o.shadowed.end(), c) == o.shadowed.end()) {
-      o.shadowed.push_back(c);
-    }
+    if (rewritten && o.wchunks[c].page != kNoPage) o.shadow(c);
     unref(o.wchunks[c].page);
   }
   o.wchunks.clear();
@@ -83,24 +80,30 @@ Status load_cache(Volume& v, Object& o, std::uint32_t c) {
 
 }  // namespace
 
-Status Volume::flush_cache(Object& o) {
-  if (!o.cache || !o.cache->dirty) return {};
-  WriteCache& cache = *o.cache;
+Status Volume::program_chunk(Object& o, std::uint32_t c, std::span<const std::uint8_t> bytes,
+                             std::uint32_t len) {
   if (auto ok = reserve(1, false); !ok) return ok;
   layout::Tags t;
   t.kind = layout::Kind::data;
   t.object = o.id;
-  t.chunk = cache.chunk;
+  t.chunk = c;
   t.version = o.version + 1;
-  t.bytes = static_cast<std::uint16_t>(cache.len);
-  t.data_crc = layout::page_checksum({cache.data.data(), cache.len});
-  auto idx = append(t, cache.data);
+  t.bytes = static_cast<std::uint16_t>(len);
+  t.data_crc = layout::page_checksum(bytes.first(len));
+  auto idx = append(t, bytes);
   if (!idx) return tl::unexpected(idx.error());
   ++counters.data_pages_written;
-  if (o.wchunks.size() <= cache.chunk) o.wchunks.resize(cache.chunk + 1);
-  unref(o.wchunks[cache.chunk].page);
-  o.wchunks[cache.chunk] = ChunkLoc{*idx, static_cast<std::uint16_t>(cache.len)};
+  if (o.wchunks.size() <= c) o.wchunks.resize(c + 1);
+  unref(o.wchunks[c].page);
+  o.wchunks[c] = ChunkLoc{*idx, static_cast<std::uint16_t>(len)};
   ref(*idx);
+  return {};
+}
+
+Status Volume::flush_cache(Object& o) {
+  if (!o.cache || !o.cache->dirty) return {};
+  WriteCache& cache = *o.cache;
+  if (auto ok = program_chunk(o, cache.chunk, cache.data, cache.len); !ok) return ok;
   cache.dirty = false;
   return {};
 }
@@ -149,6 +152,17 @@ Result<std::size_t> Volume::write_at(Object& o, std::uint64_t offset,
     if (o.cache && o.cache->chunk != c) {
       if (auto ok = flush_cache(o); !ok) return tl::unexpected(ok.error());
       o.cache->chunk = kNoPage;
+    }
+    if (take == geo.page_size && done + take < data.size() && (!o.cache || o.cache->chunk != c)) {
+      // A whole page this call moves past would be flushed at the next
+      // chunk anyway: program it from the caller's buffer, sparing the
+      // cache's zero fill and copy. Same pages, same order as via the cache.
+      if (auto ok = program_chunk(o, c, data.subspan(done, take), geo.page_size); !ok) {
+        return tl::unexpected(ok.error());
+      }
+      done += take;
+      o.wsize = std::max<std::uint64_t>(o.wsize, offset + done);
+      continue;
     }
     if (!o.cache || o.cache->chunk != c) {
       if (take == geo.page_size) {  // overwritten whole: no need to read it
@@ -203,8 +217,7 @@ Status Volume::commit(Object& o) {
   const std::uint32_t version = o.version + 1;
   for (std::uint32_t c = 0; c < nch; ++c) {
     const bool kept = c < o.chunks.size() && o.wchunks[c].page == o.chunks[c].page;
-    const bool shadowed = std::find(o.shadowed.begin(), o.shadowed.end(), c) != o.shadowed.end();
-    if (o.wchunks[c].page != kNoPage && !(kept && shadowed)) continue;
+    if (o.wchunks[c].page != kNoPage && !(kept && o.is_shadowed(c))) continue;
     // A hole, or an old page a leftover of this version could outrank: write
     // the chunk again under this version.
     if (auto ok = load_cache(*this, o, c); !ok) return ok;

@@ -5,6 +5,10 @@
 #include <cstring>
 
 #include <xxhash.h>
+#if defined(__x86_64__) && __has_include(<xxh_x86dispatch.h>)
+#include <xxh_x86dispatch.h>
+#define VMODEM_FS_XXH3_DISPATCH 1
+#endif
 
 namespace vmodem::fs::layout {
 
@@ -40,8 +44,16 @@ std::uint64_t get64(const std::uint8_t* p) {
 
 }  // namespace
 
+// Every data page is hashed on write and on read, so this is the FS's
+// hottest loop. libxxhash's plain XXH3_64bits is built for baseline SSE2;
+// the dispatch entry picks AVX2/AVX-512 at run time (about 3x faster on
+// 2 KB) and returns the same value, so the on-flash format is unchanged.
 std::uint32_t page_checksum(std::span<const std::uint8_t> bytes) {
+#ifdef VMODEM_FS_XXH3_DISPATCH
+  return static_cast<std::uint32_t>(XXH3_64bits_dispatch(bytes.data(), bytes.size()));
+#else
   return static_cast<std::uint32_t>(XXH3_64bits(bytes.data(), bytes.size()));
+#endif
 }
 
 void encode_tags(const Tags& tags, std::span<std::uint8_t> spare) {

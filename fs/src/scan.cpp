@@ -237,9 +237,7 @@ void load_data(Volume& v, ScanState& s, CheckReport& report) {
     }
     const std::uint32_t nch = v.chunks_for(o.size);
     if (t.version > o.version) {  // an uncommitted session's leftover
-      if (std::find(o.shadowed.begin(), o.shadowed.end(), t.chunk) == o.shadowed.end()) {
-        o.shadowed.push_back(t.chunk);
-      }
+      o.shadow(t.chunk);
       continue;
     }
     if (t.chunk >= nch) continue;

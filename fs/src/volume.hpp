@@ -9,6 +9,7 @@
 //   file_io.cpp    chunk cache, read, write, truncate, commit
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -62,8 +63,18 @@ struct Object {
   // Chunks with pages of version `version + 1` left on flash by a session
   // that never committed (power cut or failed close). The next commit copies
   // these chunks forward so the leftovers can never win a later scan.
+  // Kept sorted: a cut inside a large write leaves thousands of them, and
+  // commit asks once per chunk.
   std::vector<std::uint32_t> shadowed;
   std::uint32_t replaces = 0;  // scan only: from the newest header
+
+  bool is_shadowed(std::uint32_t chunk) const {
+    return std::binary_search(shadowed.begin(), shadowed.end(), chunk);
+  }
+  void shadow(std::uint32_t chunk) {
+    auto at = std::lower_bound(shadowed.begin(), shadowed.end(), chunk);
+    if (at == shadowed.end() || *at != chunk) shadowed.insert(at, chunk);
+  }
 
   std::uint64_t visible_size() const { return dirty ? wsize : size; }
 };
@@ -173,6 +184,10 @@ class Volume {
   void discard(Object& o);
   Status commit(Object& o);
   Status flush_cache(Object& o);
+  // Appends `bytes` (page_size, zero-padded past `len`) as chunk `c` of the
+  // working map.
+  Status program_chunk(Object& o, std::uint32_t c, std::span<const std::uint8_t> bytes,
+                       std::uint32_t len);
   Result<std::size_t> read_at(Object& o, std::uint64_t offset, std::span<std::uint8_t> out);
   Result<std::size_t> write_at(Object& o, std::uint64_t offset, std::span<const std::uint8_t> data);
   Status truncate(Object& o, std::uint64_t size);
