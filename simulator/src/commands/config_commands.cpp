@@ -39,7 +39,9 @@ void register_cgdcont(at::Registry& registry, Module* m) {
   at::CommandSpec spec;
   spec.gate_tag = kNeedsRdy;
   spec.read = [m](at::Call& call) {
-    for (const auto& [cid, ctx] : contexts(*m).items()) {
+    // Keep the document alive for the loop: items() only refers to it.
+    const auto all = contexts(*m);
+    for (const auto& [cid, ctx] : all.items()) {
       call.responder.info("+CGDCONT: " + cid + "," + quoted(pdp_type_name(ctx["type"].get<int>())) +
                           "," + quoted(ctx["apn"].get<std::string>()) + ",\"0.0.0.0\",0,0,0");
     }
@@ -166,7 +168,8 @@ void register_activation(at::Registry& registry, Module* m) {
     call.responder.ok();
   };
   cgact.read = [m](at::Call& call) {
-    for (const auto& [cid, ctx] : contexts(*m).items()) {
+    const auto all = contexts(*m);
+    for (const auto& [cid, ctx] : all.items()) {
       const bool on = m->runtime().active_contexts.contains(std::stoi(cid));
       call.responder.info("+CGACT: " + cid + "," + (on ? "1" : "0"));
     }
