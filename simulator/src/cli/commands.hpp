@@ -57,5 +57,10 @@ void add_delta_command(CLI::App& app, CommandList& commands);
 void add_image_command(CLI::App& app, CommandList& commands);
 void add_image_nand_commands(CLI::App& image, CommandList& commands);
 void add_image_debug_commands(CLI::App& image, CommandList& commands);
+// ls | cat | put | get | rm | mkdir | fsck | format (image_fs_command.cpp).
+void add_image_fs_commands(CLI::App& image, CommandList& commands);
+
+// `vmodem mount IMAGE PARTITION DIR`: a file system over FUSE (mount_command.cpp).
+void add_mount_command(CLI::App& app, CommandList& commands);
 
 }  // namespace vmodem::cli

@@ -14,6 +14,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <vmodem/fs/fuse.hpp>
 #include <vmodem/simulator/control_server.hpp>
 #include <vmodem/simulator/module.hpp>
 
@@ -34,6 +35,7 @@ struct RunArgs {
   bool uart = false;
   bool at_trace = false;
   bool once = false;
+  std::string mount;
 };
 
 void setup_logging(const std::filesystem::path& log_file, const std::string& level) {
@@ -117,6 +119,12 @@ int run(const RunArgs& args) {
   }
   options.real_time = args.real_time;
   options.uart_port = args.uart;
+  if (!args.mount.empty()) {
+    std::string why;
+    if (!fs::fuse_available(&why))
+      return report_error(kExitUnavailable, "--mount: FUSE is not available here: " + why);
+    options.mount_dir = args.mount;
+  }
   if (args.at_trace) options.trace = make_tracer(state / "at-trace.log");
   spdlog::info("vmodem {} profile {} state {} seed {}", profile->identity.model, profile->name,
                state.string(), options.seeds.run);
@@ -189,6 +197,8 @@ void add_run_command(CLI::App& app, CommandList& commands) {
   cmd->add_flag("--at-trace", args->at_trace,
                 "Log every byte on every port to <state>/at-trace.log");
   cmd->add_flag("--once", args->once, "Boot, wait for APP RDY, power off and exit (smoke test)");
+  cmd->add_option("--mount", args->mount,
+                  "Mount the AP FS at DIR/ufs and the modem FS at DIR/efs (FUSE) while APP RDY");
   commands.add(cmd, [args] { return run(*args); });
 }
 

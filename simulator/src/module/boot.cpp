@@ -7,19 +7,13 @@
 #include <vmodem/simulator/module.hpp>
 
 #include "commands/command_set.hpp"
+#include "module/fs_config.hpp"
+#include "module/live_mounts.hpp"
 #include "module/nv_store.hpp"
 
 namespace vmodem::sim {
 
 namespace {
-
-fs::Config fs_config(const Profile& profile) {
-  fs::Config config;
-  // Scrub a page before its worst sector runs out of ECC headroom.
-  config.scrub_threshold_bits =
-      profile.chip.ecc.strength_bits > 1 ? profile.chip.ecc.strength_bits - 1 : 1;
-  return config;
-}
 
 std::vector<fs::FactoryFile> factory_files(PartitionRole role, std::uint64_t seed) {
   return role == PartitionRole::modem_fs ? fs::generate_modem_factory(seed)
@@ -142,6 +136,8 @@ void Module::reach_rdy() {
 void Module::reach_app_rdy() {
   if (!mount_ap_fs()) return;
   manufacture_pending_ = false;
+  // Mounted before APP RDY, so a host that waits for the URC finds them.
+  live_mounts_->mount(modem_fs_.get(), ap_fs_.get());
   set_state(PowerState::app_rdy);
   if (profile_.boot.app_rdy) send_urc("APP RDY");
   const auto elapsed = std::chrono::steady_clock::now() - powered_at_;

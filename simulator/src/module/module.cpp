@@ -8,6 +8,7 @@
 #include <vmodem/simulator/module.hpp>
 
 #include "commands/command_set.hpp"
+#include "module/live_mounts.hpp"
 #include "module/nv_store.hpp"
 
 namespace vmodem::sim {
@@ -48,6 +49,7 @@ Module::Module(boost::asio::io_context& io, Profile profile, ModuleOptions optio
       profile_(std::move(profile)),
       options_(std::move(options)),
       flash_(std::move(flash)),
+      live_mounts_(std::make_unique<LiveMounts>(options_.mount_dir)),
       nv_(std::make_unique<NvStore>()) {}
 
 Module::~Module() = default;
@@ -218,6 +220,9 @@ void Module::lose_power() {
   flash_->chip().cut_power();
   disconnect_ports();
   nv_->detach();
+  // No FUSE request may reach the file systems once they are gone; requests
+  // in flight fail with power_loss (the chip is already unpowered).
+  live_mounts_->unmount();
   // Dropping the file systems writes nothing: the chip is unpowered, and a
   // dead instance does not try.
   ap_fs_.reset();
@@ -232,6 +237,9 @@ void Module::stop_orderly() {
   ++epoch_;
   timers_.clear();
   disconnect_ports();
+  // Unmount first: files the host still had open are released (committed)
+  // and then synced with the rest.
+  live_mounts_->unmount();
   for (auto* fs : {ap_fs_.get(), modem_fs_.get()}) {
     if (!fs) continue;
     std::lock_guard lock(fs->mutex());

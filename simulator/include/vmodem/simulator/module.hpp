@@ -45,6 +45,9 @@ struct ModuleOptions {
   Seeds seeds{1};
   bool real_time = false;  // boot timings and NAND pacing at a real module's speed
   bool uart_port = false;  // also serve a UART-style port (ttyS0) that survives resets
+  // Non-empty: mount the AP FS at <mount_dir>/ufs and the modem FS at
+  // <mount_dir>/efs over FUSE while the module is APP RDY.
+  std::filesystem::path mount_dir;
   // Every byte on every port, for the AT trace (may be empty).
   std::function<void(const std::string& port, at::TraceDirection, std::span<const std::uint8_t>)>
       trace;
@@ -59,6 +62,7 @@ struct PortInfo {
 };
 
 class NvStore;
+class LiveMounts;
 
 // What the module knows only until the next boot (not saved in NV).
 struct RuntimeState {
@@ -148,6 +152,8 @@ class Module final : public ControlTarget {
   std::map<std::string, std::unique_ptr<at::PtyPort>> ports_;
   std::unique_ptr<nand::Partition> modem_partition_, ap_partition_;
   std::unique_ptr<fs::FileSystem> modem_fs_, ap_fs_;
+  // Declared after the file systems: destroyed (unmounted) before them.
+  std::unique_ptr<LiveMounts> live_mounts_;
   std::unique_ptr<NvStore> nv_;
   RuntimeState runtime_;
   std::map<std::uint64_t, std::function<void(const nlohmann::json&)>> listeners_;

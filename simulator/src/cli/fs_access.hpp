@@ -1,0 +1,44 @@
+// Opening one file system of a module image for an offline tool (`vmodem
+// image ls|cat|...`, `vmodem mount`): partition by name or alias, mount with
+// the profile's limits, and errors reported with meaningful exit codes.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <tl/expected.hpp>
+
+#include <vmodem/fs/filesystem.hpp>
+#include <vmodem/nand/partition.hpp>
+#include <vmodem/simulator/flash.hpp>
+
+namespace vmodem::cli {
+
+struct FsTarget {
+  std::string image;
+  std::string profile;    // empty: the one recorded in the image
+  std::string partition;  // a partition name, or the alias "modem" / "ap"
+};
+
+// An image with one partition opened (and, for most tools, mounted).
+// Members are destroyed in reverse order: file system, partition, flash.
+struct OpenedFs {
+  std::unique_ptr<sim::Flash> flash;
+  const sim::PartitionEntry* entry = nullptr;
+  std::unique_ptr<nand::Partition> partition;
+  std::unique_ptr<fs::FileSystem> fs;
+};
+
+// Opens the image and the partition without mounting (fsck, format).
+tl::expected<OpenedFs, int> open_partition_or_report(const FsTarget& target, bool read_only);
+
+// Opens and mounts; a failed integrity check prints the probe (kExitCorrupt).
+tl::expected<OpenedFs, int> mount_or_report(const FsTarget& target, bool read_only);
+
+// Reports a file-system error about `what`; returns the matching exit code.
+int report_fs_error(const std::string& what, const fs::Error& error);
+
+// Commits the file system and flushes the image file (after a change).
+int sync_or_report(OpenedFs& opened);
+
+}  // namespace vmodem::cli

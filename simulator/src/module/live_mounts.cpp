@@ -1,0 +1,49 @@
+#include "module/live_mounts.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace vmodem::sim {
+
+LiveMounts::LiveMounts(std::filesystem::path root) : root_(std::move(root)) {}
+
+LiveMounts::~LiveMounts() {
+  unmount();
+}
+
+std::unique_ptr<fs::FuseMount> LiveMounts::start(fs::FileSystem* fs, const char* name) {
+  if (!fs) return nullptr;
+  const auto dir = root_ / name;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    spdlog::error("live mount: cannot create {}: {}", dir.string(), ec.message());
+    return nullptr;
+  }
+  fs::FuseOptions options;
+  options.fs_name = std::string("vmodem:") + name;
+  auto mounted = fs::FuseMount::start(*fs, dir, options);
+  if (!mounted) {
+    spdlog::error("live mount of {} at {}: {}", name, dir.string(), mounted.error().message());
+    return nullptr;
+  }
+  spdlog::info("{} file system mounted at {}", name, dir.string());
+  return std::move(*mounted);
+}
+
+void LiveMounts::mount(fs::FileSystem* modem, fs::FileSystem* ap) {
+  if (!enabled()) return;
+  unmount();
+  ap_ = start(ap, "ufs");
+  modem_ = start(modem, "efs");
+}
+
+void LiveMounts::unmount() {
+  for (auto* mount : {&ap_, &modem_}) {
+    if (!*mount) continue;
+    if (auto ok = (*mount)->stop(); !ok)
+      spdlog::warn("unmount {}: {}", (*mount)->dir().string(), ok.error().message());
+    mount->reset();
+  }
+}
+
+}  // namespace vmodem::sim
