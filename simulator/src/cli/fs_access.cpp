@@ -30,14 +30,13 @@ tl::expected<const sim::PartitionEntry*, int> resolve(const sim::Profile& profil
       if (is_fs_role(p.role)) names += (names.empty() ? "" : ", ") + p.spec.name;
     }
     return tl::unexpected(report_error(kExitNotFound, "profile " + profile.name +
-                                                          " has no file-system partition '" +
-                                                          name + "' (try modem, ap, " + names +
-                                                          ")"));
+                                                          " has no file-system partition '" + name +
+                                                          "' (try modem, ap, " + names + ")"));
   }
   if (!is_fs_role(entry->role)) {
-    return tl::unexpected(report_error(
-        kExitUsage, "partition " + entry->spec.name + " (" + std::string(to_string(entry->role)) +
-                        ") does not hold a file system"));
+    return tl::unexpected(report_error(kExitUsage, "partition " + entry->spec.name + " (" +
+                                                       std::string(to_string(entry->role)) +
+                                                       ") does not hold a file system"));
   }
   return entry;
 }
@@ -64,9 +63,10 @@ int report_fs_error(const std::string& what, const fs::Error& error) {
     default:
       break;
   }
-  std::string message = what + ": " + error.message();
-  if (error.check) message += "\n  failed check: " + error.check->describe();
-  return report_error(code, message);
+  // A failed integrity check names its probe; that is the useful part.
+  return report_error(
+      code,
+      what + ": " + (error.check ? "failed check: " + error.check->describe() : error.message()));
 }
 
 tl::expected<OpenedFs, int> open_partition_or_report(const FsTarget& target, bool read_only) {

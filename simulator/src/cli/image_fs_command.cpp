@@ -20,7 +20,8 @@ namespace {
 
 struct FsArgs {
   FsTarget target;
-  std::vector<std::string> paths;
+  std::vector<std::string> paths;  // ls, rm, mkdir
+  std::string path;                // cat, put, get
   std::string host_file;
   bool json = false;
   bool recursive = false;
@@ -83,8 +84,8 @@ int ls(const FsArgs& args) {
   auto opened = mount_or_report(args.target, true);
   if (!opened) return opened.error();
   std::vector<Listing> listings;
-  const std::vector<std::string> paths = args.paths.empty() ? std::vector<std::string>{"/"}
-                                                            : args.paths;
+  const std::vector<std::string> paths =
+      args.paths.empty() ? std::vector<std::string>{"/"} : args.paths;
   for (const auto& path : paths) {
     if (auto ok = collect(*opened->fs, path, args.recursive, listings); !ok)
       return report_fs_error(path, ok.error());
@@ -113,7 +114,7 @@ int ls(const FsArgs& args) {
 int cat(const FsArgs& args) {
   auto opened = mount_or_report(args.target, true);
   if (!opened) return opened.error();
-  const std::string& path = args.paths.front();
+  const std::string& path = args.path;
   auto data = opened->fs->read_file(path);
   if (!data) return report_fs_error(path, data.error());
   if (args.json) {
@@ -130,14 +131,16 @@ int cat(const FsArgs& args) {
 int get(const FsArgs& args) {
   auto opened = mount_or_report(args.target, true);
   if (!opened) return opened.error();
-  const std::string& path = args.paths.front();
+  const std::string& path = args.path;
   auto data = opened->fs->read_file(path);
   if (!data) return report_fs_error(path, data.error());
   std::ofstream out(args.host_file, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(data->data()), static_cast<std::streamsize>(data->size()));
+  out.write(reinterpret_cast<const char*>(data->data()),
+            static_cast<std::streamsize>(data->size()));
   out.close();
   if (!out) return report_error(kExitIo, "cannot write " + args.host_file);
-  if (args.json) print_json({{"path", path}, {"host_file", args.host_file}, {"size", data->size()}});
+  if (args.json)
+    print_json({{"path", path}, {"host_file", args.host_file}, {"size", data->size()}});
   return kExitOk;
 }
 
@@ -163,7 +166,7 @@ int put(const FsArgs& args) {
                                        std::istreambuf_iterator<char>());
   auto opened = mount_or_report(args.target, false);
   if (!opened) return opened.error();
-  const std::string& path = args.paths.front();
+  const std::string& path = args.path;
   if (args.parents) {
     if (auto ok = make_parents(*opened->fs, path, false); !ok)
       return report_fs_error(path, ok.error());
@@ -217,7 +220,7 @@ int mkdir(const FsArgs& args) {
 // --- fsck / format ---
 
 nlohmann::json to_json(const fs::CheckFailure& f) {
-  return {{"probe", f.number()}, {"check", f.name()}, {"block", f.block}, {"page", f.page},
+  return {{"probe", f.number()}, {"check", f.name()}, {"block", f.block},    {"page", f.page},
           {"object", f.object},  {"path", f.path},    {"message", f.message}};
 }
 
@@ -226,8 +229,8 @@ int fsck(const FsArgs& args) {
   if (!opened) return opened.error();
   fs::CheckOptions options;
   options.deep = args.deep;
-  const auto report = fs::FileSystem::fsck(*opened->partition,
-                                           sim::fs_config(opened->flash->profile()), options);
+  const auto report =
+      fs::FileSystem::fsck(*opened->partition, sim::fs_config(opened->flash->profile()), options);
   if (args.json) {
     nlohmann::json failures = nlohmann::json::array();
     for (const auto& f : report.failures)
@@ -289,8 +292,7 @@ int format(const FsArgs& args) {
 // --- registration ---
 
 CLI::App* add_leaf(CLI::App& image, CommandList& commands, const std::shared_ptr<FsArgs>& args,
-                   const std::string& name, const std::string& help,
-                   int (*action)(const FsArgs&)) {
+                   const std::string& name, const std::string& help, int (*action)(const FsArgs&)) {
   auto* cmd = image.add_subcommand(name, help);
   cmd->add_option("IMAGE", args->target.image, "Module image")
       ->required()
@@ -309,24 +311,21 @@ CLI::App* add_leaf(CLI::App& image, CommandList& commands, const std::shared_ptr
 
 void add_image_fs_commands(CLI::App& image, CommandList& commands) {
   auto args = std::make_shared<FsArgs>();
-  auto* ls_cmd = add_leaf(image, commands, args, "ls",
-                          "List files in a file system (type, size, name)", ls);
+  auto* ls_cmd =
+      add_leaf(image, commands, args, "ls", "List files in a file system (type, size, name)", ls);
   ls_cmd->add_option("PATH", args->paths, "Directories or files (default /)");
   ls_cmd->add_flag("-R,--recursive", args->recursive, "List subdirectories too");
 
-  auto* cat_cmd =
-      add_leaf(image, commands, args, "cat", "Write a file's content to stdout", cat);
-  cat_cmd->add_option("PATH", args->paths, "File in the file system")->required()->expected(1);
+  auto* cat_cmd = add_leaf(image, commands, args, "cat", "Write a file's content to stdout", cat);
+  cat_cmd->add_option("PATH", args->path, "File in the file system")->required();
 
   auto* put_cmd = add_leaf(image, commands, args, "put", "Copy a host file into the image", put);
   put_cmd->add_option("HOSTFILE", args->host_file, "File on the host")->required();
-  put_cmd->add_option("PATH", args->paths, "Destination in the file system")
-      ->required()
-      ->expected(1);
+  put_cmd->add_option("PATH", args->path, "Destination in the file system")->required();
   put_cmd->add_flag("--parents", args->parents, "Create missing parent directories");
 
   auto* get_cmd = add_leaf(image, commands, args, "get", "Copy a file out of the image", get);
-  get_cmd->add_option("PATH", args->paths, "File in the file system")->required()->expected(1);
+  get_cmd->add_option("PATH", args->path, "File in the file system")->required();
   get_cmd->add_option("HOSTFILE", args->host_file, "Destination on the host")->required();
 
   auto* rm_cmd = add_leaf(image, commands, args, "rm",
@@ -338,9 +337,9 @@ void add_image_fs_commands(CLI::App& image, CommandList& commands) {
   mkdir_cmd->add_option("PATH", args->paths, "Directories to create")->required();
   mkdir_cmd->add_flag("--parents", args->parents, "Create missing parents; no error if present");
 
-  auto* fsck_cmd = add_leaf(image, commands, args, "fsck",
-                            "Check a file system (exit 0 clean, 1 damaged; every failure listed)",
-                            fsck);
+  auto* fsck_cmd =
+      add_leaf(image, commands, args, "fsck",
+               "Check a file system (exit 0 clean, 1 damaged; every failure listed)", fsck);
   fsck_cmd->add_flag("--deep", args->deep, "Also read every live data page");
 
   auto* format_cmd = add_leaf(image, commands, args, "format",

@@ -1,0 +1,143 @@
+// vmodem image ls|cat|put|get|rm|mkdir|fsck|format on an image made by
+// `vmodem run --once`, through the real binary.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "cli_support.hpp"
+#include "temp_dir.hpp"
+
+namespace vmodem::fscli {
+namespace {
+
+class ImageFs : public ::testing::Test {
+ protected:
+  void SetUp() override { image = make_image(dir / "state").string(); }
+  std::string on(const std::string& sub, const std::string& partition,
+                 const std::string& rest = "") {
+    return sub + " " + image + " " + partition + (rest.empty() ? "" : " " + rest);
+  }
+  Outcome tool(const std::string& sub, const std::string& partition, const std::string& rest = "",
+               bool stderr_too = true) {
+    return vmodem("image " + on(sub, partition, rest), stderr_too);
+  }
+  vmodem::testing::TempDir dir;
+  std::string image;
+};
+
+TEST(ImageFsHelp, EverySubcommandHasHelp) {
+  for (const char* cmd : {"ls", "cat", "put", "get", "rm", "mkdir", "fsck", "format"}) {
+    const auto r = vmodem(std::string("image ") + cmd + " --help");
+    EXPECT_EQ(r.exit_code, 0) << cmd;
+    EXPECT_NE(r.out.find("PARTITION"), std::string::npos) << cmd;
+  }
+  EXPECT_EQ(vmodem("mount --help").exit_code, 0);
+}
+
+TEST_F(ImageFs, ListsFactoryFilesByNameAndAlias) {
+  const auto ap = tool("ls", "ap", "-R --json", false);
+  ASSERT_EQ(ap.exit_code, 0) << ap.out;
+  const auto listing = nlohmann::json::parse(ap.out);
+  EXPECT_EQ(listing["partition"], "usrfs");
+  bool found = false;
+  for (const auto& e : listing["entries"])
+    found |= e["path"] == "/usb/vid_pid" && e["type"] == "file" && e["size"] > 0;
+  EXPECT_TRUE(found) << ap.out;
+  const auto modem = tool("ls", "efs2");
+  EXPECT_EQ(modem.exit_code, 0) << modem.out;
+  EXPECT_NE(modem.out.find("d          0  nv"), std::string::npos) << modem.out;
+  EXPECT_EQ(tool("ls", "modem").out, modem.out);
+}
+
+TEST_F(ImageFs, PutCatGetRmMkdirRoundTrip) {
+  std::string data(5000, '\0');
+  for (std::size_t i = 0; i < data.size(); ++i)
+    data[i] = static_cast<char>(i * 7 + 3);
+  write_host_file(dir / "in.bin", data);
+  EXPECT_EQ(tool("mkdir", "ap", "/certs").exit_code, 0);
+  EXPECT_EQ(tool("put", "ap", (dir / "in.bin").string() + " /certs/in.bin").exit_code, 0);
+  // (EXPECT_TRUE: a mismatch would print 5000 bytes twice.)
+  EXPECT_TRUE(tool("cat", "ap", "/certs/in.bin", false).out == data);
+  const auto got = tool("get", "usrfs", "/certs/in.bin " + (dir / "out.bin").string());
+  EXPECT_EQ(got.exit_code, 0) << got.out;
+  EXPECT_TRUE(read_host_file(dir / "out.bin") == data);
+
+  const auto tree = nlohmann::json::parse(tool("ls", "ap", "/certs --json", false).out);
+  ASSERT_EQ(tree["entries"].size(), 1U);
+  EXPECT_EQ(tree["entries"][0]["size"], data.size());
+
+  // A nested destination needs --parents.
+  EXPECT_EQ(tool("put", "ap", (dir / "in.bin").string() + " /a/b/c.bin").exit_code, 5);
+  EXPECT_EQ(tool("put", "ap", (dir / "in.bin").string() + " /a/b/c.bin --parents").exit_code, 0);
+  EXPECT_EQ(tool("rm", "ap", "/a").exit_code, 1) << "not empty";
+  EXPECT_EQ(tool("rm", "ap", "-r /a").exit_code, 0);
+  EXPECT_EQ(tool("rm", "ap", "/certs/in.bin").exit_code, 0);
+  EXPECT_EQ(tool("rm", "ap", "/certs").exit_code, 0);
+  EXPECT_EQ(tool("ls", "ap", "/certs").exit_code, 5);
+  EXPECT_EQ(tool("cat", "ap", "/certs/in.bin").exit_code, 5);
+  EXPECT_EQ(tool("fsck", "ap").exit_code, 0);
+}
+
+TEST_F(ImageFs, ClearErrors) {
+  const auto missing = tool("cat", "ap", "/no/such");
+  EXPECT_EQ(missing.exit_code, 5);
+  EXPECT_NE(missing.out.find("/no/such"), std::string::npos) << missing.out;
+  EXPECT_EQ(tool("ls", "nosuchpart").exit_code, 5);
+  EXPECT_EQ(tool("ls", "boot").exit_code, 2) << "not a file-system partition";
+  EXPECT_EQ(tool("put", "ap", (dir / "absent").string() + " /x").exit_code, 5);
+  EXPECT_EQ(vmodem("image ls " + (dir / "absent.img").string() + " ap").exit_code, 2);
+}
+
+// The first page that holds a live object header (its loss is metadata
+// damage): inject an uncorrectable error on header pages of a copy until
+// fsck notices.
+TEST_F(ImageFs, FsckCleanThenDamaged) {
+  const auto clean = tool("fsck", "ap", "--json", false);
+  ASSERT_EQ(clean.exit_code, 0) << clean.out;
+  EXPECT_TRUE(nlohmann::json::parse(clean.out)["clean"]);
+  EXPECT_EQ(tool("fsck", "modem", "--deep").exit_code, 0);
+
+  bool damaged = false;
+  for (int block = 0; block < 4 && !damaged; ++block) {
+    for (int page = 0; page < 16 && !damaged; ++page) {
+      const auto dump = vmodem("image dump-page " + image + " " + std::to_string(block) + " " +
+                                   std::to_string(page) + " --partition usrfs --json",
+                               false);
+      if (dump.exit_code != 0) continue;
+      // Object headers start with the "VOBJ" magic.
+      if (nlohmann::json::parse(dump.out)["main"].get<std::string>().rfind("564f424a", 0) != 0)
+        continue;
+      ASSERT_EQ(vmodem("image inject " + image + " " + std::to_string(block) + " " +
+                       std::to_string(page) + " --partition usrfs --uncorrectable")
+                    .exit_code,
+                0);
+      const auto fsck = tool("fsck", "ap", "--json", false);
+      if (fsck.exit_code == 0) continue;  // a superseded header: harmless
+      damaged = true;
+      EXPECT_EQ(fsck.exit_code, 1) << fsck.out;
+      const auto report = nlohmann::json::parse(fsck.out);
+      ASSERT_FALSE(report["failures"].empty());
+      EXPECT_EQ(report["failures"][0]["probe"], 3) << fsck.out;
+      EXPECT_EQ(report["failures"][0]["block"], block);
+      EXPECT_EQ(report["failures"][0]["page"], page);
+      const auto text = tool("fsck", "ap");
+      EXPECT_EQ(text.exit_code, 1);
+      EXPECT_NE(text.out.find("probe 3 metadata_ecc"), std::string::npos) << text.out;
+      // The tools refuse the damaged file system, naming the probe.
+      const auto ls = tool("ls", "ap");
+      EXPECT_EQ(ls.exit_code, 4);
+      EXPECT_NE(ls.out.find("probe 3"), std::string::npos) << ls.out;
+    }
+  }
+  ASSERT_TRUE(damaged) << "no live object header found in usrfs blocks 0-3";
+
+  // format repairs it (and needs --yes).
+  EXPECT_EQ(tool("format", "ap").exit_code, 2);
+  EXPECT_EQ(tool("format", "ap", "--yes --empty").exit_code, 0);
+  EXPECT_EQ(tool("ls", "ap", "", false).out, "");
+  EXPECT_EQ(tool("format", "ap", "--yes").exit_code, 0);
+  EXPECT_EQ(tool("fsck", "ap").exit_code, 0);
+  EXPECT_EQ(tool("ls", "ap", "/usb").exit_code, 0);
+}
+
+}  // namespace
+}  // namespace vmodem::fscli
