@@ -62,6 +62,7 @@ TEST_F(ServerTest, EventsFromManyThreadsWhileRequestsFlow) {
   auto c = client();
   c->execute("subscribe");
   std::vector<std::thread> emitters;
+  emitters.reserve(4);
   for (int t = 0; t < 4; ++t) {
     emitters.emplace_back([&, t] {
       for (int i = 0; i < 100; ++i)

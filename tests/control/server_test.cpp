@@ -152,7 +152,7 @@ TEST_F(ServerTest, GarbageGetsAnErrorAndTheConnectionStaysUsable) {
       "not json",
       "[1,2,3]",
       "\"status\"",
-      std::string("{\"execute\":\"sta\0tus\"}", 21),
+      std::string("{\"execute\":\"sta") + '\0' + "tus\"}",
       "\xff\xfe\x00\x01\x80garbage",
       "{\"execute\":\"status\"",
       "{\"execute\":\"\xc3\x28\"}",
@@ -197,6 +197,7 @@ TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
 
 TEST_F(ServerTest, ManyClientsAtOnce) {
   std::vector<std::thread> threads;
+  threads.reserve(8);
   std::atomic<int> good{0};
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&, t] {

@@ -96,9 +96,10 @@ tl::expected<json, std::string> convert(const ArgSpec& spec, const std::string& 
       return json(std::filesystem::absolute(text).lexically_normal().string());
     case ArgType::object: {
       json value = json::parse(text, nullptr, false);
-      if (value.is_discarded() || !value.is_object())
+      if (value.is_discarded() || !value.is_object()) {
         return tl::unexpected(
             std::string("expected a JSON object like '{\"effect\":\"unstable\"}'"));
+      }
       return value;
     }
     case ArgType::boolean:
