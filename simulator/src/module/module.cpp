@@ -196,17 +196,18 @@ void Module::disconnect_ports() {
 }
 
 void Module::on_fault(const nand::FaultEvent& event) {
-  emit("NAND_FAULT", {{"operation", event.operation},
-                      {"op", nand::to_string(event.op)},
-                      {"block", event.block},
-                      {"page", event.page},
-                      {"effect", nand::to_string(event.effect)},
-                      {"cut", nand::to_string(event.cut)}});
-  // The cut happened inside a NAND call, possibly deep in a file-system call:
-  // finish the power loss once that call has unwound.
-  if (event.effect == nand::FaultEffect::power_cut) {
-    boost::asio::post(io_, [this] { lose_power(); });
-  }
+  // The fault fired inside a NAND call: on the io thread from an AT handler,
+  // or on a FUSE thread. Everything the module does about it (events, the
+  // power loss) happens on the io thread, once that call has unwound.
+  boost::asio::post(io_, [this, event] {
+    emit("NAND_FAULT", {{"operation", event.operation},
+                        {"op", nand::to_string(event.op)},
+                        {"block", event.block},
+                        {"page", event.page},
+                        {"effect", nand::to_string(event.effect)},
+                        {"cut", nand::to_string(event.cut)}});
+    if (event.effect == nand::FaultEffect::power_cut) lose_power();
+  });
 }
 
 void Module::flash_failed() {
