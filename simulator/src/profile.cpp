@@ -10,9 +10,9 @@ namespace vmodem::sim {
 
 namespace {
 
-// Sections owned by other layers (file system, AT engine, backup, FOTA):
-// passed through here and validated by the code that reads them.
-constexpr std::string_view kOtherSections[] = {"at", "fs", "backup", "fota"};
+// Sections owned by other layers (file system, AT engine, FOTA): passed
+// through here and validated by the code that reads them.
+constexpr std::string_view kOtherSections[] = {"at", "fs", "fota"};
 
 struct RoleName {
   PartitionRole role;
@@ -75,6 +75,15 @@ void read_boot(JsonReader& in, BootConfig& boot) {
   boot.power_down_ms = static_cast<std::uint32_t>(in.integer("power_down_ms", 0, 60000, 300));
   boot.fast_mode_divisor =
       static_cast<std::uint32_t>(in.integer("fast_mode_divisor", 1, 1000000, 1000));
+  in.finish();
+}
+
+void read_backup(JsonReader& in, BackupConfig& backup) {
+  const std::string mode = in.string("power_loss_mode", "real");
+  if (in.ok() && mode != "real" && mode != "safe")
+    in.fail("power_loss_mode", "expected \"real\" or \"safe\"");
+  backup.safe_power_loss = mode == "safe";
+  backup.qprtpara4_fields = static_cast<std::uint32_t>(in.integer("qprtpara4_fields", 14, 15, 15));
   in.finish();
 }
 
@@ -268,6 +277,9 @@ tl::expected<Profile, ProfileError> parse_profile(const std::string& text,
   auto boot = root.object("boot");
   read_boot(boot, p.boot);
   root.absorb(boot);
+  auto backup = root.object("backup", true);
+  read_backup(backup, p.backup);
+  root.absorb(backup);
   auto network = root.object("network");
   read_network(network, p.network);
   root.absorb(network);

@@ -169,8 +169,8 @@ std::vector<CommandSpec> build_table() {
       {"backup-info",
        "The backup record of a file system (valid, counters, restore counts)",
        {{"file-system", T::string, true, "Which file system", kFileSystems}},
-       "{valid, generation, restores, ...}",
-       {kGenericError}},
+       "{backup_valid, backup_count, restore_count, probe_counts[10], page_count, ...}",
+       {kDeviceNotActive, kGenericError}},
       {"subscribe",
        "Receive events on this connection (POWER_STATE, URC, RESTORE, NAND_FAULT, ...). Only "
        "subscribed connections get events. Calling again replaces the filter",

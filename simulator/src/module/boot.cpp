@@ -54,25 +54,53 @@ std::unique_ptr<fs::FileSystem> Module::mount_or_rebuild(
   }
   partition = std::move(*opened);
   const fs::Config config = fs_config(profile_);
+  open_backup(which, role, *partition);
+  fs::BackupEngine* backup =
+      (role == PartitionRole::ap_fs ? ap_backup_ : modem_backup_).engine.get();
+  if (backup) {
+    // Probe 10: a boot that starts and never reaches RDY / APP RDY counts.
+    if (auto ok = backup->note_boot_started(); !ok) {
+      spdlog::warn("{} backup: boot counter not updated: {}", which, ok.error().message());
+      if (!flash_->chip().powered()) return nullptr;
+    }
+  }
   if (manufacture_pending_) {
     spdlog::info("manufacture: formatting the {} file system ({}) with its factory files", which,
                  entry->spec.name);
   } else {
     auto mounted = fs::FileSystem::mount(*partition, config);
-    if (mounted) return std::move(*mounted);
-    if (!flash_->chip().powered()) return nullptr;  // power went during the scan
+    if (!mounted && !flash_->chip().powered()) return nullptr;  // power went during the scan
+    std::optional<fs::Error> mount_error;
+    if (!mounted) mount_error = mounted.error();
+    fs::BootDecision decision;
+    if (backup) {
+      decision = backup->at_boot(mount_error);
+    } else if (mount_error) {
+      decision.action = fs::BootAction::no_backup;
+    }
+    if (decision.action == fs::BootAction::none && mounted) return std::move(*mounted);
+    if (decision.action == fs::BootAction::restore) {
+      // The engine rewrites the partition: it must not be mounted.
+      if (mounted) mounted->reset();
+      if (auto restored = restore_fs(which, *backup, decision, *partition, config)) return restored;
+      if (!flash_->chip().powered()) return nullptr;
+    }
 
-    // The file system cannot be used. Without a backup to restore from (see
-    // AT+QPRTPARA), the module formats it and refills it with its factory
-    // files — never a silent empty file system.
-    const auto& error = mounted.error();
-    spdlog::warn("{} file system failed its mount checks: {}; reformatting with factory files",
-                 which, error.message());
-    nlohmann::json event = {
-        {"file_system", which}, {"partition", entry->spec.name}, {"reason", error.message()}};
-    if (error.check) {
-      event["probe_point"] = error.check->number();
-      event["check"] = std::string(error.check->name());
+    // The file system cannot be used and there is no backup to restore it
+    // from: the module formats it and refills it with its factory files —
+    // never a silent empty file system.
+    const std::string reason = mount_error ? mount_error->message() : decision.reason;
+    spdlog::warn(
+        "{} file system unusable ({}), no backup to restore: reformatting with factory "
+        "files",
+        which, reason);
+    nlohmann::json event = {{"file_system", which},
+                            {"partition", entry->spec.name},
+                            {"reason", reason},
+                            {"backup", backup != nullptr}};
+    if (mount_error && mount_error->check) {
+      event["probe_point"] = mount_error->check->number();
+      event["check"] = std::string(mount_error->check->name());
     }
     emit("FS_REBUILT", event);
   }
@@ -91,7 +119,41 @@ std::unique_ptr<fs::FileSystem> Module::mount_or_rebuild(
       !ok) {
     spdlog::error("{}: installing factory files failed: {}", which, ok.error().message());
   }
+  // The production line backs each file system up once before delivery.
+  if (manufacture_pending_ && backup) {
+    std::lock_guard lock((*fresh)->mutex());
+    if (auto ok = backup->backup(**fresh); !ok) {
+      spdlog::error("{}: production-line backup failed: {}", which, ok.error().message());
+      if (!flash_->chip().powered()) return nullptr;
+    }
+  }
   return std::move(*fresh);
+}
+
+std::unique_ptr<fs::FileSystem> Module::restore_fs(const std::string& which,
+                                                   fs::BackupEngine& backup,
+                                                   const fs::BootDecision& decision,
+                                                   nand::Partition& partition,
+                                                   const fs::Config& config) {
+  spdlog::warn("{} file system: restoring from its backup (probe point {}{}): {}", which,
+               decision.probe, decision.resumed ? ", resumed" : "", decision.reason);
+  if (auto ok = backup.restore(decision.probe); !ok) {
+    spdlog::error("{} file system: restore failed: {}", which, ok.error().message());
+    return nullptr;
+  }
+  auto mounted = fs::FileSystem::mount(partition, config);
+  if (!mounted) {
+    spdlog::error("{} file system: mount after restore failed: {}", which,
+                  mounted.error().message());
+    return nullptr;
+  }
+  const auto info = backup.info();
+  emit("RESTORE", {{"file_system", which},
+                   {"probe_point", decision.probe},
+                   {"resumed", decision.resumed},
+                   {"reason", decision.reason},
+                   {"restore_count", info.restore_count}});
+  return std::move(*mounted);
 }
 
 bool Module::mount_modem_fs() {
@@ -127,6 +189,7 @@ void Module::reach_rdy() {
   }
   set_state(PowerState::rdy);
   send_urc("RDY");
+  note_boot_completed("modem", modem_backup_);
   for (const auto& urc : profile_.boot.urcs_after_rdy) {
     after(scaled(urc.after_ms), [this, text = urc.text] { send_urc(text); });
   }
@@ -140,6 +203,7 @@ void Module::reach_app_rdy() {
   live_mounts_->mount(modem_fs_.get(), ap_fs_.get());
   set_state(PowerState::app_rdy);
   if (profile_.boot.app_rdy) send_urc("APP RDY");
+  note_boot_completed("ap", ap_backup_);
   const auto elapsed = std::chrono::steady_clock::now() - powered_at_;
   spdlog::info("booted in {} ms",
                std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count());

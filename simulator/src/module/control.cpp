@@ -244,8 +244,30 @@ ControlResult Module::snapshot_load(const std::string& path) {
   return nlohmann::json{{"path", path}};
 }
 
-ControlResult Module::backup_info(const std::string&) {
-  return error("GenericError", "file-system backup (AT+QPRTPARA) is not implemented yet");
+ControlResult Module::backup_info(const std::string& file_system) {
+  if (file_system != "modem" && file_system != "ap")
+    return error("GenericError", "file system must be \"modem\" or \"ap\"");
+  if (state_ == PowerState::off) return error("DeviceNotActive", "the module is off");
+  fs::BackupEngine* engine = backup_engine(file_system == "ap");
+  if (!engine) return error("GenericError", "no backup for the " + file_system + " file system");
+  const auto info = engine->info();
+  nlohmann::json out = {{"file_system", file_system},
+                        {"backup_valid", info.valid},
+                        {"backup_count", info.backup_count},
+                        {"restore_count", info.restore_count},
+                        {"probe_counts", info.probe_counts},
+                        {"page_count", info.page_count},
+                        {"data_bad_blocks", info.data_bad_blocks},
+                        {"info_bad_blocks", info.info_bad_blocks},
+                        {"restore_pending", info.restore_pending},
+                        {"restore_in_progress", info.restore_in_progress},
+                        {"restore_probe", info.restore_probe},
+                        {"boot_attempts", info.boot_attempts},
+                        {"generation", info.generation},
+                        {"image_bytes", info.image_bytes},
+                        {"image_blocks", info.image_blocks},
+                        {"files", info.files}};
+  return out;
 }
 
 std::uint64_t Module::subscribe(std::function<void(const nlohmann::json&)> listener) {

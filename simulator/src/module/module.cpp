@@ -228,6 +228,7 @@ void Module::lose_power() {
   // dead instance does not try.
   ap_fs_.reset();
   modem_fs_.reset();
+  close_backups();
   ap_partition_.reset();
   modem_partition_.reset();
   spdlog::warn("power lost");
@@ -250,6 +251,7 @@ void Module::stop_orderly() {
   nv_->detach();
   ap_fs_.reset();
   modem_fs_.reset();
+  close_backups();
   ap_partition_.reset();
   modem_partition_.reset();
   (void)flash_->storage().sync();

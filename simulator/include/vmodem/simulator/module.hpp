@@ -29,6 +29,7 @@
 
 #include <vmodem/at/pty_port.hpp>
 #include <vmodem/at/registry.hpp>
+#include <vmodem/fs/backup.hpp>
 #include <vmodem/fs/filesystem.hpp>
 #include <vmodem/nand/partition.hpp>
 #include <vmodem/simulator/control_target.hpp>
@@ -64,6 +65,19 @@ struct PortInfo {
 class NvStore;
 class LiveMounts;
 
+// One file system's backup (SPEC §4): its backup data and info partitions and
+// the engine over them. Opened at every boot: an engine is dead after a
+// power loss.
+struct BackupSide {
+  std::unique_ptr<nand::Partition> data, info;
+  std::unique_ptr<fs::BackupEngine> engine;  // nullptr: the profile has no backup partitions
+  void close() {
+    engine.reset();
+    data.reset();
+    info.reset();
+  }
+};
+
 // What the module knows only until the next boot (not saved in NV).
 struct RuntimeState {
   int cfun = 1;                              // AT+CFUN functionality level
@@ -91,6 +105,11 @@ class Module final : public ControlTarget {
   fs::FileSystem* modem_fs() { return modem_fs_.get(); }
   fs::FileSystem* ap_fs() { return ap_fs_.get(); }
   std::uint64_t boots() const { return boots_; }
+  // The backup engine of a file system (nullptr while off or without backup
+  // partitions).
+  fs::BackupEngine* backup_engine(bool ap) {
+    return (ap ? ap_backup_ : modem_backup_).engine.get();
+  }
 
   // Orderly stop for process exit: sync file systems and the image.
   void shutdown();
@@ -133,6 +152,12 @@ class Module final : public ControlTarget {
   bool mount_ap_fs();
   void reach_rdy();
   void reach_app_rdy();
+  std::unique_ptr<fs::FileSystem> restore_fs(const std::string& which, fs::BackupEngine& backup,
+                                             const fs::BootDecision& decision,
+                                             nand::Partition& partition, const fs::Config& config);
+  void open_backup(const std::string& which, PartitionRole role, nand::Partition& fs_partition);
+  void note_boot_completed(const std::string& which, BackupSide& side);
+  void close_backups();
   std::unique_ptr<fs::FileSystem> mount_or_rebuild(const std::string& which, PartitionRole role,
                                                    std::unique_ptr<nand::Partition>& partition);
   // Leaving the powered states.
@@ -152,6 +177,8 @@ class Module final : public ControlTarget {
   std::map<std::string, std::unique_ptr<at::PtyPort>> ports_;
   std::unique_ptr<nand::Partition> modem_partition_, ap_partition_;
   std::unique_ptr<fs::FileSystem> modem_fs_, ap_fs_;
+  // Declared after the file-system partitions: destroyed before them.
+  BackupSide modem_backup_, ap_backup_;
   // Declared after the file systems: destroyed (unmounted) before them.
   std::unique_ptr<LiveMounts> live_mounts_;
   std::unique_ptr<NvStore> nv_;

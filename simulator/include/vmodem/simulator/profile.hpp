@@ -46,6 +46,17 @@ struct BootConfig {
   std::uint32_t fast_mode_divisor = 1000;  // fast mode: every delay divided by this
 };
 
+// File-system backup (AT+QPRTPARA, SPEC §4): the optional "backup" section.
+struct BackupConfig {
+  // What a power cut during AT+QPRTPARA=1/11 leaves behind: "real" (as the
+  // module: the backup may be left invalid, backup_valid 0) or "safe" (the
+  // previous backup stays valid until the new one is complete).
+  bool safe_power_loss = false;
+  // AT+QPRTPARA=4 prints 15 fields as real modules do (the document lists
+  // 14 but its own example has 15); 14 for hosts written to the letter.
+  std::uint32_t qprtpara4_fields = 15;
+};
+
 // The simulated network the module is registered on.
 struct NetworkConfig {
   std::string operator_long, operator_short, mcc_mnc;
@@ -82,6 +93,7 @@ struct Profile {
   std::string description;
   Identity identity;
   BootConfig boot;
+  BackupConfig backup;
   NetworkConfig network;
   std::string nand_part_number;
   nand::Geometry geometry;
