@@ -107,20 +107,23 @@ struct Storage::Impl {
     const auto* pages = reinterpret_cast<const PageMeta*>(mapping.base + offsets.page_meta);
     for (std::uint32_t b = 0; b < g.block_count; ++b) {
       if (blocks[b].next_page > g.pages_per_block) {
-        return "block " + std::to_string(b) + " claims " + std::to_string(blocks[b].next_page) + " programmed pages";
+        return "block " + std::to_string(b) + " claims " + std::to_string(blocks[b].next_page) +
+               " programmed pages";
       }
     }
     for (std::uint64_t i = 0; i < g.page_count(); ++i) {
       const std::uint32_t slot = pages[i].deviation_slot;
       if (slot == 0) continue;
       if (slot > slots || owners()[slot - 1] != i + 1) {
-        return "page " + std::to_string(i) + " points to damage record " + std::to_string(slot) + " it does not own";
+        return "page " + std::to_string(i) + " points to damage record " + std::to_string(slot) +
+               " it does not own";
       }
     }
     for (std::uint32_t s = 0; s < slots; ++s) {
       const std::uint32_t owner = owners()[s];
       if (owner != 0 && (owner > g.page_count() || pages[owner - 1].deviation_slot != s + 1)) {
-        return "damage record " + std::to_string(s + 1) + " names page " + std::to_string(owner - 1) + " that does not point back";
+        return "damage record " + std::to_string(s + 1) + " names page " +
+               std::to_string(owner - 1) + " that does not point back";
       }
     }
     return {};

@@ -114,7 +114,8 @@ TEST(Image, InconsistentMetadataIsRefusedNotFollowed) {
   auto result = Storage::open_image(path, {}, true);
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code, Errc::bad_image);
-  EXPECT_NE(result.error().detail.find("damage record 4000"), std::string::npos) << result.error().detail;
+  EXPECT_NE(result.error().detail.find("damage record 4000"), std::string::npos)
+      << result.error().detail;
   EXPECT_EQ(file_bytes(path), bytes);
 }
 

@@ -100,7 +100,8 @@ TEST(Cli, RunOnceCreatesTheStateDirectoryAndReusesIt) {
   EXPECT_TRUE(std::filesystem::exists(dir / "state" / "vmodem.log"));
   auto second = vmodem("run --once --state " + state);
   ASSERT_EQ(second.exit_code, 0) << second.out;
-  EXPECT_EQ(second.out.find("manufactured"), std::string::npos) << "the image is reused: " << second.out;
+  EXPECT_EQ(second.out.find("manufactured"), std::string::npos)
+      << "the image is reused: " << second.out;
   EXPECT_EQ(vmodem("run --once --state " + state + " --profile bg77").exit_code, 4);
 }
 

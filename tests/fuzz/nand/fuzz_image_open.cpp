@@ -1,21 +1,23 @@
 // An image file is untrusted input: whatever its bytes, open_image either
 // refuses it (bad_image / io_error) or yields a device whose pages can all be
 // read without crashing.
-#include <unistd.h>
-
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
+
 #include <vmodem/nand/chip.hpp>
 #include <vmodem/nand/storage.hpp>
 
 namespace {
 
 std::filesystem::path scratch_path() {
-  return std::filesystem::temp_directory_path() / ("vmodem-fuzz-" + std::to_string(::getpid()) + ".img");
+  return std::filesystem::temp_directory_path() /
+         ("vmodem-fuzz-" + std::to_string(::getpid()) + ".img");
 }
 
 // A valid small image to graft the fuzz input onto, so mutations reach past

@@ -5,10 +5,12 @@
 
 #include <cstdint>
 #include <functional>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+
+#include <nlohmann/json.hpp>
 #include <tl/expected.hpp>
+
 #include <vmodem/nand/fault.hpp>
 
 namespace vmodem::sim {
@@ -25,27 +27,35 @@ using ControlResult = tl::expected<nlohmann::json, ControlError>;
 struct PowerCutRequest {
   enum class When { now, after_operations, partition_operation, random_window };
   When when = When::now;
-  std::uint64_t operations = 0;          // after_operations: the Nth NAND operation from now
-  std::string partition;                 // partition_operation: Nth matching op in this partition
-  std::uint8_t op_kinds = 0b111;         // bit (1 << nand::OpKind); for partition_operation
-  std::uint64_t window_first = 1;        // random_window: operation in [first, last] from now,
-  std::uint64_t window_last = 1000;      //   drawn from `seed`
-  std::optional<std::uint64_t> seed;     // random_window: default derived from the run seed
+  std::uint64_t operations = 0;       // after_operations: the Nth NAND operation from now
+  std::string partition;              // partition_operation: Nth matching op in this partition
+  std::uint8_t op_kinds = 0b111;      // bit (1 << nand::OpKind); for partition_operation
+  std::uint64_t window_first = 1;     // random_window: operation in [first, last] from now,
+  std::uint64_t window_last = 1000;   //   drawn from `seed`
+  std::optional<std::uint64_t> seed;  // random_window: default derived from the run seed
   nand::CutMode mode = nand::CutMode::torn_random;
 };
 
 // Damage injected into the flash or a file system.
 struct InjectRequest {
-  enum class Kind { bit_flips, uncorrectable, unstable, bad_block, erase_partition, corrupt_file, rule };
+  enum class Kind {
+    bit_flips,
+    uncorrectable,
+    unstable,
+    bad_block,
+    erase_partition,
+    corrupt_file,
+    rule
+  };
   Kind kind = Kind::bit_flips;
-  std::string partition;           // all but corrupt_file and rule
-  std::uint32_t block = 0;         // logical block in the partition
+  std::string partition;    // all but corrupt_file and rule
+  std::uint32_t block = 0;  // logical block in the partition
   std::uint32_t page = 0;
-  std::uint32_t bits = 1;          // bit_flips
+  std::uint32_t bits = 1;  // bit_flips
   std::optional<std::uint32_t> sector;
-  std::string file_system;         // corrupt_file: "modem" or "ap"
-  std::string path;                // corrupt_file
-  nand::FaultRule rule;            // rule: a general fault rule (see nand/fault.hpp)
+  std::string file_system;  // corrupt_file: "modem" or "ap"
+  std::string path;         // corrupt_file
+  nand::FaultRule rule;     // rule: a general fault rule (see nand/fault.hpp)
 };
 
 class ControlTarget {
@@ -54,15 +64,17 @@ class ControlTarget {
   // {"power":"off|booting|rdy|app_rdy|running", "model", "profile", "seed",
   //  "ports":{"at":path,...}, "uptime_ms", "boots", ...}
   virtual ControlResult status() = 0;
-  virtual ControlResult power_on() = 0;    // DeviceBusy if not off
-  virtual ControlResult power_off() = 0;   // orderly, like AT+QPOWD=1
-  virtual ControlResult power_cut(const PowerCutRequest& request) = 0;  // {"armed":...} or {"cut":true}
-  virtual ControlResult reset() = 0;       // like AT+CFUN=1,1
+  virtual ControlResult power_on() = 0;   // DeviceBusy if not off
+  virtual ControlResult power_off() = 0;  // orderly, like AT+QPOWD=1
+  virtual ControlResult power_cut(
+      const PowerCutRequest& request) = 0;  // {"armed":...} or {"cut":true}
+  virtual ControlResult reset() = 0;        // like AT+CFUN=1,1
   virtual ControlResult inject(const InjectRequest& request) = 0;
-  virtual ControlResult stats() = 0;       // NAND statistics (vmodem image stats --json) + fs counters
+  virtual ControlResult stats() = 0;  // NAND statistics (vmodem image stats --json) + fs counters
   virtual ControlResult snapshot_save(const std::string& path) = 0;  // whole NAND to an image file
   virtual ControlResult snapshot_load(const std::string& path) = 0;  // module must be off
-  virtual ControlResult backup_info(const std::string& file_system) = 0;  // issue 5; may be "not yet"
+  virtual ControlResult backup_info(
+      const std::string& file_system) = 0;  // issue 5; may be "not yet"
   // Events: {"event":"POWER_STATE"|"URC"|"RESTORE"|"NAND_FAULT"|..., "data":{...},
   // "timestamp":{"seconds":..,"microseconds":..}}. Returns an id for unsubscribe.
   virtual std::uint64_t subscribe(std::function<void(const nlohmann::json& event)> listener) = 0;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+
 #include <vmodem/at/registry.hpp>
 #include <vmodem/fs/filesystem.hpp>
 
