@@ -5,24 +5,16 @@
 #include <sys/wait.h>
 
 #include "control/schema.hpp"
+#include "process.hpp"
 #include "server_fixture.hpp"
 
 namespace vmodem::testing {
 namespace {
 
-struct Outcome {
-  int exit_code;
-  std::string out;  // stdout and stderr together
-};
+using Outcome = ProcessOutcome;  // stdout and stderr together
 
 Outcome run(const std::string& command) {
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buffer{};
-  while (pipe && std::fgets(buffer.data(), buffer.size(), pipe))
-    out += buffer.data();
-  const int status = pipe ? ::pclose(pipe) : -1;
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  return run_shell(command + " 2>&1");
 }
 
 class CtlTest : public ServerTest {

@@ -14,6 +14,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "process.hpp"
+
 extern char** environ;
 
 namespace vmodem::e2e {
@@ -73,13 +75,7 @@ std::string Daemon::log() const {
 nlohmann::json Daemon::ctl(const std::string& args) const {
   const std::string command =
       std::string(VMODEM_BINARY) + " ctl --state " + state_.string() + " --json " + args + " 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buffer{};
-  while (pipe && std::fgets(buffer.data(), buffer.size(), pipe))
-    out += buffer.data();
-  const int status = pipe ? ::pclose(pipe) : -1;
-  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  const auto [code, out] = vmodem::testing::run_shell(command);
   if (code != 0) return {{"error", code}, {"output", out}};
   auto parsed = nlohmann::json::parse(out, nullptr, false);
   return parsed.is_discarded() ? nlohmann::json{{"error", -2}, {"output", out}} : parsed;

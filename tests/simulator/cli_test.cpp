@@ -6,24 +6,15 @@
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
 
+#include "process.hpp"
 #include "temp_dir.hpp"
 
 namespace {
 
-struct Outcome {
-  int exit_code;
-  std::string out;  // stdout and stderr together
-};
+using Outcome = vmodem::testing::ProcessOutcome;  // stdout and stderr together
 
 Outcome vmodem(const std::string& args) {
-  const std::string command = std::string(VMODEM_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buffer{};
-  while (pipe && std::fgets(buffer.data(), buffer.size(), pipe))
-    out += buffer.data();
-  const int status = pipe ? ::pclose(pipe) : -1;
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  return vmodem::testing::run_shell(std::string(VMODEM_BINARY) + " " + args + " 2>&1");
 }
 
 TEST(Cli, HelpOnEveryCommand) {

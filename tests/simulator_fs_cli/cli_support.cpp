@@ -10,17 +10,12 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "process.hpp"
+
 namespace vmodem::fscli {
 
 Outcome shell(const std::string& command) {
-  FILE* pipe = ::popen(command.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buffer{};
-  std::size_t got = 0;
-  while (pipe && (got = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
-    out.append(buffer.data(), got);
-  const int status = pipe ? ::pclose(pipe) : -1;
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  return vmodem::testing::run_shell(command);
 }
 
 Outcome vmodem(const std::string& args, bool stderr_too) {

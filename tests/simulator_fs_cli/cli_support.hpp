@@ -4,12 +4,12 @@
 #include <filesystem>
 #include <string>
 
+#include "process.hpp"
+
 namespace vmodem::fscli {
 
-struct Outcome {
-  int exit_code;
-  std::string out;  // stdout (stderr too unless split)
-};
+// exit_code and out (stdout, stderr too unless split).
+using Outcome = vmodem::testing::ProcessOutcome;
 
 // `vmodem <args>`; stderr joins stdout unless `stderr_too` is false.
 Outcome vmodem(const std::string& args, bool stderr_too = true);
