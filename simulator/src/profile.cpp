@@ -1,3 +1,4 @@
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -75,6 +76,25 @@ void read_boot(JsonReader& in, BootConfig& boot) {
   boot.power_down_ms = static_cast<std::uint32_t>(in.integer("power_down_ms", 0, 60000, 300));
   boot.fast_mode_divisor =
       static_cast<std::uint32_t>(in.integer("fast_mode_divisor", 1, 1000000, 1000));
+  in.finish();
+}
+
+// `base` is the profile file's directory ("" for built-in profiles).
+void read_factory(JsonReader& in, FactoryConfig& factory, const std::filesystem::path& base) {
+  for (auto [key, target] :
+       {std::pair{"modem_fs", &factory.modem_fs_dir}, std::pair{"ap_fs", &factory.ap_fs_dir}}) {
+    const std::string dir = in.string(key, "");
+    if (dir.empty() || !in.ok()) continue;
+    const std::filesystem::path resolved =
+        std::filesystem::path(dir).is_absolute() ? std::filesystem::path(dir) : base / dir;
+    std::error_code ec;
+    if (!std::filesystem::is_directory(resolved, ec)) {
+      in.fail(key,
+              "expected a directory of factory files, but " + resolved.string() + " is not one");
+      continue;
+    }
+    *target = resolved.string();
+  }
   in.finish();
 }
 
@@ -280,6 +300,11 @@ tl::expected<Profile, ProfileError> parse_profile(const std::string& text,
   auto backup = root.object("backup", true);
   read_backup(backup, p.backup);
   root.absorb(backup);
+  auto factory = root.object("factory", true);
+  read_factory(factory, p.factory,
+               source.starts_with("builtin:") ? std::filesystem::path()
+                                              : std::filesystem::path(source).parent_path());
+  root.absorb(factory);
   auto network = root.object("network");
   read_network(network, p.network);
   root.absorb(network);

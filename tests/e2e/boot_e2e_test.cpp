@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "e2e_support.hpp"
+#include "process.hpp"
 
 namespace vmodem::e2e {
 namespace {
@@ -62,6 +63,38 @@ TEST(Boot, AtTraceRecordsBothDirections) {
   std::string trace((std::istreambuf_iterator<char>(in)), {});
   EXPECT_NE(trace.find("at <- AT+CSQ\\x0d"), std::string::npos) << trace;
   EXPECT_NE(trace.find("at -> "), std::string::npos);
+}
+
+}  // namespace
+}  // namespace vmodem::e2e
+
+namespace vmodem::e2e {
+namespace {
+
+TEST(Boot, FactoryFilesFromADirectoryTheProfileNames) {
+  vmodem::testing::TempDir dir;
+  std::filesystem::create_directories(dir / "ufs" / "lwm2m");
+  { std::ofstream(dir / "ufs" / "factory.cfg") << "apn=iot.example\n"; }
+  { std::ofstream(dir / "ufs" / "lwm2m" / "server.json") << "{}"; }
+  // The built-in profile, renamed, with the factory tree next to it
+  // (relative paths are resolved against the profile file).
+  auto doc = nlohmann::json::parse(std::ifstream(std::string(VMODEM_CONFIGS) + "/bg95-m3.json"));
+  doc["factory"] = {{"ap_fs", "ufs"}};
+  { std::ofstream(dir / "mine.json") << doc.dump(); }
+  Daemon daemon({"--profile", (dir / "mine.json").string()});
+  Host host(daemon.port("ttyUSB2"));
+  host.read_until("APP RDY\r\n");
+  host.command("ATE0");
+  EXPECT_EQ(host.command("AT+QFLST=\"factory.cfg\""),
+            "\r\n+QFLST: \"factory.cfg\",16\r\n\r\nOK\r\n");
+
+  doc["factory"] = {{"ap_fs", "missing"}};
+  { std::ofstream(dir / "bad.json") << doc.dump(); }
+  const auto refused = vmodem::testing::run_shell(
+      std::string(VMODEM_BINARY) + " run --once --state " + (dir / "s2").string() + " --profile " +
+      (dir / "bad.json").string() + " 2>&1");
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.out.find("factory.ap_fs"), std::string::npos) << refused.out;
 }
 
 }  // namespace

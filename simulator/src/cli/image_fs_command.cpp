@@ -272,12 +272,11 @@ int format(const FsArgs& args) {
   std::size_t files = 0;
   if (!args.empty) {
     // The factory content the module's production line would install.
-    const auto factory = opened->entry->role == sim::PartitionRole::modem_fs
-                             ? fs::generate_modem_factory(seed)
-                             : fs::generate_ap_factory(seed);
-    if (auto ok = fs::install(*opened->fs, factory); !ok)
+    const auto factory = sim::factory_files(opened->flash->profile(), opened->entry->role, seed);
+    if (!factory) return report_error(kExitIo, factory.error());
+    if (auto ok = fs::install(*opened->fs, *factory); !ok)
       return report_fs_error("installing factory files", ok.error());
-    files = factory.size();
+    files = factory->size();
   }
   if (const int code = sync_or_report(*opened); code != kExitOk) return code;
   if (args.json) {

@@ -13,14 +13,7 @@
 
 namespace vmodem::sim {
 
-namespace {
-
-std::vector<fs::FactoryFile> factory_files(PartitionRole role, std::uint64_t seed) {
-  return role == PartitionRole::modem_fs ? fs::generate_modem_factory(seed)
-                                         : fs::generate_ap_factory(seed);
-}
-
-}  // namespace
+namespace {}  // namespace
 
 void Module::start_boot() {
   ++epoch_;
@@ -115,8 +108,10 @@ std::unique_ptr<fs::FileSystem> Module::mount_or_rebuild(
     spdlog::error("{}: mount after format failed: {}", which, fresh.error().message());
     return nullptr;
   }
-  if (auto ok = fs::install(**fresh, factory_files(role, flash_->storage().manufacture_seed()));
-      !ok) {
+  auto factory = factory_files(profile_, role, flash_->storage().manufacture_seed());
+  if (!factory) {
+    spdlog::error("{}: {}", which, factory.error());
+  } else if (auto ok = fs::install(**fresh, *factory); !ok) {
     spdlog::error("{}: installing factory files failed: {}", which, ok.error().message());
   }
   // The production line backs each file system up once before delivery.

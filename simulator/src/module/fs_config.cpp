@@ -10,4 +10,19 @@ fs::Config fs_config(const Profile& profile) {
   return config;
 }
 
+tl::expected<std::vector<fs::FactoryFile>, std::string> factory_files(const Profile& profile,
+                                                                      PartitionRole role,
+                                                                      std::uint64_t seed) {
+  const std::string& dir =
+      role == PartitionRole::modem_fs ? profile.factory.modem_fs_dir : profile.factory.ap_fs_dir;
+  if (dir.empty()) {
+    return role == PartitionRole::modem_fs ? fs::generate_modem_factory(seed)
+                                           : fs::generate_ap_factory(seed);
+  }
+  auto files = fs::load_host_tree(dir);
+  if (!files)
+    return tl::unexpected("cannot read factory files from " + dir + ": " + files.error().message());
+  return std::move(*files);
+}
+
 }  // namespace vmodem::sim

@@ -47,6 +47,14 @@ struct BootConfig {
 };
 
 // File-system backup (AT+QPRTPARA, SPEC §4): the optional "backup" section.
+// Where the factory files of each file system come from at manufacture: a
+// host directory tree, or (empty) content generated from the manufacture
+// seed. Relative paths are resolved against the profile file's directory.
+struct FactoryConfig {
+  std::string modem_fs_dir;
+  std::string ap_fs_dir;
+};
+
 struct BackupConfig {
   // What a power cut during AT+QPRTPARA=1/11 leaves behind: "real" (as the
   // module: the backup may be left invalid, backup_valid 0) or "safe" (the
@@ -94,6 +102,7 @@ struct Profile {
   Identity identity;
   BootConfig boot;
   BackupConfig backup;
+  FactoryConfig factory;
   NetworkConfig network;
   std::string nand_part_number;
   nand::Geometry geometry;
