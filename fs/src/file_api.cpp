@@ -25,12 +25,20 @@ Stat make_stat(const Object& o) {
   return s;
 }
 
-Result<OpenFile*> handle_of(Volume& v, Handle handle) {
+// The open file behind `handle`, whatever state the volume is in (closing a
+// handle must work after a power loss too).
+Result<OpenFile*> slot_of(Volume& v, Handle handle) {
   if (handle == 0 || handle > v.handles.size() || !v.handles[handle - 1].used) {
     return fail(Errc::bad_handle, "handle " + std::to_string(handle));
   }
-  if (v.dead) return fail(Errc::power_loss, "power was lost; mount again");
   return &v.handles[handle - 1];
+}
+
+// The open file behind `handle`, for an operation that needs the flash.
+Result<OpenFile*> handle_of(Volume& v, Handle handle) {
+  auto slot = slot_of(v, handle);
+  if (slot && v.dead) return fail(Errc::power_loss, "power was lost; mount again");
+  return slot;
 }
 
 }  // namespace
@@ -131,10 +139,9 @@ Result<Handle> FileSystem::open(std::string_view path, std::uint32_t flags, std:
 
 Status FileSystem::close(Handle handle) {
   Volume& v = *volume_;
-  if (handle == 0 || handle > v.handles.size() || !v.handles[handle - 1].used) {
-    return fail(Errc::bad_handle, "handle " + std::to_string(handle));
-  }
-  OpenFile& h = v.handles[handle - 1];
+  auto found = slot_of(v, handle);
+  if (!found) return tl::unexpected(found.error());
+  OpenFile& h = **found;
   h.used = false;
   auto it = v.objects.find(h.object);
   if (it == v.objects.end()) return {};
@@ -149,10 +156,9 @@ Status FileSystem::close(Handle handle) {
 
 Status FileSystem::close_discard(Handle handle) {
   Volume& v = *volume_;
-  if (handle == 0 || handle > v.handles.size() || !v.handles[handle - 1].used) {
-    return fail(Errc::bad_handle, "handle " + std::to_string(handle));
-  }
-  OpenFile& h = v.handles[handle - 1];
+  auto found = slot_of(v, handle);
+  if (!found) return tl::unexpected(found.error());
+  OpenFile& h = **found;
   h.used = false;
   auto it = v.objects.find(h.object);
   if (it == v.objects.end()) return {};
