@@ -17,18 +17,9 @@
 #include <vmodem/nand/partition.hpp>
 #include <vmodem/nand/storage.hpp>
 
-namespace vmodem::fs::testing {
+#include "../fs/fs_fixture.hpp"  // bytes(), text()
 
-inline std::vector<std::uint8_t> random_bytes(std::size_t size, std::uint32_t seed) {
-  std::vector<std::uint8_t> out(size);
-  nand::Rng rng(seed);
-  for (auto& b : out)
-    b = static_cast<std::uint8_t>(rng.next());
-  return out;
-}
-inline std::vector<std::uint8_t> as_bytes(std::string_view s) {
-  return {s.begin(), s.end()};
-}
+namespace vmodem::fs::testing {
 
 // What a restore must reproduce: directories and file contents.
 struct Tree {
@@ -135,9 +126,9 @@ inline void fill_factory(BackupRig& rig) {
   auto& fs = *rig.fs;
   ASSERT_TRUE(fs.mkdir("/nv"));
   ASSERT_TRUE(fs.mkdir("/nv/item_files"));
-  rig.put("/nv/item_files/rf_cal", random_bytes(40000, 1));
-  rig.put("/nv/item_files/band_pref", as_bytes("LTE-M B3 B8 B20"));
-  rig.put("/usb_cfg", as_bytes("composition=9025"));
+  rig.put("/nv/item_files/rf_cal", bytes(40000, 1));
+  rig.put("/nv/item_files/band_pref", text("LTE-M B3 B8 B20"));
+  rig.put("/usb_cfg", text("composition=9025"));
   rig.put("/empty", {});
 }
 

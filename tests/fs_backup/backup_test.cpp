@@ -51,7 +51,7 @@ TEST_F(Backed, InfoAfterFirstBackup) {
 
 // Auxiliary test 1 of the document: a file created after the backup is gone.
 TEST_F(Backed, AuxTest1FileCreatedAfterBackupDisappears) {
-  rig.put("/test.txt", as_bytes("hello"));
+  rig.put("/test.txt", text("hello"));
   ASSERT_TRUE(rig.engine->schedule_restore());
   auto d = reboot();
   EXPECT_EQ(d.action, BootAction::restore);
@@ -69,7 +69,7 @@ TEST_F(Backed, AuxTest1FileCreatedAfterBackupDisappears) {
 
 // Auxiliary test 2: a backed-up file deleted afterwards returns.
 TEST_F(Backed, AuxTest2DeletedFileReturns) {
-  rig.put("/test.txt", as_bytes("keep me"));
+  rig.put("/test.txt", text("keep me"));
   ASSERT_TRUE(rig.engine->backup(*rig.fs));
   const Tree backed = tree_of(*rig.fs);
   ASSERT_TRUE(rig.fs->unlink("/test.txt"));
@@ -99,7 +99,7 @@ TEST_F(Backed, ProbeRestoresCountTheirOwnCounterAndSurviveReopen) {
 }
 
 TEST_F(Backed, DamagedPartitionIsRestoredAtBootWithItsProbe) {
-  rig.put("/later", as_bytes("x"));
+  rig.put("/later", text("x"));
   rig.unmount();
   // Wipe the partition: no superblock, the mount fails with a probe 1-2 check.
   for (std::uint32_t b = 0; b < rig.fs_part->geometry().block_count; ++b)
@@ -115,7 +115,7 @@ TEST_F(Backed, DamagedPartitionIsRestoredAtBootWithItsProbe) {
 TEST_F(Backed, ManyBackupsRotateAndCountErases) {
   const auto erases_before = rig.storage->counters().erases;
   for (int i = 0; i < 25; ++i) {
-    rig.put("/n", random_bytes(100 + i, i));
+    rig.put("/n", bytes(100 + i, i));
     ASSERT_TRUE(rig.engine->backup(*rig.fs)) << i;
   }
   EXPECT_EQ(rig.engine->info().backup_count, 26u);
@@ -128,7 +128,7 @@ TEST_F(Backed, ManyBackupsRotateAndCountErases) {
 
 TEST_F(Backed, TooLargeBackupIsRefusedAndOldStays) {
   // 1.5 MB of incompressible data cannot fit 8 usable blocks (1 MB).
-  rig.put("/big", random_bytes(1500000, 9));
+  rig.put("/big", bytes(1500000, 9));
   const auto before = rig.engine->info();
   auto s = rig.engine->backup(*rig.fs);
   ASSERT_FALSE(s);
@@ -201,11 +201,11 @@ TEST(BackupSafeMode, RefusesWhenItCannotDoubleBuffer) {
   BackupRig rig(opts);
   rig.format();
   rig.mount();
-  rig.put("/big", random_bytes(700000, 3));  // 6 blocks: a second copy does not fit beside
+  rig.put("/big", bytes(700000, 3));  // 6 blocks: a second copy does not fit beside
   auto& engine = rig.open_engine();
   ASSERT_TRUE(engine.backup(*rig.fs));  // no valid backup yet: fits
   const Tree backed = tree_of(*rig.fs);
-  rig.put("/more", as_bytes("x"));
+  rig.put("/more", text("x"));
   auto s = engine.backup(*rig.fs);
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code, Errc::no_space);
@@ -223,7 +223,7 @@ TEST(BackupBadBlocks, FactoryBadBlocksAreSkippedAndCounted) {
   rig.format();
   rig.mount();
   fill_factory(rig);
-  rig.put("/bulk", random_bytes(300000, 5));  // 3 data blocks
+  rig.put("/bulk", bytes(300000, 5));  // 3 data blocks
   const Tree backed = tree_of(*rig.fs);
   auto& engine = rig.open_engine();
   ASSERT_TRUE(engine.backup(*rig.fs));
@@ -245,7 +245,7 @@ TEST(BackupBadBlocks, GrownBadBlocksAreRetiredAndCounted) {
   rig.format();
   rig.mount();
   fill_factory(rig);
-  rig.put("/bulk", random_bytes(200000, 6));  // 2 data blocks
+  rig.put("/bulk", bytes(200000, 6));  // 2 data blocks
   const Tree backed = tree_of(*rig.fs);
   auto& engine = rig.open_engine();
   // A program in the data partition and an erase in the info partition fail.

@@ -47,9 +47,9 @@ struct Scenario {
     fill_factory(rig);
     old_tree = tree_of(*rig.fs);
     EXPECT_TRUE(rig.open_engine().backup(*rig.fs));
-    rig.put("/test.txt", as_bytes("created after the backup"));
+    rig.put("/test.txt", text("created after the backup"));
     EXPECT_TRUE(rig.fs->unlink("/usb_cfg"));
-    rig.put("/nv/item_files/rf_cal", random_bytes(30000, 2));
+    rig.put("/nv/item_files/rf_cal", bytes(30000, 2));
     new_tree = tree_of(*rig.fs);
     rig.unmount();
     rig.storage->snapshot_begin();
