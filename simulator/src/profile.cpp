@@ -13,7 +13,7 @@ namespace {
 
 // Sections owned by other layers (file system, AT engine, FOTA): passed
 // through here and validated by the code that reads them.
-constexpr std::string_view kOtherSections[] = {"at", "fs", "fota"};
+constexpr std::string_view kOtherSections[] = {"at", "fota"};
 
 struct RoleName {
   PartitionRole role;
@@ -76,6 +76,19 @@ void read_boot(JsonReader& in, BootConfig& boot) {
   boot.power_down_ms = static_cast<std::uint32_t>(in.integer("power_down_ms", 0, 60000, 300));
   boot.fast_mode_divisor =
       static_cast<std::uint32_t>(in.integer("fast_mode_divisor", 1, 1000000, 1000));
+  in.finish();
+}
+
+void read_fs(JsonReader& in, FsLimits& fs) {
+  fs.max_name = static_cast<std::uint32_t>(in.integer("max_name", 8, 255, fs.max_name));
+  fs.max_file_size = in.integer("max_file_size", 1, std::uint64_t{1} << 32, fs.max_file_size);
+  fs.max_open_files =
+      static_cast<std::uint32_t>(in.integer("max_open_files", 1, 1024, fs.max_open_files));
+  fs.max_depth = static_cast<std::uint32_t>(in.integer("max_depth", 1, 64, fs.max_depth));
+  fs.reserve_blocks =
+      static_cast<std::uint32_t>(in.integer("reserve_blocks", 1, 64, fs.reserve_blocks));
+  fs.max_bad_block_percent = static_cast<std::uint32_t>(
+      in.integer("max_bad_block_percent", 0, 100, fs.max_bad_block_percent));
   in.finish();
 }
 
@@ -300,6 +313,9 @@ tl::expected<Profile, ProfileError> parse_profile(const std::string& text,
   auto backup = root.object("backup", true);
   read_backup(backup, p.backup);
   root.absorb(backup);
+  auto fs_section = root.object("fs", true);
+  read_fs(fs_section, p.fs);
+  root.absorb(fs_section);
   auto factory = root.object("factory", true);
   read_factory(factory, p.factory,
                source.starts_with("builtin:") ? std::filesystem::path()

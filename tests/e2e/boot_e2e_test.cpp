@@ -80,6 +80,7 @@ TEST(Boot, FactoryFilesFromADirectoryTheProfileNames) {
   // (relative paths are resolved against the profile file).
   auto doc = nlohmann::json::parse(std::ifstream(std::string(VMODEM_CONFIGS) + "/bg95-m3.json"));
   doc["factory"] = {{"ap_fs", "ufs"}};
+  doc["fs"] = {{"max_name", 12}};
   { std::ofstream(dir / "mine.json") << doc.dump(); }
   Daemon daemon({"--profile", (dir / "mine.json").string()});
   Host host(daemon.port("ttyUSB2"));
@@ -87,6 +88,9 @@ TEST(Boot, FactoryFilesFromADirectoryTheProfileNames) {
   host.command("ATE0");
   EXPECT_EQ(host.command("AT+QFLST=\"factory.cfg\""),
             "\r\n+QFLST: \"factory.cfg\",16\r\n\r\nOK\r\n");
+  // The profile's file-system limits reach the running module.
+  host.command("AT+CMEE=1");
+  EXPECT_EQ(host.command("AT+QFUPL=\"name-too-long.bin\",10"), "\r\n+CME ERROR: 406\r\n");
 
   doc["factory"] = {{"ap_fs", "missing"}};
   { std::ofstream(dir / "bad.json") << doc.dump(); }

@@ -87,6 +87,16 @@ TEST(Profiles, MalformedFieldsAreNamed) {
   }
 }
 
+TEST(Profiles, FileSystemLimitsReachTheFileSystemConfig) {
+  auto doc = load_profile("bg95-m3")->document;
+  doc["fs"] = {{"max_name", 20}, {"max_open_files", 4}};
+  auto p = parse_profile(doc.dump(), "limits.json");
+  ASSERT_TRUE(p) << p.error().describe();
+  EXPECT_EQ(p->fs.max_name, 20U);
+  EXPECT_EQ(p->fs.max_open_files, 4U);
+  EXPECT_EQ(p->fs.max_file_size, 4U << 20) << "unset limits keep the defaults";
+}
+
 TEST(Profiles, FilesAndErrors) {
   vmodem::testing::TempDir dir;
   const auto path = (dir / "mine.json").string();

@@ -4,6 +4,12 @@ namespace vmodem::sim {
 
 fs::Config fs_config(const Profile& profile) {
   fs::Config config;
+  config.max_name = profile.fs.max_name;
+  config.max_file_size = profile.fs.max_file_size;
+  config.max_open_files = profile.fs.max_open_files;
+  config.max_depth = profile.fs.max_depth;
+  config.reserve_blocks = profile.fs.reserve_blocks;
+  config.max_bad_block_percent = profile.fs.max_bad_block_percent;
   // Scrub a page before its worst sector runs out of ECC headroom.
   config.scrub_threshold_bits =
       profile.chip.ecc.strength_bits > 1 ? profile.chip.ecc.strength_bits - 1 : 1;

@@ -47,6 +47,16 @@ struct BootConfig {
 };
 
 // File-system backup (AT+QPRTPARA, SPEC §4): the optional "backup" section.
+// Limits of the module's file systems (both use the same firmware limits).
+struct FsLimits {
+  std::uint32_t max_name = 64;               // bytes per path component
+  std::uint64_t max_file_size = 4u << 20;    // bytes
+  std::uint32_t max_open_files = 32;         // handles open at once
+  std::uint32_t max_depth = 16;              // path components
+  std::uint32_t reserve_blocks = 2;          // erased blocks kept for GC and bad-block retirement
+  std::uint32_t max_bad_block_percent = 20;  // beyond this, probe 9 fails the mount
+};
+
 // Where the factory files of each file system come from at manufacture: a
 // host directory tree, or (empty) content generated from the manufacture
 // seed. Relative paths are resolved against the profile file's directory.
@@ -103,6 +113,7 @@ struct Profile {
   BootConfig boot;
   BackupConfig backup;
   FactoryConfig factory;
+  FsLimits fs;
   NetworkConfig network;
   std::string nand_part_number;
   nand::Geometry geometry;
