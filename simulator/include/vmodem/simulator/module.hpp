@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -136,6 +137,17 @@ class Module final : public ControlTarget {
   NvStore& nv() { return *nv_; }
   RuntimeState& runtime() { return runtime_; }
   void emit(const std::string& event, nlohmann::json data);
+
+  // --- firmware update (module/fota.cpp; SPEC §7) ---
+  // Stores a complete downloaded delta package in the FOTA area and, once it
+  // is stored and marked complete, schedules a reset (the USB ports vanish
+  // and return) whose boot applies it with the +QIND: "FOTA" URCs. Returns 0
+  // when staged, or the code the caller reports with +QIND: "FOTA","END",<n>:
+  // 511 larger than the FOTA area, 502 the flash failed while storing. The
+  // package's content is checked by that boot, as on the real module.
+  int stage_firmware_update(std::span<const std::uint8_t> package);
+  // The running firmware's version string (ATI Revision, AT+CGMR, AT+QGMR).
+  std::string firmware_version() const;
 
  private:
   Module(boost::asio::io_context& io, Profile profile, ModuleOptions options,
