@@ -9,6 +9,7 @@ void register_command_set(at::Registry& registry, Module& module) {
   register_config_commands(registry, module);
   register_power_commands(registry, module);
   register_backup_commands(registry, module);
+  register_fota_commands(registry, module);
 }
 
 nlohmann::json saved_settings(const at::PortSettings& s) {

@@ -20,6 +20,7 @@ void register_network_commands(at::Registry& registry, Module& module);
 void register_config_commands(at::Registry& registry, Module& module);
 void register_power_commands(at::Registry& registry, Module& module);
 void register_backup_commands(at::Registry& registry, Module& module);
+void register_fota_commands(at::Registry& registry, Module& module);  // AT+QFOTADL
 
 // AT&W stores a port's settings in NV; they become its power-on settings.
 nlohmann::json saved_settings(const at::PortSettings& settings);

@@ -5,6 +5,7 @@
 
 #include "commands/command_set.hpp"
 #include "commands/handler_util.hpp"
+#include "commands/pdp_contexts.hpp"
 #include "module/nv_store.hpp"
 
 namespace vmodem::sim {
@@ -243,6 +244,10 @@ void register_qurccfg(at::Registry& registry, Module* m) {
 }
 
 }  // namespace
+
+bool pdp_context_defined(Module& module, int cid) {
+  return contexts(module).contains(std::to_string(cid));
+}
 
 void register_config_commands(at::Registry& registry, Module& module) {
   register_cgdcont(registry, &module);

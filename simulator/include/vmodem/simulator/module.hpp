@@ -136,6 +136,9 @@ class Module final : public ControlTarget {
   void flash_failed();                      // a file-system call hit power loss
   NvStore& nv() { return *nv_; }
   RuntimeState& runtime() { return runtime_; }
+  // The loop the module runs on: work finished on other threads (downloads)
+  // is posted back to it.
+  boost::asio::io_context& io_context() { return io_; }
   void emit(const std::string& event, nlohmann::json data);
 
   // --- firmware update (module/fota.cpp; SPEC §7) ---

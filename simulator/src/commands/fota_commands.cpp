@@ -1,0 +1,225 @@
+// AT+QFOTADL (DFOTA guide §3, SPEC §7): fetch a delta package from the AP file
+// system, an FTP server or an HTTP server and hand it to the module's
+// firmware update (Module::stage_firmware_update), which resets and applies it.
+//
+//   AT+QFOTADL="FTP://u:p@host:21/delta.bin"
+//   OK
+//   +QIND: "FOTA","FTPSTART"
+//   +QIND: "FOTA","FTPEND",0          <ftp_err>; HTTP: HTTPSTART / HTTPEND,<http_err>
+//   (the module resets and applies: START, UPDATING, END, RDY)
+//
+// Bad syntax and a second download while one runs answer ERROR at once; a
+// UFS file that does not exist answers +CME ERROR: 405 (nothing starts). A
+// failed download ends with its FTPEND/HTTPEND error and the old firmware
+// keeps running; a package larger than the FOTA area also prints
+// +QIND: "FOTA","END",511, as does a refused staging with its code.
+//
+// The download runs on its own thread (fota_download/); the AT port stays
+// responsive. A power loss or reset cancels it and nothing is reported after
+// the next power-on.
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include <vmodem/simulator/gate.hpp>
+#include <vmodem/simulator/module.hpp>
+
+#include "commands/command_set.hpp"
+#include "commands/file_support.hpp"
+#include "commands/handler_util.hpp"
+#include "commands/pdp_contexts.hpp"
+#include "fota_download/download.hpp"
+#include "module/nv_store.hpp"
+
+namespace vmodem::sim {
+
+namespace {
+
+using fota::Failure;
+using fota::FotaSource;
+using fota::SourceKind;
+
+constexpr std::chrono::milliseconds kDefaultTimeout{90000};  // the guide's maximum response time
+constexpr int kEndTooLarge = 511;
+
+// VMODEM_FOTA_TIMEOUT_MS shortens the download timeout (tests, impatient
+// hosts). getenv is only unsafe against a concurrent setenv; vmodem never
+// sets its environment.
+std::chrono::milliseconds download_timeout() {
+  const char* text = std::getenv("VMODEM_FOTA_TIMEOUT_MS");  // NOLINT(concurrency-mt-unsafe)
+  if (text == nullptr || *text == '\0') return kDefaultTimeout;
+  char* end = nullptr;
+  const long long ms = std::strtoll(text, &end, 10);
+  if (*end != '\0' || ms <= 0) return kDefaultTimeout;
+  return std::chrono::milliseconds(ms);
+}
+
+std::uint64_t fota_area_bytes(const Profile& profile) {
+  const PartitionEntry* area = profile.find_role(PartitionRole::fota);
+  return area ? std::uint64_t{area->spec.block_count} * profile.geometry.block_bytes() : 0;
+}
+
+std::string qind(const std::string& what) {
+  return "+QIND: \"FOTA\"," + what;
+}
+
+// The AT+QFUPL/QFDWL checksum of a package, so a log line can be compared
+// with what the host sent.
+std::string checksum_of(const std::vector<std::uint8_t>& package) {
+  files::Checksum sum;
+  sum.add(package);
+  return sum.hex();
+}
+
+// One module's downloads: at most one at a time. Lives on the io thread
+// (handlers, posted completions, power events); the transfer thread only
+// posts its result back.
+class FotaDownloads : public std::enable_shared_from_this<FotaDownloads> {
+ public:
+  explicit FotaDownloads(Module& module) : module_(module) {}
+
+  void watch_power() {
+    module_.subscribe([weak = weak_from_this()](const nlohmann::json& event) {
+      if (event.value("event", "") != "POWER_STATE") return;
+      if (auto self = weak.lock(); self && event["data"].value("state", "") != "app_rdy")
+        self->cancel("power state " + event["data"].value("state", std::string()));
+    });
+  }
+
+  void handle(at::Call& call) {
+    const auto text = str_arg(call.command, 0);
+    if (!text || call.command.args.size() != 1) return void(call.responder.error());
+    auto source = fota::parse_fota_source(*text);
+    if (!source) {
+      spdlog::info("AT+QFOTADL refused: {}", source.error().message);
+      return void(call.responder.error());
+    }
+    if (running_) return void(call.responder.error());  // one download at a time
+    if (source->kind == SourceKind::ufs) return from_file(call, *source);
+    call.responder.ok();
+    running_ = true;
+    boost::asio::post(module_.io_context(),
+                      [self = shared_from_this(), source = *source, generation = generation_] {
+                        if (generation == self->generation_) self->start(source);
+                      });
+  }
+
+ private:
+  void from_file(at::Call& call, const FotaSource& source) {
+    fs::FileSystem* fs = module_.ap_fs();
+    if (fs == nullptr) return void(call.responder.error());
+    tl::expected<std::vector<std::uint8_t>, fs::Error> package;
+    {
+      const std::lock_guard lock(fs->mutex());
+      package = fs->read_file(files::path_of(source.file));
+    }
+    if (!package) {
+      spdlog::info("AT+QFOTADL: UFS:{}: {}", source.file, package.error().message());
+      const auto why = package.error().code;
+      if (why == fs::Errc::not_found || why == fs::Errc::name_too_long ||
+          why == fs::Errc::invalid_name)
+        return void(call.responder.cme_error(files::kNotFound));
+      module_.flash_failed();
+      return void(call.responder.cme_error(files::kOpenFail));
+    }
+    spdlog::info("FOTA: package UFS:{} ({} bytes, checksum {})", source.file, package->size(),
+                 checksum_of(*package));
+    call.responder.ok();
+    // After the OK: staging resets the module.
+    boost::asio::post(module_.io_context(),
+                      [self = shared_from_this(), package = *package, generation = generation_] {
+                        if (generation == self->generation_) self->stage(package);
+                      });
+  }
+
+  void start(const FotaSource& source) {
+    const bool ftp = source.kind == SourceKind::ftp;
+    module_.send_urc(qind(ftp ? "\"FTPSTART\"" : "\"HTTPSTART\""));
+    const Failure refused = check_context();
+    if (refused != Failure::none) return finish(source.kind, {refused, {}, "PDP context"});
+    fota::DownloadRequest request{source, fota_area_bytes(module_.profile()), download_timeout()};
+    spdlog::info("FOTA: downloading {} (timeout {} ms, at most {} bytes)", source.redacted(),
+                 request.timeout.count(), request.max_bytes);
+    auto& io = module_.io_context();
+    transfer_ = std::make_unique<fota::Transfer>(
+        std::move(request), [weak = weak_from_this(), &io, kind = source.kind,
+                             generation = generation_](fota::DownloadResult result) {
+          boost::asio::post(io, [weak, kind, generation, result = std::move(result)]() mutable {
+            auto self = weak.lock();
+            if (self && generation == self->generation_) self->finish(kind, std::move(result));
+          });
+        });
+  }
+
+  Failure check_context() {
+    const int cid = module_.nv().get("qcfg/fota/cid", 1).get<int>();
+    if (!pdp_context_defined(module_, cid)) return Failure::context_unconfigured;
+    if (!module_.runtime().active_contexts.contains(cid)) return Failure::context_inactive;
+    return Failure::none;
+  }
+
+  void finish(SourceKind kind, fota::DownloadResult result) {
+    running_ = false;
+    retired_ = std::move(transfer_);  // its thread is ending; joined later
+    const int code = fota::result_code(kind, result.failure);
+    if (result.failure == Failure::none) {
+      spdlog::info("FOTA: downloaded {} bytes, checksum {}", result.package.size(),
+                   checksum_of(result.package));
+    } else {
+      spdlog::warn("FOTA: download failed ({}): {}", code, result.detail);
+    }
+    module_.send_urc(qind(std::string(kind == SourceKind::ftp ? "\"FTPEND\"," : "\"HTTPEND\",") +
+                          std::to_string(code)));
+    if (result.failure == Failure::too_large) {
+      spdlog::warn("FOTA: the package is larger than the FOTA area ({} bytes)",
+                   fota_area_bytes(module_.profile()));
+      module_.send_urc(qind("\"END\"," + std::to_string(kEndTooLarge)));
+    } else if (result.failure == Failure::none) {
+      stage(result.package);
+    }
+  }
+
+  void stage(const std::vector<std::uint8_t>& package) {
+    running_ = false;
+    if (package.size() > fota_area_bytes(module_.profile())) {
+      spdlog::warn("FOTA: the package is larger than the FOTA area");
+      module_.send_urc(qind("\"END\"," + std::to_string(kEndTooLarge)));
+      return;
+    }
+    const int code = module_.stage_firmware_update(package);
+    if (code != 0) module_.send_urc(qind("\"END\"," + std::to_string(code)));
+  }
+
+  void cancel(const std::string& why) {
+    ++generation_;  // completions already posted are dropped
+    running_ = false;
+    if (transfer_) {
+      spdlog::info("FOTA: download cancelled ({})", why);
+      transfer_->cancel();
+      retired_ = std::move(transfer_);
+    }
+  }
+
+  Module& module_;
+  std::uint64_t generation_ = 0;
+  bool running_ = false;
+  std::unique_ptr<fota::Transfer> transfer_;
+  std::unique_ptr<fota::Transfer> retired_;  // the previous one (its thread ending)
+};
+
+}  // namespace
+
+void register_fota_commands(at::Registry& registry, Module& module) {
+  auto downloads = std::make_shared<FotaDownloads>(module);
+  downloads->watch_power();
+  at::CommandSpec spec;
+  spec.gate_tag = kNeedsAppRdy;
+  spec.write = [downloads](at::Call& call) { downloads->handle(call); };
+  spec.test = [](at::Call& call) { call.responder.ok(); };
+  (void)registry.add("+QFOTADL", std::move(spec));
+}
+
+}  // namespace vmodem::sim

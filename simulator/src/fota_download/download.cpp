@@ -1,0 +1,204 @@
+#include "fota_download/download.hpp"
+
+#include <cstdio>
+#include <mutex>
+
+#include <curl/curl.h>
+#include <spdlog/spdlog.h>
+
+namespace vmodem::sim::fota {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr int kPollMs = 100;
+
+struct Sink {
+  std::vector<std::uint8_t> package;
+  std::uint64_t max_bytes = 0;
+  bool too_large = false;
+  Clock::time_point last_byte = Clock::now();
+};
+
+std::size_t on_data(char* bytes, std::size_t size, std::size_t count, void* user) {
+  auto& sink = *static_cast<Sink*>(user);
+  const std::size_t n = size * count;
+  if (sink.package.size() + n > sink.max_bytes) {
+    sink.too_large = true;
+    return 0;  // anything but n aborts with CURLE_WRITE_ERROR
+  }
+  sink.package.insert(sink.package.end(), bytes, bytes + n);
+  sink.last_byte = Clock::now();
+  return n;
+}
+
+void init_curl_once() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+Failure classify(SourceKind kind, CURLcode code, long response, const Sink& sink) {
+  switch (code) {
+    case CURLE_OK:
+      // FTP ends on 226; HTTP redirects are not followed (3xx: a failure).
+      if (kind == SourceKind::ftp) return Failure::none;
+      return response >= 200 && response < 300 ? Failure::none : Failure::response;
+    case CURLE_HTTP_RETURNED_ERROR:
+      return response == 404 ? Failure::missing_file : Failure::response;
+    case CURLE_COULDNT_RESOLVE_HOST:
+      return Failure::dns;
+    case CURLE_COULDNT_CONNECT:
+      return Failure::connect;
+    case CURLE_LOGIN_DENIED:
+      return Failure::login;
+    case CURLE_REMOTE_FILE_NOT_FOUND:
+    case CURLE_FTP_COULDNT_RETR_FILE:
+    case CURLE_REMOTE_ACCESS_DENIED:  // CWD into a missing directory
+      return Failure::missing_file;
+    case CURLE_OPERATION_TIMEDOUT:
+      return Failure::timeout;
+    case CURLE_FILESIZE_EXCEEDED:
+      return Failure::too_large;
+    case CURLE_WRITE_ERROR:
+      return sink.too_large ? Failure::too_large : Failure::other;
+    case CURLE_PARTIAL_FILE:
+      return Failure::data_closed;
+    case CURLE_GOT_NOTHING:
+    case CURLE_WEIRD_SERVER_REPLY:
+      return Failure::control_closed;
+    case CURLE_RECV_ERROR:
+      return Failure::receive_error;
+    case CURLE_SEND_ERROR:
+      return Failure::send_error;
+    case CURLE_FTP_ACCEPT_FAILED:
+    case CURLE_FTP_WEIRD_PASV_REPLY:
+    case CURLE_FTP_WEIRD_227_FORMAT:
+    case CURLE_FTP_CANT_GET_HOST:
+    case CURLE_FTP_PORT_FAILED:
+      return Failure::data_connect;
+    default:
+      return Failure::other;
+  }
+}
+
+void configure(CURL* easy, const DownloadRequest& request, Sink& sink, char* error_text,
+               const std::string& url) {
+  curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "ftp,http");
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  // The module's network is not the host's: ignore the host's proxy settings.
+  curl_easy_setopt(easy, CURLOPT_PROXY, "");
+  curl_easy_setopt(easy, CURLOPT_FAILONERROR, 1L);
+  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.timeout.count()));
+  // Refused early when the server announces the size (SIZE, Content-Length).
+  curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(request.max_bytes));
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_data);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, &sink);
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error_text);
+}
+
+}  // namespace
+
+int result_code(SourceKind kind, Failure failure) {
+  struct Row {
+    Failure failure;
+    int ftp, http;
+  };
+  // The table in README.md ("AT+QFOTADL"): keep the two in step.
+  static constexpr Row kCodes[] = {
+      {Failure::none, 0, 0},
+      {Failure::context_unconfigured, 610, 708},
+      {Failure::context_inactive, 605, 709},
+      {Failure::dns, 604, 714},
+      {Failure::connect, 605, 716},
+      {Failure::login, 625, 723},
+      {Failure::missing_file, 627, 723},
+      {Failure::response, 627, 723},
+      {Failure::timeout, 609, 702},
+      {Failure::control_closed, 606, 719},
+      {Failure::data_closed, 607, 719},
+      {Failure::receive_error, 608, 717},
+      {Failure::send_error, 608, 718},
+      {Failure::data_connect, 615, 716},
+      {Failure::too_large, 619, 729},
+  };
+  const bool ftp = kind == SourceKind::ftp;
+  for (const auto& row : kCodes) {
+    if (row.failure == failure) return ftp ? row.ftp : row.http;
+  }
+  return ftp ? 601 : 701;  // unknown error
+}
+
+Transfer::Transfer(DownloadRequest request, Done done) {
+  init_curl_once();
+  multi_ = curl_multi_init();
+  thread_ = std::thread([this, request = std::move(request), done = std::move(done)]() mutable {
+    run(std::move(request), std::move(done));
+  });
+}
+
+Transfer::~Transfer() {
+  cancel();
+  if (thread_.joinable()) thread_.join();
+  curl_multi_cleanup(static_cast<CURLM*>(multi_));
+}
+
+void Transfer::cancel() {
+  cancelled_ = true;
+  if (multi_ != nullptr) curl_multi_wakeup(static_cast<CURLM*>(multi_));
+}
+
+void Transfer::run(DownloadRequest request, Done done) {
+  auto* multi = static_cast<CURLM*>(multi_);
+  CURL* easy = curl_easy_init();
+  Sink sink;
+  sink.max_bytes = request.max_bytes;
+  char error_text[CURL_ERROR_SIZE] = {};
+  const std::string url = request.source.curl_url();
+  configure(easy, request, sink, error_text, url);
+  curl_multi_add_handle(multi, easy);
+
+  DownloadResult result;
+  bool finished = false;
+  CURLcode code = CURLE_OK;
+  while (!finished) {
+    int running = 0;
+    curl_multi_perform(multi, &running);
+    int queued = 0;
+    while (CURLMsg* message = curl_multi_info_read(multi, &queued)) {
+      if (message->msg == CURLMSG_DONE) {
+        code = message->data.result;
+        finished = true;
+      }
+    }
+    if (finished) break;
+    if (cancelled_) {
+      result.failure = Failure::cancelled;
+      break;
+    }
+    if (Clock::now() - sink.last_byte > request.timeout) {
+      code = CURLE_OPERATION_TIMEDOUT;
+      std::snprintf(error_text, sizeof error_text, "no data for %lld ms",
+                    static_cast<long long>(request.timeout.count()));
+      finished = true;
+      break;
+    }
+    curl_multi_poll(multi, nullptr, 0, kPollMs, nullptr);
+  }
+  if (finished) {
+    long response = 0;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &response);
+    result.failure = classify(request.source.kind, code, response, sink);
+    result.detail = error_text[0] != '\0' ? error_text : curl_easy_strerror(code);
+    if (result.failure == Failure::none) {
+      result.package = std::move(sink.package);
+    } else if (response != 0) {
+      result.detail += " (response " + std::to_string(response) + ")";
+    }
+  }
+  curl_multi_remove_handle(multi, easy);
+  curl_easy_cleanup(easy);
+  done(std::move(result));
+}
+
+}  // namespace vmodem::sim::fota

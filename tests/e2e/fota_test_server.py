@@ -1,0 +1,142 @@
+#!/usr/bin/python3
+"""Misbehaving servers for the AT+QFOTADL end-to-end tests (stdlib only).
+
+  fota_test_server.py http-close-mid PORT SIZE   200 with Content-Length SIZE,
+                                                 half the bytes, then close
+  fota_test_server.py ftp-close-mid PORT SIZE    FTP that announces SIZE, sends
+                                                 half on the data connection,
+                                                 closes it and answers 426
+  fota_test_server.py silent PORT                accepts and never says a word
+  fota_test_server.py pyftpdlib PORT ROOT USER PASS
+                                                 a real FTP server (pyftpdlib)
+                                                 serving ROOT read-only, that
+                                                 answers a bad login at once
+                                                 (its default waits 3 s)
+
+Serves 127.0.0.1:PORT until killed; one client at a time is enough.
+"""
+import socket
+import sys
+import threading
+
+
+def listener(port):
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(8)
+    return sock
+
+
+def http_close_mid(port, size):
+    sock = listener(port)
+    while True:
+        conn, _ = sock.accept()
+        try:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    raise ConnectionError("no request")  # a readiness probe
+                request += chunk
+            head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % size
+            conn.sendall(head + b"\x5a" * (size // 2))
+        except OSError:
+            pass
+        conn.close()
+
+
+def ftp_close_mid(port, size):
+    sock = listener(port)
+    while True:
+        conn, _ = sock.accept()
+        threading.Thread(target=ftp_session, args=(conn, size), daemon=True).start()
+
+
+def ftp_session(conn, size):
+    try:
+        ftp_dialogue(conn, size)
+    except OSError:
+        pass  # a readiness probe or a client that went away
+    conn.close()
+
+
+def ftp_dialogue(conn, size):
+    control = conn.makefile("rwb", buffering=0)
+
+    def reply(line):
+        control.write(line.encode() + b"\r\n")
+
+    reply("220 test server")
+    passive = None
+    while True:
+        line = control.readline()
+        if not line:
+            return
+        verb = line.decode(errors="replace").strip().split(" ")[0].upper()
+        if verb == "USER":
+            reply("331 password please")
+        elif verb == "PASS":
+            reply("230 logged in")
+        elif verb == "PWD":
+            reply('257 "/"')
+        elif verb in ("CWD", "TYPE"):
+            reply("200 ok" if verb == "TYPE" else "250 ok")
+        elif verb == "EPSV":
+            passive = listener(0)
+            reply("229 Entering Extended Passive Mode (|||%d|)" % passive.getsockname()[1])
+        elif verb == "PASV":
+            passive = listener(0)
+            p = passive.getsockname()[1]
+            reply("227 Entering Passive Mode (127,0,0,1,%d,%d)" % (p >> 8, p & 0xFF))
+        elif verb == "SIZE":
+            reply("213 %d" % size)
+        elif verb == "RETR" and passive is not None:
+            reply("150 opening data connection")
+            data, _ = passive.accept()
+            data.sendall(b"\x5a" * (size // 2))
+            data.close()
+            reply("426 Connection closed; transfer aborted.")
+        elif verb == "QUIT":
+            reply("221 bye")
+            return
+        else:
+            reply("502 not implemented")
+
+
+def silent(port):
+    sock = listener(port)
+    held = []
+    while True:
+        conn, _ = sock.accept()
+        held.append(conn)  # kept open, never answered
+
+
+def pyftpdlib_server(port, root, user, password):
+    from pyftpdlib.authorizers import DummyAuthorizer
+    from pyftpdlib.handlers import FTPHandler
+    from pyftpdlib.servers import FTPServer
+
+    authorizer = DummyAuthorizer()
+    authorizer.add_user(user, password, root, perm="elr")
+    FTPHandler.authorizer = authorizer
+    FTPHandler.auth_failed_timeout = 0.05
+    FTPServer(("127.0.0.1", port), FTPHandler).serve_forever()
+
+
+def main():
+    mode, port = sys.argv[1], int(sys.argv[2])
+    if mode == "http-close-mid":
+        http_close_mid(port, int(sys.argv[3]))
+    elif mode == "ftp-close-mid":
+        ftp_close_mid(port, int(sys.argv[3]))
+    elif mode == "silent":
+        silent(port)
+    elif mode == "pyftpdlib":
+        pyftpdlib_server(port, *sys.argv[3:6])
+    else:
+        sys.exit("unknown mode " + mode)
+
+
+if __name__ == "__main__":
+    main()
