@@ -3,17 +3,14 @@
 // (divided by fast_mode_divisor unless --real-time).
 #include <spdlog/spdlog.h>
 
-#include <vmodem/fs/factory.hpp>
 #include <vmodem/simulator/module.hpp>
 
 #include "commands/command_set.hpp"
-#include "module/fs_config.hpp"
+#include "module/fs_boot.hpp"
 #include "module/live_mounts.hpp"
 #include "module/nv_store.hpp"
 
 namespace vmodem::sim {
-
-namespace {}  // namespace
 
 void Module::start_boot() {
   ++epoch_;
@@ -33,122 +30,20 @@ void Module::start_boot() {
   after(scaled(profile_.boot.rdy_after_ms), [this] { reach_rdy(); });
 }
 
+// `which` is implied by the role: fs_boot names it in logs and events.
 std::unique_ptr<fs::FileSystem> Module::mount_or_rebuild(
-    const std::string& which, PartitionRole role, std::unique_ptr<nand::Partition>& partition) {
-  const PartitionEntry* entry = profile_.find_role(role);
-  if (!entry) {
-    spdlog::error("profile {} has no {} partition", profile_.name, to_string(role));
-    return nullptr;
-  }
-  auto opened = flash_->partition(entry->spec.name);
-  if (!opened) {
-    spdlog::error("{}: {}", which, opened.error());
-    return nullptr;
-  }
-  partition = std::move(*opened);
-  const fs::Config config = fs_config(profile_);
-  open_backup(which, role, *partition);
-  fs::BackupEngine* backup =
-      (role == PartitionRole::ap_fs ? ap_backup_ : modem_backup_).engine.get();
-  if (backup) {
-    // Probe 10: a boot that starts and never reaches RDY / APP RDY counts.
-    if (auto ok = backup->note_boot_started(); !ok) {
-      spdlog::warn("{} backup: boot counter not updated: {}", which, ok.error().message());
-      if (!flash_->chip().powered()) return nullptr;
-    }
-  }
-  if (manufacture_pending_) {
-    spdlog::info("manufacture: formatting the {} file system ({}) with its factory files", which,
-                 entry->spec.name);
-  } else {
-    auto mounted = fs::FileSystem::mount(*partition, config);
-    if (!mounted && !flash_->chip().powered()) return nullptr;  // power went during the scan
-    std::optional<fs::Error> mount_error;
-    if (!mounted) mount_error = mounted.error();
-    fs::BootDecision decision;
-    if (backup) {
-      decision = backup->at_boot(mount_error);
-    } else if (mount_error) {
-      decision.action = fs::BootAction::no_backup;
-    }
-    if (decision.action == fs::BootAction::none && mounted) return std::move(*mounted);
-    if (decision.action == fs::BootAction::restore) {
-      // The engine rewrites the partition: it must not be mounted.
-      if (mounted) mounted->reset();
-      if (auto restored = restore_fs(which, *backup, decision, *partition, config)) return restored;
-      if (!flash_->chip().powered()) return nullptr;
-    }
-
-    // The file system cannot be used and there is no backup to restore it
-    // from: the module formats it and refills it with its factory files —
-    // never a silent empty file system.
-    const std::string reason = mount_error ? mount_error->message() : decision.reason;
-    spdlog::warn(
-        "{} file system unusable ({}), no backup to restore: reformatting with factory "
-        "files",
-        which, reason);
-    nlohmann::json event = {{"file_system", which},
-                            {"partition", entry->spec.name},
-                            {"reason", reason},
-                            {"backup", backup != nullptr}};
-    if (mount_error && mount_error->check) {
-      event["probe_point"] = mount_error->check->number();
-      event["check"] = std::string(mount_error->check->name());
-    }
-    emit("FS_REBUILT", event);
-  }
-  fs::FormatOptions format;
-  format.volume_id = flash_->storage().manufacture_seed();
-  if (auto ok = fs::FileSystem::format(*partition, config, format); !ok) {
-    spdlog::error("{}: format failed: {}", which, ok.error().message());
-    return nullptr;
-  }
-  auto fresh = fs::FileSystem::mount(*partition, config);
-  if (!fresh) {
-    spdlog::error("{}: mount after format failed: {}", which, fresh.error().message());
-    return nullptr;
-  }
-  auto factory = factory_files(profile_, role, flash_->storage().manufacture_seed());
-  if (!factory) {
-    spdlog::error("{}: {}", which, factory.error());
-  } else if (auto ok = fs::install(**fresh, *factory); !ok) {
-    spdlog::error("{}: installing factory files failed: {}", which, ok.error().message());
-  }
-  // The production line backs each file system up once before delivery.
-  if (manufacture_pending_ && backup) {
-    std::lock_guard lock((*fresh)->mutex());
-    if (auto ok = backup->backup(**fresh); !ok) {
-      spdlog::error("{}: production-line backup failed: {}", which, ok.error().message());
-      if (!flash_->chip().powered()) return nullptr;
-    }
-  }
-  return std::move(*fresh);
-}
-
-std::unique_ptr<fs::FileSystem> Module::restore_fs(const std::string& which,
-                                                   fs::BackupEngine& backup,
-                                                   const fs::BootDecision& decision,
-                                                   nand::Partition& partition,
-                                                   const fs::Config& config) {
-  spdlog::warn("{} file system: restoring from its backup (probe point {}{}): {}", which,
-               decision.probe, decision.resumed ? ", resumed" : "", decision.reason);
-  if (auto ok = backup.restore(decision.probe); !ok) {
-    spdlog::error("{} file system: restore failed: {}", which, ok.error().message());
-    return nullptr;
-  }
-  auto mounted = fs::FileSystem::mount(partition, config);
-  if (!mounted) {
-    spdlog::error("{} file system: mount after restore failed: {}", which,
-                  mounted.error().message());
-    return nullptr;
-  }
-  const auto info = backup.info();
-  emit("RESTORE", {{"file_system", which},
-                   {"probe_point", decision.probe},
-                   {"resumed", decision.resumed},
-                   {"reason", decision.reason},
-                   {"restore_count", info.restore_count}});
-  return std::move(*mounted);
+    const std::string& /*which*/, PartitionRole role, std::unique_ptr<nand::Partition>& partition) {
+  BackupSide& side = role == PartitionRole::ap_fs ? ap_backup_ : modem_backup_;
+  side.close();
+  // The same code the power-cut campaigns boot through (fs_boot.hpp).
+  FsBootEnv env(*flash_, profile_);
+  env.emit = [this](const std::string& event, nlohmann::json data) {
+    emit(event, std::move(data));
+  };
+  FsBoot booted = boot_file_system(env, role, manufacture_pending_);
+  partition = std::move(booted.partition);
+  side = std::move(booted.backup);
+  return std::move(booted.fs);
 }
 
 bool Module::mount_modem_fs() {

@@ -167,12 +167,9 @@ class Module final : public ControlTarget {
   bool mount_ap_fs();
   void reach_rdy();
   void reach_app_rdy();
-  std::unique_ptr<fs::FileSystem> restore_fs(const std::string& which, fs::BackupEngine& backup,
-                                             const fs::BootDecision& decision,
-                                             nand::Partition& partition, const fs::Config& config);
-  void open_backup(const std::string& which, PartitionRole role, nand::Partition& fs_partition);
   void note_boot_completed(const std::string& which, BackupSide& side);
   void close_backups();
+  // The file-system boot (fs_boot.hpp), its partitions kept by the module.
   std::unique_ptr<fs::FileSystem> mount_or_rebuild(const std::string& which, PartitionRole role,
                                                    std::unique_ptr<nand::Partition>& partition);
   // Leaving the powered states.

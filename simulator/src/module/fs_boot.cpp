@@ -1,0 +1,266 @@
+// The file-system boot shared by the Module and the campaigns (fs_boot.hpp).
+#include "module/fs_boot.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <vmodem/fs/factory.hpp>
+
+#include "module/fs_config.hpp"
+
+namespace vmodem::sim {
+
+namespace {
+
+fs::BackupOptions backup_options_of(Flash& flash, const Profile& profile) {
+  fs::BackupOptions options;
+  options.mode = profile.backup.safe_power_loss ? fs::PowerLossMode::safe : fs::PowerLossMode::real;
+  options.fs_config = fs_config(profile);
+  // A restored file system keeps the identity the production line gave it.
+  options.format.volume_id = flash.storage().manufacture_seed();
+  return options;
+}
+
+// One boot in progress: the environment, the result being built, and the
+// steps in the order the module runs them.
+class FsBooter {
+ public:
+  FsBooter(const FsBootEnv& env, PartitionRole role)
+      : env_(env), role_(role), which_(file_system_name(role)) {}
+
+  FsBoot run(bool manufacture) {
+    const PartitionEntry* entry = env_.profile.find_role(role_);
+    if (!entry) {
+      spdlog::error("profile {} has no {} partition", env_.profile.name, to_string(role_));
+      return std::move(out_);
+    }
+    auto opened = env_.flash.partition(entry->spec.name);
+    if (!opened) {
+      spdlog::error("{}: {}", which_, opened.error());
+      if (!powered()) mark_lost();  // the bad-block scan was cut
+      return std::move(out_);
+    }
+    out_.partition = std::move(*opened);
+    open_backup();
+    if (!count_boot()) return std::move(out_);
+    if (manufacture) {
+      spdlog::info("manufacture: formatting the {} file system ({}) with its factory files", which_,
+                   entry->spec.name);
+    } else if (mount_or_restore(*entry)) {
+      return std::move(out_);
+    }
+    if (!powered()) {
+      mark_lost();
+      return std::move(out_);
+    }
+    if (format_and_fill(manufacture)) {
+      out_.outcome = manufacture ? FsBootOutcome::manufactured : FsBootOutcome::rebuilt;
+    }
+    return std::move(out_);
+  }
+
+ private:
+  bool powered() const { return env_.flash.chip().powered(); }
+  // The power went: nothing more is written; the caller drops to OFF.
+  void mark_lost() {
+    out_.fs.reset();
+    out_.outcome = FsBootOutcome::failed;
+    out_.power_lost = true;
+  }
+  void emit(const std::string& event, nlohmann::json data) const {
+    if (env_.emit) env_.emit(event, std::move(data));
+  }
+
+  // The engine over the backup data and info partitions; none on modules
+  // without them (UC20: AT+QPRTPARA answers ERROR there).
+  void open_backup() {
+    const bool ap = role_ == PartitionRole::ap_fs;
+    const PartitionEntry* data =
+        env_.profile.find_role(ap ? PartitionRole::ap_fs_backup : PartitionRole::modem_fs_backup);
+    const PartitionEntry* info = env_.profile.find_role(ap ? PartitionRole::ap_fs_backup_info
+                                                           : PartitionRole::modem_fs_backup_info);
+    if (!data || !info) return;
+    auto data_part = env_.flash.partition(data->spec.name);
+    auto info_part = env_.flash.partition(info->spec.name);
+    if (!data_part || !info_part) {
+      spdlog::error("{} backup: {}", which_, !data_part ? data_part.error() : info_part.error());
+      return;
+    }
+    BackupSide& side = out_.backup;
+    side.data = std::move(*data_part);
+    side.info = std::move(*info_part);
+    auto engine =
+        fs::BackupEngine::open(*out_.partition, *side.data, *side.info, env_.backup_options);
+    if (!engine) {
+      spdlog::error("{} backup unavailable: {}", which_, engine.error().message());
+      side.close();
+      return;
+    }
+    side.engine = std::move(*engine);
+  }
+
+  // Probe 10: a boot that starts and never reaches RDY / APP RDY counts.
+  // False when the power went while the count was written.
+  bool count_boot() {
+    fs::BackupEngine* engine = out_.backup.engine.get();
+    if (!engine) return true;
+    if (auto ok = engine->note_boot_started(); !ok) {
+      spdlog::warn("{} backup: boot counter not updated: {}", which_, ok.error().message());
+      if (!powered()) {
+        mark_lost();
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // Mounts, asks the engine, restores when it says so. True when the boot is
+  // over (mounted, restored, or the power went); false to format and refill.
+  bool mount_or_restore(const PartitionEntry& entry) {
+    fs::BackupEngine* engine = out_.backup.engine.get();
+    auto mounted = fs::FileSystem::mount(*out_.partition, env_.config);
+    if (!mounted && !powered()) {  // power went during the scan
+      mark_lost();
+      return true;
+    }
+    if (!mounted) out_.mount_error = mounted.error();
+    fs::BootDecision& decision = out_.decision;
+    if (engine) {
+      decision = engine->at_boot(out_.mount_error);
+    } else if (out_.mount_error) {
+      decision.action = fs::BootAction::no_backup;
+    }
+    if (decision.action == fs::BootAction::none && mounted) {
+      out_.fs = std::move(*mounted);
+      out_.outcome = FsBootOutcome::mounted;
+      return true;
+    }
+    if (decision.action == fs::BootAction::restore) {
+      // The engine rewrites the partition: it must not be mounted.
+      if (mounted) mounted->reset();
+      if (restore(*engine)) return true;
+      if (!powered()) {
+        mark_lost();
+        return true;
+      }
+    }
+    // The file system cannot be used and there is no backup to restore it
+    // from: the module formats it and refills it with its factory files —
+    // never a silent empty file system.
+    const std::string reason = out_.mount_error ? out_.mount_error->message() : decision.reason;
+    spdlog::warn(
+        "{} file system unusable ({}), no backup to restore: reformatting with factory files",
+        which_, reason);
+    nlohmann::json event = {{"file_system", which_},
+                            {"partition", entry.spec.name},
+                            {"reason", reason},
+                            {"backup", engine != nullptr}};
+    if (out_.mount_error && out_.mount_error->check) {
+      event["probe_point"] = out_.mount_error->check->number();
+      event["check"] = std::string(out_.mount_error->check->name());
+    }
+    emit("FS_REBUILT", event);
+    return false;
+  }
+
+  bool restore(fs::BackupEngine& engine) {
+    const fs::BootDecision& decision = out_.decision;
+    spdlog::warn("{} file system: restoring from its backup (probe point {}{}): {}", which_,
+                 decision.probe, decision.resumed ? ", resumed" : "", decision.reason);
+    if (auto ok = engine.restore(decision.probe); !ok) {
+      spdlog::error("{} file system: restore failed: {}", which_, ok.error().message());
+      return false;
+    }
+    auto mounted = fs::FileSystem::mount(*out_.partition, env_.config);
+    if (!mounted) {
+      spdlog::error("{} file system: mount after restore failed: {}", which_,
+                    mounted.error().message());
+      return false;
+    }
+    out_.fs = std::move(*mounted);
+    out_.outcome = FsBootOutcome::restored;
+    emit("RESTORE", {{"file_system", which_},
+                     {"probe_point", decision.probe},
+                     {"resumed", decision.resumed},
+                     {"reason", decision.reason},
+                     {"restore_count", engine.info().restore_count}});
+    return true;
+  }
+
+  // Format, factory files, and on the production line the first backup.
+  bool format_and_fill(bool manufacture) {
+    nand::Partition& partition = *out_.partition;
+    const std::uint64_t seed = env_.flash.storage().manufacture_seed();
+    fs::FormatOptions format;
+    format.volume_id = seed;
+    if (auto ok = fs::FileSystem::format(partition, env_.config, format); !ok) {
+      spdlog::error("{}: format failed: {}", which_, ok.error().message());
+      out_.power_lost = !powered();
+      return false;
+    }
+    auto fresh = fs::FileSystem::mount(partition, env_.config);
+    if (!fresh) {
+      spdlog::error("{}: mount after format failed: {}", which_, fresh.error().message());
+      out_.power_lost = !powered();
+      return false;
+    }
+    auto factory = factory_files(env_.profile, role_, seed);
+    if (!factory) {
+      spdlog::error("{}: {}", which_, factory.error());
+    } else if (auto ok = fs::install(**fresh, *factory); !ok) {
+      spdlog::error("{}: installing factory files failed: {}", which_, ok.error().message());
+    }
+    // The production line backs each file system up once before delivery.
+    fs::BackupEngine* engine = out_.backup.engine.get();
+    if (manufacture && engine) {
+      std::lock_guard lock((*fresh)->mutex());
+      if (auto ok = engine->backup(**fresh); !ok) {
+        spdlog::error("{}: production-line backup failed: {}", which_, ok.error().message());
+        if (!powered()) {
+          out_.power_lost = true;
+          return false;
+        }
+      }
+    }
+    out_.fs = std::move(*fresh);
+    return true;
+  }
+
+  const FsBootEnv& env_;
+  PartitionRole role_;
+  std::string which_;
+  FsBoot out_;
+};
+
+}  // namespace
+
+FsBootEnv::FsBootEnv(Flash& flash_, const Profile& profile_)
+    : flash(flash_),
+      profile(profile_),
+      config(fs_config(profile_)),
+      backup_options(backup_options_of(flash_, profile_)) {}
+
+std::string_view to_string(FsBootOutcome outcome) {
+  switch (outcome) {
+    case FsBootOutcome::mounted:
+      return "mounted";
+    case FsBootOutcome::restored:
+      return "restored";
+    case FsBootOutcome::rebuilt:
+      return "rebuilt";
+    case FsBootOutcome::manufactured:
+      return "manufactured";
+    case FsBootOutcome::failed:
+      return "failed";
+  }
+  return "unknown";
+}
+
+std::string file_system_name(PartitionRole role) {
+  return role == PartitionRole::ap_fs ? "ap" : "modem";
+}
+
+FsBoot boot_file_system(const FsBootEnv& env, PartitionRole role, bool manufacture) {
+  return FsBooter(env, role).run(manufacture);
+}
+
+}  // namespace vmodem::sim

@@ -1,0 +1,78 @@
+// The file-system part of the module's boot, as one unit that the Module and
+// the power-cut campaigns (tests/simulator_backup) and benchmarks share, so a
+// campaign boots exactly as the module does:
+//
+//   open the partition and its backup (data + info partitions, engine)
+//   → count the boot (probe 10's boot-loop counter)
+//   → mount (probe points 1-9 run inside the mount)
+//   → BackupEngine::at_boot decides: go on, restore, or no valid backup
+//   → restore (then mount again), or format and refill with the factory
+//     files and say so (FS_REBUILT): never a silent empty file system.
+//
+// On the first boot of a fresh image ("manufacture") the file system is
+// formatted, filled with its factory files and backed up once (the
+// production-line backup).
+//
+// Every NAND call may hit a power cut: the unit then stops at once, writes
+// nothing more and reports power_lost (the caller drops to OFF).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include <vmodem/fs/backup.hpp>
+#include <vmodem/fs/config.hpp>
+#include <vmodem/fs/filesystem.hpp>
+#include <vmodem/nand/partition.hpp>
+#include <vmodem/simulator/flash.hpp>
+#include <vmodem/simulator/module.hpp>  // BackupSide
+#include <vmodem/simulator/profile.hpp>
+
+namespace vmodem::sim {
+
+// What a boot needs besides the flash, computed once from the profile (a
+// campaign boots thousands of times).
+struct FsBootEnv {
+  FsBootEnv(Flash& flash, const Profile& profile);
+
+  Flash& flash;
+  const Profile& profile;
+  fs::Config config;                 // how the module mounts its file systems
+  fs::BackupOptions backup_options;  // power_loss_mode, restore format and checks
+  // Events for the control socket (FS_REBUILT, RESTORE); may be empty.
+  std::function<void(const std::string& event, nlohmann::json data)> emit;
+};
+
+enum class FsBootOutcome : std::uint8_t {
+  mounted,       // mounted as the NAND held it
+  restored,      // restored from its backup (decision says why), then mounted
+  rebuilt,       // unusable and no backup to restore: reformatted with factory files
+  manufactured,  // first boot: formatted, factory files, production-line backup
+  failed,        // not brought up (power_lost says whether the power went)
+};
+std::string_view to_string(FsBootOutcome outcome);
+
+// A booted file system. Members are destroyed bottom-up: the file system and
+// the engine before the partitions they use.
+struct FsBoot {
+  std::unique_ptr<nand::Partition> partition;
+  BackupSide backup;                   // engine is nullptr without backup partitions
+  std::unique_ptr<fs::FileSystem> fs;  // nullptr when outcome is failed
+  FsBootOutcome outcome = FsBootOutcome::failed;
+  std::optional<fs::Error> mount_error;  // of the first mount (nullopt: it mounted)
+  fs::BootDecision decision;             // the engine's (none without an engine)
+  bool power_lost = false;
+};
+
+// Boots the modem (role modem_fs) or AP (ap_fs) file system as the module
+// does at power-on; `manufacture` for the first boot of a fresh image.
+FsBoot boot_file_system(const FsBootEnv& env, PartitionRole role, bool manufacture);
+
+// The name the module's logs and events use: "modem" or "ap".
+std::string file_system_name(PartitionRole role);
+
+}  // namespace vmodem::sim
