@@ -1,0 +1,84 @@
+// A module's flash in RAM, booted through the module's own file-system boot
+// (simulator/src/module/fs_boot.hpp), for power-cut campaigns and benchmarks.
+//
+// The rig plays the module's power state machine minus ports and timers:
+// power-on boots the modem FS, RDY closes its boot-loop counter, then the AP
+// FS boots and APP RDY closes its counter; AT+QPRTPARA=1/=11 commit and back
+// up, =3/=13 schedule a restore. A power cut drops everything without a
+// further write, as Module::lose_power does. No gtest here: benchmarks use it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <vmodem/fs/backup.hpp>
+#include <vmodem/simulator/flash.hpp>
+#include <vmodem/simulator/profile.hpp>
+
+#include "module/fs_boot.hpp"
+
+namespace vmodem::sim::testing {
+
+enum class Side : std::uint8_t { modem, ap };
+inline PartitionRole role_of(Side side) {
+  return side == Side::ap ? PartitionRole::ap_fs : PartitionRole::modem_fs;
+}
+inline const char* name_of(Side side) {
+  return side == Side::ap ? "ap" : "modem";
+}
+
+// How far a power-on got.
+enum class BootResult : std::uint8_t {
+  app_rdy,     // both file systems up, both boot counters closed
+  power_lost,  // a cut during the boot
+  failed,      // a file system could not be brought up (no RDY / no APP RDY)
+};
+
+// 64-bit digest of a file system's tree: every directory and file path, and
+// every file's bytes, in readdir order (sorted). nullopt when a read fails.
+std::optional<std::uint64_t> tree_digest(fs::FileSystem& fs);
+
+class ModuleRig {
+ public:
+  // Manufactures a module flash in RAM for `profile_name` with the given
+  // power-loss mode: the first boot formats both file systems, installs the
+  // factory files and makes the production-line backups; then powers off.
+  static tl::expected<std::unique_ptr<ModuleRig>, std::string> create(
+      fs::PowerLossMode mode, std::uint64_t seed, const std::string& profile_name = "bg95-m3");
+
+  // Powers on and boots as the module does. `before` (may be empty) runs
+  // just before each file system's boot, e.g. to arm a cut at an operation
+  // of that boot.
+  BootResult power_on(const std::function<void(Side)>& before = {});
+  // AT+QPRTPARA=1 / =11: commit what the host wrote, then back up.
+  fs::Status backup(Side side);
+  // AT+QPRTPARA=3 / =13.
+  fs::Status schedule_restore(Side side);
+  // Orderly power-off (AT+QPOWD): sync, unmount, power off.
+  void power_off();
+  // What a power cut does after the fact: drop everything, write nothing.
+  void drop();
+  // Power is back for the next boot; armed rules are cleared.
+  void restore_power();
+
+  FsBoot& booted(Side side) { return side == Side::ap ? ap_ : modem_; }
+  fs::FileSystem* file_system(Side side) { return booted(side).fs.get(); }
+  fs::BackupEngine* engine(Side side) { return booted(side).backup.engine.get(); }
+  Flash& flash() { return *flash_; }
+  const Profile& profile() const { return profile_; }
+  const FsBootEnv& env() const { return *env_; }
+
+ private:
+  ModuleRig() = default;
+  BootResult boot_side(Side side, const std::function<void(Side)>& before);
+
+  Profile profile_;
+  std::unique_ptr<Flash> flash_;
+  std::unique_ptr<FsBootEnv> env_;
+  FsBoot modem_, ap_;
+};
+
+}  // namespace vmodem::sim::testing
