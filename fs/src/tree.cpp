@@ -163,11 +163,16 @@ void Volume::check_space(CheckReport& report) {
                 std::to_string(bad) + " of " + std::to_string(total) + " blocks are bad");
     return;
   }
+  // The log only grows into erased pages, and reclaiming a block that still
+  // holds live pages means copying them into erased pages first. With no
+  // block erased, erasable without moving data, or with room left, the file
+  // system cannot write a single page (not even the recovery of the mount).
   const bool any = std::any_of(blocks.begin(), blocks.end(), [&](const BlockState& b) {
     return b.use == BlockUse::free_clean || b.use == BlockUse::free_unknown ||
-           ((b.use == BlockUse::sealed || b.use == BlockUse::active) && b.live < ppb);
+           ((b.use == BlockUse::sealed || b.use == BlockUse::active) && b.live == 0) ||
+           (b.use == BlockUse::active && b.written < ppb);
   });
-  if (!any) add_failure(report, Probe::no_space, "no free or reclaimable block");
+  if (!any) add_failure(report, Probe::no_space, "no erased or erasable block left");
 }
 
 void Volume::check_critical(const std::vector<CriticalFile>& files, CheckReport& report) {

@@ -1,5 +1,7 @@
 // Integrity checks: each of probes 1-9 provoked by damaging a RAM image on
 // purpose; the exact probe must be reported by mount and by fsck.
+#include <vmodem/fs/placement.hpp>
+
 #include "fs_fixture.hpp"
 #include "layout.hpp"  // white-box: forge pages the file system would never write
 
@@ -204,6 +206,67 @@ TEST_F(Probes, P9_TooManyBadBlocks) {
   for (std::uint32_t b = 20; b < 28; ++b)
     rig.chip->manufacture_bad_block(b);
   EXPECT_EQ(mount_probe(), 9);
+}
+
+// Full, and the blocks it kept free went bad: the log cannot write a page
+// (reclaiming a block with live pages needs an erased block to copy into),
+// while the bad blocks stay under the limit.
+TEST_F(Probes, P9_NoErasedBlockLeft) {
+  auto& fs = rig.mount();
+  for (std::uint32_t n = 0; fs.write_file("/fill" + std::to_string(n), bytes(20000, n)); ++n) {
+  }
+  rig.fs.reset();
+  auto map = map_pages(rig.device(), rig.cfg);
+  ASSERT_TRUE(map) << map.error().message();
+  std::uint32_t marked = 0;
+  for (const auto& b : map->blocks) {
+    if (b.bad || !b.live.empty()) continue;
+    rig.chip->manufacture_bad_block(b.block);
+    ++marked;
+  }
+  ASSERT_GT(marked, 0U);
+  ASSERT_LE(marked * 100, rig.cfg.max_bad_block_percent * 32U) << "not the bad-block limit";
+  EXPECT_EQ(mount_probe(), 9);
+}
+
+TEST_F(Probes, FullButWithAnErasedBlockMounts) {
+  auto& fs = rig.mount();
+  for (std::uint32_t n = 0; fs.write_file("/fill" + std::to_string(n), bytes(20000, n)); ++n) {
+  }
+  rig.fs.reset();
+  EXPECT_EQ(mount_probe(), 0);
+}
+
+// The page map names where the superblock, headers and data live.
+TEST_F(Probes, PageMapLocatesStructures) {
+  auto map = map_pages(rig.device(), rig.cfg);
+  ASSERT_TRUE(map) << map.error().message();
+  EXPECT_EQ(map->pages_per_block, 64U);
+  ASSERT_EQ(map->blocks.size(), 32U);
+  EXPECT_EQ((nand::PageAddr{map->superblock_block, map->superblock_page}), super_page());
+  const auto header = find(layout::Kind::header, id_of("/cfg"));
+  const auto data = find(layout::Kind::data, id_of("/cfg/rf.bin"), 2);
+  std::uint32_t rf_chunks = 0;
+  bool header_seen = false, data_seen = false;
+  for (const auto& b : map->blocks) {
+    for (const auto& lp : b.live) {
+      EXPECT_LT(lp.page, b.written);
+      if (lp.path == "/cfg/rf.bin" && lp.role == PageRole::data) ++rf_chunks;
+      if (nand::PageAddr{b.block, lp.page} == header) {
+        header_seen = lp.role == PageRole::header && lp.directory && lp.path == "/cfg";
+      }
+      if (nand::PageAddr{b.block, lp.page} == data) {
+        data_seen = lp.role == PageRole::data && lp.chunk == 2 && lp.path == "/cfg/rf.bin";
+      }
+    }
+  }
+  EXPECT_EQ(rf_chunks, 3U) << "5000 bytes in 2 KB pages";
+  EXPECT_TRUE(header_seen);
+  EXPECT_TRUE(data_seen);
+  Rig blank;
+  auto none = map_pages(blank.device(), blank.cfg);
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code, Errc::check_failed);
 }
 
 TEST_F(Probes, DeepCheckFindsDamagedData) {
