@@ -30,8 +30,20 @@ bool decode(const std::uint8_t* page, std::size_t size, RecordImage& out) {
 
 namespace {
 
+// Word-wise: the info scan checks every page of the partition at each open
+// (twice per boot), so this is the hot loop of a boot.
 bool blank(const std::vector<std::uint8_t>& bytes) {
-  return std::all_of(bytes.begin(), bytes.end(), [](std::uint8_t b) { return b == 0xFF; });
+  const std::uint8_t* p = bytes.data();
+  std::size_t n = bytes.size();
+  std::uint64_t all = ~std::uint64_t{0};
+  for (; n >= 32; p += 32, n -= 32) {
+    std::uint64_t w[4];
+    std::memcpy(w, p, sizeof w);
+    if ((w[0] & w[1] & w[2] & w[3]) != all) return false;
+  }
+  for (; n > 0; ++p, --n)
+    if (*p != 0xFF) return false;
+  return true;
 }
 
 }  // namespace
@@ -72,7 +84,11 @@ Result<InfoLog> InfoLog::open(nand::Device& device) {
         auto r = device.read({lane.blocks[i], p}, page, spare);
         if (!r && r.error().code == nand::Errc::power_loss)
           return tl::unexpected(from_nand(r.error(), "info scan"));
-        if (r && blank(page) && blank(spare)) continue;
+        // Pages are appended in order after an erase, so the first blank
+        // page ends the block's log: nothing after it was ever written.
+        // (A torn erase can leave stale pages further on; they belong to
+        // the lane's oldest records, and a write that meets one skips it.)
+        if (r && blank(page) && blank(spare)) break;
         last_used = p + 1;
         RecordImage rec;
         if (r && decode(page.data(), page.size(), rec)) {
