@@ -55,8 +55,9 @@ struct CampaignResult {
   std::map<std::string, std::uint64_t> tally;  // outcome -> cuts
   std::uint64_t failed = 0;
   std::vector<std::string> failures;  // the first few, with the cut that replays them
-  double seconds = 0;
-  int probe = 0;  // probe_restore: the probe point the damage fails
+  double seconds = 0;                 // wall clock
+  double cpu_seconds = 0;             // this thread's CPU time (one core)
+  int probe = 0;                      // probe_restore: the probe point the damage fails
 
   std::string describe(const CampaignOptions& options) const;
 };

@@ -108,6 +108,28 @@ BootResult ModuleRig::power_on(const std::function<void(Side)>& before) {
   return BootResult::app_rdy;
 }
 
+bool ModuleRig::attach(Side side) {
+  const bool ap = side == Side::ap;
+  FsBoot& b = booted(side);
+  b = FsBoot{};
+  auto open = [&](PartitionRole role) -> std::unique_ptr<nand::Partition> {
+    auto part = flash_->partition(profile_.find_role(role)->spec.name);
+    return part ? std::move(*part) : nullptr;
+  };
+  b.partition = open(role_of(side));
+  b.backup.data = open(ap ? PartitionRole::ap_fs_backup : PartitionRole::modem_fs_backup);
+  b.backup.info = open(ap ? PartitionRole::ap_fs_backup_info : PartitionRole::modem_fs_backup_info);
+  if (!b.partition || !b.backup.data || !b.backup.info) return false;
+  auto engine =
+      fs::BackupEngine::open(*b.partition, *b.backup.data, *b.backup.info, env_->backup_options);
+  auto mounted = fs::FileSystem::mount(*b.partition, env_->config);
+  if (!engine || !mounted) return false;
+  b.backup.engine = std::move(*engine);
+  b.fs = std::move(*mounted);
+  b.outcome = FsBootOutcome::mounted;
+  return true;
+}
+
 fs::Status ModuleRig::backup(Side side) {
   fs::FileSystem* fs = file_system(side);
   fs::BackupEngine* engine = this->engine(side);

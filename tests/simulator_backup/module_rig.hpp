@@ -53,6 +53,12 @@ class ModuleRig {
   // just before each file system's boot, e.g. to arm a cut at an operation
   // of that boot.
   BootResult power_on(const std::function<void(Side)>& before = {});
+  // The module as a boot leaves it, without booting: `side`'s file system
+  // mounted and its backup engine opened over the flash as it is (which
+  // already holds what that boot wrote). Campaigns roll the flash back to a
+  // booted state and attach, instead of booting before every cut. False
+  // when the mount or the engine fails.
+  bool attach(Side side);
   // AT+QPRTPARA=1 / =11: commit what the host wrote, then back up.
   fs::Status backup(Side side);
   // AT+QPRTPARA=3 / =13.
