@@ -60,6 +60,11 @@ class FsBooter {
 
  private:
   bool powered() const { return env_.flash.chip().powered(); }
+  fs::MountOptions mount_options() const {
+    fs::MountOptions options;
+    options.checks = env_.checks(role_);
+    return options;
+  }
   // The power went: nothing more is written; the caller drops to OFF.
   void mark_lost() {
     out_.fs.reset();
@@ -88,8 +93,9 @@ class FsBooter {
     BackupSide& side = out_.backup;
     side.data = std::move(*data_part);
     side.info = std::move(*info_part);
-    auto engine =
-        fs::BackupEngine::open(*out_.partition, *side.data, *side.info, env_.backup_options);
+    fs::BackupOptions options = env_.backup_options;
+    options.checks = env_.checks(role_);
+    auto engine = fs::BackupEngine::open(*out_.partition, *side.data, *side.info, options);
     if (!engine) {
       spdlog::error("{} backup unavailable: {}", which_, engine.error().message());
       side.close();
@@ -117,7 +123,7 @@ class FsBooter {
   // over (mounted, restored, or the power went); false to format and refill.
   bool mount_or_restore(const PartitionEntry& entry) {
     fs::BackupEngine* engine = out_.backup.engine.get();
-    auto mounted = fs::FileSystem::mount(*out_.partition, env_.config);
+    auto mounted = fs::FileSystem::mount(*out_.partition, env_.config, mount_options());
     if (!mounted && !powered()) {  // power went during the scan
       mark_lost();
       return true;
@@ -170,7 +176,7 @@ class FsBooter {
       spdlog::error("{} file system: restore failed: {}", which_, ok.error().message());
       return false;
     }
-    auto mounted = fs::FileSystem::mount(*out_.partition, env_.config);
+    auto mounted = fs::FileSystem::mount(*out_.partition, env_.config, mount_options());
     if (!mounted) {
       spdlog::error("{} file system: mount after restore failed: {}", which_,
                     mounted.error().message());
@@ -237,7 +243,10 @@ FsBootEnv::FsBootEnv(Flash& flash_, const Profile& profile_)
     : flash(flash_),
       profile(profile_),
       config(fs_config(profile_)),
-      backup_options(backup_options_of(flash_, profile_)) {}
+      backup_options(backup_options_of(flash_, profile_)),
+      modem_checks(
+          boot_checks(profile_, PartitionRole::modem_fs, flash_.storage().manufacture_seed())),
+      ap_checks(boot_checks(profile_, PartitionRole::ap_fs, flash_.storage().manufacture_seed())) {}
 
 std::string_view to_string(FsBootOutcome outcome) {
   switch (outcome) {

@@ -45,6 +45,12 @@ struct FsBootEnv {
   fs::BackupOptions backup_options;  // power_loss_mode, restore format and checks
   // Events for the control socket (FS_REBUILT, RESTORE); may be empty.
   std::function<void(const std::string& event, nlohmann::json data)> emit;
+  // Probes 7 and 8: each file system's boot-critical files (fs_config.hpp),
+  // checked by the boot mount and after a restore.
+  fs::CheckOptions modem_checks, ap_checks;
+  const fs::CheckOptions& checks(PartitionRole role) const {
+    return role == PartitionRole::ap_fs ? ap_checks : modem_checks;
+  }
 };
 
 enum class FsBootOutcome : std::uint8_t {

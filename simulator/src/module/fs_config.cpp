@@ -31,4 +31,17 @@ tl::expected<std::vector<fs::FactoryFile>, std::string> factory_files(const Prof
   return std::move(*files);
 }
 
+fs::CheckOptions boot_checks(const Profile& profile, PartitionRole role, std::uint64_t seed) {
+  fs::CheckOptions checks;
+  auto files = factory_files(profile, role, seed);
+  if (!files) return checks;
+  const std::string_view prefix = role == PartitionRole::modem_fs ? "/nv/rfcal/" : "/usb/";
+  std::vector<fs::FactoryFile> critical;
+  for (auto& file : *files) {
+    if (file.path.starts_with(prefix)) critical.push_back(std::move(file));
+  }
+  checks.critical = fs::critical_list(critical);
+  return checks;
+}
+
 }  // namespace vmodem::sim

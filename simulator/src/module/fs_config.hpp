@@ -17,4 +17,13 @@ tl::expected<std::vector<fs::FactoryFile>, std::string> factory_files(const Prof
                                                                       PartitionRole role,
                                                                       std::uint64_t seed);
 
+// What the module checks at boot beyond the file system's own structure
+// (probes 7 and 8): the files it cannot come up without, with the CRC-32 the
+// production line gave them — the modem FS's RF calibration (/nv/rfcal/) and
+// the AP FS's USB configuration (/usb/), taken from the factory content of
+// `role` (generated from `seed`, or the profile's factory tree). Only these
+// are read whole at boot, so the mount stays fast; other files are checked
+// only for their structure. Empty when the factory content cannot be read.
+fs::CheckOptions boot_checks(const Profile& profile, PartitionRole role, std::uint64_t seed);
+
 }  // namespace vmodem::sim
