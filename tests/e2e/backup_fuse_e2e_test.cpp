@@ -1,0 +1,98 @@
+// The document's two auxiliary tests (SPEC §4) through a FUSE mount of the
+// running module's AP file system (`vmodem run --mount DIR`: DIR/ufs): files
+// created and deleted with plain file operations, backup and forced restore
+// with AT+QPRTPARA, the reset with AT+CFUN=1,1, and the tree checked both
+// through the mount and with AT+QFLST. Skipped with the reason where
+// /dev/fuse cannot be used.
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include <vmodem/fs/fuse.hpp>
+
+#include "e2e_support.hpp"
+
+namespace vmodem::e2e {
+namespace {
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+// AP FS restore count (3rd field of AT+QPRTPARA=14).
+long ap_restores(const std::string& response) {
+  const auto at = response.find("+QPRTPARA: ");
+  if (at == std::string::npos) return -1;
+  std::istringstream in(response.substr(at + 11));
+  std::string field;
+  for (int i = 0; i < 3; ++i)
+    std::getline(in, field, ',');
+  return std::stol(field);
+}
+
+struct BackupFuse : ::testing::Test {
+  void SetUp() override {
+    std::string why;
+    if (!fs::fuse_available(&why)) GTEST_SKIP() << "FUSE unavailable: " << why;
+    daemon = std::make_unique<Daemon>(std::vector<std::string>{"--mount", mnt.path().string()});
+    connect();
+  }
+  void TearDown() override {
+    if (daemon) daemon->stop();  // orderly: the live mounts are unmounted
+  }
+  void connect() {
+    host = std::make_unique<Host>(daemon->port("ttyUSB2"));
+    ASSERT_NE(host->read_until("APP RDY\r\n").find("APP RDY"), std::string::npos) << daemon->log();
+    host->command("ATE0");
+  }
+  void reset_by_at() {
+    EXPECT_EQ(host->command("AT+CFUN=1,1"), "\r\nOK\r\n");
+    EXPECT_TRUE(host->hung_up());
+    connect();
+  }
+  std::filesystem::path ufs() const { return mnt.path() / "ufs"; }
+  bool listed(const std::string& name) {
+    return host->command("AT+QFLST=\"" + name + "\"").find("+QFLST:") != std::string::npos;
+  }
+
+  vmodem::testing::TempDir mnt;
+  std::unique_ptr<Daemon> daemon;
+  std::unique_ptr<Host> host;
+};
+
+// Auxiliary test 1: a file created after the backup is removed by a forced
+// restore.
+TEST_F(BackupFuse, ForcedRestoreRemovesAFileCreatedThroughTheMount) {
+  std::ofstream(ufs() / "test.txt") << "written through FUSE";
+  ASSERT_TRUE(listed("test.txt")) << "AT+QFLST sees what the mount wrote";
+  const long before = ap_restores(host->command("AT+QPRTPARA=14"));
+  EXPECT_EQ(host->command("AT+QPRTPARA=13"), "\r\nOK\r\n");
+  reset_by_at();
+  EXPECT_FALSE(std::filesystem::exists(ufs() / "test.txt"));
+  EXPECT_FALSE(listed("test.txt"));
+  EXPECT_TRUE(std::filesystem::exists(ufs() / "usb" / "vid_pid")) << "the factory tree stays";
+  EXPECT_EQ(ap_restores(host->command("AT+QPRTPARA=14")), before + 1);
+}
+
+// Auxiliary test 2: a backed-up file deleted through the mount is brought
+// back by a forced restore, byte for byte.
+TEST_F(BackupFuse, ForcedRestoreBringsBackAFileDeletedThroughTheMount) {
+  const std::string content = "kept by the backup, written through FUSE\n";
+  std::ofstream(ufs() / "test.txt") << content;
+  EXPECT_EQ(host->command("AT+QPRTPARA=11", 5000ms), "\r\nOK\r\n");
+  ASSERT_TRUE(std::filesystem::remove(ufs() / "test.txt"));
+  EXPECT_FALSE(listed("test.txt"));
+  EXPECT_EQ(host->command("AT+QPRTPARA=13"), "\r\nOK\r\n");
+  reset_by_at();
+  ASSERT_TRUE(std::filesystem::exists(ufs() / "test.txt"));
+  EXPECT_EQ(slurp(ufs() / "test.txt"), content);
+  EXPECT_EQ(host->command("AT+QFLST=\"test.txt\""),
+            "\r\n+QFLST: \"test.txt\"," + std::to_string(content.size()) + "\r\n\r\nOK\r\n");
+}
+
+}  // namespace
+}  // namespace vmodem::e2e
