@@ -2,6 +2,8 @@
 
 #include <vmodem/simulator/flash.hpp>
 
+#include "module/fota_firmware.hpp"
+
 namespace vmodem::sim {
 
 std::uint64_t Seeds::chip() const {
@@ -35,6 +37,10 @@ tl::expected<void, std::string> Flash::manufacture(Seeds seeds) {
   auto marked = nand::manufacture_bad_blocks(*chip_, spec);
   if (!marked) return tl::unexpected("manufacture: " + marked.error().message());
   factory_bad_ = *marked;
+  // The production line flashes the factory firmware (slot A, first boot record).
+  if (auto ok = install_factory_firmware(profile_, device(), seeds.manufacture()); !ok) {
+    return tl::unexpected("manufacture: " + ok.error());
+  }
   created_ = true;
   return {};
 }

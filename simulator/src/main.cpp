@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   vmodem::cli::add_image_command(app, commands);
   vmodem::cli::add_ctl_command(app, commands);
   vmodem::cli::add_delta_command(app, commands);
+  vmodem::cli::add_firmware_command(app, commands);
   vmodem::cli::add_mount_command(app, commands);
   try {
     app.parse(argc, argv);

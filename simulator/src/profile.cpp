@@ -111,6 +111,23 @@ void read_factory(JsonReader& in, FactoryConfig& factory, const std::filesystem:
   in.finish();
 }
 
+void read_firmware(JsonReader& in, FirmwareConfig& firmware, const std::filesystem::path& base) {
+  const std::string manifest = in.string("manifest", "");
+  if (!manifest.empty() && in.ok()) {
+    const std::filesystem::path resolved = std::filesystem::path(manifest).is_absolute()
+                                               ? std::filesystem::path(manifest)
+                                               : base / manifest;
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(resolved, ec)) {
+      in.fail("manifest", "expected a firmware manifest file, but " + resolved.string() +
+                              " is not one");
+    } else {
+      firmware.manifest = resolved.string();
+    }
+  }
+  in.finish();
+}
+
 void read_backup(JsonReader& in, BackupConfig& backup) {
   const std::string mode = in.string("power_loss_mode", "real");
   if (in.ok() && mode != "real" && mode != "safe")
@@ -321,6 +338,11 @@ tl::expected<Profile, ProfileError> parse_profile(const std::string& text,
                source.starts_with("builtin:") ? std::filesystem::path()
                                               : std::filesystem::path(source).parent_path());
   root.absorb(factory);
+  auto firmware = root.object("firmware", true);
+  read_firmware(firmware, p.firmware,
+                source.starts_with("builtin:") ? std::filesystem::path()
+                                               : std::filesystem::path(source).parent_path());
+  root.absorb(firmware);
   auto network = root.object("network");
   read_network(network, p.network);
   root.absorb(network);

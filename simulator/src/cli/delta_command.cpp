@@ -1,4 +1,7 @@
 // vmodem delta make | info | apply: delta firmware packages (vmodem_fota).
+// `apply PACKAGE --image STATE_OR_IMAGE` updates a stopped module's NAND
+// image through the module's own journaled path (stage into the FOTA area,
+// the boot-time update), printing its +QIND: "FOTA" lines on stderr.
 //
 // OLD/NEW are image files or firmware manifests (JSON, see
 // fota/include/vmodem/fota/bundle.hpp). Exit codes: 0 ok, 2 usage, 3 I/O,
@@ -10,8 +13,10 @@
 #include <string>
 
 #include <vmodem/fota/delta.hpp>
+#include <vmodem/fota/nand_update.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/firmware_image.hpp"
 #include "cli/output.hpp"
 
 namespace vmodem::cli {
@@ -23,6 +28,7 @@ struct DeltaArgs {
   std::string new_path;
   std::string package;
   std::string out;
+  std::string image;  // apply into a module image instead of files
   std::string model = "vmodem";
   std::string old_version;
   std::string new_version;
@@ -117,7 +123,59 @@ int info(const DeltaArgs& args) {
   return kExitOk;
 }
 
+// The module's update, offline: END 0 or the END code as an error.
+int apply_to_image(const DeltaArgs& args) {
+  auto package = fota::read_file(args.old_path, fota::kMaxImageBytes * 2);
+  if (!package) return report(package.error(), args.json);
+  auto fw = open_module_firmware(args.image, "", false);
+  if (!fw) return fw.error();
+  if (auto st = fw->area->stage(*package); !st) return report(st.error(), args.json);
+  fota::UpdateOptions options;
+  options.powered = [&fw] { return fw->flash->chip().powered(); };
+  options.on_event = [&args](const fota::UpdateEvent& e) {
+    if (args.quiet) return;
+    std::cerr << "+QIND: \"FOTA\",\"" << fota::to_string(e.phase) << "\"";
+    if (e.phase != fota::UpdatePhase::start) std::cerr << "," << e.value;
+    std::cerr << "\n";
+  };
+  auto update = fota::NandUpdate::begin(*fw->store, *fw->area, options);
+  if (!update) return report(update.error(), args.json);
+  if (!*update) return report_error(kExitFailure, "the package was not staged");
+  if (auto st = (*update)->run(); !st) return report(st.error(), args.json);
+  if (auto ok = fw->flash->storage().sync(); !ok) {
+    return report_error(kExitIo, "cannot write the image: " + ok.error().message());
+  }
+  const auto& outcome = (*update)->outcome();
+  if (outcome.end_code != 0) {
+    const int exit =
+        outcome.end_code == 504 || outcome.end_code == 505 ? kExitCorrupt : kExitFailure;
+    if (args.json) {
+      print_json({{"error", {{"code", outcome.end_code}, {"message", outcome.message}}}});
+    }
+    return report_error(exit, outcome.message + " (END " + std::to_string(outcome.end_code) + ")");
+  }
+  if (args.json) {
+    print_json({{"source_version", outcome.source_version},
+                {"target_version", outcome.target_version},
+                {"resumed", outcome.resumed},
+                {"image", module_image_path(args.image).string()}});
+  } else {
+    std::cout << "updated " << outcome.source_version << " -> " << outcome.target_version << ": "
+              << module_image_path(args.image).string() << "\n";
+  }
+  return kExitOk;
+}
+
 int apply(const DeltaArgs& args) {
+  if (!args.image.empty()) {
+    if (!args.package.empty() || !args.out.empty()) {
+      return report_error(kExitUsage, "with --image, give only the PACKAGE");
+    }
+    return apply_to_image(args);
+  }
+  if (args.package.empty() || args.out.empty()) {
+    return report_error(kExitUsage, "apply needs OLD PACKAGE -o OUT, or PACKAGE --image STATE");
+  }
   fota::ApplyFileOptions options;
   options.apply.chunk_size = args.chunk;
   options.apply.expected_model = args.expect_model;
@@ -180,17 +238,22 @@ void add_delta_command(CLI::App& app, CommandList& commands) {
   info_cmd->add_flag("--json", args->json, "Machine-readable output");
   commands.add(info_cmd, [args] { return info(*args); });
 
-  auto* apply_cmd = delta->add_subcommand("apply", "Apply a package to firmware files (offline)");
-  apply_cmd->add_option("OLD", args->old_path, "Current firmware: image file or manifest .json")
-      ->required()
-      ->check(CLI::ExistingFile);
-  apply_cmd->add_option("PACKAGE", args->package, "Delta package")
-      ->required()
-      ->check(CLI::ExistingFile);
+  auto* apply_cmd = delta->add_subcommand(
+      "apply",
+      "Apply a package offline: OLD PACKAGE -o OUT (firmware files), or PACKAGE --image STATE "
+      "(a stopped module's NAND, the module's journaled update)");
   apply_cmd
-      ->add_option("-o,--output", args->out,
-                   "New image file (single image) or directory (bundle + manifest.json)")
-      ->required();
+      ->add_option("OLD", args->old_path,
+                   "Current firmware: image file or manifest .json (with --image: the PACKAGE)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  apply_cmd->add_option("PACKAGE", args->package, "Delta package")->check(CLI::ExistingFile);
+  apply_cmd->add_option("-o,--output", args->out,
+                        "New image file (single image) or directory (bundle + manifest.json)");
+  apply_cmd
+      ->add_option("--image", args->image,
+                   "Module state directory or NAND image to update in place (as at power-on)")
+      ->check(CLI::ExistingPath);
   apply_cmd->add_option("--expect-model", args->expect_model, "Refuse packages for another model");
   apply_cmd->add_option("--chunk", args->chunk, "Bytes per write (a NAND page)")
       ->capture_default_str()

@@ -1,5 +1,9 @@
 // Identity: ATI, +GMI/+CGMI, +GMM/+CGMM, +GMR/+CGMR, +QGMR, +CGSN/+GSN,
-// +CIMI, +QCCID, +GCAP. Strings come from the profile.
+// +CIMI, +QCCID, +GCAP. Strings come from the profile; the revision from the
+// firmware running (its version in the NAND boot record), so it changes
+// with a firmware update.
+#include <functional>
+
 #include <vmodem/simulator/gate.hpp>
 #include <vmodem/simulator/module.hpp>
 
@@ -8,17 +12,56 @@
 
 namespace vmodem::sim {
 
+namespace {
+
+// Like lines_command, with lines computed when the command runs.
+at::CommandSpec live_lines_command(std::function<std::vector<std::string>()> lines,
+                                   std::uint32_t gate) {
+  at::CommandSpec spec = lines_command({}, gate);
+  spec.execute = [lines = std::move(lines)](at::Call& call) {
+    for (const auto& line : lines())
+      call.responder.info(line);
+    call.responder.ok();
+  };
+  return spec;
+}
+
+// AT+QGMR: the subedition of the running firmware. The profile's
+// subedition is "<revision>_<build>"; another firmware version keeps the
+// build suffix behind its own version.
+std::string subedition(const Identity& id, const std::string& version) {
+  if (version == id.revision) return id.subedition;
+  const std::string prefix = id.revision + "_";
+  if (id.subedition.starts_with(prefix)) return version + "_" + id.subedition.substr(prefix.size());
+  return version;
+}
+
+}  // namespace
+
 void register_identity_commands(at::Registry& registry, Module& module) {
   const Identity& id = module.profile().identity;
-  (void)registry.add(
-      "I", lines_command({id.manufacturer, id.model, "Revision: " + id.revision}, kAlways));
+  (void)registry.add("I", live_lines_command(
+                              [&module, &id] {
+                                return std::vector<std::string>{
+                                    id.manufacturer, id.model,
+                                    "Revision: " + module.firmware_version()};
+                              },
+                              kAlways));
   for (const char* name : {"+GMI", "+CGMI"})
     (void)registry.add(name, lines_command({id.manufacturer}, kAlways));
   for (const char* name : {"+GMM", "+CGMM"})
     (void)registry.add(name, lines_command({id.model}, kAlways));
   for (const char* name : {"+GMR", "+CGMR"})
-    (void)registry.add(name, lines_command({id.revision}, kAlways));
-  (void)registry.add("+QGMR", lines_command({id.subedition}, kAlways));
+    (void)registry.add(
+        name,
+        live_lines_command(
+            [&module] { return std::vector<std::string>{module.firmware_version()}; }, kAlways));
+  (void)registry.add(
+      "+QGMR", live_lines_command(
+                   [&module, &id] {
+                     return std::vector<std::string>{subedition(id, module.firmware_version())};
+                   },
+                   kAlways));
   (void)registry.add("+GSN", lines_command({id.imei}, kAlways));
   (void)registry.add("+GCAP", lines_command({"+GCAP: +CGSM"}, kAlways));
 

@@ -24,6 +24,7 @@ void Module::start_boot() {
   for (auto& [name, port] : ports_) {
     if (auto ok = port->present(); !ok) spdlog::error("port {}: {}", name, ok.error().message);
   }
+  if (start_firmware_update()) return;  // fota.cpp: a staged update runs first
   // The modem side comes up first: its file system holds the RF calibration
   // and NV items it needs before it can say RDY.
   if (!mount_modem_fs()) return;

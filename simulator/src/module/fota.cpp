@@ -1,19 +1,216 @@
 // Firmware update inside the module (SPEC §7): staging a downloaded package
-// in the FOTA area and applying it at the next boot.
+// in the FOTA area, and at power-on reading the firmware from NAND and
+// applying a staged package before the file systems mount.
 //
-// PROVISIONAL: until the NAND firmware store lands, staging is refused with
-// 502 and the version is the profile's identity revision.
+// How the update's URCs reach the host: a real module's update agent runs
+// before the application firmware and prints on the USB AT port. Here the
+// ports, present but silent while booting, start answering at the first
+// update event, so +QIND: "FOTA","START" .. "END" arrive on the same PTY
+// that then prints RDY (the module boots again on the firmware now in
+// force; the port stays). While the update runs, commands that need RDY
+// answer ERROR.
 #include <spdlog/spdlog.h>
 
+#include <vmodem/fota/fota_area.hpp>
+#include <vmodem/fota/nand_update.hpp>
 #include <vmodem/simulator/module.hpp>
+
+#include "module/fota_firmware.hpp"
 
 namespace vmodem::sim {
 
-int Module::stage_firmware_update(std::span<const std::uint8_t> package) {
-  spdlog::warn("FOTA: staging a {}-byte package is not implemented yet", package.size());
-  return 502;
+struct Module::FirmwareRuntime {
+  std::string version;  // of the firmware this boot runs
+  std::unique_ptr<fota::FirmwareStore> store;
+  std::unique_ptr<fota::FotaArea> area;
+  std::unique_ptr<fota::NandUpdate> update;
+  bool ports_up = false;
+  void close() {
+    update.reset();
+    area.reset();
+    store.reset();
+    ports_up = false;
+  }
+};
+
+namespace {
+
+std::string urc_for(const fota::UpdateEvent& e) {
+  std::string urc = "+QIND: \"FOTA\",\"" + std::string(fota::to_string(e.phase)) + "\"";
+  if (e.phase != fota::UpdatePhase::start) urc += "," + std::to_string(e.value);
+  return urc;
 }
 
-std::string Module::firmware_version() const { return profile_.identity.revision; }
+}  // namespace
+
+int Module::stage_firmware_update(std::span<const std::uint8_t> package) {
+  auto spec = fota_partition(profile_);
+  if (!spec) {
+    spdlog::error("FOTA: {}", spec.error());
+    return 502;
+  }
+  auto area = fota::FotaArea::open(flash_->device(), *spec);
+  if (!area) {
+    spdlog::error("FOTA: {}", area.error().message);
+    flash_failed();
+    return 502;
+  }
+  if (auto st = (*area)->stage(package); !st) {
+    spdlog::warn("FOTA: staging a {}-byte package failed: {}", package.size(), st.error().message);
+    if (st.error().code == fota::ErrorCode::kNoSpace) return 511;
+    flash_failed();
+    return 502;
+  }
+  spdlog::info("FOTA: {}-byte package stored in the FOTA area; resetting to apply it",
+               package.size());
+  emit("FOTA_STAGED", {{"bytes", package.size()}});
+  request_reset();
+  return 0;
+}
+
+std::string Module::firmware_version() const {
+  if (firmware_ && !firmware_->version.empty()) return firmware_->version;
+  // Not booted yet: the newest boot record says what will run.
+  if (auto layout = firmware_layout(profile_)) {
+    if (auto store = fota::FirmwareStore::open(flash_->device(), *layout);
+        store && !(*store)->records().empty()) {
+      return (*store)->records().front().version;
+    }
+  }
+  return profile_.identity.revision;
+}
+
+bool Module::start_firmware_update() {
+  if (!firmware_) firmware_ = std::make_shared<FirmwareRuntime>();
+  FirmwareRuntime& fw = *firmware_;
+  fw.close();
+  fw.version = profile_.identity.revision;
+  const auto power_lost = [this] { return !flash_->chip().powered(); };
+  auto layout = firmware_layout(profile_);
+  if (!layout) {
+    spdlog::debug("firmware: {}", layout.error());
+    return false;
+  }
+  auto store = fota::FirmwareStore::open(flash_->device(), *layout);
+  if (!store) {
+    if (power_lost()) return true;
+    spdlog::error("firmware store: {}", store.error().message);
+    return false;
+  }
+  auto loaded = (*store)->load();
+  if (!loaded && loaded.error().code != fota::ErrorCode::kAborted) {
+    // No bootable firmware: an image from before firmware lived in NAND,
+    // or both slots damaged outside an update. The module reinstalls the
+    // factory firmware (as a service tool would) and says so.
+    spdlog::warn("firmware: {}; installing the factory firmware", loaded.error().message);
+    emit("FIRMWARE_FACTORY", {{"reason", loaded.error().message}});
+    auto installed =
+        install_factory_firmware(profile_, flash_->device(), flash_->storage().manufacture_seed());
+    if (!installed && !power_lost()) spdlog::error("firmware: {}", installed.error());
+    if (power_lost()) return true;
+    store = fota::FirmwareStore::open(flash_->device(), *layout);
+    if (store) loaded = (*store)->load();
+  }
+  if (!store || !loaded) {
+    if (power_lost()) return true;
+    spdlog::error("firmware: no bootable firmware");
+    return false;
+  }
+  fw.version = loaded->record.version;
+  if (loaded->fell_back) {
+    spdlog::warn("firmware: the newest firmware failed its checks ({}); running {}", loaded->why,
+                 fw.version);
+    emit("FIRMWARE_FALLBACK", {{"version", fw.version}, {"reason", loaded->why}});
+  }
+  fw.store = std::move(*store);
+
+  auto spec = fota_partition(profile_);
+  if (!spec) return false;
+  auto area = fota::FotaArea::open(flash_->device(), *spec);
+  if (!area) {
+    if (power_lost()) return true;
+    spdlog::error("FOTA area: {}", area.error().message);
+    return false;
+  }
+  fw.area = std::move(*area);
+  fota::UpdateOptions options;
+  options.powered = [this] { return flash_->chip().powered(); };
+  options.on_event = [this](const fota::UpdateEvent& e) {
+    FirmwareRuntime& rt = *firmware_;
+    if (!rt.ports_up) {
+      // The update agent talks on the ports (see the file comment).
+      for (auto& [name, port] : ports_) {
+        if (auto ok = port->reconnect(); !ok) {
+          spdlog::error("port {}: {}", name, ok.error().message);
+        }
+      }
+      rt.ports_up = true;
+    }
+    send_urc(urc_for(e));
+    switch (e.phase) {
+      case fota::UpdatePhase::start:
+        emit("FOTA_START", {{"version", rt.version}});
+        break;
+      case fota::UpdatePhase::restore:
+      case fota::UpdatePhase::updating:
+        emit("FOTA_PROGRESS",
+             {{"phase", e.phase == fota::UpdatePhase::restore ? "restore" : "updating"},
+              {"percent", e.value}});
+        break;
+      case fota::UpdatePhase::end: {
+        nlohmann::json data = {{"code", e.value}};
+        if (rt.update) {
+          const auto& outcome = rt.update->outcome();
+          data["from"] = outcome.source_version;
+          data["to"] = outcome.target_version;
+          data["resumed"] = outcome.resumed;
+          if (!outcome.message.empty()) data["message"] = outcome.message;
+        }
+        emit("FOTA_END", data);
+        break;
+      }
+    }
+  };
+  auto update = fota::NandUpdate::begin(*fw.store, *fw.area, std::move(options));
+  if (!update) {
+    spdlog::warn("firmware update: {}", update.error().message);
+    return true;  // only a power loss fails begin()
+  }
+  if (!*update) {
+    fw.area.reset();
+    fw.store.reset();
+    return false;
+  }
+  spdlog::info("firmware update: a staged package found, running {}", fw.version);
+  fw.update = std::move(*update);
+  after(std::chrono::milliseconds(0), [this] { step_firmware_update(); });
+  return true;
+}
+
+void Module::step_firmware_update() {
+  FirmwareRuntime& fw = *firmware_;
+  if (!fw.update) return;
+  auto done = fw.update->step();
+  if (!done) {
+    // Power went: the next power-on continues from the journal.
+    spdlog::warn("firmware update interrupted: {}", done.error().message);
+    return;
+  }
+  if (!*done) {
+    after(std::chrono::milliseconds(0), [this] { step_firmware_update(); });
+    return;
+  }
+  const auto& outcome = fw.update->outcome();
+  if (outcome.end_code == 0) {
+    spdlog::info("firmware update {} -> {} done{}", outcome.source_version, outcome.target_version,
+                 outcome.resumed ? " (resumed)" : "");
+  } else {
+    spdlog::warn("firmware update refused or failed: END {} ({})", outcome.end_code,
+                 outcome.message);
+  }
+  fw.close();
+  // The module restarts on the firmware now in force.
+  start_boot();
+}
 
 }  // namespace vmodem::sim

@@ -149,10 +149,19 @@ class Module final : public ControlTarget {
   // 511 larger than the FOTA area, 502 the flash failed while storing. The
   // package's content is checked by that boot, as on the real module.
   int stage_firmware_update(std::span<const std::uint8_t> package);
-  // The running firmware's version string (ATI Revision, AT+CGMR, AT+QGMR).
+  // The running firmware's version string (ATI Revision, AT+CGMR, AT+QGMR),
+  // read from the NAND boot record at power-on.
   std::string firmware_version() const;
 
  private:
+  // Firmware (fota.cpp): at power-on, reads the firmware from NAND and, if a
+  // complete package is staged, runs the update (its +QIND: "FOTA" URCs on
+  // the ports) before the file systems mount, then boots again. True when
+  // the boot must stop here (the update took over, or power was lost).
+  bool start_firmware_update();
+  void step_firmware_update();
+  struct FirmwareRuntime;
+  std::shared_ptr<FirmwareRuntime> firmware_;  // shared_ptr: complete type only in fota.cpp
   Module(boost::asio::io_context& io, Profile profile, ModuleOptions options,
          std::unique_ptr<Flash> flash);
   tl::expected<void, std::string> open_ports();

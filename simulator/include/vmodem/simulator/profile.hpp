@@ -65,6 +65,15 @@ struct FactoryConfig {
   std::string ap_fs_dir;
 };
 
+// Where the factory firmware comes from (the optional "firmware" section): a
+// bundle manifest (fota/bundle.hpp; images named like the profile's firmware
+// partitions), or (empty) small synthetic images generated from the
+// manufacture seed, versioned identity.revision. A relative path is resolved
+// against the profile file's directory.
+struct FirmwareConfig {
+  std::string manifest;
+};
+
 struct BackupConfig {
   // What a power cut during AT+QPRTPARA=1/11 leaves behind: "real" (as the
   // module: the backup may be left invalid, backup_valid 0) or "safe" (the
@@ -113,6 +122,7 @@ struct Profile {
   BootConfig boot;
   BackupConfig backup;
   FactoryConfig factory;
+  FirmwareConfig firmware;
   FsLimits fs;
   NetworkConfig network;
   std::string nand_part_number;
