@@ -84,10 +84,19 @@ namespace {
 // the same image skip zlib: same input bytes, same output bytes.
 struct Memo {
   int level = -1;
-  std::vector<std::uint8_t> raw, image;  // encode: raw archive -> image
+  Archive encoded;  // encode: archive -> image
+  std::vector<std::uint8_t> image;
   std::vector<std::uint8_t> decoded_from;
   Archive decoded;  // decode: image -> archive
 };
+
+bool same(const Archive& a, const Archive& b) {
+  return std::equal(a.entries.begin(), a.entries.end(), b.entries.begin(), b.entries.end(),
+                    [](const ArchiveEntry& x, const ArchiveEntry& y) {
+                      return x.type == y.type && x.mode == y.mode && x.path == y.path &&
+                             x.data == y.data;
+                    });
+}
 Memo& memo() {
   thread_local Memo m;
   return m;
@@ -98,7 +107,13 @@ Result<Archive> decode_uncached(const std::vector<std::uint8_t>& image);
 }  // namespace
 
 Result<std::vector<std::uint8_t>> encode_image(const Archive& archive, int level) {
+  Memo& m = memo();
+  if (m.level == level && same(m.encoded, archive)) return m.image;
+  std::size_t size = 16;
+  for (const auto& e : archive.entries)
+    size += 16 + e.path.size() + e.data.size();
   std::vector<std::uint8_t> raw;
+  raw.reserve(size);
   put32(raw, kArchiveMagic);
   put32(raw, kArchiveVersion);
   put32(raw, static_cast<std::uint32_t>(archive.entries.size()));
@@ -111,8 +126,6 @@ Result<std::vector<std::uint8_t>> encode_image(const Archive& archive, int level
     raw.insert(raw.end(), e.data.begin(), e.data.end());
   }
   put32(raw, crc32(raw));
-  Memo& m = memo();
-  if (m.level == level && m.raw == raw) return m.image;
 
   uLongf packed_len = compressBound(static_cast<uLong>(raw.size()));
   std::vector<std::uint8_t> image(4 + packed_len);
@@ -124,7 +137,7 @@ Result<std::vector<std::uint8_t>> encode_image(const Archive& archive, int level
   for (int i = 0; i < 4; ++i)
     image[i] = static_cast<std::uint8_t>(raw_len >> (8 * i));
   m.level = level;
-  m.raw = std::move(raw);
+  m.encoded = archive;
   m.image = image;
   return image;
 }
