@@ -199,12 +199,14 @@ std::string Campaign::State::verify(std::string& label) {
       return std::string(name_of(side)) + " check: " + report.first()->describe();
     }
   }
-  if (tree_digest(*rig->file_system(other_of(o.side))) != other_digest)
-    return "the other file system changed";
-  const auto other_now = rig->engine(other_of(o.side))->info();
-  if (other_now.backup_count != other.backup_count ||
-      other_now.restore_count != other.restore_count || other_now.valid != other.valid)
-    return "the other file system's counters moved";
+  if (o.verify_other) {
+    if (tree_digest(*rig->file_system(other_of(o.side))) != other_digest)
+      return "the other file system changed";
+    const auto other_now = rig->engine(other_of(o.side))->info();
+    if (other_now.backup_count != other.backup_count ||
+        other_now.restore_count != other.restore_count || other_now.valid != other.valid)
+      return "the other file system's counters moved";
+  }
   const auto info = rig->engine(o.side)->info();
   if (info.restore_in_progress || info.restore_pending || info.boot_attempts != 0)
     return "restore flags or boot counter left set after APP RDY";

@@ -44,6 +44,7 @@ struct CampaignOptions {
   // the boot (restore) that follows (two levels deep).
   double two_deep = 0.0;
   bool full_fsck = true;      // FileSystem::fsck of both partitions (else the mounted check)
+  bool verify_other = true;   // the other file system's tree digest and counters too
   bool check_content = true;  // force a restore and compare with the tree the counters name
   bool backup_after = true;   // and then =1 / =11 must succeed
 };

@@ -10,21 +10,31 @@ namespace {
 // apart, nobody crafts collisions here).
 struct Hasher {
   std::uint64_t h = 0x9E3779B97F4A7C15ULL;
-  void word(std::uint64_t w) {
-    h ^= w;
-    h *= 0xFF51AFD7ED558CCDULL;
-    h ^= h >> 32;
+  static std::uint64_t mix(std::uint64_t x, std::uint64_t w) {
+    x ^= w;
+    x *= 0xFF51AFD7ED558CCDULL;
+    return x ^ (x >> 32);
   }
+  void word(std::uint64_t w) { h = mix(h, w); }
+  // Four independent lanes, so the multiplies overlap.
   void bytes(const std::uint8_t* p, std::size_t n) {
     word(n);
-    for (; n >= 8; p += 8, n -= 8) {
+    std::uint64_t lane[4] = {h, h + 1, h + 2, h + 3};
+    for (; n >= 32; p += 32, n -= 32) {
+      std::uint64_t w[4];
+      std::memcpy(w, p, sizeof w);
+      for (int i = 0; i < 4; ++i)
+        lane[i] = mix(lane[i], w[i]);
+    }
+    for (const auto l : lane)
+      word(l);
+    std::uint8_t tail[32] = {};
+    std::memcpy(tail, p, n);
+    for (int i = 0; i < 32; i += 8) {
       std::uint64_t w;
-      std::memcpy(&w, p, 8);
+      std::memcpy(&w, tail + i, 8);
       word(w);
     }
-    std::uint64_t tail = 0;
-    std::memcpy(&tail, p, n);
-    word(tail);
   }
   void text(const std::string& s) {
     bytes(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
@@ -100,6 +110,7 @@ BootResult ModuleRig::boot_side(Side side, const std::function<void(Side)>& befo
 
 BootResult ModuleRig::power_on(const std::function<void(Side)>& before) {
   drop();
+  attached_ = false;  // held_ stays for the next attach()
   flash_->chip().power_up();
   for (const Side side : {Side::modem, Side::ap}) {
     const BootResult result = boot_side(side, before);
@@ -110,22 +121,29 @@ BootResult ModuleRig::power_on(const std::function<void(Side)>& before) {
 
 bool ModuleRig::attach(Side side) {
   const bool ap = side == Side::ap;
-  FsBoot& b = booted(side);
-  b = FsBoot{};
   auto open = [&](PartitionRole role) -> std::unique_ptr<nand::Partition> {
     auto part = flash_->partition(profile_.find_role(role)->spec.name);
     return part ? std::move(*part) : nullptr;
   };
-  b.partition = open(role_of(side));
+  FsBoot& b = held_;
+  b.backup.close();
+  if (attached_side_ != side || !b.fs || !b.fs->alive()) {
+    b = FsBoot{};
+    b.partition = open(role_of(side));
+    if (!b.partition) return false;
+    auto mounted = fs::FileSystem::mount(*b.partition, env_->config);
+    if (!mounted) return false;
+    b.fs = std::move(*mounted);
+  }
+  attached_side_ = side;
+  attached_ = true;
   b.backup.data = open(ap ? PartitionRole::ap_fs_backup : PartitionRole::modem_fs_backup);
   b.backup.info = open(ap ? PartitionRole::ap_fs_backup_info : PartitionRole::modem_fs_backup_info);
-  if (!b.partition || !b.backup.data || !b.backup.info) return false;
+  if (!b.backup.data || !b.backup.info) return false;
   auto engine =
       fs::BackupEngine::open(*b.partition, *b.backup.data, *b.backup.info, env_->backup_options);
-  auto mounted = fs::FileSystem::mount(*b.partition, env_->config);
-  if (!engine || !mounted) return false;
+  if (!engine) return false;
   b.backup.engine = std::move(*engine);
-  b.fs = std::move(*mounted);
   b.outcome = FsBootOutcome::mounted;
   return true;
 }

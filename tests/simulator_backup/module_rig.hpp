@@ -56,8 +56,12 @@ class ModuleRig {
   // The module as a boot leaves it, without booting: `side`'s file system
   // mounted and its backup engine opened over the flash as it is (which
   // already holds what that boot wrote). Campaigns roll the flash back to a
-  // booted state and attach, instead of booting before every cut. False
-  // when the mount or the engine fails.
+  // booted state and attach, instead of booting before every cut. The
+  // mounted file system of the previous attach is kept while it is alive
+  // (the flash is back to the state it was mounted from, and =1 / =11 only
+  // read it); the engine is always opened afresh. Until the next power_on,
+  // backup() and engine() use what attach() opened. False when the mount or
+  // the engine fails.
   bool attach(Side side);
   // AT+QPRTPARA=1 / =11: commit what the host wrote, then back up.
   fs::Status backup(Side side);
@@ -70,7 +74,10 @@ class ModuleRig {
   // Power is back for the next boot; armed rules are cleared.
   void restore_power();
 
-  FsBoot& booted(Side side) { return side == Side::ap ? ap_ : modem_; }
+  FsBoot& booted(Side side) {
+    if (attached_ && side == attached_side_) return held_;
+    return side == Side::ap ? ap_ : modem_;
+  }
   fs::FileSystem* file_system(Side side) { return booted(side).fs.get(); }
   fs::BackupEngine* engine(Side side) { return booted(side).backup.engine.get(); }
   Flash& flash() { return *flash_; }
@@ -85,6 +92,9 @@ class ModuleRig {
   std::unique_ptr<Flash> flash_;
   std::unique_ptr<FsBootEnv> env_;
   FsBoot modem_, ap_;
+  FsBoot held_;  // attach(): kept across roll-backs while its file system lives
+  Side attached_side_ = Side::modem;
+  bool attached_ = false;
 };
 
 }  // namespace vmodem::sim::testing
