@@ -207,16 +207,16 @@ TEST_F(BackupFactoryBad, SkippedAndCountedInQprtpara14) {
 }
 
 // Blocks that fail while a backup is written (grown bad blocks): a program
-// failure in the data partition, then one in the info partition. Each
-// backup still succeeds, the failed block is retired and counted.
+// failure in the AP data partition, one in the modem info partition, an
+// erase failure in the modem data partition. Each backup still succeeds,
+// the failed block is retired and counted in its own =14 field.
 TEST_F(Backup, GrownBadBlocksDuringABackupAreSkippedAndCounted) {
   const auto before = ap_info();
   ASSERT_EQ(before.size(), 19U);
-  auto rule = [&](const std::string& partition, int n) {
-    const auto r = daemon.ctl(
-        "inject --kind rule --rule '{\"effect\":\"program_fail\","
-        "\"partition\":\"" +
-        partition + "\",\"ops\":[\"program\"],\"n\":" + std::to_string(n) + "}'");
+  auto rule = [&](const std::string& partition, int n, const std::string& op = "program") {
+    const auto r =
+        daemon.ctl("inject --kind rule --rule '{\"effect\":\"" + op + "_fail\",\"partition\":\"" +
+                   partition + "\",\"ops\":[\"" + op + "\"],\"n\":" + std::to_string(n) + "}'");
     EXPECT_FALSE(r.contains("error")) << r.dump();
   };
   ASSERT_NE(upload("grown.txt", "written over a failing block").find("+QFUPL: 28"),
@@ -234,6 +234,13 @@ TEST_F(Backup, GrownBadBlocksDuringABackupAreSkippedAndCounted) {
   ASSERT_EQ(after.size(), 19U);
   EXPECT_EQ(after[16], before[16] + 1) << "MFS_info_bad";
   EXPECT_EQ(after[14], before[14] + 2) << "bad_blk_cnt";
+  // An erase that fails while =1 prepares the data partition.
+  rule("efs2_bak", 1, "erase");
+  EXPECT_EQ(host->command("AT+QPRTPARA=1", 5000ms), "\r\nOK\r\n");
+  after = ap_info();
+  ASSERT_EQ(after.size(), 19U);
+  EXPECT_EQ(after[15], before[15] + 1) << "MFS_data_bad";
+  EXPECT_EQ(after[14], before[14] + 3) << "bad_blk_cnt";
   // The backup written around the failed block restores.
   EXPECT_EQ(host->command("AT+QFDEL=\"grown.txt\""), "\r\nOK\r\n");
   EXPECT_EQ(host->command("AT+QPRTPARA=13"), "\r\nOK\r\n");
