@@ -192,13 +192,16 @@ Result<bool> NandUpdate::State::verify_and_commit() {
 }
 
 Result<bool> NandUpdate::State::finish() {
+  // The outcome is durable (the new boot record, or nothing changed): say
+  // so before withdrawing the package, so a cut while withdrawing it never
+  // leaves the host without an END. The next boot then says it again.
   if (outcome.end_code == 0) updating(100);
+  emit(UpdatePhase::end, outcome.end_code);
+  stage = Stage::done;
   if (auto st = area.clear(); !st) {
     if (!powered()) return tl::unexpected(st.error());
     // The package stays staged: the next boot decides the same way again.
   }
-  emit(UpdatePhase::end, outcome.end_code);
-  stage = Stage::done;
   return true;
 }
 

@@ -91,9 +91,13 @@ inline CutTally run_cut_campaign(nand::CutMode mode, std::uint32_t sample, std::
       if (second.end_code == 0) ADD_FAILURE() << "END 0 but old firmware, cut at " << n;
       continue;
     }
-    if (second.end_code != 0) ADD_FAILURE() << "new firmware but END " << second.end_code;
+    // END 0 from the boot that resumed, or already from the cut one (the cut
+    // fell while the package was being withdrawn).
+    const int end = second.end_code != -1 ? second.end_code : first.end_code;
+    if (end != 0) ADD_FAILURE() << "new firmware but END " << end << ", cut at " << n;
     const bool restored = second.events.size() > 1 && second.events[1].starts_with("RESTORE");
-    const bool committed = second.events.size() == 3 && second.events[1] == "UPDATING 100";
+    const bool committed =
+        (second.events.size() == 3 && second.events[1] == "UPDATING 100") || second.end_code == -1;
     if (restored) {
       ++tally.new_after_restore;
     } else if (committed) {
