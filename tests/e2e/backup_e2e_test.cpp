@@ -254,6 +254,8 @@ void cut_during_ap_backup(Backup& t) {
   const auto armed = t.daemon.ctl("power-cut --partition usrfs_bak --op program --nth 3");
   ASSERT_FALSE(armed.contains("error")) << armed.dump();
   t.host->write("AT+QPRTPARA=11\r");
+  const std::string said = t.host->read_until("\r\nERROR\r\n", 3000ms);
+  EXPECT_EQ(said.find("ERROR"), std::string::npos) << "a module that lost power says nothing";
   EXPECT_TRUE(t.host->hung_up(3000ms)) << "the module lost power mid-backup";
   ASSERT_TRUE(t.daemon.wait_power("off"));
   ASSERT_FALSE(t.daemon.ctl("power-on").contains("error"));

@@ -8,6 +8,8 @@
 #include <mutex>
 #include <string>
 
+#include <boost/asio/post.hpp>
+
 #include <vmodem/simulator/gate.hpp>
 #include <vmodem/simulator/module.hpp>
 
@@ -47,19 +49,25 @@ fs::BackupInfo fresh_info(Module& m, fs::BackupEngine* engine) {
   return engine->info();
 }
 
-bool backup_now(Module& m, fs::BackupEngine& engine, fs::FileSystem& fs) {
+fs::Status backup_now(fs::BackupEngine& engine, fs::FileSystem& fs) {
   std::lock_guard lock(fs.mutex());
   // The backup takes the committed state: commit what the host wrote.
-  if (auto synced = fs.sync(); !synced) {
-    m.flash_failed();
-    return false;
+  if (auto synced = fs.sync(); !synced) return synced;
+  // no_space leaves the old backup; a power cut takes the module down.
+  return engine.backup(fs);
+}
+
+// A failed =1/=3/=11/=13: ERROR, unless the power went during it. A module
+// that lost power says nothing more (its port goes away), so the responder
+// is held until the power-off has run: dropped earlier, the engine would
+// answer ERROR for the abandoned command.
+void failed(Module& m, at::Call& call, const fs::Error& error) {
+  m.flash_failed();
+  if (error.code == fs::Errc::power_loss) {
+    boost::asio::post(m.io_context(), [held = call.responder] { (void)held; });
+    return;
   }
-  if (auto ok = engine.backup(fs); !ok) {
-    // no_space leaves the old backup; a power cut takes the module down.
-    m.flash_failed();
-    return false;
-  }
-  return true;
+  call.responder.error();
 }
 
 void qprtpara(Module& m, at::Call& call) {
@@ -77,13 +85,10 @@ void qprtpara(Module& m, at::Call& call) {
   if (!engine || !fs) return void(call.responder.error());
   switch (op) {
     case 1:
-      if (!backup_now(m, *engine, *fs)) return void(call.responder.error());
+      if (auto ok = backup_now(*engine, *fs); !ok) return failed(m, call, ok.error());
       break;
     case 3:
-      if (auto ok = engine->schedule_restore(); !ok) {
-        m.flash_failed();
-        return void(call.responder.error());
-      }
+      if (auto ok = engine->schedule_restore(); !ok) return failed(m, call, ok.error());
       break;
     case 4: {
       const auto live = live_figures(fs);
