@@ -158,6 +158,7 @@ TEST_F(FotaDl, ContextMustBeConfiguredAndActive) {
 }
 
 TEST_F(FotaDl, FtpDownloadReachesStaging) {
+  const std::string version = host.command("AT+CGMR");
   const std::string package = payload(300 * 1024 + 5);
   write_file(files.path() / "update" / "delta.bin", package);
   FtpServer server(files.path(), "fota", "secret");
@@ -169,6 +170,14 @@ TEST_F(FotaDl, FtpDownloadReachesStaging) {
   std::this_thread::sleep_for(100ms);
   EXPECT_NE(daemon.log().find(got), std::string::npos) << daemon.log();
   EXPECT_EQ(daemon.log().find("secret"), std::string::npos) << "the password is not logged";
+  // Staged: the module resets to apply it. These bytes are no package, so
+  // the update ends with an error code and the old firmware boots.
+  ASSERT_TRUE(host.hung_up(5000ms));
+  Host after(daemon.port("ttyUSB2"), 10000ms);
+  const std::string boot = after.read_until("APP RDY\r\n", 20000ms);
+  EXPECT_NE(boot.find("+QIND: \"FOTA\",\"END\",5"), std::string::npos) << boot;
+  after.command("ATE0");
+  EXPECT_EQ(after.command("AT+CGMR"), version);
 }
 
 TEST_F(FotaDl, HttpDownloadReachesStaging) {
@@ -248,6 +257,20 @@ TEST_F(FotaDl, PackageLargerThanTheFotaAreaStopsEarlyWith511) {
   EXPECT_NE(daemon.log().find("larger than"), std::string::npos);
 }
 
+TEST_F(FotaDl, StagingRefusalIsReportedWithEnd) {
+  // Not larger than the FOTA partition, so it downloads; but the area keeps
+  // blocks for its journal and header, so staging refuses it with 511.
+  std::filesystem::create_directories(files.path());
+  std::filesystem::resize_file(
+      (std::ofstream(files.path() / "full.bin"), files.path() / "full.bin"), kFotaAreaBytes);
+  HttpServer http(files.path());
+  SKIP_IF_UNAVAILABLE(http);
+  const std::string version = host.command("AT+CGMR");
+  EXPECT_EQ(download(http_url(http.port(), "full.bin"), false), 0);
+  EXPECT_EQ(code_of("END"), 511);
+  EXPECT_EQ(host.command("AT+CGMR"), version) << "no reset, the old firmware runs";
+}
+
 TEST_F(FotaDl, AtPortStaysResponsiveAndOneDownloadAtATime) {
   ScriptServer server("silent");
   SKIP_IF_UNAVAILABLE(server);
@@ -265,6 +288,7 @@ TEST_F(FotaDl, AtPortStaysResponsiveAndOneDownloadAtATime) {
 TEST_F(FotaDl, PowerCutDuringDownloadLeavesNoStaleUrc) {
   ScriptServer server("silent");
   SKIP_IF_UNAVAILABLE(server);
+  const std::string version = host.command("AT+CGMR");
   const std::string url = http_url(server.port(), "delta.bin");
   ASSERT_EQ(fotadl(url), "\r\nOK\r\n");
   EXPECT_NE(host.read_until("\"HTTPSTART\"\r\n").find("HTTPSTART"), std::string::npos);
@@ -279,6 +303,7 @@ TEST_F(FotaDl, PowerCutDuringDownloadLeavesNoStaleUrc) {
   EXPECT_EQ(later.find("FOTA"), std::string::npos) << later;
   // The firmware is the old one and a new download can start.
   after.command("ATE0");
+  EXPECT_EQ(after.command("AT+CGMR"), version);
   EXPECT_EQ(after.command("AT+QIACT=1"), "\r\nOK\r\n");
   EXPECT_EQ(after.command("AT+QFOTADL=\"" + url + "\""), "\r\nOK\r\n");
   EXPECT_NE(after.read_until("\"HTTPEND\",702\r\n", 8000ms).find("HTTPEND\",702"),
