@@ -120,8 +120,10 @@ Result<FirmwareBundle> load_bundle(const std::filesystem::path& path,
         std::string_view(reinterpret_cast<const char*>(text->data()), text->size()),
         path.parent_path());
   }
-  auto data = read_file(path, kMaxImageBytes);
+  auto data = read_file(path, kMaxImageBytes * 4);
   if (!data) return tl::unexpected(data.error());
+  if (is_bundle_file(*data)) return parse_bundle(*data);
+  if (data->size() > kMaxImageBytes) return fail(ErrorCode::kInvalidInput, "image too large");
   FirmwareBundle bundle;
   bundle.model = defaults.model;
   bundle.version = defaults.version.empty() ? path.stem().string() : defaults.version;

@@ -51,7 +51,7 @@ void add_ctl_command(CLI::App& app, CommandList& commands);
 
 // `vmodem delta make|info|apply`: delta firmware packages (delta_command.cpp).
 void add_delta_command(CLI::App& app, CommandList& commands);
-// vmodem firmware info|stage (firmware_command.cpp).
+// vmodem firmware build|info|stage (firmware_command.cpp).
 void add_firmware_command(CLI::App& app, CommandList& commands);
 
 // `vmodem image ...`: offline tools on a module image. The group is made by

@@ -1,9 +1,12 @@
-// vmodem firmware info | stage: the firmware of a module image (A/B slots,
-// boot records, the FOTA area) and of manifests; offline staging of a delta
-// package that the next `vmodem run` applies with the +QIND: "FOTA" URCs.
+// vmodem firmware build | info | stage: bundle files from manifests, the
+// firmware of a module image (A/B slots, boot records, the FOTA area), of
+// manifests and of bundles; offline staging of a delta package that the
+// next `vmodem run` applies with the +QIND: "FOTA" URCs.
 //
 // Exit codes: 0 ok, 1 failure, 2 usage, 3 I/O, 4 corrupt (no valid firmware
 // or a damaged package), 5 not found.
+#include <array>
+#include <fstream>
 #include <iostream>
 #include <memory>
 
@@ -53,6 +56,7 @@ namespace {
 struct FirmwareArgs {
   std::string target;
   std::string package;
+  std::string out;
   std::string profile;
   bool json = false;
 };
@@ -157,9 +161,41 @@ int info_image(const FirmwareArgs& args) {
   return loaded ? kExitOk : kExitCorrupt;
 }
 
+bool starts_like_bundle(const std::string& path) {
+  std::array<std::uint8_t, 8> head{};
+  std::ifstream in(path, std::ios::binary);
+  in.read(reinterpret_cast<char*>(head.data()), head.size());
+  return in.gcount() == static_cast<std::streamsize>(head.size()) && fota::is_bundle_file(head);
+}
+
 int info(const FirmwareArgs& args) {
-  if (args.target.ends_with(".json")) return info_manifest(args);
+  if (args.target.ends_with(".json") || starts_like_bundle(args.target)) {
+    return info_manifest(args);
+  }
   return info_image(args);
+}
+
+int build(const FirmwareArgs& args) {
+  auto bundle = fota::load_bundle(args.target);
+  if (!bundle) {
+    return report_error(bundle.error().code == fota::ErrorCode::kIo ? kExitIo : kExitUsage,
+                        bundle.error().message);
+  }
+  const auto bytes = fota::serialize_bundle(*bundle);
+  if (auto st = fota::write_file_atomic(args.out, bytes); !st) {
+    return report_error(kExitIo, st.error().message);
+  }
+  if (args.json) {
+    print_json({{"bundle", args.out},
+                {"bytes", bytes.size()},
+                {"model", bundle->model},
+                {"version", bundle->version},
+                {"firmware_sha256", fota::to_hex(fota::firmware_digest(*bundle))}});
+  } else {
+    std::cout << args.out << ": " << bundle->model << " " << bundle->version << ", "
+              << bundle->images.size() << " image(s), " << bytes.size() << " bytes\n";
+  }
+  return kExitOk;
 }
 
 int stage(const FirmwareArgs& args) {
@@ -190,10 +226,21 @@ void add_firmware_command(CLI::App& app, CommandList& commands) {
   auto* firmware = app.add_subcommand("firmware", "Inspect firmware and stage updates offline");
   firmware->require_subcommand(1);
 
+  auto* build_cmd = firmware->add_subcommand(
+      "build", "Pack a manifest and its image files into one firmware bundle file");
+  build_cmd->add_option("MANIFEST", args->target, "Firmware manifest .json")
+      ->required()
+      ->check(CLI::ExistingFile);
+  build_cmd->add_option("-o,--output", args->out, "Bundle file to write")->required();
+  build_cmd->add_flag("--json", args->json, "Machine-readable output");
+  commands.add(build_cmd, [args] { return build(*args); });
+
   auto* info_cmd = firmware->add_subcommand(
-      "info", "Show a module image's firmware (slots, boot records, FOTA area) or a manifest");
+      "info",
+      "Show a module image's firmware (slots, boot records, FOTA area), a manifest or a bundle");
   info_cmd
-      ->add_option("TARGET", args->target, "Module state directory, NAND image or manifest .json")
+      ->add_option("TARGET", args->target,
+                   "Module state directory, NAND image, manifest .json or bundle file")
       ->required()
       ->check(CLI::ExistingPath);
   info_cmd->add_option("--profile", args->profile, "Profile (default: the image's)");

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -58,7 +59,19 @@ struct BundleDefaults {
   std::string image_name = "firmware";
 };
 
-// Loads `path`: a manifest if it ends in ".json", otherwise a single image.
+// A bundle as one file (`vmodem firmware build`), integers little-endian:
+//   "VMFWBNDL" | u16 format (1) | str model | str version | u16 image count
+//   | n x (str name | u64 size | 32 SHA-256) | 32 SHA-256 of the bytes before
+//   | the images' bytes, in order
+// (str = u16 length <= 64, then the bytes).
+std::vector<std::uint8_t> serialize_bundle(const FirmwareBundle& bundle);
+// kBadPackage if the file is damaged or truncated (header checksum, sizes,
+// every image's SHA-256), kInvalidInput for bad names or limits.
+Result<FirmwareBundle> parse_bundle(std::span<const std::uint8_t> file);
+bool is_bundle_file(std::span<const std::uint8_t> data);
+
+// Loads `path`: a manifest if it ends in ".json", a bundle file if it starts
+// with the bundle magic, otherwise a single image.
 // Errors: kIo (unreadable file), kInvalidInput (bad manifest, names, limits).
 Result<FirmwareBundle> load_bundle(const std::filesystem::path& path,
                                    const BundleDefaults& defaults = {});
