@@ -128,11 +128,13 @@ class FotaDownloads : public std::enable_shared_from_this<FotaDownloads> {
     spdlog::info("FOTA: package UFS:{} ({} bytes, checksum {})", source.file, package->size(),
                  checksum_of(*package));
     call.responder.ok();
+    running_ = true;
     // After the OK: staging resets the module.
-    boost::asio::post(module_.io_context(),
-                      [self = shared_from_this(), package = *package, generation = generation_] {
-                        if (generation == self->generation_) self->stage(package);
-                      });
+    boost::asio::post(
+        module_.io_context(),
+        [self = shared_from_this(), package = std::move(*package), generation = generation_] {
+          if (generation == self->generation_) self->stage(package);
+        });
   }
 
   void start(const FotaSource& source) {
