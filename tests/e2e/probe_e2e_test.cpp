@@ -535,6 +535,53 @@ TEST_P(ProbePoint, RestoresAndCountsItsOwnProbePoint) {
   verify_files();
 }
 
+// A backup taken after a boot-critical file went bad cannot cure probe 8:
+// the restored tree fails the same check, the restore is not counted, and
+// the module refills the file system with its factory content (FS_REBUILT).
+TEST(ProbeFallback, BackupHoldingABadCriticalFileFallsBackToFactoryContent) {
+  Daemon daemon;
+  std::unique_ptr<Control> control;
+  for (int i = 0; i < 500 && !(control && control->connected()); ++i) {
+    std::this_thread::sleep_for(10ms);
+    control = std::make_unique<Control>(daemon.state() / "control.sock");
+  }
+  ASSERT_TRUE(control->connected());
+  ASSERT_TRUE(control->execute("subscribe").contains("return"));
+  if (control->execute("status")["return"].value("power", "") != "app_rdy") {
+    ASSERT_TRUE(control->wait_event("POWER_STATE", "state", "app_rdy"));
+  }
+  const auto corrupted = control->execute(
+      "inject", {{"kind", "corrupt-file"}, {"file-system", "ap"}, {"path", "/usb/vid_pid"}});
+  ASSERT_TRUE(corrupted.contains("return")) << corrupted.dump();
+  {
+    Host host(daemon.port("ttyUSB2"));
+    host.command("ATE0");
+    ASSERT_EQ(host.command("AT+QPRTPARA=11", 5000ms), "\r\nOK\r\n");
+  }
+  const auto before = from_ctl(control->execute("backup-info", {{"file-system", "ap"}})["return"]);
+  ASSERT_TRUE(control->execute("power-cut").contains("return"));
+  ASSERT_TRUE(control->wait_event("POWER_STATE", "state", "off"));
+  control->events.clear();
+  ASSERT_TRUE(control->execute("power-on").contains("return"));
+  ASSERT_TRUE(control->wait_event("POWER_STATE", "state", "app_rdy")) << daemon.log();
+  EXPECT_TRUE(control->named("RESTORE").empty());
+  const auto rebuilt = control->named("FS_REBUILT");
+  ASSERT_EQ(rebuilt.size(), 1U) << json(control->events).dump();
+  EXPECT_EQ(rebuilt[0]["data"]["file_system"], "ap");
+  EXPECT_EQ(rebuilt[0]["data"]["probe_point"], 8);
+  EXPECT_EQ(from_ctl(control->execute("backup-info", {{"file-system", "ap"}})["return"]), before)
+      << "a restore that did not cure the file system is not counted";
+  const auto snapshot = daemon.state() / "fallback.img";
+  ASSERT_TRUE(control->execute("snapshot-save", {{"path", snapshot.string()}}).contains("return"));
+  Image image(snapshot, "usrfs");
+  ASSERT_TRUE(image.ok()) << image.error;
+  auto fs = image.mount(true);
+  ASSERT_TRUE(fs) << fs.error().message();
+  EXPECT_EQ((*fs)->read_file("/usb/vid_pid").value_or(std::vector<std::uint8_t>{}),
+            bytes_of("2c7c:0700\n"))
+      << "the factory content is back";
+}
+
 std::vector<Case> cases() {
   std::vector<Case> out;
   for (const char* fs : {"modem", "ap"}) {
