@@ -87,8 +87,12 @@ Status NandUpdate::State::check_package() {
     return {};
   }
   running = std::move(*loaded);
-  if (running.record.installed_by == header.header_digest) {
-    // Committed before a power cut withdrew the package: done.
+  auto saved = area.last_progress(header.header_digest);
+  if (!saved) return tl::unexpected(saved.error());
+  if (running.record.installed_by == header.header_digest && *saved) {
+    // Committed before a power cut withdrew the package (its journal is
+    // still there): done. The same package staged anew (staging clears the
+    // journal) is checked like any other, and no longer matches.
     outcome.resumed = true;
     finish_with(0, {});
     return {};
@@ -127,8 +131,6 @@ Status NandUpdate::State::check_package() {
     }
   }
   sink = store.slot_writer(target_slot);
-  auto saved = area.last_progress(header.header_digest);
-  if (!saved) return tl::unexpected(saved.error());
   if (*saved && applier->resume(**saved)) {
     outcome.resumed = true;
     journaled = **saved;

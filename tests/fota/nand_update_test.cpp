@@ -33,12 +33,15 @@ class NandUpdateTest : public ::testing::Test {
   // Stages `package`, boots, and checks the refusal: END `code`, V1 still
   // running, nothing staged any more.
   void expect_refused(const Bytes& package, int code) {
+    expect_refused_keeping(package, code, v1_);
+  }
+  void expect_refused_keeping(const Bytes& package, int code, const FirmwareBundle& running_fw) {
     nand_.stage(package);
     auto boot = nand_.boot_update();
     EXPECT_EQ(boot.events, (Events{"START", "END " + std::to_string(code)}));
     auto running = nand_.running();
     ASSERT_TRUE(running) << running.error();
-    EXPECT_TRUE(same_images(running->bundle, v1_));
+    EXPECT_TRUE(same_images(running->bundle, running_fw));
     EXPECT_EQ(nand_.boot_update().events, Events{"(none)"}) << "the package must be withdrawn";
   }
 
@@ -155,6 +158,18 @@ TEST_F(NandUpdateTest, AFlashErrorDuringTheApplyEnds502AndKeepsTheOldFirmware) {
   auto running = nand_.running();
   ASSERT_TRUE(running) << running.error();
   EXPECT_TRUE(same_images(running->bundle, v1_));
+}
+
+}  // namespace
+}  // namespace vmodem::fota::testing
+
+namespace vmodem::fota::testing {
+namespace {
+
+TEST_F(NandUpdateTest, TheSamePackageStagedAgainIsRefusedWith510) {
+  nand_.stage(package_);
+  ASSERT_EQ(nand_.boot_update().end_code, 0);
+  expect_refused_keeping(package_, 510, v2_);
 }
 
 }  // namespace
