@@ -14,8 +14,8 @@
 // erase. The package is withdrawn only after the outcome is durable (the new
 // boot record, or nothing changed), so a cut before that makes the next boot
 // decide again: a committed package (the record names it and its journal is
-// still there) ends with 0, a
-// refused one is refused again. There is never a retry loop.
+// still there) ends with 0, a refused one is refused again. There is never a
+// retry loop.
 //
 // A NAND error while the device is powered (a grown bad block) ends the
 // update with 502 and the old firmware; while unpowered (power cut) step()
