@@ -132,9 +132,8 @@ int result_code(SourceKind kind, Failure failure) {
 Transfer::Transfer(DownloadRequest request, Done done) {
   init_curl_once();
   multi_ = curl_multi_init();
-  thread_ = std::thread([this, request = std::move(request), done = std::move(done)]() mutable {
-    run(std::move(request), std::move(done));
-  });
+  thread_ = std::thread(
+      [this, request = std::move(request), done = std::move(done)] { run(request, done); });
 }
 
 Transfer::~Transfer() {
@@ -148,7 +147,7 @@ void Transfer::cancel() {
   if (multi_ != nullptr) curl_multi_wakeup(static_cast<CURLM*>(multi_));
 }
 
-void Transfer::run(DownloadRequest request, Done done) {
+void Transfer::run(const DownloadRequest& request, const Done& done) {
   auto* multi = static_cast<CURLM*>(multi_);
   CURL* easy = curl_easy_init();
   Sink sink;

@@ -73,7 +73,7 @@ class Transfer {
   void cancel();
 
  private:
-  void run(DownloadRequest request, Done done);
+  void run(const DownloadRequest& request, const Done& done);
 
   std::atomic<bool> cancelled_{false};
   void* multi_ = nullptr;  // CURLM*, woken by cancel()
