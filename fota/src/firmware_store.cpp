@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <limits>
 
 #include <vmodem/fota/firmware_store.hpp>
 
@@ -277,6 +278,11 @@ Status FirmwareStore::commit(BootRecord next, const BootRecord* keep) {
   std::uint64_t generation = 0;
   for (const auto& r : records_)
     generation = std::max(generation, r.generation);
+  // Only a record this store did not write can get here (generations count
+  // up from 1): wrapping to 0 would leave that record in force.
+  if (generation == std::numeric_limits<std::uint64_t>::max()) {
+    return fail(ErrorCode::kBadPackage, "the boot record's generation number is exhausted");
+  }
   next.generation = generation + 1;
   // Never overwrite the record the module runs on; otherwise replace the
   // older copy.

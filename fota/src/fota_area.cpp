@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <limits>
 
 #include <vmodem/fota/fota_area.hpp>
 
@@ -174,6 +175,20 @@ Status FotaArea::record_progress(const ApplyProgress& progress) {
     if (auto st = scan_journal(); !st) return st;
   }
   const auto& g = partition_->geometry();
+  if (journal_seq_ == std::numeric_limits<std::uint64_t>::max()) {
+    // Only a journal this area did not write gets here (sequence numbers
+    // count up from 1): wrapping to 0 would leave its record the newest.
+    // Start afresh; a cut before the new record costs a restart of the
+    // update, never its safety.
+    for (std::uint32_t b = 0; b < kJournalBlocks; ++b) {
+      if (auto st = partition_->erase(b); !st) {
+        return detail::nand_failure("clearing the journal", st.error());
+      }
+    }
+    journal_seq_ = 0;
+    journal_block_ = 0;
+    journal_page_ = 0;
+  }
   if (journal_page_ >= g.pages_per_block) {
     // This block is full: continue in the other one, erased first. The
     // records of the full block stay valid until the new one holds a record.
