@@ -10,6 +10,9 @@ void SnapshotStore::begin() {
   const Geometry& g = storage_->geometry();
   saved_.resize(g.block_count);
   dirty_.assign(g.block_count, 0);
+  ppb_ = g.pages_per_block;
+  touched_.assign(std::size_t{g.block_count} * ppb_, 0);
+  erased_page_.assign(g.raw_page_size(), 0xFF);
   counters_ = storage_->counters();
   active_ = true;
 }
@@ -19,6 +22,7 @@ void SnapshotStore::end() {
   saved_.clear();
   dirty_.clear();
   dirty_list_.clear();
+  touched_.clear();
   saved_count_ = 0;
 }
 
@@ -72,30 +76,49 @@ void SnapshotStore::capture_data(std::uint32_t block, SavedBlock& saved) {
   saved.has_data = true;
 }
 
+// One page's cells back to the rollback point (erased above the saved
+// pages), and its saved mask re-acquired. Its live mask was released first.
+// `erased_now`: its cells are erased (its block's erase was its last change).
+void SnapshotStore::restore_page(PageAddr addr, const SavedBlock& saved, bool erased_now) {
+  const std::uint32_t raw = storage_->geometry().raw_page_size();
+  if (addr.page < saved.data_pages) {
+    storage_->set_cells(addr, 0, {saved.cells.data() + std::size_t{addr.page} * raw, raw});
+  } else if (!erased_now) {
+    storage_->set_cells(addr, 0, {erased_page_.data(), raw});
+  }
+  const auto at = std::find(saved.mask_pages.begin(), saved.mask_pages.end(), addr.page);
+  if (at == saved.mask_pages.end()) return;
+  // The block's touched masks were all freed first, so a slot is available.
+  if (auto mask = storage_->deviation_acquire(addr)) {
+    const auto i = static_cast<std::size_t>(at - saved.mask_pages.begin());
+    std::memcpy(*mask, saved.masks.data() + i * raw, raw);
+  }
+}
+
 void SnapshotStore::restore(std::uint32_t block, const SavedBlock& saved) {
   const Geometry& g = storage_->geometry();
-  const std::uint32_t raw = g.raw_page_size();
-  if (saved.has_data) {
-    for (std::uint32_t p = 0; p < g.pages_per_block; ++p)
-      storage_->deviation_release({block, p});
-    storage_->erase_cells(block);
-    for (std::uint32_t p = 0; p < saved.data_pages; ++p) {
-      storage_->set_cells({block, p}, 0, {saved.cells.data() + std::size_t{p} * raw, raw});
-    }
-  }
-  storage_->block_meta(block) = saved.block_meta;
+  std::uint8_t* touched = touched_.data() + std::size_t{block} * ppb_;
+  // Page meta first (the live slot numbers kept: restore_page re-acquires the
+  // masks of the pages it rewrites and sets them), then the touched pages.
   for (std::uint32_t p = 0; p < g.pages_per_block; ++p) {
     PageMeta& meta = storage_->page_meta({block, p});
     const std::uint32_t live_slot = meta.deviation_slot;
     meta = saved.page_meta[p];
-    // Without saved data the masks never changed; keep the live slot numbers.
-    meta.deviation_slot = saved.has_data ? 0 : live_slot;
+    meta.deviation_slot = live_slot;
   }
-  for (std::size_t i = 0; i < saved.mask_pages.size(); ++i) {
-    auto mask = storage_->deviation_acquire({block, saved.mask_pages[i]});
-    // The masks restored here were freed just above, so a slot is available.
-    if (mask) std::memcpy(*mask, saved.masks.data() + i * raw, raw);
+  storage_->block_meta(block) = saved.block_meta;
+  // Without saved data the cells and masks never changed (a caller that
+  // changes them calls will_modify_data first).
+  if (saved.has_data) {
+    for (std::uint32_t p = 0; p < g.pages_per_block; ++p) {
+      if (touched[p] != kUntouched) storage_->deviation_release({block, p});
+    }
+    for (std::uint32_t p = 0; p < g.pages_per_block; ++p) {
+      if (touched[p] != kUntouched) restore_page({block, p}, saved, touched[p] == kErasedSince);
+    }
   }
+  // restore_page's own writes touched the pages again.
+  std::fill_n(touched, ppb_, kUntouched);
 }
 
 void SnapshotStore::rollback() {

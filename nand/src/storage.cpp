@@ -359,16 +359,19 @@ void Storage::read_cells(PageAddr addr, std::uint32_t column, std::span<std::uin
 
 void Storage::program_cells(PageAddr addr, std::uint32_t column,
                             std::span<const std::uint8_t> data) {
+  impl_->snapshot.touch_page(addr);
   // Stored inverted: cells & data  <=>  ~stored_new = ~stored & data
   //                                 <=>   stored_new = stored | ~data.
   bits::or_inverted(impl_->cells(geometry_, addr) + column, data.data(), data.size());
 }
 
 void Storage::set_cells(PageAddr addr, std::uint32_t column, std::span<const std::uint8_t> data) {
+  impl_->snapshot.touch_page(addr);
   bits::invert_copy(impl_->cells(geometry_, addr) + column, data.data(), data.size());
 }
 
 void Storage::erase_cells(std::uint32_t block) {
+  impl_->snapshot.touch_block(block);
   std::memset(impl_->cells(geometry_, {block, 0}), 0,
               std::uint64_t{geometry_.pages_per_block} * impl_->raw_page);
 }
@@ -397,16 +400,22 @@ const DeviceCounters& Storage::counters() const {
 
 // --- deviation store ---
 
+// A writable mask may be changed through the pointer: the snapshot counts
+// the page as touched (the const overload does not).
 std::uint8_t* Storage::deviation(PageAddr addr) {
   const std::uint32_t slot = page_meta(addr).deviation_slot;
-  return slot == 0 ? nullptr : impl_->mask(slot - 1);
+  if (slot == 0) return nullptr;
+  impl_->snapshot.touch_page(addr);
+  return impl_->mask(slot - 1);
 }
 const std::uint8_t* Storage::deviation(PageAddr addr) const {
-  return const_cast<Storage*>(this)->deviation(addr);
+  const std::uint32_t slot = page_meta(addr).deviation_slot;
+  return slot == 0 ? nullptr : const_cast<Impl&>(*impl_).mask(slot - 1);
 }
 
 Result<std::uint8_t*> Storage::deviation_acquire(PageAddr addr) {
   if (std::uint8_t* existing = deviation(addr)) return existing;
+  impl_->snapshot.touch_page(addr);
   if (impl_->free_slots.empty()) {
     return fail(Errc::resource_exhausted, addr.block, addr.page,
                 "deviation store full (" + std::to_string(deviation_slot_count()) +
@@ -426,6 +435,7 @@ Result<std::uint8_t*> Storage::deviation_acquire(PageAddr addr) {
 void Storage::deviation_release(PageAddr addr) {
   PageMeta& meta = page_meta(addr);
   if (meta.deviation_slot == 0) return;
+  impl_->snapshot.touch_page(addr);
   const std::uint32_t slot = meta.deviation_slot - 1;
   impl_->owners()[slot] = 0;
   impl_->free_slots.push_back(slot);

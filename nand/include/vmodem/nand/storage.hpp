@@ -13,10 +13,11 @@
 // the process loses nothing that completed (an operation caught half-way is a
 // torn operation, as on silicon).
 //
-// Snapshots are copy-on-write at block granularity: snapshot_begin() is O(1),
-// each block's state is saved the first time it changes, and
-// snapshot_rollback() restores only the blocks changed since the last
-// rollback, so a power-cut campaign can replay thousands of runs per second.
+// Snapshots are copy-on-write: snapshot_begin() is O(1), each block's state
+// is saved the first time it changes, and snapshot_rollback() restores only
+// the blocks changed since the last rollback, and in them only the pages
+// whose cells or masks changed, so a power-cut campaign can replay thousands
+// of runs per second.
 #pragma once
 
 #include <cstdint>
