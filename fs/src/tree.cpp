@@ -176,6 +176,7 @@ void Volume::check_space(CheckReport& report) {
 }
 
 void Volume::check_critical(const std::vector<CriticalFile>& files, CheckReport& report) {
+  std::vector<std::uint8_t> page(geo.page_size);
   for (const auto& file : files) {
     auto found = lookup(file.path);
     if (!found || (*found)->type != FileType::file) {
@@ -184,14 +185,25 @@ void Volume::check_critical(const std::vector<CriticalFile>& files, CheckReport&
     }
     Object& o = **found;
     if (!file.check_crc) continue;
-    std::vector<std::uint8_t> content(o.visible_size());
-    auto got = read_at(o, 0, content);
-    if (!got) {
-      add_failure(report, Probe::critical_checksum, "unreadable: " + got.error().message(), -1, -1,
+    // Read and checksummed a page at a time: no buffer of the whole file
+    // (the RF calibration is 84 KB, checked at every boot).
+    std::uint32_t crc = 0;
+    Status read;
+    for (std::uint64_t at = 0; at < o.visible_size() && read;) {
+      const auto n = std::min<std::uint64_t>(page.size(), o.visible_size() - at);
+      auto got = read_at(o, at, {page.data(), static_cast<std::size_t>(n)});
+      if (!got) {
+        read = tl::unexpected(got.error());
+      } else {
+        crc = crc32_update(crc, {page.data(), *got});
+        at += *got;
+      }
+    }
+    if (!read) {
+      add_failure(report, Probe::critical_checksum, "unreadable: " + read.error().message(), -1, -1,
                   o.id, file.path);
       continue;
     }
-    const std::uint32_t crc = crc32(content);
     if (crc != file.crc32) {
       add_failure(report, Probe::critical_checksum,
                   "crc32 " + std::to_string(crc) + ", expected " + std::to_string(file.crc32), -1,
