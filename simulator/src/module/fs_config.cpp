@@ -1,5 +1,9 @@
 #include "module/fs_config.hpp"
 
+#include <map>
+#include <mutex>
+#include <utility>
+
 namespace vmodem::sim {
 
 fs::Config fs_config(const Profile& profile) {
@@ -31,7 +35,9 @@ tl::expected<std::vector<fs::FactoryFile>, std::string> factory_files(const Prof
   return std::move(*files);
 }
 
-fs::CheckOptions boot_checks(const Profile& profile, PartitionRole role, std::uint64_t seed) {
+namespace {
+
+fs::CheckOptions boot_checks_of(const Profile& profile, PartitionRole role, std::uint64_t seed) {
   fs::CheckOptions checks;
   auto files = factory_files(profile, role, seed);
   if (!files) return checks;
@@ -42,6 +48,26 @@ fs::CheckOptions boot_checks(const Profile& profile, PartitionRole role, std::ui
   }
   checks.critical = fs::critical_list(critical);
   return checks;
+}
+
+}  // namespace
+
+fs::CheckOptions boot_checks(const Profile& profile, PartitionRole role, std::uint64_t seed) {
+  const std::string& dir =
+      role == PartitionRole::modem_fs ? profile.factory.modem_fs_dir : profile.factory.ap_fs_dir;
+  // A host directory may change between boots: read it every time.
+  if (!dir.empty()) return boot_checks_of(profile, role, seed);
+  // Generated content is a function of (role, seed) alone, and generating it
+  // (the modem FS's 84 KB of RF calibration, CRC'd) costs more than the boot
+  // mount that uses it: the module computes the list at every boot, so it is
+  // computed once per process. Bounded: one entry per module flash seen.
+  static std::mutex mutex;
+  static std::map<std::pair<PartitionRole, std::uint64_t>, fs::CheckOptions> cache;
+  const std::lock_guard lock(mutex);
+  const auto key = std::make_pair(role, seed);
+  if (auto hit = cache.find(key); hit != cache.end()) return hit->second;
+  if (cache.size() >= 64) cache.clear();
+  return cache.emplace(key, boot_checks_of(profile, role, seed)).first->second;
 }
 
 }  // namespace vmodem::sim

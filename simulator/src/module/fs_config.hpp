@@ -24,6 +24,8 @@ tl::expected<std::vector<fs::FactoryFile>, std::string> factory_files(const Prof
 // `role` (generated from `seed`, or the profile's factory tree). Only these
 // are read whole at boot, so the mount stays fast; other files are checked
 // only for their structure. Empty when the factory content cannot be read.
+// Lists from generated content are computed once per (role, seed) and
+// process; a profile's factory tree is read at every call.
 fs::CheckOptions boot_checks(const Profile& profile, PartitionRole role, std::uint64_t seed);
 
 }  // namespace vmodem::sim
