@@ -82,10 +82,10 @@ std::string to_string(Scenario scenario) {
 struct Campaign::State {
   CampaignOptions o;
   std::unique_ptr<ModuleRig> rig;
-  std::uint64_t old_digest = 0, new_digest = 0, other_digest = 0;
-  fs::BackupInfo before;  // the side's record before the operation under test
-  fs::BackupInfo after;   // after it ran uncut (backup: the new image)
-  fs::BackupInfo other;   // the other side's record (must not move)
+  Tree old_tree, new_tree, other_tree;  // recorded trees (module_rig.hpp)
+  fs::BackupInfo before;                // the side's record before the operation under test
+  fs::BackupInfo after;                 // after it ran uncut (backup: the new image)
+  fs::BackupInfo other;                 // the other side's record (must not move)
   std::uint64_t ops = 0;
   int probe = 0;
   nand::Rng rng{1};
@@ -138,10 +138,15 @@ tl::expected<void, std::string> Campaign::State::prepare() {
   if (rig->power_on() != BootResult::app_rdy)
     return tl::unexpected(std::string("first boot failed"));
   fs::FileSystem& fs = *rig->file_system(o.side);
-  old_digest = tree_digest(fs).value_or(0);
-  other_digest = tree_digest(*rig->file_system(other_of(o.side))).value_or(0);
+  auto old_recorded = record_tree(fs);
+  auto other_recorded = record_tree(*rig->file_system(other_of(o.side)));
+  if (!old_recorded || !other_recorded) return tl::unexpected(std::string("reading the trees"));
+  old_tree = std::move(*old_recorded);
+  other_tree = std::move(*other_recorded);
   if (auto changed = change_tree(fs, o.side); !changed) return changed;
-  new_digest = tree_digest(fs).value_or(0);
+  auto new_recorded = record_tree(fs);
+  if (!new_recorded) return tl::unexpected(std::string("reading the changed tree"));
+  new_tree = std::move(*new_recorded);
   if (o.scenario == Scenario::forced_restore) {
     if (auto ok = rig->schedule_restore(o.side); !ok) return tl::unexpected(ok.error().message());
   }
@@ -181,7 +186,7 @@ tl::expected<void, std::string> Campaign::State::prepare() {
     if (booted.outcome != FsBootOutcome::restored)
       return tl::unexpected("the boot did not restore: " + std::string(to_string(booted.outcome)));
     probe = booted.decision.probe;
-    if (tree_digest(*booted.fs) != old_digest)
+    if (!holds_tree(*booted.fs, old_tree))
       return tl::unexpected(std::string("the uncut restore does not give the backed-up tree"));
   }
   after = rig->engine(o.side)->info();
@@ -200,7 +205,7 @@ std::string Campaign::State::verify(std::string& label) {
     }
   }
   if (o.verify_other) {
-    if (tree_digest(*rig->file_system(other_of(o.side))) != other_digest)
+    if (!holds_tree(*rig->file_system(other_of(o.side)), other_tree))
       return "the other file system changed";
     const auto other_now = rig->engine(other_of(o.side))->info();
     if (other_now.backup_count != other.backup_count ||
@@ -217,7 +222,7 @@ std::string Campaign::State::verify_backup(std::string& label, const fs::BackupI
   FsBoot& booted = rig->booted(o.side);
   if (booted.outcome != FsBootOutcome::mounted)
     return "boot did " + std::string(to_string(booted.outcome)) + ", expected a plain mount";
-  if (tree_digest(*booted.fs) != new_digest) return "the file system does not hold its tree";
+  if (!holds_tree(*booted.fs, new_tree)) return "the file system does not hold its tree";
   if (info.restore_count != before.restore_count || !counters_zero(info))
     return "restore counters moved";
   bool fresh = false;
@@ -244,7 +249,7 @@ std::string Campaign::State::verify_backup(std::string& label, const fs::BackupI
     rig->restore_power();
     if (rig->power_on() != BootResult::app_rdy) return "no APP RDY after the forced restore";
     if (rig->booted(o.side).outcome != FsBootOutcome::restored) return "forced restore not run";
-    if (tree_digest(*rig->file_system(o.side)) != (fresh ? new_digest : old_digest))
+    if (!holds_tree(*rig->file_system(o.side), fresh ? new_tree : old_tree))
       return std::string("forced restore does not give the ") + (fresh ? "new" : "old") + " tree";
     if (rig->engine(o.side)->info().restore_count != before.restore_count + 1)
       return "forced restore not counted";
@@ -260,7 +265,7 @@ std::string Campaign::State::verify_backup(std::string& label, const fs::BackupI
 
 std::string Campaign::State::verify_restore(std::string& label, const fs::BackupInfo& info) {
   FsBoot& booted = rig->booted(o.side);
-  if (tree_digest(*booted.fs) != old_digest) return "the file system is not the backed-up tree";
+  if (!holds_tree(*booted.fs, old_tree)) return "the file system is not the backed-up tree";
   if (!info.valid || info.backup_count != before.backup_count) return "the backup record moved";
   if (info.restore_count != before.restore_count + 1)
     return "restore_count " + std::to_string(info.restore_count);

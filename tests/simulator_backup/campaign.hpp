@@ -4,7 +4,7 @@
 // probe point); then power up, boot exactly as the module does (fs_boot: the
 // probe points, the engine's decision, any restore), and verify:
 //  * the module reaches APP RDY, the file systems mount and check clean;
-//  * the file system holds the old or the new recorded tree (digests), the
+//  * the file system holds the old or the new recorded tree (byte for byte), the
 //    other one is untouched;
 //  * the counters and backup_valid say what happened (real mode: a cut in a
 //    backup may leave it invalid; safe mode: the previous one stays valid);
@@ -44,7 +44,7 @@ struct CampaignOptions {
   // the boot (restore) that follows (two levels deep).
   double two_deep = 0.0;
   bool full_fsck = true;      // FileSystem::fsck of both partitions (else the mounted check)
-  bool verify_other = true;   // the other file system's tree digest and counters too
+  bool verify_other = true;   // the other file system's tree and counters too
   bool check_content = true;  // force a restore and compare with the tree the counters name
   bool backup_after = true;   // and then =1 / =11 must succeed
 };

@@ -1,71 +1,62 @@
 #include "module_rig.hpp"
 
-#include <cstring>
-
 namespace vmodem::sim::testing {
 
 namespace {
 
-// A fast 64-bit mix over words (not cryptographic: it tells recorded trees
-// apart, nobody crafts collisions here).
-struct Hasher {
-  std::uint64_t h = 0x9E3779B97F4A7C15ULL;
-  static std::uint64_t mix(std::uint64_t x, std::uint64_t w) {
-    x ^= w;
-    x *= 0xFF51AFD7ED558CCDULL;
-    return x ^ (x >> 32);
-  }
-  void word(std::uint64_t w) { h = mix(h, w); }
-  // Four independent lanes, so the multiplies overlap.
-  void bytes(const std::uint8_t* p, std::size_t n) {
-    word(n);
-    std::uint64_t lane[4] = {h, h + 1, h + 2, h + 3};
-    for (; n >= 32; p += 32, n -= 32) {
-      std::uint64_t w[4];
-      std::memcpy(w, p, sizeof w);
-      for (int i = 0; i < 4; ++i)
-        lane[i] = mix(lane[i], w[i]);
-    }
-    for (const auto l : lane)
-      word(l);
-    std::uint8_t tail[32] = {};
-    std::memcpy(tail, p, n);
-    for (int i = 0; i < 32; i += 8) {
-      std::uint64_t w;
-      std::memcpy(&w, tail + i, 8);
-      word(w);
-    }
-  }
-  void text(const std::string& s) {
-    bytes(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
-  }
-};
+std::string child_path(const std::string& dir, const std::string& name) {
+  return (dir == "/" ? dir : dir + "/") + name;
+}
 
-bool walk(fs::FileSystem& fs, const std::string& dir, Hasher& hash) {
+bool record(fs::FileSystem& fs, const std::string& dir, Tree& tree) {
   auto list = fs.readdir(dir);
   if (!list) return false;
   for (const auto& entry : *list) {
-    const std::string path = (dir == "/" ? dir : dir + "/") + entry.name;
-    hash.text(path);
-    if (entry.type == fs::FileType::directory) {
-      hash.word(1);
-      if (!walk(fs, path, hash)) return false;
-    } else {
-      auto data = fs.read_file(path);
-      if (!data) return false;
-      hash.word(2);
-      hash.bytes(data->data(), data->size());
+    // By value: the recursion below grows tree.entries.
+    const std::string path = child_path(dir, entry.name);
+    const bool directory = entry.type == fs::FileType::directory;
+    tree.entries.push_back({path, directory, {}});
+    if (directory) {
+      if (!record(fs, path, tree)) return false;
+      continue;
     }
+    auto data = fs.read_file(path);
+    if (!data) return false;
+    tree.entries.back().data = std::move(*data);
+  }
+  return true;
+}
+
+// Walks `dir` in readdir order, matching tree.entries from `at` on.
+bool matches(fs::FileSystem& fs, const std::string& dir, const Tree& tree, std::size_t& at) {
+  auto list = fs.readdir(dir);
+  if (!list) return false;
+  for (const auto& entry : *list) {
+    if (at >= tree.entries.size()) return false;
+    const Tree::Entry& e = tree.entries[at++];
+    const bool directory = entry.type == fs::FileType::directory;
+    if (directory != e.directory || e.path != child_path(dir, entry.name)) return false;
+    if (directory) {
+      if (!matches(fs, e.path, tree, at)) return false;
+      continue;
+    }
+    auto data = fs.read_file(e.path);
+    if (!data || *data != e.data) return false;
   }
   return true;
 }
 
 }  // namespace
 
-std::optional<std::uint64_t> tree_digest(fs::FileSystem& fs) {
-  Hasher hash;
-  if (!walk(fs, "/", hash)) return std::nullopt;
-  return hash.h;
+std::optional<Tree> record_tree(fs::FileSystem& fs) {
+  Tree tree;
+  if (!record(fs, "/", tree)) return std::nullopt;
+  return tree;
+}
+
+bool holds_tree(fs::FileSystem& fs, const Tree& tree) {
+  std::size_t at = 0;
+  return matches(fs, "/", tree, at) && at == tree.entries.size();
 }
 
 tl::expected<std::unique_ptr<ModuleRig>, std::string> ModuleRig::create(

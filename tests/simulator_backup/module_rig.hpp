@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <vmodem/fs/backup.hpp>
 #include <vmodem/simulator/flash.hpp>
@@ -37,9 +38,24 @@ enum class BootResult : std::uint8_t {
   failed,      // a file system could not be brought up (no RDY / no APP RDY)
 };
 
-// 64-bit digest of a file system's tree: every directory and file path, and
-// every file's bytes, in readdir order (sorted). nullopt when a read fails.
-std::optional<std::uint64_t> tree_digest(fs::FileSystem& fs);
+// A file system's tree as recorded: every directory and file path in
+// readdir order (sorted), with each file's bytes. Campaigns compare the tree
+// a boot brings up with the trees they recorded byte for byte (cheaper than
+// hashing both, and exact).
+struct Tree {
+  struct Entry {
+    std::string path;
+    bool directory = false;
+    std::vector<std::uint8_t> data;  // files only
+  };
+  std::vector<Entry> entries;
+};
+// nullopt when a read fails.
+std::optional<Tree> record_tree(fs::FileSystem& fs);
+// True when `fs` holds exactly `tree`: the same paths and types in the same
+// order, every file with the same bytes. False at the first difference or
+// failed read.
+bool holds_tree(fs::FileSystem& fs, const Tree& tree);
 
 class ModuleRig {
  public:

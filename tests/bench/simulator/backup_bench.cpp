@@ -9,8 +9,8 @@
 //    pages on the same partition of the same chip);
 //  * the exhaustive power-cut run over =1: cuts per second on one core, each
 //    cut = power cut at operation k, power up, boot through the probe points
-//    (both file systems, the engine's decision), verify (mounted check, tree
-//    digests, counters, backup_valid).
+//    (both file systems, the engine's decision), verify (mounted check, the tree
+//    compared byte for byte with the recorded one, counters, backup_valid).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -175,7 +175,7 @@ void BM_BackupPowerCutCampaign(benchmark::State& state) {
   o.full_fsck = false;      // the mounted check (probes 5-9) after the mount's 1-6, 9
   o.check_content = false;  // (the test campaigns restore and compare)
   o.backup_after = false;
-  o.verify_other = false;  // booted and checked, not digested: =1 never touches it
+  o.verify_other = false;  // booted and checked, not compared: =1 never touches it
   auto campaign = std::move(*sim::testing::Campaign::prepare(o));
   std::vector<double> rates, wall_rates;
   std::uint64_t cuts = 0;
