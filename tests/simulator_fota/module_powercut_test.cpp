@@ -1,0 +1,13 @@
+// Quick tier: a seeded sample of power cuts (operation and cut mode drawn
+// from VMODEM_SEED) during the boot-time update of a real Module.
+#include "module_powercut.hpp"
+
+namespace vmodem::sim::testing {
+namespace {
+
+TEST(ModuleFotaPowerCut, SampledCutsBootTheOldOrNewFirmwareAndSaySo) {
+  run_module_cut_campaign(64);
+}
+
+}  // namespace
+}  // namespace vmodem::sim::testing
