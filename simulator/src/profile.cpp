@@ -119,8 +119,8 @@ void read_firmware(JsonReader& in, FirmwareConfig& firmware, const std::filesyst
                                                : base / manifest;
     std::error_code ec;
     if (!std::filesystem::is_regular_file(resolved, ec)) {
-      in.fail("manifest", "expected a firmware manifest file, but " + resolved.string() +
-                              " is not one");
+      in.fail("manifest",
+              "expected a firmware manifest file, but " + resolved.string() + " is not one");
     } else {
       firmware.manifest = resolved.string();
     }

@@ -100,6 +100,8 @@ class FirmwareStore {
   // Makes `next` (slot, model, version, images, installed_by) the record in
   // force: written into the copy that does not hold `keep` (the record the
   // module runs on), with the next generation. Re-reads the records.
+  // Refused (the old record stays in force) when the newest generation is
+  // already the largest a record can hold: it must never wrap to 0.
   Status commit(BootRecord next, const BootRecord* keep);
 
   // A sink writing target images into `slot`, page by page, erasing each

@@ -124,8 +124,8 @@ class BackupEngine {
   BackupEngine& operator=(const BackupEngine&) = delete;
 
   // Reads the info partition (each good block's pages up to its first blank
-  // one, where that block's log ends) and finds the newest record. The devices must outlive the engine. A blank info
-  // partition is fine (all counters 0). Errors: power_loss, io_error (no good
+  // one, where that block's log ends) and finds the newest record. The devices must outlive the
+  // engine. A blank info partition is fine (all counters 0). Errors: power_loss, io_error (no good
   // block in the info or data partition).
   static Result<std::unique_ptr<BackupEngine>> open(nand::Device& fs_device,
                                                     nand::Device& data_device,
