@@ -28,17 +28,6 @@ std::uint64_t test_seed() {
   return 5;
 }
 
-// The numbers of a "+QPRTPARA: a,b,c" line in a response.
-std::vector<long> fields(const std::string& response) {
-  const auto at = response.find("+QPRTPARA: ");
-  if (at == std::string::npos) return {};
-  std::istringstream in(response.substr(at + 11, response.find('\r', at) - at - 11));
-  std::vector<long> out;
-  for (std::string item; std::getline(in, item, ',');)
-    out.push_back(std::stol(item));
-  return out;
-}
-
 // Operations of the modem FS's backup data partition so far.
 long data_partition_ops(const Daemon& daemon) {
   const auto stats = daemon.ctl("stats");
@@ -64,7 +53,7 @@ struct CutModule {
     ASSERT_NE(host->read_until("APP RDY\r\n").find("APP RDY"), std::string::npos) << daemon.log();
     host->command("ATE0");
   }
-  std::vector<long> modem_info() { return fields(host->command("AT+QPRTPARA=4")); }
+  std::vector<long> modem_info() { return qprtpara_fields(host->command("AT+QPRTPARA=4")); }
   nlohmann::json backup_info() { return daemon.ctl("backup-info --file-system modem"); }
 
   vmodem::testing::TempDir dir;

@@ -20,17 +20,6 @@
 namespace vmodem::e2e {
 namespace {
 
-// The numbers of a "+QPRTPARA: a,b,c" line in a response.
-std::vector<long> fields(const std::string& response) {
-  const auto at = response.find("+QPRTPARA: ");
-  if (at == std::string::npos) return {};
-  std::istringstream in(response.substr(at + 11, response.find('\r', at) - at - 11));
-  std::vector<long> out;
-  for (std::string item; std::getline(in, item, ',');)
-    out.push_back(std::stol(item));
-  return out;
-}
-
 // A copy of the bg95-m3 profile with `edit` applied, written to `path`.
 std::string profile_file(const std::filesystem::path& path,
                          const std::function<void(nlohmann::json&)>& edit) {
@@ -71,14 +60,14 @@ struct Backup : ::testing::Test {
   bool listed(const std::string& name) {
     return host->command("AT+QFLST=\"" + name + "\"").find("+QFLST:") != std::string::npos;
   }
-  std::vector<long> ap_info() { return fields(host->command("AT+QPRTPARA=14")); }
+  std::vector<long> ap_info() { return qprtpara_fields(host->command("AT+QPRTPARA=14")); }
 
   Daemon daemon;
   std::unique_ptr<Host> host;
 };
 
 TEST_F(Backup, ResponseFormatsAndProductionLineBackup) {
-  const auto modem = fields(host->command("AT+QPRTPARA=4"));
+  const auto modem = qprtpara_fields(host->command("AT+QPRTPARA=4"));
   ASSERT_EQ(modem.size(), 15U);
   EXPECT_EQ(modem[0], 1) << "backup_cnt: the production line backed the modem FS up once";
   EXPECT_EQ(modem[1], 0) << "restore_cnt";
@@ -97,7 +86,7 @@ TEST_F(Backup, ResponseFormatsAndProductionLineBackup) {
     EXPECT_EQ(host->command(bad), "\r\nERROR\r\n") << bad;
   }
   EXPECT_EQ(host->command("AT+QPRTPARA=1"), "\r\nOK\r\n");
-  EXPECT_EQ(fields(host->command("AT+QPRTPARA=4"))[0], 2);
+  EXPECT_EQ(qprtpara_fields(host->command("AT+QPRTPARA=4"))[0], 2);
   const auto info = daemon.ctl("backup-info --file-system modem");
   EXPECT_EQ(info["backup_count"], 2) << info.dump();
   EXPECT_EQ(info["backup_valid"], true);
@@ -273,7 +262,7 @@ struct BackupSafeProfile : ProfileFile, Backup {
 };
 
 TEST_F(BackupSafeProfile, PowerCutDuringBackupKeepsThePreviousBackup) {
-  EXPECT_EQ(fields(host->command("AT+QPRTPARA=4")).size(), 14U);
+  EXPECT_EQ(qprtpara_fields(host->command("AT+QPRTPARA=4")).size(), 14U);
   ASSERT_NE(upload("old.txt", "in the previous backup").find("+QFUPL: 22"), std::string::npos);
   EXPECT_EQ(host->command("AT+QPRTPARA=11"), "\r\nOK\r\n");
   ASSERT_NE(upload("new.txt", "never backed up").find("+QFUPL: 15"), std::string::npos);
@@ -292,7 +281,7 @@ TEST_F(BackupSafeProfile, PowerCutDuringBackupKeepsThePreviousBackup) {
 // The default (real) behaviour: the interrupted backup leaves no valid
 // backup, a forced restore is refused, and backing up again fixes it.
 TEST_F(Backup, RealModePowerCutDuringBackupLeavesItInvalid) {
-  EXPECT_EQ(fields(host->command("AT+QPRTPARA=4")).size(), 15U);
+  EXPECT_EQ(qprtpara_fields(host->command("AT+QPRTPARA=4")).size(), 15U);
   ASSERT_NE(upload("old.txt", "in the previous backup").find("+QFUPL: 22"), std::string::npos);
   EXPECT_EQ(host->command("AT+QPRTPARA=11"), "\r\nOK\r\n");
   cut_during_ap_backup(*this);
@@ -337,7 +326,7 @@ TEST(BackupTiming, WithinTheDocumentsMaximaUnderRealTimePacing) {
   host.command("ATE0");
   EXPECT_EQ(host.command("AT+QPRTPARA=14"), "\r\nERROR\r\n");
   EXPECT_EQ(host.command("AT+QPRTPARA=13"), "\r\nERROR\r\n");
-  EXPECT_EQ(fields(host.command("AT+QPRTPARA=4")).size(), 15U);
+  EXPECT_EQ(qprtpara_fields(host.command("AT+QPRTPARA=4")).size(), 15U);
   ASSERT_NE(host.read_until("APP RDY\r\n", 20000ms).find("APP RDY"), std::string::npos)
       << daemon.log();
   std::printf("real-time pacing:\n");

@@ -34,18 +34,7 @@ void Daemon::start() {
   std::vector<std::string> args = {VMODEM_BINARY,   "run",    "--state",
                                    state_.string(), "--seed", "11"};
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
-  std::vector<char*> argv;
-  for (auto& a : args)
-    argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  const std::string out = (dir_.path() / "daemon.out").string();
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
-  posix_spawn_file_actions_destroy(&actions);
+  pid_ = spawn_logged(std::move(args), dir_.path() / "daemon.out");
 }
 
 int Daemon::stop() {
@@ -193,6 +182,33 @@ std::string quectel_checksum(const std::string& data) {
   char text[8];
   std::snprintf(text, sizeof text, "%x", sum);
   return text;
+}
+
+std::vector<long> qprtpara_fields(const std::string& response) {
+  const auto at = response.find("+QPRTPARA: ");
+  if (at == std::string::npos) return {};
+  std::istringstream in(response.substr(at + 11, response.find('\r', at) - at - 11));
+  std::vector<long> out;
+  for (std::string item; std::getline(in, item, ',');)
+    out.push_back(std::stol(item));
+  return out;
+}
+
+pid_t spawn_logged(std::vector<std::string> args, const std::filesystem::path& log) {
+  std::vector<char*> argv;
+  for (auto& a : args)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  const std::string out = log.string();
+  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  pid_t pid = -1;
+  if (posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid = -1;
+  posix_spawn_file_actions_destroy(&actions);
+  return pid;
 }
 
 }  // namespace vmodem::e2e

@@ -78,4 +78,12 @@ class Host {
 // XOR of the data as big-endian 16-bit words (the QFUPL/QFDWL checksum).
 std::string quectel_checksum(const std::string& data);
 
+// The numbers of the "+QPRTPARA: a,b,c" line in a response (empty if none).
+std::vector<long> qprtpara_fields(const std::string& response);
+
+// Starts `args` (args[0] a path) with stdin from /dev/null and stdout and
+// stderr appended to `log`, so a failing test can show what it printed.
+// Returns the child's pid, or -1 if it could not be started.
+pid_t spawn_logged(std::vector<std::string> args, const std::filesystem::path& log);
+
 }  // namespace vmodem::e2e

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "e2e_support.hpp"
 #include "process.hpp"
 
 extern char** environ;
@@ -76,18 +77,7 @@ std::string ServerProcess::log() const {
 
 void ServerProcess::launch(std::vector<std::string> args, std::uint16_t port) {
   if (::access(args[0].c_str(), X_OK) != 0) return set_unavailable(args[0] + " is not installed");
-  std::vector<char*> argv;
-  for (auto& a : args)
-    argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  const std::string out = (dir_.path() / "server.out").string();
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
-  posix_spawn_file_actions_destroy(&actions);
+  pid_ = spawn_logged(std::move(args), dir_.path() / "server.out");
   if (pid_ <= 0) return set_unavailable("cannot start " + args[0]);
   port_ = port;
   for (int i = 0; i < 500; ++i) {

@@ -191,17 +191,6 @@ class Image {
   std::unique_ptr<nand::Partition> partition_;
 };
 
-// The numbers of a "+QPRTPARA: a,b,c" line.
-std::vector<long> fields(const std::string& response) {
-  const auto at = response.find("+QPRTPARA: ");
-  if (at == std::string::npos) return {};
-  std::istringstream in(response.substr(at + 11, response.find('\r', at) - at - 11));
-  std::vector<long> out;
-  for (std::string item; std::getline(in, item, ',');)
-    out.push_back(std::stol(item));
-  return out;
-}
-
 struct Counters {
   long restores = 0;
   std::array<long, 10> probes{};
@@ -526,9 +515,9 @@ TEST_P(ProbePoint, RestoresAndCountsItsOwnProbePoint) {
   Host host(daemon.port("ttyUSB2"));
   ASSERT_NE(host.read_until("APP RDY\r\n").find("APP RDY"), std::string::npos);
   host.command("ATE0");
-  EXPECT_EQ(modem_counters(fields(host.command("AT+QPRTPARA=4"))), modem_want)
+  EXPECT_EQ(modem_counters(qprtpara_fields(host.command("AT+QPRTPARA=4"))), modem_want)
       << "AT+QPRTPARA=4: only the modem FS's probe " << c().probe << " counter moves";
-  EXPECT_EQ(ap_counters(fields(host.command("AT+QPRTPARA=14"))), ap_want)
+  EXPECT_EQ(ap_counters(qprtpara_fields(host.command("AT+QPRTPARA=14"))), ap_want)
       << "AT+QPRTPARA=14: only the AP FS's probe " << c().probe << " counter moves";
   EXPECT_EQ(counters_of("modem"), modem_want);
   EXPECT_EQ(counters_of("ap"), ap_want);
