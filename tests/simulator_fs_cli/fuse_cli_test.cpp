@@ -4,9 +4,7 @@
 // unavailable.
 #include <csignal>
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <spawn.h>
 #include <sys/wait.h>
 
 #include <vmodem/fs/fuse.hpp>
@@ -34,20 +32,10 @@ void force_unmount(const std::filesystem::path& dir) {
   (void)shell("fusermount3 -u -z " + dir.string() + " 2>/dev/null");
 }
 
+// `vmodem ARGS...` in the background, its output in `log` for failure messages.
 pid_t spawn_vmodem(std::vector<std::string> args, const std::filesystem::path& log) {
   args.insert(args.begin(), VMODEM_BINARY);
-  std::vector<char*> argv;
-  for (auto& a : args)
-    argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  pid_t pid = -1;
-  if (posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid = -1;
-  posix_spawn_file_actions_destroy(&actions);
-  return pid;
+  return e2e::spawn_logged(std::move(args), log);
 }
 
 int wait_exit(pid_t pid) {
