@@ -145,6 +145,7 @@ Result<std::uint32_t> FaultInjector::arm_power_cut(std::uint64_t n, CutMode mode
 
 std::optional<FaultInjector::ActiveRule> FaultInjector::fire(const Op& op) {
   ++operations_;
+  if (branch_ && !branching_) run_branch(op);
   for (auto it = rules_.begin(); it != rules_.end(); ++it) {
     ActiveRule& active = *it;
     const FaultRule& rule = active.rule;
@@ -181,10 +182,84 @@ CutMode FaultInjector::resolve(CutMode mode) {
 }
 
 void FaultInjector::record(const ActiveRule& rule, const Op& op, CutMode cut) {
-  FaultEvent event{rule.id,      operations_,      op.kind, op.addr.block,
-                   op.addr.page, rule.rule.effect, cut};
+  record(rule.id, rule.rule.effect, op, cut);
+}
+
+void FaultInjector::record(std::uint32_t rule_id, FaultEffect effect, const Op& op, CutMode cut) {
+  FaultEvent event{rule_id, operations_, op.kind, op.addr.block, op.addr.page, effect, cut};
   history_.push_back(event);
   if (listener_) listener_(event);
+}
+
+void FaultInjector::run_branch(const Op& op) {
+  // Everything the branch may move, put back afterwards: the run goes on as
+  // if the branch had never been taken.
+  const std::uint64_t operations = operations_;
+  const std::uint64_t seed = seed_;
+  const Rng rng = rng_;
+  const Rng chip_rng = chip_.generator();
+  std::vector<ActiveRule> rules = rules_;
+  const std::uint32_t next_id = next_id_;
+  const std::size_t history = history_.size();
+  branching_ = true;
+  pending_ = &op;
+  branch_(operations);
+  pending_ = nullptr;
+  branching_ = false;
+  operations_ = operations;
+  seed_ = seed;
+  rng_ = rng;
+  chip_.set_generator(chip_rng);
+  rules_ = std::move(rules);
+  next_id_ = next_id;
+  history_.erase(history_.begin() + static_cast<std::ptrdiff_t>(history), history_.end());
+}
+
+Status FaultInjector::cut_pending(CutMode mode) {
+  if (!pending_) {
+    return fail(Errc::invalid_argument, -1, -1,
+                "no operation pending (cut_pending is for a branch)");
+  }
+  const Op op = *pending_;
+  pending_ = nullptr;
+  return cut(op, mode, 0);
+}
+
+Status FaultInjector::cut(const Op& op, CutMode requested, std::uint32_t rule_id) {
+  CutMode mode = requested;
+  switch (op.target) {
+    case Target::bad_check:
+      mode = CutMode::before;
+      break;
+    case Target::bad_mark:
+      // Writing two marker bytes has no torn state worth modelling: it
+      // either landed or it did not.
+      mode = requested == CutMode::after ? CutMode::after : CutMode::before;
+      break;
+    case Target::page:
+      mode = resolve(requested);
+      break;
+  }
+  record(rule_id, FaultEffect::power_cut, op, mode);
+  // The tearing draws from a generator seeded here, from the injector's: a
+  // cut replays alone, whatever the chip did before it.
+  chip_.set_generator(Rng(rng_.next()));
+  if (op.target != Target::page) {
+    if (op.target == Target::bad_mark && mode == CutMode::after)
+      (void)chip_.mark_bad(op.addr.block);
+    chip_.cut_power();
+    return fail(Errc::power_loss, op.addr.block);
+  }
+  switch (op.kind) {
+    case OpKind::read:  // a read changes no cells: every mode leaves the same flash
+      chip_.cut_power();
+      return fail(Errc::power_loss, op.addr.block, op.addr.page);
+    case OpKind::program:
+      return cut_program(op, mode);
+    case OpKind::erase:
+      return cut_erase(op.addr.block, mode);
+  }
+  return fail(Errc::invalid_argument, op.addr.block, op.addr.page, "unknown operation");
 }
 
 // Damage that lands on the page before the operation runs.
@@ -249,11 +324,7 @@ Result<ReadInfo> FaultInjector::read(PageAddr addr, std::span<std::uint8_t> main
   const Op op{OpKind::read, addr};
   if (auto fired = fire(op)) {
     if (fired->rule.effect == FaultEffect::power_cut) {
-      // A read changes no cells: every cut mode leaves the same flash.
-      const CutMode cut = resolve(fired->rule.cut);
-      record(*fired, op, cut);
-      chip_.cut_power();
-      return fail(Errc::power_loss, addr.block, addr.page);
+      return tl::unexpected(cut(op, fired->rule.cut, fired->id).error());
     }
     record(*fired, op, fired->rule.cut);
     if (auto ok = damage_page(*fired, op); !ok) return tl::unexpected(ok.error());
@@ -265,11 +336,8 @@ Status FaultInjector::dispatch_program(const Op& op) {
   auto fired = fire(op);
   if (!fired) return run_program(op);
   switch (fired->rule.effect) {
-    case FaultEffect::power_cut: {
-      const CutMode cut = resolve(fired->rule.cut);
-      record(*fired, op, cut);
-      return cut_program(op, cut);
-    }
+    case FaultEffect::power_cut:
+      return cut(op, fired->rule.cut, fired->id);
     case FaultEffect::program_fail:
       record(*fired, op, fired->rule.cut);
       return op.partial ? chip_.program_partial_failing(op.addr, op.column, op.bytes)
@@ -306,31 +374,21 @@ Status FaultInjector::erase(std::uint32_t block) {
     record(*fired, op, fired->rule.cut);
     return chip_.erase_failing(block);
   }
-  const CutMode cut = resolve(fired->rule.cut);
-  record(*fired, op, cut);
-  return cut_erase(block, cut);
+  return cut(op, fired->rule.cut, fired->id);
 }
 
 Result<bool> FaultInjector::is_bad(std::uint32_t block) {
-  const Op op{OpKind::read, {block, 0}};
+  const Op op{OpKind::read, {block, 0}, Target::bad_check};
   if (auto fired = fire(op); fired && fired->rule.effect == FaultEffect::power_cut) {
-    record(*fired, op, CutMode::before);
-    chip_.cut_power();
-    return fail(Errc::power_loss, block);
+    return tl::unexpected(cut(op, fired->rule.cut, fired->id).error());
   }
   return chip_.is_bad(block);
 }
 
 Status FaultInjector::mark_bad(std::uint32_t block) {
-  const Op op{OpKind::program, {block, 0}};
+  const Op op{OpKind::program, {block, 0}, Target::bad_mark};
   if (auto fired = fire(op); fired && fired->rule.effect == FaultEffect::power_cut) {
-    // Writing two marker bytes has no torn state worth modelling: it either
-    // landed or it did not.
-    const CutMode cut = fired->rule.cut == CutMode::after ? CutMode::after : CutMode::before;
-    record(*fired, op, cut);
-    if (cut == CutMode::after) (void)chip_.mark_bad(block);
-    chip_.cut_power();
-    return fail(Errc::power_loss, block);
+    return cut(op, fired->rule.cut, fired->id);
   }
   return chip_.mark_bad(block);
 }

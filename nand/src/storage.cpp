@@ -13,6 +13,7 @@
 #include <vmodem/nand/storage.hpp>
 
 #include "bits.hpp"
+#include "checkpoint.hpp"
 #include "image_layout.hpp"
 #include "snapshot.hpp"
 
@@ -86,6 +87,13 @@ struct Storage::Impl {
   std::vector<std::uint32_t> free_slots;  // LIFO of free 0-based slot indices
   std::uint32_t slots_in_use = 0;
   SnapshotStore snapshot;
+  Checkpoint checkpoint;
+
+  // Every change to cells or masks is announced to both rollback points.
+  void touch_page(PageAddr addr) {
+    snapshot.touch_page(addr);
+    checkpoint.touch_page(addr);
+  }
 
   std::uint8_t* cells(const Geometry& g, PageAddr a) {
     return mapping.base + offsets.cells +
@@ -149,6 +157,7 @@ Storage::Storage(std::unique_ptr<Impl> impl, Geometry geometry, std::filesystem:
   impl_->raw_page = geometry_.raw_page_size();
   impl_->rebuild_free_slots();
   impl_->snapshot.attach(*this);
+  impl_->checkpoint.attach(*this);
 }
 
 Storage::~Storage() = default;
@@ -359,19 +368,20 @@ void Storage::read_cells(PageAddr addr, std::uint32_t column, std::span<std::uin
 
 void Storage::program_cells(PageAddr addr, std::uint32_t column,
                             std::span<const std::uint8_t> data) {
-  impl_->snapshot.touch_page(addr);
+  impl_->touch_page(addr);
   // Stored inverted: cells & data  <=>  ~stored_new = ~stored & data
   //                                 <=>   stored_new = stored | ~data.
   bits::or_inverted(impl_->cells(geometry_, addr) + column, data.data(), data.size());
 }
 
 void Storage::set_cells(PageAddr addr, std::uint32_t column, std::span<const std::uint8_t> data) {
-  impl_->snapshot.touch_page(addr);
+  impl_->touch_page(addr);
   bits::invert_copy(impl_->cells(geometry_, addr) + column, data.data(), data.size());
 }
 
 void Storage::erase_cells(std::uint32_t block) {
   impl_->snapshot.touch_block(block);
+  impl_->checkpoint.touch_block(block);
   std::memset(impl_->cells(geometry_, {block, 0}), 0,
               std::uint64_t{geometry_.pages_per_block} * impl_->raw_page);
 }
@@ -405,7 +415,7 @@ const DeviceCounters& Storage::counters() const {
 std::uint8_t* Storage::deviation(PageAddr addr) {
   const std::uint32_t slot = page_meta(addr).deviation_slot;
   if (slot == 0) return nullptr;
-  impl_->snapshot.touch_page(addr);
+  impl_->touch_page(addr);
   return impl_->mask(slot - 1);
 }
 const std::uint8_t* Storage::deviation(PageAddr addr) const {
@@ -415,7 +425,7 @@ const std::uint8_t* Storage::deviation(PageAddr addr) const {
 
 Result<std::uint8_t*> Storage::deviation_acquire(PageAddr addr) {
   if (std::uint8_t* existing = deviation(addr)) return existing;
-  impl_->snapshot.touch_page(addr);
+  impl_->touch_page(addr);
   if (impl_->free_slots.empty()) {
     return fail(Errc::resource_exhausted, addr.block, addr.page,
                 "deviation store full (" + std::to_string(deviation_slot_count()) +
@@ -435,7 +445,7 @@ Result<std::uint8_t*> Storage::deviation_acquire(PageAddr addr) {
 void Storage::deviation_release(PageAddr addr) {
   PageMeta& meta = page_meta(addr);
   if (meta.deviation_slot == 0) return;
-  impl_->snapshot.touch_page(addr);
+  impl_->touch_page(addr);
   const std::uint32_t slot = meta.deviation_slot - 1;
   impl_->owners()[slot] = 0;
   impl_->free_slots.push_back(slot);
@@ -451,9 +461,11 @@ std::uint32_t Storage::deviation_slots_in_use() const {
 
 void Storage::will_modify_meta(std::uint32_t block) {
   if (impl_->snapshot.active()) impl_->snapshot.save_meta(block);
+  impl_->checkpoint.save_meta(block);
 }
 void Storage::will_modify_data(std::uint32_t block) {
   if (impl_->snapshot.active()) impl_->snapshot.save_data(block);
+  impl_->checkpoint.save_meta(block);
 }
 void Storage::snapshot_begin() {
   impl_->snapshot.begin();
@@ -463,6 +475,15 @@ void Storage::snapshot_rollback() {
 }
 void Storage::snapshot_end() {
   impl_->snapshot.end();
+}
+void Storage::checkpoint_begin() {
+  impl_->checkpoint.begin();
+}
+void Storage::checkpoint_rollback() {
+  impl_->checkpoint.rollback();
+}
+bool Storage::checkpoint_active() const {
+  return impl_->checkpoint.active();
 }
 bool Storage::snapshot_active() const {
   return impl_->snapshot.active();

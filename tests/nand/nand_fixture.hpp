@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -23,6 +24,29 @@ inline std::vector<std::uint8_t> pattern(std::size_t size, std::uint32_t seed) {
   for (auto& b : bytes)
     b = static_cast<std::uint8_t>(rng.next());
   return bytes;
+}
+
+// Everything observable about a device, for exact comparisons.
+inline std::string fingerprint(const Storage& storage) {
+  const Geometry& g = storage.geometry();
+  std::string out;
+  std::vector<std::uint8_t> cells(g.raw_page_size());
+  for (std::uint32_t b = 0; b < g.block_count; ++b) {
+    const BlockMeta& bm = storage.block_meta(b);
+    out.append(reinterpret_cast<const char*>(&bm), sizeof bm);
+    for (std::uint32_t p = 0; p < g.pages_per_block; ++p) {
+      storage.read_cells({b, p}, 0, cells);
+      out.append(cells.begin(), cells.end());
+      PageMeta pm = storage.page_meta({b, p});
+      pm.deviation_slot = pm.deviation_slot ? 1 : 0;  // slot numbers may differ
+      out.append(reinterpret_cast<const char*>(&pm), sizeof pm);
+      if (const std::uint8_t* mask = storage.deviation({b, p}))
+        out.append(mask, mask + g.raw_page_size());
+    }
+  }
+  const DeviceCounters& c = storage.counters();
+  out.append(reinterpret_cast<const char*>(&c), sizeof c);
+  return out;
 }
 
 struct ChipFixture : ::testing::Test {

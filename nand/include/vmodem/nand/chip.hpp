@@ -92,6 +92,13 @@ class SimulatedChip final : public Device {
   void set_real_time_pacing(bool on);
   bool real_time_pacing() const { return pacing_; }
 
+  // --- randomness ---
+  // The generator behind tearing, wear failures and read disturb. The fault
+  // injector reseeds it at each power cut (so a cut replays alone, whatever
+  // ran before); a branch of a run saves and restores it (fault.hpp).
+  const Rng& generator() const { return rng_; }
+  void set_generator(const Rng& rng) { rng_ = rng; }
+
   const ChipConfig& config() const { return config_; }
   Storage& storage() { return storage_; }
   const Storage& storage() const { return storage_; }

@@ -115,6 +115,27 @@ class FaultInjector final : public Device {
   void reseed(std::uint64_t seed);
   SimulatedChip& chip() { return chip_; }
 
+  // --- branching: crash-state exploration over one uncut run ---
+  // A campaign that cuts power at every operation of a run need not replay
+  // the run up to each cut: with a branch set, the injector calls it before
+  // each operation is carried out, with the operation's number
+  // (operation_count(), 1-based since the last reset). Inside, the branch
+  // may call cut_pending() to apply that operation cut short, exactly as a
+  // power-cut rule firing on it would; then power up, boot, look around, and
+  // before returning put the flash back (Storage::checkpoint_*) with power
+  // on. Operations inside the branch do not branch again. When the branch
+  // returns, the injector's count, seed, generator, rules and history and the
+  // chip's generator are as they were, and the operation goes ahead as if
+  // nothing had happened. An empty function removes the branch.
+  void set_branch(std::function<void(std::uint64_t operation)> branch) {
+    branch_ = std::move(branch);
+  }
+  // Inside a branch: the pending operation, struck by a power cut `mode`
+  // (torn_random drawn from the injector's generator, as for a rule). Returns
+  // what the operation returns to its caller (power_loss, or the chip's
+  // refusal). invalid_argument outside a branch or when called twice.
+  Status cut_pending(CutMode mode);
+
  private:
   struct ActiveRule {
     std::uint32_t id;
@@ -123,9 +144,12 @@ class FaultInjector final : public Device {
     std::uint64_t matches = 0;
     std::uint32_t fires = 0;
   };
+  // What an operation addresses: a page, or a block's bad-block marker.
+  enum class Target : std::uint8_t { page, bad_check, bad_mark };
   struct Op {
     OpKind kind;
     PageAddr addr;
+    Target target = Target::page;
     bool partial = false;
     std::span<const std::uint8_t> main{}, spare{};  // full program
     std::uint32_t column = 0;                       // partial program
@@ -137,10 +161,15 @@ class FaultInjector final : public Device {
   Status damage_page(const ActiveRule& rule, const Op& op);
   Status dispatch_program(const Op& op);
   Status run_program(const Op& op);
+  // The power cut a rule (or cut_pending) brings down on `op`: recorded
+  // with `rule_id`, the chip's generator reseeded, the op torn or not.
+  Status cut(const Op& op, CutMode requested, std::uint32_t rule_id);
   Status cut_program(const Op& op, CutMode mode);
   Status cut_erase(std::uint32_t block, CutMode mode);
+  void run_branch(const Op& op);
   CutMode resolve(CutMode mode);
   void record(const ActiveRule& rule, const Op& op, CutMode cut);
+  void record(std::uint32_t rule_id, FaultEffect effect, const Op& op, CutMode cut);
 
   SimulatedChip& chip_;
   const PartitionTable* table_;
@@ -152,6 +181,9 @@ class FaultInjector final : public Device {
   std::vector<FaultEvent> history_;
   std::function<void(const FaultEvent&)> listener_;
   std::vector<std::uint8_t> scratch_;
+  std::function<void(std::uint64_t)> branch_;
+  const Op* pending_ = nullptr;  // inside a branch, until cut_pending()
+  bool branching_ = false;
 };
 
 }  // namespace vmodem::nand

@@ -128,6 +128,16 @@ class Storage {
   std::size_t snapshot_saved_blocks() const;  // blocks copied since snapshot_begin
   std::size_t snapshot_dirty_blocks() const;  // blocks to restore at the next rollback
 
+  // --- checkpoint: a nested, page-granular rollback point (one at a time) ---
+  // For branching off a run and coming back (crash-state exploration): the
+  // pages and block metadata changed after checkpoint_begin() are saved as
+  // they change, so checkpoint_rollback() costs what changed since, and
+  // ends the checkpoint. Works with or without an active snapshot, which
+  // sees the changes and the roll-back like any other change.
+  void checkpoint_begin();
+  void checkpoint_rollback();
+  bool checkpoint_active() const;
+
   // --- cell access for the chip model and offline tools ---
   // `column` addresses the raw page (main area, then spare). Callers that
   // change a block must call will_modify_meta()/will_modify_data() first, so

@@ -1,0 +1,139 @@
+// Crash-state exploration: a checkpoint rolls back exactly what a branch
+// changed, and a branch taken at operation k of a run leaves the flash
+// exactly as a replay of the run cut at k by a rule does, while the run
+// itself goes on as if no branch had been taken.
+#include <vmodem/nand/fault.hpp>
+
+#include "nand_fixture.hpp"
+
+namespace vmodem::nand::testing {
+namespace {
+
+using Checkpoints = ChipFixture;
+
+// What a power-on after a cut might do: read around, program a record,
+// erase and reuse a block, damage a page.
+void boot_like(Device& device) {
+  std::vector<std::uint8_t> main(2048), spare(64);
+  for (std::uint32_t b = 0; b < 8; ++b)
+    (void)device.read({b, 0}, main, spare);
+  (void)device.program({9, 0}, pattern(2048, 9), {});
+  (void)device.erase(10);
+  (void)device.program({10, 0}, pattern(2048, 10), {});
+}
+
+// The run under test: erases and programs over a few blocks, with reads, a
+// partial program and bad-block checks in between.
+void run(Device& device) {
+  std::vector<std::uint8_t> main(2048);
+  for (std::uint32_t b = 2; b < 5; ++b) {
+    if (!device.erase(b)) return;
+    for (std::uint32_t p = 0; p < 4; ++p) {
+      if (!device.program({b, p}, pattern(2048, b * 16 + p), {})) return;
+      if (!device.read({b, p}, main, {})) return;
+    }
+    if (!device.is_bad(b)) return;
+  }
+  const std::vector<std::uint8_t> marker{0x00, 0x11};
+  (void)device.program_partial({4, 5}, 2048 + 8, marker);
+}
+
+std::uint64_t count_ops(std::uint64_t seed) {
+  auto storage = Storage::create_in_memory(small_geometry(12)).value();
+  SimulatedChip chip(*storage, {});
+  FaultInjector injector(chip, nullptr, seed);
+  run(injector);
+  return injector.operation_count();
+}
+
+TEST_F(Checkpoints, RollbackRestoresExactlyWithAndWithoutSnapshot) {
+  ASSERT_TRUE(chip->program({3, 0}, pattern(2048, 3), {}));
+  ASSERT_TRUE(chip->inject_bit_flips({3, 0}, 2));
+  for (const bool with_snapshot : {false, true}) {
+    if (with_snapshot) storage->snapshot_begin();
+    const auto before = fingerprint(*storage);
+    storage->checkpoint_begin();
+    ASSERT_TRUE(storage->checkpoint_active());
+    boot_like(*chip);
+    ASSERT_TRUE(chip->erase(3));  // a damaged page erased: its mask goes
+    ASSERT_TRUE(chip->inject_bit_flips({2, 1}, 1));
+    ASSERT_FALSE(chip->program_torn({3, 0}, pattern(2048, 4), {}, TearMode::unstable));
+    chip->power_up();
+    EXPECT_NE(fingerprint(*storage), before);
+    storage->checkpoint_rollback();
+    EXPECT_FALSE(storage->checkpoint_active());
+    EXPECT_EQ(fingerprint(*storage), before) << (with_snapshot ? "with" : "without") << " snapshot";
+  }
+  // The snapshot saw the branch and its roll-back as plain changes.
+  ASSERT_TRUE(chip->erase(6));
+  storage->snapshot_rollback();
+  EXPECT_EQ(storage->block_meta(6).erase_count, 0U);
+  EXPECT_EQ(storage->block_meta(3).erase_count, 0U);
+}
+
+TEST(Branches, CutPendingOutsideABranchIsRefused) {
+  auto storage = Storage::create_in_memory(small_geometry(12)).value();
+  SimulatedChip chip(*storage, {});
+  FaultInjector injector(chip, nullptr, 1);
+  auto cut = injector.cut_pending(CutMode::torn_random);
+  ASSERT_FALSE(cut);
+  EXPECT_EQ(cut.error().code, Errc::invalid_argument);
+  EXPECT_TRUE(chip.powered());
+}
+
+// For every operation k and every cut mode: the flash a branch sees right
+// after cut_pending() equals the flash of a fresh replay cut at k by an armed
+// rule, with the injector seeded the same way; and the run with all its
+// branches ends exactly where the uncut run does.
+TEST(Branches, EveryBranchEqualsAReplayCutThereAndTheRunGoesOn) {
+  constexpr std::uint64_t kSeed = 77;
+  const std::uint64_t ops = count_ops(kSeed);
+  ASSERT_GT(ops, 30U);
+  for (const CutMode mode : {CutMode::before, CutMode::after, CutMode::torn_partial,
+                             CutMode::torn_unstable, CutMode::torn_random}) {
+    std::vector<std::string> branched(ops + 1);
+    auto storage = Storage::create_in_memory(small_geometry(12)).value();
+    SimulatedChip chip(*storage, {});
+    FaultInjector injector(chip, nullptr, kSeed);
+    std::uint64_t branches = 0;
+    injector.set_branch([&](std::uint64_t k) {
+      ++branches;
+      storage->checkpoint_begin();
+      injector.reseed(Rng::mix(kSeed, k));
+      const auto cut = injector.cut_pending(mode);
+      EXPECT_FALSE(cut) << "a cut operation never succeeds";
+      EXPECT_FALSE(chip.powered());
+      branched[k] = fingerprint(*storage);
+      chip.power_up();
+      boot_like(injector);  // inside the branch: counted, but no branch again
+      storage->checkpoint_rollback();
+      chip.power_up();
+    });
+    run(injector);
+    EXPECT_EQ(branches, ops);
+    EXPECT_EQ(injector.operation_count(), ops);
+
+    auto plain = Storage::create_in_memory(small_geometry(12)).value();
+    SimulatedChip plain_chip(*plain, {});
+    FaultInjector plain_injector(plain_chip, nullptr, kSeed);
+    run(plain_injector);
+    EXPECT_EQ(fingerprint(*storage), fingerprint(*plain)) << "the run went on as if uncut";
+
+    for (std::uint64_t k = 1; k <= ops; ++k) {
+      auto replay = Storage::create_in_memory(small_geometry(12)).value();
+      SimulatedChip replay_chip(*replay, {});
+      FaultInjector replay_injector(replay_chip, nullptr, kSeed);
+      // Whatever the chip's generator went through before, the cut is the same.
+      replay_chip.set_generator(Rng(k * 1000 + 1));
+      replay_injector.reseed(Rng::mix(kSeed, k));
+      ASSERT_TRUE(replay_injector.arm_power_cut(k, mode));
+      run(replay_injector);
+      EXPECT_FALSE(replay_chip.powered()) << "cut " << k;
+      EXPECT_EQ(fingerprint(*replay), branched[k])
+          << "cut at operation " << k << ", mode " << to_string(mode);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace vmodem::nand::testing
