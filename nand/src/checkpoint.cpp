@@ -1,5 +1,6 @@
 #include "checkpoint.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -22,25 +23,83 @@ void Checkpoint::save_block_meta(std::uint32_t block) {
   meta_saved_[block] = 1;
   meta_blocks_.push_back(block);
   block_metas_.push_back(storage_->block_meta(block));
-  for (std::uint32_t p = 0; p < ppb_; ++p)
-    page_metas_.push_back(storage_->page_meta({block, p}));
+  // A block's page metadata is contiguous.
+  const PageMeta* first = &std::as_const(*storage_).page_meta({block, 0});
+  page_metas_.insert(page_metas_.end(), first, first + ppb_);
+}
+
+std::uint8_t* Checkpoint::take_bytes(std::size_t n, std::uint32_t& offset) {
+  if (bytes_used_ + n > bytes_capacity_) {
+    const std::size_t capacity = std::max(2 * bytes_capacity_, bytes_used_ + n);
+    auto grown = std::make_unique_for_overwrite<std::uint8_t[]>(capacity);
+    if (bytes_used_) std::memcpy(grown.get(), bytes_.get(), bytes_used_);
+    bytes_ = std::move(grown);
+    bytes_capacity_ = capacity;
+  }
+  offset = static_cast<std::uint32_t>(bytes_used_);
+  bytes_used_ += n;
+  return bytes_.get() + offset;
 }
 
 void Checkpoint::save_page(PageAddr addr) {
   page_saved_[index(addr)] = 1;
-  const std::size_t at = cells_.size();
-  cells_.resize(at + raw_);
-  masks_.resize(at + raw_);
-  storage_->read_cells(addr, 0, {cells_.data() + at, raw_});
+  SavedPage saved{addr};
   const std::uint8_t* mask = std::as_const(*storage_).deviation(addr);
-  if (mask) std::memcpy(masks_.data() + at, mask, raw_);
-  pages_.push_back({addr, mask != nullptr});
+  if (!mask && storage_->cells_erased(addr)) {
+    saved.erased = true;
+  } else {
+    storage_->read_cells(addr, 0, {take_bytes(raw_, saved.cells), raw_});
+  }
+  if (mask) {
+    std::uint32_t at = 0;
+    std::memcpy(take_bytes(raw_, at), mask, raw_);
+    saved.mask = at;
+  }
+  pages_.push_back(saved);
 }
 
 void Checkpoint::touch_block(std::uint32_t block) {
   if (!active_) return;
   for (std::uint32_t p = 0; p < ppb_; ++p)
     touch_page({block, p});
+}
+
+void Checkpoint::restore_metas() {
+  for (std::size_t i = 0; i < meta_blocks_.size(); ++i) {
+    const std::uint32_t block = meta_blocks_[i];
+    meta_saved_[block] = 0;
+    storage_->will_modify_meta(block);
+    storage_->block_meta(block) = block_metas_[i];
+    const PageMeta* saved = page_metas_.data() + i * ppb_;
+    PageMeta* live = &storage_->page_meta({block, 0});
+    if (std::memcmp(live, saved, ppb_ * sizeof(PageMeta)) == 0) continue;  // only read
+    for (std::uint32_t p = 0; p < ppb_; ++p) {
+      // The live slot stays: a page whose mask changed was saved and is
+      // given its mask back in restore_pages; the others kept theirs.
+      const std::uint32_t live_slot = live[p].deviation_slot;
+      live[p] = saved[p];
+      live[p].deviation_slot = live_slot;
+    }
+  }
+}
+
+void Checkpoint::restore_pages() {
+  for (const SavedPage& page : pages_) {
+    page_saved_[index(page.addr)] = 0;
+    if (page.erased && storage_->cells_erased(page.addr)) continue;  // erased then, erased now
+    storage_->will_modify_data(page.addr.block);
+    if (page.erased) {
+      storage_->erase_page_cells(page.addr);
+    } else {
+      storage_->set_cells(page.addr, 0, {bytes_.get() + page.cells, raw_});
+    }
+    if (page.mask >= 0) {
+      // The slots released first are free again, so this cannot run out.
+      if (auto mask = storage_->deviation_acquire(page.addr)) {
+        std::memcpy(*mask, bytes_.get() + page.mask, raw_);
+      }
+    }
+  }
 }
 
 void Checkpoint::rollback() {
@@ -50,39 +109,14 @@ void Checkpoint::rollback() {
   // Masks first: releasing them frees slots for the re-acquired ones.
   for (const SavedPage& page : pages_)
     storage_->deviation_release(page.addr);
-  for (std::size_t i = 0; i < meta_blocks_.size(); ++i) {
-    const std::uint32_t block = meta_blocks_[i];
-    storage_->will_modify_meta(block);
-    storage_->block_meta(block) = block_metas_[i];
-    for (std::uint32_t p = 0; p < ppb_; ++p) {
-      // The live slot stays: a page whose mask changed was saved and is
-      // given its mask back below; the others kept theirs.
-      PageMeta& meta = storage_->page_meta({block, p});
-      const std::uint32_t live_slot = meta.deviation_slot;
-      meta = page_metas_[i * ppb_ + p];
-      meta.deviation_slot = live_slot;
-    }
-    meta_saved_[block] = 0;
-  }
-  for (std::size_t i = 0; i < pages_.size(); ++i) {
-    const SavedPage& page = pages_[i];
-    storage_->will_modify_data(page.addr.block);
-    storage_->set_cells(page.addr, 0, {cells_.data() + i * raw_, raw_});
-    if (page.had_mask) {
-      // The slots released above are free again, so this cannot run out.
-      if (auto mask = storage_->deviation_acquire(page.addr)) {
-        std::memcpy(*mask, masks_.data() + i * raw_, raw_);
-      }
-    }
-    page_saved_[index(page.addr)] = 0;
-  }
+  restore_metas();
+  restore_pages();
   storage_->counters() = counters_;
   meta_blocks_.clear();
   block_metas_.clear();
   page_metas_.clear();
   pages_.clear();
-  cells_.clear();
-  masks_.clear();
+  bytes_used_ = 0;
 }
 
 }  // namespace vmodem::nand

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include <vmodem/nand/storage.hpp>
@@ -42,11 +43,15 @@ class Checkpoint {
  private:
   struct SavedPage {
     PageAddr addr;
-    bool had_mask = false;
+    bool erased = false;      // erased cells, no mask: nothing copied
+    std::uint32_t cells = 0;  // offset into bytes_ (unless erased)
+    std::int64_t mask = -1;   // offset into bytes_, -1 without a mask
   };
   std::size_t index(PageAddr addr) const { return std::size_t{addr.block} * ppb_ + addr.page; }
   void save_block_meta(std::uint32_t block);
   void save_page(PageAddr addr);
+  void restore_metas();
+  void restore_pages();
 
   Storage* storage_ = nullptr;
   bool active_ = false;
@@ -58,8 +63,11 @@ class Checkpoint {
   std::vector<BlockMeta> block_metas_;
   std::vector<PageMeta> page_metas_;  // ppb_ per entry of meta_blocks_
   std::vector<SavedPage> pages_;
-  std::vector<std::uint8_t> cells_;  // raw_ per entry of pages_
-  std::vector<std::uint8_t> masks_;  // raw_ per entry of pages_ (zero without a mask)
+  // Saved cells and masks, raw_ bytes each. Not a vector: growing it would
+  // zero bytes about to be overwritten, on every branch.
+  std::unique_ptr<std::uint8_t[]> bytes_;
+  std::size_t bytes_used_ = 0, bytes_capacity_ = 0;
+  std::uint8_t* take_bytes(std::size_t n, std::uint32_t& offset);
 };
 
 }  // namespace vmodem::nand

@@ -379,6 +379,25 @@ void Storage::set_cells(PageAddr addr, std::uint32_t column, std::span<const std
   bits::invert_copy(impl_->cells(geometry_, addr) + column, data.data(), data.size());
 }
 
+void Storage::erase_page_cells(PageAddr addr) {
+  impl_->touch_page(addr);
+  std::memset(impl_->cells(geometry_, addr), 0, impl_->raw_page);
+}
+
+bool Storage::cells_erased(PageAddr addr) const {
+  // Stored inverted: an erased cell (1) is a 0 bit here.
+  const std::uint8_t* cells = const_cast<Impl&>(*impl_).cells(geometry_, addr);
+  std::uint64_t any = 0;
+  for (std::uint32_t i = 0; i + 8 <= impl_->raw_page; i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, cells + i, sizeof word);
+    any |= word;
+  }
+  for (std::uint32_t i = impl_->raw_page & ~7U; i < impl_->raw_page; ++i)
+    any |= cells[i];
+  return any == 0;
+}
+
 void Storage::erase_cells(std::uint32_t block) {
   impl_->snapshot.touch_block(block);
   impl_->checkpoint.touch_block(block);

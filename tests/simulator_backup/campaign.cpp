@@ -2,8 +2,10 @@
 
 #include <chrono>
 #include <ctime>
+#include <functional>
 #include <set>
 #include <sstream>
+#include <string_view>
 
 #include <vmodem/nand/rng.hpp>
 
@@ -57,6 +59,38 @@ tl::expected<void, std::string> damage(ModuleRig& rig, Side side) {
   }
   chip.cut_power();
   return {};
+}
+
+// What the flash holds in `side`'s file system and backup partitions: every
+// page's raw cells, deviation mask and metadata, every block's metadata.
+std::uint64_t flash_digest(ModuleRig& rig, Side side) {
+  const bool ap = side == Side::ap;
+  const nand::Storage& storage = rig.flash().storage();
+  const nand::Geometry& g = storage.geometry();
+  std::string page(g.raw_page_size(), '\0');
+  std::uint64_t digest = 0;
+  auto add = [&](std::string_view bytes) {
+    digest = nand::Rng::mix(digest, std::hash<std::string_view>{}(bytes));
+  };
+  for (const PartitionRole role :
+       {role_of(side), ap ? PartitionRole::ap_fs_backup : PartitionRole::modem_fs_backup,
+        ap ? PartitionRole::ap_fs_backup_info : PartitionRole::modem_fs_backup_info}) {
+    const nand::PartitionSpec& spec = rig.profile().find_role(role)->spec;
+    for (std::uint32_t b = spec.first_block; b < spec.end_block(); ++b) {
+      const nand::BlockMeta& block = storage.block_meta(b);
+      add({reinterpret_cast<const char*>(&block), sizeof block});
+      for (std::uint32_t p = 0; p < g.pages_per_block; ++p) {
+        storage.read_cells({b, p}, 0, {reinterpret_cast<std::uint8_t*>(page.data()), page.size()});
+        add(page);
+        nand::PageMeta meta = storage.page_meta({b, p});
+        meta.deviation_slot = meta.deviation_slot ? 1 : 0;  // slot numbers may differ
+        add({reinterpret_cast<const char*>(&meta), sizeof meta});
+        if (const std::uint8_t* mask = storage.deviation({b, p}))
+          add({reinterpret_cast<const char*>(mask), page.size()});
+      }
+    }
+  }
+  return digest;
 }
 
 bool counters_zero(const fs::BackupInfo& info) {
@@ -123,6 +157,17 @@ struct Campaign::State {
   void power_back() {
     rig->drop();
     rig->restore_power();
+  }
+
+  void tally(CampaignResult& result, std::uint64_t n, const std::string& label) {
+    ++result.tally[label];
+    if (o.record_cuts) result.per_cut[n].outcome = label;
+  }
+  void failed(CampaignResult& result, std::uint64_t n, const std::string& where,
+              const std::string& why) {
+    ++result.failed;
+    if (result.failures.size() < 8) result.failures.push_back(where + ": " + why);
+    if (o.record_cuts) result.per_cut[n].outcome = "FAILED: " + why;
   }
 
   tl::expected<void, std::string> prepare();
@@ -314,24 +359,52 @@ std::uint64_t Campaign::operations() const {
 
 void Campaign::cut_at(std::uint64_t n, CampaignResult& result) {
   State& s = *s_;
-  std::string where = "cut@" + std::to_string(n);
-  auto failed = [&](const std::string& why) {
-    ++result.failed;
-    if (result.failures.size() < 8) result.failures.push_back(where + ": " + why);
-  };
+  const std::string where = "cut@" + std::to_string(n);
   s.rewind(n);
   if (s.o.scenario == Scenario::backup) {
-    if (!s.rig->attach(s.o.side)) return failed("the booted module does not attach");
+    if (!s.rig->attach(s.o.side))
+      return s.failed(result, n, where, "the booted module does not attach");
     (void)s.injector().arm_power_cut(n, s.o.cut);
     auto status = s.rig->backup(s.o.side);
-    if (status) return void(++result.tally["no cut (backup finished first)"]);
+    if (status) return s.tally(result, n, "no cut (backup finished first)");
     if (status.error().code != fs::Errc::power_loss)
-      return failed("backup failed without a cut: " + status.error().message());
+      return s.failed(result, n, where, "backup failed without a cut: " + status.error().message());
   } else {
     const BootResult r = s.boot_cut_at(n);
-    if (r == BootResult::app_rdy) return void(++result.tally["no cut (boot finished first)"]);
-    if (r != BootResult::power_lost) return failed("boot failed without a cut");
+    if (r == BootResult::app_rdy) return s.tally(result, n, "no cut (boot finished first)");
+    if (r != BootResult::power_lost) return s.failed(result, n, where, "boot failed without a cut");
   }
+  after_cut(n, where, result);
+}
+
+void Campaign::run_branched(const std::vector<std::uint64_t>& points, CampaignResult& result) {
+  State& s = *s_;
+  s.rewind(0);
+  if (!s.rig->attach(s.o.side))
+    return s.failed(result, 0, "uncut", "the booted module does not attach");
+  s.injector().reset_operation_count();
+  std::size_t next = 0;
+  s.injector().set_branch([&](std::uint64_t n) {
+    if (next >= points.size() || points[next] != n) return;
+    ++next;
+    // The flash as the operation left it before n; back to it afterwards.
+    s.storage().checkpoint_begin();
+    s.injector().reseed(nand::Rng::mix(s.o.seed, n));  // as rewind(n) does for a replay
+    (void)s.injector().cut_pending(s.o.cut);
+    after_cut(n, "cut@" + std::to_string(n), result);
+    s.rig->drop();
+    s.storage().checkpoint_rollback();
+    s.rig->restore_power();
+  });
+  auto status = s.rig->backup(s.o.side);
+  s.injector().set_branch({});
+  if (!status) s.failed(result, 0, "uncut", "the uncut backup failed: " + status.error().message());
+  if (next != points.size()) s.failed(result, 0, "uncut", "the uncut backup took fewer operations");
+}
+
+void Campaign::after_cut(std::uint64_t n, std::string where, CampaignResult& result) {
+  State& s = *s_;
+  if (s.o.record_cuts) result.per_cut[n].flash_digest = flash_digest(*s.rig, s.o.side);
   ++result.cuts;
   s.power_back();
   std::string label;
@@ -341,13 +414,14 @@ void Campaign::cut_at(std::uint64_t n, CampaignResult& result) {
     where += " then cut@" + std::to_string(second);
     ++result.second_cuts;
     const BootResult r = s.boot_cut_at(second);
-    if (r == BootResult::failed) return failed("boot after the cut failed");
+    if (r == BootResult::failed) return s.failed(result, n, where, "boot after the cut failed");
     label = r == BootResult::power_lost ? "cut twice: " : "second cut missed: ";
     s.power_back();
   }
-  if (s.rig->power_on() != BootResult::app_rdy) return failed("no APP RDY after the cut");
-  if (auto why = s.verify(label); !why.empty()) return failed(why);
-  ++result.tally[label];
+  if (s.rig->power_on() != BootResult::app_rdy)
+    return s.failed(result, n, where, "no APP RDY after the cut");
+  if (auto why = s.verify(label); !why.empty()) return s.failed(result, n, where, why);
+  s.tally(result, n, label);
 }
 
 namespace {
@@ -377,8 +451,12 @@ CampaignResult Campaign::run() {
       chosen.insert(1 + pick.below(total));
     points.assign(chosen.begin(), chosen.end());
   }
-  for (const auto n : points)
-    cut_at(n, result);
+  if (s_->o.branch && s_->o.scenario == Scenario::backup) {
+    run_branched(points, result);
+  } else {
+    for (const auto n : points)
+      cut_at(n, result);
+  }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   result.cpu_seconds = thread_cpu_seconds() - cpu_start;
   return result;

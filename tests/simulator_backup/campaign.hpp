@@ -47,6 +47,20 @@ struct CampaignOptions {
   bool verify_other = true;   // the other file system's tree and counters too
   bool check_content = true;  // force a restore and compare with the tree the counters name
   bool backup_after = true;   // and then =1 / =11 must succeed
+  // Backup scenario: reach each cut by branching off one uncut =1 / =11 at
+  // that operation (nand::FaultInjector::set_branch) instead of replaying
+  // the command from the booted state up to it. Same cuts, same flash after
+  // each (campaign_test compares the two), without paying for the part of
+  // the command before the cut again and again.
+  bool branch = true;
+  // Per cut: a digest of the flash right after the cut and the outcome, in
+  // CampaignResult::per_cut (for comparing ways of getting there).
+  bool record_cuts = false;
+};
+
+struct CutRecord {
+  std::uint64_t flash_digest = 0;  // the scenario's partitions, right after the cut
+  std::string outcome;             // the tally label, or the failure
 };
 
 struct CampaignResult {
@@ -55,10 +69,11 @@ struct CampaignResult {
   std::uint64_t second_cuts = 0;
   std::map<std::string, std::uint64_t> tally;  // outcome -> cuts
   std::uint64_t failed = 0;
-  std::vector<std::string> failures;  // the first few, with the cut that replays them
-  double seconds = 0;                 // wall clock
-  double cpu_seconds = 0;             // this thread's CPU time (one core)
-  int probe = 0;                      // probe_restore: the probe point the damage fails
+  std::vector<std::string> failures;           // the first few, with the cut that replays them
+  double seconds = 0;                          // wall clock
+  double cpu_seconds = 0;                      // this thread's CPU time (one core)
+  int probe = 0;                               // probe_restore: the probe point the damage fails
+  std::map<std::uint64_t, CutRecord> per_cut;  // by operation, with record_cuts
 
   std::string describe(const CampaignOptions& options) const;
 };
@@ -72,13 +87,19 @@ class Campaign {
 
   // Cuts at every operation or the seeded sample.
   CampaignResult run();
-  // One cut at operation `n` (1-based), verified; adds to `result`.
+  // One cut at operation `n` (1-based), reached by replaying the operation
+  // under test up to it, verified; adds to `result`.
   void cut_at(std::uint64_t n, CampaignResult& result);
   std::uint64_t operations() const;
 
  private:
   struct State;
   explicit Campaign(std::unique_ptr<State> state);
+  // Backup scenario with `branch`: one uncut =1 / =11, a cut at each of
+  // `points` (sorted) branched off it.
+  void run_branched(const std::vector<std::uint64_t>& points, CampaignResult& result);
+  // After the cut at `n`: power back, boot, verify, tally.
+  void after_cut(std::uint64_t n, std::string where, CampaignResult& result);
   std::unique_ptr<State> s_;
 };
 

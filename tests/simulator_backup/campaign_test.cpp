@@ -9,6 +9,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -72,6 +73,42 @@ void campaign(Side side, Scenario scenario, fs::PowerLossMode mode) {
 
 constexpr auto kReal = fs::PowerLossMode::real;
 constexpr auto kSafe = fs::PowerLossMode::safe;
+
+// The backup campaigns reach each cut by branching off one uncut =1 / =11.
+// That must be exactly the cut a replay of the command up to it gives: at
+// every operation, the same flash right after the cut and the same outcome.
+void branched_equals_replayed(Side side, fs::PowerLossMode mode) {
+  spdlog::set_level(spdlog::level::off);
+  CampaignOptions o;
+  o.side = side;
+  o.mode = mode;
+  o.scenario = Scenario::backup;
+  o.seed = test_seed();
+  o.record_cuts = true;
+  std::map<std::uint64_t, CutRecord> per_cut[2];
+  for (const bool branch : {false, true}) {
+    o.branch = branch;
+    auto prepared = Campaign::prepare(o);
+    ASSERT_TRUE(prepared) << prepared.error();
+    const CampaignResult r = (*prepared)->run();
+    EXPECT_EQ(r.failed, 0u) << r.describe(o);
+    EXPECT_EQ(r.cuts, r.operations) << "every operation cut";
+    per_cut[branch] = r.per_cut;
+  }
+  ASSERT_EQ(per_cut[0].size(), per_cut[1].size());
+  for (const auto& [n, replayed] : per_cut[0]) {
+    const CutRecord& branched = per_cut[1][n];
+    EXPECT_EQ(branched.flash_digest, replayed.flash_digest) << "flash after the cut at " << n;
+    EXPECT_EQ(branched.outcome, replayed.outcome) << "outcome of the cut at " << n;
+  }
+}
+
+CAMPAIGN_TEST(BranchedCutsEqualReplayedCutsModemRealMode) {
+  branched_equals_replayed(Side::modem, kReal);
+}
+CAMPAIGN_TEST(BranchedCutsEqualReplayedCutsApSafeMode) {
+  branched_equals_replayed(Side::ap, kSafe);
+}
 
 CAMPAIGN_TEST(ModemBackupRealMode) {
   campaign(Side::modem, Scenario::backup, kReal);

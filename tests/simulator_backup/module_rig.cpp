@@ -117,17 +117,14 @@ bool ModuleRig::attach(Side side) {
     return part ? std::move(*part) : nullptr;
   };
   FsBoot& b = held_;
-  b.backup.close();
-  if (attached_side_ != side || !b.fs || !b.fs->alive()) {
-    b = FsBoot{};
-    b.partition = open(role_of(side));
-    if (!b.partition) return false;
-    auto mounted = fs::FileSystem::mount(*b.partition, env_->config);
-    if (!mounted) return false;
-    b.fs = std::move(*mounted);
-  }
+  b = FsBoot{};
   attached_side_ = side;
   attached_ = true;
+  b.partition = open(role_of(side));
+  if (!b.partition) return false;
+  auto mounted = fs::FileSystem::mount(*b.partition, env_->config);
+  if (!mounted) return false;
+  b.fs = std::move(*mounted);
   b.backup.data = open(ap ? PartitionRole::ap_fs_backup : PartitionRole::modem_fs_backup);
   b.backup.info = open(ap ? PartitionRole::ap_fs_backup_info : PartitionRole::modem_fs_backup_info);
   if (!b.backup.data || !b.backup.info) return false;

@@ -72,12 +72,9 @@ class ModuleRig {
   // The module as a boot leaves it, without booting: `side`'s file system
   // mounted and its backup engine opened over the flash as it is (which
   // already holds what that boot wrote). Campaigns roll the flash back to a
-  // booted state and attach, instead of booting before every cut. The
-  // mounted file system of the previous attach is kept while it is alive
-  // (the flash is back to the state it was mounted from, and =1 / =11 only
-  // read it); the engine is always opened afresh. Until the next power_on,
-  // backup() and engine() use what attach() opened. False when the mount or
-  // the engine fails.
+  // booted state and attach, instead of booting before every cut. Until the
+  // next power_on, backup() and engine() use what attach() opened. False when
+  // the mount or the engine fails.
   bool attach(Side side);
   // AT+QPRTPARA=1 / =11: commit what the host wrote, then back up.
   fs::Status backup(Side side);
@@ -108,7 +105,7 @@ class ModuleRig {
   std::unique_ptr<Flash> flash_;
   std::unique_ptr<FsBootEnv> env_;
   FsBoot modem_, ap_;
-  FsBoot held_;  // attach(): kept across roll-backs while its file system lives
+  FsBoot held_;  // what attach() opened
   Side attached_side_ = Side::modem;
   bool attached_ = false;
 };

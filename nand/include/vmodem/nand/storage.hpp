@@ -148,6 +148,10 @@ class Storage {
   // Cells become exactly `data` (tearing, injection, restore).
   void set_cells(PageAddr addr, std::uint32_t column, std::span<const std::uint8_t> data);
   void erase_cells(std::uint32_t block);
+  // One page's cells back to erased (restoring a rollback point).
+  void erase_page_cells(PageAddr addr);
+  // True when every cell of the page (main and spare) is erased.
+  bool cells_erased(PageAddr addr) const;
   BlockMeta& block_meta(std::uint32_t block);
   const BlockMeta& block_meta(std::uint32_t block) const;
   PageMeta& page_meta(PageAddr addr);
