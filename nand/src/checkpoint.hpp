@@ -8,7 +8,7 @@
 // relocated page) but reads many; so the checkpoint saves a page's cells and
 // deviation mask the first time it changes, and a block's metadata (read
 // counters, page program counts) the first time it changes. Rolling back
-// costs what the branch changed, never a whole block unless it erased one.
+// costs what the branch changed: an erased block costs its programmed pages.
 //
 // The snapshot underneath sees every change the branch and the roll-back
 // make, as any other change: it stays exact.
@@ -44,12 +44,14 @@ class Checkpoint {
   struct SavedPage {
     PageAddr addr;
     bool erased = false;      // erased cells, no mask: nothing copied
+    bool erased_now = false;  // at rollback: still erased
     std::uint32_t cells = 0;  // offset into bytes_ (unless erased)
     std::int64_t mask = -1;   // offset into bytes_, -1 without a mask
   };
   std::size_t index(PageAddr addr) const { return std::size_t{addr.block} * ppb_ + addr.page; }
   void save_block_meta(std::uint32_t block);
   void save_page(PageAddr addr);
+  bool known_erased(PageAddr addr) const;
   void restore_metas();
   void restore_pages();
 
