@@ -165,7 +165,9 @@ std::optional<std::pair<std::uint32_t, layout::Header>> newest_header(
       add_failure(report, Probe::torn_log, "object header older than an earlier one (version)",
                   blk(v, idx), pg(v, idx), object);
     }
-    auto info = v.dev.read(v.addr(idx), v.scratch, {});
+    // Only the encoded header (a column read; ECC still checks the page):
+    // a mount reads every object's header.
+    auto info = v.dev.read(v.addr(idx), {v.scratch.data(), t.bytes}, {});
     const bool readable = info.has_value();
     if (!readable && info.error().code != nand::Errc::uncorrectable) {
       (void)v.device_error(info.error());
@@ -174,7 +176,7 @@ std::optional<std::pair<std::uint32_t, layout::Header>> newest_header(
     const bool crc_ok =
         readable && layout::page_checksum({v.scratch.data(), t.bytes}) == t.data_crc;
     std::optional<layout::Header> h;
-    if (crc_ok) h = layout::decode_header(v.scratch, t.bytes);
+    if (crc_ok) h = layout::decode_header({v.scratch.data(), t.bytes}, t.bytes);
     if (h) return std::make_pair(idx, *h);
     if (is_tail(v, idx)) {
       ++report.torn_pages_explained;

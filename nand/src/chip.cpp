@@ -280,8 +280,7 @@ Result<ReadInfo> SimulatedChip::read(PageAddr addr, std::span<std::uint8_t> main
   if (addr.block >= g.block_count || addr.page >= g.pages_per_block) {
     return fail(Errc::out_of_range, addr.block, addr.page);
   }
-  if ((!main.empty() && main.size() != g.page_size) ||
-      (!spare.empty() && spare.size() != g.spare_size)) {
+  if (main.size() > g.page_size || (!spare.empty() && spare.size() != g.spare_size)) {
     return fail(Errc::invalid_argument, addr.block, addr.page, "read buffer size");
   }
   storage_.will_modify_meta(addr.block);
@@ -351,7 +350,7 @@ Result<ReadInfo> SimulatedChip::decode(PageAddr addr, std::span<std::uint8_t> ma
   }
   // The bad-block marker bytes are outside every codeword: raw as sensed.
   if (unstable) bits::xor_into(cells + g.page_size, transient + g.page_size, kBadBlockMarkerBytes);
-  if (want_main) std::memcpy(main.data(), cells, g.page_size);
+  if (want_main) std::memcpy(main.data(), cells, main.size());
   if (!spare.empty()) std::memcpy(spare.data(), cells + g.page_size, g.spare_size);
 
   auto& counters = storage_.counters();

@@ -40,6 +40,30 @@ TEST_F(Ecc, OneBitMoreIsUncorrectableAndReturnsTheDamagedBits) {
   EXPECT_TRUE(std::equal(main.begin(), main.begin() + 512, data.begin()));
 }
 
+// A column read of the page's first bytes returns them as programmed, and
+// the ECC still judges the whole page: damage beyond the prefix that ECC
+// corrects is counted, damage it cannot correct fails the read.
+TEST_F(Ecc, PrefixReadsReturnTheFirstBytesAndCheckTheWholePage) {
+  const auto data = pattern(g().page_size, 14);
+  ASSERT_TRUE(chip->program({1, 0}, data, {}));
+  std::vector<std::uint8_t> prefix(100);
+  ASSERT_TRUE(chip->read({1, 0}, prefix, {}));
+  EXPECT_TRUE(std::equal(prefix.begin(), prefix.end(), data.begin()));
+
+  const std::uint32_t t = chip->config().ecc.strength_bits;
+  ASSERT_TRUE(chip->inject_bit_flips({1, 0}, t, 3));
+  auto info = chip->read({1, 0}, prefix, {});
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->corrected_bits, t);
+  EXPECT_TRUE(std::equal(prefix.begin(), prefix.end(), data.begin()));
+
+  ASSERT_TRUE(chip->program({1, 1}, data, {}));
+  ASSERT_TRUE(chip->inject_bit_flips({1, 1}, t + 1, 3));
+  auto failed = chip->read({1, 1}, prefix, {});
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, Errc::uncorrectable);
+}
+
 TEST_F(Ecc, FlipsSpreadOverSectorsAreCorrectedPerSector) {
   ASSERT_TRUE(chip->program({2, 0}, pattern(g().page_size, 13), {}));
   const std::uint32_t t = chip->config().ecc.strength_bits;

@@ -102,8 +102,8 @@ TEST_F(Physics, RangeAndBufferErrors) {
   auto main = main_buf();
   EXPECT_EQ(chip->read({g().block_count, 0}, main, {}).error().code, Errc::out_of_range);
   EXPECT_EQ(chip->read({0, g().pages_per_block}, main, {}).error().code, Errc::out_of_range);
-  std::vector<std::uint8_t> small(100);
-  EXPECT_EQ(chip->read({0, 0}, small, {}).error().code, Errc::invalid_argument);
+  std::vector<std::uint8_t> small(100), large(g().page_size + 1);
+  EXPECT_EQ(chip->read({0, 0}, large, {}).error().code, Errc::invalid_argument);
   EXPECT_EQ(chip->program({0, 0}, small, {}).error().code, Errc::invalid_argument);
   EXPECT_EQ(chip->erase(g().block_count).error().code, Errc::out_of_range);
 }

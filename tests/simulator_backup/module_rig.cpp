@@ -1,5 +1,7 @@
 #include "module_rig.hpp"
 
+#include <cstring>
+
 namespace vmodem::sim::testing {
 
 namespace {
@@ -27,6 +29,30 @@ bool record(fs::FileSystem& fs, const std::string& dir, Tree& tree) {
   return true;
 }
 
+// Streams the file through one buffer and compares as it goes: no copy of
+// the file is made (campaigns compare the whole tree after every cut).
+bool same_content(fs::FileSystem& fs, const std::string& path,
+                  const std::vector<std::uint8_t>& expected) {
+  auto handle = fs.open(path, fs::kRead);
+  if (!handle) return false;
+  static thread_local std::vector<std::uint8_t> buffer(16 * 1024);
+  std::uint64_t at = 0;
+  bool same = true;
+  for (;;) {
+    auto got = fs.pread(*handle, buffer, at);
+    if (!got) same = false;
+    if (!same || *got == 0) break;
+    if (*got > expected.size() - at ||
+        std::memcmp(buffer.data(), expected.data() + at, *got) != 0) {
+      same = false;
+      break;
+    }
+    at += *got;
+  }
+  (void)fs.close(*handle);
+  return same && at == expected.size();
+}
+
 // Walks `dir` in readdir order, matching tree.entries from `at` on.
 bool matches(fs::FileSystem& fs, const std::string& dir, const Tree& tree, std::size_t& at) {
   auto list = fs.readdir(dir);
@@ -40,8 +66,7 @@ bool matches(fs::FileSystem& fs, const std::string& dir, const Tree& tree, std::
       if (!matches(fs, e.path, tree, at)) return false;
       continue;
     }
-    auto data = fs.read_file(e.path);
-    if (!data || *data != e.data) return false;
+    if (!same_content(fs, e.path, e.data)) return false;
   }
   return true;
 }

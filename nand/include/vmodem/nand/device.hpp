@@ -28,8 +28,10 @@ class Device {
 
   virtual const Geometry& geometry() const = 0;
 
-  // Reads one page. `main` must be empty or page_size bytes; `spare` empty or
-  // spare_size bytes (empty = not transferred).
+  // Reads one page. `main` empty (not transferred) or at most page_size
+  // bytes: the first main.size() bytes of the page (a column read, as a
+  // controller does for a small header; ECC still checks every sector, and
+  // only the bytes moved cost transfer time). `spare` empty or spare_size.
   // Returns ReadInfo when every sector was clean or corrected; the buffers then
   // hold the data as programmed. Errors: power_loss (buffers untouched),
   // uncorrectable (buffers hold the raw, damaged bits), out_of_range,
