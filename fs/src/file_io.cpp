@@ -6,6 +6,7 @@
 // stay live until commit() writes the header that makes the session's map
 // the committed one. A cut before that header leaves the old file intact.
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "volume.hpp"
@@ -47,7 +48,9 @@ Result<std::uint32_t> Volume::load_chunk(Object& o, std::uint32_t c, bool workin
   const ChunkLoc loc = map[c];
   std::uint8_t spare[nand::kMaxSpareSize];
   const bool verify = cfg.verify_data_checksums;
-  auto info = read_page(loc.page, out,
+  // Only the chunk's valid bytes (a column read; ECC still checks the page):
+  // most files of a module's file system are far smaller than a page.
+  auto info = read_page(loc.page, out.first(loc.bytes),
                         verify ? std::span{spare, geo.spare_size} : std::span<std::uint8_t>{});
   if (!info) return tl::unexpected(info.error());
   if (verify) {
@@ -113,7 +116,7 @@ Result<std::size_t> Volume::read_at(Object& o, std::uint64_t offset, std::span<s
   if (offset >= size) return 0;
   const std::size_t n =
       static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), size - offset));
-  std::vector<std::uint8_t> page;
+  std::array<std::uint8_t, nand::kMaxPageSize> page;
   std::size_t done = 0;
   while (done < n) {
     const std::uint64_t at = offset + done;
@@ -126,8 +129,7 @@ Result<std::size_t> Volume::read_at(Object& o, std::uint64_t offset, std::span<s
       done += take;
       continue;
     }
-    page.resize(geo.page_size);
-    auto loaded = load_chunk(o, c, o.dirty, page);
+    auto loaded = load_chunk(o, c, o.dirty, {page.data(), geo.page_size});
     if (!loaded) return tl::unexpected(loaded.error());
     std::memcpy(out.data() + done, page.data() + in, take);
     done += take;
