@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 
 BUILD_PACKAGES=(g++ cmake ninja-build pkg-config git libboost-dev nlohmann-json3-dev libspdlog-dev
   libfmt-dev libcli11-dev libexpected-dev libfuse3-dev fuse3 libcurl4-openssl-dev libzstd-dev
-  liblzma-dev libdivsufsort-dev libssl-dev libxxhash-dev)
+  liblzma-dev libdivsufsort-dev libssl-dev libxxhash-dev libisal-dev)
 TEST_PACKAGES=(libgtest-dev libgmock-dev libbenchmark-dev bsdiff xdelta3 zstd python3
   python3-pyftpdlib nginx-light procps)
 TOOL_PACKAGES=(clang libclang-rt-14-dev clang-format clang-tidy)

@@ -1,6 +1,6 @@
-// fs::crc32 is zlib's CRC-32 whatever path computes it (the carry-less
-// multiply fold on x86-64, zlib for the tail and elsewhere): critical-file
-// checksums recorded by one build must verify under another.
+// fs::crc32 is zlib's CRC-32 whatever path ISA-L picks for the CPU (and the
+// tail of a buffer): critical-file checksums recorded by one build, or
+// written by the profile tools with zlib, must verify under another.
 #include <cstdint>
 #include <vector>
 
