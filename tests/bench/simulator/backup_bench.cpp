@@ -10,7 +10,9 @@
 //  * the exhaustive power-cut run over =1: cuts per second on one core, each
 //    cut = power cut at operation k, power up, boot through the probe points
 //    (both file systems, the engine's decision), verify (mounted check, the tree
-//    compared byte for byte with the recorded one, counters, backup_valid).
+//    compared byte for byte with the recorded one, counters, backup_valid);
+//    each cut reached by branching off one uncut =1, next to reaching it by
+//    replaying =1 up to it.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -165,11 +167,14 @@ void BM_BootRestoreFull(benchmark::State& state) {
 BENCHMARK(BM_BootRestoreFull)->Arg(0)->Arg(1)->Iterations(9)->Unit(benchmark::kMillisecond);
 
 // The exhaustive power-cut run over =1 (modem FS, factory content plus the
-// host's changes): a cut at every operation. Arg: 0 real mode, 1 safe.
+// host's changes): a cut at every operation. Args: 0 real mode, 1 safe; how
+// each cut is reached: 1 branched off one uncut =1 (the campaigns' way),
+// 0 replaying =1 from the booted module up to it (the baseline).
 void BM_BackupPowerCutCampaign(benchmark::State& state) {
   spdlog::set_level(spdlog::level::off);
   sim::testing::CampaignOptions o;
   o.mode = state.range(0) ? fs::PowerLossMode::safe : fs::PowerLossMode::real;
+  o.branch = state.range(1) != 0;
   o.scenario = sim::testing::Scenario::backup;
   o.seed = kSeed;
   o.full_fsck = false;      // the mounted check (probes 5-9) after the mount's 1-6, 9
@@ -193,7 +198,14 @@ void BM_BackupPowerCutCampaign(benchmark::State& state) {
   state.counters["cuts"] = static_cast<double>(cuts);
   state.counters["ops"] = static_cast<double>(campaign->operations());
 }
-BENCHMARK(BM_BackupPowerCutCampaign)->Arg(0)->Arg(1)->Iterations(3)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_BackupPowerCutCampaign)
+    ->ArgNames({"safe", "branch"})
+    ->Args({0, 1})
+    ->Args({0, 0})
+    ->Args({1, 1})
+    ->Args({1, 0})
+    ->Iterations(5)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
