@@ -10,9 +10,9 @@
 
 namespace vmodem::fs {
 
-std::uint32_t crc32_update(std::uint32_t running, std::span<const std::uint8_t> data) {
+std::uint32_t crc32_update(std::uint32_t crc, std::span<const std::uint8_t> data) {
   // crc32_gzip_refl continues a running CRC exactly as zlib's crc32() does.
-  return crc32_gzip_refl(running, data.data(), data.size());
+  return crc32_gzip_refl(crc, data.data(), data.size());
 }
 
 std::uint32_t crc32(std::span<const std::uint8_t> data) {
