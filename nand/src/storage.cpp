@@ -233,6 +233,15 @@ Result<std::unique_ptr<Storage>> Storage::create_image(const std::filesystem::pa
   return opened;
 }
 
+bool Storage::in_use_by_writer(const std::filesystem::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  // A writer holds LOCK_EX (open_image): a shared lock is then refused.
+  const bool busy = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(fd);
+  return busy;
+}
+
 Result<std::unique_ptr<Storage>> Storage::open_image(const std::filesystem::path& path,
                                                      std::optional<Geometry> expected,
                                                      bool read_only) {

@@ -126,7 +126,11 @@ TEST(Image, OnlyOneWriterAtATime) {
   auto second = Storage::open_image(path);
   ASSERT_FALSE(second);
   EXPECT_NE(second.error().detail.find("in use"), std::string::npos);
+  EXPECT_TRUE(Storage::in_use_by_writer(path));
   EXPECT_TRUE(Storage::open_image(path, {}, /*read_only=*/true)) << "readers are welcome";
+  first.reset();
+  EXPECT_FALSE(Storage::in_use_by_writer(path)) << "the writer is gone";
+  EXPECT_TRUE(Storage::open_image(path));
 }
 
 TEST(Image, ReadOnlyOpenNeverWrites) {

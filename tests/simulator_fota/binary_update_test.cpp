@@ -76,5 +76,30 @@ TEST(FirmwareBinary, StagedOfflineAppliedByRunThenDowngradedByDeltaApply) {
   EXPECT_EQ(firmware_of(daemon.state()).version, "BG95M3LAR02A03");
 }
 
+// The offline writers refuse an image a running module holds (exit 6, "in
+// use") and change nothing; the package goes in once the module is stopped.
+TEST(FirmwareBinary, OfflineWritersRefuseTheImageOfARunningModule) {
+  Daemon daemon;
+  ASSERT_TRUE(daemon.wait_power("app_rdy")) << daemon.log();
+  const auto v1 = firmware_of(daemon.state());  // readers are welcome
+  ASSERT_EQ(v1.version, "BG95M3LAR02A03");
+  const auto up = daemon.state().parent_path() / "up.pkg";
+  write(up, package_for(v1, next_version(v1, "BG95M3LAR02A04")));
+  const std::string vmodem = VMODEM_BINARY;
+  const std::string state = daemon.state().string();
+  for (const std::string command : {" firmware stage ", " delta apply "}) {
+    auto refused = run_shell(vmodem + command + up.string() + " --image " + state + " 2>&1");
+    EXPECT_EQ(refused.exit_code, 6) << command << refused.out;
+    EXPECT_NE(refused.out.find("in use"), std::string::npos) << refused.out;
+  }
+  EXPECT_EQ(daemon.stop(), 0);
+  EXPECT_EQ(firmware_of(daemon.state()).version, "BG95M3LAR02A03");
+  auto info = run_shell(vmodem + " firmware info " + state + " --json");
+  ASSERT_EQ(info.exit_code, 0) << info.out;
+  EXPECT_TRUE(nlohmann::json::parse(info.out)["staged"].is_null()) << "nothing was staged";
+  auto staged = run_shell(vmodem + " firmware stage " + up.string() + " --image " + state);
+  EXPECT_EQ(staged.exit_code, 0) << staged.out;
+}
+
 }  // namespace
 }  // namespace vmodem::sim::testing

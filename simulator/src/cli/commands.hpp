@@ -21,7 +21,7 @@ enum ExitCode : int {
   kExitIo = 3,          // the image or a file could not be opened, read or written
   kExitCorrupt = 4,     // the image or package is damaged or of another kind
   kExitNotFound = 5,    // a named partition, file or object does not exist
-  kExitUnavailable = 6  // a facility is missing here (e.g. FUSE)
+  kExitUnavailable = 6  // a facility is missing here (e.g. FUSE), or the image is in use
 };
 
 class CommandList {

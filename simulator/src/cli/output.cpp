@@ -36,8 +36,13 @@ tl::expected<std::unique_ptr<sim::Flash>, int> open_image_or_report(
   auto flash =
       sim::Flash::open(*profile, image, sim::Flash::Mode::open_existing, sim::Seeds{0}, read_only);
   if (!flash) {
-    const bool missing = !std::filesystem::exists(image);
-    return tl::unexpected(report_error(missing ? kExitIo : kExitCorrupt, flash.error()));
+    int code = kExitCorrupt;
+    if (!std::filesystem::exists(image)) {
+      code = kExitIo;
+    } else if (!read_only && nand::Storage::in_use_by_writer(image)) {
+      code = kExitUnavailable;  // a running module holds it: stop it first
+    }
+    return tl::unexpected(report_error(code, flash.error()));
   }
   return std::move(*flash);
 }

@@ -102,6 +102,9 @@ class Storage {
   static Result<std::unique_ptr<Storage>> open_image(const std::filesystem::path& path,
                                                      std::optional<Geometry> expected = {},
                                                      bool read_only = false);
+  // True when another open file (another process, e.g. a running vmodem)
+  // holds the image for writing: open_image for writing is then refused.
+  static bool in_use_by_writer(const std::filesystem::path& path);
   // Loads a whole image file into a RAM device (for fast campaigns on a copy).
   static Result<std::unique_ptr<Storage>> load_into_memory(const std::filesystem::path& path);
 
