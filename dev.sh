@@ -53,9 +53,11 @@ run_tests() {
   ctest --test-dir "build/$preset" --output-on-failure -j "$(nproc)" "${label[@]}" "$@"
 }
 
-# The threaded parts (PTY ports, control server, the module's io thread with
-# FUSE and fault listeners) under ThreadSanitizer.
-TSAN_TARGETS=(vmodem_at_tests control_tests)
+# The threaded parts under ThreadSanitizer: PTY ports and the control server
+# in-process, then the real binary (the e2e suites run `vmodem` built with
+# TSan: its io thread with FUSE threads, the FOTA download thread, the fault
+# listener; a report in the daemon fails the test).
+TSAN_TARGETS=(vmodem_at_tests control_tests e2e_tests e2e_fota_tests e2e_backup_fuse_tests)
 
 cmd=${1:-help}
 shift || true
@@ -88,7 +90,7 @@ case "$cmd" in
         VMODEM_WERROR=$([ "${CI:-}" = "true" ] && echo ON || echo OFF) \
           cmake --preset tsan -DVMODEM_BUILD_TESTS=ON >/dev/null
         say "building the threaded parts (tsan)"
-        cmake --build --preset tsan -j "$(nproc)" --target "${TSAN_TARGETS[@]}"
+        cmake --build --preset tsan -j "$(nproc)" --target vmodem "${TSAN_TARGETS[@]}"
         for t in "${TSAN_TARGETS[@]}"; do
           say "testing $t (tsan)"
           bin=$(find build/tsan/tests -name "$t" -type f -executable | head -n 1)

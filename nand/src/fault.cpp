@@ -96,11 +96,13 @@ FaultInjector::FaultInjector(SimulatedChip& chip, const PartitionTable* table, s
     : chip_(chip), table_(table), seed_(seed), rng_(seed) {}
 
 void FaultInjector::reseed(std::uint64_t seed) {
+  auto held = hold();
   seed_ = seed;
   rng_.reseed(seed);
 }
 
 Result<std::uint32_t> FaultInjector::add_rule(FaultRule rule) {
+  auto held = hold();
   if (auto ok = validate(rule); !ok) return tl::unexpected(ok.error());
   std::uint32_t first = 0;
   std::uint32_t last = chip_.geometry().block_count - 1;
@@ -123,6 +125,7 @@ Result<std::uint32_t> FaultInjector::add_rule(FaultRule rule) {
 }
 
 bool FaultInjector::remove_rule(std::uint32_t id) {
+  auto held = hold();
   const auto it =
       std::find_if(rules_.begin(), rules_.end(), [id](const auto& r) { return r.id == id; });
   if (it == rules_.end()) return false;
@@ -131,7 +134,18 @@ bool FaultInjector::remove_rule(std::uint32_t id) {
 }
 
 void FaultInjector::clear_rules() {
+  auto held = hold();
   rules_.clear();
+}
+
+void FaultInjector::cut_power() {
+  auto held = hold();
+  chip_.cut_power();
+}
+
+void FaultInjector::power_up() {
+  auto held = hold();
+  chip_.power_up();
 }
 
 Result<std::uint32_t> FaultInjector::arm_power_cut(std::uint64_t n, CutMode mode) {
@@ -321,6 +335,7 @@ Status FaultInjector::cut_erase(std::uint32_t block, CutMode mode) {
 
 Result<ReadInfo> FaultInjector::read(PageAddr addr, std::span<std::uint8_t> main,
                                      std::span<std::uint8_t> spare) {
+  auto held = hold();
   const Op op{OpKind::read, addr};
   if (auto fired = fire(op)) {
     if (fired->rule.effect == FaultEffect::power_cut) {
@@ -351,6 +366,7 @@ Status FaultInjector::dispatch_program(const Op& op) {
 
 Status FaultInjector::program(PageAddr addr, std::span<const std::uint8_t> main,
                               std::span<const std::uint8_t> spare) {
+  auto held = hold();
   Op op{OpKind::program, addr};
   op.main = main;
   op.spare = spare;
@@ -359,6 +375,7 @@ Status FaultInjector::program(PageAddr addr, std::span<const std::uint8_t> main,
 
 Status FaultInjector::program_partial(PageAddr addr, std::uint32_t column,
                                       std::span<const std::uint8_t> bytes) {
+  auto held = hold();
   Op op{OpKind::program, addr};
   op.partial = true;
   op.column = column;
@@ -367,6 +384,7 @@ Status FaultInjector::program_partial(PageAddr addr, std::uint32_t column,
 }
 
 Status FaultInjector::erase(std::uint32_t block) {
+  auto held = hold();
   const Op op{OpKind::erase, {block, 0}};
   auto fired = fire(op);
   if (!fired) return chip_.erase(block);
@@ -378,6 +396,7 @@ Status FaultInjector::erase(std::uint32_t block) {
 }
 
 Result<bool> FaultInjector::is_bad(std::uint32_t block) {
+  auto held = hold();
   const Op op{OpKind::read, {block, 0}, Target::bad_check};
   if (auto fired = fire(op); fired && fired->rule.effect == FaultEffect::power_cut) {
     return tl::unexpected(cut(op, fired->rule.cut, fired->id).error());
@@ -386,6 +405,7 @@ Result<bool> FaultInjector::is_bad(std::uint32_t block) {
 }
 
 Status FaultInjector::mark_bad(std::uint32_t block) {
+  auto held = hold();
   const Op op{OpKind::program, {block, 0}, Target::bad_mark};
   if (auto fired = fire(op); fired && fired->rule.effect == FaultEffect::power_cut) {
     return cut(op, fired->rule.cut, fired->id);

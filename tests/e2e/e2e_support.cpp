@@ -7,6 +7,7 @@
 #include <thread>
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -28,6 +29,16 @@ Daemon::Daemon(std::vector<std::string> extra_args, std::filesystem::path state)
 
 Daemon::~Daemon() {
   if (pid_ > 0) kill_hard();
+  // The daemon runs built with the tests' sanitizers: what they found in
+  // it (a data race between its threads, a bad access) fails the test.
+  const std::string text = log();
+  for (const char* finding :
+       {"WARNING: ThreadSanitizer", "ERROR: AddressSanitizer", "runtime error:"}) {
+    if (const auto at = text.find(finding); at != std::string::npos) {
+      ADD_FAILURE() << "the vmodem daemon reported: " << text.substr(at, 16000);
+      break;
+    }
+  }
 }
 
 void Daemon::start() {

@@ -17,7 +17,7 @@ void Module::start_boot() {
   ++boots_;
   runtime_ = RuntimeState{};
   powered_at_ = std::chrono::steady_clock::now();
-  flash_->chip().power_up();
+  flash_->injector().power_up();
   set_state(PowerState::booting);
   // USB enumerates early in the boot: the ports exist (the host can open
   // them) but answer nothing until RDY.

@@ -190,7 +190,12 @@ ControlResult Module::inject(const InjectRequest& request) {
 
 ControlResult Module::stats() {
   const auto table = flash_->table();
-  const auto s = nand::collect_stats(flash_->storage(), &table);
+  // The flash's counters under its lock, and only them: the file systems
+  // below take their own locks, always before the flash's.
+  const auto s = [&] {
+    auto held = flash_->injector().hold();
+    return nand::collect_stats(flash_->storage(), &table);
+  }();
   nlohmann::json parts = nlohmann::json::array();
   for (const auto& a : s.areas) {
     parts.push_back({{"name", a.name},
@@ -229,6 +234,7 @@ ControlResult Module::snapshot_save(const std::string& path) {
       (void)fs->sync();
     }
   }
+  auto held = flash_->injector().hold();
   if (auto ok = flash_->storage().export_image(path); !ok)
     return error("GenericError", ok.error().message());
   return nlohmann::json{{"path", path}};
@@ -237,6 +243,7 @@ ControlResult Module::snapshot_save(const std::string& path) {
 ControlResult Module::snapshot_load(const std::string& path) {
   if (state_ != PowerState::off)
     return error("DeviceBusy", "power the module off first (power-off or power-cut)");
+  auto held = flash_->injector().hold();
   if (auto ok = flash_->storage().import_image(path); !ok) {
     return error("InvalidParameter",
                  ok.error().detail.empty() ? ok.error().message() : ok.error().detail);

@@ -69,6 +69,8 @@ tl::expected<std::unique_ptr<Module>, std::string> Module::create(boost::asio::i
                  (*flash)->factory_bad_blocks().size());
   }
   (*flash)->chip().set_real_time_pacing(options.real_time);
+  // The io thread, the FUSE threads and the FOTA download all reach the chip.
+  (*flash)->injector().set_thread_safe(true);
   const bool created = (*flash)->created();
   std::unique_ptr<Module> module(
       new Module(io, std::move(profile), std::move(options), std::move(*flash)));
@@ -218,7 +220,7 @@ void Module::lose_power() {
   if (state_ == PowerState::off) return;
   ++epoch_;
   timers_.clear();
-  flash_->chip().cut_power();
+  flash_->injector().cut_power();
   disconnect_ports();
   nv_->detach();
   // No FUSE request may reach the file systems once they are gone; requests
@@ -254,8 +256,11 @@ void Module::stop_orderly() {
   close_backups();
   ap_partition_.reset();
   modem_partition_.reset();
-  (void)flash_->storage().sync();
-  flash_->chip().cut_power();
+  {
+    auto held = flash_->injector().hold();
+    (void)flash_->storage().sync();
+  }
+  flash_->injector().cut_power();
   set_state(PowerState::off);
 }
 
@@ -283,6 +288,7 @@ void Module::request_power_down(bool immediate) {
 
 void Module::shutdown() {
   if (state_ != PowerState::off) stop_orderly();
+  auto held = flash_->injector().hold();
   (void)flash_->storage().sync();
 }
 

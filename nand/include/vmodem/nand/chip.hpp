@@ -12,6 +12,7 @@
 // the operation it interrupts is torn, through the tear_* primitives here.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -46,7 +47,7 @@ class SimulatedChip final : public Device {
   Status mark_bad(std::uint32_t block) override;
 
   // --- power ---
-  bool powered() const { return powered_; }
+  bool powered() const { return powered_.load(std::memory_order_relaxed); }
   // Power goes off now: every access fails with power_loss until power_up().
   void cut_power();
   // Power comes back. Cells keep whatever the cut left in them.
@@ -138,7 +139,9 @@ class SimulatedChip final : public Device {
   Rng rng_;
   std::uint32_t sectors_;
   std::uint32_t sector_spare_;
-  bool powered_ = true;
+  // Read by threads that only ask (the module polls it); switched under the
+  // fault injector's lock when the flash is shared (FaultInjector::set_thread_safe).
+  std::atomic<bool> powered_{true};
   bool pacing_ = false;
   std::chrono::steady_clock::time_point pacing_real_start_{};
   std::uint64_t pacing_virtual_start_ = 0;

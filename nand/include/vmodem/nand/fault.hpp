@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -104,11 +105,33 @@ class FaultInjector final : public Device {
   // Shorthand: power cut at the `n`th operation from now (any kind, anywhere).
   Result<std::uint32_t> arm_power_cut(std::uint64_t n, CutMode mode);
 
+  // --- sharing the flash between threads ---
+  // The module's io thread, its FUSE threads and the control socket all
+  // reach the one chip. With thread safety on, every operation, rule change
+  // and power switch through the injector takes one (recursive) lock; off
+  // (the default), single-threaded users such as campaigns pay nothing.
+  void set_thread_safe(bool on) { thread_safe_ = on; }
+  // Holds that lock (nothing when thread safety is off) for a multi-step
+  // access that bypasses the injector, e.g. exporting the image.
+  std::unique_lock<std::recursive_mutex> hold() {
+    return thread_safe_ ? std::unique_lock(mutex_) : std::unique_lock<std::recursive_mutex>();
+  }
+  // The chip's power switch, under the lock.
+  void cut_power();
+  void power_up();
+
   // Operations seen by the injector since construction (or reset_operation_count).
-  std::uint64_t operation_count() const { return operations_; }
-  void reset_operation_count() { operations_ = 0; }
+  std::uint64_t operation_count() {
+    auto held = hold();
+    return operations_;
+  }
+  void reset_operation_count() {
+    auto held = hold();
+    operations_ = 0;
+  }
   const std::vector<FaultEvent>& history() const { return history_; }
   void set_listener(std::function<void(const FaultEvent&)> listener) {
+    auto held = hold();
     listener_ = std::move(listener);
   }
   std::uint64_t seed() const { return seed_; }
@@ -184,6 +207,8 @@ class FaultInjector final : public Device {
   std::function<void(std::uint64_t)> branch_;
   const Op* pending_ = nullptr;  // inside a branch, until cut_pending()
   bool branching_ = false;
+  bool thread_safe_ = false;
+  std::recursive_mutex mutex_;
 };
 
 }  // namespace vmodem::nand
