@@ -63,6 +63,15 @@ void Daemon::kill_hard() {
   int status = 0;
   waitpid(pid_, &status, 0);
   pid_ = -1;
+  // A killed daemon cannot take its port links away, as a module's USB
+  // nodes vanish with its power. A stale link names a pty the kernel hands
+  // out again, possibly to another test's daemon: a Host opened before the
+  // next daemon replaced the link would talk to that one. Remove them.
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(state_, ec)) {
+    if (entry.is_symlink(ec) && entry.path().filename().string().rfind("tty", 0) == 0)
+      std::filesystem::remove(entry.path(), ec);
+  }
 }
 
 std::string Daemon::log() const {
