@@ -4,7 +4,8 @@
 #   ./dev.sh run     install what is missing, build, start the virtual BG95-M3
 #   ./dev.sh test    install what is missing, build, run every test (quick tier, ASan+UBSan)
 #
-# More:  ./dev.sh test full | test release | test tsan | bench | fuzz [SECONDS] | lint | deps
+# More:  ./dev.sh test full | test release | test tsan | bench | fuzz [SECONDS] | soak [CYCLES]
+#        | lint | deps
 # Everything comes from Debian packages; nothing else is downloaded.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -123,6 +124,15 @@ case "$cmd" in
       "$f" -max_total_time="$seconds" -print_final_stats=1 "$corpus"
     done
     ;;
+  soak)
+    # The kill/restart soak through the real binary (tests/soak/soak.py):
+    # ./dev.sh soak [CYCLES] [soak.py options, e.g. --seed 42]
+    cycles=${1:-1000}
+    shift || true
+    install_missing "${BUILD_PACKAGES[@]}" python3
+    build release -DVMODEM_BUILD_TESTS=OFF -DVMODEM_BUILD_BENCH=OFF
+    exec python3 tests/soak/soak.py --vmodem build/release/simulator/vmodem --cycles "$cycles" "$@"
+    ;;
   lint)
     install_missing "${BUILD_PACKAGES[@]}" "${TOOL_PACKAGES[@]}"
     say "clang-format"
@@ -133,7 +143,7 @@ case "$cmd" in
       xargs -P "$(nproc)" -n 4 clang-tidy -p build/debug --quiet
     ;;
   *)
-    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
     [ "$cmd" = "help" ] || [ "$cmd" = "-h" ] || [ "$cmd" = "--help" ] || exit 2
     ;;
 esac
