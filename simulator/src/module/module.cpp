@@ -111,6 +111,7 @@ tl::expected<void, std::string> Module::open_ports() {
     // open it before the module boots) and drops input; a USB port has no
     // PTY and no link until the module enumerates at boot.
     port_options.start_disconnected = true;
+    port_options.linked = options_.port_linked;
     if (options_.trace) {
       port_options.trace = [trace = options_.trace, name = std::string(plan.name)](
                                at::TraceDirection d, std::span<const std::uint8_t> bytes) {
