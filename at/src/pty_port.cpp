@@ -91,7 +91,11 @@ tl::expected<void, Error> PtyPort::Impl::open() {
   engine_.set_wake([this] { request_service(); });
   if (options_.start_disconnected) {
     // Never create a link that vanishes at once: a host polling for it
-    // could open a PTY that dies under it.
+    // could open a PTY that dies under it. A link already there was left by
+    // a process that died without removing it: it names a PTY that is not
+    // ours (the kernel hands the number out again, maybe to another module),
+    // so a host must not find it.
+    if (options_.style == PortStyle::kUsb) detail::remove_symlink(options_.link);
     if (options_.style == PortStyle::kUart) {
       if (auto opened = open_pty(); !opened) return opened;
       muted_ = true;
@@ -117,6 +121,7 @@ tl::expected<void, Error> PtyPort::Impl::open_pty() {
   device_path_ = pty->slave_path();
   master_.emplace(executor_, pty->release_master());
   pty_ = std::move(*pty);
+  if (options_.linked) options_.linked(options_.link);
   return {};
 }
 

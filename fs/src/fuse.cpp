@@ -40,7 +40,8 @@ Result<std::unique_ptr<Instance>> create(FileSystem& fs, const std::filesystem::
   std::string why;
   if (!fuse_available(&why)) return fail(Errc::unsupported, "FUSE not available: " + why);
   auto inst = std::make_unique<Instance>();
-  inst->context = {&fs, options.read_only || fs.read_only()};
+  inst->context.fs = &fs;
+  inst->context.read_only = options.read_only || fs.read_only();
   std::string opts = "fsname=" + options.fs_name + ",subtype=vmodemfs";
   if (inst->context.read_only) opts += ",ro";
   if (options.allow_other) opts += ",allow_other";
@@ -138,6 +139,33 @@ Status FuseMount::stop() {
   if (state_->thread.joinable()) state_->thread.join();
   finish(*state_->inst);
   return {};
+}
+
+void FuseMount::detach(bool release_open_files) {
+  auto& context = state_->inst->context;
+  std::lock_guard lock(context.mutex);
+  if (!context.fs) return;
+  if (release_open_files) {
+    std::lock_guard fs_lock(context.fs->mutex());
+    for (const Handle h : context.open)
+      (void)context.fs->close(h);  // a failure here is the file system's to report
+  }
+  context.open.clear();
+  context.fs = nullptr;
+}
+
+void FuseMount::attach(FileSystem& fs) {
+  auto& context = state_->inst->context;
+  std::lock_guard lock(context.mutex);
+  context.open.clear();
+  ++context.generation;
+  context.fs = &fs;
+}
+
+bool FuseMount::attached() const {
+  auto& context = state_->inst->context;
+  std::lock_guard lock(context.mutex);
+  return context.fs != nullptr;
 }
 
 const std::filesystem::path& FuseMount::dir() const {

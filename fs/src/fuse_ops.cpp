@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <mutex>
+#include <optional>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -58,6 +59,32 @@ Context& ctx() {
   return *static_cast<Context*>(fuse_get_context()->private_data);
 }
 
+// A callback's hold on the served file system: the context lock, then the
+// file system's own lock. `fs` is null (and the caller returns -EIO) while
+// the file system is detached.
+class Serving {
+ public:
+  Serving() : context_(ctx()), lock_(context_.mutex) {
+    if (context_.fs) fs_lock_ = std::unique_lock(context_.fs->mutex());
+  }
+  FileSystem* fs() const { return context_.fs; }
+  Context& context() const { return context_; }
+  // The file system's handle behind a FUSE handle, if it is of this generation.
+  std::optional<Handle> handle(const fuse_file_info* fi) const {
+    if (!context_.fs || (fi->fh >> 32) != context_.generation) return std::nullopt;
+    return static_cast<Handle>(fi->fh & 0xFFFFFFFFU);
+  }
+  void opened(Handle h, fuse_file_info* fi) const {
+    context_.open.insert(h);
+    fi->fh = (std::uint64_t{context_.generation} << 32) | h;
+  }
+
+ private:
+  Context& context_;
+  std::lock_guard<std::mutex> lock_;
+  std::unique_lock<std::mutex> fs_lock_;
+};
+
 template <class T>
 int status(const Result<T>& r) {
   return r ? 0 : -to_errno(r.error().code);
@@ -81,16 +108,18 @@ void fill_stat(const Stat& s, struct stat* st) {
 }
 
 int op_getattr(const char* path, struct stat* st, fuse_file_info*) {
-  std::lock_guard lock(ctx().fs->mutex());
-  auto s = ctx().fs->stat(path);
+  const Serving serving;
+  if (!serving.fs()) return -EIO;
+  auto s = serving.fs()->stat(path);
   if (s) fill_stat(*s, st);
   return status(s);
 }
 
 int op_readdir(const char* path, void* buf, fuse_fill_dir_t fill, off_t, fuse_file_info*,
                fuse_readdir_flags) {
-  std::lock_guard lock(ctx().fs->mutex());
-  auto entries = ctx().fs->readdir(path);
+  const Serving serving;
+  if (!serving.fs()) return -EIO;
+  auto entries = serving.fs()->readdir(path);
   if (!entries) return status(entries);
   fill(buf, ".", nullptr, 0, static_cast<fuse_fill_dir_flags>(0));
   fill(buf, "..", nullptr, 0, static_cast<fuse_fill_dir_flags>(0));
@@ -100,25 +129,29 @@ int op_readdir(const char* path, void* buf, fuse_fill_dir_t fill, off_t, fuse_fi
 }
 
 int op_mkdir(const char* path, mode_t mode) {
-  std::lock_guard lock(ctx().fs->mutex());
-  return status(ctx().fs->mkdir(path, mode & 07777));
+  const Serving serving;
+  if (!serving.fs()) return -EIO;
+  return status(serving.fs()->mkdir(path, mode & 07777));
 }
 
 int op_rmdir(const char* path) {
-  std::lock_guard lock(ctx().fs->mutex());
-  return status(ctx().fs->rmdir(path));
+  const Serving serving;
+  if (!serving.fs()) return -EIO;
+  return status(serving.fs()->rmdir(path));
 }
 
 int op_unlink(const char* path) {
-  std::lock_guard lock(ctx().fs->mutex());
-  return status(ctx().fs->unlink(path));
+  const Serving serving;
+  if (!serving.fs()) return -EIO;
+  return status(serving.fs()->unlink(path));
 }
 
 int op_rename(const char* from, const char* to, unsigned int flags) {
-  std::lock_guard lock(ctx().fs->mutex());
+  const Serving serving;
+  if (!serving.fs()) return -EIO;
   if (flags & RENAME_EXCHANGE) return -EINVAL;
-  if ((flags & RENAME_NOREPLACE) && ctx().fs->stat(to)) return -EEXIST;
-  return status(ctx().fs->rename(from, to));
+  if ((flags & RENAME_NOREPLACE) && serving.fs()->stat(to)) return -EEXIST;
+  return status(serving.fs()->rename(from, to));
 }
 
 std::uint32_t open_flags(int flags) {
@@ -142,69 +175,83 @@ std::uint32_t open_flags(int flags) {
 }
 
 int op_open(const char* path, fuse_file_info* fi) {
-  std::lock_guard lock(ctx().fs->mutex());
-  auto h = ctx().fs->open(path, open_flags(fi->flags));
-  if (h) fi->fh = *h;
+  const Serving serving;
+  if (!serving.fs()) return -EIO;
+  auto h = serving.fs()->open(path, open_flags(fi->flags));
+  if (h) serving.opened(*h, fi);
   return status(h);
 }
 
 int op_create(const char* path, mode_t mode, fuse_file_info* fi) {
-  std::lock_guard lock(ctx().fs->mutex());
-  auto h = ctx().fs->open(path, open_flags(fi->flags) | kCreate | kWrite, mode & 07777);
-  if (h) fi->fh = *h;
+  const Serving serving;
+  if (!serving.fs()) return -EIO;
+  auto h = serving.fs()->open(path, open_flags(fi->flags) | kCreate | kWrite, mode & 07777);
+  if (h) serving.opened(*h, fi);
   return status(h);
 }
 
 int op_read(const char*, char* buf, size_t size, off_t offset, fuse_file_info* fi) {
-  std::lock_guard lock(ctx().fs->mutex());
-  auto n =
-      ctx().fs->pread(static_cast<Handle>(fi->fh), {reinterpret_cast<std::uint8_t*>(buf), size},
-                      static_cast<std::uint64_t>(offset));
+  const Serving serving;
+  const auto h = serving.handle(fi);
+  if (!h) return -EIO;
+  auto n = serving.fs()->pread(*h, {reinterpret_cast<std::uint8_t*>(buf), size},
+                               static_cast<std::uint64_t>(offset));
   return n ? static_cast<int>(*n) : status(n);
 }
 
 int op_write(const char*, const char* buf, size_t size, off_t offset, fuse_file_info* fi) {
-  std::lock_guard lock(ctx().fs->mutex());
-  auto n = ctx().fs->pwrite(static_cast<Handle>(fi->fh),
-                            {reinterpret_cast<const std::uint8_t*>(buf), size},
-                            static_cast<std::uint64_t>(offset));
+  const Serving serving;
+  const auto h = serving.handle(fi);
+  if (!h) return -EIO;
+  auto n = serving.fs()->pwrite(*h, {reinterpret_cast<const std::uint8_t*>(buf), size},
+                                static_cast<std::uint64_t>(offset));
   return n ? static_cast<int>(*n) : status(n);
 }
 
 int op_truncate(const char* path, off_t size, fuse_file_info* fi) {
-  std::lock_guard lock(ctx().fs->mutex());
+  const Serving serving;
+  if (!serving.fs()) return -EIO;
   if (size < 0) return -EINVAL;
   const auto n = static_cast<std::uint64_t>(size);
-  if (fi) return status(ctx().fs->truncate(static_cast<Handle>(fi->fh), n));
-  return status(ctx().fs->truncate(std::string_view(path), n));
+  if (fi) {
+    const auto h = serving.handle(fi);
+    return h ? status(serving.fs()->truncate(*h, n)) : -EIO;
+  }
+  return status(serving.fs()->truncate(std::string_view(path), n));
 }
 
 int op_release(const char*, fuse_file_info* fi) {
-  std::lock_guard lock(ctx().fs->mutex());
-  return status(ctx().fs->close(static_cast<Handle>(fi->fh)));
+  const Serving serving;
+  const auto h = serving.handle(fi);
+  if (!h) return -EIO;  // its file system went away with the power
+  serving.context().open.erase(*h);
+  return status(serving.fs()->close(*h));
 }
 
 int op_fsync(const char*, int, fuse_file_info* fi) {
-  std::lock_guard lock(ctx().fs->mutex());
-  return status(ctx().fs->fsync(static_cast<Handle>(fi->fh)));
+  const Serving serving;
+  const auto h = serving.handle(fi);
+  return h ? status(serving.fs()->fsync(*h)) : -EIO;
 }
 
 int op_statfs(const char*, struct statvfs* st) {
-  std::lock_guard lock(ctx().fs->mutex());
-  auto s = ctx().fs->statfs();
+  const Serving serving;
+  if (!serving.fs()) return -EIO;
+  auto s = serving.fs()->statfs();
   if (!s) return status(s);
   std::memset(st, 0, sizeof *st);
   st->f_bsize = st->f_frsize = s->page_size;
   st->f_blocks = s->total_bytes / s->page_size;
   st->f_bfree = st->f_bavail = s->free_bytes / s->page_size;
-  st->f_namemax = ctx().fs->config().max_name;
+  st->f_namemax = serving.fs()->config().max_name;
   return 0;
 }
 
 // Times and ownership are not stored; accept so cp -p, touch and friends work.
 int op_utimens(const char* path, const timespec*, fuse_file_info*) {
-  std::lock_guard lock(ctx().fs->mutex());
-  return status(ctx().fs->stat(path));
+  const Serving serving;
+  if (!serving.fs()) return -EIO;
+  return status(serving.fs()->stat(path));
 }
 int op_chmod(const char* path, mode_t, fuse_file_info*) {
   return op_utimens(path, nullptr, nullptr);

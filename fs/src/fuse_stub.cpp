@@ -24,6 +24,11 @@ Result<std::unique_ptr<FuseMount>> FuseMount::start(FileSystem&, const std::file
 Status FuseMount::stop() {
   return {};
 }
+void FuseMount::detach(bool) {}
+void FuseMount::attach(FileSystem&) {}
+bool FuseMount::attached() const {
+  return false;
+}
 const std::filesystem::path& FuseMount::dir() const {
   return state_->dir;
 }

@@ -212,7 +212,8 @@ Result<std::unique_ptr<Storage>> Storage::create_image(const std::filesystem::pa
                                                        const StorageOptions& options) {
   if (auto ok = validate_geometry(geometry); !ok) return tl::unexpected(ok.error());
   const auto offsets = layout::compute_offsets(geometry, options.deviation_slots);
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  // 0600: an image holds the module's secrets (APN passwords, files).
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return fail(Errc::io_error, -1, -1, errno_text("cannot create", path));
   auto impl = std::make_unique<Impl>();
   impl->mapping.fd = fd;
@@ -334,7 +335,7 @@ Status Storage::sync() {
 
 Status Storage::export_image(const std::filesystem::path& path) const {
   const auto tmp = path.string() + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return fail(Errc::io_error, -1, -1, errno_text("cannot create", tmp));
   // Copy in chunks, skipping all-zero (erased) chunks so the copy stays sparse.
   constexpr std::uint64_t kChunk = 64 * 1024;

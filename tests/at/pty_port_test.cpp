@@ -10,6 +10,7 @@
 #include <optional>
 #include <thread>
 #include <type_traits>
+#include <vector>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -237,6 +238,29 @@ TEST_F(PtyPortTest, DestroyingThePortRemovesTheSymlink) {
   ASSERT_TRUE(fs::is_symlink(link()));
   on_io([this] { port_.reset(); });
   EXPECT_FALSE(fs::exists(fs::symlink_status(link())));
+}
+
+// A link left by a process that died (kill -9) names a PTY that is not ours
+// and that the kernel may have given to another module: a USB port that
+// opens disconnected removes it, so no host finds it before the port
+// appears; `linked` then reports the link the port made.
+TEST_F(PtyPortTest, AUsbPortRemovesALinkAPreviousProcessLeft) {
+  fs::create_symlink("/dev/pts/0", link());
+  std::vector<fs::path> reported;
+  on_io([this, &reported] {
+    port_ = std::make_unique<PtyPort>(
+        io_.get_executor(), registry_,
+        PtyPortOptions{.link = link(),
+                       .start_disconnected = true,
+                       .linked = [&reported](const fs::path& l) { reported.push_back(l); }});
+    ASSERT_TRUE(port_->open().has_value());
+  });
+  EXPECT_FALSE(fs::exists(fs::symlink_status(link())));
+  EXPECT_TRUE(reported.empty());
+  on_io([this] { ASSERT_TRUE(port_->reconnect().has_value()); });
+  ASSERT_TRUE(fs::is_symlink(link()));
+  EXPECT_EQ(fs::read_symlink(link()), device());
+  EXPECT_EQ(reported, std::vector<fs::path>{link()});
 }
 
 TEST_F(PtyPortTest, OpenFailsCleanlyWhenTheDirectoryIsMissing) {

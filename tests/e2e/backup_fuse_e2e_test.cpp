@@ -4,12 +4,15 @@
 // with AT+QPRTPARA, the reset with AT+CFUN=1,1, and the tree checked both
 // through the mount and with AT+QFLST. Skipped with the reason where
 // /dev/fuse cannot be used.
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <vmodem/fs/fuse.hpp>
 
@@ -92,6 +95,44 @@ TEST_F(BackupFuse, ForcedRestoreBringsBackAFileDeletedThroughTheMount) {
   EXPECT_EQ(slurp(ufs() / "test.txt"), content);
   EXPECT_EQ(host->command("AT+QFLST=\"test.txt\""),
             "\r\n+QFLST: \"test.txt\"," + std::to_string(content.size()) + "\r\n\r\nOK\r\n");
+}
+
+// errno of creating `path` and writing to it (0 when both worked).
+int create_and_write(const std::filesystem::path& path, const std::string& content) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) return errno;
+  const bool wrote =
+      ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
+  const int error = wrote ? 0 : errno;
+  const int closed = ::close(fd) == 0 ? 0 : errno;
+  return error != 0 ? error : closed;
+}
+
+// While the module is off the mount point refuses every access with EIO: a
+// write neither succeeds nor lands in the host directory underneath (where
+// the next power-on's mount would hide it). The next boot serves its file
+// systems at the same mount.
+TEST_F(BackupFuse, AMountRefusesWritesWhileThePowerIsOff) {
+  ASSERT_EQ(create_and_write(ufs() / "before.txt", "written before the cut"), 0);
+  ASSERT_TRUE(listed("before.txt"));
+  ASSERT_FALSE(daemon->ctl("power-cut").contains("error"));
+  ASSERT_TRUE(daemon->wait_power("off"));
+
+  EXPECT_EQ(create_and_write(ufs() / "lost.txt", "written while the power is off"), EIO);
+  std::ifstream gone(ufs() / "before.txt");
+  EXPECT_FALSE(gone.is_open()) << "opening for reading fails too: the file system is gone";
+
+  ASSERT_FALSE(daemon->ctl("power-on").contains("error"));
+  connect();
+  EXPECT_EQ(slurp(ufs() / "before.txt"), "written before the cut");
+  EXPECT_FALSE(std::filesystem::exists(ufs() / "lost.txt"));
+  EXPECT_FALSE(listed("lost.txt"));
+  EXPECT_EQ(create_and_write(ufs() / "after.txt", "written after the boot"), 0);
+  EXPECT_TRUE(listed("after.txt"));
+
+  daemon->stop();  // unmounts: the plain directory underneath shows up
+  daemon.reset();
+  EXPECT_FALSE(std::filesystem::exists(ufs() / "lost.txt")) << "nothing landed on the host disk";
 }
 
 }  // namespace

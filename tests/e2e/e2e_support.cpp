@@ -57,12 +57,13 @@ int Daemon::stop() {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-void Daemon::kill_hard() {
+void Daemon::kill_hard(bool tidy_links) {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGKILL);
   int status = 0;
   waitpid(pid_, &status, 0);
   pid_ = -1;
+  if (!tidy_links) return;
   // A killed daemon cannot take its port links away, as a module's USB
   // nodes vanish with its power. A stale link names a pty the kernel hands
   // out again, possibly to another test's daemon: a Host opened before the

@@ -28,8 +28,11 @@ class Daemon {
   void start();
   // SIGTERM and wait (orderly exit); returns the exit status.
   int stop();
-  // SIGKILL: the process dies at once, as if the module lost power.
-  void kill_hard();
+  // SIGKILL: the process dies at once, as if the module lost power. With
+  // `tidy_links` the harness then removes the port links itself (the daemon's
+  // helper does it too, see LinkReaper; this keeps a test that restarts at
+  // once from racing it).
+  void kill_hard(bool tidy_links = true);
   bool running() const { return pid_ > 0; }
   const std::filesystem::path& state() const { return state_; }
   std::filesystem::path port(const std::string& name) const { return state_ / name; }

@@ -13,12 +13,14 @@
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include <vmodem/fs/fuse.hpp>
 #include <vmodem/simulator/control_server.hpp>
 #include <vmodem/simulator/module.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/link_reaper.hpp"
 #include "cli/output.hpp"
 #include "cli/state_dir.hpp"
 
@@ -98,15 +100,24 @@ int run(const RunArgs& args) {
   if (!profile) return profile.error();
   const auto state =
       args.state.empty() ? default_state_dir(profile->name) : std::filesystem::path(args.state);
-  std::error_code ec;
-  std::filesystem::create_directories(state, ec);
-  if (ec)
-    return report_error(kExitIo,
-                        "cannot create state directory " + state.string() + ": " + ec.message());
   if (spdlog::level::from_str(args.log_level) == spdlog::level::off && args.log_level != "off") {
     return report_error(kExitUsage, "--log-level: expected trace, debug, info, warn, error or off");
   }
-  setup_logging(state / "vmodem.log", args.log_level);
+  // Whatever the daemon creates (image, logs, trace, snapshots, sockets) is
+  // for this user only: the image holds the module's secrets.
+  ::umask(077);
+  auto prepared = prepare_state_dir(state);
+  if (!prepared) return report_error(kExitIo, prepared.error());
+  // Forked while the process has one thread and holds no lock or PTY.
+  auto reaper = LinkReaper::start(state);
+  if (!reaper) return report_error(kExitIo, "port link reaper: " + reaper.error());
+  try {
+    setup_logging(state / "vmodem.log", args.log_level);
+  } catch (const spdlog::spdlog_ex& e) {
+    return report_error(kExitIo, std::string("log file: ") + e.what());
+  }
+  for (const auto& note : *prepared)
+    spdlog::warn("{}", note);
 
   sim::ModuleOptions options;
   options.state_dir = state;
@@ -119,13 +130,22 @@ int run(const RunArgs& args) {
   }
   options.real_time = args.real_time;
   options.uart_port = args.uart;
+  options.port_linked = [&reaper = *reaper](const std::filesystem::path& link) {
+    reaper.linked(link);
+  };
   if (!args.mount.empty()) {
     std::string why;
     if (!fs::fuse_available(&why))
       return report_error(kExitUnavailable, "--mount: FUSE is not available here: " + why);
     options.mount_dir = args.mount;
   }
-  if (args.at_trace) options.trace = make_tracer(state / "at-trace.log");
+  if (args.at_trace) {
+    try {
+      options.trace = make_tracer(state / "at-trace.log");
+    } catch (const spdlog::spdlog_ex& e) {
+      return report_error(kExitIo, std::string("AT trace: ") + e.what());
+    }
+  }
   spdlog::info("vmodem {} profile {} state {} seed {}", profile->identity.model, profile->name,
                state.string(), options.seeds.run);
 

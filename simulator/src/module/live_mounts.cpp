@@ -30,11 +30,29 @@ std::unique_ptr<fs::FuseMount> LiveMounts::start(fs::FileSystem* fs, const char*
   return std::move(*mounted);
 }
 
+void LiveMounts::serve(std::unique_ptr<fs::FuseMount>& mount, fs::FileSystem* fs,
+                       const char* name) {
+  if (mount && !mount->running()) mount.reset();  // unmounted from outside
+  if (!mount) {
+    mount = start(fs, name);
+    return;
+  }
+  if (fs) {
+    mount->attach(*fs);
+    spdlog::info("{} file system served again at {}", name, mount->dir().string());
+  }
+}
+
 void LiveMounts::mount(fs::FileSystem* modem, fs::FileSystem* ap) {
   if (!enabled()) return;
-  unmount();
-  ap_ = start(ap, "ufs");
-  modem_ = start(modem, "efs");
+  serve(ap_, ap, "ufs");
+  serve(modem_, modem, "efs");
+}
+
+void LiveMounts::detach(bool orderly) {
+  for (auto* mount : {&ap_, &modem_}) {
+    if (*mount) (*mount)->detach(orderly);
+  }
 }
 
 void LiveMounts::unmount() {

@@ -4,8 +4,12 @@
 // Host file operations go through the module's own FileSystem instances on
 // the FUSE threads (holding FileSystem::mutex(), as the AT handlers do), so a
 // host `cp` costs NAND operations and a power cut can tear it. The module
-// unmounts before it drops its file systems (power loss, reset, power-off)
-// and mounts again when the next boot reaches APP RDY.
+// detaches its file systems from the mounts before it drops them (power loss,
+// reset, power-off) and attaches the new ones when the next boot reaches APP
+// RDY. The mounts themselves stay in place until the daemon exits: were they
+// unmounted, a host's writes would land in the plain directory underneath and
+// vanish under the next mount. While detached every access fails with EIO, as
+// on a device that lost power.
 #pragma once
 
 #include <filesystem>
@@ -23,13 +27,18 @@ class LiveMounts {
   LiveMounts& operator=(const LiveMounts&) = delete;
 
   bool enabled() const { return !root_.empty(); }
-  // Mounts both (failures are logged: the module keeps running without them).
+  // Serves both: mounts them the first time (failures are logged: the module
+  // keeps running without them), attaches them to the existing mounts after.
   void mount(fs::FileSystem* modem, fs::FileSystem* ap);
-  // Unmounts both and waits for the FUSE threads: afterwards no FUSE request
-  // touches the file systems. Must run before they are destroyed.
+  // Takes both file systems away, the mounts staying (EIO until mount()):
+  // afterwards no FUSE request touches them. Must run before they are
+  // destroyed. `orderly`: files the host still has open are committed first.
+  void detach(bool orderly);
+  // Unmounts both and waits for the FUSE threads (the daemon exits).
   void unmount();
 
  private:
+  void serve(std::unique_ptr<fs::FuseMount>& mount, fs::FileSystem* fs, const char* name);
   std::unique_ptr<fs::FuseMount> start(fs::FileSystem* fs, const char* name);
 
   std::filesystem::path root_;

@@ -111,6 +111,7 @@ tl::expected<void, std::string> Module::open_ports() {
     // open it before the module boots) and drops input; a USB port has no
     // PTY and no link until the module enumerates at boot.
     port_options.start_disconnected = true;
+    port_options.linked = options_.port_linked;
     if (options_.trace) {
       port_options.trace = [trace = options_.trace, name = std::string(plan.name)](
                                at::TraceDirection d, std::span<const std::uint8_t> bytes) {
@@ -224,8 +225,9 @@ void Module::lose_power() {
   disconnect_ports();
   nv_->detach();
   // No FUSE request may reach the file systems once they are gone; requests
-  // in flight fail with power_loss (the chip is already unpowered).
-  live_mounts_->unmount();
+  // in flight fail with power_loss (the chip is already unpowered). The
+  // mounts stay, answering EIO, so the host sees the power loss.
+  live_mounts_->detach(false);
   // Dropping the file systems writes nothing: the chip is unpowered, and a
   // dead instance does not try.
   ap_fs_.reset();
@@ -241,9 +243,9 @@ void Module::stop_orderly() {
   ++epoch_;
   timers_.clear();
   disconnect_ports();
-  // Unmount first: files the host still had open are released (committed)
-  // and then synced with the rest.
-  live_mounts_->unmount();
+  // Detach first: files the host still had open are released (committed)
+  // and then synced with the rest; the mounts answer EIO until the next boot.
+  live_mounts_->detach(true);
   for (auto* fs : {ap_fs_.get(), modem_fs_.get()}) {
     if (!fs) continue;
     std::lock_guard lock(fs->mutex());
@@ -288,6 +290,7 @@ void Module::request_power_down(bool immediate) {
 
 void Module::shutdown() {
   if (state_ != PowerState::off) stop_orderly();
+  live_mounts_->unmount();
   auto held = flash_->injector().hold();
   (void)flash_->storage().sync();
 }

@@ -52,6 +52,10 @@ struct PtyPortOptions {
   bool start_disconnected = false;
   // Every byte read from / written to the host (for an AT trace). Optional.
   std::function<void(TraceDirection, std::span<const std::uint8_t>)> trace{};
+  // Called each time `link` has been pointed at a new PTY of this port, so
+  // the owner can track the links it made (a helper that removes them when
+  // the process dies). Optional.
+  std::function<void(const std::filesystem::path& link)> linked{};
 };
 
 class PtyPort {
@@ -62,7 +66,9 @@ class PtyPort {
   PtyPort(const PtyPort&) = delete;
   PtyPort& operator=(const PtyPort&) = delete;
 
-  // Creates the PTY (raw mode) and the symlink, and starts serving.
+  // Creates the PTY (raw mode) and the symlink, and starts serving. A kUsb
+  // port opened disconnected removes a symlink left at `link` (a previous
+  // process's, naming a PTY that is no longer its own) instead.
   // Precondition: not open. Errors: kSystem (openpty, termios, symlink),
   // kInvalidArgument if already open.
   tl::expected<void, Error> open();

@@ -47,6 +47,20 @@ class FuseMount {
 
   // Unmounts and joins the thread. Idempotent.
   Status stop();
+
+  // Takes the file system away while the mount stays in place (a module that
+  // lost power): from return on, no request touches it and every request,
+  // including one on a file opened before, fails with EIO, so nothing a host
+  // writes lands in the directory under the mount point. With
+  // `release_open_files`, files the host still has open are closed first
+  // (committed), as an unmount would (an orderly power-off). Idempotent.
+  // Must not be called with the file system's mutex held.
+  void detach(bool release_open_files);
+  // Serves `fs` from now on (the same or a new instance after a reboot; its
+  // read-only flag is the one the mount started with). Files opened before
+  // the detach stay dead (EIO).
+  void attach(FileSystem& fs);
+  bool attached() const;
   const std::filesystem::path& dir() const;
   bool running() const;
 

@@ -53,6 +53,9 @@ struct ModuleOptions {
   // Every byte on every port, for the AT trace (may be empty).
   std::function<void(const std::string& port, at::TraceDirection, std::span<const std::uint8_t>)>
       trace;
+  // Called each time a port's link in the state directory is pointed at a
+  // new PTY (may be empty): `vmodem run` tells its link reaper.
+  std::function<void(const std::filesystem::path& link)> port_linked;
 };
 
 // A port as the host sees it.
