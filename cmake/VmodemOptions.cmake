@@ -7,6 +7,12 @@ if(VMODEM_WERROR)
   target_compile_options(vmodem_options INTERFACE -Werror)
 endif()
 
+if(VMODEM_BUILD_FUZZ)
+  # Safety nets that turn a bug into an error reply (the AT dispatcher's
+  # catch of handler exceptions) are compiled out, so the fuzzers see it.
+  target_compile_definitions(vmodem_options INTERFACE VMODEM_FUZZING=1)
+endif()
+
 if(VMODEM_SANITIZE MATCHES "thread" AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   # GCC warns (-Wtsan) about the atomic_thread_fence inside Boost.Asio's
   # headers; TSan sees the fences anyway, so the warning is noise here.

@@ -1,7 +1,9 @@
 // Registry and dispatch: forms, `;` chains, async answers, the gate.
 
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine_fixture.hpp"
@@ -219,6 +221,61 @@ TEST_F(Dispatcher, ManySynchronousCommandsDoNotRecurse) {
   engine(EngineConfig{.max_line_length = 4096});
   EXPECT_EQ(send_quiet_echo(line + "\r"), "\r\nOK\r\n");
   EXPECT_EQ(seen_.size(), 150U);
+}
+
+// A handler's exception is a bug, but it must not end the daemon: the
+// command is answered ERROR, reported with its name, and the port goes on.
+class ThrowingHandler : public Dispatcher {
+ protected:
+  void SetUp() override {
+#ifdef VMODEM_FUZZING
+    GTEST_SKIP() << "the fuzzing build lets handler exceptions through";
+#endif
+  }
+  EngineConfig reporting() {
+    EngineConfig config;
+    config.on_handler_exception = [this](std::string_view command, std::string_view what) {
+      reported_.emplace_back(command, what);
+    };
+    return config;
+  }
+  std::vector<std::pair<std::string, std::string>> reported_;
+};
+
+TEST_F(ThrowingHandler, IsAnsweredErrorAndReported) {
+  add("+BOOM", {.write = [](Call&) { throw std::runtime_error("invalid UTF-8 byte"); }});
+  add("+A", {.execute = recording()});
+  engine(reporting());
+  EXPECT_EQ(send_quiet_echo("AT+BOOM=1\r"), "\r\nERROR\r\n");
+  ASSERT_EQ(reported_.size(), 1U);
+  EXPECT_EQ(reported_[0].first, "+BOOM");
+  EXPECT_EQ(reported_[0].second, "invalid UTF-8 byte");
+  // Like any failing command: the rest of its line is skipped.
+  EXPECT_EQ(send("AT+A;+BOOM=1;+A\r"), "\r\nERROR\r\n");
+  EXPECT_EQ(seen_.size(), 1U);
+  EXPECT_EQ(send("AT+A\r"), "\r\nOK\r\n");
+}
+
+TEST_F(ThrowingHandler, ThatKeptItsResponderIsStillAnswered) {
+  Responder kept;
+  add("+BOOM", {.execute = [&kept](Call& call) {
+        call.responder.info("+BOOM: 1");
+        kept = std::move(call.responder);
+        throw 42;  // not even a std::exception
+      }});
+  engine(reporting());
+  EXPECT_EQ(send_quiet_echo("AT+BOOM\r"), "\r\n+BOOM: 1\r\n\r\nERROR\r\n");
+  EXPECT_FALSE(kept.active()) << "the command is over; a late answer is inert";
+  EXPECT_FALSE(kept.ok());
+  EXPECT_EQ(engine().take_output(), "");
+  ASSERT_EQ(reported_.size(), 1U);
+  EXPECT_EQ(reported_[0].first, "+BOOM");
+}
+
+TEST_F(ThrowingHandler, WithoutAReporterStillAnswersError) {
+  add("+BOOM", {.read = [](Call&) { throw std::logic_error("bug"); }});
+  EXPECT_EQ(send_quiet_echo("AT+BOOM?\r"), "\r\nERROR\r\n");
+  EXPECT_EQ(send("AT\r"), "\r\nOK\r\n");
 }
 
 }  // namespace

@@ -11,6 +11,8 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -191,6 +193,86 @@ bool Host::hung_up(std::chrono::milliseconds timeout) {
     if (p.revents & (POLLHUP | POLLERR)) return true;
   }
   return false;
+}
+
+Control::Control(const std::filesystem::path& socket) {
+  fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket.c_str());
+  if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd_);
+    fd_ = -1;
+    return;
+  }
+  (void)next(2000ms);  // the greeting
+}
+
+Control::~Control() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+nlohmann::json Control::execute(const std::string& command, nlohmann::json arguments) {
+  const std::string line =
+      nlohmann::json{{"execute", command}, {"arguments", arguments}}.dump() + "\n";
+  if (::write(fd_, line.data(), line.size()) != static_cast<ssize_t>(line.size())) return {};
+  for (;;) {
+    auto message = next(10000ms);
+    if (message.is_null()) return {{"error", "timeout"}};
+    if (message.contains("event")) {
+      events.push_back(message);
+      continue;
+    }
+    return message;
+  }
+}
+
+bool Control::wait_event(const std::string& name, const std::string& key,
+                         const nlohmann::json& value, std::chrono::milliseconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  for (const auto& e : events) {
+    if (e["event"] == name && e["data"].value(key, nlohmann::json()) == value) return true;
+  }
+  while (std::chrono::steady_clock::now() < end) {
+    auto message = next(std::chrono::duration_cast<std::chrono::milliseconds>(
+        end - std::chrono::steady_clock::now()));
+    if (message.is_null()) return false;
+    if (!message.contains("event")) continue;
+    events.push_back(message);
+    if (message["event"] == name && message["data"].value(key, nlohmann::json()) == value)
+      return true;
+  }
+  return false;
+}
+
+std::vector<nlohmann::json> Control::named(const std::string& name) const {
+  std::vector<nlohmann::json> out;
+  for (const auto& e : events) {
+    if (e["event"] == name) out.push_back(e);
+  }
+  return out;
+}
+
+nlohmann::json Control::next(std::chrono::milliseconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (const auto nl = buffer_.find('\n'); nl != std::string::npos) {
+      const std::string line = buffer_.substr(0, nl);
+      buffer_.erase(0, nl + 1);
+      auto parsed = nlohmann::json::parse(line, nullptr, false);
+      if (!parsed.is_discarded()) return parsed;
+      continue;
+    }
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        end - std::chrono::steady_clock::now());
+    if (left.count() <= 0 || fd_ < 0) return {};
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+    char chunk[4096];
+    const ssize_t n = ::read(fd_, chunk, sizeof chunk);
+    if (n <= 0) return {};
+    buffer_.append(chunk, static_cast<std::size_t>(n));
+  }
 }
 
 std::string quectel_checksum(const std::string& data) {

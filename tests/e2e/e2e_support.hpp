@@ -78,6 +78,33 @@ class Host {
   std::string pending_;  // read but not yet returned
 };
 
+// One control-socket connection: requests and the events of a subscription
+// on the same line, so nothing the module says after power-on is missed.
+class Control {
+ public:
+  explicit Control(const std::filesystem::path& socket);
+  ~Control();
+  Control(const Control&) = delete;
+  Control& operator=(const Control&) = delete;
+
+  bool connected() const { return fd_ >= 0; }
+  // Sends a request and returns its reply; events that arrive first are kept.
+  nlohmann::json execute(const std::string& command,
+                         nlohmann::json arguments = nlohmann::json::object());
+  // Collects events until one named `name` whose data matches `key`=`value`.
+  bool wait_event(const std::string& name, const std::string& key, const nlohmann::json& value,
+                  std::chrono::milliseconds timeout = 15000ms);
+  std::vector<nlohmann::json> named(const std::string& name) const;
+
+  std::vector<nlohmann::json> events;
+
+ private:
+  nlohmann::json next(std::chrono::milliseconds timeout);
+
+  int fd_ = -1;
+  std::string buffer_;
+};
+
 // XOR of the data as big-endian 16-bit words (the QFUPL/QFDWL checksum).
 std::string quectel_checksum(const std::string& data);
 

@@ -19,10 +19,6 @@
 #include <thread>
 
 #include <gtest/gtest.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include <vmodem/fs/filesystem.hpp>
 #include <vmodem/fs/placement.hpp>
@@ -36,97 +32,6 @@ namespace vmodem::e2e {
 namespace {
 
 using nlohmann::json;
-
-// One control-socket connection: requests and the events of a subscription
-// on the same line, so nothing the module says after power-on is missed.
-class Control {
- public:
-  explicit Control(const std::filesystem::path& socket) {
-    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket.c_str());
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      ::close(fd_);
-      fd_ = -1;
-      return;
-    }
-    (void)next(2000ms);  // the greeting
-  }
-  ~Control() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Control(const Control&) = delete;
-  Control& operator=(const Control&) = delete;
-
-  bool connected() const { return fd_ >= 0; }
-  // Sends a request and returns its reply; events that arrive first are kept.
-  json execute(const std::string& command, json arguments = json::object()) {
-    const std::string line = json{{"execute", command}, {"arguments", arguments}}.dump() + "\n";
-    if (::write(fd_, line.data(), line.size()) != static_cast<ssize_t>(line.size())) return {};
-    for (;;) {
-      auto message = next(10000ms);
-      if (message.is_null()) return {{"error", "timeout"}};
-      if (message.contains("event")) {
-        events.push_back(message);
-        continue;
-      }
-      return message;
-    }
-  }
-  // Collects events until one named `name` whose data matches `key`=`value`.
-  bool wait_event(const std::string& name, const std::string& key, const json& value,
-                  std::chrono::milliseconds timeout = 15000ms) {
-    const auto end = std::chrono::steady_clock::now() + timeout;
-    for (const auto& e : events) {
-      if (e["event"] == name && e["data"].value(key, json()) == value) return true;
-    }
-    while (std::chrono::steady_clock::now() < end) {
-      auto message = next(std::chrono::duration_cast<std::chrono::milliseconds>(
-          end - std::chrono::steady_clock::now()));
-      if (message.is_null()) return false;
-      if (!message.contains("event")) continue;
-      events.push_back(message);
-      if (message["event"] == name && message["data"].value(key, json()) == value) return true;
-    }
-    return false;
-  }
-  std::vector<json> named(const std::string& name) const {
-    std::vector<json> out;
-    for (const auto& e : events) {
-      if (e["event"] == name) out.push_back(e);
-    }
-    return out;
-  }
-
-  std::vector<json> events;
-
- private:
-  json next(std::chrono::milliseconds timeout) {
-    const auto end = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-      if (const auto nl = buffer_.find('\n'); nl != std::string::npos) {
-        const std::string line = buffer_.substr(0, nl);
-        buffer_.erase(0, nl + 1);
-        auto parsed = json::parse(line, nullptr, false);
-        if (!parsed.is_discarded()) return parsed;
-        continue;
-      }
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          end - std::chrono::steady_clock::now());
-      if (left.count() <= 0 || fd_ < 0) return {};
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
-      char chunk[4096];
-      const ssize_t n = ::read(fd_, chunk, sizeof chunk);
-      if (n <= 0) return {};
-      buffer_.append(chunk, static_cast<std::size_t>(n));
-    }
-  }
-
-  int fd_ = -1;
-  std::string buffer_;
-};
 
 std::vector<std::uint8_t> bytes_of(const std::string& text) {
   return {text.begin(), text.end()};

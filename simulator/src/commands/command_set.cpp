@@ -12,19 +12,16 @@ void register_command_set(at::Registry& registry, Module& module) {
   register_fota_commands(registry, module);
 }
 
-nlohmann::json saved_settings(const at::PortSettings& s) {
-  return {{"echo", s.echo},
-          {"verbose", s.verbose},
-          {"quiet", s.quiet},
-          {"cmee", static_cast<int>(s.cmee)}};
+AtProfile saved_settings(const at::PortSettings& s) {
+  return {.echo = s.echo, .verbose = s.verbose, .quiet = s.quiet, .cmee = static_cast<int>(s.cmee)};
 }
 
-void apply_saved_settings(at::PortSettings& s, const nlohmann::json& saved) {
-  s.echo = saved.value("echo", s.echo);
-  s.verbose = saved.value("verbose", s.verbose);
-  s.quiet = saved.value("quiet", s.quiet);
-  const int cmee = saved.value("cmee", static_cast<int>(s.cmee));
-  if (cmee >= 0 && cmee <= 2) s.cmee = static_cast<at::CmeeMode>(cmee);
+void apply_saved_settings(at::PortSettings& s, const AtProfile& saved) {
+  s.echo = saved.echo.value_or(s.echo);
+  s.verbose = saved.verbose.value_or(s.verbose);
+  s.quiet = saved.quiet.value_or(s.quiet);
+  // NvSettings keeps cmee in 0-2.
+  if (saved.cmee) s.cmee = static_cast<at::CmeeMode>(*saved.cmee);
 }
 
 }  // namespace vmodem::sim

@@ -3,9 +3,9 @@
 // commands in the module's registry; handlers call back into the Module.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <vmodem/at/registry.hpp>
+
+#include "module/nv_settings.hpp"
 
 namespace vmodem::sim {
 
@@ -23,7 +23,8 @@ void register_backup_commands(at::Registry& registry, Module& module);
 void register_fota_commands(at::Registry& registry, Module& module);  // AT+QFOTADL
 
 // AT&W stores a port's settings in NV; they become its power-on settings.
-nlohmann::json saved_settings(const at::PortSettings& settings);
-void apply_saved_settings(at::PortSettings& settings, const nlohmann::json& saved);
+AtProfile saved_settings(const at::PortSettings& settings);
+// Members of `saved` that are empty leave `settings` as it is.
+void apply_saved_settings(at::PortSettings& settings, const AtProfile& saved);
 
 }  // namespace vmodem::sim

@@ -6,23 +6,22 @@
 #include "commands/command_set.hpp"
 #include "commands/handler_util.hpp"
 #include "commands/pdp_contexts.hpp"
-#include "module/nv_store.hpp"
+#include "module/nv_settings.hpp"
 
 namespace vmodem::sim {
 
 namespace {
 
-constexpr int kMaxCid = 16;
-
-// The PDP contexts in NV: {"1": {"type":1,"apn":"",...}, ...}. Context 1 is
-// defined from the factory with the profile's APN.
-nlohmann::json contexts(Module& m) {
-  auto all = m.nv().get("contexts", nlohmann::json::object());
-  if (!all.contains("1")) {
-    all["1"] = {
-        {"type", 1}, {"apn", m.profile().network.apn}, {"user", ""}, {"password", ""}, {"auth", 0}};
-  }
+// The PDP contexts in NV by cid. Context 1 is defined from the factory with
+// the profile's APN.
+std::map<int, PdpContext> contexts(Module& m) {
+  auto all = m.nv().values().contexts;
+  if (!all.contains(1)) all[1].apn = m.profile().network.apn;
   return all;
+}
+
+void save_contexts(Module& m, std::map<int, PdpContext> all) {
+  m.nv().update([&](NvValues& v) { v.contexts = std::move(all); });
 }
 
 const char* pdp_type_name(int type) {
@@ -40,11 +39,10 @@ void register_cgdcont(at::Registry& registry, Module* m) {
   at::CommandSpec spec;
   spec.gate_tag = kNeedsRdy;
   spec.read = [m](at::Call& call) {
-    // Keep the document alive for the loop: items() only refers to it.
-    const auto all = contexts(*m);
-    for (const auto& [cid, ctx] : all.items()) {
-      call.responder.info("+CGDCONT: " + cid + "," + quoted(pdp_type_name(ctx["type"].get<int>())) +
-                          "," + quoted(ctx["apn"].get<std::string>()) + ",\"0.0.0.0\",0,0,0");
+    for (const auto& [cid, ctx] : contexts(*m)) {
+      call.responder.info("+CGDCONT: " + std::to_string(cid) + "," +
+                          quoted(pdp_type_name(ctx.type)) + "," + quoted(ctx.apn) +
+                          ",\"0.0.0.0\",0,0,0");
     }
     call.responder.ok();
   };
@@ -52,19 +50,19 @@ void register_cgdcont(at::Registry& registry, Module* m) {
     const auto cid = int_arg(call.command, 0, 1, kMaxCid);
     if (!cid) return void(call.responder.error());
     auto all = contexts(*m);
-    const std::string key = std::to_string(*cid);
     if (call.command.arg(1).is_omitted()) {  // AT+CGDCONT=<cid>: undefine
-      all.erase(key);
+      all.erase(static_cast<int>(*cid));
     } else {
       const auto type = str_arg(call.command, 1);
       const auto parsed = type ? pdp_type_from(*type) : std::nullopt;
-      if (!parsed) return void(call.responder.error());
-      auto& ctx = all[key];
-      ctx["type"] = *parsed;
-      ctx["apn"] = str_arg(call.command, 2).value_or("");
-      if (!ctx.contains("user")) ctx.update({{"user", ""}, {"password", ""}, {"auth", 0}});
+      auto apn = str_arg(call.command, 2).value_or("");
+      if (!parsed || apn.size() > kMaxApnBytes) return void(call.responder.error());
+      // User, password and authentication (AT+QICSGP's) stay as they were.
+      auto& ctx = all[static_cast<int>(*cid)];
+      ctx.type = *parsed;
+      ctx.apn = std::move(apn);
     }
-    m->nv().set("contexts", all);
+    save_contexts(*m, std::move(all));
     call.responder.ok();
   };
   spec.test = [](at::Call& call) {
@@ -83,30 +81,35 @@ void register_qicsgp(at::Registry& registry, Module* m) {
     const auto cid = int_arg(call.command, 0, 1, kMaxCid);
     if (!cid) return void(call.responder.error());
     auto all = contexts(*m);
-    const std::string key = std::to_string(*cid);
     if (call.command.args.size() == 1) {  // query: AT+QICSGP=<cid>
-      const auto it = all.find(key);
+      const auto it = all.find(static_cast<int>(*cid));
       if (it == all.end()) {
         call.responder.info("+QICSGP: 0,\"\",\"\",\"\",0");
       } else {
-        const auto& c = *it;
-        call.responder.info("+QICSGP: " + std::to_string(c["type"].get<int>()) + "," +
-                            quoted(c["apn"]) + "," + quoted(c["user"]) + "," +
-                            quoted(c["password"]) + "," + std::to_string(c["auth"].get<int>()));
+        const PdpContext& c = it->second;
+        call.responder.info("+QICSGP: " + std::to_string(c.type) + "," + quoted(c.apn) + "," +
+                            quoted(c.user) + "," + quoted(c.password) + "," +
+                            std::to_string(c.auth));
       }
       return void(call.responder.ok());
     }
     const auto type = int_arg(call.command, 1, 1, 3);
     const auto apn = str_arg(call.command, 2);
+    const auto user = str_arg(call.command, 3).value_or("");
+    const auto password = str_arg(call.command, 4).value_or("");
     const auto auth = call.command.arg(5).is_omitted() ? std::optional<std::int64_t>(0)
                                                        : int_arg(call.command, 5, 0, 3);
-    if (!type || !apn || !auth || apn->size() > 100) return void(call.responder.error());
-    all[key] = {{"type", *type},
-                {"apn", *apn},
-                {"user", str_arg(call.command, 3).value_or("")},
-                {"password", str_arg(call.command, 4).value_or("")},
-                {"auth", *auth}};
-    m->nv().set("contexts", all);
+    // Longer than the documented maxima: ERROR, as the module answers.
+    if (!type || !apn || !auth || apn->size() > kMaxApnBytes || user.size() > kMaxPdpUserBytes ||
+        password.size() > kMaxPdpPasswordBytes) {
+      return void(call.responder.error());
+    }
+    all[static_cast<int>(*cid)] = PdpContext{.type = static_cast<int>(*type),
+                                             .apn = *apn,
+                                             .user = user,
+                                             .password = password,
+                                             .auth = static_cast<int>(*auth)};
+    save_contexts(*m, std::move(all));
     call.responder.ok();
   };
   spec.test = [](at::Call& call) {
@@ -123,7 +126,7 @@ void register_activation(at::Registry& registry, Module* m) {
   qiact.write = [m](at::Call& call) {
     const auto cid = int_arg(call.command, 0, 1, kMaxCid);
     if (!cid) return void(call.responder.error());
-    if (!m->runtime().registered() || !contexts(*m).contains(std::to_string(*cid))) {
+    if (!m->runtime().registered() || !contexts(*m).contains(static_cast<int>(*cid))) {
       return void(
           call.responder.cme_error(550));  // unknown error, as Quectel reports a failed activation
     }
@@ -169,51 +172,37 @@ void register_activation(at::Registry& registry, Module* m) {
     call.responder.ok();
   };
   cgact.read = [m](at::Call& call) {
-    const auto all = contexts(*m);
-    for (const auto& [cid, ctx] : all.items()) {
-      const bool on = m->runtime().active_contexts.contains(std::stoi(cid));
-      call.responder.info("+CGACT: " + cid + "," + (on ? "1" : "0"));
+    for (const auto& [cid, ctx] : contexts(*m)) {
+      const bool on = m->runtime().active_contexts.contains(cid);
+      call.responder.info("+CGACT: " + std::to_string(cid) + "," + (on ? "1" : "0"));
     }
     call.responder.ok();
   };
   (void)registry.add("+CGACT", std::move(cgact));
 }
 
-// AT+QCFG settings: name -> default and allowed range. Unknown names: ERROR.
-struct QcfgItem {
-  const char* name;
-  int fallback;
-  int min, max;
-};
-constexpr QcfgItem kQcfg[] = {
-    {"fota/cid", 1, 1, kMaxCid}, {"nwscanmode", 0, 0, 3}, {"iotopmode", 2, 0, 2},
-    {"servicedomain", 1, 1, 2},  {"psm/urc", 0, 0, 1},    {"apready", 0, 0, 1},
-};
-
+// AT+QCFG settings: kQcfgItems (nv_settings.hpp) names each item, its
+// default and its range. Unknown names: ERROR.
 void register_qcfg(at::Registry& registry, Module* m) {
   at::CommandSpec spec;
   spec.write = [m](at::Call& call) {
     const auto name = str_arg(call.command, 0);
-    const QcfgItem* item = nullptr;
-    for (const auto& candidate : kQcfg) {
-      if (name && *name == candidate.name) item = &candidate;
-    }
+    const QcfgItem* item = name ? find_qcfg(*name) : nullptr;
     if (!item) return void(call.responder.error());
-    const std::string key = std::string("qcfg/") + item->name;
     if (call.command.args.size() == 1) {
-      call.responder.info("+QCFG: " + quoted(item->name) + "," +
-                          std::to_string(m->nv().get(key, item->fallback).get<int>()));
+      call.responder.info("+QCFG: " + quoted(std::string(item->name)) + "," +
+                          std::to_string(m->nv().values().qcfg_value(item->id)));
       return void(call.responder.ok());
     }
     const auto value = int_arg(call.command, 1, item->min, item->max);
     if (!value) return void(call.responder.error());
-    m->nv().set(key, *value);
+    m->nv().update([&](NvValues& v) { v.set_qcfg(item->id, static_cast<int>(*value)); });
     call.responder.ok();
   };
   spec.test = [](at::Call& call) {
-    for (const auto& item : kQcfg) {
-      call.responder.info("+QCFG: " + quoted(item.name) + ",(" + std::to_string(item.min) + "-" +
-                          std::to_string(item.max) + ")");
+    for (const auto& item : kQcfgItems) {
+      call.responder.info("+QCFG: " + quoted(std::string(item.name)) + ",(" +
+                          std::to_string(item.min) + "-" + std::to_string(item.max) + ")");
     }
     call.responder.ok();
   };
@@ -226,14 +215,13 @@ void register_qurccfg(at::Registry& registry, Module* m) {
     const auto name = str_arg(call.command, 0);
     if (!name || *name != "urcport") return void(call.responder.error());
     if (call.command.args.size() == 1) {
-      call.responder.info("+QURCCFG: \"urcport\"," +
-                          quoted(m->nv().get("urcport", "usbat").get<std::string>()));
+      call.responder.info("+QURCCFG: \"urcport\"," + quoted(m->nv().values().urcport));
       return void(call.responder.ok());
     }
     const auto port = str_arg(call.command, 1);
     if (!port || (*port != "usbat" && *port != "usbmodem" && *port != "uart1"))
       return void(call.responder.error());
-    m->nv().set("urcport", *port);
+    m->nv().update([&](NvValues& v) { v.urcport = *port; });
     call.responder.ok();
   };
   spec.test = [](at::Call& call) {
@@ -246,7 +234,7 @@ void register_qurccfg(at::Registry& registry, Module* m) {
 }  // namespace
 
 bool pdp_context_defined(Module& module, int cid) {
-  return contexts(module).contains(std::to_string(cid));
+  return contexts(module).contains(cid);
 }
 
 void register_config_commands(at::Registry& registry, Module& module) {

@@ -32,7 +32,7 @@
 #include "commands/handler_util.hpp"
 #include "commands/pdp_contexts.hpp"
 #include "fota_download/download.hpp"
-#include "module/nv_store.hpp"
+#include "module/nv_settings.hpp"
 
 namespace vmodem::sim {
 
@@ -157,7 +157,7 @@ class FotaDownloads : public std::enable_shared_from_this<FotaDownloads> {
   }
 
   Failure check_context() {
-    const int cid = module_.nv().get("qcfg/fota/cid", 1).get<int>();
+    const int cid = module_.nv().values().qcfg_value(Qcfg::fota_cid);
     if (!pdp_context_defined(module_, cid)) return Failure::context_unconfigured;
     if (!module_.runtime().active_contexts.contains(cid)) return Failure::context_inactive;
     return Failure::none;

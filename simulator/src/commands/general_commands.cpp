@@ -5,7 +5,7 @@
 
 #include "commands/command_set.hpp"
 #include "commands/handler_util.hpp"
-#include "module/nv_store.hpp"
+#include "module/nv_settings.hpp"
 
 namespace vmodem::sim {
 
@@ -30,8 +30,7 @@ void register_general_commands(at::Registry& registry, Module& module) {
   at::CommandSpec z;
   z.execute = [m](at::Call& call) {
     call.settings = call.defaults;
-    if (auto saved = m->nv().get("profile"); saved.is_object())
-      apply_saved_settings(call.settings, saved);
+    if (const auto& saved = m->nv().values().profile) apply_saved_settings(call.settings, *saved);
     call.responder.ok();
   };
   (void)registry.add("Z", std::move(z));
@@ -45,7 +44,7 @@ void register_general_commands(at::Registry& registry, Module& module) {
 
   at::CommandSpec write_profile;
   write_profile.execute = [m](at::Call& call) {
-    m->nv().set("profile", saved_settings(call.settings));
+    m->nv().update([&](NvValues& v) { v.profile = saved_settings(call.settings); });
     call.responder.ok();
   };
   write_profile.gate_tag = kNeedsRdy;
@@ -57,7 +56,7 @@ void register_general_commands(at::Registry& registry, Module& module) {
 
   at::CommandSpec cscs;
   cscs.read = [m](at::Call& call) {
-    call.responder.info("+CSCS: " + quoted(m->nv().get("cscs", "GSM").get<std::string>()));
+    call.responder.info("+CSCS: " + quoted(m->nv().values().cscs));
     call.responder.ok();
   };
   cscs.test = [](at::Call& call) {
@@ -68,7 +67,7 @@ void register_general_commands(at::Registry& registry, Module& module) {
     const auto set = str_arg(call.command, 0);
     if (!set || (*set != "GSM" && *set != "IRA" && *set != "UCS2"))
       return void(call.responder.error());
-    m->nv().set("cscs", *set);
+    m->nv().update([&](NvValues& v) { v.cscs = *set; });
     call.responder.ok();
   };
   (void)registry.add("+CSCS", std::move(cscs));

@@ -6,7 +6,7 @@
 
 #include "commands/command_set.hpp"
 #include "commands/handler_util.hpp"
-#include "module/nv_store.hpp"
+#include "module/nv_settings.hpp"
 
 namespace vmodem::sim {
 
@@ -146,13 +146,13 @@ void register_network_commands(at::Registry& registry, Module& module) {
 
   at::CommandSpec ctzu;
   ctzu.read = [m](at::Call& call) {
-    call.responder.info("+CTZU: " + std::to_string(m->nv().get("ctzu", 1).get<int>()));
+    call.responder.info("+CTZU: " + std::to_string(m->nv().values().ctzu));
     call.responder.ok();
   };
   ctzu.write = [m](at::Call& call) {
     const auto v = int_arg(call.command, 0, 0, 3);
     if (!v) return void(call.responder.error());
-    m->nv().set("ctzu", *v);
+    m->nv().update([&](NvValues& nv) { nv.ctzu = static_cast<int>(*v); });
     call.responder.ok();
   };
   ctzu.test = [](at::Call& call) {

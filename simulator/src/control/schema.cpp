@@ -172,8 +172,10 @@ std::vector<CommandSpec> build_table() {
        "{backup_valid, backup_count, restore_count, probe_counts[10], page_count, ...}",
        {kDeviceNotActive, kGenericError}},
       {"subscribe",
-       "Receive events on this connection (POWER_STATE, URC, RESTORE, NAND_FAULT, ...). Only "
-       "subscribed connections get events. Calling again replaces the filter",
+       "Receive events on this connection (POWER_STATE, URC, RESTORE, NAND_FAULT, "
+       "NV_SETTING_INVALID {key, reason, file}: a saved setting that did not validate at boot "
+       "and reads as its default, ...). Only subscribed connections get events. Calling again "
+       "replaces the filter",
        {{"events", T::string_list, false, "Only these event names (default: all)"}},
        "{events: [names] | \"all\"}",
        {}},

@@ -6,9 +6,10 @@
 #include <vmodem/simulator/module.hpp>
 
 #include "commands/command_set.hpp"
+#include "json_text.hpp"
 #include "module/fs_boot.hpp"
 #include "module/live_mounts.hpp"
-#include "module/nv_store.hpp"
+#include "module/nv_settings.hpp"
 
 namespace vmodem::sim {
 
@@ -56,8 +57,26 @@ bool Module::mount_modem_fs() {
     emit("BOOT_FAILED", {{"stage", "modem_fs"}});
     return false;
   }
-  nv_->attach(modem_fs_.get());
+  load_nv_settings();
   return true;
+}
+
+// A settings file that does not validate never stops the boot: each bad
+// field reads as its default (a backup taken afterwards holds the same file,
+// so anything stricter would brick the module for good).
+void Module::load_nv_settings() {
+  for (const auto& problem : nv_->attach(modem_fs_.get())) {
+    const std::string key = json_text(problem.key);
+    if (key.empty()) {
+      spdlog::warn("NV settings file {}: {}; every setting is at its default", NvSettings::kPath,
+                   problem.reason);
+    } else {
+      spdlog::warn("NV setting \"{}\" in {}: {}; using its default", key, NvSettings::kPath,
+                   problem.reason);
+    }
+    emit("NV_SETTING_INVALID",
+         {{"key", key}, {"reason", problem.reason}, {"file", NvSettings::kPath}});
+  }
 }
 
 bool Module::mount_ap_fs() {
@@ -75,8 +94,8 @@ void Module::reach_rdy() {
     // The firmware behind the ports starts answering.
     if (auto ok = port->reconnect(); !ok) spdlog::error("port {}: {}", name, ok.error().message);
     // Settings saved with AT&W are the port's power-on settings.
-    if (auto saved = nv_->get("profile"); saved.is_object())
-      apply_saved_settings(port->engine().settings(), saved);
+    if (const auto& saved = nv_->values().profile)
+      apply_saved_settings(port->engine().settings(), *saved);
   }
   set_state(PowerState::rdy);
   send_urc("RDY");

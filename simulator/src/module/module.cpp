@@ -9,7 +9,7 @@
 
 #include "commands/command_set.hpp"
 #include "module/live_mounts.hpp"
-#include "module/nv_store.hpp"
+#include "module/nv_settings.hpp"
 
 namespace vmodem::sim {
 
@@ -50,7 +50,7 @@ Module::Module(boost::asio::io_context& io, Profile profile, ModuleOptions optio
       options_(std::move(options)),
       flash_(std::move(flash)),
       live_mounts_(std::make_unique<LiveMounts>(options_.mount_dir)),
-      nv_(std::make_unique<NvStore>()) {}
+      nv_(std::make_unique<NvSettings>()) {}
 
 Module::~Module() = default;
 
@@ -112,6 +112,10 @@ tl::expected<void, std::string> Module::open_ports() {
     // PTY and no link until the module enumerates at boot.
     port_options.start_disconnected = true;
     port_options.linked = options_.port_linked;
+    port_options.engine.on_handler_exception =
+        [port = std::string(plan.name)](std::string_view command, std::string_view what) {
+          spdlog::error("port {}: AT{} threw ({}); answered ERROR", port, command, what);
+        };
     if (options_.trace) {
       port_options.trace = [trace = options_.trace, name = std::string(plan.name)](
                                at::TraceDirection d, std::span<const std::uint8_t> bytes) {
@@ -184,7 +188,7 @@ void Module::emit(const std::string& event, nlohmann::json data) {
 }
 
 void Module::send_urc(const std::string& line) {
-  const std::string port = nv_->get("urcport", "usbat").get<std::string>();
+  const std::string& port = nv_->values().urcport;
   const char* name = port == "usbmodem" ? "modem" : port == "uart1" ? "uart" : "at";
   auto it = ports_.find(name);
   if (it == ports_.end()) it = ports_.find("at");

@@ -62,6 +62,11 @@ struct EngineConfig {
   std::size_t urc_queue_limit = 64;
   // Time source for data-mode timeouts. Tests inject a fake clock.
   std::function<Clock::time_point()> now = [] { return Clock::now(); };
+  // Told when a command handler threw (`command` as the registry names it,
+  // `what` the exception's message). The engine answers that command ERROR
+  // and carries on; a handler that throws is a bug, so log it loudly.
+  // Builds with VMODEM_FUZZING let the exception through, for the fuzzers.
+  std::function<void(std::string_view command, std::string_view what)> on_handler_exception{};
 };
 
 enum class EngineMode : std::uint8_t {

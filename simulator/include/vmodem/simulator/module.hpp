@@ -66,7 +66,7 @@ struct PortInfo {
   bool usb = true;
 };
 
-class NvStore;
+class NvSettings;
 class LiveMounts;
 
 // One file system's backup (SPEC §4): its backup data and info partitions and
@@ -137,7 +137,7 @@ class Module final : public ControlTarget {
   void request_reset();                     // AT+CFUN=1,1, after its OK
   void request_power_down(bool immediate);  // AT+QPOWD
   void flash_failed();                      // a file-system call hit power loss
-  NvStore& nv() { return *nv_; }
+  NvSettings& nv() { return *nv_; }
   RuntimeState& runtime() { return runtime_; }
   // The loop the module runs on: work finished on other threads (downloads)
   // is posted back to it.
@@ -176,6 +176,7 @@ class Module final : public ControlTarget {
   // Boot steps (boot.cpp).
   void start_boot();
   bool mount_modem_fs();
+  void load_nv_settings();  // reports each field that fell back (NV_SETTING_INVALID)
   bool mount_ap_fs();
   void reach_rdy();
   void reach_app_rdy();
@@ -205,7 +206,7 @@ class Module final : public ControlTarget {
   BackupSide modem_backup_, ap_backup_;
   // Declared after the file systems: destroyed (unmounted) before them.
   std::unique_ptr<LiveMounts> live_mounts_;
-  std::unique_ptr<NvStore> nv_;
+  std::unique_ptr<NvSettings> nv_;
   RuntimeState runtime_;
   std::map<std::uint64_t, std::function<void(const nlohmann::json&)>> listeners_;
   std::uint64_t next_listener_ = 1;

@@ -1,0 +1,37 @@
+#include "module/nv_settings.hpp"
+
+#include <mutex>
+
+namespace vmodem::sim {
+
+std::vector<NvProblem> NvSettings::attach(fs::FileSystem* modem_fs) {
+  fs_ = modem_fs;
+  values_ = {};
+  unknown_ = nlohmann::json::object();
+  if (!fs_) return {};
+  std::lock_guard lock(fs_->mutex());
+  auto bytes = fs_->read_file(kPath);
+  if (!bytes) {
+    // No file: nothing was ever saved. Anything else is a damaged file,
+    // which reads as defaults, as a module falls back to default NV items.
+    if (bytes.error().code == fs::Errc::not_found) return {};
+    return {{"", "cannot be read: " + bytes.error().message()}};
+  }
+  auto decoded = decode_nv_settings({reinterpret_cast<const char*>(bytes->data()), bytes->size()});
+  values_ = std::move(decoded.values);
+  unknown_ = std::move(decoded.unknown);
+  return std::move(decoded.problems);
+}
+
+bool NvSettings::update(const std::function<void(NvValues&)>& edit) {
+  edit(values_);
+  if (!fs_) return false;
+  const std::string text = encode_nv_settings(values_, unknown_);
+  std::lock_guard lock(fs_->mutex());
+  (void)fs_->mkdir("/nv");
+  (void)fs_->mkdir("/nv/vmodem");
+  return fs_->write_file(kPath, {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()})
+      .has_value();
+}
+
+}  // namespace vmodem::sim
