@@ -4,8 +4,8 @@
 #   ./dev.sh run     install what is missing, build, start the virtual BG95-M3
 #   ./dev.sh test    install what is missing, build, run every test (quick tier, ASan+UBSan)
 #
-# More:  ./dev.sh test full | test release | test tsan | bench | fuzz [SECONDS] | soak [CYCLES]
-#        | lint | deps
+# More:  ./dev.sh test full | test release | test tsan | bench | fuzz [SECONDS [TARGET...]]
+#        | soak [CYCLES] | lint | deps
 # Everything comes from Debian packages; nothing else is downloaded.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -111,17 +111,31 @@ case "$cmd" in
     done
     ;;
   fuzz)
+    # Every libFuzzer target for SECONDS each (default 60; 600 is the full
+    # tier). New inputs go to build/fuzz/corpus/<target>/, next to the seeds
+    # in tests/fuzz/<lib>/corpus/<target>/ (kept in the repo, replayed by the
+    # quick tier); crashes to build/fuzz/artifacts/. A target's dictionary is
+    # tests/fuzz/<lib>/<target>.dict when present. Optional: the targets to
+    # run, e.g. ./dev.sh fuzz 600 fuzz_module_at fuzz_module_control.
     seconds=${1:-60}
+    shift || true
     install_missing "${BUILD_PACKAGES[@]}" "${TOOL_PACKAGES[@]}"
     build fuzz
+    mkdir -p build/fuzz/artifacts
     for f in build/fuzz/tests/fuzz/*/*; do
       [ -f "$f" ] && [ -x "$f" ] || continue
       name=$(basename "$f")
       lib=$(basename "$(dirname "$f")")
-      corpus=tests/fuzz/$lib/corpus/$name
+      seeds=tests/fuzz/$lib/corpus/$name
+      [ -d "$seeds" ] || continue # a helper (make_fota_seeds), not a fuzzer
+      if [ $# -gt 0 ] && [[ " $* " != *" $name "* ]]; then continue; fi
+      corpus=build/fuzz/corpus/$name
       mkdir -p "$corpus"
-      say "$name for ${seconds}s (corpus $corpus)"
-      "$f" -max_total_time="$seconds" -print_final_stats=1 "$corpus"
+      dict=()
+      [ -f "tests/fuzz/$lib/$name.dict" ] && dict=(-dict="tests/fuzz/$lib/$name.dict")
+      say "$name for ${seconds}s (corpus $corpus + $seeds)"
+      "$f" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix=build/fuzz/artifacts/ \
+        "${dict[@]}" "$corpus" "$seeds"
     done
     ;;
   soak)

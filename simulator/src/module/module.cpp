@@ -61,8 +61,9 @@ tl::expected<std::unique_ptr<Module>, std::string> Module::create(boost::asio::i
   std::filesystem::create_directories(options.state_dir, ec);
   if (ec)
     return tl::unexpected("cannot create " + options.state_dir.string() + ": " + ec.message());
-  auto flash = Flash::open(profile, options.state_dir / "nand.img", Flash::Mode::open_or_create,
-                           options.seeds);
+  auto flash = options.ram_flash ? Flash::in_memory(profile, options.seeds)
+                                 : Flash::open(profile, options.state_dir / "nand.img",
+                                               Flash::Mode::open_or_create, options.seeds);
   if (!flash) return tl::unexpected(flash.error());
   if ((*flash)->created()) {
     spdlog::info("manufactured a new NAND image ({} factory bad blocks)",

@@ -47,6 +47,9 @@ struct ModuleOptions {
   Seeds seeds{1};
   bool real_time = false;  // boot timings and NAND pacing at a real module's speed
   bool uart_port = false;  // also serve a UART-style port (ttyS0) that survives resets
+  // The NAND in RAM, freshly manufactured, instead of <state_dir>/nand.img
+  // (fuzzing: nothing is written to the host but the port links).
+  bool ram_flash = false;
   // Non-empty: mount the AP FS at <mount_dir>/ufs and the modem FS at
   // <mount_dir>/efs over FUSE while the module is APP RDY.
   std::filesystem::path mount_dir;
@@ -105,6 +108,10 @@ class Module final : public ControlTarget {
   std::vector<PortInfo> ports() const;
   const Profile& profile() const { return profile_; }
   Flash& flash() { return *flash_; }
+  // The command set every port's engine runs, gated by the power state. An
+  // in-process host (the module fuzzer) drives an at::Engine of its own over
+  // it instead of a PTY.
+  const at::Registry& registry() const { return registry_; }
   // The mounted file systems (nullptr unless mounted).
   fs::FileSystem* modem_fs() { return modem_fs_.get(); }
   fs::FileSystem* ap_fs() { return ap_fs_.get(); }
