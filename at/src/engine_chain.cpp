@@ -109,8 +109,14 @@ bool EngineCore::complete(std::uint64_t id, std::optional<Failure> failure) {
   if (!is_current(id)) return false;
   pending_ = false;
   if (failure) failure_ = failure;
-  // An answer given during data mode ends it (the handler gave up early).
-  if (mode_ == EngineMode::kUpload || mode_ == EngineMode::kDownload) {
+  // An answer given during an upload waits for the announced bytes (the
+  // handler gave up early; the host is still sending). One given during a
+  // download ends it: the host has nothing more to send.
+  if (mode_ == EngineMode::kUpload) {
+    upload_answered_ = true;
+    return true;
+  }
+  if (mode_ == EngineMode::kDownload) {
     release_data_specs();
     mode_ = EngineMode::kExecuting;
   }

@@ -1,5 +1,6 @@
 #include "engine_core.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "ticket.hpp"
@@ -63,7 +64,13 @@ std::size_t EngineCore::feed(std::span<const std::uint8_t> bytes) {
 
 void EngineCore::consume_output(std::size_t count) {
   Entry entry(*this);
+  const std::size_t taken = std::min(count, out_.size());
   out_.consume(count);
+  if (connect_unsent_ > 0) {
+    connect_unsent_ -= std::min(taken, connect_unsent_);
+    // CONNECT is out: from now on the host may send data, LF first or not.
+    if (connect_unsent_ == 0) after_s3_ = false;
+  }
   pump_download();
   flush_urcs();
 }
@@ -120,6 +127,7 @@ void EngineCore::reset() {
   block_open_ = false;
   line_.clear();
   line_overflow_ = false;
+  after_s3_ = false;
   last_line_.clear();
   out_.clear();
   urcs_.clear();

@@ -87,6 +87,8 @@ class EngineCore {
 
   // engine_data.cpp
   std::size_t on_upload_bytes(std::span<const std::uint8_t> bytes);
+  bool swallow_terminator_lf(std::span<const std::uint8_t> bytes);
+  void deliver_upload(std::span<const std::uint8_t> bytes);
   void finish_upload(UploadEnd end);
   void pump_download();
   void finish_download(DownloadEnd end);
@@ -131,10 +133,13 @@ class EngineCore {
   // Data mode. Specs are shared so a callback can keep its own spec alive
   // while it runs, even if it answers (which releases the spec) from inside.
   std::shared_ptr<UploadSpec> upload_;
-  std::size_t upload_received_ = 0;
+  std::size_t upload_received_ = 0;  // announced bytes consumed, delivered or not
   Clock::time_point upload_deadline_{};
   std::shared_ptr<DownloadSpec> download_;
   std::vector<std::uint8_t> download_scratch_;
+  // Output bytes (CONNECT and what precedes it) the host has not been handed
+  // yet; while any remain, the host cannot have seen CONNECT.
+  std::size_t connect_unsent_ = 0;
 
   ByteQueue out_;
   std::deque<std::string> urcs_;
@@ -149,6 +154,12 @@ class EngineCore {
   bool dispatching_ = false;      // inside a handler call
   bool block_open_ = false;       // information text of this command has started
   bool upload_draining_ = false;  // expected bytes in; dropping padding
+  // The handler gave its final answer during the upload: the announced bytes
+  // are still consumed (and dropped), the answer is printed after them.
+  bool upload_answered_ = false;
+  // The last byte consumed was the S3 ending a command line: an LF right
+  // after it is the tail of a CR LF terminator, even in data mode.
+  bool after_s3_ = false;
 };
 
 }  // namespace vmodem::at::detail

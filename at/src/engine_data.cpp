@@ -16,6 +16,9 @@ void EngineCore::enter_data_mode(EngineMode mode) {
   mode_ = mode;
   // The result block after data mode (`+QFUPL: ...`) starts a fresh response.
   block_open_ = false;
+  // Until the transport takes these bytes the host cannot have seen CONNECT,
+  // so an LF it sent right after the line's CR is still part of that line.
+  connect_unsent_ = out_.size();
 }
 
 void EngineCore::release_data_specs() {
@@ -25,6 +28,8 @@ void EngineCore::release_data_specs() {
   upload_.reset();
   download_.reset();
   upload_draining_ = false;
+  upload_answered_ = false;
+  connect_unsent_ = 0;
 }
 
 bool EngineCore::start_upload(std::uint64_t id, UploadSpec spec) {
@@ -34,6 +39,7 @@ bool EngineCore::start_upload(std::uint64_t id, UploadSpec spec) {
   upload_ = std::make_shared<UploadSpec>(std::move(spec));
   upload_received_ = 0;
   upload_draining_ = false;
+  upload_answered_ = false;
   upload_deadline_ = config_.now() + upload_->inactivity_timeout;
   if (upload_->expected_bytes == std::size_t{0}) {
     upload_draining_ = true;
@@ -43,7 +49,33 @@ bool EngineCore::start_upload(std::uint64_t id, UploadSpec spec) {
   return true;
 }
 
+// A host that ends its command lines with CR LF sends the LF right behind the
+// CR, before it can have read CONNECT; a host that ends them with CR alone
+// waits for CONNECT, so its data may well start with an LF. Hence an LF is
+// the line's and not data only when it is the very next byte after the S3
+// and CONNECT has not yet been handed to the transport (same read, or a later
+// read that came in before CONNECT went out).
+bool EngineCore::swallow_terminator_lf(std::span<const std::uint8_t> bytes) {
+  if (!after_s3_) return false;
+  after_s3_ = false;
+  if (bytes.front() != '\n') return false;
+  ++stats_.bytes_discarded;
+  return true;
+}
+
+void EngineCore::deliver_upload(std::span<const std::uint8_t> bytes) {
+  if (upload_answered_) {
+    stats_.bytes_discarded += bytes.size();
+    return;
+  }
+  stats_.data_bytes_in += bytes.size();
+  // A copy: on_data may answer or reset the port, which releases upload_.
+  const std::shared_ptr<UploadSpec> spec = upload_;
+  if (spec->on_data) spec->on_data(bytes);
+}
+
 std::size_t EngineCore::on_upload_bytes(std::span<const std::uint8_t> bytes) {
+  if (swallow_terminator_lf(bytes)) return 1;
   const auto now = config_.now();
   const std::shared_ptr<UploadSpec> spec = upload_;
   if (upload_draining_) {
@@ -51,13 +83,15 @@ std::size_t EngineCore::on_upload_bytes(std::span<const std::uint8_t> bytes) {
     upload_deadline_ = now + spec->trailing_grace;
     return bytes.size();
   }
+  // Exactly the announced bytes belong to the upload, whatever the handler
+  // made of them: an answer given early only stops their delivery, so no
+  // byte of the host's data is ever taken for a command.
   std::size_t take = bytes.size();
   if (spec->expected_bytes) take = std::min(take, *spec->expected_bytes - upload_received_);
   upload_received_ += take;
-  stats_.data_bytes_in += take;
   upload_deadline_ = now + spec->inactivity_timeout;
-  if (take > 0 && spec->on_data) spec->on_data(bytes.first(take));
-  // The handler may have answered inside on_data, which ends data mode.
+  if (take > 0) deliver_upload(bytes.first(take));
+  // on_data may have reset the port, which ends data mode.
   if (mode_ != EngineMode::kUpload || upload_ != spec) return take;
   if (spec->expected_bytes != upload_received_) return take;
   if (spec->trailing_grace.count() <= 0) {
@@ -74,8 +108,14 @@ std::size_t EngineCore::on_upload_bytes(std::span<const std::uint8_t> bytes) {
 
 void EngineCore::finish_upload(UploadEnd end) {
   const std::shared_ptr<UploadSpec> spec = upload_;
+  const bool answered = upload_answered_;
   release_data_specs();
   mode_ = EngineMode::kExecuting;
+  if (answered) {
+    // The handler's early answer, now that the host has stopped sending.
+    if (!dispatching_) run_chain();
+    return;
+  }
   if (spec->on_end) spec->on_end(end, upload_received_);
 }
 
@@ -115,8 +155,10 @@ void EngineCore::abort_data_mode() {
   const std::shared_ptr<UploadSpec> upload = upload_;
   const std::shared_ptr<DownloadSpec> download = download_;
   const std::size_t received = upload_received_;
+  const bool answered = upload_answered_;
   release_data_specs();
-  if (upload && upload->on_end) upload->on_end(UploadEnd::kAborted, received);
+  after_s3_ = false;
+  if (upload && !answered && upload->on_end) upload->on_end(UploadEnd::kAborted, received);
   if (download && download->on_end) download->on_end(DownloadEnd::kAborted);
 }
 

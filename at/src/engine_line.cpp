@@ -29,9 +29,12 @@ std::string_view trim_leading_spaces(std::string_view text) {
 void EngineCore::on_command_byte(std::uint8_t byte) {
   if (byte == settings_.s3) {
     echo(byte);
+    // Set first: a data-mode command on this line looks at it (engine_data.cpp).
+    after_s3_ = true;
     complete_line();
     return;
   }
+  after_s3_ = false;
   // LF is ignored in command state: it is the tail of a `\r\n` terminator (or
   // noise), never an empty command, and it is not echoed.
   if (byte == kLineFeed) return;

@@ -198,21 +198,112 @@ TEST_F(DataMode, ResetDuringUploadAbortsIt) {
   EXPECT_EQ(send("AT\r"), "AT\r\r\nOK\r\n");
 }
 
-TEST_F(DataMode, HandlerMayEndAnUploadEarly) {
-  add("+FULL", {.write = [](Call& call) {
-        Responder responder = call.responder;
-        UploadSpec spec;
-        spec.expected_bytes = 100;
-        spec.on_data = [responder](std::span<const std::uint8_t>) mutable {
-          responder.cme_error(420);  // the disk filled up
-        };
-        call.responder.start_upload(std::move(spec));
-      }});
-  send("AT+CMEE=1\r");
-  EXPECT_EQ(send("AT+FULL=1\r"), "\r\nCONNECT\r\n");
-  EXPECT_EQ(engine().feed("x"), 1U);
+// A handler whose write fails at the first byte (the disk filled up) and
+// answers at once, as a naive handler would.
+class EarlyAnswer : public DataMode {
+ protected:
+  EarlyAnswer() {
+    add("+FULL", {.write = [this](Call& call) {
+          Responder responder = call.responder;
+          UploadSpec spec;
+          spec.expected_bytes = static_cast<std::size_t>(call.command.arg(0).as_integer().value());
+          spec.inactivity_timeout = milliseconds(2000);
+          spec.on_data = [this, responder](std::span<const std::uint8_t> bytes) mutable {
+            delivered_ += bytes.size();
+            responder.cme_error(420);
+          };
+          spec.on_end = [this](UploadEnd, std::size_t) { ++ends_; };
+          call.responder.start_upload(std::move(spec));
+        }});
+    add("+QFDEL", {.write = [this](Call& call) {
+          ++deletes_;
+          call.responder.ok();
+        }});
+    send("AT+CMEE=1\r");
+  }
+  std::size_t delivered_ = 0;
+  int ends_ = 0;
+  int deletes_ = 0;
+};
+
+TEST_F(EarlyAnswer, TheAnnouncedBytesAreStillDataAndTheErrorFollowsThem) {
+  EXPECT_EQ(send("AT+FULL=40\r"), "\r\nCONNECT\r\n");
+  const std::string attack = "x\rAT+QFDEL=\"victim.txt\"\r";
+  const std::string payload = attack + std::string(40 - attack.size(), 'y');
+  EXPECT_EQ(send(payload.substr(0, 30)), "") << "no answer before the last announced byte";
+  EXPECT_EQ(engine().mode(), EngineMode::kUpload);
+  EXPECT_EQ(send(payload.substr(30)), "");
+  EXPECT_EQ(send("\x1a\x1a"), "") << "padding after the last byte is dropped as usual";
+  advance(milliseconds(25));
   EXPECT_EQ(engine().take_output(), "\r\n+CME ERROR: 420\r\n");
-  EXPECT_EQ(engine().mode(), EngineMode::kCommand);
+  EXPECT_EQ(deletes_, 0) << "file data ran as a command";
+  EXPECT_EQ(delivered_, 30U) << "nothing reaches the handler after its answer";
+  EXPECT_EQ(ends_, 0) << "an answered upload gets no on_end";
+  EXPECT_EQ(engine().stats().bytes_discarded, 10U + 2U);
+  EXPECT_EQ(send("AT+QFDEL=\"x\"\r"), "\r\nOK\r\n");
+  EXPECT_EQ(deletes_, 1);
+}
+
+TEST_F(EarlyAnswer, AHostThatFallsSilentGetsTheErrorAtTheTimeout) {
+  send("AT+FULL=100\r");
+  EXPECT_EQ(send("abc"), "");
+  advance(milliseconds(1999));
+  EXPECT_EQ(engine().take_output(), "");
+  advance(milliseconds(1));
+  EXPECT_EQ(engine().take_output(), "\r\n+CME ERROR: 420\r\n");
+  EXPECT_EQ(send("AT\r"), "\r\nOK\r\n");
+}
+
+TEST_F(EarlyAnswer, ResetAfterTheAnswerPrintsNothing) {
+  send("AT+FULL=100\r");
+  send("abc");
+  engine().reset();
+  engine().settings().echo = false;
+  EXPECT_EQ(engine().take_output(), "");
+  EXPECT_EQ(ends_, 0);
+  EXPECT_EQ(send("AT\r"), "\r\nOK\r\n");
+}
+
+TEST_F(EarlyAnswer, TheChainStopsAtTheFailureAfterTheData) {
+  EXPECT_EQ(send("AT+FULL=3;+QFDEL=\"x\"\r"), "\r\nCONNECT\r\n");
+  send("abc");
+  advance(milliseconds(25));
+  EXPECT_EQ(engine().take_output(), "\r\n+CME ERROR: 420\r\n");
+  EXPECT_EQ(deletes_, 0);
+}
+
+// Hosts that end command lines with CR LF: the LF is the line's, not data.
+TEST_F(DataMode, CrLfLineThenDataInTheSameRead) {
+  EXPECT_EQ(send("AT+QFUPL=\"a.txt\",5\r\nhello"), "\r\nCONNECT\r\n");
+  advance(milliseconds(25));
+  EXPECT_EQ(received_, "hello");
+  EXPECT_EQ(engine().take_output(), "\r\n+QFUPL: 5," + checksum("hello") + "\r\n\r\nOK\r\n");
+  EXPECT_EQ(send("AT\r\n"), "\r\nOK\r\n");
+}
+
+TEST_F(DataMode, CrLfLineWhoseLfComesInTheNextReadBeforeConnectWentOut) {
+  EXPECT_EQ(engine().feed("AT+QFUPL=\"a.txt\",5,5,1\r"), 23U);
+  EXPECT_EQ(engine().feed("\n"), 1U) << "CONNECT is still in the output: the LF is the line's";
+  EXPECT_EQ(engine().take_output(), "\r\nCONNECT\r\n");
+  EXPECT_EQ(send("\nabcd"), "A") << "after CONNECT went out an LF is data";
+  advance(milliseconds(25));
+  EXPECT_EQ(received_, "\nabcd");
+}
+
+TEST_F(DataMode, CrOnlyHostMayStartItsDataWithLf) {
+  EXPECT_EQ(send("AT+QFUPL=\"a.txt\",3\r"), "\r\nCONNECT\r\n");
+  send("\n\r\n");
+  advance(milliseconds(25));
+  EXPECT_EQ(received_, "\n\r\n");
+}
+
+TEST_F(DataMode, OnlyTheByteRightAfterTheCrCanBeItsLf) {
+  send("AT+QFUPL=\"a.txt\",3;+QFUPL=\"b.txt\",3\r\nx\ny");
+  EXPECT_EQ(received_, "x\ny");
+  advance(milliseconds(25));
+  engine().take_output();
+  send("\nzz");
+  EXPECT_EQ(received_, "\nzz") << "the second upload of the line is past the terminator";
 }
 
 TEST_F(DataMode, DownloadStreamsWithinTheBound) {

@@ -40,6 +40,10 @@ inline std::string quectel_checksum(std::string_view data) {
   return text;
 }
 
+// What a hostile payload carries after the point where its write fails: if
+// data mode ended there, the module would run it as a command.
+inline constexpr std::string_view kDeleteVictim = "\rAT+QFDEL=\"victim.txt\"\r";
+
 // Seeded pseudo-random bytes (NULs, CR, LF, "AT" and "+++" included).
 inline std::string random_bytes(std::size_t size, std::uint64_t seed) {
   std::string out(size, '\0');
@@ -139,6 +143,26 @@ class FileCommandsTest : public ::testing::Test {
     std::vector<std::uint8_t> bytes(data.begin(), data.end());
     ASSERT_TRUE(fs_->write_file("/" + std::string(name), bytes));
   }
+
+  // Fills the drive with other files until at most `left` bytes are free.
+  void fill_drive(std::uint64_t left) {
+    for (std::uint64_t n = 0; fs_->statfs().value().free_bytes > left; ++n)
+      put_file("fill" + std::to_string(n), random_bytes(100 * 1024, 1000 + n));
+  }
+
+  // Feeds `data` to `engine` in pieces of `piece` bytes, as a host's writes
+  // arrive, asserting every byte is taken; returns the output meanwhile.
+  static std::string feed_in_pieces(at::Engine& engine, std::string_view data, std::size_t piece) {
+    std::string out;
+    for (std::size_t at = 0; at < data.size(); at += piece) {
+      const std::string_view chunk = data.substr(at, piece);
+      EXPECT_EQ(engine.feed(chunk), chunk.size()) << "engine stopped taking data at " << at;
+      out += engine.take_output();
+    }
+    return out;
+  }
+
+  std::uint64_t free_bytes() const { return fs_->statfs().value().free_bytes; }
 
   static std::string cme(int code) { return "\r\n+CME ERROR: " + std::to_string(code) + "\r\n"; }
 

@@ -180,6 +180,51 @@ TEST_F(Handles, WriteParameterErrors) {
   EXPECT_EQ(send("AT+QFREAD=?\r"), "\r\n+QFREAD: <filehandle>[,<length>]\r\n\r\nOK\r\n");
 }
 
+// The disk fills up under a write (another writer took the space): every
+// announced byte is still data, the error comes after the last one.
+TEST_F(Handles, WriteThatFailsPartWayRunsNoneOfItsData) {
+  put_file("victim.txt", "precious");
+  const int h = open("log.bin", 0);
+  fill_drive(200 * 1024);
+  const auto free_before = free_bytes();
+  std::string data = random_bytes(free_before / 2, 90);
+  data.replace(data.size() - kDeleteVictim.size(), kDeleteVictim.size(), kDeleteVictim);
+  ASSERT_EQ(send("AT+QFWRITE=" + std::to_string(h) + "," + std::to_string(data.size()) + "\r"),
+            "\r\nCONNECT\r\n");
+  put_file("hog", random_bytes(free_before * 3 / 4, 91));
+  EXPECT_EQ(feed_in_pieces(*engine_, data, 1024), "") << "no answer before the last byte";
+  EXPECT_EQ(advance(milliseconds(50)), cme(420));
+  std::string stored;
+  ASSERT_TRUE(read_file("victim.txt", stored)) << "file data ran as AT+QFDEL";
+  EXPECT_EQ(send("AT+QFLST=\"victim.txt\"\r"), "\r\n+QFLST: \"victim.txt\",8\r\n\r\nOK\r\n");
+  EXPECT_EQ(send("AT+QFDEL=\"hog\"\r"), "\r\nOK\r\n");
+  EXPECT_EQ(send("AT+QFCLOSE=" + std::to_string(h) + "\r"), "\r\nOK\r\n");
+}
+
+TEST_F(Handles, WritePastTheFileSizeLimitIsRefusedBeforeConnect) {
+  put_file("victim.txt", "precious");
+  const std::string hs = std::to_string(open("big.bin", 0));
+  const auto limit = fs_config_.max_file_size;
+  ASSERT_EQ(send("AT+QFSEEK=" + hs + "," + std::to_string(limit - 4) + ",2\r"), "\r\nOK\r\n");
+  EXPECT_EQ(send("AT+QFWRITE=" + hs + ",30\r"), cme(423));
+  EXPECT_EQ(send("AT+QFWRITE=" + hs + ",4\r"), "\r\nCONNECT\r\n") << "up to the limit is fine";
+}
+
+TEST_F(Handles, WriteCannotTakeSpaceARunningUploadHolds) {
+  const std::string hs = std::to_string(open("w.bin", 0));
+  at::EngineConfig config;
+  config.now = [this] { return now_; };
+  at::Engine second(registry_, config);
+  second.settings().echo = false;
+  const auto free_before = free_bytes();
+  const std::string size = std::to_string(free_before * 3 / 5);
+  second.feed("AT+QFUPL=\"u\"," + size + "\r");
+  ASSERT_EQ(second.take_output(), "\r\nCONNECT\r\n");
+  EXPECT_EQ(send("AT+QFWRITE=" + hs + "," + size + "\r"), cme(403));
+  second.reset();
+  EXPECT_EQ(send("AT+QFWRITE=" + hs + "," + size + "\r"), "\r\nCONNECT\r\n");
+}
+
 TEST_F(Handles, HandleWorksFromAnotherPort) {
   const int h = open("shared.txt", 0);
   write(h, "hello");

@@ -144,28 +144,115 @@ TEST_F(Transfer, LargerThanFreeSpaceIsRefusedUpFront) {
   EXPECT_EQ(stored, "precious");
 }
 
-TEST_F(Transfer, DriveFillingUpMidUploadLosesNothing) {
-  put_file("keep.txt", "precious");
-  for (std::uint64_t n = 0; fs_->statfs().value().free_bytes > 200 * 1024; ++n)
-    put_file("fill" + std::to_string(n), random_bytes(100 * 1024, n));
-  const auto free_bytes = fs_->statfs().value().free_bytes;
-  ASSERT_GT(free_bytes, 100U * 1024U);
-  const std::string data = random_bytes(free_bytes / 2, 77);
+// Another writer (FUSE) takes the space an upload was promised, so its write
+// fails part-way. The module still takes every announced byte as data, the
+// command hidden after the failure point included, and answers after them.
+TEST_F(Transfer, DriveFillingUpMidUploadLosesNothingAndRunsNoData) {
+  put_file("victim.txt", "precious");
+  fill_drive(200 * 1024);
+  const auto free_before = free_bytes();
+  ASSERT_GT(free_before, 100U * 1024U);
+  std::string data = random_bytes(free_before / 2, 77);
+  data.replace(data.size() - kDeleteVictim.size(), kDeleteVictim.size(), kDeleteVictim);
   ASSERT_EQ(send("AT+QFUPL=\"last\"," + std::to_string(data.size()) + "\r"), "\r\nCONNECT\r\n");
-  // Another writer (FUSE, another port) takes most of the space meanwhile.
-  put_file("hog", random_bytes(free_bytes * 3 / 4, 78));
-  std::size_t fed = 0;
-  while (fed < data.size() && engine_->mode() == at::EngineMode::kUpload)
-    fed += engine_->feed(std::string_view(data).substr(fed, 1024));
-  const std::string out = engine_->take_output();
-  EXPECT_EQ(out.rfind(cme(420), 0), 0U) << out;
-  EXPECT_LT(fed, data.size());
+  put_file("hog", random_bytes(free_before * 3 / 4, 78));
+  EXPECT_EQ(feed_in_pieces(*engine_, data, 1024), "") << "no answer before the last byte";
+  EXPECT_EQ(advance(milliseconds(50)), cme(420));
   std::string stored;
   EXPECT_FALSE(read_file("last", stored));
-  ASSERT_TRUE(read_file("keep.txt", stored));
+  ASSERT_TRUE(read_file("victim.txt", stored)) << "file data ran as AT+QFDEL";
   EXPECT_EQ(stored, "precious");
+  EXPECT_EQ(send("AT+QFLST=\"victim.txt\"\r"), "\r\n+QFLST: \"victim.txt\",8\r\n\r\nOK\r\n");
   EXPECT_EQ(send("AT+QFDEL=\"hog\"\r"), "\r\nOK\r\n") << "a full drive can still delete";
   EXPECT_EQ(upload("last", data), upload_ok(data)) << "and then take the upload";
+}
+
+TEST_F(Transfer, AckModeGoesOnAfterAWriteFailedSoTheHostIsNotLeftWaiting) {
+  put_file("victim.txt", "precious");
+  fill_drive(200 * 1024);
+  const auto free_before = free_bytes();
+  std::string data = random_bytes(free_before / 2 / 1024 * 1024, 79);
+  data.replace(data.size() - kDeleteVictim.size(), kDeleteVictim.size(), kDeleteVictim);
+  ASSERT_EQ(send("AT+QFUPL=\"acked\"," + std::to_string(data.size()) + ",5,1\r"),
+            "\r\nCONNECT\r\n");
+  put_file("hog", random_bytes(free_before * 3 / 4, 80));
+  EXPECT_EQ(feed_in_pieces(*engine_, data, 1024), std::string(data.size() / 1024, 'A'));
+  EXPECT_EQ(advance(milliseconds(50)), cme(420));
+  std::string stored;
+  EXPECT_TRUE(read_file("victim.txt", stored));
+  EXPECT_FALSE(read_file("acked", stored));
+}
+
+TEST_F(Transfer, AFailedUploadWhoseHostFallsSilentReportsTheWriteError) {
+  fill_drive(200 * 1024);
+  const auto free_before = free_bytes();
+  ASSERT_EQ(send("AT+QFUPL=\"short\"," + std::to_string(free_before / 2) + ",2\r"),
+            "\r\nCONNECT\r\n");
+  put_file("hog", random_bytes(free_before * 3 / 4, 81));
+  EXPECT_EQ(feed_in_pieces(*engine_, random_bytes(free_before / 3, 82), 1024), "");
+  EXPECT_EQ(advance(milliseconds(1999)), "");
+  EXPECT_EQ(advance(milliseconds(1)), cme(420)) << "the cause, not 421";
+  EXPECT_EQ(send("AT\r"), "\r\nOK\r\n");
+}
+
+// Two ports that each announce 60 % of the free space: the second is refused
+// before CONNECT instead of failing half-way through its data.
+TEST_F(Transfer, TwoPortsCannotBothClaimTheSameFreeSpace) {
+  at::EngineConfig config;
+  config.now = [this] { return now_; };
+  at::Engine second(registry_, config);
+  second.settings().echo = false;
+  second.settings().cmee = at::CmeeMode::kNumeric;
+  const auto free_before = free_bytes();
+  const std::uint64_t size = free_before * 3 / 5;
+  ASSERT_EQ(send("AT+QFUPL=\"one\"," + std::to_string(size) + "\r"), "\r\nCONNECT\r\n");
+  const std::uint64_t left = free_bytes() - size;  // the temporary file took a page or so
+  second.feed("AT+QFUPL=?\r");
+  EXPECT_EQ(second.take_output(), "\r\n+QFUPL: <filename>[,(1-" + std::to_string(left) +
+                                      ")[,(1-65535)[,(0,1)]]]\r\n\r\nOK\r\n");
+  second.feed("AT+QFUPL=\"two\"," + std::to_string(size) + "\r");
+  EXPECT_EQ(second.take_output(), cme(403));
+  second.feed("AT+QFUPL=\"two\"," + std::to_string(left / 2) + "\r");
+  EXPECT_EQ(second.take_output(), "\r\nCONNECT\r\n") << "what is left may still be taken";
+  second.reset();  // that host went away
+  const std::string data = random_bytes(size, 83);
+  EXPECT_EQ(feed_in_pieces(*engine_, data, 4096), "");
+  EXPECT_EQ(advance(milliseconds(50)), upload_ok(data).substr(11));
+  std::string stored;
+  ASSERT_TRUE(read_file("one", stored));
+  EXPECT_TRUE(stored == data);
+}
+
+TEST_F(Transfer, ReservedSpaceComesBackOnEveryEnd) {
+  const auto free_before = free_bytes();
+  const std::string big = std::to_string(free_before * 3 / 5);
+  const std::string claim = "AT+QFUPL=\"r\"," + big + ",1\r";
+  at::EngineConfig config;
+  config.now = [this] { return now_; };
+  at::Engine second(registry_, config);
+  second.settings().echo = false;
+  second.settings().cmee = at::CmeeMode::kNumeric;
+  // Abort: the port is reset (USB re-enumeration, the host closed it).
+  ASSERT_EQ(send(claim), "\r\nCONNECT\r\n");
+  engine_->reset();
+  engine_->settings().echo = false;
+  engine_->settings().cmee = at::CmeeMode::kNumeric;
+  second.feed(claim);
+  ASSERT_EQ(second.take_output(), "\r\nCONNECT\r\n");
+  // Timeout: the host never sends a byte.
+  now_ += milliseconds(1000);
+  second.poll();
+  EXPECT_EQ(second.take_output(), "\r\n+CME ERROR: 421\r\n");
+  ASSERT_EQ(send(claim), "\r\nCONNECT\r\n");
+  // Power loss: every reservation goes, and the engines' late aborts do not
+  // give back what is no longer held.
+  second.feed(std::string("AT+QFUPL=\"s\",10\r"));
+  ASSERT_EQ(second.take_output(), "\r\nCONNECT\r\n");
+  power_cycle();
+  second.reset();
+  EXPECT_EQ(send("AT+QFUPL=?\r"), "\r\n+QFUPL: <filename>[,(1-" + std::to_string(free_bytes()) +
+                                      ")[,(1-65535)[,(0,1)]]]\r\n\r\nOK\r\n");
+  EXPECT_EQ(send(claim), "\r\nCONNECT\r\n");
 }
 
 TEST_F(Transfer, UploadParameterErrors) {

@@ -141,39 +141,49 @@ struct Write {
   FsTicket ticket;
   at::Responder responder;
   fs::Handle handle = 0;
+  SpaceReservation space;
   std::size_t written = 0;
-  bool failed = false;
+  int failed = 0;  // CME code of a write that failed part-way
 };
 
 void on_write_data(Write& write, std::span<const std::uint8_t> bytes) {
-  if (write.failed) return;
+  if (write.failed != 0) return;  // the engine still takes the rest: it is data
   fs::FileSystem* fs = write.ticket.live();
   fs::Result<std::size_t> done = fs::fail(fs::Errc::bad_handle);
   if (fs != nullptr) {
     const std::lock_guard lock(fs->mutex());
     done = fs->write(write.handle, bytes);
   }
-  if (!done || *done != bytes.size()) {
-    write.failed = true;
-    write.responder.cme_error(done ? kNoSpace
-                                   : cme_for(*write.ticket.state, done.error(), kWriteFail));
-    return;
+  if (done) {
+    write.written += *done;
+    write.space.written(*done);
   }
-  write.written += bytes.size();
+  if (!done || *done != bytes.size()) {
+    // Reported once the host has sent every announced byte (on_write_end).
+    write.failed = done ? kNoSpace : cme_for(*write.ticket.state, done.error(), kWriteFail);
+    write.space.release();
+  }
 }
 
 // A timeout ends the write with what arrived, like the module does.
 void on_write_end(Write& write, at::UploadEnd end) {
-  if (write.failed || end == at::UploadEnd::kAborted) return;
+  write.space.release();
+  if (end == at::UploadEnd::kAborted) return;
   fs::FileSystem* fs = write.ticket.live();
   if (fs == nullptr) {
     write.responder.cme_error(kWriteFail);
     return;
   }
   const std::lock_guard lock(fs->mutex());
-  // Durable once the host sees +QFWRITE, as on the module's flash file system.
+  // Durable once the host sees +QFWRITE, as on the module's flash file system;
+  // what a failed write did put in the file is kept (the handle's file is
+  // not all-or-nothing) but the host sees the error.
   auto synced = fs->fsync(write.handle);
   auto info = fs->fstat(write.handle);
+  if (write.failed != 0) {
+    write.responder.cme_error(write.failed);
+    return;
+  }
   if (!synced || !info) {
     write.responder.cme_error(
         cme_for(*write.ticket.state, !synced ? synced.error() : info.error(), kWriteFail));
@@ -182,6 +192,20 @@ void on_write_end(Write& write, at::UploadEnd end) {
   write.responder.info("+QFWRITE: " + std::to_string(write.written) + "," +
                        std::to_string(info->size));
   write.responder.ok();
+}
+
+// Refuses a write that cannot fit before CONNECT: past the file-size limit
+// from the handle's position (423), or more than the free space no other
+// transfer holds (403). A CME code, or the reservation.
+tl::expected<SpaceReservation, int> admit_write(const std::shared_ptr<FileState>& state,
+                                                OpenFile& file, std::uint64_t length) {
+  fs::FileSystem& fs = *file.fs;
+  const std::lock_guard lock(fs.mutex());
+  auto position = fs.seek(file.handle, 0, fs::Whence::current);
+  if (!position) return tl::unexpected(cme_for(*state, position.error(), kWriteFail));
+  if (*position + length > fs.config().max_file_size)
+    return tl::unexpected(static_cast<int>(kTooLarge));
+  return SpaceReservation::take(state, fs, length);
 }
 
 // AT+QFWRITE=<handle>,<length>[,<timeout>] -> CONNECT, bytes, +QFWRITE: <n>,<size>.
@@ -203,10 +227,16 @@ void qfwrite(const std::shared_ptr<FileState>& state, Call& call) {
     call.responder.cme_error(kReadOnly);
     return;
   }
+  auto space = admit_write(state, file, static_cast<std::uint64_t>(*length));
+  if (!space) {
+    call.responder.cme_error(space.error());
+    return;
+  }
   auto write = std::make_shared<Write>();
   write->ticket = FsTicket::take(state, file.fs);
   write->responder = call.responder;
   write->handle = file.handle;
+  write->space = std::move(*space);
   at::UploadSpec spec;
   spec.expected_bytes = static_cast<std::size_t>(*length);
   spec.inactivity_timeout = std::chrono::seconds(*timeout);

@@ -1,5 +1,6 @@
 #include "file_support.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <utility>
@@ -24,6 +25,55 @@ void FileState::reset() {
     (void)current->close(file.handle);
   }
   handles.clear();
+  reserved = 0;
+}
+
+SpaceReservation::SpaceReservation(SpaceReservation&& other) noexcept
+    : state_(std::move(other.state_)), generation_(other.generation_), held_(other.held_) {
+  other.held_ = 0;
+}
+
+SpaceReservation& SpaceReservation::operator=(SpaceReservation&& other) noexcept {
+  if (this != &other) {
+    release();
+    state_ = std::move(other.state_);
+    generation_ = other.generation_;
+    held_ = other.held_;
+    other.held_ = 0;
+  }
+  return *this;
+}
+
+fs::Result<std::uint64_t> unreserved_free_bytes(const FileState& state, fs::FileSystem& fs) {
+  auto info = fs.statfs();
+  if (!info) return tl::unexpected(info.error());
+  return info->free_bytes > state.reserved ? info->free_bytes - state.reserved : 0;
+}
+
+tl::expected<SpaceReservation, int> SpaceReservation::take(const std::shared_ptr<FileState>& state,
+                                                           fs::FileSystem& fs,
+                                                           std::uint64_t bytes) {
+  auto free_bytes = unreserved_free_bytes(*state, fs);
+  if (!free_bytes) return tl::unexpected(cme_for(*state, free_bytes.error(), kDiskInfoFail));
+  if (bytes > *free_bytes) return tl::unexpected(static_cast<int>(kDriveFull));
+  SpaceReservation reservation;
+  reservation.state_ = state;
+  reservation.generation_ = state->generation;
+  reservation.held_ = bytes;
+  state->reserved += bytes;
+  return reservation;
+}
+
+void SpaceReservation::written(std::uint64_t bytes) {
+  const std::uint64_t done = std::min(bytes, held_);
+  held_ -= done;
+  // A reservation from before a reset() is already gone from the total.
+  if (state_ && state_->generation == generation_) state_->reserved -= done;
+}
+
+void SpaceReservation::release() {
+  written(held_);
+  state_.reset();
 }
 
 FsTicket FsTicket::take(std::shared_ptr<FileState> state, fs::FileSystem* fs) {

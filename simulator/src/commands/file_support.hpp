@@ -74,6 +74,9 @@ struct FileState {
   // touch the file system afterwards (the instance may be gone).
   std::uint64_t generation = 0;
   std::uint64_t next_upload = 1;  // temporary upload names
+  // Free space promised to running transfers and not yet written (see
+  // SpaceReservation). Zeroed by reset(): nothing runs after a power loss.
+  std::uint64_t reserved = 0;
 
   // The mounted AP file system, or nullptr.
   fs::FileSystem* fs() const { return context.ap_fs ? context.ap_fs() : nullptr; }
@@ -95,6 +98,40 @@ struct FsTicket {
   // The instance, or nullptr after a reset or a remount.
   fs::FileSystem* live() const;
 };
+
+// Free space promised to one running transfer (AT+QFUPL, AT+QFWRITE) from
+// the moment it is accepted, so that two ports cannot both pass the
+// free-space check and then run out half-way. It holds what was announced and
+// not yet written (written bytes show in the file system's own free space),
+// and is given back at the end, on a failure, on abort (destruction) and, for
+// every transfer at once, by FileState::reset() on a power loss.
+class SpaceReservation {
+ public:
+  SpaceReservation() = default;
+  ~SpaceReservation() { release(); }
+  SpaceReservation(SpaceReservation&& other) noexcept;
+  SpaceReservation& operator=(SpaceReservation&& other) noexcept;
+  SpaceReservation(const SpaceReservation&) = delete;
+  SpaceReservation& operator=(const SpaceReservation&) = delete;
+
+  // Reserves `bytes` of `fs` (the caller holds fs.mutex()), or a CME code:
+  // 403 (drive full) when the free space left by the other running transfers
+  // is smaller, 419 when the free space cannot be read.
+  static tl::expected<SpaceReservation, int> take(const std::shared_ptr<FileState>& state,
+                                                  fs::FileSystem& fs, std::uint64_t bytes);
+  // `bytes` of the transfer reached the file system.
+  void written(std::uint64_t bytes);
+  void release();
+
+ private:
+  std::shared_ptr<FileState> state_;
+  std::uint64_t generation_ = 0;
+  std::uint64_t held_ = 0;
+};
+
+// Free bytes of `fs` that no running transfer has been promised (the caller
+// holds fs.mutex()), or the file-system error.
+fs::Result<std::uint64_t> unreserved_free_bytes(const FileState& state, fs::FileSystem& fs);
 
 // XOR of the data as big-endian 16-bit words; an odd last byte is the high
 // half of a final word (Quectel FILE manuals, note on <checksum>). Fed in

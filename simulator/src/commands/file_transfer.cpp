@@ -4,7 +4,9 @@
 // An upload is written to a temporary file under kUploadDir, committed, and
 // only then renamed to its name (an atomic rename): a power cut, a reset of
 // the port, a timeout or a full drive leaves either no file under the name or
-// the complete one, never a prefix of it.
+// the complete one, never a prefix of it. Its announced size is reserved
+// when it starts (SpaceReservation), and a write that still fails part-way is
+// reported only after the host's last announced byte.
 
 #include <chrono>
 #include <memory>
@@ -33,16 +35,22 @@ struct Upload {
   fs::Handle handle = 0;
   std::string temp;  // path of the temporary file
   std::string name;  // final name (root)
+  SpaceReservation space;
   Checksum sum;
-  std::size_t received = 0;
+  std::size_t received = 0;  // bytes the host sent, written or not
+  int failed = 0;            // CME code of a write that failed part-way
   bool ack = false;
-  bool finished = false;  // answered or abandoned: ignore later callbacks
+  bool temp_gone = false;  // closed and unlinked (or committed)
+  bool finished = false;   // answered or abandoned: ignore later callbacks
 };
 
-// Drops the temporary file. Safe after a reset (the old instance is not
-// touched) and on a dead file system (the calls just fail).
-void discard(Upload& upload) {
-  upload.finished = true;
+// Drops the temporary file and gives back the space held for it. Safe after a
+// reset (the old instance is not touched) and on a dead file system (the
+// calls just fail).
+void drop_temp(Upload& upload) {
+  upload.space.release();
+  if (upload.temp_gone) return;
+  upload.temp_gone = true;
   fs::FileSystem* fs = upload.ticket.live();
   if (fs == nullptr) return;
   const std::lock_guard lock(fs->mutex());
@@ -50,30 +58,35 @@ void discard(Upload& upload) {
   (void)fs->unlink(upload.temp);
 }
 
-void fail_upload(Upload& upload, int code) {
-  discard(upload);
-  upload.responder.cme_error(code);
+void discard(Upload& upload) {
+  upload.finished = true;
+  drop_temp(upload);
 }
 
-void on_upload_data(Upload& upload, std::span<const std::uint8_t> bytes) {
-  if (upload.finished) return;
+// Writes one piece to the temporary file; a CME code when it failed.
+int write_piece(Upload& upload, std::span<const std::uint8_t> bytes) {
   fs::FileSystem* fs = upload.ticket.live();
-  if (fs == nullptr) {
-    fail_upload(upload, kWriteFail);
-    return;
-  }
+  if (fs == nullptr) return kWriteFail;
   fs::Result<std::size_t> written;
   {
     const std::lock_guard lock(fs->mutex());
     written = fs->write(upload.handle, bytes);
   }
-  if (!written || *written != bytes.size()) {
-    const int code =
-        written ? kNoSpace : cme_for(*upload.ticket.state, written.error(), kWriteFail);
-    fail_upload(upload, code);  // ends data mode; the host's remaining bytes become commands
-    return;
+  if (written) upload.space.written(*written);
+  if (written && *written == bytes.size()) return 0;
+  return written ? kNoSpace : cme_for(*upload.ticket.state, written.error(), kWriteFail);
+}
+
+void on_upload_data(Upload& upload, std::span<const std::uint8_t> bytes) {
+  if (upload.finished) return;
+  if (upload.failed == 0) {
+    upload.failed = write_piece(upload, bytes);
+    if (upload.failed == 0) upload.sum.add(bytes);
+    // The space goes back at once; the error waits until the host has sent
+    // every announced byte (the engine drops the rest), so none of its data
+    // is taken for a command and an ack-mode host is not left waiting.
+    if (upload.failed != 0) drop_temp(upload);
   }
-  upload.sum.add(bytes);
   const std::size_t acks_before = upload.received / kAckEvery;
   upload.received += bytes.size();
   if (!upload.ack) return;
@@ -83,6 +96,8 @@ void on_upload_data(Upload& upload, std::span<const std::uint8_t> bytes) {
 
 // Commits the temporary file and moves it to its name; a CME code on failure.
 int commit_upload(Upload& upload) {
+  upload.space.release();
+  upload.temp_gone = true;
   fs::FileSystem* fs = upload.ticket.live();
   if (fs == nullptr) return kWriteFail;
   const std::lock_guard lock(fs->mutex());
@@ -108,8 +123,11 @@ void on_upload_end(Upload& upload, at::UploadEnd end) {
     discard(upload);
     return;
   }
-  if (end == at::UploadEnd::kTimeout) {  // fewer bytes than announced
-    fail_upload(upload, kTimeout);
+  if (upload.failed != 0 || end == at::UploadEnd::kTimeout) {
+    // A failed write is the cause even if the host then also fell silent.
+    const int code = upload.failed != 0 ? upload.failed : static_cast<int>(kTimeout);
+    discard(upload);
+    upload.responder.cme_error(code);
     return;
   }
   upload.finished = true;
@@ -154,22 +172,21 @@ tl::expected<UploadRequest, int> parse_upload(const at::Command& command, std::u
   return UploadRequest{std::move(*name), *size, *timeout, *ack == 1};
 }
 
-// Checks the target and space, opens the temporary file. A CME code on failure.
-tl::expected<fs::Handle, int> open_upload(FileState& state, fs::FileSystem& fs,
-                                          const UploadRequest& request, const std::string& temp) {
+// Checks the target, reserves the space and opens the temporary file. A CME
+// code on failure.
+int open_upload(const std::shared_ptr<FileState>& state, fs::FileSystem& fs,
+                const UploadRequest& request, Upload& upload) {
   const std::lock_guard lock(fs.mutex());
-  if (auto existing = fs.stat(path_of(request.name)))
-    return tl::unexpected(static_cast<int>(kExists));
-  auto info = fs.statfs();
-  if (!info) return tl::unexpected(cme_for(state, info.error(), kDiskInfoFail));
-  if (static_cast<std::uint64_t>(request.size) > fs.config().max_file_size)
-    return tl::unexpected(static_cast<int>(kTooLarge));
-  if (static_cast<std::uint64_t>(request.size) > info->free_bytes)
-    return tl::unexpected(static_cast<int>(kDriveFull));
+  if (auto existing = fs.stat(path_of(request.name))) return kExists;
+  if (static_cast<std::uint64_t>(request.size) > fs.config().max_file_size) return kTooLarge;
+  auto space = SpaceReservation::take(state, fs, static_cast<std::uint64_t>(request.size));
+  if (!space) return space.error();
   prepare_upload_dir(fs);
-  auto handle = fs.open(temp, fs::kWrite | fs::kCreate | fs::kTruncate);
-  if (!handle) return tl::unexpected(cme_for(state, handle.error(), kOpenFail));
-  return *handle;
+  auto handle = fs.open(upload.temp, fs::kWrite | fs::kCreate | fs::kTruncate);
+  if (!handle) return cme_for(*state, handle.error(), kOpenFail);
+  upload.space = std::move(*space);
+  upload.handle = *handle;
+  return 0;
 }
 
 void qfupl(const std::shared_ptr<FileState>& state, Call& call) {
@@ -185,14 +202,12 @@ void qfupl(const std::shared_ptr<FileState>& state, Call& call) {
   }
   auto upload = std::make_shared<Upload>();
   upload->temp = path_of(kUploadDir) + "/" + std::to_string(state->next_upload++);
-  auto handle = open_upload(*state, *fs, *request, upload->temp);
-  if (!handle) {
-    call.responder.cme_error(handle.error());
+  if (const int code = open_upload(state, *fs, *request, *upload); code != 0) {
+    call.responder.cme_error(code);
     return;
   }
   upload->ticket = FsTicket::take(state, fs);
   upload->responder = call.responder;
-  upload->handle = *handle;
   upload->name = std::move(request->name);
   upload->ack = request->ack;
   at::UploadSpec spec;
@@ -207,7 +222,8 @@ void qfupl_test(const std::shared_ptr<FileState>& state, Call& call) {
   std::uint64_t free_bytes = 0;
   if (fs::FileSystem* fs = state->fs()) {
     const std::lock_guard lock(fs->mutex());
-    if (auto info = fs->statfs()) free_bytes = info->free_bytes;
+    // What an upload started now may announce.
+    if (auto free = unreserved_free_bytes(*state, *fs)) free_bytes = *free;
   }
   call.responder.info("+QFUPL: <filename>[,(1-" + std::to_string(free_bytes) +
                       ")[,(1-65535)[,(0,1)]]]");

@@ -10,6 +10,11 @@
 //    received in command state is ignored, so `\r\n` works and the LF never
 //    makes an empty command. A line that is empty or only spaces gets no
 //    answer; a line with any other content that lacks the prefix gets `ERROR`.
+//  * When the line enters data mode (an upload after `CONNECT`), an LF that
+//    is the very next byte after its S3 and arrives before CONNECT has been
+//    taken by consume_output() is the tail of a `\r\n` terminator, not data.
+//    Once CONNECT is out, the host may have seen it, and every byte, an LF
+//    first included, is data (a host ending lines with CR alone).
 //  * S5 (backspace) deletes the previous character of the line.
 //  * `A/` (or `a/`) as the first characters of a line repeats the last command
 //    line at once, without a terminator (`ERROR` if there is none yet).

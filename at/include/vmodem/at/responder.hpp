@@ -50,11 +50,13 @@ struct UploadSpec {
   // once the line has been quiet this long. Zero ends the upload at once
   // (any padding then reaches the command parser and earns `ERROR`).
   std::chrono::milliseconds trailing_grace{20};
-  // Data in arrival order, never more than `expected_bytes` in total.
+  // Data in arrival order, never more than `expected_bytes` in total; not
+  // called any more once the handler has given its final answer.
   std::function<void(std::span<const std::uint8_t>)> on_data;
-  // Called once when data mode ends; the port is back in command state, so
-  // the handler now gives the final result (e.g. `+QFUPL: <size>,<sum>`, OK).
-  // `received` counts bytes delivered to on_data.
+  // Called once when data mode ends, unless the handler already answered;
+  // the port is back in command state, so the handler now gives the final
+  // result (e.g. `+QFUPL: <size>,<sum>`, OK). `received` counts bytes
+  // delivered to on_data.
   std::function<void(UploadEnd end, std::size_t received)> on_end;
 };
 
@@ -101,7 +103,13 @@ class Responder {
 
   // Prints `CONNECT` and switches the port to data mode. Precondition: not
   // already in data mode. Returns false if stale or the precondition fails.
-  // A final answer (ok/fail) given during data mode ends it without on_end.
+  // Once CONNECT is out the engine owns the byte count: a final answer
+  // (ok/fail) given during an upload (the write failed part-way) stops the
+  // delivery to on_data, but the engine still consumes exactly the announced
+  // bytes, and the padding after them, or waits for the inactivity timeout,
+  // and only then prints the answer; on_end is not called. So no byte the
+  // host meant as data is ever parsed as a command. A final answer given
+  // during a download ends it at once, without on_end.
   bool start_upload(UploadSpec spec);
   bool start_download(DownloadSpec spec);
 
