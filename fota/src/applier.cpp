@@ -111,6 +111,11 @@ Result<std::unique_ptr<Applier>> Applier::open(ByteView package, SourceImages& s
     }
     state->sources.push_back(source);
   }
+  // Every image it patches matched; the firmware may still hold others.
+  if (options.current_firmware && *options.current_firmware != header->source_firmware_digest) {
+    return fail(ErrorCode::kFirmwareMismatch,
+                "the package's source firmware has other images than the current one");
+  }
   for (const auto& image : header->images) {
     detail::ParsedPatch parsed;
     if (image.has_target) {

@@ -32,18 +32,28 @@ Result<std::vector<std::filesystem::path>> write_output(const FirmwareBundle& bu
     written.push_back(out);
     return written;
   }
+  nlohmann::json manifest{
+      {"model", bundle.model}, {"version", bundle.version}, {"images", nlohmann::json::array()}};
+  for (const auto& image : bundle.images)
+    manifest["images"].push_back({{"name", image.name}, {"file", image.name}});
+  std::string text;
+  try {
+    text = manifest.dump(2) + "\n";
+  } catch (const nlohmann::json::type_error&) {
+    // A package's strings are bytes; JSON holds only UTF-8 (image names are
+    // checked ASCII), and altering them would bind the output to another model.
+    return fail(ErrorCode::kUnsupported,
+                "the package's model or version is not UTF-8 text, which manifest.json cannot "
+                "hold");
+  }
   std::error_code ec;
   std::filesystem::create_directories(out, ec);
   if (ec) return fail(ErrorCode::kIo, "cannot create " + out.string() + ": " + ec.message());
-  nlohmann::json manifest{
-      {"model", bundle.model}, {"version", bundle.version}, {"images", nlohmann::json::array()}};
   for (const auto& image : bundle.images) {
     const auto path = out / image.name;
     if (auto st = write_file_atomic(path, image.data); !st) return tl::unexpected(st.error());
     written.push_back(path);
-    manifest["images"].push_back({{"name", image.name}, {"file", image.name}});
   }
-  const std::string text = manifest.dump(2) + "\n";
   const auto manifest_path = out / "manifest.json";
   if (auto st = write_file_atomic(
           manifest_path,
@@ -134,8 +144,14 @@ Result<ApplyResult> apply(const std::filesystem::path& old_path,
   auto old_fw = load_source_for(old_path, *header);
   if (!old_fw) return tl::unexpected(old_fw.error());
 
+  // What the boot-time update checks against the running firmware (a plain
+  // file took the package's model and version: only its digest counts).
+  ApplyOptions checks = options.apply;
+  if (checks.expected_model.empty()) checks.expected_model = old_fw->model;
+  if (checks.current_version.empty()) checks.current_version = old_fw->version;
+  checks.current_firmware = firmware_digest(*old_fw);
   BundleSource source(*old_fw);
-  auto applier = Applier::open(*package, source, options.apply);
+  auto applier = Applier::open(*package, source, checks);
   if (!applier) return tl::unexpected(applier.error());
   BundleSink sink;
   if (auto st = (*applier)->run(sink); !st) return tl::unexpected(st.error());

@@ -15,17 +15,41 @@ constexpr std::string_view kJournalMagic = "VMJL";
 constexpr std::uint32_t kJournalBlocks = 2;
 constexpr std::uint32_t kHeaderBlock = 2;
 constexpr std::uint32_t kDataBlock = 3;
+// Record bodies: the staging header (u64 length, SHA-256) and a journal
+// entry (u64 sequence number, ApplyProgress).
+constexpr std::size_t kHeaderBodyBytes = 8 + 32;
+constexpr std::size_t kJournalBodyBytes = 8 + ApplyProgress::kSerializedSize;
 
 }  // namespace
 
 FotaArea::FotaArea(std::unique_ptr<nand::Partition> partition) : partition_(std::move(partition)) {}
 FotaArea::~FotaArea() = default;
 
+std::optional<nand::GeometryProblem> FotaArea::geometry_problem(const nand::Geometry& g) {
+  // A sealed record: magic, length, body, 8 bytes of digest (nand_records.hpp).
+  constexpr std::size_t kRecordOverhead = 4 + 4 + 8;
+  constexpr std::size_t kLargestRecord =
+      kRecordOverhead + std::max(kJournalBodyBytes, kHeaderBodyBytes);
+  if (g.page_size < kLargestRecord) {
+    return nand::GeometryProblem{
+        nand::GeometryProblem::Field::page_size,
+        "a FOTA journal record (" + std::to_string(kLargestRecord) + " bytes) must fit in a page"};
+  }
+  if (g.block_count <= kDataBlock) {
+    return nand::GeometryProblem{nand::GeometryProblem::Field::blocks,
+                                 "the FOTA area needs at least " + std::to_string(kDataBlock + 1) +
+                                     " blocks (2 journal, 1 header, package blocks)"};
+  }
+  return std::nullopt;
+}
+
 Result<std::unique_ptr<FotaArea>> FotaArea::open(nand::Device& device, nand::PartitionSpec spec) {
   auto partition = nand::Partition::open(device, spec);
   if (!partition) return detail::nand_failure("FOTA partition", partition.error());
-  if ((*partition)->geometry().block_count <= kDataBlock) {
-    return fail(ErrorCode::kInvalidInput, "the FOTA partition needs at least four good blocks");
+  if (auto problem = geometry_problem((*partition)->geometry())) {
+    return fail(
+        ErrorCode::kInvalidInput,
+        problem->message + " (" + std::to_string((*partition)->geometry().block_count) + " good)");
   }
   return std::unique_ptr<FotaArea>(new FotaArea(std::move(*partition)));
 }

@@ -103,17 +103,13 @@ Status NandUpdate::State::check_package() {
   apply.max_target_bytes = kMaxImageBytes * kMaxImages;  // per-slot limits checked below
   apply.expected_model = running.record.model;
   apply.current_version = running.record.version;
+  apply.current_firmware = running.record.firmware_digest();
   auto opened = Applier::open(package, *source, apply);
   if (!opened) {
     finish_with(end_code(opened.error().code), opened.error().message);
     return {};
   }
   applier = std::move(*opened);
-  if (running.record.firmware_digest() != header.source_firmware_digest) {
-    finish_with(end_code(ErrorCode::kFirmwareMismatch),
-                "the package's source firmware has other images than the running one");
-    return {};
-  }
   target_slot = 1 - running.record.slot;
   for (const auto& image : header.images) {
     if (!image.has_target) continue;

@@ -46,10 +46,44 @@ struct BackupEngine::Impl {
 BackupEngine::BackupEngine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 BackupEngine::~BackupEngine() = default;
 
+std::optional<nand::GeometryProblem> BackupEngine::data_geometry_problem(
+    const nand::Geometry& g, const BackupOptions& options) {
+  if (g.spare_size < kDataTagEnd) {
+    return nand::GeometryProblem{
+        nand::GeometryProblem::Field::spare_size,
+        "backup data pages carry a " + std::to_string(sizeof(DataTag)) + "-byte tag after the " +
+            std::to_string(nand::kBadBlockMarkerBytes) + " bad-block marker bytes: at least " +
+            std::to_string(kDataTagEnd) + " spare bytes per page"};
+  }
+  if (g.block_count < options.reserve_blocks + 1) {
+    return nand::GeometryProblem{
+        nand::GeometryProblem::Field::blocks,
+        "a backup data partition needs at least " + std::to_string(options.reserve_blocks + 1) +
+            " blocks (reserve_blocks " + std::to_string(options.reserve_blocks) + " + 1)"};
+  }
+  return std::nullopt;
+}
+
+std::optional<nand::GeometryProblem> BackupEngine::info_geometry_problem(const nand::Geometry& g) {
+  if (g.page_size < sizeof(RecordImage)) {
+    return nand::GeometryProblem{nand::GeometryProblem::Field::page_size,
+                                 "a backup info record (" + std::to_string(sizeof(RecordImage)) +
+                                     " bytes) must fit in a page"};
+  }
+  return std::nullopt;
+}
+
 Result<std::unique_ptr<BackupEngine>> BackupEngine::open(nand::Device& fs_device,
                                                          nand::Device& data_device,
                                                          nand::Device& info_device,
                                                          BackupOptions options) {
+  // Pages and spare areas only: bad blocks may leave fewer good data blocks
+  // than the rule asks of the partition, which backup() reports as no_space.
+  for (const auto& problem : {data_geometry_problem(data_device.geometry(), options),
+                              info_geometry_problem(info_device.geometry())}) {
+    if (problem && problem->field != nand::GeometryProblem::Field::blocks)
+      return fail(Errc::unsupported, problem->message);
+  }
   auto log = InfoLog::open(info_device);
   if (!log) return tl::unexpected(log.error());
   auto scan = scan_data(data_device, 0);

@@ -16,12 +16,15 @@ namespace {
 
 constexpr std::uint32_t kTagOffset = nand::kBadBlockMarkerBytes;
 
+// False for a spare area too small to hold a tag: nothing is read past it.
 bool decode_tag(const std::vector<std::uint8_t>& spare, DataTag& tag) {
+  if (spare.size() < kDataTagEnd) return false;
   std::memcpy(&tag, spare.data() + kTagOffset, sizeof tag);
   return tag.magic == kDataMagic &&
          tag.tag_crc == crc32({spare.data() + kTagOffset, offsetof(DataTag, tag_crc)});
 }
 
+// The caller checked the spare area's size (BackupEngine::open refuses less).
 void encode_tag(DataTag tag, std::vector<std::uint8_t>& spare) {
   tag.magic = kDataMagic;
   std::fill(spare.begin(), spare.end(), 0xFF);

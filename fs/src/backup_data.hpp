@@ -29,6 +29,9 @@ struct DataTag {
   std::uint32_t tag_crc;
 };
 
+// Spare bytes a data page needs: the bad-block marker, then the tag.
+inline constexpr std::uint32_t kDataTagEnd = nand::kBadBlockMarkerBytes + sizeof(DataTag);
+
 struct DataScan {
   std::vector<std::uint32_t> good;  // good blocks, ascending
   std::uint32_t bad = 0;

@@ -8,15 +8,38 @@ namespace vmodem::fs {
 FileSystem::FileSystem(std::unique_ptr<Volume> volume) : volume_(std::move(volume)) {}
 FileSystem::~FileSystem() = default;
 
+std::optional<nand::GeometryProblem> FileSystem::geometry_problem(const nand::Geometry& g,
+                                                                  const Config& config) {
+  using Field = nand::GeometryProblem::Field;
+  if (g.page_size < 512 || g.page_size > nand::kMaxPageSize) {
+    return nand::GeometryProblem{
+        Field::page_size,
+        "the file system needs pages of 512 to " + std::to_string(nand::kMaxPageSize) + " bytes"};
+  }
+  constexpr std::uint32_t kTagsEnd = layout::kTagsOffset + layout::kTagsSize;
+  if (g.spare_size < kTagsEnd || g.spare_size > nand::kMaxSpareSize) {
+    return nand::GeometryProblem{Field::spare_size,
+                                 "the file system needs " + std::to_string(kTagsEnd) + " to " +
+                                     std::to_string(nand::kMaxSpareSize) +
+                                     " spare bytes per page (its page tags are bytes " +
+                                     std::to_string(layout::kTagsOffset) + "-" +
+                                     std::to_string(kTagsEnd - 1) + ")"};
+  }
+  const std::uint32_t min_blocks = config.reserve_blocks + 3;
+  if (g.block_count < min_blocks) {
+    return nand::GeometryProblem{
+        Field::blocks, "a file system needs at least " + std::to_string(min_blocks) +
+                           " blocks (reserve_blocks " + std::to_string(config.reserve_blocks) +
+                           " + 3)"};
+  }
+  return std::nullopt;
+}
+
 Status FileSystem::format(nand::Device& device, const Config& config,
                           const FormatOptions& options) {
   Volume v(device, config);
   const auto& g = v.geo;
-  if (g.page_size < 512 || g.page_size > nand::kMaxPageSize ||
-      g.spare_size < layout::kTagsOffset + layout::kTagsSize ||
-      g.spare_size > nand::kMaxSpareSize || g.block_count < v.cfg.reserve_blocks + 3) {
-    return fail(Errc::unsupported, "geometry unsupported by the file system");
-  }
+  if (auto problem = geometry_problem(g, v.cfg)) return fail(Errc::unsupported, problem->message);
   for (std::uint32_t b = 0; b < g.block_count; ++b) {
     auto bad = device.is_bad(b);
     if (!bad) return tl::unexpected(v.device_error(bad.error()));

@@ -84,6 +84,7 @@ void encode_tags(const Tags& tags, std::span<std::uint8_t> spare) {
 }
 
 TagState decode_tags(std::span<const std::uint8_t> spare, std::uint32_t page_size, Tags& out) {
+  if (spare.size() < kTagsOffset + kTagsSize) return TagState::garbage;  // no room for tags
   const std::uint8_t* p = spare.data() + kTagsOffset;
   if (all_ones(p)) return TagState::erased;
   if (get32(p + 28) != page_checksum({p, 28})) return TagState::garbage;

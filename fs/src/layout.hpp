@@ -39,7 +39,8 @@ enum class TagState : std::uint8_t { valid, erased, garbage };
 
 // Writes the tags (and the tag checksum) into a spare buffer (others 0xFF).
 void encode_tags(const Tags& tags, std::span<std::uint8_t> spare);
-// valid: parsed; erased: all 0xFF; garbage: checksum or field check failed.
+// valid: parsed; erased: all 0xFF; garbage: checksum or field check failed,
+// or a spare area too small to hold tags.
 TagState decode_tags(std::span<const std::uint8_t> spare, std::uint32_t page_size, Tags& out);
 
 // Checksum of a page's payload (XXH3, 32 bits).

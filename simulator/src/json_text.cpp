@@ -59,4 +59,20 @@ std::string json_text(std::string_view bytes) {
   return out;
 }
 
+nlohmann::json json_safe(nlohmann::json value) {
+  if (value.is_string()) {
+    const auto& text = value.get_ref<const std::string&>();
+    if (!is_valid_utf8(text)) value = json_text(text);
+  } else if (value.is_array()) {
+    for (auto& element : value)
+      element = json_safe(std::move(element));
+  } else if (value.is_object()) {
+    nlohmann::json out = nlohmann::json::object();
+    for (auto& [key, member] : value.items())
+      out[json_text(key)] = json_safe(std::move(member));
+    value = std::move(out);
+  }
+  return value;
+}
+
 }  // namespace vmodem::sim

@@ -12,6 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 namespace vmodem::sim {
 
 // True when `bytes` is well-formed UTF-8 (RFC 3629: no overlongs, no
@@ -21,5 +23,11 @@ bool is_valid_utf8(std::string_view bytes);
 // `bytes` as valid UTF-8: unchanged when it already is, else every byte that
 // does not belong to a well-formed sequence becomes `\xHH` (upper-case hex).
 std::string json_text(std::string_view bytes);
+
+// `value` with every string in it (object keys too) passed through
+// json_text(), so dump() cannot throw. The output boundaries (`--json`
+// output, control-socket lines) call it once; code that builds JSON from
+// data needs nothing special.
+nlohmann::json json_safe(nlohmann::json value);
 
 }  // namespace vmodem::sim

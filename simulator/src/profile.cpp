@@ -2,18 +2,22 @@
 #include <fstream>
 #include <sstream>
 
+#include <vmodem/fota/fota_area.hpp>
+#include <vmodem/fs/backup.hpp>
+#include <vmodem/fs/filesystem.hpp>
 #include <vmodem/simulator/profile.hpp>
 
 #include "builtin_profiles.hpp"
 #include "json_reader.hpp"
+#include "module/fs_config.hpp"
 
 namespace vmodem::sim {
 
 namespace {
 
-// Sections owned by other layers (file system, AT engine, FOTA): passed
-// through here and validated by the code that reads them.
-constexpr std::string_view kOtherSections[] = {"at", "fota"};
+// Sections owned by other layers (the AT engine): passed through here and
+// validated by the code that reads them.
+constexpr std::string_view kOtherSections[] = {"at"};
 
 struct RoleName {
   PartitionRole role;
@@ -125,6 +129,12 @@ void read_firmware(JsonReader& in, FirmwareConfig& firmware, const std::filesyst
       firmware.manifest = resolved.string();
     }
   }
+  in.finish();
+}
+
+void read_fota(JsonReader& in, FotaConfig& fota) {
+  fota.download_deadline_s = static_cast<std::uint32_t>(
+      in.integer("download_deadline_s", 1, 86400, fota.download_deadline_s));
   in.finish();
 }
 
@@ -267,6 +277,63 @@ void read_partitions(JsonReader& root, Profile& p) {
   }
 }
 
+// What the layer living in a partition of `role` finds wrong with it, asked of
+// that layer (its own rule, not a copy here), or nullopt.
+std::optional<nand::GeometryProblem> layer_problem(const Profile& p, const PartitionEntry& entry) {
+  nand::Geometry g = p.geometry;
+  g.block_count = entry.spec.block_count;
+  switch (entry.role) {
+    case PartitionRole::modem_fs:
+    case PartitionRole::ap_fs:
+      return fs::FileSystem::geometry_problem(g, fs_config(p));
+    case PartitionRole::modem_fs_backup:
+    case PartitionRole::ap_fs_backup:
+      return fs::BackupEngine::data_geometry_problem(g, fs::BackupOptions{});
+    case PartitionRole::modem_fs_backup_info:
+    case PartitionRole::ap_fs_backup_info:
+      return fs::BackupEngine::info_geometry_problem(g);
+    case PartitionRole::fota:
+      return fota::FotaArea::geometry_problem(g);
+    case PartitionRole::none:
+    case PartitionRole::boot:
+    case PartitionRole::firmware:
+      break;
+  }
+  return std::nullopt;
+}
+
+// The module cannot boot without its two file systems, and every layer must
+// fit the chip and the partition it gets: checked here, so a bad profile is
+// refused when it is loaded rather than by a boot that never reaches RDY (or
+// a buffer overrun in a layer that trusted it).
+void check_layers(JsonReader& root, const Profile& p) {
+  for (const auto role : {PartitionRole::modem_fs, PartitionRole::ap_fs}) {
+    if (p.find_role(role) == nullptr) {
+      root.fail("partitions",
+                "no partition has role " + std::string(to_string(role)) + ": the module's " +
+                    (role == PartitionRole::modem_fs ? "modem" : "AP") + " file system needs one");
+      return;
+    }
+  }
+  for (std::size_t i = 0; i < p.partitions.size(); ++i) {
+    const PartitionEntry& entry = p.partitions[i];
+    const auto problem = layer_problem(p, entry);
+    if (!problem) continue;
+    std::string field = "partitions[" + std::to_string(i) + "].blocks";
+    std::uint32_t got = entry.spec.block_count;
+    if (problem->field == nand::GeometryProblem::Field::page_size) {
+      field = "nand.page_size";
+      got = p.geometry.page_size;
+    } else if (problem->field == nand::GeometryProblem::Field::spare_size) {
+      field = "nand.spare_size";
+      got = p.geometry.spare_size;
+    }
+    root.fail(field, problem->message + "; got " + std::to_string(got) + " (partition '" +
+                         entry.spec.name + "', role " + std::string(to_string(entry.role)) + ")");
+    return;
+  }
+}
+
 }  // namespace
 
 std::string ProfileError::describe() const {
@@ -343,6 +410,9 @@ tl::expected<Profile, ProfileError> parse_profile(const std::string& text,
                 source.starts_with("builtin:") ? std::filesystem::path()
                                                : std::filesystem::path(source).parent_path());
   root.absorb(firmware);
+  auto fota_section = root.object("fota", true);
+  read_fota(fota_section, p.fota);
+  root.absorb(fota_section);
   auto network = root.object("network");
   read_network(network, p.network);
   root.absorb(network);
@@ -350,6 +420,7 @@ tl::expected<Profile, ProfileError> parse_profile(const std::string& text,
   read_nand(nand_section, p);
   root.absorb(nand_section);
   if (root.ok()) read_partitions(root, p);
+  if (root.ok()) check_layers(root, p);
   for (const auto& section : kOtherSections) {
     if (root.has(std::string(section))) (void)root.object(std::string(section));
   }

@@ -102,6 +102,35 @@ TEST_F(CtlTest, ExitCodes) {
   EXPECT_TRUE(has(absent, "vmodem run")) << absent.out;
 }
 
+// "-5" used to reach the module as 2^64 - 5 (armed, never firing): every
+// number the client takes refuses a sign, before anything is sent.
+TEST_F(CtlTest, NegativeNumbersAreRefusedNotWrapped) {
+  for (const char* args :
+       {"power-cut --after-operations -5", "power-cut --window -1,5",
+        "power-cut --window 1,5 --seed -1", "power-cut --partition usrfs --nth -2"}) {
+    auto refused = ctl(args);
+    EXPECT_EQ(refused.exit_code, 2) << args << ": " << refused.out;
+    EXPECT_TRUE(has(refused, "non-negative integer")) << args << ": " << refused.out;
+  }
+  EXPECT_FALSE(target_.last_power_cut()) << "nothing reached the module";
+  EXPECT_EQ(ctl("inject --kind bit-flips --partition usrfs --block -1 --page 0").exit_code, 2);
+  EXPECT_FALSE(target_.last_inject());
+  auto count = ctl("events --count -5");
+  EXPECT_EQ(count.exit_code, 2) << count.out;
+  EXPECT_TRUE(has(count, "must not be negative")) << count.out;
+  EXPECT_EQ(ctl("--timeout -1 status").exit_code, 2);
+}
+
+// The protocol carries JSON strings: bytes that are not UTF-8 are a usage
+// error, not an abort while the request is serialised.
+TEST_F(CtlTest, ArgumentsThatAreNotUtf8AreRefused) {
+  auto path = ctl("snapshot-save --path \"$(printf '/tmp/bad\\377.img')\"");
+  EXPECT_EQ(path.exit_code, 2) << path.out;
+  EXPECT_TRUE(has(path, "UTF-8")) << path.out;
+  auto filter = ctl("events --count 1 --filter \"$(printf 'URC\\377')\"");
+  EXPECT_EQ(filter.exit_code, 2) << filter.out;
+}
+
 TEST_F(CtlTest, FindsTheSocketFromStateDirAndDefault) {
   auto by_state =
       run(std::string(VMODEM_BINARY) + " ctl --state " + dir_.path().string() + " status --json");

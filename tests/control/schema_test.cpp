@@ -116,6 +116,10 @@ TEST(Validate, Types) {
   expect_invalid("power-cut", {{"partition", "usrfs"}, {"op", {"program", "write"}}}, "op");
   expect_invalid("power-cut", {{"window", {1}}}, "window");
   expect_invalid("power-cut", {{"window", {1, "x"}}}, "window");
+  expect_invalid("power-cut", {{"window", {-1, 5}}}, "window");
+  expect_invalid("power-cut", {{"window", {1, 5}}, {"seed", -1}}, "seed");
+  expect_invalid("inject", {{"kind", "rule"}, {"rule", {{"effect", "unstable"}, {"p", -0.5}}}},
+                 "rule.p");
   expect_invalid("inject", {{"kind", "meteor"}}, "kind");
   expect_invalid("inject", {{"kind", "bit-flips"}, {"partition", 3}}, "partition");
   expect_invalid("inject", {{"kind", "bit-flips"}, {"bits", 0}}, "bits");
@@ -232,10 +236,14 @@ TEST(Protocol, Lines) {
   EXPECT_TRUE(event["data"].is_object());
   EXPECT_TRUE(event["timestamp"]["seconds"].is_number_integer());
   EXPECT_TRUE(event["timestamp"]["microseconds"].is_number_integer());
-  // Invalid UTF-8 never throws out of serialisation.
+  // Invalid UTF-8 never throws out of serialisation: such bytes read \xHH.
   const std::string line = error_line({"GenericError", "bad \xff\xfe bytes"}, std::nullopt);
   EXPECT_EQ(line.back(), '\n');
   EXPECT_EQ(std::count(line.begin(), line.end(), '\n'), 1);
+  EXPECT_EQ(json::parse(line)["error"]["desc"], "bad \\xFF\\xFE bytes");
+  const json urc = json::parse(event_line(
+      {{"event", "URC"}, {"data", {{"text", "+QIND: \"FOTA\",\"v\x80\""}, {"port", "at"}}}}));
+  EXPECT_EQ(urc["data"]["text"], "+QIND: \"FOTA\",\"v\\x80\"");
 }
 
 }  // namespace

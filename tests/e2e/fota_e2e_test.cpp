@@ -232,6 +232,36 @@ TEST_F(FotaDl, ServerThatNeverAnswersTimesOut) {
   EXPECT_LT(took, 2 * std::chrono::milliseconds(kTimeoutMs) + 6s);
 }
 
+// The daemons of FotaDeadline get a short overall deadline and an inactivity
+// timeout beyond it, so only the deadline can end a steady trickle.
+constexpr int kDeadlineMs = 3000;
+struct DeadlineEnvironment {
+  DeadlineEnvironment() {
+    ::setenv("VMODEM_FOTA_DEADLINE_MS", std::to_string(kDeadlineMs).c_str(), 1);
+    ::setenv("VMODEM_FOTA_TIMEOUT_MS", "20000", 1);
+  }
+  ~DeadlineEnvironment() {
+    ::unsetenv("VMODEM_FOTA_DEADLINE_MS");
+    ::setenv("VMODEM_FOTA_TIMEOUT_MS", std::to_string(kTimeoutMs).c_str(), 1);
+  }
+};
+// Bases are constructed in order: the environment is set before FotaDl
+// starts its daemon.
+struct FotaDeadline : DeadlineEnvironment, FotaDl {};
+
+TEST_F(FotaDeadline, ServerTricklingBytesIsCutAtTheDeadline) {
+  // 100,000 bytes, one every 300 ms: the inactivity timeout never fires.
+  ScriptServer server("http-trickle", {"100000", "300"});
+  SKIP_IF_UNAVAILABLE(server);
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(download(http_url(server.port(), "delta.bin"), false), 702) << server.log();
+  const auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_GE(took, std::chrono::milliseconds(kDeadlineMs));
+  EXPECT_LT(took, std::chrono::milliseconds(kDeadlineMs) + 5s);
+  EXPECT_NE(daemon.log().find("Operation timed out after"), std::string::npos) << daemon.log();
+  EXPECT_EQ(host.command("AT"), "\r\nOK\r\n") << "the module carries on";
+}
+
 TEST_F(FotaDl, ServerClosingMidTransfer) {
   ScriptServer ftp("ftp-close-mid", {"100000"});
   ScriptServer http("http-close-mid", {"100000"});

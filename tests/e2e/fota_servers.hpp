@@ -58,7 +58,7 @@ class HttpServer : public ServerProcess {
 };
 
 // tests/e2e/fota_test_server.py in `mode` ("http-close-mid", "ftp-close-mid",
-// "silent") with its extra arguments.
+// "http-trickle", "silent") with its extra arguments.
 class ScriptServer : public ServerProcess {
  public:
   ScriptServer(const std::string& mode, std::vector<std::string> args = {});

@@ -6,6 +6,8 @@
   fota_test_server.py ftp-close-mid PORT SIZE    FTP that announces SIZE, sends
                                                  half on the data connection,
                                                  closes it and answers 426
+  fota_test_server.py http-trickle PORT SIZE MS  200 with Content-Length SIZE,
+                                                 then one byte every MS ms
   fota_test_server.py silent PORT                accepts and never says a word
   fota_test_server.py pyftpdlib PORT ROOT USER PASS
                                                  a real FTP server (pyftpdlib)
@@ -18,6 +20,7 @@ Serves 127.0.0.1:PORT until killed; one client at a time is enough.
 import socket
 import sys
 import threading
+import time
 
 
 def listener(port):
@@ -44,6 +47,31 @@ def http_close_mid(port, size):
         except OSError:
             pass
         conn.close()
+
+
+def http_trickle(port, size, interval_ms):
+    sock = listener(port)
+    while True:
+        conn, _ = sock.accept()
+        threading.Thread(target=trickle_session, args=(conn, size, interval_ms),
+                         daemon=True).start()
+
+
+def trickle_session(conn, size, interval_ms):
+    try:
+        request = b""
+        while b"\r\n\r\n" not in request:
+            chunk = conn.recv(4096)
+            if not chunk:
+                raise ConnectionError("no request")  # a readiness probe
+            request += chunk
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % size)
+        for _ in range(size):
+            time.sleep(interval_ms / 1000.0)
+            conn.sendall(b"\x5a")
+    except OSError:
+        pass  # the client gave up
+    conn.close()
 
 
 def ftp_close_mid(port, size):
@@ -128,6 +156,8 @@ def main():
     mode, port = sys.argv[1], int(sys.argv[2])
     if mode == "http-close-mid":
         http_close_mid(port, int(sys.argv[3]))
+    elif mode == "http-trickle":
+        http_trickle(port, int(sys.argv[3]), int(sys.argv[4]))
     elif mode == "ftp-close-mid":
         ftp_close_mid(port, int(sys.argv[3]))
     elif mode == "silent":

@@ -140,5 +140,70 @@ TEST(DeltaApi, ManifestToManifestWritesADirectory) {
   EXPECT_EQ(firmware_digest(*result), firmware_digest(*expected));
 }
 
+// Offline apply checks the package against the old firmware as the module's
+// boot-time update does: model, source version, the whole firmware's digest.
+TEST(DeltaApi, PackageForOtherFirmwareIsRefusedLikeAtBoot) {
+  TempDir dir;
+  dir.write("a1.bin", random_bytes(2000, 52));
+  dir.write("b1.bin", random_bytes(3000, 53));
+  dir.write("c1.bin", random_bytes(100, 55));
+  dir.write("a2.bin", random_bytes(2100, 54));
+  const auto manifest = [&dir](const std::string& name, const std::string& model,
+                               const std::string& version, const std::string& a,
+                               bool with_c = false) {
+    dir.write_text(name, R"({"model":")" + model + R"(","version":")" + version +
+                             R"(","images":[{"name":"a","file":")" + a +
+                             R"("},{"name":"b","file":"b1.bin"})" +
+                             (with_c ? R"(,{"name":"c","file":"c1.bin"})" : "") + "]}");
+  };
+  manifest("v1.json", "m", "1", "a1.bin");
+  manifest("v1_other_model.json", "x", "1", "a1.bin");
+  manifest("v2_other_model.json", "x", "2", "a2.bin");
+  manifest("v1_other_version.json", "m", "1b", "a1.bin");
+  manifest("v2.json", "m", "2", "a2.bin");
+  manifest("v1_extra_image.json", "m", "1", "a1.bin", true);
+  MakeOptions options;
+  options.generator = fast_options();
+  ASSERT_TRUE(make(dir.path() / "v1_other_model.json", dir.path() / "v2_other_model.json",
+                   dir.path() / "model.pkg", options));
+  ASSERT_TRUE(make(dir.path() / "v1_other_version.json", dir.path() / "v2.json",
+                   dir.path() / "version.pkg", options));
+  ASSERT_TRUE(make(dir.path() / "v1.json", dir.path() / "v2.json", dir.path() / "p.pkg", options));
+  struct Case {
+    const char* old_fw;
+    const char* package;
+    const char* why;
+  };
+  for (const Case& c :
+       {Case{"v1.json", "model.pkg", "model"}, Case{"v1.json", "version.pkg", "'1b'"},
+        Case{"v1_extra_image.json", "p.pkg", "other images"}}) {
+    auto refused = apply(dir.path() / c.old_fw, dir.path() / c.package, dir.path() / "out");
+    ASSERT_FALSE(refused) << c.package;
+    EXPECT_EQ(refused.error().code, ErrorCode::kFirmwareMismatch) << refused.error().message;
+    EXPECT_NE(refused.error().message.find(c.why), std::string::npos) << refused.error().message;
+    EXPECT_FALSE(std::filesystem::exists(dir.path() / "out")) << c.package;
+  }
+  EXPECT_TRUE(apply(dir.path() / "v1.json", dir.path() / "p.pkg", dir.path() / "out"));
+}
+
+// A bundle file's model and version are bytes; manifest.json holds only
+// UTF-8. The output is refused before anything is written (it used to abort).
+TEST(DeltaApi, VersionThatIsNotUtf8CannotGoIntoAManifest) {
+  TempDir dir;
+  const FirmwareBundle old_fw{
+      "m", "1", {{"a", random_bytes(2000, 1)}, {"b", random_bytes(900, 2)}}};
+  const FirmwareBundle new_fw{
+      "m", "2\xFF", {{"a", random_bytes(2100, 3)}, {"b", random_bytes(900, 2)}}};
+  dir.write("old.fwb", serialize_bundle(old_fw));
+  dir.write("new.fwb", serialize_bundle(new_fw));
+  MakeOptions options;
+  options.generator = fast_options();
+  ASSERT_TRUE(make(dir.path() / "old.fwb", dir.path() / "new.fwb", dir.path() / "p.pkg", options));
+  auto applied = apply(dir.path() / "old.fwb", dir.path() / "p.pkg", dir.path() / "out");
+  ASSERT_FALSE(applied);
+  EXPECT_EQ(applied.error().code, ErrorCode::kUnsupported) << applied.error().message;
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "out"));
+}
+
 }  // namespace
 }  // namespace vmodem::fota::testing

@@ -4,6 +4,42 @@
 namespace vmodem::fs::testing {
 namespace {
 
+// A spare area of 16 bytes cannot hold the 2 marker bytes and the 24-byte data
+// tag: the engine refuses the geometry (its scan used to read past the spare
+// buffer, a heap overflow under ASan), and so does the file system.
+TEST(BackupGeometry, SpareTooSmallForTagsIsRefusedNotOverrun) {
+  nand::Geometry g;
+  g.page_size = 512;
+  g.spare_size = 16;
+  g.pages_per_block = 32;
+  g.block_count = 24;
+  auto storage = nand::Storage::create_in_memory(g).value();
+  nand::SimulatedChip chip(*storage, nand::ChipConfig{});
+  auto table =
+      nand::PartitionTable::create({{"fs", 0, 12}, {"data", 12, 8}, {"info", 20, 4}}, g).value();
+  auto fs_part = nand::Partition::open(chip, table.entries()[0]).value();
+  auto data_part = nand::Partition::open(chip, table.entries()[1]).value();
+  auto info_part = nand::Partition::open(chip, table.entries()[2]).value();
+  auto engine = BackupEngine::open(*fs_part, *data_part, *info_part);
+  ASSERT_FALSE(engine);
+  EXPECT_EQ(engine.error().code, Errc::unsupported);
+  EXPECT_NE(engine.error().message().find("26 spare bytes"), std::string::npos)
+      << engine.error().message();
+  auto formatted = FileSystem::format(*fs_part, Config{});
+  ASSERT_FALSE(formatted);
+  EXPECT_EQ(formatted.error().code, Errc::unsupported);
+
+  auto data_problem = BackupEngine::data_geometry_problem(data_part->geometry(), {});
+  ASSERT_TRUE(data_problem);
+  EXPECT_EQ(data_problem->field, nand::GeometryProblem::Field::spare_size);
+  g.spare_size = 26;
+  EXPECT_FALSE(BackupEngine::data_geometry_problem(g, {})) << "26 bytes are enough";
+  g.block_count = 2;
+  ASSERT_TRUE(BackupEngine::data_geometry_problem(g, {}));
+  EXPECT_EQ(BackupEngine::data_geometry_problem(g, {})->field,
+            nand::GeometryProblem::Field::blocks);
+}
+
 // Backup of the factory tree; the FS stays mounted.
 struct Backed : ::testing::Test {
   explicit Backed(BackupOptions opts = {}) : rig(std::move(opts)) {}

@@ -1,10 +1,14 @@
 // The real vmodem binary, as a user or a CI script runs it.
 #include <array>
+#include <chrono>
 #include <cstdio>
+#include <fstream>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
+
+#include <vmodem/simulator/profile.hpp>
 
 #include "process.hpp"
 #include "temp_dir.hpp"
@@ -15,6 +19,23 @@ using Outcome = vmodem::testing::ProcessOutcome;  // stdout and stderr together
 
 Outcome vmodem(const std::string& args) {
   return vmodem::testing::run_shell(std::string(VMODEM_BINARY) + " " + args + " 2>&1");
+}
+
+// stdout only (JSON), stderr to the test's log.
+Outcome vmodem_json(const std::string& args) {
+  return vmodem::testing::run_shell(std::string(VMODEM_BINARY) + " " + args + " --json");
+}
+
+void write_file(const std::filesystem::path& path, const std::string& bytes) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  ASSERT_NE(f, nullptr) << path;
+  std::fwrite(bytes.data(), 1, bytes.size(), f);
+  std::fclose(f);
+}
+
+// A shell word holding `octal`'s bytes (printf escapes: bad\377name).
+std::string shell_bytes(const std::string& octal) {
+  return "\"$(printf '" + octal + "')\"";
 }
 
 TEST(Cli, HelpOnEveryCommand) {
@@ -79,6 +100,100 @@ TEST(Cli, ErrorsHaveMeaningfulExitCodes) {
   r = vmodem("image info " + (dir / "junk.img").string());
   EXPECT_EQ(r.exit_code, 4);
   EXPECT_NE(r.out.find("not a vmodem NAND image"), std::string::npos) << r.out;
+}
+
+// File names, versions and models are bytes; --json writes those that are
+// not UTF-8 as \xHH (README "JSON output") instead of aborting.
+TEST(Cli, JsonOutputEscapesBytesThatAreNotUtf8) {
+  vmodem::testing::TempDir dir;
+  const std::string img = (dir / "m.img").string();
+  ASSERT_EQ(vmodem("image create " + img + " --seed 5").exit_code, 0);
+  ASSERT_EQ(vmodem("image format " + img + " usrfs --yes").exit_code, 0);
+  write_file(dir / "host.bin",
+             "\xFF\xFE"
+             "data");
+  auto put = vmodem("image put " + img + " usrfs " + (dir / "host.bin").string() + " /" +
+                    shell_bytes("bad\\377name"));
+  ASSERT_EQ(put.exit_code, 0) << put.out;
+
+  auto ls = vmodem_json("image ls " + img + " usrfs");
+  ASSERT_EQ(ls.exit_code, 0) << ls.out;
+  const auto listing = nlohmann::json::parse(ls.out, nullptr, false);
+  ASSERT_FALSE(listing.is_discarded()) << ls.out;
+  bool found = false;
+  for (const auto& e : listing["entries"])
+    found |= e["name"] == "bad\\xFFname" && e["path"] == "/bad\\xFFname";
+  EXPECT_TRUE(found) << ls.out;
+
+  auto cat = vmodem_json("image cat " + img + " usrfs /" + shell_bytes("bad\\377name"));
+  ASSERT_EQ(cat.exit_code, 0) << cat.out;
+  EXPECT_EQ(nlohmann::json::parse(cat.out)["text"],
+            "\\xFF\\xFE"
+            "data");
+
+  // A package whose model and versions are not UTF-8.
+  write_file(dir / "old.bin", std::string(5000, 'a'));
+  write_file(dir / "new.bin", std::string(5000, 'a') + "b");
+  const std::string pkg = (dir / "p.pkg").string();
+  auto made =
+      vmodem("delta make -q " + (dir / "old.bin").string() + " " + (dir / "new.bin").string() +
+             " -o " + pkg + " --model " + shell_bytes("M\\376") + " --old-version " +
+             shell_bytes("v1\\377") + " --new-version v2");
+  ASSERT_EQ(made.exit_code, 0) << made.out;
+  auto info = vmodem_json("delta info " + pkg);
+  ASSERT_EQ(info.exit_code, 0) << info.out;
+  const auto header = nlohmann::json::parse(info.out, nullptr, false);
+  ASSERT_FALSE(header.is_discarded()) << info.out;
+  EXPECT_EQ(header["model"], "M\\xFE");
+  EXPECT_EQ(header["source_version"], "v1\\xFF");
+  auto applied = vmodem_json("delta apply -q " + (dir / "old.bin").string() + " " + pkg + " -o " +
+                             (dir / "out.bin").string());
+  ASSERT_EQ(applied.exit_code, 0) << applied.out;
+  EXPECT_EQ(nlohmann::json::parse(applied.out)["source_version"], "v1\\xFF");
+}
+
+// A sign used to wrap ("-1" became 2^64 - 1) or to mean "absent".
+TEST(Cli, NegativeNumbersAreRefused) {
+  vmodem::testing::TempDir dir;
+  const std::string img = (dir / "m.img").string();
+  auto seed = vmodem("image create " + img + " --seed -1");
+  EXPECT_EQ(seed.exit_code, 2) << seed.out;
+  EXPECT_FALSE(std::filesystem::exists(img));
+  ASSERT_EQ(vmodem("image create " + img + " --seed 1").exit_code, 0);
+  auto sector = vmodem("image inject " + img + " 0 2 --partition usrfs --bit-flips 1 --sector -5");
+  EXPECT_EQ(sector.exit_code, 2) << sector.out;
+  EXPECT_NE(sector.out.find("must not be negative"), std::string::npos) << sector.out;
+  EXPECT_EQ(vmodem("image dump-page " + img + " -1 0").exit_code, 2);
+  EXPECT_EQ(vmodem("run --once --state " + (dir / "s").string() + " --seed -3").exit_code, 2);
+}
+
+// A profile the layers cannot serve is refused when it is loaded, by every
+// command, with exit 2 and the field: not by an overrun or a boot that never
+// reaches RDY (10 s).
+TEST(Cli, ProfilesTheLayersCannotServeExit2AtOnce) {
+  vmodem::testing::TempDir dir;
+  auto small_pages = vmodem::sim::load_profile("bg95-m3")->document;
+  small_pages["nand"]["page_size"] = 512;
+  small_pages["nand"]["spare_size"] = 16;
+  auto no_ap_fs = vmodem::sim::load_profile("bg95-m3")->document;
+  no_ap_fs["partitions"][10]["role"] = "none";
+  const auto small = dir / "small.json";
+  const auto no_ap = dir / "no_ap.json";
+  std::ofstream(small) << small_pages.dump();
+  std::ofstream(no_ap) << no_ap_fs.dump();
+  for (const auto& [profile, field] :
+       {std::pair{small, "nand.spare_size"},
+        std::pair{no_ap, "partitions: no partition has role ap_fs"}}) {
+    for (const std::string& command : {"run --once --state " + (dir / "state").string(),
+                                       "image create " + (dir / "m.img").string()}) {
+      const auto started = std::chrono::steady_clock::now();
+      auto r = vmodem(command + " --profile " + profile.string());
+      EXPECT_EQ(r.exit_code, 2) << command << ": " << r.out;
+      EXPECT_NE(r.out.find(field), std::string::npos) << command << ": " << r.out;
+      EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5)) << command;
+    }
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "m.img"));
 }
 
 TEST(Cli, RunOnceCreatesTheStateDirectoryAndReusesIt) {

@@ -37,5 +37,19 @@ TEST(JsonText, ResultAlwaysSerialises) {
   EXPECT_FALSE(is_valid_utf8(every_byte));
 }
 
+TEST(JsonText, JsonSafeReachesEveryStringAndKey) {
+  const nlohmann::json value = {{"name", "bad\xFFname"},
+                                {"bad\xFEkey", 1},
+                                {"list", {"ok", "\xC3", 7}},
+                                {"nested", {{"text", "caf\xC3\xA9"}}}};
+  EXPECT_THROW((void)value.dump(), nlohmann::json::type_error) << "what json_safe prevents";
+  const nlohmann::json safe = json_safe(value);
+  ASSERT_NO_THROW((void)safe.dump());
+  EXPECT_EQ(safe["name"], "bad\\xFFname");
+  EXPECT_EQ(safe["bad\\xFEkey"], 1);
+  EXPECT_EQ(safe["list"], nlohmann::json({"ok", "\\xC3", 7}));
+  EXPECT_EQ(safe["nested"]["text"], "caf\xC3\xA9") << "valid UTF-8 unchanged";
+}
+
 }  // namespace
 }  // namespace vmodem::sim

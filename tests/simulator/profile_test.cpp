@@ -87,6 +87,58 @@ TEST(Profiles, MalformedFieldsAreNamed) {
   }
 }
 
+// What each layer needs of the chip and its partition, asked of that layer
+// at load: a profile it cannot serve never reaches a boot (bg95-m3: 7 efs2,
+// 8 efs2_bak, 10 usrfs, 11 usrfs_bak, 13 fota).
+TEST(Profiles, GeometryEveryLayerNeedsIsCheckedAtLoad) {
+  const std::vector<BadCase> cases = {
+      {"512-byte pages, 16-byte spare (overran the backup data tags)",
+       [](auto& j) {
+         j["nand"]["page_size"] = 512;
+         j["nand"]["spare_size"] = 16;
+       },
+       "nand.spare_size", "spare bytes"},
+      {"spare for backup tags but not file-system tags",
+       [](auto& j) { j["nand"]["spare_size"] = 30; }, "nand.spare_size", "page tags"},
+      {"no ap_fs", [](auto& j) { j["partitions"][10]["role"] = "none"; }, "partitions",
+       "no partition has role ap_fs"},
+      {"no modem_fs", [](auto& j) { j["partitions"][7]["role"] = "none"; }, "partitions",
+       "no partition has role modem_fs"},
+      {"one-block file system", [](auto& j) { j["partitions"][10]["blocks"] = 1; },
+       "partitions[10].blocks", "at least 5 blocks"},
+      {"file system below its reserve",
+       [](auto& j) {
+         j["fs"] = {{"reserve_blocks", 30}};
+       },
+       "partitions[7].blocks", "reserve_blocks 30"},
+      {"backup data partition without a spare block",
+       [](auto& j) { j["partitions"][11]["blocks"] = 2; }, "partitions[11].blocks", "backup data"},
+      {"FOTA area of three blocks", [](auto& j) { j["partitions"][13]["blocks"] = 3; },
+       "partitions[13].blocks", "FOTA area"},
+      {"FOTA deadline out of range",
+       [](auto& j) {
+         j["fota"] = {{"download_deadline_s", 0}};
+       },
+       "fota.download_deadline_s", "from 1 to 86400"},
+      {"FOTA section typo",
+       [](auto& j) {
+         j["fota"] = {{"deadline", 5}};
+       },
+       "fota.deadline", "unknown field"},
+  };
+  for (const auto& c : cases) {
+    auto result = edited(c.edit);
+    ASSERT_FALSE(result) << c.what;
+    EXPECT_EQ(result.error().field, c.field) << c.what << ": " << result.error().describe();
+    EXPECT_NE(result.error().message.find(c.expected_words), std::string::npos)
+        << c.what << ": " << result.error().describe();
+  }
+  auto deadline = edited([](auto& j) { j["fota"] = {{"download_deadline_s", 60}}; });
+  ASSERT_TRUE(deadline) << deadline.error().describe();
+  EXPECT_EQ(deadline->fota.download_deadline_s, 60U);
+  EXPECT_EQ(load_profile("bg95-m3")->fota.download_deadline_s, 1800U);
+}
+
 TEST(Profiles, FileSystemLimitsReachTheFileSystemConfig) {
   auto doc = load_profile("bg95-m3")->document;
   doc["fs"] = {{"max_name", 20}, {"max_open_files", 4}};

@@ -19,6 +19,7 @@
 #include "cli/output.hpp"
 #include "cli/state_dir.hpp"
 #include "control/schema.hpp"
+#include "json_text.hpp"
 
 namespace vmodem::cli {
 
@@ -79,6 +80,8 @@ int client_error(const ClientError& error) {
 }
 
 tl::expected<json, std::string> convert(const ArgSpec& spec, const std::string& text) {
+  // The protocol is JSON: its strings are UTF-8 (and dump() throws on others).
+  if (!sim::is_valid_utf8(text)) return tl::unexpected(std::string("expected UTF-8 text"));
   switch (spec.type) {
     case ArgType::integer:
     case ArgType::integer_list: {
@@ -172,6 +175,9 @@ int run_events(const CtlArgs& args) {
   auto client = ControlClient::connect(socket_path(args), timeout_ms(args));
   if (!client) return client_error(client.error());
   json arguments = json::object();
+  for (const auto& name : args.filter) {
+    if (!sim::is_valid_utf8(name)) return report_error(kExitUsage, "--filter: expected UTF-8 text");
+  }
   if (!args.filter.empty()) arguments["events"] = args.filter;
   auto reply = client->execute("subscribe", arguments, timeout_ms(args), nullptr);
   if (!reply) return client_error(reply.error());
@@ -259,7 +265,8 @@ void add_ctl_command(CLI::App& app, CommandList& commands) {
       ->capture_default_str();
   ctl->add_flag("--json", args->json, "Print the raw JSON return value (for scripts)");
   ctl->add_option("--timeout", args->timeout_s, "Seconds to wait for a reply (0: forever)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(kNotNegative);
   ctl->require_subcommand(1);
   ctl->fallthrough();  // `vmodem ctl status --json` works as well
   ctl->footer(
@@ -284,7 +291,9 @@ void add_ctl_command(CLI::App& app, CommandList& commands) {
   }
 
   auto* events = ctl->add_subcommand("events", "Print events as they happen, until Ctrl-C");
-  events->add_option("--count,-n", args->count, "Stop after this many events (0: never)");
+  // CLI11 reads "-5" into an unsigned option as 2^64 - 5: refuse the sign.
+  events->add_option("--count,-n", args->count, "Stop after this many events (0: never)")
+      ->check(kNotNegative);
   events->add_option("--filter", args->filter, "Only these event names (e.g. POWER_STATE,URC)")
       ->delimiter(',');
   commands.add(events, [args] { return run_events(*args); });

@@ -257,7 +257,7 @@ void add_delta_command(CLI::App& app, CommandList& commands) {
   apply_cmd->add_option("--expect-model", args->expect_model, "Refuse packages for another model");
   apply_cmd->add_option("--chunk", args->chunk, "Bytes per write (a NAND page)")
       ->capture_default_str()
-      ->check(CLI::Range(std::size_t{1}, std::size_t{16} << 20));
+      ->check(kNotNegative & CLI::Range(std::size_t{1}, std::size_t{16} << 20));
   apply_cmd->add_flag("-q,--quiet", args->quiet, "No progress on stderr");
   apply_cmd->add_flag("--json", args->json, "Machine-readable output");
   commands.add(apply_cmd, [args] { return apply(*args); });

@@ -170,8 +170,9 @@ int inject(const PageArgs& args) {
 void add_location(CLI::App* cmd, PageArgs& args, bool with_page) {
   cmd->add_option("IMAGE", args.image, "Module image")->required()->check(CLI::ExistingFile);
   cmd->add_option("BLOCK", args.block, "Block: physical, or logical within --partition")
-      ->required();
-  if (with_page) cmd->add_option("PAGE", args.page, "Page in the block");
+      ->required()
+      ->check(kNotNegative);
+  if (with_page) cmd->add_option("PAGE", args.page, "Page in the block")->check(kNotNegative);
   cmd->add_option("--partition", args.partition,
                   "Count BLOCK within this partition (bad blocks skipped)");
   cmd->add_option("--profile,-p", args.profile, "Profile (default: the one recorded in the image)");
@@ -196,8 +197,10 @@ void add_image_debug_commands(CLI::App& image, CommandList& commands) {
       "inject", "Damage a page or block: bit flips, uncorrectable, unstable, failed");
   add_location(hurt, *args, true);
   hurt->add_option("--bit-flips", args->bit_flips,
-                   "Flip N bits of the page (persistent until erase)");
-  hurt->add_option("--sector", args->sector, "Keep the flips in this ECC sector (0-based)");
+                   "Flip N bits of the page (persistent until erase)")
+      ->check(kNotNegative);
+  hurt->add_option("--sector", args->sector, "Keep the flips in this ECC sector (0-based)")
+      ->check(kNotNegative);
   hurt->add_flag("--uncorrectable", args->uncorrectable, "One more bit error than ECC can correct");
   hurt->add_flag("--unstable", args->unstable,
                  "Marginal cells: reads vary from one read to the next");

@@ -1,6 +1,9 @@
 #include "cli/output.hpp"
 
+#include <cctype>
 #include <iostream>
+
+#include "json_text.hpp"
 
 namespace vmodem::cli {
 
@@ -10,7 +13,7 @@ int report_error(int code, const std::string& message) {
 }
 
 void print_json(const nlohmann::json& value) {
-  std::cout << value.dump(2) << "\n";
+  std::cout << sim::json_safe(value).dump(2) << "\n";
 }
 
 std::string profile_for_image(const std::filesystem::path& image, const std::string& requested) {
@@ -95,6 +98,9 @@ nlohmann::json to_json(const nand::DeviceStats& stats) {
 }
 
 std::optional<std::uint64_t> parse_seed(const std::string& text) {
+  // std::stoull skips blanks and accepts a sign: "-5" would become 2^64 - 5.
+  if (text.empty() || std::isdigit(static_cast<unsigned char>(text.front())) == 0)
+    return std::nullopt;
   try {
     std::size_t used = 0;
     const std::uint64_t value = std::stoull(text, &used, 0);
@@ -104,5 +110,13 @@ std::optional<std::uint64_t> parse_seed(const std::string& text) {
     return std::nullopt;
   }
 }
+
+const CLI::Validator kNotNegative(
+    [](std::string& text) -> std::string {
+      const auto first = text.find_first_not_of(" \t");
+      if (first != std::string::npos && text[first] == '-') return "must not be negative: " + text;
+      return {};
+    },
+    "NOT NEGATIVE");
 
 }  // namespace vmodem::cli

@@ -20,6 +20,8 @@ namespace vmodem::cli {
 // Prints "vmodem: <message>" to stderr and returns `code`.
 int report_error(int code, const std::string& message);
 
+// `value` on stdout, strings that are not UTF-8 written as `\xHH`
+// (json_text.hpp): data read from an image or a package never aborts it.
 void print_json(const nlohmann::json& value);
 
 // The profile for a tool that works on an existing image: the one named on the
@@ -36,7 +38,12 @@ tl::expected<std::unique_ptr<sim::Flash>, int> open_image_or_report(
 nlohmann::json to_json(const nand::DeviceStats& stats);
 nlohmann::json to_json(const nand::DeviceCounters& counters);
 
-// Parses a seed given on the command line (decimal or 0x hex).
+// Parses a seed or another non-negative integer given on the command line
+// (decimal or 0x hex); nullopt for anything else, a sign included.
 std::optional<std::uint64_t> parse_seed(const std::string& text);
+
+// For every numeric option: CLI11 reads "-5" into an unsigned option as
+// 2^64 - 5 and accepts it, so the sign is refused before conversion.
+extern const CLI::Validator kNotNegative;
 
 }  // namespace vmodem::cli

@@ -45,15 +45,16 @@ using fota::SourceKind;
 constexpr std::chrono::milliseconds kDefaultTimeout{90000};  // the guide's maximum response time
 constexpr int kEndTooLarge = 511;
 
-// VMODEM_FOTA_TIMEOUT_MS shortens the download timeout (tests, impatient
-// hosts). getenv is only unsafe against a concurrent setenv; vmodem never
-// sets its environment.
-std::chrono::milliseconds download_timeout() {
-  const char* text = std::getenv("VMODEM_FOTA_TIMEOUT_MS");  // NOLINT(concurrency-mt-unsafe)
-  if (text == nullptr || *text == '\0') return kDefaultTimeout;
+// VMODEM_FOTA_TIMEOUT_MS and VMODEM_FOTA_DEADLINE_MS replace the download's
+// inactivity timeout and its overall deadline (tests, impatient hosts).
+// getenv is only unsafe against a concurrent setenv; vmodem never sets its
+// environment.
+std::chrono::milliseconds from_environment(const char* name, std::chrono::milliseconds fallback) {
+  const char* text = std::getenv(name);  // NOLINT(concurrency-mt-unsafe)
+  if (text == nullptr || *text == '\0') return fallback;
   char* end = nullptr;
   const long long ms = std::strtoll(text, &end, 10);
-  if (*end != '\0' || ms <= 0) return kDefaultTimeout;
+  if (*end != '\0' || ms <= 0) return fallback;
   return std::chrono::milliseconds(ms);
 }
 
@@ -142,9 +143,14 @@ class FotaDownloads : public std::enable_shared_from_this<FotaDownloads> {
     module_.send_urc(qind(ftp ? "\"FTPSTART\"" : "\"HTTPSTART\""));
     const Failure refused = check_context();
     if (refused != Failure::none) return finish(source.kind, {refused, {}, "PDP context"});
-    fota::DownloadRequest request{source, fota_area_bytes(module_.profile()), download_timeout()};
-    spdlog::info("FOTA: downloading {} (timeout {} ms, at most {} bytes)", source.redacted(),
-                 request.timeout.count(), request.max_bytes);
+    fota::DownloadRequest request{source, fota_area_bytes(module_.profile()),
+                                  from_environment("VMODEM_FOTA_TIMEOUT_MS", kDefaultTimeout)};
+    request.deadline =
+        from_environment("VMODEM_FOTA_DEADLINE_MS",
+                         std::chrono::seconds(module_.profile().fota.download_deadline_s));
+    spdlog::info("FOTA: downloading {} (timeout {} ms, deadline {} ms, at most {} bytes)",
+                 source.redacted(), request.timeout.count(), request.deadline.count(),
+                 request.max_bytes);
     auto& io = module_.io_context();
     transfer_ = std::make_unique<fota::Transfer>(
         std::move(request), [weak = weak_from_this(), &io, kind = source.kind,

@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "json_text.hpp"
+
 namespace vmodem::sim::control {
 
 namespace {
@@ -101,7 +103,9 @@ ParsedLine parse_request(std::string_view line) {
 }
 
 std::string to_line(const json& message) {
-  return message.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  // Results and events carry file names, versions and URC text: bytes a host
+  // or a file chose (json_text.hpp has the convention).
+  return json_safe(message).dump() + "\n";
 }
 
 std::string greeting_line(std::string_view version, std::string_view model) {

@@ -40,8 +40,9 @@ struct ParsedLine {
 // Parses and validates one line (without its "\n") against the schema.
 ParsedLine parse_request(std::string_view line);
 
-// Serialisation. Invalid UTF-8 (e.g. quoted back from a parse error) is
-// replaced, never thrown on. Every line ends with "\n".
+// Serialisation. Bytes that are not UTF-8 (a file name, a firmware version, a
+// URC, a parse error quoting the request) become `\xHH` (json_text.hpp),
+// never thrown on. Every line ends with "\n".
 std::string to_line(const nlohmann::json& message);
 std::string greeting_line(std::string_view version, std::string_view model);
 std::string return_line(const nlohmann::json& value, const std::optional<nlohmann::json>& id);

@@ -261,6 +261,9 @@ tl::expected<void, ControlError> check_value(const std::string& name, const ArgS
       return check_integer(name, arg, value);
     case T::number:
       if (!value.is_number()) return tl::unexpected(invalid_parameter(name, "expected a number"));
+      // No argument takes a negative number (counts, blocks, probabilities).
+      if (!(value.get<double>() >= 0.0))
+        return tl::unexpected(invalid_parameter(name, "must not be negative"));
       return {};
     case T::boolean:
       if (!value.is_boolean()) return tl::unexpected(invalid_parameter(name, "expected a boolean"));

@@ -90,6 +90,8 @@ void configure(CURL* easy, const DownloadRequest& request, Sink& sink, char* err
   curl_easy_setopt(easy, CURLOPT_PROXY, "");
   curl_easy_setopt(easy, CURLOPT_FAILONERROR, 1L);
   curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.timeout.count()));
+  // Overall: a server sending a byte a second never trips the inactivity check.
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(request.deadline.count()));
   // Refused early when the server announces the size (SIZE, Content-Length).
   curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(request.max_bytes));
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_data);

@@ -51,6 +51,8 @@ struct DownloadRequest {
   std::uint64_t max_bytes = 0;  // larger packages end as Failure::too_large
   // No package byte for this long (or no connection): Failure::timeout.
   std::chrono::milliseconds timeout{90000};
+  // The whole download, however steadily bytes arrive: Failure::timeout.
+  std::chrono::milliseconds deadline{1800000};
 };
 
 struct DownloadResult {

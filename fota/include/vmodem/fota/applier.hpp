@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -81,6 +82,10 @@ struct ApplyOptions {
   std::string expected_model;
   // If non-empty, the package's source version must equal it.
   std::string current_version;
+  // If set, the package's source firmware digest must equal it: the whole
+  // current firmware (firmware_digest()), images the package leaves alone
+  // included. Model, version and this are what a module checks at boot.
+  std::optional<Digest> current_firmware;
   // Called with 0..100 whenever the integer percentage changes.
   std::function<void(int percent)> on_progress;
 };

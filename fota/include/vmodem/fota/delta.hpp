@@ -56,6 +56,11 @@ struct ApplyResult {
 // single image and `old_path` is a plain file, `out` is the new image file;
 // otherwise `out` is a directory that receives one file per image plus a
 // manifest.json. Nothing is created unless the whole update verified.
+// The package must be for the old firmware as a module checks at boot: its
+// model (options.apply.expected_model if set, else the manifest's or
+// bundle's; a plain image file has none), its version and its firmware
+// digest (kFirmwareMismatch). A model or version that is not UTF-8 cannot go
+// into manifest.json: kUnsupported, before anything is written.
 Result<ApplyResult> apply(const std::filesystem::path& old_path,
                           const std::filesystem::path& package, const std::filesystem::path& out,
                           const ApplyFileOptions& options = {});

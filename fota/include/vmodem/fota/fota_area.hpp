@@ -22,6 +22,7 @@
 #include <vmodem/fota/digest.hpp>
 #include <vmodem/fota/error.hpp>
 #include <vmodem/nand/device.hpp>
+#include <vmodem/nand/geometry_problem.hpp>
 #include <vmodem/nand/partition.hpp>
 
 namespace vmodem::fota {
@@ -33,8 +34,13 @@ struct StagedPackage {
 
 class FotaArea {
  public:
+  // Why a FOTA partition of geometry `g` (block_count: its blocks) cannot
+  // serve, or nullopt: two journal blocks, the header block and at least one
+  // package block; a journal record and the header in one page each.
+  static std::optional<nand::GeometryProblem> geometry_problem(const nand::Geometry& g);
+
   // kAborted if the NAND failed (power loss), kInvalidInput if the partition
-  // has fewer than four good blocks.
+  // has fewer than four good blocks or geometry_problem() refuses its pages.
   static Result<std::unique_ptr<FotaArea>> open(nand::Device& device, nand::PartitionSpec spec);
   ~FotaArea();
 

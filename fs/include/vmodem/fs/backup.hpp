@@ -54,6 +54,7 @@
 #include <vmodem/fs/errors.hpp>
 #include <vmodem/fs/filesystem.hpp>
 #include <vmodem/nand/device.hpp>
+#include <vmodem/nand/geometry_problem.hpp>
 
 namespace vmodem::fs {
 
@@ -123,10 +124,20 @@ class BackupEngine {
   BackupEngine(const BackupEngine&) = delete;
   BackupEngine& operator=(const BackupEngine&) = delete;
 
+  // Why a backup data partition of geometry `g` (block_count: its blocks)
+  // cannot serve, or nullopt: each page's spare area carries a tag after the
+  // bad-block marker bytes, and a backup needs a block beyond
+  // options.reserve_blocks.
+  static std::optional<nand::GeometryProblem> data_geometry_problem(const nand::Geometry& g,
+                                                                    const BackupOptions& options);
+  // The same for the info partition: a record must fit in a page.
+  static std::optional<nand::GeometryProblem> info_geometry_problem(const nand::Geometry& g);
+
   // Reads the info partition (each good block's pages up to its first blank
   // one, where that block's log ends) and finds the newest record. The devices must outlive the
   // engine. A blank info partition is fine (all counters 0). Errors: power_loss, io_error (no good
-  // block in the info or data partition).
+  // block in the info or data partition), unsupported (pages or spare areas
+  // the geometry_problem() functions refuse).
   static Result<std::unique_ptr<BackupEngine>> open(nand::Device& fs_device,
                                                     nand::Device& data_device,
                                                     nand::Device& info_device,

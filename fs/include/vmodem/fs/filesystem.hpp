@@ -38,6 +38,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -47,6 +48,7 @@
 #include <vmodem/fs/config.hpp>
 #include <vmodem/fs/errors.hpp>
 #include <vmodem/nand/device.hpp>
+#include <vmodem/nand/geometry_problem.hpp>
 
 namespace vmodem::fs {
 
@@ -119,6 +121,13 @@ class FileSystem {
   ~FileSystem();
   FileSystem(const FileSystem&) = delete;
   FileSystem& operator=(const FileSystem&) = delete;
+
+  // Why a file system with `config` cannot live on a partition of geometry
+  // `g` (block_count: the partition's blocks), or nullopt: pages of 512 to
+  // 4096 bytes, a spare area that holds the page tags, at least
+  // reserve_blocks + 3 blocks. format() refuses what this refuses.
+  static std::optional<nand::GeometryProblem> geometry_problem(const nand::Geometry& g,
+                                                               const Config& config);
 
   // Erases every good block of `device` and writes an empty file system
   // (superblock + root directory). Bad blocks are skipped. Errors: unsupported

@@ -74,6 +74,14 @@ struct FirmwareConfig {
   std::string manifest;
 };
 
+// AT+QFOTADL downloads (profile section "fota"). Besides the guide's 90 s
+// without a byte, a download that has not finished after the deadline ends
+// as a timeout, so a server trickling bytes cannot hold the module forever.
+// The default leaves a 10 MiB package about 47 kbit/s.
+struct FotaConfig {
+  std::uint32_t download_deadline_s = 1800;
+};
+
 struct BackupConfig {
   // What a power cut during AT+QPRTPARA=1/11 leaves behind: "real" (as the
   // module: the backup may be left invalid, backup_valid 0) or "safe" (the
@@ -123,6 +131,7 @@ struct Profile {
   BackupConfig backup;
   FactoryConfig factory;
   FirmwareConfig firmware;
+  FotaConfig fota;
   FsLimits fs;
   NetworkConfig network;
   std::string nand_part_number;
