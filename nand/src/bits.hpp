@@ -23,11 +23,12 @@ inline std::uint32_t popcount(std::span<const std::uint8_t> bytes) {
   return n;
 }
 
+// Every byte zero, checked at memcmp's speed (a byte loop is 10x slower, and
+// copying a whole image scans hundreds of MB): the first byte is zero and
+// each byte equals the one before it.
 inline bool all_zero(std::span<const std::uint8_t> bytes) {
-  for (const std::uint8_t b : bytes) {
-    if (b != 0) return false;
-  }
-  return true;
+  return bytes.empty() ||
+         (bytes[0] == 0 && std::memcmp(bytes.data(), bytes.data() + 1, bytes.size() - 1) == 0);
 }
 
 // 16-byte lanes (GCC/Clang vector extension: SSE2 on any x86-64, NEON on

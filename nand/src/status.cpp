@@ -28,6 +28,8 @@ std::string_view to_string(Errc code) {
       return "bad_image";
     case Errc::resource_exhausted:
       return "resource_exhausted";
+    case Errc::no_space:
+      return "no_space";
   }
   return "unknown";
 }

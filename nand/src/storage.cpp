@@ -14,7 +14,9 @@
 
 #include "bits.hpp"
 #include "checkpoint.hpp"
+#include "image_io.hpp"
 #include "image_layout.hpp"
+#include "mapping_guard.hpp"
 #include "snapshot.hpp"
 
 namespace vmodem::nand {
@@ -45,11 +47,13 @@ struct Mapping {
   std::uint8_t* base = nullptr;
   std::uint64_t size = 0;
   int fd = -1;
+  int guard_slot = -1;  // mapping_guard's, for a file mapping
 
   Mapping() = default;
   Mapping(const Mapping&) = delete;
   Mapping& operator=(const Mapping&) = delete;
   ~Mapping() {
+    mapping_guard::release(guard_slot);
     if (base != nullptr) munmap(base, size);
     if (fd >= 0) close(fd);
   }
@@ -88,6 +92,7 @@ struct Storage::Impl {
   std::uint32_t slots_in_use = 0;
   SnapshotStore snapshot;
   Checkpoint checkpoint;
+  std::optional<FileId> id;  // the image file's, if file-backed
 
   // Every change to cells or masks is announced to both rollback points.
   void touch_page(PageAddr addr) {
@@ -235,7 +240,7 @@ Result<std::unique_ptr<Storage>> Storage::create_image(const std::filesystem::pa
 }
 
 bool Storage::in_use_by_writer(const std::filesystem::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   if (fd < 0) return false;
   // A writer holds LOCK_EX (open_image): a shared lock is then refused.
   const bool busy = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
@@ -243,30 +248,29 @@ bool Storage::in_use_by_writer(const std::filesystem::path& path) {
   return busy;
 }
 
-Result<std::unique_ptr<Storage>> Storage::open_image(const std::filesystem::path& path,
-                                                     std::optional<Geometry> expected,
-                                                     bool read_only) {
-  // Validate through a read-only descriptor first, so a file of another kind
-  // is never opened for writing, let alone changed.
-  const int probe = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (probe < 0) return fail(Errc::io_error, -1, -1, errno_text("cannot open", path));
-  auto header = read_header(probe, path);
-  struct stat st {};
-  const bool stat_ok = fstat(probe, &st) == 0;
-  close(probe);
+namespace {
+
+// An image file's header, checked against its size and `expected`.
+struct ImageShape {
+  Geometry geometry;
+  layout::Header header;
+  layout::Offsets offsets;
+};
+
+Result<ImageShape> inspect_image(int fd, std::uint64_t size, const std::filesystem::path& path,
+                                 std::optional<Geometry> expected) {
+  auto header = read_header(fd, path);
   if (!header) return tl::unexpected(header.error());
   const Geometry geometry = geometry_of(*header);
   if (auto ok = validate_geometry(geometry); !ok) {
     return fail(Errc::bad_image, -1, -1, path.string() + ": " + ok.error().detail);
   }
   const auto offsets = layout::compute_offsets(geometry, header->deviation_slots);
-  if (!stat_ok || static_cast<std::uint64_t>(st.st_size) != offsets.total ||
-      header->total_size != offsets.total || header->cells_offset != offsets.cells ||
-      header->masks_offset != offsets.masks) {
+  if (size != offsets.total || header->total_size != offsets.total ||
+      header->cells_offset != offsets.cells || header->masks_offset != offsets.masks) {
     return fail(Errc::bad_image, -1, -1,
                 path.string() + " is truncated or its layout is inconsistent (size " +
-                    std::to_string(st.st_size) + ", expected " + std::to_string(offsets.total) +
-                    ")");
+                    std::to_string(size) + ", expected " + std::to_string(offsets.total) + ")");
   }
   if (expected && !(*expected == geometry)) {
     return fail(Errc::bad_image, -1, -1,
@@ -274,15 +278,44 @@ Result<std::unique_ptr<Storage>> Storage::open_image(const std::filesystem::path
                     "; the profile asks for " + describe(*expected) +
                     ". Use another state directory or re-create the image.");
   }
+  return ImageShape{geometry, *header, offsets};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Storage>> Storage::open_image(const std::filesystem::path& path,
+                                                     std::optional<Geometry> expected,
+                                                     bool read_only) {
+  // Validate through a read-only descriptor first, so a file of another kind
+  // is never opened for writing, let alone changed.
+  std::uint64_t size = 0;
+  auto probe = image_io::open_regular_for_read(path, &size);
+  if (!probe) return tl::unexpected(probe.error());
+  auto shape = inspect_image(*probe, size, path, expected);
+  ::close(*probe);
+  if (!shape) return tl::unexpected(shape.error());
+  const auto& offsets = shape->offsets;
 
   auto impl = std::make_unique<Impl>();
   impl->offsets = offsets;
-  const int fd = ::open(path.c_str(), (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+  // O_NONBLOCK and the checks below: the name may have been swapped since.
+  const int fd =
+      ::open(path.c_str(), (read_only ? O_RDONLY : O_RDWR) | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   if (fd < 0) return fail(Errc::io_error, -1, -1, errno_text("cannot open", path));
   impl->mapping.fd = fd;
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+      static_cast<std::uint64_t>(st.st_size) != offsets.total) {
+    return fail(Errc::bad_image, -1, -1, path.string() + " changed while it was opened");
+  }
+  impl->id = FileId{st.st_dev, st.st_ino};
   if (!read_only && flock(fd, LOCK_EX | LOCK_NB) != 0) {
     return fail(Errc::io_error, -1, -1,
                 path.string() + " is in use by another process (is vmodem running on it?)");
+  }
+  if (!read_only) {
+    if (auto ok = image_io::reserve_blocks(fd, offsets.total, path); !ok)
+      return tl::unexpected(ok.error());
   }
   // Read-only opens map privately: reads still update counters in memory,
   // but nothing ever reaches the file.
@@ -291,25 +324,48 @@ Result<std::unique_ptr<Storage>> Storage::open_image(const std::filesystem::path
   if (base == MAP_FAILED) return fail(Errc::io_error, -1, -1, errno_text("cannot map", path));
   impl->mapping.base = static_cast<std::uint8_t*>(base);
   impl->mapping.size = offsets.total;
+  impl->mapping.guard_slot = mapping_guard::guard(base, offsets.total);
   impl->header = reinterpret_cast<layout::Header*>(impl->mapping.base);
-  if (auto problem = impl->check_metadata(geometry); !problem.empty()) {
+  if (auto problem = impl->check_metadata(shape->geometry); !problem.empty()) {
     return fail(Errc::bad_image, -1, -1, path.string() + " has inconsistent metadata: " + problem);
   }
-  return std::unique_ptr<Storage>(new Storage(std::move(impl), geometry, path, read_only));
+  return std::unique_ptr<Storage>(new Storage(std::move(impl), shape->geometry, path, read_only));
 }
 
-Result<std::unique_ptr<Storage>> Storage::load_into_memory(const std::filesystem::path& path) {
-  auto file = open_image(path, {}, true);
-  if (!file) return tl::unexpected(file.error());
+Result<std::unique_ptr<Storage>> Storage::load_into_memory(const std::filesystem::path& path,
+                                                           std::optional<Geometry> expected) {
+  std::uint64_t size = 0;
+  auto fd = image_io::open_regular_for_read(path, &size);
+  if (!fd) return tl::unexpected(fd.error());
+  Mapping closer;  // closes the descriptor on every return
+  closer.fd = *fd;
+  auto shape = inspect_image(*fd, size, path, expected);
+  if (!shape) return tl::unexpected(shape.error());
   StorageOptions options;
-  options.deviation_slots = (*file)->deviation_slot_count();
-  options.manufacture_seed = (*file)->manufacture_seed();
-  options.label = (*file)->label();
-  auto ram = create_in_memory((*file)->geometry(), options);
+  options.deviation_slots = shape->header.deviation_slots;
+  auto ram = create_in_memory(shape->geometry, options);
   if (!ram) return ram;
-  std::memcpy((*ram)->impl_->mapping.base, (*file)->impl_->mapping.base,
-              (*file)->impl_->mapping.size);
-  (*ram)->impl_->rebuild_free_slots();
+  // pread, not a mapping: a file truncated by someone else while it is read
+  // is a short read here, not a SIGBUS. Erased (zero) chunks are skipped,
+  // so they cost no memory.
+  constexpr std::uint64_t kChunk = 64 * 1024;
+  std::vector<std::uint8_t> chunk(kChunk);
+  std::uint8_t* base = (*ram)->impl_->mapping.base;
+  for (std::uint64_t at = 0; at < size; at += kChunk) {
+    const std::uint64_t n = std::min(kChunk, size - at);
+    const ssize_t got = pread(*fd, chunk.data(), n, static_cast<off_t>(at));
+    if (got != static_cast<ssize_t>(n)) {
+      return fail(Errc::bad_image, -1, -1,
+                  got < 0 ? errno_text("cannot read", path)
+                          : path.string() + " was truncated while it was read");
+    }
+    if (!bits::all_zero({chunk.data(), n})) std::memcpy(base + at, chunk.data(), n);
+  }
+  auto& impl = *(*ram)->impl_;
+  if (auto problem = impl.check_metadata(shape->geometry); !problem.empty()) {
+    return fail(Errc::bad_image, -1, -1, path.string() + " has inconsistent metadata: " + problem);
+  }
+  impl.rebuild_free_slots();
   return ram;
 }
 
@@ -333,40 +389,67 @@ Status Storage::sync() {
   return {};
 }
 
-Status Storage::export_image(const std::filesystem::path& path) const {
-  const auto tmp = path.string() + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return fail(Errc::io_error, -1, -1, errno_text("cannot create", tmp));
-  // Copy in chunks, skipping all-zero (erased) chunks so the copy stays sparse.
+std::optional<FileId> Storage::file_id() const {
+  return impl_->id;
+}
+
+std::uint64_t Storage::lost_pages() const {
+  return mapping_guard::lost_pages(impl_->mapping.guard_slot);
+}
+
+Result<std::unique_ptr<Storage>> Storage::copy_in_memory() const {
+  StorageOptions options;
+  options.deviation_slots = deviation_slot_count();
+  auto ram = create_in_memory(geometry_, options);
+  if (!ram) return ram;
+  // The RAM device's pages are untouched zeros: copying only the chunks
+  // that hold something keeps an erased region free.
   constexpr std::uint64_t kChunk = 64 * 1024;
-  static const std::vector<std::uint8_t> zeros(kChunk, 0);
-  const std::uint8_t* base = impl_->mapping.base;
+  const std::uint8_t* from = impl_->mapping.base;
+  std::uint8_t* to = (*ram)->impl_->mapping.base;
   const std::uint64_t size = impl_->mapping.size;
-  bool ok = ftruncate(fd, static_cast<off_t>(size)) == 0;
-  for (std::uint64_t at = 0; ok && at < size; at += kChunk) {
+  for (std::uint64_t at = 0; at < size; at += kChunk) {
     const std::uint64_t n = std::min(kChunk, size - at);
-    if (std::memcmp(base + at, zeros.data(), n) == 0) continue;
-    ok = pwrite(fd, base + at, n, static_cast<off_t>(at)) == static_cast<ssize_t>(n);
+    if (!bits::all_zero({from + at, n})) std::memcpy(to + at, from + at, n);
   }
-  ok = ok && fsync(fd) == 0;
-  close(fd);
-  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::filesystem::remove(tmp);
-    return fail(Errc::io_error, -1, -1, errno_text("cannot write", path));
+  (*ram)->impl_->rebuild_free_slots();
+  return ram;
+}
+
+Status Storage::export_image(const std::filesystem::path& path,
+                             std::optional<FileId> also_refuse) const {
+  std::vector<FileId> refuse;
+  if (impl_->id) refuse.push_back(*impl_->id);
+  if (also_refuse) refuse.push_back(*also_refuse);
+  return image_io::write_file_replacing(path, {impl_->mapping.base, impl_->mapping.size}, refuse);
+}
+
+Status Storage::assign(const Storage& other) {
+  if (!(other.geometry_ == geometry_) || other.deviation_slot_count() != deviation_slot_count()) {
+    return fail(Errc::bad_image, -1, -1,
+                "the image holds a chip of " + describe(other.geometry_) + " with " +
+                    std::to_string(other.deviation_slot_count()) +
+                    " damage records; this device is " + describe(geometry_) + " with " +
+                    std::to_string(deviation_slot_count()));
   }
+  snapshot_end();
+  // Only the chunks that differ are written: the caller holds the device's
+  // lock, and most of an image is erased in both.
+  constexpr std::uint64_t kChunk = 64 * 1024;
+  std::uint8_t* to = impl_->mapping.base;
+  const std::uint8_t* from = other.impl_->mapping.base;
+  for (std::uint64_t at = 0; at < impl_->mapping.size; at += kChunk) {
+    const std::uint64_t n = std::min(kChunk, impl_->mapping.size - at);
+    if (std::memcmp(to + at, from + at, n) != 0) std::memcpy(to + at, from + at, n);
+  }
+  impl_->rebuild_free_slots();
   return {};
 }
 
 Status Storage::import_image(const std::filesystem::path& path) {
-  auto other = open_image(path, geometry_, true);
+  auto other = load_into_memory(path, geometry_);
   if (!other) return tl::unexpected(other.error());
-  if ((*other)->deviation_slot_count() != deviation_slot_count()) {
-    return fail(Errc::bad_image, -1, -1, path.string() + " has another deviation store size");
-  }
-  snapshot_end();
-  std::memcpy(impl_->mapping.base, (*other)->impl_->mapping.base, impl_->mapping.size);
-  impl_->rebuild_free_slots();
-  return {};
+  return assign(**other);
 }
 
 // --- cells ---

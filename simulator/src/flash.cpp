@@ -66,7 +66,11 @@ nand::StorageOptions storage_options(const Profile& profile, Seeds seeds) {
 tl::expected<std::unique_ptr<Flash>, std::string> Flash::open(const Profile& profile,
                                                               const std::filesystem::path& image,
                                                               Mode mode, Seeds seeds,
-                                                              bool read_only) {
+                                                              bool read_only, nand::Errc* cause) {
+  const auto failed = [cause](const nand::Error& error) {
+    if (cause) *cause = error.code;
+    return tl::unexpected(describe(error));
+  };
   std::error_code ec;
   const bool exists = std::filesystem::exists(image, ec);
   if (mode == Mode::open_existing && !exists) {
@@ -77,7 +81,7 @@ tl::expected<std::unique_ptr<Flash>, std::string> Flash::open(const Profile& pro
   }
   if (exists) {
     auto storage = nand::Storage::open_image(image, profile.geometry, read_only);
-    if (!storage) return tl::unexpected(describe(storage.error()));
+    if (!storage) return failed(storage.error());
     if (!(*storage)->label().empty() && (*storage)->label() != profile.name) {
       return tl::unexpected(image.string() + " was made for profile '" + (*storage)->label() +
                             "'; this run asks for '" + profile.name + "'. Pass --profile " +
@@ -88,7 +92,7 @@ tl::expected<std::unique_ptr<Flash>, std::string> Flash::open(const Profile& pro
   }
   auto storage =
       nand::Storage::create_image(image, profile.geometry, storage_options(profile, seeds));
-  if (!storage) return tl::unexpected(describe(storage.error()));
+  if (!storage) return failed(storage.error());
   std::unique_ptr<Flash> flash(new Flash(profile, std::move(*storage), seeds));
   if (auto ok = flash->manufacture(seeds); !ok) {
     flash.reset();

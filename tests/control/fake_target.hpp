@@ -40,11 +40,31 @@ class FakeTarget : public sim::ControlTarget {
     return answer_locked("inject", {{"injected", true}});
   }
   sim::ControlResult stats() override { return answer("stats", {{"nand", {{"operations", 42}}}}); }
-  sim::ControlResult snapshot_save(const std::string& path) override {
-    return answer("snapshot-save", {{"path", path}});
+  // Answered at once, or, after defer_snapshots(), held until
+  // complete_snapshot() (as the module answers once its file I/O is done).
+  void snapshot_save(const std::string& path, sim::ControlReply done) override {
+    snapshot("snapshot-save", path, std::move(done));
   }
-  sim::ControlResult snapshot_load(const std::string& path) override {
-    return answer("snapshot-load", {{"path", path}});
+  void snapshot_load(const std::string& path, sim::ControlReply done) override {
+    snapshot("snapshot-load", path, std::move(done));
+  }
+  void defer_snapshots() {
+    std::lock_guard lock(mutex_);
+    defer_snapshots_ = true;
+  }
+  std::size_t deferred_snapshots() const {
+    std::lock_guard lock(mutex_);
+    return deferred_.size();
+  }
+  // Answers the oldest held snapshot request. On the executor.
+  void complete_snapshot() {
+    sim::ControlReply done;
+    {
+      std::lock_guard lock(mutex_);
+      done = std::move(deferred_.front());
+      deferred_.erase(deferred_.begin());
+    }
+    done(json{{"completed", true}});
   }
   sim::ControlResult backup_info(const std::string& file_system) override {
     return answer("backup-info", {{"file_system", file_system}, {"valid", true}});
@@ -103,6 +123,19 @@ class FakeTarget : public sim::ControlTarget {
     bool throws;
   };
 
+  void snapshot(const std::string& command, const std::string& path, sim::ControlReply done) {
+    std::unique_lock lock(mutex_);
+    if (defer_snapshots_) {
+      check_thread();
+      calls_.push_back(command);
+      deferred_.push_back(std::move(done));
+      return;
+    }
+    auto result = answer_locked(command, {{"path", path}});
+    lock.unlock();
+    done(std::move(result));
+  }
+
   void check_thread() {
     if (executor_thread.load() != std::this_thread::get_id()) ++wrong_thread_calls;
   }
@@ -129,6 +162,8 @@ class FakeTarget : public sim::ControlTarget {
   std::uint64_t next_listener_ = 1;
   std::optional<sim::PowerCutRequest> last_power_cut_;
   std::optional<sim::InjectRequest> last_inject_;
+  bool defer_snapshots_ = false;
+  std::vector<sim::ControlReply> deferred_;
 };
 
 }  // namespace vmodem::testing

@@ -195,6 +195,29 @@ TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
   writer.join();
 }
 
+// A snapshot's file I/O finishes later: its connection waits for that reply
+// (replies stay in order), every other connection is served meanwhile.
+TEST_F(ServerTest, ALongRequestHoldsOnlyItsOwnConnection) {
+  target_.defer_snapshots();
+  auto slow = client();
+  slow->send_raw(
+      json({{"execute", "snapshot-save"}, {"arguments", {{"path", "/tmp/x.img"}}}, {"id", "save"}})
+          .dump() +
+      "\n" + json({{"execute", "status"}, {"id", "after"}}).dump() + "\n");
+  ASSERT_TRUE(eventually([&] { return target_.deferred_snapshots() == 1; }));
+  auto other = client();
+  EXPECT_EQ(other->execute("status")["return"]["power"], "running");
+  EXPECT_FALSE(slow->line(200)) << "nothing for the waiting connection yet";
+  run_on_executor([this] {
+    target_.complete_snapshot();
+    return 0;
+  });
+  const json first = slow->reply();
+  EXPECT_EQ(first["id"], "save");
+  EXPECT_EQ(first["return"]["completed"], true);
+  EXPECT_EQ(slow->reply()["id"], "after") << "the next request ran after the reply";
+}
+
 TEST_F(ServerTest, ManyClientsAtOnce) {
   std::vector<std::thread> threads;
   threads.reserve(8);

@@ -16,12 +16,13 @@ namespace vmodem::cli {
 // Exit codes shared by every subcommand.
 enum ExitCode : int {
   kExitOk = 0,
-  kExitFailure = 1,     // the operation ran and failed (e.g. fsck found damage)
-  kExitUsage = 2,       // bad arguments or a malformed profile
-  kExitIo = 3,          // the image or a file could not be opened, read or written
-  kExitCorrupt = 4,     // the image or package is damaged or of another kind
-  kExitNotFound = 5,    // a named partition, file or object does not exist
-  kExitUnavailable = 6  // a facility is missing here (e.g. FUSE), or the image is in use
+  kExitFailure = 1,      // the operation ran and failed (e.g. fsck found damage)
+  kExitUsage = 2,        // bad arguments or a malformed profile
+  kExitIo = 3,           // the image or a file could not be opened, read or written
+  kExitCorrupt = 4,      // the image or package is damaged or of another kind
+  kExitNotFound = 5,     // a named partition, file or object does not exist
+  kExitUnavailable = 6,  // a facility is missing here (e.g. FUSE), or the image is in use
+  kExitNoSpace = 7       // vmodem run: the host's disk cannot hold the NAND image
 };
 
 class CommandList {

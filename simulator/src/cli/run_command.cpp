@@ -150,8 +150,11 @@ int run(const RunArgs& args) {
                state.string(), options.seeds.run);
 
   boost::asio::io_context io;
-  auto module = sim::Module::create(io, *profile, options);
-  if (!module) return report_error(kExitCorrupt, module.error());
+  auto cause = nand::Errc::bad_image;
+  auto module = sim::Module::create(io, *profile, options, &cause);
+  if (!module)
+    return report_error(cause == nand::Errc::no_space ? kExitNoSpace : kExitCorrupt,
+                        module.error());
   sim::ControlServerOptions control;
   control.socket_path = state / "control.sock";
   control.version = "0.1.0";

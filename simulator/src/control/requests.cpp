@@ -187,15 +187,14 @@ bool is_target_command(std::string_view command) {
          command != "quit";
 }
 
-ControlResult call_target(ControlTarget& target, std::string_view command, const json& arguments) {
-  const json args = or_empty(arguments);
+namespace {
+
+ControlResult call_sync(ControlTarget& target, std::string_view command, const json& args) {
   if (command == "status") return target.status();
   if (command == "power-on") return target.power_on();
   if (command == "power-off") return target.power_off();
   if (command == "reset") return target.reset();
   if (command == "stats") return target.stats();
-  if (command == "snapshot-save") return target.snapshot_save(args.value("path", std::string()));
-  if (command == "snapshot-load") return target.snapshot_load(args.value("path", std::string()));
   if (command == "backup-info") return target.backup_info(args.value("file-system", std::string()));
   if (command == "power-cut") {
     auto request = power_cut_request(args);
@@ -209,6 +208,22 @@ ControlResult call_target(ControlTarget& target, std::string_view command, const
   }
   return tl::unexpected(ControlError{std::string(kCommandNotFound),
                                      "command '" + std::string(command) + "' not found"});
+}
+
+}  // namespace
+
+void call_target(ControlTarget& target, std::string_view command, const json& arguments,
+                 ControlReply done) {
+  const json args = or_empty(arguments);
+  if (command == "snapshot-save") {
+    target.snapshot_save(args.value("path", std::string()), std::move(done));
+    return;
+  }
+  if (command == "snapshot-load") {
+    target.snapshot_load(args.value("path", std::string()), std::move(done));
+    return;
+  }
+  done(call_sync(target, command, args));
 }
 
 }  // namespace vmodem::sim::control

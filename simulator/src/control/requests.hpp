@@ -21,8 +21,10 @@ tl::expected<InjectRequest, ControlError> inject_request(const nlohmann::json& a
 bool is_target_command(std::string_view command);
 
 // Runs a target command with arguments already checked by validate_arguments.
-// Must run on the module's executor.
-ControlResult call_target(ControlTarget& target, std::string_view command,
-                          const nlohmann::json& arguments);
+// Must run on the module's executor. `done` gets the result, exactly once:
+// at once for most commands, later (on the executor) for those that do file
+// I/O (snapshot-save, snapshot-load).
+void call_target(ControlTarget& target, std::string_view command, const nlohmann::json& arguments,
+                 ControlReply done);
 
 }  // namespace vmodem::sim::control

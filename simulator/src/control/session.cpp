@@ -1,6 +1,7 @@
 #include "control/session.hpp"
 
 #include <exception>
+#include <utility>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -82,9 +83,14 @@ void Session::on_read(const boost::system::error_code& ec, std::size_t bytes) {
 // client that pipelines requests without reading replies is held back by
 // the socket, not by our memory.
 void Session::process_lines() {
+  processing_ = true;
   std::size_t consumed = 0;
   bool line_waiting = false;
   while (!closed_ && !quitting_) {
+    if (awaiting_reply_) {
+      line_waiting = true;
+      break;
+    }
     const auto newline = pending_.find('\n', std::max(scanned_, consumed));
     if (newline == std::string::npos) {
       scanned_ = pending_.size();
@@ -108,6 +114,7 @@ void Session::process_lines() {
     }
     handle_line(line);
   }
+  processing_ = false;
   if (closed_) return;
   pending_.erase(0, consumed);
   scanned_ -= std::min(scanned_, consumed);
@@ -140,22 +147,37 @@ void Session::handle_line(std::string_view line) {
     if (name == "quit") quitting_ = true;
     return;
   }
-  ControlResult result = tl::unexpected(ControlError{});
+  // One request at a time per connection: lines that follow wait until this
+  // one is answered (replies stay in order), while other connections, the
+  // ports and events carry on.
+  awaiting_reply_ = true;
+  auto answered = std::make_shared<bool>(false);
+  ControlReply reply = [weak = weak_from_this(), id = parsed.id, answered](ControlResult result) {
+    if (std::exchange(*answered, true)) return;
+    if (auto self = weak.lock()) self->finish_request(std::move(result), id);
+  };
   try {
-    result = call_target(core_->target, name, args);
+    call_target(core_->target, name, args, reply);
   } catch (const std::exception& e) {
     // The module should never throw at us; if it does, this request fails
     // and the server keeps serving.
-    result = tl::unexpected(
-        ControlError{std::string(kGenericError), std::string("internal error: ") + e.what()});
+    reply(tl::unexpected(
+        ControlError{std::string(kGenericError), std::string("internal error: ") + e.what()}));
   }
+}
+
+void Session::finish_request(ControlResult result, const std::optional<json>& id) {
+  awaiting_reply_ = false;
+  if (closed_) return;
   if (result) {
-    queue(return_line(*result, parsed.id), false);
-    return;
+    queue(return_line(*result, id), false);
+  } else {
+    ControlError error = std::move(result.error());
+    if (error.error_class.empty()) error.error_class = std::string(kGenericError);
+    queue(error_line(error, id), false);
   }
-  ControlError error = std::move(result.error());
-  if (error.error_class.empty()) error.error_class = std::string(kGenericError);
-  queue(error_line(error, parsed.id), false);
+  // Answered later than handle_line: go on with the lines that waited.
+  if (!processing_ && !reading_ && !quitting_) process_lines();
 }
 
 json Session::run_session_command(std::string_view name, const json& args) {

@@ -42,6 +42,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_read(const boost::system::error_code& ec, std::size_t bytes);
   void process_lines();
   void handle_line(std::string_view line);
+  void finish_request(ControlResult result, const std::optional<nlohmann::json>& id);
   nlohmann::json run_session_command(std::string_view name, const nlohmann::json& args);
   void queue(std::string line, bool event);
   void write_more();
@@ -54,6 +55,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::size_t scanned_ = 0;  // pending_[0, scanned_) holds no newline
   bool skipping_ = false;    // discarding the rest of an overlong line
   bool reading_ = false;
+  bool processing_ = false;      // inside process_lines
+  bool awaiting_reply_ = false;  // a target request is not answered yet
   bool writing_ = false;
   bool quitting_ = false;  // close once the queue is written
   bool closed_ = false;

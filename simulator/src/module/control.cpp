@@ -1,4 +1,6 @@
 // Module as a ControlTarget: what the control socket can do to it.
+#include <filesystem>
+
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
@@ -30,6 +32,7 @@ nlohmann::json counters_json(const nand::DeviceCounters& c) {
 }  // namespace
 
 ControlResult Module::status() {
+  check_image();
   nlohmann::json ports_json = nlohmann::json::object();
   for (const auto& port : ports()) {
     ports_json[port.name] = {
@@ -50,7 +53,8 @@ ControlResult Module::status() {
                         {"boots", boots_},
                         {"uptime_ms", uptime},
                         {"real_time", options_.real_time},
-                        {"nand_operations", flash_->injector().operation_count()}};
+                        {"nand_operations", flash_->injector().operation_count()},
+                        {"image_lost_pages", flash_->storage().lost_pages()}};
 }
 
 ControlResult Module::power_on() {
@@ -224,7 +228,31 @@ ControlResult Module::stats() {
   return out;
 }
 
-ControlResult Module::snapshot_save(const std::string& path) {
+namespace {
+
+// A refused path is the caller's mistake; a disk that fails or fills is not.
+ControlError snapshot_error(const nand::Error& e) {
+  return {e.code == nand::Errc::invalid_argument || e.code == nand::Errc::bad_image
+              ? "InvalidParameter"
+              : "GenericError",
+          e.detail.empty() ? e.message() : e.detail};
+}
+
+bool has_nul(const std::string& path) {
+  return path.find('\0') != std::string::npos;
+}
+
+}  // namespace
+
+// The copy of the flash is taken here, under its lock (a memcpy of what the
+// device holds: the io thread, FUSE threads and downloads all write it under
+// that lock, so the copy is one consistent instant); the file is written on
+// file_io_ and the reply posted back.
+void Module::snapshot_save(const std::string& path, ControlReply done) {
+  if (has_nul(path)) {
+    done(error("InvalidParameter", "path: contains a NUL byte"));
+    return;
+  }
   if (state_ != PowerState::off) {
     // Consistent enough: every completed NAND operation is in the copy, as if
     // power had been cut now.
@@ -234,21 +262,72 @@ ControlResult Module::snapshot_save(const std::string& path) {
       (void)fs->sync();
     }
   }
-  auto held = flash_->injector().hold();
-  if (auto ok = flash_->storage().export_image(path); !ok)
-    return error("GenericError", ok.error().message());
-  return nlohmann::json{{"path", path}};
+  auto copy = [&] {
+    auto held = flash_->injector().hold();
+    return flash_->storage().copy_in_memory();
+  }();
+  if (!copy) {
+    done(error("GenericError", copy.error().message()));
+    return;
+  }
+  std::shared_ptr<nand::Storage> image = std::move(*copy);
+  const auto live = flash_->storage().file_id();
+  boost::asio::post(file_io_, [io = &io_, image, live, path, done = std::move(done)]() mutable {
+    auto written = image->export_image(path, live);
+    std::error_code ec;  // the size is informative: 0 if the file is gone already
+    std::uint64_t bytes = written ? std::filesystem::file_size(path, ec) : 0;
+    if (ec) bytes = 0;
+    boost::asio::post(*io, [written = std::move(written), path, bytes, done = std::move(done)] {
+      if (!written) {
+        spdlog::warn("snapshot-save {}: {}", path, written.error().message());
+        done(tl::unexpected(snapshot_error(written.error())));
+        return;
+      }
+      done(nlohmann::json{{"path", path}, {"bytes", bytes}});
+    });
+  });
 }
 
-ControlResult Module::snapshot_load(const std::string& path) {
-  if (state_ != PowerState::off)
-    return error("DeviceBusy", "power the module off first (power-off or power-cut)");
-  auto held = flash_->injector().hold();
-  if (auto ok = flash_->storage().import_image(path); !ok) {
-    return error("InvalidParameter",
-                 ok.error().detail.empty() ? ok.error().message() : ok.error().detail);
+// The file is read and checked on file_io_ into a RAM copy; only a valid
+// image is swapped in, on the io thread, if the module is still off.
+void Module::snapshot_load(const std::string& path, ControlReply done) {
+  if (state_ != PowerState::off) {
+    done(error("DeviceBusy", "power the module off first (power-off or power-cut)"));
+    return;
   }
-  return nlohmann::json{{"path", path}};
+  if (has_nul(path)) {
+    done(error("InvalidParameter", "path: contains a NUL byte"));
+    return;
+  }
+  const nand::Geometry geometry = flash_->storage().geometry();
+  boost::asio::post(file_io_, [this, geometry, path, done = std::move(done),
+                               alive = std::weak_ptr<bool>(alive_)]() mutable {
+    auto loaded = nand::Storage::load_into_memory(path, geometry);
+    boost::asio::post(
+        io_, [this, loaded = std::move(loaded), path, done = std::move(done), alive]() mutable {
+          if (alive.expired()) {  // the module is gone, and its flash with it
+            done(error("GenericError", "the module shut down; nothing was loaded"));
+            return;
+          }
+          if (!loaded) {
+            spdlog::warn("snapshot-load {}: {}", path, loaded.error().message());
+            done(tl::unexpected(snapshot_error(loaded.error())));
+            return;
+          }
+          if (state_ != PowerState::off) {
+            done(error("DeviceBusy", "the module was powered on while " + path +
+                                         " was read; nothing was loaded"));
+            return;
+          }
+          auto held = flash_->injector().hold();
+          if (auto ok = flash_->storage().assign(**loaded); !ok) {
+            done(tl::unexpected(snapshot_error(ok.error())));
+            return;
+          }
+          spdlog::info("snapshot-load: the NAND now holds {}", path);
+          done(nlohmann::json{{"path", path}});
+        });
+  });
 }
 
 ControlResult Module::backup_info(const std::string& file_system) {

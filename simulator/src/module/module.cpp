@@ -52,18 +52,24 @@ Module::Module(boost::asio::io_context& io, Profile profile, ModuleOptions optio
       live_mounts_(std::make_unique<LiveMounts>(options_.mount_dir)),
       nv_(std::make_unique<NvSettings>()) {}
 
-Module::~Module() = default;
+Module::~Module() {
+  // A snapshot being written finishes first (its file complete); what it
+  // posts back finds alive_ expired.
+  file_io_.join();
+}
 
 tl::expected<std::unique_ptr<Module>, std::string> Module::create(boost::asio::io_context& io,
                                                                   Profile profile,
-                                                                  ModuleOptions options) {
+                                                                  ModuleOptions options,
+                                                                  nand::Errc* cause) {
   std::error_code ec;
   std::filesystem::create_directories(options.state_dir, ec);
   if (ec)
     return tl::unexpected("cannot create " + options.state_dir.string() + ": " + ec.message());
-  auto flash = options.ram_flash ? Flash::in_memory(profile, options.seeds)
-                                 : Flash::open(profile, options.state_dir / "nand.img",
-                                               Flash::Mode::open_or_create, options.seeds);
+  auto flash = options.ram_flash
+                   ? Flash::in_memory(profile, options.seeds)
+                   : Flash::open(profile, options.state_dir / "nand.img",
+                                 Flash::Mode::open_or_create, options.seeds, false, cause);
   if (!flash) return tl::unexpected(flash.error());
   if ((*flash)->created()) {
     spdlog::info("manufactured a new NAND image ({} factory bad blocks)",
@@ -173,6 +179,19 @@ void Module::set_state(PowerState state) {
   state_ = state;
   spdlog::info("power state: {}", to_string(state));
   emit("POWER_STATE", {{"state", to_string(state)}});
+  check_image();
+}
+
+void Module::check_image() {
+  const std::uint64_t lost = flash_->storage().lost_pages();
+  if (lost <= lost_pages_reported_) return;
+  lost_pages_reported_ = lost;
+  spdlog::error(
+      "the NAND image {} lost {} page(s) under the running module (truncated by another process, "
+      "or its disk failed): the module keeps running, but what it writes there is not saved; "
+      "stop it and check the image",
+      flash_->storage().path().string(), lost);
+  emit("IMAGE_LOST", {{"path", flash_->storage().path().string()}, {"lost_pages", lost}});
 }
 
 void Module::emit(const std::string& event, nlohmann::json data) {

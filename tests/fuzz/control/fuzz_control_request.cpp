@@ -30,11 +30,13 @@ class EchoTarget : public ControlTarget {
     return json{{"kind", static_cast<int>(r.kind)}, {"partition", r.partition}, {"path", r.path}};
   }
   ControlResult stats() override { return json::object(); }
-  ControlResult snapshot_save(const std::string& path) override {
+  void snapshot_save(const std::string& path, ControlReply done) override {
     if (path.empty() || path.front() != '/') std::abort();  // paths are absolute
-    return json{{"path", path}};
+    done(json{{"path", path}});
   }
-  ControlResult snapshot_load(const std::string& path) override { return snapshot_save(path); }
+  void snapshot_load(const std::string& path, ControlReply done) override {
+    snapshot_save(path, std::move(done));
+  }
   ControlResult backup_info(const std::string& fs) override { return json{{"fs", fs}}; }
   std::uint64_t subscribe(std::function<void(const json&)>) override { return 1; }
   void unsubscribe(std::uint64_t) override {}
@@ -66,9 +68,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       check_line(control::return_line(control::describe_commands(), parsed.id));
       continue;
     }
-    auto result = control::call_target(target, name, parsed.request->arguments);
-    check_line(result ? control::return_line(*result, parsed.id)
-                      : control::error_line(result.error(), parsed.id));
+    int replies = 0;
+    control::call_target(target, name, parsed.request->arguments, [&](ControlResult result) {
+      ++replies;
+      check_line(result ? control::return_line(*result, parsed.id)
+                        : control::error_line(result.error(), parsed.id));
+    });
+    if (replies != 1) std::abort();  // every request is answered exactly once
   }
   return 0;
 }

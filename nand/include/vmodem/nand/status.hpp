@@ -27,6 +27,7 @@ enum class Errc : std::uint8_t {
   io_error,            // the backing image could not be created, mapped or synced
   bad_image,           // an image file of another kind, version or geometry
   resource_exhausted,  // internal store full (e.g. too many damaged pages tracked)
+  no_space,            // the host's disk cannot hold an image file
 };
 
 std::string_view to_string(Errc code);

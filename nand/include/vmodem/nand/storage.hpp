@@ -74,6 +74,14 @@ struct DeviceCounters {
   std::uint64_t operations;  // reads + programs + erases, including refused ones
 };
 
+// Which file an image is: its device and inode (a hard link is the same
+// file, a path string is not an identity).
+struct FileId {
+  std::uint64_t device = 0;
+  std::uint64_t inode = 0;
+  bool operator==(const FileId&) const = default;
+};
+
 struct StorageOptions {
   // Pages whose cells differ from what ECC would decode (torn, disturbed,
   // injected flips) are tracked in a store of this many page-sized masks.
@@ -91,22 +99,31 @@ class Storage {
   // A fresh, fully erased device in RAM (every cell 0xFF, no bad blocks).
   static Result<std::unique_ptr<Storage>> create_in_memory(const Geometry& geometry,
                                                            const StorageOptions& options = {});
-  // A fresh, fully erased image file (sparse). Refuses (io_error) to
-  // overwrite an existing file.
+  // A fresh, fully erased image file. Refuses (io_error) to overwrite an
+  // existing file. Every block of it is reserved on disk before it is used
+  // (no_space, naming the size and the free space, when the disk cannot
+  // hold it): a store to the mapping can never fail for lack of space.
   static Result<std::unique_ptr<Storage>> create_image(const std::filesystem::path& path,
                                                        const Geometry& geometry,
                                                        const StorageOptions& options = {});
   // Opens an existing image. With `expected`, an image of another geometry is
   // refused (bad_image, message naming both) and the file is left untouched;
-  // so is a file of another kind or format version.
+  // so is a file of another kind or format version, and anything but a
+  // regular file (a FIFO or a device is never opened for writing, nor
+  // waited on). Opened for writing, the image's blocks are reserved first,
+  // as by create_image (no_space).
   static Result<std::unique_ptr<Storage>> open_image(const std::filesystem::path& path,
                                                      std::optional<Geometry> expected = {},
                                                      bool read_only = false);
   // True when another open file (another process, e.g. a running vmodem)
   // holds the image for writing: open_image for writing is then refused.
   static bool in_use_by_writer(const std::filesystem::path& path);
-  // Loads a whole image file into a RAM device (for fast campaigns on a copy).
-  static Result<std::unique_ptr<Storage>> load_into_memory(const std::filesystem::path& path);
+  // Loads a whole image file into a RAM device (for fast campaigns on a
+  // copy, or to check a file before it replaces a device's content). Reads
+  // with pread, never blocks on a FIFO or device (refused, bad_image), and
+  // checks everything open_image checks; with `expected`, the geometry too.
+  static Result<std::unique_ptr<Storage>> load_into_memory(const std::filesystem::path& path,
+                                                           std::optional<Geometry> expected = {});
 
   const Geometry& geometry() const { return geometry_; }
   std::uint32_t deviation_slot_count() const;
@@ -115,12 +132,33 @@ class Storage {
   bool read_only() const { return read_only_; }
   bool file_backed() const { return !path_.empty(); }
   const std::filesystem::path& path() const { return path_; }
+  // The image file's identity (nullopt in RAM).
+  std::optional<FileId> file_id() const;
+  // Pages of the image file found gone when stored to or read (the file was
+  // truncated under us, or its disk failed). Each such access completed on
+  // a page of zeros in memory instead of raising SIGBUS; what is stored
+  // there never reaches the file. 0 in RAM.
+  std::uint64_t lost_pages() const;
 
   // Flushes a file-backed image to disk (msync); no-op in RAM.
   Status sync();
-  // Writes the whole device as an image file at `path` (overwrites).
-  Status export_image(const std::filesystem::path& path) const;
-  // Replaces this device's content with an image file of the same geometry.
+  // A RAM device holding this device's exact content, now. Erased regions
+  // cost no memory. Takes as long as a memcpy of the used part: callers
+  // that share the device hold its lock around this and write the copy
+  // out (export_image) without it.
+  Result<std::unique_ptr<Storage>> copy_in_memory() const;
+  // Writes the whole device as an image file at `path`, replacing a regular
+  // file there (see image_io.hpp for what is refused: a NUL in the path,
+  // anything but a regular file or a free name, this device's own image
+  // file and `also_refuse`, by inode). Erased regions stay holes.
+  // invalid_argument for a refused path, no_space, io_error.
+  Status export_image(const std::filesystem::path& path,
+                      std::optional<FileId> also_refuse = {}) const;
+  // Replaces this device's content with another device's of the same
+  // geometry and deviation store size (bad_image otherwise). Ends an active
+  // snapshot.
+  Status assign(const Storage& other);
+  // load_into_memory(path, geometry()) then assign().
   Status import_image(const std::filesystem::path& path);
 
   // --- copy-on-write snapshot (one active at a time) ---

@@ -22,6 +22,10 @@ struct ControlError {
   std::string desc;
 };
 using ControlResult = tl::expected<nlohmann::json, ControlError>;
+// Receives the result of a request that may finish later. Called exactly
+// once, on the module's executor (possibly before the call that took it
+// returns).
+using ControlReply = std::function<void(ControlResult)>;
 
 // Where a power cut strikes.
 struct PowerCutRequest {
@@ -71,8 +75,15 @@ class ControlTarget {
   virtual ControlResult reset() = 0;        // like AT+CFUN=1,1
   virtual ControlResult inject(const InjectRequest& request) = 0;
   virtual ControlResult stats() = 0;  // NAND statistics (vmodem image stats --json) + fs counters
-  virtual ControlResult snapshot_save(const std::string& path) = 0;  // whole NAND to an image file
-  virtual ControlResult snapshot_load(const std::string& path) = 0;  // module must be off
+  // The whole NAND to an image file at `path`, and back (module off). The
+  // file I/O runs off the executor, so the ports and other connections keep
+  // being served meanwhile; `done` gets {"path", "bytes"} or the error:
+  // InvalidParameter for a path that is refused (the live image, anything
+  // but a regular file or a free name, a NUL byte; for load, a file that is
+  // not an image of this module's geometry), GenericError when the disk
+  // fails or fills, DeviceBusy for a load while the module is on.
+  virtual void snapshot_save(const std::string& path, ControlReply done) = 0;
+  virtual void snapshot_load(const std::string& path, ControlReply done) = 0;
   virtual ControlResult backup_info(
       const std::string& file_system) = 0;  // issue 5; may be "not yet"
   // Events: {"event":"POWER_STATE"|"URC"|"RESTORE"|"NAND_FAULT"|..., "data":{...},

@@ -32,12 +32,17 @@ class Flash {
 
   // Opens (or creates and manufactures) the image at `image` for `profile`.
   // A created image gets the profile's factory bad blocks. An existing image
-  // made for another profile or geometry is refused, untouched. Errors are
-  // messages a user can act on.
+  // made for another profile or geometry is refused, untouched. Opened for
+  // writing, the image's disk blocks are reserved first (see
+  // nand::Storage::create_image). Errors are messages a user can act on;
+  // with `cause`, it gets the nand error code behind the message
+  // (nand::Errc::no_space: the host's disk cannot hold the image), left
+  // alone for errors of other kinds.
   static tl::expected<std::unique_ptr<Flash>, std::string> open(const Profile& profile,
                                                                 const std::filesystem::path& image,
                                                                 Mode mode, Seeds seeds,
-                                                                bool read_only = false);
+                                                                bool read_only = false,
+                                                                nand::Errc* cause = nullptr);
   // A RAM-only module flash (tests, benchmarks, campaigns).
   static tl::expected<std::unique_ptr<Flash>, std::string> in_memory(const Profile& profile,
                                                                      Seeds seeds);

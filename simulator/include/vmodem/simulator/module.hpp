@@ -27,6 +27,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include <vmodem/at/pty_port.hpp>
 #include <vmodem/at/registry.hpp>
@@ -98,10 +99,12 @@ struct RuntimeState {
 class Module final : public ControlTarget {
  public:
   // Opens or manufactures the NAND image in options.state_dir. Does not power
-  // on (call power_on()). Errors are messages for the user.
+  // on (call power_on()). Errors are messages for the user; `cause` as for
+  // Flash::open (no_space: the host's disk cannot hold the image).
   static tl::expected<std::unique_ptr<Module>, std::string> create(boost::asio::io_context& io,
                                                                    Profile profile,
-                                                                   ModuleOptions options);
+                                                                   ModuleOptions options,
+                                                                   nand::Errc* cause = nullptr);
   ~Module() override;
 
   PowerState power_state() const { return state_; }
@@ -133,8 +136,8 @@ class Module final : public ControlTarget {
   ControlResult reset() override;
   ControlResult inject(const InjectRequest& request) override;
   ControlResult stats() override;
-  ControlResult snapshot_save(const std::string& path) override;
-  ControlResult snapshot_load(const std::string& path) override;
+  void snapshot_save(const std::string& path, ControlReply done) override;
+  void snapshot_load(const std::string& path, ControlReply done) override;
   ControlResult backup_info(const std::string& file_system) override;
   std::uint64_t subscribe(std::function<void(const nlohmann::json& event)> listener) override;
   void unsubscribe(std::uint64_t id) override;
@@ -177,6 +180,9 @@ class Module final : public ControlTarget {
   tl::expected<void, std::string> open_ports();
   void build_registry();
   void set_state(PowerState state);
+  // Logs (once per new loss) pages of the image file found gone: see
+  // nand::Storage::lost_pages.
+  void check_image();
   std::chrono::milliseconds scaled(std::uint32_t ms) const;
   std::chrono::milliseconds before_ports_go(std::uint32_t ms) const;
   void after(std::chrono::milliseconds delay, std::function<void()> action);
@@ -222,6 +228,11 @@ class Module final : public ControlTarget {
   // and installs the factory files (the production line), quietly.
   bool manufacture_pending_ = false;
   std::chrono::steady_clock::time_point powered_at_{};
+  // Snapshot files are written and read here, never on the io thread; work
+  // finished here is posted back to io_ and checks `alive_` first.
+  std::uint64_t lost_pages_reported_ = 0;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  boost::asio::thread_pool file_io_{1};
 };
 
 }  // namespace vmodem::sim
