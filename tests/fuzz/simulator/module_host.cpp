@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <utility>
 
 #include <sched.h>
@@ -79,14 +80,14 @@ class SandboxTarget final : public ControlTarget {
   ControlResult reset() override { return module_.reset(); }
   ControlResult inject(const InjectRequest& request) override { return module_.inject(request); }
   ControlResult stats() override { return module_.stats(); }
-  ControlResult snapshot_save(const std::string& path) override {
-    return module_.snapshot_save(sandboxed(path));
+  void snapshot_save(const std::string& path, ControlReply done) override {
+    module_.snapshot_save(sandboxed(path), std::move(done));
   }
-  ControlResult snapshot_load(const std::string& path) override {
+  void snapshot_load(const std::string& path, ControlReply done) override {
     // A load ends the flash's COW snapshot: the next input restores the
     // baseline image instead of rolling back.
     loaded_ = true;
-    return module_.snapshot_load(sandboxed(path));
+    module_.snapshot_load(sandboxed(path), std::move(done));
   }
   ControlResult backup_info(const std::string& file_system) override {
     return module_.backup_info(file_system);
@@ -172,8 +173,10 @@ void ModuleHost::build() {
   settle();
   module_->flash().storage().snapshot_begin();
   // A snapshot-load replaces the whole flash: this copy puts it back.
-  if (auto saved = module_->snapshot_save((dir_ / "baseline.img").string()); !saved)
-    die("cannot save the baseline image: " + saved.error().desc);
+  const ControlResult saved = await_reply([&](ControlReply done) {
+    module_->snapshot_save((dir_ / "baseline.img").string(), std::move(done));
+  });
+  if (!saved) die("cannot save the baseline image: " + saved.error().desc);
 }
 
 void ModuleHost::restore_baseline_image() {
@@ -257,6 +260,18 @@ void ModuleHost::pump_engine(const std::string& port) {
   }
 }
 
+ControlResult ModuleHost::await_reply(const std::function<void(ControlReply)>& request) {
+  std::optional<ControlResult> result;
+  request([&result](ControlResult r) { result = std::move(r); });
+  // Snapshot requests answer from the module's file-I/O thread through a
+  // post to the io_context: run it until that reply has been delivered.
+  while (!result) {
+    if (io_.stopped()) io_.restart();
+    io_.run_one_for(std::chrono::milliseconds(10));
+  }
+  return std::move(*result);
+}
+
 void ModuleHost::settle() {
   for (int round = 0; round < kSettleRounds; ++round) {
     std::size_t ran = 0;
@@ -318,7 +333,8 @@ std::string ModuleHost::control(std::string_view line) {
     } else {
       // No try/catch, unlike the session: a module that throws at its
       // control target is a finding.
-      ControlResult result = control::call_target(*target_, name, args);
+      const ControlResult result = await_reply(
+          [&](ControlReply done) { control::call_target(*target_, name, args, std::move(done)); });
       reply = result ? control::return_line(*result, parsed.id)
                      : control::error_line(result.error(), parsed.id);
     }

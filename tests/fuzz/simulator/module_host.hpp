@@ -24,6 +24,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -83,6 +84,9 @@ class ModuleHost {
   void pump_engine(const std::string& port);
   void on_event(const nlohmann::json& event);
   void restore_baseline_image();
+  // Issues a control request and runs the io_context until its reply came
+  // (at once for most, from the file-I/O thread for snapshots).
+  ControlResult await_reply(const std::function<void(ControlReply)>& request);
 
   std::filesystem::path dir_;  // private: state dir (port links), snapshots
   boost::asio::io_context io_;
