@@ -13,7 +13,7 @@
 #include "commands/command_set.hpp"
 #include "control/protocol.hpp"
 #include "control/requests.hpp"
-#include "module/nv_store.hpp"
+#include "module/nv_settings.hpp"
 
 namespace vmodem::sim::fuzzing {
 
@@ -223,9 +223,9 @@ void ModuleHost::on_event(const json& event) {
     } else if (state == "rdy") {
       live_ = true;
       // Module::reach_rdy: AT&W settings are each port's power-on settings.
-      if (auto saved = module_->nv().get("profile"); saved.is_object()) {
+      if (const auto& saved = module_->nv().values().profile) {
         for (auto& [port, engine] : engines_)
-          apply_saved_settings(engine->settings(), saved);
+          apply_saved_settings(engine->settings(), *saved);
       }
     }
     return;
