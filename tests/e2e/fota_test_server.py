@@ -31,17 +31,23 @@ def listener(port):
     return sock
 
 
+def read_request(conn):
+    """Reads an HTTP request head; a connection closed first was a readiness probe."""
+    request = b""
+    while b"\r\n\r\n" not in request:
+        chunk = conn.recv(4096)
+        if not chunk:
+            raise ConnectionError("no request")
+        request += chunk
+    return request
+
+
 def http_close_mid(port, size):
     sock = listener(port)
     while True:
         conn, _ = sock.accept()
         try:
-            request = b""
-            while b"\r\n\r\n" not in request:
-                chunk = conn.recv(4096)
-                if not chunk:
-                    raise ConnectionError("no request")  # a readiness probe
-                request += chunk
+            read_request(conn)
             head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % size
             conn.sendall(head + b"\x5a" * (size // 2))
         except OSError:
@@ -59,12 +65,7 @@ def http_trickle(port, size, interval_ms):
 
 def trickle_session(conn, size, interval_ms):
     try:
-        request = b""
-        while b"\r\n\r\n" not in request:
-            chunk = conn.recv(4096)
-            if not chunk:
-                raise ConnectionError("no request")  # a readiness probe
-            request += chunk
+        read_request(conn)
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % size)
         for _ in range(size):
             time.sleep(interval_ms / 1000.0)

@@ -44,6 +44,7 @@ import time
 import tty
 
 FINAL_RE = re.compile(rb"\r\n(OK|ERROR|\+CME ERROR: [^\r]*)\r\n")
+CONNECT_RE = re.compile(rb"CONNECT\r\n|\r\n(ERROR|\+CME ERROR: [^\r]*)\r\n")
 PREFIX = "soak_"
 
 
@@ -167,6 +168,15 @@ class Port:
         out, self.pending = self.pending[:n], self.pending[n:]
         return out
 
+    def data_mode(self, line: str, data: bytes) -> bytes:
+        """A data-mode command: the line, CONNECT, the bytes, the final result."""
+        self.write(line.encode() + b"\r")
+        head = self.read_until(CONNECT_RE, 10)
+        if b"CONNECT" not in head:
+            raise CheckFailed(f"{line}: {head!r}")
+        self.write(data)
+        return self.read_until(FINAL_RE, 15)
+
     def command(self, line: str, timeout: float = 10.0) -> bytes:
         self.write(line.encode() + b"\r")
         return self.read_until(FINAL_RE, timeout)
@@ -246,13 +256,7 @@ class Soak:
         if name in self.files:
             self.delete(port, name)  # QFUPL refuses an existing name
         self.in_flight = (name, None, data, "upload")
-        port.write(f'AT+QFUPL="{name}",{len(data)},10\r'.encode())
-        head = port.read_until(re.compile(rb"CONNECT\r\n|\r\n(ERROR|\+CME ERROR: [^\r]*)\r\n"),
-                               10)
-        if b"CONNECT" not in head:
-            raise CheckFailed(f"QFUPL {name}: {head!r}")
-        port.write(data)
-        answer = port.read_until(FINAL_RE, 15)
+        answer = port.data_mode(f'AT+QFUPL="{name}",{len(data)},10', data)
         if not ok(answer) or f"+QFUPL: {len(data)},{quectel_checksum(data)}".encode() not in answer:
             raise CheckFailed(f"QFUPL {name} ({len(data)} bytes): {answer!r}")
         self.files[name] = data
@@ -273,13 +277,7 @@ class Soak:
         if not ok(port.command(f"AT+QFSEEK={handle},0,2")):
             raise CheckFailed(f"QFSEEK {name}")
         self.in_flight = (name, before, before + extra, "append")
-        port.write(f"AT+QFWRITE={handle},{len(extra)},10\r".encode())
-        head = port.read_until(re.compile(rb"CONNECT\r\n|\r\n(ERROR|\+CME ERROR: [^\r]*)\r\n"),
-                               10)
-        if b"CONNECT" not in head:
-            raise CheckFailed(f"QFWRITE {name}: {head!r}")
-        port.write(extra)
-        answer = port.read_until(FINAL_RE, 15)
+        answer = port.data_mode(f"AT+QFWRITE={handle},{len(extra)},10", extra)
         if not ok(answer):
             raise CheckFailed(f"QFWRITE {name}: {answer!r}")
         self.files[name] = before + extra

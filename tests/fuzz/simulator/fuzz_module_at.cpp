@@ -30,9 +30,7 @@
 #include "module_host.hpp"
 
 extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
-  if (!vmodem::sim::fuzzing::sandbox_network())
-    std::fprintf(stderr, "fuzz_module_at: no network namespace; FOTA downloads may reach out\n");
-  (void)vmodem::sim::fuzzing::ModuleHost::instance();
+  vmodem::sim::fuzzing::initialize_fuzzer("fuzz_module_at");
   return 0;
 }
 

@@ -58,6 +58,12 @@ bool write_file(const char* path, const std::string& text) {
 
 }  // namespace
 
+void initialize_fuzzer(const char* target) {
+  if (!sandbox_network())
+    std::fprintf(stderr, "%s: no network namespace; FOTA downloads may reach out\n", target);
+  (void)ModuleHost::instance();
+}
+
 bool sandbox_network() {
   if (unshare(CLONE_NEWNET) == 0) return true;
   // Not root: a user namespace in which we are root, mapped to our own ids

@@ -107,4 +107,8 @@ class ModuleHost {
 // the caller warns) where neither is allowed.
 bool sandbox_network();
 
+// LLVMFuzzerInitialize of a module fuzzer: the network sandbox (a warning
+// naming `target` where it is refused), then the host, made once.
+void initialize_fuzzer(const char* target);
+
 }  // namespace vmodem::sim::fuzzing
