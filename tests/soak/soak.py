@@ -197,6 +197,8 @@ class Module:
     def start(self):
         cmd = [self.args.vmodem, "run", "--state", self.args.state, "--profile",
                self.args.profile, "--seed", str(self.args.seed)]
+        if self.args.at_trace:
+            cmd.append("--at-trace")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.log,
                                      stderr=self.log)
 
@@ -242,7 +244,9 @@ class Soak:
         self.module = Module(args)
         self.files = {}          # name -> bytes the module acknowledged
         self.in_flight = None    # (name, before, after, kind) of the interrupted op
-        self.ops_per_cycle = args.window  # NAND operations a cycle's work costs, learnt
+        # What the work of recent uncut cycles cost, to aim cuts inside it.
+        self.work_ops = [args.window]
+        self.work_seconds = [args.kill_ms / 1000]
         self.counts = dict(cycles=0, kills=0, cuts=0, cuts_unfired=0, clean=0, uploads=0,
                            appends=0, deletes=0, backups=0, partial_appends=0,
                            in_flight_new=0, in_flight_old=0, files_checked=0,
@@ -384,24 +388,8 @@ class Soak:
         try:
             self.verify(port)
             how = self.rng.choices(["kill", "cut", "clean"], weights=[4, 4, 2])[0]
-            ops_before = control.call("status")["nand_operations"]
-            if how == "cut":
-                # Aim inside the work: the window is what recent cycles cost.
-                window = max(2, min(self.args.window, int(self.ops_per_cycle)))
-                control.call("power-cut", window=[1, window], seed=self.rng.randrange(1 << 31))
-            elif how == "kill":
-                delay = self.rng.uniform(0, self.args.kill_ms / 1000)
-                threading.Timer(delay, self.module.kill).start()
             try:
-                self.work(port)
-                if how == "clean":
-                    spent = control.call("status")["nand_operations"] - ops_before
-                    self.ops_per_cycle = 0.7 * self.ops_per_cycle + 0.3 * max(spent, 2)
-                if how == "kill":
-                    self.module.proc.wait()
-                elif how == "cut" and control.call("status")["power"] != "off":
-                    self.counts["cuts_unfired"] += 1
-                    control.call("power-cut")  # the window outlived the work: cut now
+                self.work_until_power_goes(control, port, how)
             except (PowerLost, ConnectionError, OSError):
                 pass
             if how == "kill":
@@ -413,6 +401,38 @@ class Soak:
             port.close()
             control.close()
         self.counts["cycles"] += 1
+
+    def work_until_power_goes(self, control: Control, port: Port, how: str):
+        ops_before = control.call("status")["nand_operations"]
+        if how == "cut":
+            # Aim inside the work: the window is what recent work cost.
+            window = max(2, min(self.args.window, self.recent(self.work_ops)))
+            control.call("power-cut", window=[1, window], seed=self.rng.randrange(1 << 31))
+        elif how == "kill":
+            seconds = min(self.args.kill_ms / 1000, self.recent(self.work_seconds))
+            threading.Timer(self.rng.uniform(0, seconds), self.module.kill).start()
+        started = time.monotonic()
+        self.work(port)
+        if how != "kill" and control.call("status")["power"] != "off":
+            # The work ran to its end: learn what it cost.
+            self.learn(self.work_ops, control.call("status")["nand_operations"] - ops_before)
+            self.learn(self.work_seconds, time.monotonic() - started)
+        if how == "clean":
+            control.call("power-off")  # orderly, like AT+QPOWD=1
+        elif how == "cut" and control.call("status")["power"] != "off":
+            self.counts["cuts_unfired"] += 1
+            control.call("power-cut")  # the window outlived the work: cut now
+
+    @staticmethod
+    def learn(history: list, value):
+        history.append(value)
+        del history[:-20]
+
+    @staticmethod
+    def recent(history: list):
+        """The median of what the last uncut cycles' work cost."""
+        ordered = sorted(history)
+        return ordered[len(ordered) // 2]
 
     def wait_off(self, control: Control):
         deadline = time.monotonic() + 10
@@ -460,7 +480,7 @@ class Soak:
             print(f"soak: {self.counts['cycles']} cycles in {seconds:.0f} s, seed "
                   f"{self.args.seed}: {self.counts['kills']} kill -9, {self.counts['cuts']} "
                   f"NAND power cuts ({self.counts['cuts_unfired']} cut after the work), "
-                  f"{self.counts['clean']} clean; {self.counts['uploads']} uploads, "
+                  f"{self.counts['clean']} orderly power-offs; {self.counts['uploads']} uploads, "
                   f"{self.counts['appends']} appends, {self.counts['deletes']} deletes, "
                   f"{self.counts['backups']} backups; in flight at the cut: "
                   f"{self.counts['in_flight_new']} done, {self.counts['in_flight_old']} not "
@@ -486,6 +506,8 @@ def main() -> int:
                         "recent cycles cost, at most WINDOW (default %(default)s)")
     parser.add_argument("--kill-ms", type=int, default=60, help="kill -9 within this many ms")
     parser.add_argument("--boot-timeout", type=float, default=30, help="seconds to APP RDY")
+    parser.add_argument("--at-trace", action="store_true",
+                        help="the daemon traces every port byte to <state>/at-trace.log")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     args = parser.parse_args()
     if args.cycles < 0 or args.ops < 1 or args.names < 1 or args.window < 1 or args.kill_ms < 0:
