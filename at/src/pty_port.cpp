@@ -247,6 +247,7 @@ void PtyPort::Impl::start_read() {
 
 void PtyPort::Impl::start_write() {
   if (writing_ || !master_) return;
+  if (options_.silenced && options_.silenced()) return;
   const auto pending = engine_.pending_output();
   if (pending.empty()) return;
   write_buffer_.assign(pending.begin(), pending.end());

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -193,6 +194,20 @@ bool Host::hung_up(std::chrono::milliseconds timeout) {
     if (p.revents & (POLLHUP | POLLERR)) return true;
   }
   return false;
+}
+
+std::optional<std::string> Host::read_until_hangup(std::chrono::milliseconds timeout) {
+  std::string got = std::exchange(pending_, {});
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    pollfd p{fd_, POLLIN, 0};
+    ::poll(&p, 1, 50);
+    char buffer[256];
+    const ssize_t n = ::read(fd_, buffer, sizeof buffer);
+    if (n > 0) got.append(buffer, static_cast<std::size_t>(n));
+    if (n == 0 || (n < 0 && errno != EAGAIN)) return got;
+  }
+  return std::nullopt;
 }
 
 Control::Control(const std::filesystem::path& socket) {

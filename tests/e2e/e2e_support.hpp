@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,9 @@ class Host {
   std::string command(const std::string& line, std::chrono::milliseconds timeout = 3000ms);
   // True when the port reports hang-up (EOF or EIO): the device went away.
   bool hung_up(std::chrono::milliseconds timeout = 2000ms);
+  // Everything that arrives until the port hangs up (empty optional if it
+  // has not within `timeout`).
+  std::optional<std::string> read_until_hangup(std::chrono::milliseconds timeout = 5000ms);
 
  private:
   int fd_ = -1;

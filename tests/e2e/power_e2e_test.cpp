@@ -22,6 +22,26 @@ TEST(Power, PowerDownThenPowerOnThroughTheControlSocket) {
   EXPECT_EQ(daemon.ctl("power-on")["error"], 1) << "already on";
 }
 
+// A module that loses power inside a command says nothing more: not even the
+// answer its handler makes of the NAND operation the cut struck. (Found by
+// the soak: the host read ERROR from a module that was already off.)
+TEST(Power, ACutInsideACommandLeavesItUnanswered) {
+  Daemon daemon;
+  Host host(daemon.port("ttyUSB2"));
+  host.read_until("APP RDY\r\n");
+  ASSERT_EQ(host.command("ATE0"), "ATE0\r\r\nOK\r\n");
+  host.write("AT+QFUPL=\"f.txt\",5,5\r");
+  ASSERT_NE(host.read_until("CONNECT\r\n").find("CONNECT"), std::string::npos);
+  host.write("hello");
+  ASSERT_NE(host.read_until("OK\r\n").find("+QFUPL: 5,"), std::string::npos);
+  ASSERT_FALSE(daemon.ctl("power-cut --after-operations 1").contains("error"));
+  host.write("AT+QFDEL=\"f.txt\"\r");
+  const auto said = host.read_until_hangup();
+  ASSERT_TRUE(said.has_value()) << "the port never hung up";
+  EXPECT_EQ(*said, "") << "a module without power answered";
+  EXPECT_TRUE(daemon.wait_power("off"));
+}
+
 TEST(Power, ResetReenumeratesUsbButTheUartStays) {
   Daemon daemon({"--uart"});
   Host uart(daemon.port("ttyS0"));

@@ -16,6 +16,7 @@ namespace vmodem::sim {
 void Module::start_boot() {
   ++epoch_;
   ++boots_;
+  power_gone_.store(false, std::memory_order_relaxed);
   runtime_ = RuntimeState{};
   powered_at_ = std::chrono::steady_clock::now();
   flash_->injector().power_up();

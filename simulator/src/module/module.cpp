@@ -119,6 +119,9 @@ tl::expected<void, std::string> Module::open_ports() {
     // PTY and no link until the module enumerates at boot.
     port_options.start_disconnected = true;
     port_options.linked = options_.port_linked;
+    // A module that lost power says nothing more, not even the answer of the
+    // command whose NAND operation the cut struck (lose_power() runs after it).
+    port_options.silenced = [this] { return power_gone_.load(std::memory_order_relaxed); };
     port_options.engine.on_handler_exception =
         [port = std::string(plan.name)](std::string_view command, std::string_view what) {
           spdlog::error("port {}: AT{} threw ({}); answered ERROR", port, command, what);
@@ -225,7 +228,10 @@ void Module::disconnect_ports() {
 void Module::on_fault(const nand::FaultEvent& event) {
   // The fault fired inside a NAND call: on the io thread from an AT handler,
   // or on a FUSE thread. Everything the module does about it (events, the
-  // power loss) happens on the io thread, once that call has unwound.
+  // power loss) happens on the io thread, once that call has unwound; but the
+  // ports fall silent now, before the struck command can answer.
+  if (event.effect == nand::FaultEffect::power_cut)
+    power_gone_.store(true, std::memory_order_relaxed);
   boost::asio::post(io_, [this, event] {
     emit("NAND_FAULT", {{"operation", event.operation},
                         {"op", nand::to_string(event.op)},

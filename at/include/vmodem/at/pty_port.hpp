@@ -56,6 +56,11 @@ struct PtyPortOptions {
   // the owner can track the links it made (a helper that removes them when
   // the process dies). Optional.
   std::function<void(const std::filesystem::path& link)> linked{};
+  // While this returns true nothing more is written to the host: the module
+  // lost power inside a command, whose handler may still answer before the
+  // owner's disconnect() (which drops that answer) runs. Optional; may be
+  // called from the executor only.
+  std::function<bool()> silenced{};
 };
 
 class PtyPort {

@@ -17,6 +17,7 @@
 // control requests and timers are posted to it.
 #pragma once
 
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -210,6 +211,9 @@ class Module final : public ControlTarget {
   std::unique_ptr<Flash> flash_;
   PowerState state_ = PowerState::off;
   std::uint64_t epoch_ = 0;  // bumped on every power transition: stale timers check it
+  // Set the moment an armed cut strikes (on the thread of the NAND call),
+  // cleared at power-on: the ports send nothing while it is set.
+  std::atomic<bool> power_gone_{false};
   std::vector<std::unique_ptr<boost::asio::steady_timer>> timers_;
   at::Registry registry_;
   std::map<std::string, std::unique_ptr<at::PtyPort>> ports_;
