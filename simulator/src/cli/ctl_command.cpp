@@ -189,7 +189,7 @@ int run_events(const CtlArgs& args) {
     if (!message) return client_error(message.error());
     if (!message->is_object() || !message->contains("event")) continue;
     if (args.json) {
-      std::cout << message->dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+      std::cout << sim::json_safe(*message).dump() << "\n";
     } else {
       std::cout << format_event(*message);
     }
@@ -207,7 +207,7 @@ int run_raw(const CtlArgs& args) {
     auto message = client->read_message(timeout_ms(args), nullptr);
     if (!message) return client_error(message.error());
     if (message->is_object() && message->contains("event")) continue;
-    std::cout << message->dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+    std::cout << sim::json_safe(*message).dump() << "\n";
     return message->is_object() && message->contains("return") ? kExitOk : kExitFailure;
   }
 }
