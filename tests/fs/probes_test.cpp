@@ -158,6 +158,104 @@ TEST_F(Probes, P4_DuplicateSequence) {
   EXPECT_EQ(mount_probe(), 4);
 }
 
+// A cut while the commit header of /after's next version was programmed: its
+// tags reached the flash, its body did not. The mount rolls that commit back
+// (a torn tail, explained). Any later header of the object — the tombstone of
+// a delete, a rename — then carries the older version at a newer position:
+// that is the rolled-back commit, not a log out of order, and it must never
+// fail probe 4 (the soak found the module restoring from backup over it).
+struct RolledBackCommit : Probes {
+  RolledBackCommit() {
+    id = id_of("/after");
+    layout::Tags live;
+    const nand::PageAddr at = newest_page(live);
+    std::vector<std::uint8_t> main(2048), spare(64);
+    layout::Header h;
+    h.type = 1;
+    h.parent = layout::kRootId;
+    h.name = "after";
+    h.size = 200;
+    h.version = 2;
+    layout::Tags t;
+    t.kind = layout::Kind::header;
+    t.object = id;
+    t.version = h.version;
+    t.seq = live.seq;
+    t.erase_count = live.erase_count;
+    t.bytes = static_cast<std::uint16_t>(layout::encode_header(h, main));
+    t.data_crc = layout::page_checksum({main.data(), t.bytes});
+    main[12] ^= 0x5A;  // the body the cut left half-programmed
+    layout::encode_tags(t, spare);
+    spare[0] = spare[1] = 0xFF;
+    EXPECT_TRUE(rig.chip->program({at.block, at.page + 1}, main, spare));
+  }
+  // The newest page written (by sequence, page) and its tags.
+  nand::PageAddr newest_page(layout::Tags& out) {
+    std::vector<std::uint8_t> spare(64);
+    nand::PageAddr best{};
+    std::uint64_t best_pos = 0;
+    for (std::uint32_t b = 0; b < 32; ++b) {
+      for (std::uint32_t p = 0; p < 64; ++p) {
+        layout::Tags t;
+        if (!rig.chip->read({b, p}, {}, spare)) continue;
+        if (layout::decode_tags(spare, 2048, t) != layout::TagState::valid) continue;
+        const std::uint64_t pos = std::uint64_t{t.seq} << 16 | p;
+        if (pos > best_pos) best = {b, p}, best_pos = pos, out = t;
+      }
+    }
+    EXPECT_LT(best.page + 1, 64U) << "the newest block is full";
+    return best;
+  }
+  std::uint32_t id = 0;
+};
+
+TEST_F(RolledBackCommit, TheMountRollsItBack) {
+  EXPECT_EQ(mount_probe(), 0);
+  EXPECT_EQ(rig.mount().read_file("/after").value(), bytes(100, 3));
+}
+
+TEST_F(RolledBackCommit, ADeleteAfterItMountsClean) {
+  EXPECT_TRUE(rig.mount().unlink("/after"));
+  rig.fs.reset();
+  EXPECT_EQ(mount_probe(), 0);
+  auto& fs = rig.mount();
+  EXPECT_FALSE(fs.stat("/after"));
+  EXPECT_EQ(fs.read_file("/cfg/rf.bin").value(), bytes(5000, 1));
+}
+
+TEST_F(RolledBackCommit, ARenameAfterItMountsClean) {
+  EXPECT_TRUE(rig.mount().rename("/after", "/later"));
+  rig.fs.reset();
+  EXPECT_EQ(mount_probe(), 0);
+  auto& fs = rig.mount();
+  EXPECT_FALSE(fs.stat("/after"));
+  EXPECT_EQ(fs.read_file("/later").value(), bytes(100, 3));
+}
+
+// The same inversion where no cut explains it (the older page is not the tail
+// of its block) is still a log out of order.
+TEST_F(Probes, P4_HeaderVersionsOutOfOrder) {
+  const auto id = id_of("/after");
+  layout::Header h;
+  h.type = 1;
+  h.parent = layout::kRootId;
+  h.name = "after";
+  h.size = 100;
+  h.version = 9;
+  std::vector<std::uint8_t> main(2048);
+  layout::Tags t;
+  t.kind = layout::Kind::header;
+  t.object = id;
+  t.version = h.version;
+  t.bytes = static_cast<std::uint16_t>(layout::encode_header(h, main));
+  forge(30, 0, t, main);  // sequence 1030: newer than anything, version 9
+  forge(31, 0, t, main);  // sequence 1031: newer still, same version: fine
+  t.version = h.version = 3;
+  t.bytes = static_cast<std::uint16_t>(layout::encode_header(h, main));
+  forge(30, 1, t, main);  // page 1 of sequence 1030, but older than 1031's 9
+  EXPECT_EQ(mount_probe(), 4);
+}
+
 TEST_F(Probes, P5_OrphanParent) {
   layout::Header h;
   h.type = 1;
