@@ -136,6 +136,39 @@ void note(CampaignResult& r, std::string what) {
   if (r.examples.size() < 6) r.examples.push_back(std::move(what));
 }
 
+// A recovered volume must keep working: a second boot shows the same files,
+// and the host goes on using them. Every file is renamed (a header at the file's current version, written
+// after whatever the recovery mount rolled back) and the volume mounted
+// again: it must pass every check and show exactly the renamed tree. The
+// single mount after a cut does not catch a rollback the next header trips
+// over; this does. Returns "" or what went wrong.
+std::string life_after_recovery(Rig& rig, std::unique_ptr<FileSystem> fs, const Tree& tree) {
+  // A second boot with nothing done in between shows the same files: what
+  // the recovery decided (a commit kept or rolled back) stays decided.
+  fs.reset();
+  auto rebooted = rig.try_mount();
+  if (!rebooted) return "second mount: " + rebooted.error().message();
+  fs = std::move(*rebooted);
+  if (auto again = snapshot_tree(*fs); !again || *again != tree) {
+    return again ? "second mount changed the tree\n" + describe(*again) + " first\n" + describe(tree)
+                 : "second mount, read back: " + again.error().message();
+  }
+  Tree expected;
+  for (const auto& [path, content] : tree) {
+    const std::string to = path + "~";
+    const bool renamed = content && !tree.count(to) && fs->rename(path, to).has_value();
+    expected[renamed ? to : path] = content;
+  }
+  fs.reset();
+  auto again = rig.try_mount();
+  if (!again) return "mount: " + again.error().message();
+  if (auto report = (*again)->check(); !report.ok()) return "check: " + report.first()->describe();
+  auto seen = snapshot_tree(**again);
+  if (!seen) return "read back: " + seen.error().message();
+  if (*seen != expected) return "tree\n" + describe(*seen) + " expected\n" + describe(expected);
+  return "";
+}
+
 }  // namespace
 
 CampaignResult run_campaign(const Workload& w, nand::CutMode mode, std::uint32_t sample,
@@ -214,6 +247,11 @@ CampaignResult run_campaign(const Workload& w, nand::CutMode mode, std::uint32_t
     if (auto report = (*fs)->check(); !report.ok()) {
       ++result.check_failures;
       note(result, where + "check: " + report.first()->describe());
+      continue;
+    }
+    if (auto problem = life_after_recovery(rig, std::move(*fs), *tree); !problem.empty()) {
+      ++result.failed_after_recovery;
+      note(result, where + "after recovery: " + problem);
     }
   }
   rig.storage->snapshot_end();
@@ -227,13 +265,14 @@ void print_row(const std::string& workload, nand::CutMode mode, const CampaignRe
     probes += " p" + std::to_string(probe) + "=" + std::to_string(count);
   std::printf(
       "%-12s %-13s ops %5llu cuts %5llu mounted %5llu failed-check %4llu%s lost %llu "
-      "read-err %llu fsck-after %llu  %.2fs\n",
+      "read-err %llu fsck-after %llu renamed-remount %llu  %.2fs\n",
       workload.c_str(), std::string(nand::to_string(mode)).c_str(),
       static_cast<unsigned long long>(r.operations), static_cast<unsigned long long>(r.cuts),
       static_cast<unsigned long long>(r.mounts_ok),
       static_cast<unsigned long long>(r.cuts - r.mounts_ok), probes.c_str(),
       static_cast<unsigned long long>(r.lost), static_cast<unsigned long long>(r.read_errors),
-      static_cast<unsigned long long>(r.check_failures), r.seconds);
+      static_cast<unsigned long long>(r.check_failures),
+      static_cast<unsigned long long>(r.failed_after_recovery), r.seconds);
   for (const auto& e : r.examples)
     std::printf("    %s\n", e.c_str());
 }

@@ -3,7 +3,9 @@
 // in one cut mode; after each cut the chip is powered up, the file system
 // mounted, and its tree compared with what the crash semantics allow: the
 // state after the last operation that returned success, or the state the
-// operation in flight would have produced. Storage snapshots make each run
+// operation in flight would have produced; then every file is renamed and
+// the volume mounted once more (a recovered volume must keep working).
+// Storage snapshots make each run
 // start from the same image in O(blocks touched).
 #pragma once
 
@@ -85,6 +87,9 @@ struct CampaignResult {
   std::uint64_t lost = 0;             // tree neither the confirmed nor the in-flight state
   std::uint64_t read_errors = 0;      // a file could not be read back
   std::uint64_t check_failures = 0;   // fsck after a successful mount found damage
+  // Renaming every file after the recovery, the next mount failed or lost
+  // something (a rollback the next header trips over).
+  std::uint64_t failed_after_recovery = 0;
   std::vector<std::string> examples;  // first few problems, for the log
   double seconds = 0;
 };

@@ -33,6 +33,7 @@ void run_all(std::uint32_t sample) {
       EXPECT_EQ(r.read_errors, 0u) << w.name << " " << nand::to_string(mode);
       EXPECT_EQ(r.mounts_ok, r.cuts) << w.name << " " << nand::to_string(mode);
       EXPECT_EQ(r.check_failures, 0u) << w.name << " " << nand::to_string(mode);
+      EXPECT_EQ(r.failed_after_recovery, 0u) << w.name << " " << nand::to_string(mode);
       EXPECT_GT(r.cuts, 0u);
     }
   }
