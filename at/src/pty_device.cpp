@@ -7,7 +7,9 @@
 #include <utility>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <pty.h>
+#include <sys/inotify.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -30,33 +32,44 @@ tl::expected<PtyPair, Error> PtyPair::open_raw() {
   if (::openpty(&master, &slave, name.data(), nullptr, nullptr) != 0) {
     return tl::unexpected(system_error("openpty", errno));
   }
-  PtyPair pair(master, slave, name.data());
-  termios modes{};
-  if (::tcgetattr(slave, &modes) != 0) return tl::unexpected(system_error("tcgetattr", errno));
-  // Raw: no echo, no line editing, no CR/LF translation; the engine does V.250.
-  ::cfmakeraw(&modes);
-  if (::tcsetattr(slave, TCSANOW, &modes) != 0) {
-    return tl::unexpected(system_error("tcsetattr", errno));
-  }
   // Our own fds must not leak into processes the simulator may start.
   ::fcntl(master, F_SETFD, FD_CLOEXEC);
-  ::fcntl(slave, F_SETFD, FD_CLOEXEC);
-  return pair;
+  termios modes{};
+  const bool got = ::tcgetattr(slave, &modes) == 0;
+  // Raw: no echo, no line editing, no CR/LF translation; the engine does V.250.
+  if (got) ::cfmakeraw(&modes);
+  const bool set = got && ::tcsetattr(slave, TCSANOW, &modes) == 0;
+  const int termios_errno = errno;
+  ::close(slave);
+  if (!set) {
+    ::close(master);
+    return tl::unexpected(system_error(got ? "tcsetattr" : "tcgetattr", termios_errno));
+  }
+  // Watched before the path is published (the symlink comes later): no
+  // host's open can go unseen.
+  const int watch = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (watch < 0 || ::inotify_add_watch(watch, name.data(), IN_OPEN | IN_CLOSE) < 0) {
+    const int watch_errno = errno;
+    if (watch >= 0) ::close(watch);
+    ::close(master);
+    return tl::unexpected(system_error("inotify on " + std::string(name.data()), watch_errno));
+  }
+  return PtyPair(master, watch, name.data());
 }
 
-PtyPair::PtyPair(int master, int slave, std::string path)
-    : master_(master), slave_(slave), slave_path_(std::move(path)) {}
+PtyPair::PtyPair(int master, int watch, std::string path)
+    : master_(master), watch_(watch), slave_path_(std::move(path)) {}
 
 PtyPair::PtyPair(PtyPair&& other) noexcept
     : master_(std::exchange(other.master_, -1)),
-      slave_(std::exchange(other.slave_, -1)),
+      watch_(std::exchange(other.watch_, -1)),
       slave_path_(std::move(other.slave_path_)) {}
 
 PtyPair& PtyPair::operator=(PtyPair&& other) noexcept {
   if (this != &other) {
     close_all();
     master_ = std::exchange(other.master_, -1);
-    slave_ = std::exchange(other.slave_, -1);
+    watch_ = std::exchange(other.watch_, -1);
     slave_path_ = std::move(other.slave_path_);
   }
   return *this;
@@ -70,11 +83,54 @@ int PtyPair::release_master() noexcept {
   return std::exchange(master_, -1);
 }
 
+int PtyPair::release_open_watch() noexcept {
+  return std::exchange(watch_, -1);
+}
+
 void PtyPair::close_all() noexcept {
   if (master_ >= 0) ::close(master_);
-  if (slave_ >= 0) ::close(slave_);
+  if (watch_ >= 0) ::close(watch_);
   master_ = -1;
-  slave_ = -1;
+  watch_ = -1;
+}
+
+bool has_opener(int master) noexcept {
+  pollfd entry{master, 0, 0};
+  return ::poll(&entry, 1, 0) >= 0 && (entry.revents & POLLHUP) == 0;
+}
+
+bool any_open_event(std::span<const std::uint8_t> events) noexcept {
+  std::size_t at = 0;
+  while (at + sizeof(inotify_event) <= events.size()) {
+    inotify_event event{};
+    std::memcpy(&event, events.data() + at, sizeof event);
+    if ((event.mask & IN_OPEN) != 0) return true;
+    at += sizeof event + event.len;
+  }
+  return false;
+}
+
+void drain_events(int watch) noexcept {
+  std::array<char, 1024> events{};
+  while (::read(watch, events.data(), events.size()) > 0) {
+  }
+}
+
+tl::expected<void, Error> discard_unread(int master, const std::string& slave_path) {
+  // Two places hold it: the slave's flip buffers (flushed through the
+  // master's output side) and the slave's line discipline (flushed from the
+  // slave, which only an opener can do). Flip buffers first: the kernel
+  // moves their bytes on into the line discipline meanwhile.
+  if (::tcflush(master, TCOFLUSH) != 0) {
+    return tl::unexpected(system_error("tcflush (master) " + slave_path, errno));
+  }
+  const int slave = ::open(slave_path.c_str(), O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+  if (slave < 0) return tl::unexpected(system_error("open " + slave_path, errno));
+  const bool flushed = ::tcflush(slave, TCIFLUSH) == 0;
+  const int flush_errno = errno;
+  ::close(slave);
+  if (!flushed) return tl::unexpected(system_error("tcflush " + slave_path, flush_errno));
+  return {};
 }
 
 tl::expected<void, Error> point_symlink(const std::filesystem::path& link,

@@ -1,14 +1,15 @@
 // The Asio adapter: PTY master bytes <-> Engine, one read, one write and one
 // timer in flight at most.
 
+#include <algorithm>
 #include <array>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/write.hpp>
 
 #include <vmodem/at/pty_port.hpp>
 
@@ -49,6 +50,13 @@ class PtyPort::Impl : public std::enable_shared_from_this<Impl> {
   void request_service();
   void service();
   void feed_held_input();
+  void drop_output();
+  void start_watch();
+  void on_watch_event(bool opened);
+  void on_no_opener_left();
+  void forget_departed_host();
+  void discard_unread();
+  void tell_host_changed(bool open) const;
   void start_read();
   void start_write();
   void arm_timer();
@@ -61,11 +69,12 @@ class PtyPort::Impl : public std::enable_shared_from_this<Impl> {
   Engine engine_;
   asio::steady_timer timer_;
   std::optional<asio::posix::stream_descriptor> master_;
-  std::optional<detail::PtyPair> pty_;  // keeps the slave open
+  std::optional<asio::posix::stream_descriptor> open_watch_;  // inotify: slave opened/closed
   std::filesystem::path device_path_;
 
   std::array<std::uint8_t, 4096> read_buffer_{};
-  std::vector<std::uint8_t> held_input_;  // read but not yet taken by the engine
+  std::array<std::uint8_t, 1024> watch_buffer_{};  // inotify events, read to drain
+  std::vector<std::uint8_t> held_input_;           // read but not yet taken by the engine
   std::size_t held_offset_ = 0;
   std::vector<std::uint8_t> write_buffer_;  // a copy: the engine's view moves
 
@@ -77,6 +86,23 @@ class PtyPort::Impl : public std::enable_shared_from_this<Impl> {
   std::uint64_t output_epoch_ = 0;
   bool reading_ = false;
   bool writing_ = false;
+  bool watching_ = false;
+  // A host has the slave open (as last seen). Nothing is written while none
+  // has: output waits in the engine for the next opener.
+  bool host_open_ = false;
+  // The master read EIO: no opener and nothing left to read. Reading waits
+  // for the watch to report an open.
+  bool hung_up_ = false;
+  // A host opened the slave and closed it again between two looks: it may
+  // have left commands (read until EIO) and takes their answers along.
+  bool unseen_visit_ = false;
+  // Bytes were read since the last departure: their answers are the
+  // departed host's if nobody has the port open at EIO.
+  bool heard_ = false;
+  // The host closed the port while a command of its ran: that command's
+  // answer is the closed host's, not the next opener's.
+  bool drop_until_idle_ = false;
+
   bool in_service_ = false;  // service() follows up itself; no wake needed
   bool service_posted_ = false;
   bool opened_ = false;
@@ -120,7 +146,12 @@ tl::expected<void, Error> PtyPort::Impl::open_pty() {
   }
   device_path_ = pty->slave_path();
   master_.emplace(executor_, pty->release_master());
-  pty_ = std::move(*pty);
+  open_watch_.emplace(executor_, pty->release_open_watch());
+  host_open_ = detail::has_opener(master_->native_handle());
+  hung_up_ = false;
+  unseen_visit_ = false;
+  heard_ = false;
+  start_watch();
   if (options_.linked) options_.linked(options_.link);
   return {};
 }
@@ -129,13 +160,22 @@ void PtyPort::Impl::close_pty() {
   ++generation_;
   reading_ = false;
   writing_ = false;
+  watching_ = false;
+  host_open_ = false;
+  hung_up_ = false;
+  unseen_visit_ = false;
+  heard_ = false;
+  drop_until_idle_ = false;
   timer_.cancel();
+  boost::system::error_code ignored;
   if (master_) {
-    boost::system::error_code ignored;
     master_->close(ignored);
     master_.reset();
   }
-  pty_.reset();
+  if (open_watch_) {
+    open_watch_->close(ignored);
+    open_watch_.reset();
+  }
   device_path_.clear();
   held_input_.clear();
   held_offset_ = 0;
@@ -203,10 +243,19 @@ void PtyPort::Impl::service() {
   if (!master_) return;
   in_service_ = true;
   if (muted_) {
-    // A UART port of a module that is off: nothing goes out.
-    const std::size_t stale = engine_.pending_output().size();
-    if (stale > 0) engine_.consume_output(stale);
+    drop_output();  // a UART port of a module that is off: nothing goes out
   } else {
+    if (drop_until_idle_) {
+      drop_output();
+      // Dropping may have let the command finish (a download's last data
+      // and result): that output is the departed host's too.
+      if (engine_.mode() == EngineMode::kCommand) {
+        drop_output();
+        drop_until_idle_ = false;
+      }
+    }
+    // Also what a host wrote just before it closed the port: a real module
+    // runs a command whoever is left to read the answer.
     feed_held_input();
   }
   start_write();
@@ -226,8 +275,93 @@ void PtyPort::Impl::feed_held_input() {
   held_offset_ = 0;
 }
 
+void PtyPort::Impl::drop_output() {
+  const std::size_t stale = engine_.pending_output().size();
+  if (stale > 0) engine_.consume_output(stale);
+}
+
+// The watch is armed while the PTY exists: it is how a host's arrival is
+// seen (nothing is read then), and a host's departure while no read runs (a
+// command executing).
+void PtyPort::Impl::start_watch() {
+  if (watching_ || !open_watch_) return;
+  watching_ = true;
+  open_watch_->async_read_some(
+      asio::buffer(watch_buffer_), [self = shared_from_this(), generation = generation_](
+                                       boost::system::error_code ec, std::size_t count) {
+        if (generation != self->generation_) return;
+        self->watching_ = false;
+        if (ec) return;  // the inotify fd failed: reads still see a host leave
+        self->on_watch_event(detail::any_open_event(
+            std::span<const std::uint8_t>(self->watch_buffer_).first(count)));
+        self->start_watch();
+      });
+}
+
+void PtyPort::Impl::on_watch_event(bool opened) {
+  const bool was_open = host_open_;
+  host_open_ = detail::has_opener(master_->native_handle());
+  // Read again whatever happened: an arriving host's commands, the last
+  // bytes of a departing one, or EIO.
+  hung_up_ = false;
+  if (opened && !was_open && !host_open_) unseen_visit_ = true;
+  const bool departed = was_open && !host_open_;
+  if (departed) forget_departed_host();  // may find a new host already there
+  service();
+  if (departed) tell_host_changed(false);
+  if (host_open_ && (departed || !was_open)) tell_host_changed(true);
+}
+
+void PtyPort::Impl::on_no_opener_left() {
+  hung_up_ = true;
+  const bool was_open = host_open_;
+  const bool visited = std::exchange(unseen_visit_, false);
+  host_open_ = false;
+  if (was_open || visited || heard_) forget_departed_host();
+  service();
+  if (visited && !was_open) tell_host_changed(true);
+  if (visited || was_open) tell_host_changed(false);
+  if (host_open_) tell_host_changed(true);  // one arrived while we discarded
+}
+
+// What was meant for a host that closed the port goes with it, as a USB
+// port's buffers do: queued output, the answer of a command still running,
+// and bytes the kernel holds for the slave. URCs not yet sent stay queued.
+void PtyPort::Impl::forget_departed_host() {
+  heard_ = false;
+  if (!muted_) {
+    drop_output();
+    ++output_epoch_;  // a write in flight must not consume later output
+    drop_until_idle_ = engine_.mode() != EngineMode::kCommand;
+  }
+  if (writing_) {
+    // The rest of that write must not reach the next opener. Cancelled on
+    // the executor's thread, it writes nothing more from here on.
+    boost::system::error_code ignored;
+    master_->cancel(ignored);
+  }
+  discard_unread();
+}
+
+void PtyPort::Impl::discard_unread() {
+  // Failing here (the slave cannot be opened) leaves the stale bytes for the
+  // next opener; nothing else is lost, and there is no one to tell.
+  (void)detail::discard_unread(master_->native_handle(), device_path_.string());
+  // That open and close of the slave were ours, not a host's: drop their
+  // events, then look again, in case a host opened meanwhile.
+  detail::drain_events(open_watch_->native_handle());
+  if (detail::has_opener(master_->native_handle())) {
+    host_open_ = true;
+    hung_up_ = false;
+  }
+}
+
+void PtyPort::Impl::tell_host_changed(bool open) const {
+  if (options_.host_changed) options_.host_changed(open);
+}
+
 void PtyPort::Impl::start_read() {
-  if (reading_ || !master_ || !held_input_.empty()) return;
+  if (reading_ || !master_ || hung_up_ || !held_input_.empty()) return;
   if (!muted_ && !engine_.wants_input()) return;
   reading_ = true;
   master_->async_read_some(
@@ -235,10 +369,18 @@ void PtyPort::Impl::start_read() {
                                       boost::system::error_code ec, std::size_t count) {
         if (generation != self->generation_) return;
         self->reading_ = false;
-        // With our slave fd open the master never sees the host hang up;
-        // an error here means the PTY is gone, so stop reading.
-        if (ec) return;
+        if (ec == asio::error::operation_aborted) {  // a departed host's write was cancelled
+          self->service();
+          return;
+        }
+        // EIO: no process has the slave open any more (after the bytes a
+        // closing host wrote have been read).
+        if (ec) {
+          self->on_no_opener_left();
+          return;
+        }
         const auto bytes = std::span<const std::uint8_t>(self->read_buffer_).first(count);
+        self->heard_ = true;
         self->trace(TraceDirection::kFromHost, bytes);
         if (!self->muted_) self->held_input_.assign(bytes.begin(), bytes.end());
         self->service();
@@ -246,27 +388,38 @@ void PtyPort::Impl::start_read() {
 }
 
 void PtyPort::Impl::start_write() {
-  if (writing_ || !master_) return;
+  if (writing_ || !master_ || !host_open_ || drop_until_idle_) return;
   if (options_.silenced && options_.silenced()) return;
-  const auto pending = engine_.pending_output();
+  // At most what one write(2) to a pty takes, so the copy stays small.
+  constexpr std::size_t kMaxWrite = 16 * 1024;
+  const auto pending =
+      engine_.pending_output().first(std::min(engine_.pending_output().size(), kMaxWrite));
   if (pending.empty()) return;
   write_buffer_.assign(pending.begin(), pending.end());
   writing_ = true;
-  asio::async_write(*master_, asio::buffer(write_buffer_),
-                    [self = shared_from_this(), generation = generation_, epoch = output_epoch_](
-                        boost::system::error_code ec, std::size_t count) {
-                      if (generation != self->generation_) return;
-                      self->writing_ = false;
-                      if (ec) return;
-                      self->trace(TraceDirection::kToHost,
-                                  std::span<const std::uint8_t>(self->write_buffer_).first(count));
-                      // Consumed only now: bytes stuck in the kernel still count against the
-                      // engine's output bound.
-                      self->in_service_ = true;
-                      if (epoch == self->output_epoch_) self->engine_.consume_output(count);
-                      self->in_service_ = false;
-                      self->service();
-                    });
+  // One write_some at a time, not a composed async_write: a departed host's
+  // output must stop at once, and cancel() cannot stop a composed write
+  // between two of its steps.
+  master_->async_write_some(
+      asio::buffer(write_buffer_),
+      [self = shared_from_this(), generation = generation_, epoch = output_epoch_](
+          boost::system::error_code ec, std::size_t count) {
+        if (generation != self->generation_) return;
+        self->writing_ = false;
+        if (ec == asio::error::operation_aborted) {  // its host departed
+          self->service();
+          return;
+        }
+        if (ec) return;
+        self->trace(TraceDirection::kToHost,
+                    std::span<const std::uint8_t>(self->write_buffer_).first(count));
+        // Consumed only now: bytes stuck in the kernel still count against the
+        // engine's output bound.
+        self->in_service_ = true;
+        if (epoch == self->output_epoch_) self->engine_.consume_output(count);
+        self->in_service_ = false;
+        self->service();
+      });
 }
 
 void PtyPort::Impl::arm_timer() {

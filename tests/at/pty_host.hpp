@@ -49,9 +49,33 @@ class HostSerial {
   // deadline passes. Returns everything read.
   std::string read_until(std::string_view expected,
                          std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+    return read_while(
+        [&](const std::string& got) {
+          return got.size() < expected.size() ||
+                 got.substr(got.size() - expected.size()) != expected;
+        },
+        timeout);
+  }
+
+  // Reads until `marker` has been seen anywhere (more may follow it in the
+  // same read), or the deadline passes. Returns everything read.
+  std::string read_past(std::string_view marker,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+    return read_while([&](const std::string& got) { return got.find(marker) == std::string::npos; },
+                      timeout);
+  }
+
+  // Reads whatever arrives within `window`.
+  std::string read_for(std::chrono::milliseconds window) {
+    return read_until(std::string_view("\x01\x02\x03 never"), window);
+  }
+
+ private:
+  template <typename More>
+  std::string read_while(More more, std::chrono::milliseconds timeout) {
     std::string got;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (got.size() < expected.size() || got.substr(got.size() - expected.size()) != expected) {
+    while (more(got)) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
           deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) break;
@@ -65,12 +89,6 @@ class HostSerial {
     return got;
   }
 
-  // Reads whatever arrives within `window`.
-  std::string read_for(std::chrono::milliseconds window) {
-    return read_until(std::string_view("\x01\x02\x03 never"), window);
-  }
-
- private:
   int fd_ = -1;
 };
 

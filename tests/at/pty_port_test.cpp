@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <type_traits>
@@ -87,11 +89,25 @@ class PtyPortTest : public ::testing::Test {
 
   void start(PortStyle style) {
     on_io([this, style] {
-      port_ = std::make_unique<PtyPort>(io_.get_executor(), registry_,
-                                        PtyPortOptions{.link = link(), .style = style});
+      PtyPortOptions options{.link = link(), .style = style};
+      options.host_changed = [this](bool open) {
+        const std::lock_guard lock(host_mutex_);
+        host_events_.push_back(open);
+        host_changed_.notify_all();
+      };
+      port_ = std::make_unique<PtyPort>(io_.get_executor(), registry_, std::move(options));
       auto opened = port_->open();
       ASSERT_TRUE(opened.has_value()) << opened.error().message;
     });
+  }
+
+  // Waits until the port has been told of `count` host opens and closes in
+  // all; returns them in order (true: opened).
+  std::vector<bool> host_events(std::size_t count) {
+    std::unique_lock lock(host_mutex_);
+    host_changed_.wait_for(lock, std::chrono::seconds(5),
+                           [&] { return host_events_.size() >= count; });
+    return host_events_;
   }
 
   fs::path link() const { return state_dir_ / "ttyUSB2"; }
@@ -104,6 +120,9 @@ class PtyPortTest : public ::testing::Test {
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
   std::unique_ptr<PtyPort> port_;
+  std::mutex host_mutex_;
+  std::condition_variable host_changed_;
+  std::vector<bool> host_events_;
   std::thread thread_;
 };
 
@@ -132,6 +151,61 @@ TEST_F(PtyPortTest, HostMayCloseAndReopen) {
   HostSerial again(link().string());
   ASSERT_TRUE(again.write("AT\r"));
   EXPECT_EQ(again.read_until("OK\r\n"), "\r\nOK\r\n");
+}
+
+// A host that closes the port takes its unread answers along: the next
+// opener gets only its own. The closing host's command still ran (ATE0: no
+// echo for the next host).
+TEST_F(PtyPortTest, TheNextHostGetsNoAnswerMeantForTheLast) {
+  start(PortStyle::kUsb);
+  {
+    HostSerial host(link().string());
+    ASSERT_TRUE(host.write("ATE0\r"));
+  }
+  EXPECT_EQ(host_events(2), (std::vector<bool>{true, false}));
+  HostSerial next(link().string());
+  ASSERT_TRUE(next.write("AT\r"));
+  EXPECT_EQ(next.read_until("OK\r\n"), "\r\nOK\r\n");
+}
+
+// The same while the closing host's command still runs: its answer (here a
+// download's data and result) is not the next opener's either.
+TEST_F(PtyPortTest, TheAnswerOfACommandStillRunningGoesWithItsHost) {
+  start(PortStyle::kUsb);
+  {
+    HostSerial host(link().string());
+    ASSERT_TRUE(host.write("ATE0\r"));
+    ASSERT_EQ(host.read_until("OK\r\n"), "ATE0\r\r\nOK\r\n");
+    ASSERT_TRUE(host.write("AT+QFDWL=\"f\",300000\r"));
+    ASSERT_TRUE(host.read_past("\r\nCONNECT\r\nd").starts_with("\r\nCONNECT\r\nd"));
+  }
+  EXPECT_EQ(host_events(2), (std::vector<bool>{true, false}));
+  HostSerial next(link().string());
+  ASSERT_TRUE(next.write("AT\r"));
+  EXPECT_EQ(next.read_until("OK\r\n", std::chrono::seconds(20)), "\r\nOK\r\n");
+}
+
+// What the module says while no host has the port open (RDY at boot) waits
+// for the first opener.
+TEST_F(PtyPortTest, OutputWhileNoHostIsOpenWaitsForTheFirst) {
+  start(PortStyle::kUsb);
+  on_io([this] { port_->engine().queue_urc("RDY"); });
+  HostSerial host(link().string());
+  EXPECT_EQ(host.read_until("RDY\r\n"), "\r\nRDY\r\n");
+}
+
+// `cat PORT &` then `echo AT > PORT`: the writer's close is not the end of
+// the port while the reader keeps it open; the reader gets the answer.
+TEST_F(PtyPortTest, AWriterClosingLeavesTheReaderItsAnswers) {
+  start(PortStyle::kUsb);
+  HostSerial reader(link().string());
+  EXPECT_EQ(host_events(1), (std::vector<bool>{true}));
+  {
+    HostSerial writer(link().string());
+    ASSERT_TRUE(writer.write("AT\r"));
+  }
+  EXPECT_EQ(reader.read_until("OK\r\n"), "AT\r\r\nOK\r\n");
+  EXPECT_EQ(host_events(1).size(), 1U) << "the port stayed open throughout";
 }
 
 TEST_F(PtyPortTest, UrcReachesTheHost) {

@@ -13,6 +13,14 @@
 // Either way the engine is reset (power-on settings, queues emptied, a running
 // command abandoned).
 //
+// A host that closes the port takes what was meant for it along, as a USB
+// port's buffers go with it: answers not yet read (also in the kernel), and
+// the answer of a command of its still running. A command it wrote before
+// closing still runs. Output made while no host has the port open (RDY at
+// boot, URCs) waits in the engine, within its bound, for the next opener.
+// A host that closes and reopens faster than the port is told of the close
+// (microseconds) may still read what its previous opening left.
+//
 // Thread: all methods, and all Responder calls of handlers on this port, must
 // run on `executor` (the simulator owns the io_context; post to it from other
 // threads). Construction and open() may happen before the io_context runs.
@@ -61,6 +69,11 @@ struct PtyPortOptions {
   // owner's disconnect() (which drops that answer) runs. Optional; may be
   // called from the executor only.
   std::function<bool()> silenced{};
+  // Called when the first host opens the PTY (true) and when the last one
+  // closes it (false), after the port has acted on it; a host that came and
+  // went between two looks is told as both, in order. Not called when the
+  // port itself goes away (disconnect()). Optional.
+  std::function<void(bool open)> host_changed{};
 };
 
 class PtyPort {
