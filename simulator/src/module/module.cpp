@@ -122,6 +122,11 @@ tl::expected<void, std::string> Module::open_ports() {
     // A module that lost power says nothing more, not even the answer of the
     // command whose NAND operation the cut struck (lose_power() runs after it).
     port_options.silenced = [this] { return power_gone_.load(std::memory_order_relaxed); };
+    // What a host closing the port takes with it (its unread answers) is
+    // easier to understand with its comings and goings in the log.
+    port_options.host_changed = [port = std::string(plan.name)](bool open) {
+      spdlog::debug("port {}: {}", port, open ? "a host opened it" : "the last host closed it");
+    };
     port_options.engine.on_handler_exception =
         [port = std::string(plan.name)](std::string_view command, std::string_view what) {
           spdlog::error("port {}: AT{} threw ({}); answered ERROR", port, command, what);
