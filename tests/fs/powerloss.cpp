@@ -137,11 +137,10 @@ void note(CampaignResult& r, std::string what) {
 }
 
 // A recovered volume must keep working: a second boot shows the same files,
-// and the host goes on using them. Every file is renamed (a header at the file's current version, written
-// after whatever the recovery mount rolled back) and the volume mounted
-// again: it must pass every check and show exactly the renamed tree. The
-// single mount after a cut does not catch a rollback the next header trips
-// over; this does. Returns "" or what went wrong.
+// and the host goes on using them. Every file is renamed (a header at the file's current version,
+// written after whatever the recovery mount rolled back) and the volume mounted again: it must pass
+// every check and show exactly the renamed tree. The single mount after a cut does not catch a
+// rollback the next header trips over; this does. Returns "" or what went wrong.
 std::string life_after_recovery(Rig& rig, std::unique_ptr<FileSystem> fs, const Tree& tree) {
   // A second boot with nothing done in between shows the same files: what
   // the recovery decided (a commit kept or rolled back) stays decided.
@@ -150,8 +149,9 @@ std::string life_after_recovery(Rig& rig, std::unique_ptr<FileSystem> fs, const 
   if (!rebooted) return "second mount: " + rebooted.error().message();
   fs = std::move(*rebooted);
   if (auto again = snapshot_tree(*fs); !again || *again != tree) {
-    return again ? "second mount changed the tree\n" + describe(*again) + " first\n" + describe(tree)
-                 : "second mount, read back: " + again.error().message();
+    return again
+               ? "second mount changed the tree\n" + describe(*again) + " first\n" + describe(tree)
+               : "second mount, read back: " + again.error().message();
   }
   Tree expected;
   for (const auto& [path, content] : tree) {

@@ -84,9 +84,9 @@ struct CampaignResult {
   std::uint64_t mounts_ok = 0;
   std::map<int, std::uint64_t> failed_by_probe;
   std::uint64_t other_mount_errors = 0;
-  std::uint64_t lost = 0;             // tree neither the confirmed nor the in-flight state
-  std::uint64_t read_errors = 0;      // a file could not be read back
-  std::uint64_t check_failures = 0;   // fsck after a successful mount found damage
+  std::uint64_t lost = 0;            // tree neither the confirmed nor the in-flight state
+  std::uint64_t read_errors = 0;     // a file could not be read back
+  std::uint64_t check_failures = 0;  // fsck after a successful mount found damage
   // Renaming every file after the recovery, the next mount failed or lost
   // something (a rollback the next header trips over).
   std::uint64_t failed_after_recovery = 0;
