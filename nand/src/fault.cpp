@@ -140,7 +140,15 @@ void FaultInjector::clear_rules() {
 
 void FaultInjector::cut_power() {
   auto held = hold();
+  if (chip_.powered()) drop_countdown_cuts();
   chip_.cut_power();
+}
+
+void FaultInjector::drop_countdown_cuts() {
+  std::erase_if(rules_, [](const ActiveRule& active) {
+    return active.rule.effect == FaultEffect::power_cut &&
+           active.rule.trigger == Trigger::nth_match;
+  });
 }
 
 void FaultInjector::power_up() {
@@ -240,6 +248,7 @@ Status FaultInjector::cut_pending(CutMode mode) {
 }
 
 Status FaultInjector::cut(const Op& op, CutMode requested, std::uint32_t rule_id) {
+  drop_countdown_cuts();  // they counted this power-on's operations
   CutMode mode = requested;
   switch (op.target) {
     case Target::bad_check:

@@ -31,6 +31,44 @@ TEST_F(Faults, PowerCutAtTheNthOperation) {
   EXPECT_EQ(injector->rule_count(), 0U) << "a one-shot rule is spent";
 }
 
+// An armed count-down cut belongs to the power-on it was armed in: power
+// that goes first (another cut, a hand cut) takes it along, so it never
+// strikes a later, unrelated boot.
+TEST_F(Faults, ACountDownCutDiesWithThePowerOnItWasArmedIn) {
+  auto main = main_buf();
+  ASSERT_TRUE(injector->arm_power_cut(2, CutMode::before));
+  ASSERT_TRUE(injector->arm_power_cut(4, CutMode::before));
+  EXPECT_TRUE(injector->read({0, 0}, main, {}));
+  EXPECT_EQ(injector->read({0, 0}, main, {}).error().code, Errc::power_loss);
+  EXPECT_EQ(injector->rule_count(), 0U) << "the cut at 4 went with the power";
+  injector->power_up();
+  ASSERT_TRUE(injector->arm_power_cut(3, CutMode::before));
+  injector->cut_power();
+  EXPECT_EQ(injector->rule_count(), 0U) << "a hand cut takes it too";
+  injector->power_up();
+  for (int i = 0; i < 10; ++i)
+    EXPECT_TRUE(injector->read({0, 0}, main, {}));
+}
+
+TEST_F(Faults, ACutArmedWhileOffCountsFromThePowerUp) {
+  auto main = main_buf();
+  injector->cut_power();
+  ASSERT_TRUE(injector->arm_power_cut(2, CutMode::before));
+  injector->power_up();
+  EXPECT_TRUE(injector->read({0, 0}, main, {}));
+  EXPECT_EQ(injector->read({0, 0}, main, {}).error().code, Errc::power_loss);
+}
+
+TEST_F(Faults, APowerCutByProbabilityOutlivesThePower) {
+  FaultRule rule;
+  rule.trigger = Trigger::probability;
+  rule.p = 0.5;
+  ASSERT_TRUE(injector->add_rule(rule));
+  injector->cut_power();
+  injector->power_up();
+  EXPECT_EQ(injector->rule_count(), 1U);
+}
+
 TEST_F(Faults, NextEraseInAPartition) {
   FaultRule rule;
   rule.ops = 1U << static_cast<int>(OpKind::erase);

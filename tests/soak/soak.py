@@ -421,7 +421,8 @@ class Soak:
             control.call("power-off")  # orderly, like AT+QPOWD=1
         elif how == "cut" and control.call("status")["power"] != "off":
             # The window outlived the work: work on until the armed cut fires
-            # (cutting by hand would leave it armed for a later power-up).
+            # (a cut at a NAND operation is the point; a hand cut would only
+            # disarm it).
             self.counts["cuts_late"] += 1
             for _ in range(100):
                 self.work(port)

@@ -104,6 +104,11 @@ class FaultInjector final : public Device {
 
   // Shorthand: power cut at the `n`th operation from now (any kind, anywhere).
   Result<std::uint32_t> arm_power_cut(std::uint64_t n, CutMode mode);
+  // A count-down power cut (effect power_cut, trigger nth_match) counts the
+  // operations of the power-on it was armed in: when the power goes first
+  // (another cut, cut_power()), it is dropped unfired. One armed while the
+  // chip is off counts from the next power-up. Power cuts by probability or
+  // on every match stay until removed.
 
   // --- sharing the flash between threads ---
   // The module's io thread, its FUSE threads and the control socket all
@@ -191,6 +196,7 @@ class FaultInjector final : public Device {
   Status cut_erase(std::uint32_t block, CutMode mode);
   void run_branch(const Op& op);
   CutMode resolve(CutMode mode);
+  void drop_countdown_cuts();
   void record(const ActiveRule& rule, const Op& op, CutMode cut);
   void record(std::uint32_t rule_id, FaultEffect effect, const Op& op, CutMode cut);
 
