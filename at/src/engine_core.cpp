@@ -140,6 +140,7 @@ void EngineCore::abandon(std::uint64_t id) {
 }
 
 Ticket::~Ticket() {
+  if (abandoned) return;
   if (EngineCore* engine_core = engine()) engine_core->abandon(id);
 }
 

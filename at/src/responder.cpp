@@ -9,7 +9,7 @@ namespace {
 
 // The engine if `ticket` still names its running command, else nullptr.
 detail::EngineCore* live_engine(const std::shared_ptr<detail::Ticket>& ticket) {
-  if (!ticket) return nullptr;
+  if (!ticket || ticket->abandoned) return nullptr;
   detail::EngineCore* engine = ticket->engine();
   return (engine != nullptr && engine->is_current(ticket->id)) ? engine : nullptr;
 }
@@ -43,6 +43,11 @@ bool Responder::ok() {
 bool Responder::fail(Failure failure) {
   auto* engine = live_engine(ticket_);
   return engine != nullptr && engine->complete(ticket_->id, failure);
+}
+
+void Responder::abandon() {
+  if (ticket_) ticket_->abandoned = true;
+  ticket_.reset();
 }
 
 bool Responder::start_upload(UploadSpec spec) {

@@ -15,8 +15,8 @@ struct Ticket {
       : core(engine), alive(std::move(engine_alive)), id(command_id) {}
   Ticket(const Ticket&) = delete;
   Ticket& operator=(const Ticket&) = delete;
-  // The last copy is gone: if the command never answered, the engine answers
-  // ERROR for it.
+  // The last copy is gone: if the command never answered (and was not
+  // abandoned), the engine answers ERROR for it.
   ~Ticket();
 
   // The engine if it still exists, else nullptr.
@@ -25,6 +25,7 @@ struct Ticket {
   EngineCore* core;
   std::weak_ptr<void> alive;
   std::uint64_t id;
+  bool abandoned = false;  // Responder::abandon(): answer nothing, ever
 };
 
 }  // namespace vmodem::at::detail

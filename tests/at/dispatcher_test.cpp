@@ -141,6 +141,31 @@ TEST_F(Dispatcher, DroppingTheLastAsyncCopyAnswersError) {
   EXPECT_EQ(engine().mode(), EngineMode::kCommand);
 }
 
+// A module that lost power inside a command says nothing more about it: the
+// abandoned command is never answered (not even ERROR when its last copy
+// goes), input waits, and the reset that comes with the power-off frees
+// the port.
+TEST_F(Dispatcher, AnAbandonedCommandIsNeverAnswered) {
+  add("+CUT", {.execute = [](Call& call) { call.responder.abandon(); }});
+  add("+SLOW", {.execute = deferred()});
+  EXPECT_EQ(send_quiet_echo("AT+CUT\r"), "");
+  EXPECT_EQ(engine().mode(), EngineMode::kExecuting);
+  EXPECT_EQ(engine().feed("AT\r"), 0U) << "input waits, as in any running command";
+  send("");
+  EXPECT_EQ(engine().take_output(), "");
+  engine().reset();
+  EXPECT_EQ(send("AT\r"), "AT\r\r\nOK\r\n");
+  // A copy kept elsewhere goes stale too.
+  send_quiet_echo("AT+SLOW\r");
+  Responder copy = later_;
+  later_.abandon();
+  EXPECT_FALSE(copy.active());
+  EXPECT_FALSE(copy.ok());
+  copy = Responder{};
+  EXPECT_EQ(engine().take_output(), "") << "dropping the last copy says nothing";
+  EXPECT_EQ(engine().mode(), EngineMode::kExecuting);
+}
+
 TEST_F(Dispatcher, ResetMakesRespondersStale) {
   add("+SLOW", {.execute = deferred()});
   send_quiet_echo("AT+SLOW\r");

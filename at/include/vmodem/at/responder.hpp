@@ -113,6 +113,13 @@ class Responder {
   bool start_upload(UploadSpec spec);
   bool start_download(DownloadSpec spec);
 
+  // The command will never be answered: the module lost power inside it.
+  // Every copy of this Responder goes stale; the engine stays in the command
+  // (input waits) until reset(), which the power-off does. Without this, the
+  // last copy's destruction answers ERROR, which a module without power
+  // must not say.
+  void abandon();
+
  private:
   std::shared_ptr<detail::Ticket> ticket_;
 };
