@@ -16,6 +16,8 @@ std::string_view error_code_name(ErrorCode code) {
       return "unpack-failed";
     case ErrorCode::kAborted:
       return "aborted";
+    case ErrorCode::kPowerLoss:
+      return "power-loss";
     case ErrorCode::kInvalidInput:
       return "invalid-input";
     case ErrorCode::kIo:

@@ -239,7 +239,7 @@ Result<LoadedFirmware> FirmwareStore::load() {
   for (const auto& record : records_) {
     auto bundle = read(record);
     if (bundle) return LoadedFirmware{record, std::move(*bundle), !why.empty(), why};
-    if (bundle.error().code == ErrorCode::kAborted) return tl::unexpected(bundle.error());
+    if (is_flash_failure(bundle.error().code)) return tl::unexpected(bundle.error());
     why += (why.empty() ? "" : "; ") + bundle.error().message;
   }
   return fail(ErrorCode::kBadPackage, "no bootable firmware: " + why);

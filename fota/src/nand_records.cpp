@@ -10,7 +10,9 @@
 namespace vmodem::fota::detail {
 
 tl::unexpected<Error> nand_failure(std::string_view what, const nand::Error& error) {
-  return fail(ErrorCode::kAborted, std::string(what) + ": " + error.message());
+  const ErrorCode code =
+      error.code == nand::Errc::power_loss ? ErrorCode::kPowerLoss : ErrorCode::kAborted;
+  return fail(code, std::string(what) + ": " + error.message());
 }
 
 Bytes seal_record(std::string_view magic, std::span<const std::uint8_t> body) {

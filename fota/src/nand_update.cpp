@@ -53,12 +53,10 @@ struct NandUpdate::State {
     outcome.message = std::move(message);
     stage = Stage::finish;
   }
-  bool powered() const { return !options.powered || options.powered(); }
-
   // A failed NAND call: with power, a flash error ends the update (502);
   // without, the error goes up and the next boot continues.
   Result<bool> flash_error(const Error& error) {
-    if (!powered()) return tl::unexpected(error);
+    if (error.code == ErrorCode::kPowerLoss) return tl::unexpected(error);
     finish_with(end_code(ErrorCode::kAborted), error.message);
     return false;
   }
@@ -80,7 +78,7 @@ Status NandUpdate::State::check_package() {
   outcome.target_version = header.target_version;
   auto loaded = store.load();
   if (!loaded) {
-    if (loaded.error().code == ErrorCode::kAborted && !powered()) {
+    if (loaded.error().code == ErrorCode::kPowerLoss) {
       return tl::unexpected(loaded.error());
     }
     finish_with(end_code(ErrorCode::kFirmwareMismatch), loaded.error().message);
@@ -142,7 +140,7 @@ Result<bool> NandUpdate::State::apply() {
   for (std::uint32_t i = 0; i < std::max<std::uint32_t>(1, options.pages_per_step); ++i) {
     auto done = applier->step(*sink);
     if (!done) {
-      if (done.error().code == ErrorCode::kAborted) return flash_error(done.error());
+      if (is_flash_failure(done.error().code)) return flash_error(done.error());
       finish_with(end_code(done.error().code), done.error().message);
       return false;
     }
@@ -176,7 +174,7 @@ Result<bool> NandUpdate::State::verify_and_commit() {
   // What the slot holds now, read back from the NAND, must be the target.
   auto written = store.read(next);
   if (!written) {
-    if (written.error().code == ErrorCode::kAborted) return flash_error(written.error());
+    if (is_flash_failure(written.error().code)) return flash_error(written.error());
     finish_with(end_code(ErrorCode::kUnpackFailed), written.error().message);
     return false;
   }
@@ -197,7 +195,7 @@ Result<bool> NandUpdate::State::finish() {
   emit(UpdatePhase::end, outcome.end_code);
   stage = Stage::done;
   if (auto st = area.clear(); !st) {
-    if (!powered()) return tl::unexpected(st.error());
+    if (st.error().code == ErrorCode::kPowerLoss) return tl::unexpected(st.error());
     // The package stays staged: the next boot decides the same way again.
   }
   return true;

@@ -111,19 +111,17 @@ tl::expected<std::unique_ptr<Flash>, std::string> Flash::in_memory(const Profile
   return flash;
 }
 
-tl::expected<std::unique_ptr<nand::Partition>, std::string> Flash::partition(
-    const std::string& name) {
+nand::Result<std::unique_ptr<nand::Partition>> Flash::partition(const std::string& name) {
   const nand::PartitionSpec* spec = table_.find(name);
   if (!spec) {
     std::string known;
     for (const auto& e : table_.entries())
       known += (known.empty() ? "" : ", ") + e.name;
-    return tl::unexpected("no partition '" + name + "' in profile " + profile_.name +
-                          " (has: " + known + ")");
+    return nand::fail(
+        nand::Errc::invalid_argument, -1, -1,
+        "no partition '" + name + "' in profile " + profile_.name + " (has: " + known + ")");
   }
-  auto partition = nand::Partition::open(device(), *spec);
-  if (!partition) return tl::unexpected(partition.error().message());
-  return std::move(*partition);
+  return nand::Partition::open(device(), *spec);
 }
 
 }  // namespace vmodem::sim

@@ -64,7 +64,7 @@ class Image {
     flash_ = std::move(*flash);
     auto part = flash_->partition(partition);
     if (!part) {
-      error = part.error();
+      error = part.error().message();
       return;
     }
     partition_ = std::move(*part);

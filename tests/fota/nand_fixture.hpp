@@ -120,7 +120,6 @@ class NandFixture {
                             (e.phase == UpdatePhase::start ? "" : " " + std::to_string(e.value)));
       if (e.phase == UpdatePhase::end) boot.end_code = e.value;
     };
-    options.powered = [this] { return chip_->powered(); };
     auto update = NandUpdate::begin(*s, *a, options);
     if (!update) {
       boot.cut = true;

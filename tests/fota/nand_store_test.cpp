@@ -109,6 +109,31 @@ TEST(FotaArea, RefusesAPackageLargerThanTheArea) {
   EXPECT_EQ(end_code(st.error().code), 511);
 }
 
+// The two ways a NAND call fails say which they are: a cut (kPowerLoss: the
+// caller stops, the next boot goes on) or a flash error with power
+// (kAborted: END 502). No caller asks the chip whether it is powered.
+TEST(FotaArea, APowerCutAndAFlashErrorSayWhichTheyAre) {
+  NandFixture nand;
+  const Bytes package = random_bytes(40'000, 5);
+  auto area = nand.area();
+  ASSERT_TRUE(nand.injector().arm_power_cut(3, nand::CutMode::before));
+  auto cut = area->stage(package);
+  ASSERT_FALSE(cut);
+  EXPECT_EQ(cut.error().code, ErrorCode::kPowerLoss);
+  EXPECT_TRUE(is_flash_failure(cut.error().code));
+  nand.injector().clear_rules();
+  nand.chip().power_up();
+  nand::FaultRule fails;
+  fails.trigger = nand::Trigger::every_match;
+  fails.ops = 1U << static_cast<int>(nand::OpKind::erase);
+  fails.effect = nand::FaultEffect::erase_fail;
+  ASSERT_TRUE(nand.injector().add_rule(fails));
+  auto failed = nand.area()->stage(package);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, ErrorCode::kAborted) << failed.error().message;
+  EXPECT_EQ(end_code(failed.error().code), 502);
+}
+
 TEST(FotaArea, AStagingCutAtAnyOperationLeavesNothingOrTheWholePackage) {
   NandFixture nand;
   const Bytes package = random_bytes(40'000, 4);

@@ -45,7 +45,7 @@ tl::expected<void, std::string> damage(ModuleRig& rig, Side side) {
   chip.power_up();
   const PartitionEntry* entry = rig.profile().find_role(role_of(side));
   auto partition = rig.flash().partition(entry->spec.name);
-  if (!partition) return tl::unexpected(partition.error());
+  if (!partition) return tl::unexpected(partition.error().message());
   const auto& config = rig.env().config;
   fs::MountOptions read_only;
   read_only.read_only = true;

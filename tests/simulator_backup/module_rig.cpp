@@ -118,7 +118,7 @@ BootResult ModuleRig::boot_side(Side side, const std::function<void(Side)>& befo
   // RDY (modem) / APP RDY (AP): the boot-loop counter is closed.
   if (auto* engine = booted.backup.engine.get()) {
     if (auto ok = engine->note_boot_completed(); !ok) {
-      return flash_->chip().powered() ? BootResult::failed : BootResult::power_lost;
+      return ok.error().code == fs::Errc::power_loss ? BootResult::power_lost : BootResult::failed;
     }
   }
   return BootResult::app_rdy;

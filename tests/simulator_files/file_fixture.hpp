@@ -61,20 +61,22 @@ class FileCommandsTest : public ::testing::Test {
     storage_ = std::move(nand::Storage::create_in_memory(geometry).value());
     chip_ = std::make_unique<nand::SimulatedChip>(*storage_, nand::ChipConfig{});
     injector_ = std::make_unique<nand::FaultInjector>(*chip_, nullptr, 7);
+    // How the module hears about the flash: its fault injector's listener.
+    injector_->set_listener([this](const nand::FaultEvent& event) {
+      if (event.effect == nand::FaultEffect::power_cut) ++flash_failures_;
+    });
     EXPECT_TRUE(fs::FileSystem::format(*injector_, fs_config_));
     mount();
     at::install_v250_commands(registry_);
-    register_file_commands(registry_, FileCommandContext{
-                                          .ap_fs = [this] { return fs_.get(); },
-                                          .on_flash_failure = [this] { ++flash_failures_; },
-                                      });
+    handles_ = std::make_unique<FileHandles>(register_file_commands(
+        registry_, FileCommandContext{.ap_fs = [this] { return fs_.get(); }}));
     at::EngineConfig config;
     config.now = [this] { return now_; };
     engine_ = std::make_unique<at::Engine>(registry_, std::move(config));
     engine_->settings().echo = false;
     engine_->settings().cmee = at::CmeeMode::kNumeric;
   }
-  ~FileCommandsTest() override { reset_file_handles(); }
+  ~FileCommandsTest() override { handles_->reset(); }
 
   void mount() {
     auto mounted = fs::FileSystem::mount(*injector_, fs_config_);
@@ -85,7 +87,7 @@ class FileCommandsTest : public ::testing::Test {
   // What the module does on a power cut and the next boot: forget handles,
   // drop the engine's state, restore power and mount what the NAND holds.
   void power_cycle() {
-    reset_file_handles();
+    handles_->reset();
     engine_->reset();
     engine_->settings().echo = false;
     engine_->settings().cmee = at::CmeeMode::kNumeric;
@@ -175,6 +177,7 @@ class FileCommandsTest : public ::testing::Test {
   std::unique_ptr<at::Engine> engine_;
   at::Clock::time_point now_{std::chrono::seconds(1000)};
   int flash_failures_ = 0;
+  std::unique_ptr<FileHandles> handles_;
 };
 
 }  // namespace vmodem::sim::testing

@@ -117,7 +117,7 @@ TEST_F(Handles, InvalidHandles) {
 TEST_F(Handles, ResetForgetsHandlesAndCommitsData) {
   const int h = open("kept.txt", 0);
   ASSERT_EQ(write(h, "data"), "\r\nCONNECT\r\n\r\n+QFWRITE: 4,4\r\n\r\nOK\r\n");
-  reset_file_handles();  // AT+CFUN=1,1: the file system stays mounted
+  handles_->reset();  // AT+CFUN=1,1: the file system stays mounted
   EXPECT_EQ(send("AT+QFCLOSE=" + std::to_string(h) + "\r"), cme(416));
   std::string stored;
   ASSERT_TRUE(read_file("kept.txt", stored));

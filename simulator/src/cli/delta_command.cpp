@@ -53,6 +53,7 @@ int exit_code_for(fota::ErrorCode code) {
     case fota::ErrorCode::kNoSpace:
     case fota::ErrorCode::kUnpackFailed:
     case fota::ErrorCode::kAborted:
+    case fota::ErrorCode::kPowerLoss:
       return kExitFailure;
   }
   return kExitFailure;
@@ -131,7 +132,6 @@ int apply_to_image(const DeltaArgs& args) {
   if (!fw) return fw.error();
   if (auto st = fw->area->stage(*package); !st) return report(st.error(), args.json);
   fota::UpdateOptions options;
-  options.powered = [&fw] { return fw->flash->chip().powered(); };
   options.on_event = [&args](const fota::UpdateEvent& e) {
     if (args.quiet) return;
     std::cerr << "+QIND: \"FOTA\",\"" << fota::to_string(e.phase) << "\"";

@@ -78,7 +78,7 @@ tl::expected<OpenedFs, int> open_partition_or_report(const FsTarget& target, boo
   if (!entry) return tl::unexpected(entry.error());
   opened.entry = *entry;
   auto partition = opened.flash->partition(opened.entry->spec.name);
-  if (!partition) return tl::unexpected(report_error(kExitCorrupt, partition.error()));
+  if (!partition) return tl::unexpected(report_error(kExitCorrupt, partition.error().message()));
   opened.partition = std::move(*partition);
   return opened;
 }

@@ -37,7 +37,7 @@ tl::expected<std::uint32_t, int> physical_block(sim::Flash& flash, const PageArg
     return args.block;
   }
   auto part = flash.partition(args.partition);
-  if (!part) return tl::unexpected(report_error(kExitNotFound, part.error()));
+  if (!part) return tl::unexpected(report_error(kExitNotFound, part.error().message()));
   if (args.block >= (*part)->geometry().block_count) {
     return tl::unexpected(report_error(
         kExitUsage, "partition " + args.partition + " has " +

@@ -43,9 +43,11 @@ std::optional<Live> live_figures(fs::FileSystem* fs) {
 
 // The engine's bad-block counts are refreshed before they are reported: a
 // block may have gone bad since the last record.
-fs::BackupInfo fresh_info(Module& m, fs::BackupEngine* engine) {
+fs::BackupInfo fresh_info(fs::BackupEngine* engine) {
   if (!engine) return {};
-  if (auto ok = engine->refresh_bad_blocks(); !ok) m.flash_failed();
+  // A failed refresh reports the last counts (a power cut takes the module
+  // down on its own).
+  (void)engine->refresh_bad_blocks();
   return engine->info();
 }
 
@@ -57,14 +59,11 @@ fs::Status backup_now(fs::BackupEngine& engine, fs::FileSystem& fs) {
   return engine.backup(fs);
 }
 
-// A failed =1/=3/=11/=13: ERROR, unless the power went during it. A module
-// that lost power says nothing more (its port goes away), so the responder
-// is held until the power-off has run: dropped earlier, the engine would
-// answer ERROR for the abandoned command.
-void failed(Module& m, at::Call& call, const fs::Error& error) {
-  m.flash_failed();
+// A failed =1/=3/=11/=13: ERROR, unless the power went during it: a module
+// that lost power says nothing more (its port goes away with the power-off).
+void failed(at::Call& call, const fs::Error& error) {
   if (error.code == fs::Errc::power_loss) {
-    boost::asio::post(m.io_context(), [held = call.responder] { (void)held; });
+    call.responder.abandon();
     return;
   }
   call.responder.error();
@@ -85,15 +84,15 @@ void qprtpara(Module& m, at::Call& call) {
   if (!engine || !fs) return void(call.responder.error());
   switch (op) {
     case 1:
-      if (auto ok = backup_now(*engine, *fs); !ok) return failed(m, call, ok.error());
+      if (auto ok = backup_now(*engine, *fs); !ok) return failed(call, ok.error());
       break;
     case 3:
-      if (auto ok = engine->schedule_restore(); !ok) return failed(m, call, ok.error());
+      if (auto ok = engine->schedule_restore(); !ok) return failed(call, ok.error());
       break;
     case 4: {
       const auto live = live_figures(fs);
       if (!live) return void(call.responder.error());
-      const auto info = fresh_info(m, engine);
+      const auto info = fresh_info(engine);
       std::vector<std::uint32_t> fields;
       if (!ap) {
         // <backup_cnt>,<restore_cnt>,<page_cnt>,<p1>..<p10>,<bad_block>[,0]
@@ -105,7 +104,7 @@ void qprtpara(Module& m, at::Call& call) {
       } else {
         // <backup_valid>,<backup_cnt>,<restore_cnt>,<p1>..<p10>,<page_cnt>,
         // <bad_blk_cnt>,<MFS_data_bad>,<MFS_info_bad>,<AFS_data_bad>,<AFS_info_bad>
-        const auto modem = fresh_info(m, m.backup_engine(false));
+        const auto modem = fresh_info(m.backup_engine(false));
         const auto bad = fs::bad_block_report(modem, info);
         fields = {info.valid ? 1U : 0U, info.backup_count, info.restore_count};
         fields.insert(fields.end(), info.probe_counts.begin(), info.probe_counts.end());

@@ -33,36 +33,17 @@
 
 namespace vmodem::sim {
 
-namespace {
-
-// Every registered module's state, so the free function reset_file_handles()
-// can reach them. Weak: a state lives as long as its registry's handlers.
-std::mutex g_states_mutex;
-std::vector<std::weak_ptr<files::FileState>> g_states;
-
-}  // namespace
-
-void register_file_commands(at::Registry& registry, FileCommandContext context) {
+FileHandles register_file_commands(at::Registry& registry, FileCommandContext context) {
   auto state = std::make_shared<files::FileState>();
   state->context = std::move(context);
   files::register_listing_commands(registry, state);
   files::register_transfer_commands(registry, state);
   files::register_handle_commands(registry, state);
-  const std::lock_guard lock(g_states_mutex);
-  std::erase_if(g_states, [](const auto& weak) { return weak.expired(); });
-  g_states.push_back(state);
+  return FileHandles(std::move(state));
 }
 
-void reset_file_handles() {
-  std::vector<std::shared_ptr<files::FileState>> states;
-  {
-    const std::lock_guard lock(g_states_mutex);
-    for (const auto& weak : g_states) {
-      if (auto state = weak.lock()) states.push_back(std::move(state));
-    }
-  }
-  for (const auto& state : states)
-    state->reset();
+void FileHandles::reset() {
+  if (state_) state_->reset();
 }
 
 namespace files {
@@ -92,7 +73,7 @@ void qflds(const std::shared_ptr<FileState>& state, Call& call) {
   if (call.command.form == at::CommandForm::kExecute) {
     auto entries = root_files(*fs);
     if (!entries) {
-      call.responder.cme_error(cme_for(*state, entries.error(), kDiskInfoFail));
+      call.responder.cme_error(cme_for(entries.error(), kDiskInfoFail));
       return;
     }
     std::uint64_t bytes = 0;
@@ -117,7 +98,7 @@ void qflds(const std::shared_ptr<FileState>& state, Call& call) {
     info = fs->statfs();
   }
   if (!info) {
-    call.responder.cme_error(cme_for(*state, info.error(), kDiskInfoFail));
+    call.responder.cme_error(cme_for(info.error(), kDiskInfoFail));
     return;
   }
   call.responder.info("+QFLDS: " + std::to_string(info->free_bytes) + "," +
@@ -147,7 +128,7 @@ void qflst(const std::shared_ptr<FileState>& state, Call& call) {
   }
   auto entries = root_files(*fs);
   if (!entries) {
-    call.responder.cme_error(cme_for(*state, entries.error(), kListFail));
+    call.responder.cme_error(cme_for(entries.error(), kListFail));
     return;
   }
   std::size_t matches = 0;
@@ -170,7 +151,7 @@ int delete_one(FileState& state, fs::FileSystem& fs, const std::string& name) {
   if (state.is_open(&fs, name)) return kAlreadyOpen;
   const std::lock_guard lock(fs.mutex());
   auto removed = fs.unlink(path_of(name));
-  return removed ? 0 : cme_for(state, removed.error(), kDeleteFail);
+  return removed ? 0 : cme_for(removed.error(), kDeleteFail);
 }
 
 // AT+QFDEL="<name>" or "*" (every file; open ones are kept).
@@ -197,7 +178,7 @@ void qfdel(const std::shared_ptr<FileState>& state, Call& call) {
   }
   auto entries = root_files(*fs);
   if (!entries) {
-    call.responder.cme_error(cme_for(*state, entries.error(), kDeleteFail));
+    call.responder.cme_error(cme_for(entries.error(), kDeleteFail));
     return;
   }
   for (const auto& entry : *entries) {

@@ -1,6 +1,6 @@
 // Handle-based file access: AT+QFOPEN, +QFREAD, +QFWRITE, +QFSEEK,
 // +QFPOSITION, +QFTUCAT, +QFCLOSE. Handles are module-wide (any port may use
-// one) and are dropped by reset_file_handles().
+// one) and are dropped by FileHandles::reset().
 
 #include <chrono>
 #include <limits>
@@ -83,7 +83,7 @@ void qfopen(const std::shared_ptr<FileState>& state, Call& call) {
     handle = fs->open(path_of(*name), open_flags(*mode));
   }
   if (!handle) {
-    call.responder.cme_error(cme_for(*state, handle.error(), kOpenFail));
+    call.responder.cme_error(cme_for(handle.error(), kOpenFail));
     return;
   }
   const std::uint32_t id = allocate_id(*state);
@@ -116,7 +116,7 @@ void qfread(const std::shared_ptr<FileState>& state, Call& call) {
   auto info = fs.fstat(file.handle);
   auto position = fs.seek(file.handle, 0, fs::Whence::current);
   if (!info || !position) {
-    call.responder.cme_error(cme_for(*state, !info ? info.error() : position.error(), kReadFail));
+    call.responder.cme_error(cme_for(!info ? info.error() : position.error(), kReadFail));
     return;
   }
   const std::uint64_t left = info->size > *position ? info->size - *position : 0;
@@ -128,7 +128,7 @@ void qfread(const std::shared_ptr<FileState>& state, Call& call) {
   std::vector<std::uint8_t> data(std::min<std::uint64_t>(left, *length));
   auto got = fs.read(file.handle, data);
   if (!got) {
-    call.responder.cme_error(cme_for(*state, got.error(), kReadFail));
+    call.responder.cme_error(cme_for(got.error(), kReadFail));
     return;
   }
   data.resize(*got);
@@ -160,7 +160,7 @@ void on_write_data(Write& write, std::span<const std::uint8_t> bytes) {
   }
   if (!done || *done != bytes.size()) {
     // Reported once the host has sent every announced byte (on_write_end).
-    write.failed = done ? kNoSpace : cme_for(*write.ticket.state, done.error(), kWriteFail);
+    write.failed = done ? kNoSpace : cme_for(done.error(), kWriteFail);
     write.space.release();
   }
 }
@@ -185,8 +185,7 @@ void on_write_end(Write& write, at::UploadEnd end) {
     return;
   }
   if (!synced || !info) {
-    write.responder.cme_error(
-        cme_for(*write.ticket.state, !synced ? synced.error() : info.error(), kWriteFail));
+    write.responder.cme_error(cme_for(!synced ? synced.error() : info.error(), kWriteFail));
     return;
   }
   write.responder.info("+QFWRITE: " + std::to_string(write.written) + "," +
@@ -202,7 +201,7 @@ tl::expected<SpaceReservation, int> admit_write(const std::shared_ptr<FileState>
   fs::FileSystem& fs = *file.fs;
   const std::lock_guard lock(fs.mutex());
   auto position = fs.seek(file.handle, 0, fs::Whence::current);
-  if (!position) return tl::unexpected(cme_for(*state, position.error(), kWriteFail));
+  if (!position) return tl::unexpected(cme_for(position.error(), kWriteFail));
   if (*position + length > fs.config().max_file_size)
     return tl::unexpected(static_cast<int>(kTooLarge));
   return SpaceReservation::take(state, fs, length);
@@ -265,8 +264,7 @@ void qfseek(const std::shared_ptr<FileState>& state, Call& call) {
   auto info = fs.fstat(file.handle);
   auto current = fs.seek(file.handle, 0, fs::Whence::current);
   if (!info || !current) {
-    call.responder.cme_error(
-        cme_for(*state, !info ? info.error() : current.error(), kInvalidHandle));
+    call.responder.cme_error(cme_for(!info ? info.error() : current.error(), kInvalidHandle));
     return;
   }
   const std::uint64_t base = *position == 0 ? 0 : *position == 1 ? *current : info->size;
@@ -277,7 +275,7 @@ void qfseek(const std::shared_ptr<FileState>& state, Call& call) {
   }
   auto moved = fs.seek(file.handle, static_cast<std::int64_t>(target), fs::Whence::set);
   if (!moved) {
-    call.responder.cme_error(cme_for(*state, moved.error(), kInvalidParameter));
+    call.responder.cme_error(cme_for(moved.error(), kInvalidParameter));
     return;
   }
   call.responder.ok();
@@ -293,7 +291,7 @@ void qfposition(const std::shared_ptr<FileState>& state, Call& call) {
   const std::lock_guard lock(file.fs->mutex());
   auto position = file.fs->seek(file.handle, 0, fs::Whence::current);
   if (!position) {
-    call.responder.cme_error(cme_for(*state, position.error(), kInvalidHandle));
+    call.responder.cme_error(cme_for(position.error(), kInvalidHandle));
     return;
   }
   call.responder.info("+QFPOSITION: " + std::to_string(*position));
@@ -318,7 +316,7 @@ void qftucat(const std::shared_ptr<FileState>& state, Call& call) {
                             : fs::Status(tl::unexpected(position.error()));
   if (cut) cut = file.fs->fsync(file.handle);
   if (!cut) {
-    call.responder.cme_error(cme_for(*state, cut.error(), kWriteFail));
+    call.responder.cme_error(cme_for(cut.error(), kWriteFail));
     return;
   }
   call.responder.ok();
@@ -338,7 +336,7 @@ void qfclose(const std::shared_ptr<FileState>& state, Call& call) {
     closed = file.fs->close(file.handle);
   }
   if (!closed) {
-    call.responder.cme_error(cme_for(*state, closed.error(), kWriteFail));
+    call.responder.cme_error(cme_for(closed.error(), kWriteFail));
     return;
   }
   call.responder.ok();

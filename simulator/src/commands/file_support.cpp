@@ -54,7 +54,7 @@ tl::expected<SpaceReservation, int> SpaceReservation::take(const std::shared_ptr
                                                            fs::FileSystem& fs,
                                                            std::uint64_t bytes) {
   auto free_bytes = unreserved_free_bytes(*state, fs);
-  if (!free_bytes) return tl::unexpected(cme_for(*state, free_bytes.error(), kDiskInfoFail));
+  if (!free_bytes) return tl::unexpected(cme_for(free_bytes.error(), kDiskInfoFail));
   if (bytes > *free_bytes) return tl::unexpected(static_cast<int>(kDriveFull));
   SpaceReservation reservation;
   reservation.state_ = state;
@@ -185,7 +185,7 @@ bool glob_match(std::string_view pattern, std::string_view name) {
   return p == pattern.size();
 }
 
-int cme_for(const FileState& state, const fs::Error& error, int fallback) {
+int cme_for(const fs::Error& error, int fallback) {
   using fs::Errc;
   switch (error.code) {
     case Errc::not_found:
@@ -211,10 +211,6 @@ int cme_for(const FileState& state, const fs::Error& error, int fallback) {
       return kReadOnly;
     case Errc::invalid_argument:
       return kInvalidParameter;
-    case Errc::power_loss:
-    case Errc::io_error:
-      if (state.context.on_flash_failure) state.context.on_flash_failure();
-      return fallback;
     default:
       return fallback;
   }

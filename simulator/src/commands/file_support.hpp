@@ -70,7 +70,7 @@ struct FileState {
   FileCommandContext context;
   std::map<std::uint32_t, OpenFile> handles;  // AT handle -> file
   std::uint32_t next_handle = 1;
-  // Bumped by reset_file_handles(): a transfer started before a reset must not
+  // Bumped by FileHandles::reset(): a transfer started before a reset must not
   // touch the file system afterwards (the instance may be gone).
   std::uint64_t generation = 0;
   std::uint64_t next_upload = 1;  // temporary upload names
@@ -168,9 +168,8 @@ tl::expected<std::string, int> parse_name(const at::Argument& argument, bool wil
 bool glob_match(std::string_view pattern, std::string_view name);
 
 // The +CME code for a file-system error; `fallback` (the command's generic
-// failure) for errors without a closer code. Reports flash failures
-// (power_loss, io_error) to the module.
-int cme_for(const FileState& state, const fs::Error& error, int fallback);
+// failure) for errors without a closer code (power_loss, io_error among them).
+int cme_for(const fs::Error& error, int fallback);
 
 // Root path of a flat file name.
 std::string path_of(std::string_view name);

@@ -74,7 +74,7 @@ int write_piece(Upload& upload, std::span<const std::uint8_t> bytes) {
   }
   if (written) upload.space.written(*written);
   if (written && *written == bytes.size()) return 0;
-  return written ? kNoSpace : cme_for(*upload.ticket.state, written.error(), kWriteFail);
+  return written ? kNoSpace : cme_for(written.error(), kWriteFail);
 }
 
 void on_upload_data(Upload& upload, std::span<const std::uint8_t> bytes) {
@@ -103,7 +103,7 @@ int commit_upload(Upload& upload) {
   const std::lock_guard lock(fs->mutex());
   if (auto closed = fs->close(upload.handle); !closed) {
     (void)fs->unlink(upload.temp);
-    return cme_for(*upload.ticket.state, closed.error(), kWriteFail);
+    return cme_for(closed.error(), kWriteFail);
   }
   // Another port may have created the name meanwhile: never replace a file.
   if (fs->stat(path_of(upload.name))) {
@@ -112,7 +112,7 @@ int commit_upload(Upload& upload) {
   }
   if (auto moved = fs->rename(upload.temp, path_of(upload.name)); !moved) {
     (void)fs->unlink(upload.temp);
-    return cme_for(*upload.ticket.state, moved.error(), kWriteFail);
+    return cme_for(moved.error(), kWriteFail);
   }
   return 0;
 }
@@ -183,7 +183,7 @@ int open_upload(const std::shared_ptr<FileState>& state, fs::FileSystem& fs,
   if (!space) return space.error();
   prepare_upload_dir(fs);
   auto handle = fs.open(upload.temp, fs::kWrite | fs::kCreate | fs::kTruncate);
-  if (!handle) return cme_for(*state, handle.error(), kOpenFail);
+  if (!handle) return cme_for(handle.error(), kOpenFail);
   upload.space = std::move(*space);
   upload.handle = *handle;
   return 0;
@@ -262,7 +262,7 @@ std::size_t fill_download(Download& download, std::span<std::uint8_t> room) {
   }
   if (!got) {
     close_download(download);
-    download.responder.cme_error(cme_for(*download.ticket.state, got.error(), kReadFail));
+    download.responder.cme_error(cme_for(got.error(), kReadFail));
     return 0;
   }
   download.sum.add(room.first(*got));
@@ -287,7 +287,7 @@ void qfdwl(const std::shared_ptr<FileState>& state, Call& call) {
     handle = fs->open(path_of(*name), fs::kRead);
   }
   if (!handle) {
-    call.responder.cme_error(cme_for(*state, handle.error(), kOpenFail));
+    call.responder.cme_error(cme_for(handle.error(), kOpenFail));
     return;
   }
   auto download = std::make_shared<Download>();

@@ -123,7 +123,7 @@ class FotaDownloads : public std::enable_shared_from_this<FotaDownloads> {
       if (why == fs::Errc::not_found || why == fs::Errc::name_too_long ||
           why == fs::Errc::invalid_name)
         return void(call.responder.cme_error(files::kNotFound));
-      module_.flash_failed();
+      if (why == fs::Errc::power_loss) return call.responder.abandon();
       return void(call.responder.cme_error(files::kOpenFail));
     }
     spdlog::info("FOTA: package UFS:{} ({} bytes, checksum {})", source.file, package->size(),

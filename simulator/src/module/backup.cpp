@@ -11,8 +11,9 @@ namespace vmodem::sim {
 void Module::note_boot_completed(const std::string& which, BackupSide& side) {
   if (!side.engine) return;
   if (auto ok = side.engine->note_boot_completed(); !ok) {
-    spdlog::warn("{} backup: boot counter not updated: {}", which, ok.error().message());
-    flash_failed();
+    // A power cut here takes the module down through on_fault.
+    if (ok.error().code != fs::Errc::power_loss)
+      spdlog::warn("{} backup: boot counter not updated: {}", which, ok.error().message());
   }
 }
 

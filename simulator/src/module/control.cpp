@@ -155,7 +155,7 @@ ControlResult Module::inject(const InjectRequest& request) {
     return nlohmann::json{{"path", request.path}, {"bits", std::max(1U, request.bits)}};
   }
   auto partition = flash_->partition(request.partition);
-  if (!partition) return error("InvalidParameter", partition.error());
+  if (!partition) return error("InvalidParameter", partition.error().message());
   auto& part = **partition;
   if (request.kind != Kind::erase_partition && request.block >= part.geometry().block_count) {
     return error("InvalidParameter", "block beyond the partition's " +

@@ -49,16 +49,16 @@ int Module::stage_firmware_update(std::span<const std::uint8_t> package) {
     spdlog::error("FOTA: {}", spec.error());
     return 502;
   }
+  // A power cut here takes the module down through on_fault; the 502 then
+  // reaches nobody (the ports fall silent at the cut).
   auto area = fota::FotaArea::open(flash_->device(), *spec);
   if (!area) {
     spdlog::error("FOTA: {}", area.error().message);
-    flash_failed();
     return 502;
   }
   if (auto st = (*area)->stage(package); !st) {
     spdlog::warn("FOTA: staging a {}-byte package failed: {}", package.size(), st.error().message);
     if (st.error().code == fota::ErrorCode::kNoSpace) return 511;
-    flash_failed();
     return 502;
   }
   spdlog::info("FOTA: {}-byte package stored in the FOTA area; resetting to apply it",
@@ -85,7 +85,6 @@ bool Module::start_firmware_update() {
   FirmwareRuntime& fw = *firmware_;
   fw.close();
   fw.version = profile_.identity.revision;
-  const auto power_lost = [this] { return !flash_->chip().powered(); };
   auto layout = firmware_layout(profile_);
   if (!layout) {
     spdlog::debug("firmware: {}", layout.error());
@@ -98,7 +97,7 @@ bool Module::start_firmware_update() {
     return false;
   }
   auto loaded = (*store)->load();
-  if (!loaded && loaded.error().code != fota::ErrorCode::kAborted) {
+  if (!loaded && !fota::is_flash_failure(loaded.error().code)) {
     // No bootable firmware: an image from before firmware lived in NAND,
     // or both slots damaged outside an update. The module reinstalls the
     // factory firmware (as a service tool would) and says so.
@@ -134,7 +133,6 @@ bool Module::start_firmware_update() {
   }
   fw.area = std::move(*area);
   fota::UpdateOptions options;
-  options.powered = [this] { return flash_->chip().powered(); };
   options.on_event = [this](const fota::UpdateEvent& e) {
     FirmwareRuntime& rt = *firmware_;
     if (!rt.ports_up) {

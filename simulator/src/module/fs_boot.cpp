@@ -35,8 +35,8 @@ class FsBooter {
     }
     auto opened = env_.flash.partition(entry->spec.name);
     if (!opened) {
-      spdlog::error("{}: {}", which_, opened.error());
-      if (!powered()) mark_lost();  // the bad-block scan was cut
+      if (lost(opened.error())) return std::move(out_);  // the bad-block scan was cut
+      spdlog::error("{}: {}", which_, opened.error().message());
       return std::move(out_);
     }
     out_.partition = std::move(*opened);
@@ -48,10 +48,6 @@ class FsBooter {
     } else if (mount_or_restore(*entry)) {
       return std::move(out_);
     }
-    if (!powered()) {
-      mark_lost();
-      return std::move(out_);
-    }
     if (format_and_fill(manufacture)) {
       out_.outcome = manufacture ? FsBootOutcome::manufactured : FsBootOutcome::rebuilt;
     }
@@ -59,13 +55,19 @@ class FsBooter {
   }
 
  private:
-  bool powered() const { return env_.flash.chip().powered(); }
+  // The power went (the error says so: the one signal a NAND call gives):
+  // nothing more is written; the caller drops to OFF.
+  template <typename E>
+  bool lost(const E& error) {
+    if (error.code != decltype(error.code)::power_loss) return false;
+    mark_lost();
+    return true;
+  }
   fs::MountOptions mount_options() const {
     fs::MountOptions options;
     options.checks = env_.checks(role_);
     return options;
   }
-  // The power went: nothing more is written; the caller drops to OFF.
   void mark_lost() {
     out_.fs.reset();
     out_.outcome = FsBootOutcome::failed;
@@ -87,7 +89,8 @@ class FsBooter {
     auto data_part = env_.flash.partition(data->spec.name);
     auto info_part = env_.flash.partition(info->spec.name);
     if (!data_part || !info_part) {
-      spdlog::error("{} backup: {}", which_, !data_part ? data_part.error() : info_part.error());
+      const nand::Error& error = !data_part ? data_part.error() : info_part.error();
+      if (!lost(error)) spdlog::error("{} backup: {}", which_, error.message());
       return;
     }
     BackupSide& side = out_.backup;
@@ -97,7 +100,8 @@ class FsBooter {
     options.checks = env_.checks(role_);
     auto engine = fs::BackupEngine::open(*out_.partition, *side.data, *side.info, options);
     if (!engine) {
-      spdlog::error("{} backup unavailable: {}", which_, engine.error().message());
+      if (!lost(engine.error()))
+        spdlog::error("{} backup unavailable: {}", which_, engine.error().message());
       side.close();
       return;
     }
@@ -110,11 +114,8 @@ class FsBooter {
     fs::BackupEngine* engine = out_.backup.engine.get();
     if (!engine) return true;
     if (auto ok = engine->note_boot_started(); !ok) {
+      if (lost(ok.error())) return false;
       spdlog::warn("{} backup: boot counter not updated: {}", which_, ok.error().message());
-      if (!powered()) {
-        mark_lost();
-        return false;
-      }
     }
     return true;
   }
@@ -124,10 +125,7 @@ class FsBooter {
   bool mount_or_restore(const PartitionEntry& entry) {
     fs::BackupEngine* engine = out_.backup.engine.get();
     auto mounted = fs::FileSystem::mount(*out_.partition, env_.config, mount_options());
-    if (!mounted && !powered()) {  // power went during the scan
-      mark_lost();
-      return true;
-    }
+    if (!mounted && lost(mounted.error())) return true;  // power went during the scan
     if (!mounted) out_.mount_error = mounted.error();
     fs::BootDecision& decision = out_.decision;
     if (engine) {
@@ -143,11 +141,7 @@ class FsBooter {
     if (decision.action == fs::BootAction::restore) {
       // The engine rewrites the partition: it must not be mounted.
       if (mounted) mounted->reset();
-      if (restore(*engine)) return true;
-      if (!powered()) {
-        mark_lost();
-        return true;
-      }
+      if (restore(*engine) || out_.power_lost) return true;
     }
     // The file system cannot be used and there is no backup to restore it
     // from: the module formats it and refills it with its factory files —
@@ -173,13 +167,15 @@ class FsBooter {
     spdlog::warn("{} file system: restoring from its backup (probe point {}{}): {}", which_,
                  decision.probe, decision.resumed ? ", resumed" : "", decision.reason);
     if (auto ok = engine.restore(decision.probe); !ok) {
-      spdlog::error("{} file system: restore failed: {}", which_, ok.error().message());
+      if (!lost(ok.error()))
+        spdlog::error("{} file system: restore failed: {}", which_, ok.error().message());
       return false;
     }
     auto mounted = fs::FileSystem::mount(*out_.partition, env_.config, mount_options());
     if (!mounted) {
-      spdlog::error("{} file system: mount after restore failed: {}", which_,
-                    mounted.error().message());
+      if (!lost(mounted.error()))
+        spdlog::error("{} file system: mount after restore failed: {}", which_,
+                      mounted.error().message());
       return false;
     }
     out_.fs = std::move(*mounted);
@@ -199,20 +195,20 @@ class FsBooter {
     fs::FormatOptions format;
     format.volume_id = seed;
     if (auto ok = fs::FileSystem::format(partition, env_.config, format); !ok) {
-      spdlog::error("{}: format failed: {}", which_, ok.error().message());
-      out_.power_lost = !powered();
+      if (!lost(ok.error())) spdlog::error("{}: format failed: {}", which_, ok.error().message());
       return false;
     }
     auto fresh = fs::FileSystem::mount(partition, env_.config);
     if (!fresh) {
-      spdlog::error("{}: mount after format failed: {}", which_, fresh.error().message());
-      out_.power_lost = !powered();
+      if (!lost(fresh.error()))
+        spdlog::error("{}: mount after format failed: {}", which_, fresh.error().message());
       return false;
     }
     auto factory = factory_files(env_.profile, role_, seed);
     if (!factory) {
       spdlog::error("{}: {}", which_, factory.error());
     } else if (auto ok = fs::install(**fresh, *factory); !ok) {
+      if (lost(ok.error())) return false;
       spdlog::error("{}: installing factory files failed: {}", which_, ok.error().message());
     }
     // The production line backs each file system up once before delivery.
@@ -220,11 +216,8 @@ class FsBooter {
     if (manufacture && engine) {
       std::lock_guard lock((*fresh)->mutex());
       if (auto ok = engine->backup(**fresh); !ok) {
+        if (lost(ok.error())) return false;
         spdlog::error("{}: production-line backup failed: {}", which_, ok.error().message());
-        if (!powered()) {
-          out_.power_lost = true;
-          return false;
-        }
       }
     }
     out_.fs = std::move(*fresh);

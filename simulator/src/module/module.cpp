@@ -92,11 +92,10 @@ tl::expected<std::unique_ptr<Module>, std::string> Module::create(boost::asio::i
 void Module::build_registry() {
   at::install_v250_commands(registry_);
   register_command_set(registry_, *this);
-  register_file_commands(
+  file_handles_ = std::make_unique<FileHandles>(register_file_commands(
       registry_, FileCommandContext{
                      [this] { return state_ == PowerState::app_rdy ? ap_fs_.get() : nullptr; },
-                     [this] { flash_failed(); },
-                 });
+                 }));
   registry_.set_gate([this](const at::Command&, std::uint32_t tag) -> std::optional<at::Failure> {
     const bool ready =
         tag == kAlways ||
@@ -227,7 +226,7 @@ void Module::send_urc(const std::string& line) {
 void Module::disconnect_ports() {
   for (auto& [name, port] : ports_)
     port->disconnect();
-  reset_file_handles();
+  file_handles_->reset();
 }
 
 void Module::on_fault(const nand::FaultEvent& event) {
@@ -246,10 +245,6 @@ void Module::on_fault(const nand::FaultEvent& event) {
                         {"cut", nand::to_string(event.cut)}});
     if (event.effect == nand::FaultEffect::power_cut) lose_power();
   });
-}
-
-void Module::flash_failed() {
-  if (!flash_->chip().powered()) boost::asio::post(io_, [this] { lose_power(); });
 }
 
 void Module::lose_power() {

@@ -21,6 +21,7 @@ enum class ErrorCode {
   kNoSpace,           // target does not fit the space the caller allows (END 511)
   kUnpackFailed,      // patch decoding failed or the target digest is wrong (END 501)
   kAborted,           // the sink or source refused, or the caller cancelled (END 502)
+  kPowerLoss,         // the NAND lost power: nothing more was written; the next boot goes on
   kInvalidInput,      // generator/CLI input is unusable (bad manifest, missing file)
   kIo,                // a host file could not be read or written
 };
@@ -39,11 +40,18 @@ constexpr int end_code(ErrorCode code) {
     case ErrorCode::kUnpackFailed:
       return 501;
     case ErrorCode::kAborted:
+    case ErrorCode::kPowerLoss:  // never reported: a module without power says nothing
     case ErrorCode::kInvalidInput:
     case ErrorCode::kIo:
       return 502;
   }
   return 502;
+}
+
+// A NAND call failed: with power (kAborted, e.g. a grown bad block) or
+// without (kPowerLoss).
+constexpr bool is_flash_failure(ErrorCode code) {
+  return code == ErrorCode::kAborted || code == ErrorCode::kPowerLoss;
 }
 
 // Short stable name for logs and JSON output ("bad-package", ...).

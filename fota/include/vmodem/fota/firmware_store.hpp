@@ -71,7 +71,7 @@ struct LoadedFirmware {
 class FirmwareStore {
  public:
   // Opens the partitions and reads both boot records. Errors: kAborted (the
-  // NAND failed, e.g. power loss), kInvalidInput (a slot smaller than one
+  // NAND failed), kPowerLoss (it lost power), kInvalidInput (a slot smaller than one
   // block or no room for two record copies).
   static Result<std::unique_ptr<FirmwareStore>> open(nand::Device& device, FirmwareLayout layout);
   ~FirmwareStore();
@@ -86,7 +86,7 @@ class FirmwareStore {
   std::uint64_t block_bytes() const;
 
   // Reads a record's images and checks them (size, SHA-256). kBadPackage if
-  // an image does not match, kAborted if the NAND failed.
+  // an image does not match, kAborted / kPowerLoss if the NAND failed.
   Result<FirmwareBundle> read(const BootRecord& record);
   // The firmware to boot: the newest record that verifies (see the file
   // comment). kBadPackage when none does.

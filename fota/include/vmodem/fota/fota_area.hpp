@@ -39,7 +39,7 @@ class FotaArea {
   // package block; a journal record and the header in one page each.
   static std::optional<nand::GeometryProblem> geometry_problem(const nand::Geometry& g);
 
-  // kAborted if the NAND failed (power loss), kInvalidInput if the partition
+  // kAborted / kPowerLoss if the NAND failed, kInvalidInput if the partition
   // has fewer than four good blocks or geometry_problem() refuses its pages.
   static Result<std::unique_ptr<FotaArea>> open(nand::Device& device, nand::PartitionSpec spec);
   ~FotaArea();
@@ -49,7 +49,7 @@ class FotaArea {
 
   // Stores `package` and marks it complete (header written last). The
   // previous package and journal are withdrawn first. kNoSpace beyond
-  // capacity(), kAborted on a NAND failure (nothing staged then).
+  // capacity(), kAborted / kPowerLoss on a NAND failure (nothing staged then).
   Status stage(ByteView package);
   // The complete staged package, or nullopt. Errors: power loss only.
   Result<std::optional<StagedPackage>> staged();

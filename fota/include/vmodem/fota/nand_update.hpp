@@ -18,8 +18,8 @@
 // retry loop.
 //
 // A NAND error while the device is powered (a grown bad block) ends the
-// update with 502 and the old firmware; while unpowered (power cut) step()
-// returns the error and leaves everything for the next boot.
+// update with 502 and the old firmware; a power cut (kPowerLoss) makes
+// step() return the error and leaves everything for the next boot.
 #pragma once
 
 #include <functional>
@@ -41,9 +41,6 @@ struct UpdateEvent {
 
 struct UpdateOptions {
   std::function<void(const UpdateEvent&)> on_event;
-  // Whether the NAND still has power (a failed operation with power is a
-  // flash error: END 502; without, a cut: resume at the next boot).
-  std::function<bool()> powered = [] { return true; };
   // Target pages written per step() (at least one block keeps journal
   // records per block).
   std::uint32_t pages_per_step = 64;

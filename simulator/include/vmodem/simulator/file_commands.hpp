@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 
 #include <vmodem/at/registry.hpp>
 #include <vmodem/fs/filesystem.hpp>
@@ -15,16 +16,30 @@ struct FileCommandContext {
   // The mounted AP file system, or nullptr (powered off, booting, being
   // restored). Called on the AT executor for every command; the commands hold
   // fs->mutex() around each file-system call (FUSE may share the instance).
+  // A call that fails for lack of power needs no report: the module learns
+  // of a cut from its fault injector.
   std::function<fs::FileSystem*()> ap_fs;
-  // Told when a file-system call failed because the flash lost power or died
-  // (fs errors power_loss / io_error), so the module can notice. May be empty.
-  std::function<void()> on_flash_failure;
 };
 
-// Registers the file commands (gate kNeedsAppRdy) in `registry`. Open
-// handles (+QFOPEN) belong to the registry's module and are dropped by
-// reset_file_handles() when the module resets or loses power.
-void register_file_commands(at::Registry& registry, FileCommandContext context);
-void reset_file_handles();
+namespace files {
+struct FileState;
+}  // namespace files
+
+// The file commands' state of one module: its open handles (+QFOPEN) and
+// uploads in progress. Nothing is shared between modules.
+class FileHandles {
+ public:
+  explicit FileHandles(std::shared_ptr<files::FileState> state) : state_(std::move(state)) {}
+  // Drops every handle and upload (the module reset or lost power): the
+  // host's handles are invalid after a reset, as on the real module.
+  void reset();
+
+ private:
+  std::shared_ptr<files::FileState> state_;
+};
+
+// Registers the file commands (gate kNeedsAppRdy) in `registry`; their state
+// lives as long as the registry's handlers and the returned FileHandles.
+FileHandles register_file_commands(at::Registry& registry, FileCommandContext context);
 
 }  // namespace vmodem::sim

@@ -58,7 +58,9 @@ class Flash {
   const std::vector<std::uint32_t>& factory_bad_blocks() const { return factory_bad_; }
 
   // A view of one partition by name (scans its bad-block markers).
-  tl::expected<std::unique_ptr<nand::Partition>, std::string> partition(const std::string& name);
+  // Errors: invalid_argument (no such partition), or the scan's (power_loss
+  // when a cut struck it).
+  nand::Result<std::unique_ptr<nand::Partition>> partition(const std::string& name);
 
  private:
   Flash(Profile profile, std::unique_ptr<nand::Storage> storage, Seeds seeds);

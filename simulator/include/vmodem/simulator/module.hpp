@@ -73,6 +73,7 @@ struct PortInfo {
 
 class NvSettings;
 class LiveMounts;
+class FileHandles;
 
 // One file system's backup (SPEC §4): its backup data and info partitions and
 // the engine over them. Opened at every boot: an engine is dead after a
@@ -120,6 +121,11 @@ class Module final : public ControlTarget {
   fs::FileSystem* modem_fs() { return modem_fs_.get(); }
   fs::FileSystem* ap_fs() { return ap_fs_.get(); }
   std::uint64_t boots() const { return boots_; }
+  // The one power-loss signal: set the moment a cut strikes (by the fault
+  // injector's listener, on the thread of the struck NAND call, or by a hand
+  // cut), cleared at power-on. A NAND call that failed for lack of power
+  // needs nothing more from its caller: the module goes down on its own.
+  bool power_lost() const { return power_gone_.load(std::memory_order_relaxed); }
   // The backup engine of a file system (nullptr while off or without backup
   // partitions).
   fs::BackupEngine* backup_engine(bool ap) {
@@ -147,7 +153,6 @@ class Module final : public ControlTarget {
   void send_urc(const std::string& line);   // on the port AT+QURCCFG names
   void request_reset();                     // AT+CFUN=1,1, after its OK
   void request_power_down(bool immediate);  // AT+QPOWD
-  void flash_failed();                      // a file-system call hit power loss
   NvSettings& nv() { return *nv_; }
   RuntimeState& runtime() { return runtime_; }
   // The loop the module runs on: work finished on other threads (downloads)
@@ -224,6 +229,7 @@ class Module final : public ControlTarget {
   // Declared after the file systems: destroyed (unmounted) before them.
   std::unique_ptr<LiveMounts> live_mounts_;
   std::unique_ptr<NvSettings> nv_;
+  std::unique_ptr<FileHandles> file_handles_;  // the file commands' handles and uploads
   RuntimeState runtime_;
   std::map<std::uint64_t, std::function<void(const nlohmann::json&)>> listeners_;
   std::uint64_t next_listener_ = 1;
