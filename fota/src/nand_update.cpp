@@ -19,6 +19,19 @@ std::string_view to_string(UpdatePhase phase) {
   return "?";
 }
 
+std::string fota_urc(std::string_view stage) {
+  return "+QIND: \"FOTA\",\"" + std::string(stage) + "\"";
+}
+
+std::string fota_urc(std::string_view stage, int value) {
+  return fota_urc(stage) + "," + std::to_string(value);
+}
+
+std::string fota_urc(const UpdateEvent& event) {
+  const std::string_view stage = to_string(event.phase);
+  return event.phase == UpdatePhase::start ? fota_urc(stage) : fota_urc(stage, event.value);
+}
+
 struct NandUpdate::State {
   enum class Stage { apply, verify, finish, done };
 

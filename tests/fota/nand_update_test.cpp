@@ -172,5 +172,14 @@ TEST_F(NandUpdateTest, TheSamePackageStagedAgainIsRefusedWith510) {
   expect_refused_keeping(package_, 510, v2_);
 }
 
+// SPEC §7's URC lines, as the module and `vmodem delta apply` print them.
+TEST(FotaUrc, EveryStageInOneFormat) {
+  EXPECT_EQ(fota_urc(UpdateEvent{UpdatePhase::start, 0}), "+QIND: \"FOTA\",\"START\"");
+  EXPECT_EQ(fota_urc(UpdateEvent{UpdatePhase::updating, 40}), "+QIND: \"FOTA\",\"UPDATING\",40");
+  EXPECT_EQ(fota_urc(UpdateEvent{UpdatePhase::end, 0}), "+QIND: \"FOTA\",\"END\",0");
+  EXPECT_EQ(fota_urc("HTTPSTART"), "+QIND: \"FOTA\",\"HTTPSTART\"");
+  EXPECT_EQ(fota_urc("FTPEND", 614), "+QIND: \"FOTA\",\"FTPEND\",614");
+}
+
 }  // namespace
 }  // namespace vmodem::fota::testing

@@ -134,9 +134,7 @@ int apply_to_image(const DeltaArgs& args) {
   fota::UpdateOptions options;
   options.on_event = [&args](const fota::UpdateEvent& e) {
     if (args.quiet) return;
-    std::cerr << "+QIND: \"FOTA\",\"" << fota::to_string(e.phase) << "\"";
-    if (e.phase != fota::UpdatePhase::start) std::cerr << "," << e.value;
-    std::cerr << "\n";
+    std::cerr << fota::fota_urc(e) << "\n";
   };
   auto update = fota::NandUpdate::begin(*fw->store, *fw->area, options);
   if (!update) return report(update.error(), args.json);

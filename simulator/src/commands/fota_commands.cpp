@@ -24,6 +24,7 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include <vmodem/fota/nand_update.hpp>
 #include <vmodem/simulator/gate.hpp>
 #include <vmodem/simulator/module.hpp>
 
@@ -61,10 +62,6 @@ std::chrono::milliseconds from_environment(const char* name, std::chrono::millis
 std::uint64_t fota_area_bytes(const Profile& profile) {
   const PartitionEntry* area = profile.find_role(PartitionRole::fota);
   return area ? std::uint64_t{area->spec.block_count} * profile.geometry.block_bytes() : 0;
-}
-
-std::string qind(const std::string& what) {
-  return "+QIND: \"FOTA\"," + what;
 }
 
 // The AT+QFUPL/QFDWL checksum of a package, so a log line can be compared
@@ -140,7 +137,7 @@ class FotaDownloads : public std::enable_shared_from_this<FotaDownloads> {
 
   void start(const FotaSource& source) {
     const bool ftp = source.kind == SourceKind::ftp;
-    module_.send_urc(qind(ftp ? "\"FTPSTART\"" : "\"HTTPSTART\""));
+    module_.send_urc(vmodem::fota::fota_urc(ftp ? "FTPSTART" : "HTTPSTART"));
     const Failure refused = check_context();
     if (refused != Failure::none) return finish(source.kind, {refused, {}, "PDP context"});
     fota::DownloadRequest request{source, fota_area_bytes(module_.profile()),
@@ -179,12 +176,11 @@ class FotaDownloads : public std::enable_shared_from_this<FotaDownloads> {
     } else {
       spdlog::warn("FOTA: download failed ({}): {}", code, result.detail);
     }
-    module_.send_urc(qind(std::string(kind == SourceKind::ftp ? "\"FTPEND\"," : "\"HTTPEND\",") +
-                          std::to_string(code)));
+    module_.send_urc(vmodem::fota::fota_urc(kind == SourceKind::ftp ? "FTPEND" : "HTTPEND", code));
     if (result.failure == Failure::too_large) {
       spdlog::warn("FOTA: the package is larger than the FOTA area ({} bytes)",
                    fota_area_bytes(module_.profile()));
-      module_.send_urc(qind("\"END\"," + std::to_string(kEndTooLarge)));
+      module_.send_urc(vmodem::fota::fota_urc("END", kEndTooLarge));
     } else if (result.failure == Failure::none) {
       stage(result.package);
     }
@@ -194,11 +190,11 @@ class FotaDownloads : public std::enable_shared_from_this<FotaDownloads> {
     running_ = false;
     if (package.size() > fota_area_bytes(module_.profile())) {
       spdlog::warn("FOTA: the package is larger than the FOTA area");
-      module_.send_urc(qind("\"END\"," + std::to_string(kEndTooLarge)));
+      module_.send_urc(vmodem::fota::fota_urc("END", kEndTooLarge));
       return;
     }
     const int code = module_.stage_firmware_update(package);
-    if (code != 0) module_.send_urc(qind("\"END\"," + std::to_string(code)));
+    if (code != 0) module_.send_urc(vmodem::fota::fota_urc("END", code));
   }
 
   void cancel(const std::string& why) {

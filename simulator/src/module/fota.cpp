@@ -33,15 +33,6 @@ struct Module::FirmwareRuntime {
   }
 };
 
-namespace {
-
-std::string urc_for(const fota::UpdateEvent& e) {
-  std::string urc = "+QIND: \"FOTA\",\"" + std::string(fota::to_string(e.phase)) + "\"";
-  if (e.phase != fota::UpdatePhase::start) urc += "," + std::to_string(e.value);
-  return urc;
-}
-
-}  // namespace
 
 int Module::stage_firmware_update(std::span<const std::uint8_t> package) {
   auto spec = fota_partition(profile_);
@@ -144,7 +135,7 @@ bool Module::start_firmware_update() {
       }
       rt.ports_up = true;
     }
-    send_urc(urc_for(e));
+    send_urc(fota::fota_urc(e));
     switch (e.phase) {
       case fota::UpdatePhase::start:
         emit("FOTA_START", {{"version", rt.version}});

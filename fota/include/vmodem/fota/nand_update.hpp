@@ -39,6 +39,15 @@ struct UpdateEvent {
   int value = 0;  // percent, or the end code
 };
 
+// The +QIND: "FOTA" URC lines (SPEC §7), formatted in one place for the
+// module and the tools: `+QIND: "FOTA","<stage>"` and, with a value,
+// `+QIND: "FOTA","<stage>",<value>` (stages START, UPDATING, END, HTTPSTART,
+// FTPEND, ...). An update event prints its phase and, but for START, its
+// value.
+std::string fota_urc(std::string_view stage);
+std::string fota_urc(std::string_view stage, int value);
+std::string fota_urc(const UpdateEvent& event);
+
 struct UpdateOptions {
   std::function<void(const UpdateEvent&)> on_event;
   // Target pages written per step() (at least one block keeps journal
