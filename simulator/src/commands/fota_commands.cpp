@@ -80,10 +80,9 @@ class FotaDownloads : public std::enable_shared_from_this<FotaDownloads> {
   explicit FotaDownloads(Module& module) : module_(module) {}
 
   void watch_power() {
-    module_.subscribe([weak = weak_from_this()](const nlohmann::json& event) {
-      if (event.value("event", "") != "POWER_STATE") return;
-      if (auto self = weak.lock(); self && event["data"].value("state", "") != "app_rdy")
-        self->cancel("power state " + event["data"].value("state", std::string()));
+    module_.on_power_state([weak = weak_from_this()](PowerState state) {
+      if (auto self = weak.lock(); self && state != PowerState::app_rdy)
+        self->cancel("power state " + std::string(to_string(state)));
     });
   }
 

@@ -185,6 +185,8 @@ void Module::set_state(PowerState state) {
   if (state == state_) return;
   state_ = state;
   spdlog::info("power state: {}", to_string(state));
+  for (const auto& listener : power_listeners_)
+    listener(state);
   emit("POWER_STATE", {{"state", to_string(state)}});
   check_image();
 }

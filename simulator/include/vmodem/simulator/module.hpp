@@ -159,6 +159,11 @@ class Module final : public ControlTarget {
   // is posted back to it.
   boost::asio::io_context& io_context() { return io_; }
   void emit(const std::string& event, nlohmann::json data);
+  // Called on the io thread after every power-state change (the typed
+  // counterpart of the POWER_STATE event, for the module's own parts).
+  void on_power_state(std::function<void(PowerState)> listener) {
+    power_listeners_.push_back(std::move(listener));
+  }
 
   // --- firmware update (module/fota.cpp; SPEC §7) ---
   // Stores a complete downloaded delta package in the FOTA area and, once it
@@ -232,6 +237,7 @@ class Module final : public ControlTarget {
   std::unique_ptr<FileHandles> file_handles_;  // the file commands' handles and uploads
   RuntimeState runtime_;
   std::map<std::uint64_t, std::function<void(const nlohmann::json&)>> listeners_;
+  std::vector<std::function<void(PowerState)>> power_listeners_;
   std::uint64_t next_listener_ = 1;
   std::uint64_t boots_ = 0;
   // A freshly manufactured image: the first boot formats the file systems
