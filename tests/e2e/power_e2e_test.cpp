@@ -1,7 +1,11 @@
 // Power: orderly power-down, power-on, reset, UART-style ports.
+#include <set>
+#include <string>
+
 #include <gtest/gtest.h>
 
 #include "e2e_support.hpp"
+#include "process.hpp"
 
 namespace vmodem::e2e {
 namespace {
@@ -78,6 +82,35 @@ TEST(Power, EventsReportPowerStates) {
   EXPECT_GT(stats["counters"]["programs"].get<int>(), 0)
       << "the first boot formatted and filled the file systems";
   EXPECT_GT(stats["ap_fs"]["pages_in_use"].get<int>(), 0);
+}
+
+// `ctl stats` (running) and `image stats --json` (at rest) have one layout:
+// a script reads both the same way.
+TEST(Power, StatsOfTheRunningModuleAndOfTheImageAgree) {
+  Daemon daemon;
+  ASSERT_TRUE(daemon.wait_power("app_rdy"));
+  const auto running = daemon.ctl("stats");
+  ASSERT_EQ(daemon.stop(), 0);
+  const auto at_rest =
+      vmodem::testing::run_shell(std::string(VMODEM_BINARY) + " image stats " +
+                                 (daemon.state() / "nand.img").string() + " --json");
+  ASSERT_EQ(at_rest.exit_code, 0) << at_rest.out;
+  const auto image = nlohmann::json::parse(at_rest.out);
+  const auto keys = [](const nlohmann::json& object) {
+    std::set<std::string> names;
+    for (const auto& [key, value] : object.items())
+      names.insert(key);
+    return names;
+  };
+  auto module_keys = keys(running);
+  module_keys.erase("modem_fs");
+  module_keys.erase("ap_fs");
+  EXPECT_EQ(module_keys, keys(image));
+  EXPECT_EQ(keys(running["counters"]), keys(image["counters"]));
+  ASSERT_FALSE(running["partitions"].empty());
+  EXPECT_EQ(keys(running["partitions"][0]), keys(image["partitions"][0]));
+  EXPECT_EQ(running["partitions"].size(), image["partitions"].size());
+  EXPECT_GE(image["counters"]["programs"], running["counters"]["programs"]);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
+#include "stats_json.hpp"
 
 namespace vmodem::cli {
 
@@ -120,7 +121,7 @@ int stats(const ImageArgs& args) {
   const auto table = (*flash)->table();
   const auto stats = nand::collect_stats((*flash)->storage(), &table);
   if (args.json) {
-    print_json(to_json(stats));
+    print_json(sim::stats_json(stats));
     return kExitOk;
   }
   const auto& c = stats.counters;

@@ -35,8 +35,6 @@ tl::expected<sim::Profile, int> load_profile_or_report(const std::string& name);
 tl::expected<std::unique_ptr<sim::Flash>, int> open_image_or_report(
     const std::filesystem::path& image, const std::string& requested_profile, bool read_only);
 
-nlohmann::json to_json(const nand::DeviceStats& stats);
-nlohmann::json to_json(const nand::DeviceCounters& counters);
 
 // Parses a seed or another non-negative integer given on the command line
 // (decimal or 0x hex); nullopt for anything else, a sign included.

@@ -7,26 +7,14 @@
 #include <vmodem/nand/stats.hpp>
 #include <vmodem/simulator/module.hpp>
 
+#include "stats_json.hpp"
+
 namespace vmodem::sim {
 
 namespace {
 
 tl::unexpected<ControlError> error(std::string error_class, std::string desc) {
   return tl::unexpected(ControlError{std::move(error_class), std::move(desc)});
-}
-
-nlohmann::json counters_json(const nand::DeviceCounters& c) {
-  return {{"operations", c.operations},
-          {"reads", c.reads},
-          {"programs", c.programs},
-          {"erases", c.erases},
-          {"power_cuts", c.power_cuts},
-          {"torn_operations", c.torn_operations},
-          {"corrected_reads", c.corrected_reads},
-          {"uncorrectable_reads", c.uncorrectable_reads},
-          {"program_fails", c.program_fails},
-          {"erase_fails", c.erase_fails},
-          {"virtual_time_ns", c.virtual_time_ns}};
 }
 
 }  // namespace
@@ -200,20 +188,9 @@ ControlResult Module::stats() {
     auto held = flash_->injector().hold();
     return nand::collect_stats(flash_->storage(), &table);
   }();
-  nlohmann::json parts = nlohmann::json::array();
-  for (const auto& a : s.areas) {
-    parts.push_back({{"name", a.name},
-                     {"reads", a.reads},
-                     {"programs", a.programs},
-                     {"erases", a.erases},
-                     {"factory_bad", a.factory_bad},
-                     {"grown_bad", a.grown_bad},
-                     {"max_erase", a.max_erase}});
-  }
-  nlohmann::json out = {{"counters", counters_json(s.counters)},
-                        {"partitions", parts},
-                        {"bad_blocks", {{"factory", s.factory_bad}, {"grown", s.grown_bad}}},
-                        {"damaged_pages", s.damaged_pages}};
+  // The same layout as `vmodem image stats --json` (stats_json.hpp), plus
+  // the mounted file systems.
+  nlohmann::json out = stats_json(s);
   for (auto [name, fs] :
        {std::pair{"modem_fs", modem_fs_.get()}, std::pair{"ap_fs", ap_fs_.get()}}) {
     if (!fs) continue;
