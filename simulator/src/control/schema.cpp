@@ -154,7 +154,10 @@ std::vector<CommandSpec> build_table() {
       {"stats",
        "NAND statistics (as `vmodem image stats --json`) and file-system counters",
        {},
-       "{nand: {...}, fs: {...}}",
+       "{counters: {operations, reads, programs, erases, ...}, partitions: [{name, first_block, "
+       "blocks, reads, programs, erases, factory_bad, grown_bad, erase_count: {min, max, mean}}], "
+       "wear_histogram: [...], bad_blocks: {factory, grown}, damaged_pages, unstable_pages, "
+       "modem_fs / ap_fs: {total_bytes, free_bytes, pages_in_use, bad_blocks} while mounted}",
        {kGenericError}},
       {"snapshot-save",
        "Save the whole NAND to an image file",
