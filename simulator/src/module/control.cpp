@@ -154,6 +154,9 @@ ControlResult Module::inject(const InjectRequest& request) {
       request.kind == Kind::erase_partition ? 0 : part.physical_block(request.block), request.page};
   nand::Status done;
   auto& chip = flash_->chip();
+  // The chip is shared with FUSE threads: damage it under the flash's lock,
+  // as every operation through the injector is.
+  auto held = flash_->injector().hold();
   switch (request.kind) {
     case Kind::bit_flips:
       done = chip.inject_bit_flips(addr, request.bits, request.sector);
