@@ -35,7 +35,6 @@ tl::expected<sim::Profile, int> load_profile_or_report(const std::string& name);
 tl::expected<std::unique_ptr<sim::Flash>, int> open_image_or_report(
     const std::filesystem::path& image, const std::string& requested_profile, bool read_only);
 
-
 // Parses a seed or another non-negative integer given on the command line
 // (decimal or 0x hex); nullopt for anything else, a sign included.
 std::optional<std::uint64_t> parse_seed(const std::string& text);

@@ -33,7 +33,6 @@ struct Module::FirmwareRuntime {
   }
 };
 
-
 int Module::stage_firmware_update(std::span<const std::uint8_t> package) {
   auto spec = fota_partition(profile_);
   if (!spec) {
