@@ -264,6 +264,13 @@ Status SimulatedChip::make_unstable(PageAddr addr) {
   return {};
 }
 
+Status SimulatedChip::fail_block(std::uint32_t block) {
+  if (block >= geometry().block_count) return fail(Errc::out_of_range, block);
+  storage_.will_modify_meta(block);
+  storage_.block_meta(block).flags |= kFailed;
+  return {};
+}
+
 void SimulatedChip::unstable_read_noise(PageAddr addr, std::uint32_t read_number,
                                         std::uint8_t* noise) const {
   // What a marginal page reads is a pure function of (seed, page, read

@@ -285,17 +285,22 @@ Status FaultInjector::cut(const Op& op, CutMode requested, std::uint32_t rule_id
   return fail(Errc::invalid_argument, op.addr.block, op.addr.page, "unknown operation");
 }
 
+Status FaultInjector::damage(PageAddr addr, const Damage& damage) {
+  auto held = hold();
+  return apply(chip_, addr, damage);
+}
+
 // Damage that lands on the page before the operation runs.
 Status FaultInjector::damage_page(const ActiveRule& rule, const Op& op) {
   switch (rule.rule.effect) {
     case FaultEffect::bit_flips:
-      return chip_.inject_bit_flips(op.addr, rule.rule.bits);
+      return apply(chip_, op.addr, Damage{Damage::Kind::bit_flips, rule.rule.bits, {}});
     case FaultEffect::uncorrectable: {
       const auto sector = static_cast<std::uint32_t>(rng_.below(chip_.sectors_per_page()));
-      return chip_.inject_bit_flips(op.addr, chip_.config().ecc.strength_bits + 1, sector);
+      return apply(chip_, op.addr, Damage{Damage::Kind::uncorrectable, 0, sector});
     }
     case FaultEffect::unstable:
-      return chip_.make_unstable(op.addr);
+      return apply(chip_, op.addr, Damage{Damage::Kind::unstable, 0, {}});
     default:
       return {};
   }

@@ -69,6 +69,26 @@ TEST_F(Faults, APowerCutByProbabilityOutlivesThePower) {
   EXPECT_EQ(injector->rule_count(), 1U);
 }
 
+// One damage vocabulary: what each kind does to the chip, the same through
+// the injector (ctl inject) as through apply() (image inject).
+TEST_F(Faults, EachKindOfDamageDoesWhatItSays) {
+  auto main = main_buf();
+  ASSERT_TRUE(injector->program({5, 0}, pattern(g().page_size, 3), {}));
+  ASSERT_TRUE(injector->program({5, 1}, pattern(g().page_size, 4), {}));
+  ASSERT_TRUE(injector->damage({5, 0}, {Damage::Kind::bit_flips, 2, 0}));
+  auto read = injector->read({5, 0}, main, {});
+  ASSERT_TRUE(read);
+  EXPECT_EQ(read->corrected_bits, 2U);
+  ASSERT_TRUE(apply(*chip, {5, 1}, {Damage::Kind::uncorrectable, 0, 1}));
+  EXPECT_EQ(injector->read({5, 1}, main, {}).error().code, Errc::uncorrectable);
+  ASSERT_TRUE(injector->damage({6, 0}, {Damage::Kind::failed_block, 0, {}}));
+  EXPECT_EQ(injector->erase(6).error().code, Errc::erase_fail);
+  ASSERT_TRUE(injector->damage({7, 0}, {Damage::Kind::bad_block, 0, {}}));
+  EXPECT_TRUE(injector->is_bad(7).value());
+  EXPECT_EQ(injector->damage({9999, 0}, {}).error().code, Errc::out_of_range);
+  EXPECT_EQ(describe({Damage::Kind::bit_flips, 5, {}}), "5 bit flips");
+}
+
 TEST_F(Faults, NextEraseInAPartition) {
   FaultRule rule;
   rule.ops = 1U << static_cast<int>(OpKind::erase);

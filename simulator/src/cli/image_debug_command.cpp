@@ -141,23 +141,14 @@ int inject(const PageArgs& args) {
     return report_error(kExitUsage, "page beyond the block");
   std::optional<std::uint32_t> sector;
   if (args.sector >= 0) sector = static_cast<std::uint32_t>(args.sector);
-  nand::Status done;
-  std::string what;
-  if (args.bit_flips > 0) {
-    done = chip.inject_bit_flips(addr, args.bit_flips, sector);
-    what = std::to_string(args.bit_flips) + " bit flips";
-  } else if (args.uncorrectable) {
-    done = chip.inject_bit_flips(addr, chip.config().ecc.strength_bits + 1, sector.value_or(0));
-    what = "an uncorrectable sector";
-  } else if (args.unstable) {
-    done = chip.make_unstable(addr);
-    what = "unstable cells";
-  } else {
-    auto& storage = (*flash)->storage();
-    storage.will_modify_meta(*block);
-    storage.block_meta(*block).flags |= nand::kFailed;
-    what = "a failed block (program/erase report FAIL)";
-  }
+  using D = nand::Damage::Kind;
+  const nand::Damage damage{args.bit_flips > 0   ? D::bit_flips
+                            : args.uncorrectable ? D::uncorrectable
+                            : args.unstable      ? D::unstable
+                                                 : D::failed_block,
+                            args.bit_flips, sector};
+  const nand::Status done = nand::apply(chip, addr, damage);
+  const std::string what = nand::describe(damage);
   if (!done) return report_error(kExitFailure, done.error().message());
   if (args.json) {
     print_json({{"block", *block}, {"page", args.page}, {"injected", what}});

@@ -152,24 +152,22 @@ ControlResult Module::inject(const InjectRequest& request) {
   }
   const nand::PageAddr addr{
       request.kind == Kind::erase_partition ? 0 : part.physical_block(request.block), request.page};
+  // Through the injector, under the flash's lock (FUSE threads share the
+  // chip), with the damage vocabulary fault rules and `image inject` use.
   nand::Status done;
-  auto& chip = flash_->chip();
-  // The chip is shared with FUSE threads: damage it under the flash's lock,
-  // as every operation through the injector is.
-  auto held = flash_->injector().hold();
+  using D = nand::Damage::Kind;
   switch (request.kind) {
     case Kind::bit_flips:
-      done = chip.inject_bit_flips(addr, request.bits, request.sector);
+      done = flash_->injector().damage(addr, {D::bit_flips, request.bits, request.sector});
       break;
     case Kind::uncorrectable:
-      done = chip.inject_bit_flips(addr, chip.config().ecc.strength_bits + 1,
-                                   request.sector.value_or(0));
+      done = flash_->injector().damage(addr, {D::uncorrectable, 0, request.sector});
       break;
     case Kind::unstable:
-      done = chip.make_unstable(addr);
+      done = flash_->injector().damage(addr, {D::unstable, 0, {}});
       break;
     case Kind::bad_block:
-      done = chip.mark_bad(addr.block);
+      done = flash_->injector().damage(addr, {D::bad_block, 0, {}});
       break;
     case Kind::erase_partition:
       for (std::uint32_t b = 0; b < part.geometry().block_count && done; ++b)

@@ -79,6 +79,9 @@ class SimulatedChip final : public Device {
                           std::optional<std::uint32_t> sector = {});
   // Makes the page marginal: later reads vary (see TearMode::unstable).
   Status make_unstable(PageAddr addr);
+  // The block's programs and erases report FAIL from now on (a grown bad
+  // block the firmware has not noticed yet).
+  Status fail_block(std::uint32_t block);
 
   // --- manufacture ---
   // Marks a block factory-bad: marker in page 0 spare byte 0, program/erase FAIL.

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include <vmodem/nand/chip.hpp>
+#include <vmodem/nand/damage.hpp>
 #include <vmodem/nand/partition.hpp>
 
 namespace vmodem::nand {
@@ -124,6 +125,9 @@ class FaultInjector final : public Device {
   // The chip's power switch, under the lock.
   void cut_power();
   void power_up();
+  // Damages the chip now (ctl inject), under the lock, as a rule's damage
+  // would as an operation passes: the one path to the chip for it.
+  Status damage(PageAddr addr, const Damage& damage);
 
   // Operations seen by the injector since construction (or reset_operation_count).
   std::uint64_t operation_count() {
