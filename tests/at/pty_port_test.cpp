@@ -289,13 +289,21 @@ TEST_F(PtyPortTest, HostThatStopsReadingNeverBlocksTheEngine) {
   // engine's bound hold.
   constexpr std::size_t kSize = 1 << 20;
   ASSERT_TRUE(host.write("AT+QFDWL=\"f\"," + std::to_string(kSize) + "\r"));
-  std::this_thread::sleep_for(milliseconds(100));
+  // Wait until the download has backed up into the engine (the kernel's
+  // buffers are full and the host reads nothing).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (on_io([this] { return port_->engine().pending_output().size(); }) <
+             EngineConfig{}.output_bound / 2 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
   // The io thread still serves other work at once, and the engine holds no
   // more than its bound.
   const auto started = std::chrono::steady_clock::now();
   const std::size_t backlog = on_io([this] { return port_->engine().pending_output().size(); });
   EXPECT_LT(std::chrono::steady_clock::now() - started, milliseconds(500));
   EXPECT_LE(backlog, EngineConfig{}.output_bound);
+  EXPECT_GE(backlog, EngineConfig{}.output_bound / 2) << "the download backed up into the engine";
   on_io([this] { port_->engine().queue_urc("+LATE"); });
   // The host reads again: all the data, the result, then the held URC.
   const std::string got = host.read_until("+LATE\r\n", std::chrono::seconds(20));
