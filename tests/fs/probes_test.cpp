@@ -55,8 +55,10 @@ struct Probes : ::testing::Test {
     t.bytes = static_cast<std::uint16_t>(layout::encode_header(h, main));
     forge(30, 0, t, main);
   }
-  // Newest page (by sequence, page) with these tags: where the live copy is.
-  nand::PageAddr find(layout::Kind kind, std::uint32_t object, std::uint32_t chunk = 0) {
+  // The newest page (by sequence, page) whose tags satisfy `wanted`, and its
+  // tags in `out`.
+  template <typename Wanted>
+  nand::PageAddr newest(Wanted wanted, layout::Tags* out = nullptr) {
     std::vector<std::uint8_t> spare(64);
     nand::PageAddr best{};
     std::uint64_t best_pos = 0;
@@ -66,14 +68,21 @@ struct Probes : ::testing::Test {
         if (!rig.chip->read({b, p}, {}, spare)) continue;
         if (layout::decode_tags(spare, 2048, t) != layout::TagState::valid) continue;
         const std::uint64_t pos = std::uint64_t{t.seq} << 16 | p;
-        if (t.kind == kind && t.object == object && t.chunk == chunk && pos > best_pos) {
+        if (wanted(t) && pos > best_pos) {
           best = {b, p};
           best_pos = pos;
+          if (out) *out = t;
         }
       }
     }
     EXPECT_GT(best_pos, 0u) << "page not found";
     return best;
+  }
+  // Where the live copy of these tags is.
+  nand::PageAddr find(layout::Kind kind, std::uint32_t object, std::uint32_t chunk = 0) {
+    return newest([&](const layout::Tags& t) {
+      return t.kind == kind && t.object == object && t.chunk == chunk;
+    });
   }
   nand::PageAddr super_page() { return find(layout::Kind::super, layout::kSuperId); }
   std::uint32_t id_of(const std::string& path) {
@@ -189,20 +198,9 @@ struct RolledBackCommit : Probes {
     spare[0] = spare[1] = 0xFF;
     EXPECT_TRUE(rig.chip->program({at.block, at.page + 1}, main, spare));
   }
-  // The newest page written (by sequence, page) and its tags.
+  // The newest page written and its tags.
   nand::PageAddr newest_page(layout::Tags& out) {
-    std::vector<std::uint8_t> spare(64);
-    nand::PageAddr best{};
-    std::uint64_t best_pos = 0;
-    for (std::uint32_t b = 0; b < 32; ++b) {
-      for (std::uint32_t p = 0; p < 64; ++p) {
-        layout::Tags t;
-        if (!rig.chip->read({b, p}, {}, spare)) continue;
-        if (layout::decode_tags(spare, 2048, t) != layout::TagState::valid) continue;
-        const std::uint64_t pos = std::uint64_t{t.seq} << 16 | p;
-        if (pos > best_pos) best = {b, p}, best_pos = pos, out = t;
-      }
-    }
+    const nand::PageAddr best = newest([](const layout::Tags&) { return true; }, &out);
     EXPECT_LT(best.page + 1, 64U) << "the newest block is full";
     return best;
   }
