@@ -10,6 +10,7 @@
 #include "builtin_profiles.hpp"
 #include "json_reader.hpp"
 #include "module/fs_config.hpp"
+#include "profile/file_systems.hpp"
 
 namespace vmodem::sim {
 
@@ -282,6 +283,12 @@ void read_partitions(JsonReader& root, Profile& p) {
 std::optional<nand::GeometryProblem> layer_problem(const Profile& p, const PartitionEntry& entry) {
   nand::Geometry g = p.geometry;
   g.block_count = entry.spec.block_count;
+  for (const auto& fs : p.file_systems) {
+    if (entry.spec.name == fs.partition) return fs::FileSystem::geometry_problem(g, fs_config(p));
+    if (entry.spec.name == fs.backup_data)
+      return fs::BackupEngine::data_geometry_problem(g, fs::BackupOptions{});
+    if (entry.spec.name == fs.backup_info) return fs::BackupEngine::info_geometry_problem(g);
+  }
   switch (entry.role) {
     case PartitionRole::modem_fs:
     case PartitionRole::ap_fs:
@@ -302,19 +309,11 @@ std::optional<nand::GeometryProblem> layer_problem(const Profile& p, const Parti
   return std::nullopt;
 }
 
-// The module cannot boot without its two file systems, and every layer must
-// fit the chip and the partition it gets: checked here, so a bad profile is
-// refused when it is loaded rather than by a boot that never reaches RDY (or
-// a buffer overrun in a layer that trusted it).
+// Every layer must fit the chip and the partition it gets: checked here, so
+// a bad profile is refused when it is loaded rather than by a boot that never
+// reaches RDY (or a buffer overrun in a layer that trusted it). The layer of
+// a partition is what its role says, or what the file-system list uses it as.
 void check_layers(JsonReader& root, const Profile& p) {
-  for (const auto role : {PartitionRole::modem_fs, PartitionRole::ap_fs}) {
-    if (p.find_role(role) == nullptr) {
-      root.fail("partitions",
-                "no partition has role " + std::string(to_string(role)) + ": the module's " +
-                    (role == PartitionRole::modem_fs ? "modem" : "AP") + " file system needs one");
-      return;
-    }
-  }
   for (std::size_t i = 0; i < p.partitions.size(); ++i) {
     const PartitionEntry& entry = p.partitions[i];
     const auto problem = layer_problem(p, entry);
@@ -370,6 +369,30 @@ const PartitionEntry* Profile::find(std::string_view partition_name) const {
   return nullptr;
 }
 
+const FileSystemSpec* Profile::file_system(std::string_view name) const {
+  for (const auto& fs : file_systems) {
+    if (fs.name == name) return &fs;
+  }
+  for (const auto& fs : file_systems) {
+    if ((!fs.alias.empty() && fs.alias == name) || fs.partition == name) return &fs;
+  }
+  return nullptr;
+}
+
+const FileSystemSpec* Profile::file_system(FsRole role) const {
+  for (const auto& fs : file_systems) {
+    if (fs.role == role) return &fs;
+  }
+  return nullptr;
+}
+
+const FileSystemSpec& Profile::ufs() const {
+  for (const auto& fs : file_systems) {
+    if (fs.ufs) return fs;
+  }
+  return *file_system(FsRole::ap);
+}
+
 tl::expected<Profile, ProfileError> parse_profile(const std::string& text,
                                                   const std::string& source) {
   // Configuration, not the data path: nlohmann reports the position of a
@@ -388,6 +411,7 @@ tl::expected<Profile, ProfileError> parse_profile(const std::string& text,
   }
   p.name = root.string("name");
   p.description = root.string("description", "");
+  read_family(root, p);
   auto identity = root.object("identity");
   read_identity(identity, p.identity);
   root.absorb(identity);
@@ -400,15 +424,15 @@ tl::expected<Profile, ProfileError> parse_profile(const std::string& text,
   auto fs_section = root.object("fs", true);
   read_fs(fs_section, p.fs);
   root.absorb(fs_section);
+  // Relative paths in a profile file are relative to the file.
+  const std::filesystem::path base = source.starts_with("builtin:")
+                                         ? std::filesystem::path()
+                                         : std::filesystem::path(source).parent_path();
   auto factory = root.object("factory", true);
-  read_factory(factory, p.factory,
-               source.starts_with("builtin:") ? std::filesystem::path()
-                                              : std::filesystem::path(source).parent_path());
+  read_factory(factory, p.factory, base);
   root.absorb(factory);
   auto firmware = root.object("firmware", true);
-  read_firmware(firmware, p.firmware,
-                source.starts_with("builtin:") ? std::filesystem::path()
-                                               : std::filesystem::path(source).parent_path());
+  read_firmware(firmware, p.firmware, base);
   root.absorb(firmware);
   auto fota_section = root.object("fota", true);
   read_fota(fota_section, p.fota);
@@ -420,6 +444,7 @@ tl::expected<Profile, ProfileError> parse_profile(const std::string& text,
   read_nand(nand_section, p);
   root.absorb(nand_section);
   if (root.ok()) read_partitions(root, p);
+  if (root.ok()) read_file_systems(root, p, base);
   if (root.ok()) check_layers(root, p);
   for (const auto& section : kOtherSections) {
     if (root.has(std::string(section))) (void)root.object(std::string(section));

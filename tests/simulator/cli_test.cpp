@@ -211,4 +211,15 @@ TEST(Cli, RunOnceCreatesTheStateDirectoryAndReusesIt) {
   EXPECT_EQ(vmodem("run --once --state " + state + " --profile bg77").exit_code, 4);
 }
 
+// `--state st` as a user types it: relative to the working directory, which
+// has no such directory yet.
+TEST(Cli, ARelativeStateDirectoryIsCreated) {
+  vmodem::testing::TempDir dir;
+  auto r =
+      vmodem::testing::run_shell("cd " + dir.path().string() + " && " + std::string(VMODEM_BINARY) +
+                                 " run --once --state st --seed 3 2>&1");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_TRUE(std::filesystem::exists(dir / "st" / "nand.img"));
+}
+
 }  // namespace

@@ -139,6 +139,112 @@ TEST(Profiles, GeometryEveryLayerNeedsIsCheckedAtLoad) {
   EXPECT_EQ(load_profile("bg95-m3")->fota.download_deadline_s, 1800U);
 }
 
+TEST(Profiles, FamilyAndFileSystemsComeFromTheProfile) {
+  const auto bg95 = load_profile("bg95-m3").value();
+  EXPECT_EQ(bg95.family, Family::bg95);
+  ASSERT_EQ(bg95.file_systems.size(), 2U);
+  const FileSystemSpec& modem = bg95.file_systems[0];
+  const FileSystemSpec& ap = bg95.file_systems[1];
+  EXPECT_EQ(modem.name, "modem");
+  EXPECT_EQ(modem.role, FsRole::modem);
+  EXPECT_EQ(modem.partition, bg95.find_role(PartitionRole::modem_fs)->spec.name);
+  EXPECT_EQ(modem.backup_data, bg95.find_role(PartitionRole::modem_fs_backup)->spec.name);
+  EXPECT_EQ(ap.name, "ap");
+  EXPECT_TRUE(ap.ufs);
+  EXPECT_EQ(&bg95.ufs(), &bg95.file_systems[1]);
+  EXPECT_EQ(ap.mount_name, "ufs");
+  EXPECT_EQ(bg95.file_system("ufs"), &ap);    // alias
+  EXPECT_EQ(bg95.file_system("usrfs"), &ap);  // partition
+  EXPECT_EQ(bg95.file_system("nope"), nullptr);
+
+  const auto uc20 = load_profile("uc20").value();
+  EXPECT_EQ(uc20.family, Family::uc20);
+  for (const auto& fs : uc20.file_systems)
+    EXPECT_FALSE(fs.has_backup()) << fs.name;
+
+  // A profile written before the sections existed: bg95, and the same two
+  // file systems derived from its partition roles.
+  auto old = edited([](auto& j) {
+    j.erase("family");
+    j.erase("file_systems");
+  });
+  ASSERT_TRUE(old) << old.error().describe();
+  EXPECT_EQ(old->family, Family::bg95);
+  ASSERT_EQ(old->file_systems.size(), 2U);
+  for (std::size_t i = 0; i < 2; ++i) {
+    const auto& got = old->file_systems[i];
+    const auto& want = bg95.file_systems[i];
+    EXPECT_EQ(got.name, want.name);
+    EXPECT_EQ(got.partition, want.partition);
+    EXPECT_EQ(got.backup_data, want.backup_data);
+    EXPECT_EQ(got.backup_info, want.backup_info);
+    EXPECT_EQ(got.ufs, want.ufs);
+    EXPECT_EQ(got.mount_name, want.mount_name);
+    EXPECT_EQ(got.alias, want.alias);
+  }
+}
+
+TEST(Profiles, AFileSystemListTheModuleCannotServeIsRefused) {
+  const nlohmann::json data = {{"name", "data"}, {"partition", "mibib"}, {"role", "data"}};
+  const std::vector<BadCase> cases = {
+      {"unknown family", [](auto& j) { j["family"] = "bg96"; }, "family", "expected one of"},
+      {"family not built yet", [](auto& j) { j["family"] = "quecpython"; }, "family",
+       "not available"},
+      {"no such partition", [](auto& j) { j["file_systems"][1]["partition"] = "nand0"; },
+       "file_systems[1].partition", "no partition is named"},
+      {"partition used twice",
+       [&](auto& j) {
+         auto twice = data;
+         twice["partition"] = "usrfs";
+         j["file_systems"].push_back(twice);
+       },
+       "file_systems[2].partition", "already serves"},
+      {"backup without info", [](auto& j) { j["file_systems"][0]["backup"].erase("info"); },
+       "file_systems[0].backup.info", "missing"},
+      {"no AP file system", [](auto& j) { j["file_systems"][1]["role"] = "data"; }, "file_systems",
+       "exactly one"},
+      {"two UFS",
+       [&](auto& j) {
+         auto second = data;
+         second["ufs"] = true;
+         j["file_systems"].push_back(second);
+       },
+       "file_systems", "more than one"},
+      {"name not a word", [](auto& j) { j["file_systems"][1]["name"] = "A P"; },
+       "file_systems[1].name", "a-z"},
+      {"UC20 with a partition backup", [](auto& j) { j["family"] = "uc20"; },
+       "file_systems[0].backup", "no partition backup"},
+      {"a file system of one block",
+       [&](auto& j) {
+         auto small = data;
+         small["partition"] = "sbl";
+         j["partitions"][0]["blocks"] = 1;
+         j["partitions"][1]["first_block"] = 1;
+         j["partitions"][1]["blocks"] = 11;
+         j["file_systems"].push_back(small);
+       },
+       "partitions[0].blocks", "at least 5 blocks"},
+  };
+  for (const auto& c : cases) {
+    auto result = edited(c.edit);
+    ASSERT_FALSE(result) << c.what;
+    EXPECT_EQ(result.error().field, c.field) << c.what << ": " << result.error().describe();
+    EXPECT_NE(result.error().message.find(c.expected_words), std::string::npos)
+        << c.what << ": " << result.error().describe();
+  }
+  // A third file system in a partition of its own is served.
+  auto three = edited([&](auto& j) {
+    j["partitions"].push_back({{"name", "appdata"}, {"first_block", 350}, {"blocks", 24}});
+    auto extra = data;
+    extra["partition"] = "appdata";
+    j["file_systems"].insert(j["file_systems"].begin(), extra);  // listed first, booted last
+  });
+  ASSERT_TRUE(three) << three.error().describe();
+  ASSERT_EQ(three->file_systems.size(), 3U);
+  EXPECT_EQ(three->file_systems[0].role, FsRole::modem);
+  EXPECT_EQ(three->file_systems[2].name, "data");
+}
+
 TEST(Profiles, FileSystemLimitsReachTheFileSystemConfig) {
   auto doc = load_profile("bg95-m3")->document;
   doc["fs"] = {{"max_name", 20}, {"max_open_files", 4}};

@@ -19,7 +19,7 @@
 #include <vmodem/simulator/flash.hpp>
 #include <vmodem/simulator/profile.hpp>
 
-#include "module/fs_boot.hpp"
+#include "module/guardians.hpp"
 
 namespace vmodem::sim::testing {
 

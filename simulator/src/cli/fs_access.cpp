@@ -8,37 +8,26 @@ namespace vmodem::cli {
 
 namespace {
 
-bool is_fs_role(sim::PartitionRole role) {
-  return role == sim::PartitionRole::modem_fs || role == sim::PartitionRole::ap_fs;
-}
-
-// "modem" and "ap" name the file systems by role, so scripts work on every
-// profile whatever its partition names.
-tl::expected<const sim::PartitionEntry*, int> resolve(const sim::Profile& profile,
+// A file system by its name ("modem", "ap": the same on every profile, so
+// scripts work whatever the partitions are called), its alias or its
+// partition.
+tl::expected<const sim::FileSystemSpec*, int> resolve(const sim::Profile& profile,
                                                       const std::string& name) {
-  const sim::PartitionEntry* entry = nullptr;
-  if (name == "modem") {
-    entry = profile.find_role(sim::PartitionRole::modem_fs);
-  } else if (name == "ap") {
-    entry = profile.find_role(sim::PartitionRole::ap_fs);
-  } else {
-    entry = profile.find(name);
-  }
-  if (!entry) {
-    std::string names;
-    for (const auto& p : profile.partitions) {
-      if (is_fs_role(p.role)) names += (names.empty() ? "" : ", ") + p.spec.name;
-    }
-    return tl::unexpected(report_error(kExitNotFound, "profile " + profile.name +
-                                                          " has no file-system partition '" + name +
-                                                          "' (try modem, ap, " + names + ")"));
-  }
-  if (!is_fs_role(entry->role)) {
+  if (const sim::FileSystemSpec* fs = profile.file_system(name)) return fs;
+  if (const sim::PartitionEntry* entry = profile.find(name)) {
     return tl::unexpected(report_error(kExitUsage, "partition " + entry->spec.name + " (" +
                                                        std::string(to_string(entry->role)) +
                                                        ") does not hold a file system"));
   }
-  return entry;
+  std::string names;
+  for (const auto& fs : profile.file_systems) {
+    names += (names.empty() ? "" : ", ") + fs.name;
+    if (!fs.alias.empty()) names += ", " + fs.alias;
+    names += ", " + fs.partition;
+  }
+  return tl::unexpected(report_error(
+      kExitNotFound,
+      "profile " + profile.name + " has no file system '" + name + "' (try " + names + ")"));
 }
 
 }  // namespace
@@ -74,9 +63,10 @@ tl::expected<OpenedFs, int> open_partition_or_report(const FsTarget& target, boo
   auto flash = open_image_or_report(target.image, target.profile, read_only);
   if (!flash) return tl::unexpected(flash.error());
   opened.flash = std::move(*flash);
-  auto entry = resolve(opened.flash->profile(), target.partition);
-  if (!entry) return tl::unexpected(entry.error());
-  opened.entry = *entry;
+  auto spec = resolve(opened.flash->profile(), target.partition);
+  if (!spec) return tl::unexpected(spec.error());
+  opened.spec = *spec;
+  opened.entry = opened.flash->profile().find((*spec)->partition);
   auto partition = opened.flash->partition(opened.entry->spec.name);
   if (!partition) return tl::unexpected(report_error(kExitCorrupt, partition.error().message()));
   opened.partition = std::move(*partition);

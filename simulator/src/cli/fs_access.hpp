@@ -17,14 +17,15 @@ namespace vmodem::cli {
 struct FsTarget {
   std::string image;
   std::string profile;    // empty: the one recorded in the image
-  std::string partition;  // a partition name, or the alias "modem" / "ap"
+  std::string partition;  // a file system's name ("modem", "ap"), alias or partition
 };
 
 // An image with one partition opened (and, for most tools, mounted).
 // Members are destroyed in reverse order: file system, partition, flash.
 struct OpenedFs {
   std::unique_ptr<sim::Flash> flash;
-  const sim::PartitionEntry* entry = nullptr;
+  const sim::FileSystemSpec* spec = nullptr;   // in flash->profile()
+  const sim::PartitionEntry* entry = nullptr;  // its partition
   std::unique_ptr<nand::Partition> partition;
   std::unique_ptr<fs::FileSystem> fs;
 };

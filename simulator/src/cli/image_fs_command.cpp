@@ -272,7 +272,7 @@ int format(const FsArgs& args) {
   std::size_t files = 0;
   if (!args.empty) {
     // The factory content the module's production line would install.
-    const auto factory = sim::factory_files(opened->flash->profile(), opened->entry->role, seed);
+    const auto factory = sim::factory_files(*opened->spec, seed);
     if (!factory) return report_error(kExitIo, factory.error());
     if (auto ok = fs::install(*opened->fs, *factory); !ok)
       return report_fs_error("installing factory files", ok.error());

@@ -58,6 +58,7 @@ tl::expected<std::vector<std::string>, std::string> prepare_state_dir(
   if (std::filesystem::exists(status) && !std::filesystem::is_directory(status))
     return tl::unexpected(where + " exists and is not a directory");
   if (!std::filesystem::exists(status)) {
+    ec.clear();  // "no such file" from status(): what we are about to fix
     if (state.has_parent_path()) std::filesystem::create_directories(state.parent_path(), ec);
     if (!ec && ::mkdir(state.c_str(), 0700) != 0 && errno != EEXIST)
       ec = std::error_code(errno, std::generic_category());

@@ -79,7 +79,7 @@ void qprtpara(Module& m, at::Call& call) {
     return void(call.responder.error());
   }
   if (ap && m.power_state() != PowerState::app_rdy) return void(call.responder.error());
-  fs::BackupEngine* engine = m.backup_engine(ap);
+  fs::BackupEngine* engine = m.backup_engine(ap ? FsRole::ap : FsRole::modem);
   fs::FileSystem* fs = ap ? m.ap_fs() : m.modem_fs();
   if (!engine || !fs) return void(call.responder.error());
   switch (op) {
@@ -104,7 +104,7 @@ void qprtpara(Module& m, at::Call& call) {
       } else {
         // <backup_valid>,<backup_cnt>,<restore_cnt>,<p1>..<p10>,<page_cnt>,
         // <bad_blk_cnt>,<MFS_data_bad>,<MFS_info_bad>,<AFS_data_bad>,<AFS_info_bad>
-        const auto modem = fresh_info(m.backup_engine(false));
+        const auto modem = fresh_info(m.backup_engine(FsRole::modem));
         const auto bad = fs::bad_block_report(modem, info);
         fields = {info.valid ? 1U : 0U, info.backup_count, info.restore_count};
         fields.insert(fields.end(), info.probe_counts.begin(), info.probe_counts.end());

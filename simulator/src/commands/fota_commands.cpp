@@ -106,7 +106,7 @@ class FotaDownloads : public std::enable_shared_from_this<FotaDownloads> {
 
  private:
   void from_file(at::Call& call, const FotaSource& source) {
-    fs::FileSystem* fs = module_.ap_fs();
+    fs::FileSystem* fs = module_.file_system(module_.profile().ufs().name);
     if (fs == nullptr) return void(call.responder.error());
     tl::expected<std::vector<std::uint8_t>, fs::Error> package;
     {

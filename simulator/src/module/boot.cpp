@@ -7,7 +7,7 @@
 
 #include "commands/command_set.hpp"
 #include "json_text.hpp"
-#include "module/fs_boot.hpp"
+#include "module/guardians.hpp"
 #include "module/live_mounts.hpp"
 #include "module/nv_settings.hpp"
 
@@ -29,36 +29,33 @@ void Module::start_boot() {
   if (start_firmware_update()) return;  // fota.cpp: a staged update runs first
   // The modem side comes up first: its file system holds the RF calibration
   // and NV items it needs before it can say RDY.
-  if (!mount_modem_fs()) return;
+  if (!mount_stage(/*before_rdy=*/true)) return;
   after(scaled(profile_.boot.rdy_after_ms), [this] { reach_rdy(); });
 }
 
-// `which` is implied by the role: fs_boot names it in logs and events.
-std::unique_ptr<fs::FileSystem> Module::mount_or_rebuild(
-    const std::string& /*which*/, PartitionRole role, std::unique_ptr<nand::Partition>& partition) {
-  BackupSide& side = role == PartitionRole::ap_fs ? ap_backup_ : modem_backup_;
-  side.close();
-  // The same code the power-cut campaigns boot through (fs_boot.hpp).
+bool Module::mount_stage(bool before_rdy) {
+  // The same code the power-cut campaigns boot through (guardians.hpp).
   FsBootEnv env(*flash_, profile_);
   env.emit = [this](const std::string& event, nlohmann::json data) {
     emit(event, std::move(data));
   };
-  FsBoot booted = boot_file_system(env, role, manufacture_pending_);
-  partition = std::move(booted.partition);
-  side = std::move(booted.backup);
-  return std::move(booted.fs);
-}
-
-bool Module::mount_modem_fs() {
-  modem_fs_ = mount_or_rebuild("modem", PartitionRole::modem_fs, modem_partition_);
-  if (!modem_fs_) {
-    // Without its file system the modem side never comes up: the host sees
-    // no RDY, as with a bricked module.
-    spdlog::error("modem file system unavailable: the module does not reach RDY");
-    emit("BOOT_FAILED", {{"stage", "modem_fs"}});
+  for (MountedFs& slot : file_systems_) {
+    if ((slot.spec->role == FsRole::modem) != before_rdy) continue;
+    slot.close();
+    FsBoot booted = boot_file_system(env, *slot.spec, manufacture_pending_);
+    slot.partition = std::move(booted.partition);
+    slot.backup = std::move(booted.backup);
+    slot.fs = std::move(booted.fs);
+    if (slot.fs) continue;
+    if (booted.power_lost) return false;  // on_fault takes the module down
+    // Without its file systems the firmware never comes up: the host sees no
+    // RDY (modem) or no APP RDY, as with a bricked module.
+    spdlog::error("{} file system unavailable: the module does not reach {}", slot.spec->name,
+                  before_rdy ? "RDY" : "APP RDY");
+    emit("BOOT_FAILED", {{"stage", slot.spec->name + "_fs"}});
     return false;
   }
-  load_nv_settings();
+  if (before_rdy) load_nv_settings();
   return true;
 }
 
@@ -66,7 +63,7 @@ bool Module::mount_modem_fs() {
 // field reads as its default (a backup taken afterwards holds the same file,
 // so anything stricter would brick the module for good).
 void Module::load_nv_settings() {
-  for (const auto& problem : nv_->attach(modem_fs_.get())) {
+  for (const auto& problem : nv_->attach(modem_fs())) {
     const std::string key = json_text(problem.key);
     if (key.empty()) {
       spdlog::warn("NV settings file {}: {}; every setting is at its default", NvSettings::kPath,
@@ -80,16 +77,6 @@ void Module::load_nv_settings() {
   }
 }
 
-bool Module::mount_ap_fs() {
-  ap_fs_ = mount_or_rebuild("ap", PartitionRole::ap_fs, ap_partition_);
-  if (!ap_fs_) {
-    spdlog::error("AP file system unavailable: the module does not reach APP RDY");
-    emit("BOOT_FAILED", {{"stage", "ap_fs"}});
-    return false;
-  }
-  return true;
-}
-
 void Module::reach_rdy() {
   for (auto& [name, port] : ports_) {
     // The firmware behind the ports starts answering.
@@ -100,7 +87,7 @@ void Module::reach_rdy() {
   }
   set_state(PowerState::rdy);
   send_urc("RDY");
-  note_boot_completed("modem", modem_backup_);
+  note_boot_completed(/*before_rdy=*/true);
   for (const auto& urc : profile_.boot.urcs_after_rdy) {
     after(scaled(urc.after_ms), [this, text = urc.text] { send_urc(text); });
   }
@@ -108,13 +95,17 @@ void Module::reach_rdy() {
 }
 
 void Module::reach_app_rdy() {
-  if (!mount_ap_fs()) return;
+  if (!mount_stage(/*before_rdy=*/false)) return;
   manufacture_pending_ = false;
   // Mounted before APP RDY, so a host that waits for the URC finds them.
-  live_mounts_->mount(modem_fs_.get(), ap_fs_.get());
+  std::vector<LiveMounts::Served> served;
+  for (const MountedFs& slot : file_systems_) {
+    if (!slot.spec->mount_name.empty()) served.push_back({slot.spec->mount_name, slot.fs.get()});
+  }
+  live_mounts_->mount(served);
   set_state(PowerState::app_rdy);
   if (profile_.boot.app_rdy) send_urc("APP RDY");
-  note_boot_completed("ap", ap_backup_);
+  note_boot_completed(/*before_rdy=*/false);
   const auto elapsed = std::chrono::steady_clock::now() - powered_at_;
   spdlog::info("booted in {} ms",
                std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count());

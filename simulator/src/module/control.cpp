@@ -115,9 +115,7 @@ ControlResult Module::inject(const InjectRequest& request) {
     return nlohmann::json{{"rule", *id}};
   }
   if (request.kind == Kind::corrupt_file) {
-    fs::FileSystem* target = request.file_system == "modem" ? modem_fs_.get()
-                             : request.file_system == "ap"  ? ap_fs_.get()
-                                                            : nullptr;
+    fs::FileSystem* target = file_system(request.file_system);
     if (!target)
       return error("DeviceNotActive", "file system '" + request.file_system + "' is not mounted");
     // The file's bytes change but nothing that vouches for them does (the
@@ -192,15 +190,14 @@ ControlResult Module::stats() {
   // The same layout as `vmodem image stats --json` (stats_json.hpp), plus
   // the mounted file systems.
   nlohmann::json out = stats_json(s);
-  for (auto [name, fs] :
-       {std::pair{"modem_fs", modem_fs_.get()}, std::pair{"ap_fs", ap_fs_.get()}}) {
-    if (!fs) continue;
-    std::lock_guard lock(fs->mutex());
-    if (auto st = fs->statfs()) {
-      out[name] = {{"total_bytes", st->total_bytes},
-                   {"free_bytes", st->free_bytes},
-                   {"pages_in_use", st->pages_in_use},
-                   {"bad_blocks", st->bad_blocks}};
+  for (const MountedFs& slot : file_systems_) {
+    if (!slot.fs) continue;
+    std::lock_guard lock(slot.fs->mutex());
+    if (auto st = slot.fs->statfs()) {
+      out[slot.spec->name + "_fs"] = {{"total_bytes", st->total_bytes},
+                                      {"free_bytes", st->free_bytes},
+                                      {"pages_in_use", st->pages_in_use},
+                                      {"bad_blocks", st->bad_blocks}};
     }
   }
   return out;
@@ -234,10 +231,10 @@ void Module::snapshot_save(const std::string& path, ControlReply done) {
   if (state_ != PowerState::off) {
     // Consistent enough: every completed NAND operation is in the copy, as if
     // power had been cut now.
-    for (auto* fs : {ap_fs_.get(), modem_fs_.get()}) {
-      if (!fs) continue;
-      std::lock_guard lock(fs->mutex());
-      (void)fs->sync();
+    for (const MountedFs& slot : file_systems_) {
+      if (!slot.fs) continue;
+      std::lock_guard lock(slot.fs->mutex());
+      (void)slot.fs->sync();
     }
   }
   auto copy = [&] {
@@ -309,28 +306,26 @@ void Module::snapshot_load(const std::string& path, ControlReply done) {
 }
 
 ControlResult Module::backup_info(const std::string& file_system) {
-  if (file_system != "modem" && file_system != "ap")
-    return error("GenericError", "file system must be \"modem\" or \"ap\"");
+  MountedFs* slot = mounted(file_system);
+  if (!slot) {
+    std::string names;
+    for (const auto& fs : profile_.file_systems)
+      names += (names.empty() ? "\"" : ", \"") + fs.name + "\"";
+    return error("GenericError", "file system must be one of " + names);
+  }
   if (state_ == PowerState::off) return error("DeviceNotActive", "the module is off");
-  fs::BackupEngine* engine = backup_engine(file_system == "ap");
+  fs::BackupEngine* engine = slot->backup.engine.get();
   if (!engine) return error("GenericError", "no backup for the " + file_system + " file system");
   const auto info = engine->info();
-  nlohmann::json out = {{"file_system", file_system},
-                        {"backup_valid", info.valid},
-                        {"backup_count", info.backup_count},
-                        {"restore_count", info.restore_count},
-                        {"probe_counts", info.probe_counts},
-                        {"page_count", info.page_count},
-                        {"data_bad_blocks", info.data_bad_blocks},
-                        {"info_bad_blocks", info.info_bad_blocks},
-                        {"restore_pending", info.restore_pending},
-                        {"restore_in_progress", info.restore_in_progress},
-                        {"restore_probe", info.restore_probe},
-                        {"boot_attempts", info.boot_attempts},
-                        {"generation", info.generation},
-                        {"image_bytes", info.image_bytes},
-                        {"image_blocks", info.image_blocks},
-                        {"files", info.files}};
+  nlohmann::json out = {
+      {"file_system", slot->spec->name},         {"backup_valid", info.valid},
+      {"backup_count", info.backup_count},       {"restore_count", info.restore_count},
+      {"probe_counts", info.probe_counts},       {"page_count", info.page_count},
+      {"data_bad_blocks", info.data_bad_blocks}, {"info_bad_blocks", info.info_bad_blocks},
+      {"restore_pending", info.restore_pending}, {"restore_in_progress", info.restore_in_progress},
+      {"restore_probe", info.restore_probe},     {"boot_attempts", info.boot_attempts},
+      {"generation", info.generation},           {"image_bytes", info.image_bytes},
+      {"image_blocks", info.image_blocks},       {"files", info.files}};
   return out;
 }
 

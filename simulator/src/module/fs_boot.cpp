@@ -24,13 +24,13 @@ fs::BackupOptions backup_options_of(Flash& flash, const Profile& profile) {
 // steps in the order the module runs them.
 class FsBooter {
  public:
-  FsBooter(const FsBootEnv& env, PartitionRole role)
-      : env_(env), role_(role), which_(file_system_name(role)) {}
+  FsBooter(const FsBootEnv& env, const FileSystemSpec& spec, BackupUse backup)
+      : env_(env), spec_(spec), backup_(backup), which_(spec.name) {}
 
   FsBoot run(bool manufacture) {
-    const PartitionEntry* entry = env_.profile.find_role(role_);
+    const PartitionEntry* entry = env_.profile.find(spec_.partition);
     if (!entry) {
-      spdlog::error("profile {} has no {} partition", env_.profile.name, to_string(role_));
+      spdlog::error("profile {} has no partition {}", env_.profile.name, spec_.partition);
       return std::move(out_);
     }
     auto opened = env_.flash.partition(entry->spec.name);
@@ -65,7 +65,7 @@ class FsBooter {
   }
   fs::MountOptions mount_options() const {
     fs::MountOptions options;
-    options.checks = env_.checks(role_);
+    options.checks = env_.checks(spec_);
     return options;
   }
   void mark_lost() {
@@ -80,14 +80,9 @@ class FsBooter {
   // The engine over the backup data and info partitions; none on modules
   // without them (UC20: AT+QPRTPARA answers ERROR there).
   void open_backup() {
-    const bool ap = role_ == PartitionRole::ap_fs;
-    const PartitionEntry* data =
-        env_.profile.find_role(ap ? PartitionRole::ap_fs_backup : PartitionRole::modem_fs_backup);
-    const PartitionEntry* info = env_.profile.find_role(ap ? PartitionRole::ap_fs_backup_info
-                                                           : PartitionRole::modem_fs_backup_info);
-    if (!data || !info) return;
-    auto data_part = env_.flash.partition(data->spec.name);
-    auto info_part = env_.flash.partition(info->spec.name);
+    if (backup_ != BackupUse::partition || !spec_.has_backup()) return;
+    auto data_part = env_.flash.partition(spec_.backup_data);
+    auto info_part = env_.flash.partition(spec_.backup_info);
     if (!data_part || !info_part) {
       const nand::Error& error = !data_part ? data_part.error() : info_part.error();
       if (!lost(error)) spdlog::error("{} backup: {}", which_, error.message());
@@ -97,7 +92,7 @@ class FsBooter {
     side.data = std::move(*data_part);
     side.info = std::move(*info_part);
     fs::BackupOptions options = env_.backup_options;
-    options.checks = env_.checks(role_);
+    options.checks = env_.checks(spec_);
     auto engine = fs::BackupEngine::open(*out_.partition, *side.data, *side.info, options);
     if (!engine) {
       if (!lost(engine.error()))
@@ -204,7 +199,7 @@ class FsBooter {
         spdlog::error("{}: mount after format failed: {}", which_, fresh.error().message());
       return false;
     }
-    auto factory = factory_files(env_.profile, role_, seed);
+    auto factory = factory_files(spec_, seed);
     if (!factory) {
       spdlog::error("{}: {}", which_, factory.error());
     } else if (auto ok = fs::install(**fresh, *factory); !ok) {
@@ -225,7 +220,8 @@ class FsBooter {
   }
 
   const FsBootEnv& env_;
-  PartitionRole role_;
+  const FileSystemSpec& spec_;
+  BackupUse backup_;
   std::string which_;
   FsBoot out_;
 };
@@ -236,10 +232,17 @@ FsBootEnv::FsBootEnv(Flash& flash_, const Profile& profile_)
     : flash(flash_),
       profile(profile_),
       config(fs_config(profile_)),
-      backup_options(backup_options_of(flash_, profile_)),
-      modem_checks(
-          boot_checks(profile_, PartitionRole::modem_fs, flash_.storage().manufacture_seed())),
-      ap_checks(boot_checks(profile_, PartitionRole::ap_fs, flash_.storage().manufacture_seed())) {}
+      backup_options(backup_options_of(flash_, profile_)) {
+  for (const auto& fs : profile.file_systems) {
+    checks_by_name.emplace(fs.name, boot_checks(fs, flash.storage().manufacture_seed()));
+  }
+}
+
+const fs::CheckOptions& FsBootEnv::checks(const FileSystemSpec& fs) const {
+  static const fs::CheckOptions none;
+  const auto found = checks_by_name.find(fs.name);
+  return found == checks_by_name.end() ? none : found->second;
+}
 
 std::string_view to_string(FsBootOutcome outcome) {
   switch (outcome) {
@@ -257,12 +260,9 @@ std::string_view to_string(FsBootOutcome outcome) {
   return "unknown";
 }
 
-std::string file_system_name(PartitionRole role) {
-  return role == PartitionRole::ap_fs ? "ap" : "modem";
-}
-
-FsBoot boot_file_system(const FsBootEnv& env, PartitionRole role, bool manufacture) {
-  return FsBooter(env, role).run(manufacture);
+FsBoot boot_file_system(const FsBootEnv& env, const FileSystemSpec& fs, bool manufacture,
+                        BackupUse backup) {
+  return FsBooter(env, fs, backup).run(manufacture);
 }
 
 }  // namespace vmodem::sim

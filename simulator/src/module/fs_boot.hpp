@@ -1,6 +1,7 @@
 // The file-system part of the module's boot, as one unit that the Module and
 // the power-cut campaigns (tests/simulator_backup) and benchmarks share, so a
-// campaign boots exactly as the module does:
+// campaign boots exactly as the module does. Which steps run is the family's
+// guardians' choice (guardians.hpp); with the BG95 partition backup:
 //
 //   open the partition and its backup (data + info partitions, engine)
 //   → count the boot (probe 10's boot-loop counter)
@@ -18,6 +19,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,11 +48,9 @@ struct FsBootEnv {
   // Events for the control socket (FS_REBUILT, RESTORE); may be empty.
   std::function<void(const std::string& event, nlohmann::json data)> emit;
   // Probes 7 and 8: each file system's boot-critical files (fs_config.hpp),
-  // checked by the boot mount and after a restore.
-  fs::CheckOptions modem_checks, ap_checks;
-  const fs::CheckOptions& checks(PartitionRole role) const {
-    return role == PartitionRole::ap_fs ? ap_checks : modem_checks;
-  }
+  // checked by the boot mount and after a restore; by file-system name.
+  std::map<std::string, fs::CheckOptions, std::less<>> checks_by_name;
+  const fs::CheckOptions& checks(const FileSystemSpec& fs) const;
 };
 
 enum class FsBootOutcome : std::uint8_t {
@@ -74,11 +74,15 @@ struct FsBoot {
   bool power_lost = false;
 };
 
-// Boots the modem (role modem_fs) or AP (ap_fs) file system as the module
-// does at power-on; `manufacture` for the first boot of a fresh image.
-FsBoot boot_file_system(const FsBootEnv& env, PartitionRole role, bool manufacture);
+// How a file system comes up, by the guardian in charge of it.
+enum class BackupUse : std::uint8_t {
+  none,       // mount; unusable: reformat with the factory files
+  partition,  // the BG95 partition backup: count the boot, mount, restore when the engine says so
+};
 
-// The name the module's logs and events use: "modem" or "ap".
-std::string file_system_name(PartitionRole role);
+// Boots one file system of env.profile; `manufacture` for the first boot of
+// a fresh image. The steps above, with or without the partition backup.
+FsBoot boot_file_system(const FsBootEnv& env, const FileSystemSpec& fs, bool manufacture,
+                        BackupUse backup);
 
 }  // namespace vmodem::sim

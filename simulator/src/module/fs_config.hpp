@@ -10,22 +10,22 @@ namespace vmodem::sim {
 
 fs::Config fs_config(const Profile& profile);
 
-// The factory files of the file system with `role` (modem_fs or ap_fs): the
-// profile's directory tree when it names one, else content generated from
-// `seed`. An error message when the directory cannot be read.
-tl::expected<std::vector<fs::FactoryFile>, std::string> factory_files(const Profile& profile,
-                                                                      PartitionRole role,
+// The factory files of a file system: its directory tree when the profile
+// names one, else content generated from `seed` (the modem and AP roles; a
+// data file system starts empty). An error message when the directory cannot
+// be read.
+tl::expected<std::vector<fs::FactoryFile>, std::string> factory_files(const FileSystemSpec& fs,
                                                                       std::uint64_t seed);
 
 // What the module checks at boot beyond the file system's own structure
 // (probes 7 and 8): the files it cannot come up without, with the CRC-32 the
 // production line gave them — the modem FS's RF calibration (/nv/rfcal/) and
 // the AP FS's USB configuration (/usb/), taken from the factory content of
-// `role` (generated from `seed`, or the profile's factory tree). Only these
+// `fs` (generated from `seed`, or the profile's factory tree). Only these
 // are read whole at boot, so the mount stays fast; other files are checked
 // only for their structure. Empty when the factory content cannot be read.
 // Lists from generated content are computed once per (role, seed) and
 // process; a profile's factory tree is read at every call.
-fs::CheckOptions boot_checks(const Profile& profile, PartitionRole role, std::uint64_t seed);
+fs::CheckOptions boot_checks(const FileSystemSpec& fs, std::uint64_t seed);
 
 }  // namespace vmodem::sim

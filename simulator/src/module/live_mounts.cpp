@@ -10,7 +10,7 @@ LiveMounts::~LiveMounts() {
   unmount();
 }
 
-std::unique_ptr<fs::FuseMount> LiveMounts::start(fs::FileSystem* fs, const char* name) {
+std::unique_ptr<fs::FuseMount> LiveMounts::start(fs::FileSystem* fs, const std::string& name) {
   if (!fs) return nullptr;
   const auto dir = root_ / name;
   std::error_code ec;
@@ -20,7 +20,7 @@ std::unique_ptr<fs::FuseMount> LiveMounts::start(fs::FileSystem* fs, const char*
     return nullptr;
   }
   fs::FuseOptions options;
-  options.fs_name = std::string("vmodem:") + name;
+  options.fs_name = "vmodem:" + name;
   auto mounted = fs::FuseMount::start(*fs, dir, options);
   if (!mounted) {
     spdlog::error("live mount of {} at {}: {}", name, dir.string(), mounted.error().message());
@@ -31,7 +31,7 @@ std::unique_ptr<fs::FuseMount> LiveMounts::start(fs::FileSystem* fs, const char*
 }
 
 void LiveMounts::serve(std::unique_ptr<fs::FuseMount>& mount, fs::FileSystem* fs,
-                       const char* name) {
+                       const std::string& name) {
   if (mount && !mount->running()) mount.reset();  // unmounted from outside
   if (!mount) {
     mount = start(fs, name);
@@ -43,24 +43,24 @@ void LiveMounts::serve(std::unique_ptr<fs::FuseMount>& mount, fs::FileSystem* fs
   }
 }
 
-void LiveMounts::mount(fs::FileSystem* modem, fs::FileSystem* ap) {
+void LiveMounts::mount(const std::vector<Served>& file_systems) {
   if (!enabled()) return;
-  serve(ap_, ap, "ufs");
-  serve(modem_, modem, "efs");
+  for (const auto& [name, fs] : file_systems)
+    serve(mounts_[name], fs, name);
 }
 
 void LiveMounts::detach(bool orderly) {
-  for (auto* mount : {&ap_, &modem_}) {
-    if (*mount) (*mount)->detach(orderly);
+  for (auto& [name, mount] : mounts_) {
+    if (mount) mount->detach(orderly);
   }
 }
 
 void LiveMounts::unmount() {
-  for (auto* mount : {&ap_, &modem_}) {
-    if (!*mount) continue;
-    if (auto ok = (*mount)->stop(); !ok)
-      spdlog::warn("unmount {}: {}", (*mount)->dir().string(), ok.error().message());
-    mount->reset();
+  for (auto& [name, mount] : mounts_) {
+    if (!mount) continue;
+    if (auto ok = mount->stop(); !ok)
+      spdlog::warn("unmount {}: {}", mount->dir().string(), ok.error().message());
+    mount.reset();
   }
 }
 

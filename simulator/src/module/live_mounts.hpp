@@ -1,5 +1,6 @@
 // `vmodem run --mount DIR`: the running module's file systems at host
-// directories (AP FS at DIR/ufs, modem FS at DIR/efs) while it is APP RDY.
+// directories (DIR/<mount name> from the profile: the AP FS at DIR/ufs, the
+// modem FS at DIR/efs) while it is APP RDY.
 //
 // Host file operations go through the module's own FileSystem instances on
 // the FUSE threads (holding FileSystem::mutex(), as the AT handlers do), so a
@@ -13,7 +14,10 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include <vmodem/fs/fuse.hpp>
 
@@ -27,22 +31,26 @@ class LiveMounts {
   LiveMounts& operator=(const LiveMounts&) = delete;
 
   bool enabled() const { return !root_.empty(); }
-  // Serves both: mounts them the first time (failures are logged: the module
-  // keeps running without them), attaches them to the existing mounts after.
-  void mount(fs::FileSystem* modem, fs::FileSystem* ap);
-  // Takes both file systems away, the mounts staying (EIO until mount()):
+  struct Served {
+    std::string name;  // the directory under the root
+    fs::FileSystem* fs;
+  };
+  // Serves each: mounts it the first time (failures are logged: the module
+  // keeps running without it), attaches it to the existing mount after.
+  void mount(const std::vector<Served>& file_systems);
+  // Takes every file system away, the mounts staying (EIO until mount()):
   // afterwards no FUSE request touches them. Must run before they are
   // destroyed. `orderly`: files the host still has open are committed first.
   void detach(bool orderly);
-  // Unmounts both and waits for the FUSE threads (the daemon exits).
+  // Unmounts every one and waits for the FUSE threads (the daemon exits).
   void unmount();
 
  private:
-  void serve(std::unique_ptr<fs::FuseMount>& mount, fs::FileSystem* fs, const char* name);
-  std::unique_ptr<fs::FuseMount> start(fs::FileSystem* fs, const char* name);
+  void serve(std::unique_ptr<fs::FuseMount>& mount, fs::FileSystem* fs, const std::string& name);
+  std::unique_ptr<fs::FuseMount> start(fs::FileSystem* fs, const std::string& name);
 
   std::filesystem::path root_;
-  std::unique_ptr<fs::FuseMount> modem_, ap_;
+  std::map<std::string, std::unique_ptr<fs::FuseMount>> mounts_;  // by directory name
 };
 
 }  // namespace vmodem::sim

@@ -50,7 +50,10 @@ Module::Module(boost::asio::io_context& io, Profile profile, ModuleOptions optio
       options_(std::move(options)),
       flash_(std::move(flash)),
       live_mounts_(std::make_unique<LiveMounts>(options_.mount_dir)),
-      nv_(std::make_unique<NvSettings>()) {}
+      nv_(std::make_unique<NvSettings>()) {
+  for (const FileSystemSpec& spec : profile_.file_systems)
+    file_systems_.push_back(MountedFs{.spec = &spec});
+}
 
 Module::~Module() {
   // A snapshot being written finishes first (its file complete); what it
@@ -94,7 +97,10 @@ void Module::build_registry() {
   register_command_set(registry_, *this);
   file_handles_ = std::make_unique<FileHandles>(register_file_commands(
       registry_, FileCommandContext{
-                     [this] { return state_ == PowerState::app_rdy ? ap_fs_.get() : nullptr; },
+                     [this] {
+                       return state_ == PowerState::app_rdy ? file_system(profile_.ufs().name)
+                                                            : nullptr;
+                     },
                  }));
   registry_.set_gate([this](const at::Command&, std::uint32_t tag) -> std::optional<at::Failure> {
     const bool ready =
@@ -262,11 +268,7 @@ void Module::lose_power() {
   live_mounts_->detach(false);
   // Dropping the file systems writes nothing: the chip is unpowered, and a
   // dead instance does not try.
-  ap_fs_.reset();
-  modem_fs_.reset();
-  close_backups();
-  ap_partition_.reset();
-  modem_partition_.reset();
+  close_file_systems();
   spdlog::warn("power lost");
   set_state(PowerState::off);
 }
@@ -278,18 +280,14 @@ void Module::stop_orderly() {
   // Detach first: files the host still had open are released (committed)
   // and then synced with the rest; the mounts answer EIO until the next boot.
   live_mounts_->detach(true);
-  for (auto* fs : {ap_fs_.get(), modem_fs_.get()}) {
-    if (!fs) continue;
-    std::lock_guard lock(fs->mutex());
-    if (auto synced = fs->sync(); !synced)
+  for (auto slot = file_systems_.rbegin(); slot != file_systems_.rend(); ++slot) {
+    if (!slot->fs) continue;
+    std::lock_guard lock(slot->fs->mutex());
+    if (auto synced = slot->fs->sync(); !synced)
       spdlog::warn("sync before power-off: {}", synced.error().message());
   }
   nv_->detach();
-  ap_fs_.reset();
-  modem_fs_.reset();
-  close_backups();
-  ap_partition_.reset();
-  modem_partition_.reset();
+  close_file_systems();
   {
     auto held = flash_->injector().hold();
     (void)flash_->storage().sync();

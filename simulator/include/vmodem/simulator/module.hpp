@@ -88,6 +88,21 @@ struct BackupSide {
   }
 };
 
+// A file system of the profile (Profile::file_systems) as the module holds
+// it: brought up at each boot, closed at every power transition. Members are
+// destroyed bottom-up: the file system and the engine before the partitions.
+struct MountedFs {
+  const FileSystemSpec* spec = nullptr;  // in the module's profile
+  std::unique_ptr<nand::Partition> partition;
+  BackupSide backup;
+  std::unique_ptr<fs::FileSystem> fs;  // nullptr unless mounted
+  void close() {
+    fs.reset();
+    backup.close();
+    partition.reset();
+  }
+};
+
 // What the module knows only until the next boot (not saved in NV).
 struct RuntimeState {
   int cfun = 1;                              // AT+CFUN functionality level
@@ -117,9 +132,12 @@ class Module final : public ControlTarget {
   // in-process host (the module fuzzer) drives an at::Engine of its own over
   // it instead of a PTY.
   const at::Registry& registry() const { return registry_; }
-  // The mounted file systems (nullptr unless mounted).
-  fs::FileSystem* modem_fs() { return modem_fs_.get(); }
-  fs::FileSystem* ap_fs() { return ap_fs_.get(); }
+  // The mounted file systems (nullptr unless mounted): by role, or by the
+  // name, alias or partition the profile gives them.
+  fs::FileSystem* file_system(FsRole role);
+  fs::FileSystem* file_system(std::string_view name);
+  fs::FileSystem* modem_fs() { return file_system(FsRole::modem); }
+  fs::FileSystem* ap_fs() { return file_system(FsRole::ap); }
   std::uint64_t boots() const { return boots_; }
   // The one power-loss signal: set the moment a cut strikes (by the fault
   // injector's listener, on the thread of the struck NAND call, or by a hand
@@ -128,9 +146,7 @@ class Module final : public ControlTarget {
   bool power_lost() const { return power_gone_.load(std::memory_order_relaxed); }
   // The backup engine of a file system (nullptr while off or without backup
   // partitions).
-  fs::BackupEngine* backup_engine(bool ap) {
-    return (ap ? ap_backup_ : modem_backup_).engine.get();
-  }
+  fs::BackupEngine* backup_engine(FsRole role);
 
   // Orderly stop for process exit: sync file systems and the image.
   void shutdown();
@@ -199,16 +215,18 @@ class Module final : public ControlTarget {
   void after(std::chrono::milliseconds delay, std::function<void()> action);
   // Boot steps (boot.cpp).
   void start_boot();
-  bool mount_modem_fs();
+  // Brings up the file systems of a boot stage through the family's
+  // guardians (guardians.hpp): the modem one before RDY, the others before
+  // APP RDY. False when one failed (BOOT_FAILED) or the power went.
+  bool mount_stage(bool before_rdy);
   void load_nv_settings();  // reports each field that fell back (NV_SETTING_INVALID)
-  bool mount_ap_fs();
   void reach_rdy();
   void reach_app_rdy();
-  void note_boot_completed(const std::string& which, BackupSide& side);
-  void close_backups();
-  // The file-system boot (fs_boot.hpp), its partitions kept by the module.
-  std::unique_ptr<fs::FileSystem> mount_or_rebuild(const std::string& which, PartitionRole role,
-                                                   std::unique_ptr<nand::Partition>& partition);
+  void note_boot_completed(bool before_rdy);
+  MountedFs* mounted(FsRole role);
+  MountedFs* mounted(std::string_view name);
+  // Every file system dropped: no further write (power lost), or after a sync.
+  void close_file_systems();
   // Leaving the powered states.
   void lose_power();    // immediate: no writes
   void stop_orderly();  // sync, then off
@@ -227,10 +245,8 @@ class Module final : public ControlTarget {
   std::vector<std::unique_ptr<boost::asio::steady_timer>> timers_;
   at::Registry registry_;
   std::map<std::string, std::unique_ptr<at::PtyPort>> ports_;
-  std::unique_ptr<nand::Partition> modem_partition_, ap_partition_;
-  std::unique_ptr<fs::FileSystem> modem_fs_, ap_fs_;
-  // Declared after the file-system partitions: destroyed before them.
-  BackupSide modem_backup_, ap_backup_;
+  // One per Profile::file_systems entry, in boot order.
+  std::vector<MountedFs> file_systems_;
   // Declared after the file systems: destroyed (unmounted) before them.
   std::unique_ptr<LiveMounts> live_mounts_;
   std::unique_ptr<NvSettings> nv_;

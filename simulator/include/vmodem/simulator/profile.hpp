@@ -116,6 +116,44 @@ enum class PartitionRole {
 };
 std::string_view to_string(PartitionRole role);
 
+// The product family: which firmware the module runs, and so which boot-time
+// guardians check its file systems (module/guardians.hpp). Profile field
+// "family"; absent means bg95.
+enum class Family {
+  bg95,           // BG95 / BG77 / BG600L: partition backup with AT+QPRTPARA (seed 000)
+  uc20,           // UC20: DFOTA, no partition backup (seed 004)
+  ec2x_quecopen,  // EC2x QuecOpen: application backup system <-> usr_data (seed 001; not yet)
+  quecpython,     // QuecPython: per-file restore with checksum.json (seed 002; not yet)
+};
+std::string_view to_string(Family family);
+
+// What a file system is to the firmware.
+enum class FsRole {
+  modem,  // RF calibration and NV settings; mounted before RDY (exactly one)
+  ap,     // the application side's file system; mounted before APP RDY (exactly one)
+  data,   // any further file system; mounted before APP RDY, after the AP one
+};
+std::string_view to_string(FsRole role);
+
+// One file system of the module: profile section "file_systems", or, when a
+// profile has none, derived from its partition roles (modem_fs, ap_fs and
+// their backup partitions) as profiles written before the section did. The
+// modem and AP file systems live in the partitions with roles modem_fs and
+// ap_fs either way.
+struct FileSystemSpec {
+  std::string name;       // "modem", "ap", ...: logs, events, `ctl backup-info`, image tools
+  std::string partition;  // the partition it lives in
+  FsRole role = FsRole::data;
+  // Its partition backup (AT+QPRTPARA, SPEC §4): data and info partitions,
+  // both or neither. Only families with the partition-backup guardian.
+  std::string backup_data, backup_info;
+  bool ufs = false;         // what AT+QFLST, AT+QFUPL, ... call UFS (exactly one has it)
+  std::string mount_name;   // `vmodem run --mount DIR` serves it at DIR/<mount_name>; "" never
+  std::string alias;        // one more name the image tools accept ("" none)
+  std::string factory_dir;  // factory files from this host tree; "" generated (modem, ap) or none
+  bool has_backup() const { return !backup_data.empty(); }
+};
+
 struct PartitionEntry {
   nand::PartitionSpec spec;
   PartitionRole role = PartitionRole::none;
@@ -126,6 +164,7 @@ struct Profile {
   std::string name;    // e.g. "bg95-m3"
   std::string source;  // where it was loaded from
   std::string description;
+  Family family = Family::bg95;
   Identity identity;
   BootConfig boot;
   BackupConfig backup;
@@ -140,11 +179,18 @@ struct Profile {
   nand::FactoryBadBlocks factory_bad;
   std::uint32_t deviation_slots = 4096;
   std::vector<PartitionEntry> partitions;
+  // In boot order: the modem one first, then the AP one, then the others.
+  std::vector<FileSystemSpec> file_systems;
   nlohmann::json document;  // the whole JSON, for sections other layers read
 
   nand::PartitionTable partition_table() const;  // validated at load time
   const PartitionEntry* find_role(PartitionRole role) const;
   const PartitionEntry* find(std::string_view partition_name) const;
+  // The file system named `name`, or whose alias or partition is `name`.
+  const FileSystemSpec* file_system(std::string_view name) const;
+  // The one with `role` (modem, ap: always present; data: the first).
+  const FileSystemSpec* file_system(FsRole role) const;
+  const FileSystemSpec& ufs() const;  // validated at load time
 };
 
 // Names of the profiles built into the binary (configs/*.json).

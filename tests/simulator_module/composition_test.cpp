@@ -1,0 +1,124 @@
+// A module is composed from its profile: it mounts every file system the
+// profile lists (here a third one beside the modem and AP file systems), in
+// boot order, through its family's guardians — and a file system no guardian
+// takes (no backup partitions) is rebuilt with its factory content when it
+// cannot be mounted.
+#include <gtest/gtest.h>
+
+#include "module_fixture.hpp"
+
+namespace vmodem::sim::testing {
+namespace {
+
+// bg95-m3 with a third file system, "data", in a partition of its own.
+Profile with_data_file_system() {
+  auto document = builtin().document;
+  document["partitions"].push_back(
+      {{"name", "appdata"}, {"first_block", 350}, {"blocks", 24}, {"description", "app data"}});
+  document["file_systems"].push_back({{"name", "data"},
+                                      {"partition", "appdata"},
+                                      {"role", "data"},
+                                      {"mount", "data"},
+                                      {"alias", "appfs"}});
+  auto profile = parse_profile(document.dump(), "three-fs.json");
+  EXPECT_TRUE(profile) << profile.error().describe();
+  return *profile;
+}
+
+std::vector<std::uint8_t> bytes_of(std::string_view text) {
+  return {text.begin(), text.end()};
+}
+
+class Composition : public ::testing::Test {
+ protected:
+  void boot() {
+    ASSERT_TRUE(harness_.ok());
+    harness_.power_on();
+    ASSERT_TRUE(harness_.wait_power(PowerState::app_rdy));
+  }
+  void reset_and_wait() {
+    const auto boots = harness_.on_io([this] { return harness_.module().boots(); });
+    harness_.on_io([this] { return harness_.module().reset(); });
+    ASSERT_TRUE(harness_.wait_power(PowerState::app_rdy));
+    EXPECT_EQ(harness_.on_io([this] { return harness_.module().boots(); }), boots + 1);
+  }
+  // Runs `f` with the data file system locked, on the module's thread.
+  template <class F>
+  auto with_data(F f) {
+    return harness_.on_io([&] {
+      fs::FileSystem* data = harness_.module().file_system("data");
+      EXPECT_NE(data, nullptr);
+      std::lock_guard lock(data->mutex());
+      return f(*data);
+    });
+  }
+
+  ModuleHarness harness_{with_data_file_system()};
+};
+
+TEST_F(Composition, MountsEveryFileSystemItsProfileLists) {
+  boot();
+  harness_.on_io([this] {
+    Module& m = harness_.module();
+    ASSERT_NE(m.file_system("data"), nullptr);
+    // Its alias and its partition name the same file system.
+    EXPECT_EQ(m.file_system("appfs"), m.file_system("data"));
+    EXPECT_EQ(m.file_system("appdata"), m.file_system("data"));
+    EXPECT_NE(m.file_system("data"), m.ap_fs());
+    EXPECT_NE(m.file_system("data"), m.modem_fs());
+    // No backup partitions: no engine, and AT+QPRTPARA's two stay theirs.
+    EXPECT_EQ(m.backup_engine(FsRole::data), nullptr);
+    EXPECT_NE(m.backup_engine(FsRole::ap), nullptr);
+    EXPECT_NE(m.backup_engine(FsRole::modem), nullptr);
+    // `ctl stats` reports it beside the other two.
+    const auto stats = m.stats();
+    ASSERT_TRUE(stats);
+    EXPECT_TRUE(stats->contains("data_fs")) << stats->dump();
+    EXPECT_TRUE(stats->contains("ap_fs"));
+    EXPECT_TRUE(stats->contains("modem_fs"));
+  });
+  // A data file system has no factory content: it starts empty.
+  const auto listed = with_data([](fs::FileSystem& data) { return data.readdir("/"); });
+  ASSERT_TRUE(listed);
+  EXPECT_TRUE(listed->empty());
+}
+
+TEST_F(Composition, AFileWrittenToTheThirdFileSystemSurvivesAReset) {
+  boot();
+  ASSERT_TRUE(with_data([](fs::FileSystem& data) {
+    return data.write_file("/notes.txt", bytes_of("kept")).has_value();
+  }));
+  reset_and_wait();
+  const auto read = with_data([](fs::FileSystem& data) { return data.read_file("/notes.txt"); });
+  ASSERT_TRUE(read) << read.error().message();
+  EXPECT_EQ(*read, bytes_of("kept"));
+}
+
+TEST_F(Composition, AnUnusableFileSystemWithoutBackupIsRebuiltAndTheOthersKeepTheirFiles) {
+  boot();
+  ASSERT_TRUE(harness_.on_io([this] {
+    fs::FileSystem* ap = harness_.module().ap_fs();
+    std::lock_guard lock(ap->mutex());
+    return ap->write_file("/user.txt", bytes_of("mine")).has_value();
+  }));
+  InjectRequest erase;
+  erase.kind = InjectRequest::Kind::erase_partition;
+  erase.partition = "appdata";
+  ASSERT_TRUE(harness_.on_io([&] { return harness_.module().inject(erase); }));
+  reset_and_wait();
+  const auto rebuilt = harness_.named("FS_REBUILT");
+  ASSERT_EQ(rebuilt.size(), 1U);
+  EXPECT_EQ(rebuilt[0]["file_system"], "data");
+  EXPECT_EQ(rebuilt[0]["partition"], "appdata");
+  EXPECT_EQ(rebuilt[0]["backup"], false);
+  EXPECT_EQ(harness_.count("RESTORE"), 0U);
+  const auto kept = harness_.on_io([this] {
+    std::lock_guard lock(harness_.module().ap_fs()->mutex());
+    return harness_.module().ap_fs()->read_file("/user.txt");
+  });
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(*kept, bytes_of("mine"));
+}
+
+}  // namespace
+}  // namespace vmodem::sim::testing
