@@ -99,15 +99,17 @@ tl::expected<LinkReaper, std::string> LinkReaper::start(const std::filesystem::p
   }
   ::close(dir);
   ::close(pair[1]);
-  return LinkReaper(pair[0]);
+  return LinkReaper(pair[0], state_dir);
 }
 
-LinkReaper::LinkReaper(LinkReaper&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+LinkReaper::LinkReaper(LinkReaper&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), dir_(std::move(other.dir_)) {}
 
 LinkReaper& LinkReaper::operator=(LinkReaper&& other) noexcept {
   if (this != &other) {
     if (fd_ >= 0) ::close(fd_);
     fd_ = std::exchange(other.fd_, -1);
+    dir_ = std::move(other.dir_);
   }
   return *this;
 }
@@ -119,8 +121,12 @@ LinkReaper::~LinkReaper() {
 void LinkReaper::linked(const std::filesystem::path& link) const {
   struct stat st {};
   if (fd_ < 0 || ::lstat(link.c_str(), &st) != 0) return;
-  const std::string record = std::to_string(st.st_dev) + " " + std::to_string(st.st_ino) + " " +
-                             link.filename().string() + "\n";
+  // Relative to the directory the helper holds open ("ttyUSB2", "3/ttyUSB2").
+  const std::string name = link.lexically_relative(dir_).string();
+  if (name.empty() || name.starts_with("..") || name.find_first_of(" \n") != std::string::npos)
+    return;
+  const std::string record =
+      std::to_string(st.st_dev) + " " + std::to_string(st.st_ino) + " " + name + "\n";
   // One record is far below the socket buffer and written whole or not at
   // all; MSG_NOSIGNAL: a helper that is gone must not kill the daemon.
   (void)::send(fd_, record.data(), record.size(), MSG_DONTWAIT | MSG_NOSIGNAL);

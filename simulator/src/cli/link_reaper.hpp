@@ -39,14 +39,16 @@ class LinkReaper {
   // Closes the daemon's end: the helper removes what is still ours and exits.
   ~LinkReaper();
 
-  // `link` (in the state directory) now names one of our PTYs. Never blocks:
+  // `link` (in the state directory, or a directory below it: `run --count`
+  // serves every module's links from one reaper) now names one of our PTYs. Never blocks:
   // a helper that is gone or not reading loses the message (the link is
   // then removed at the next start instead).
   void linked(const std::filesystem::path& link) const;
 
  private:
-  explicit LinkReaper(int fd) : fd_(fd) {}
+  LinkReaper(int fd, std::filesystem::path dir) : fd_(fd), dir_(std::move(dir)) {}
   int fd_ = -1;
+  std::filesystem::path dir_;
 };
 
 }  // namespace vmodem::cli

@@ -1,4 +1,5 @@
-// vmodem run: power on a virtual module in a state directory.
+// vmodem run: power on a virtual module in a state directory (or, with
+// --count N, N modules in <state>/<i> served by this one process).
 //
 // The NAND image is created ("manufactured") on first start and reused after,
 // so the module keeps its files across restarts. Prints where the AT ports,
@@ -8,6 +9,7 @@
 #include <iostream>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/sinks/basic_file_sink.h>
@@ -20,6 +22,7 @@
 #include <vmodem/simulator/module.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/image_clone.hpp"
 #include "cli/link_reaper.hpp"
 #include "cli/output.hpp"
 #include "cli/state_dir.hpp"
@@ -38,6 +41,7 @@ struct RunArgs {
   bool at_trace = false;
   bool once = false;
   std::string mount;
+  std::size_t count = 0;  // 0: one module in the state directory; N: <state>/0 .. <state>/N-1
 };
 
 void setup_logging(const std::filesystem::path& log_file, const std::string& level) {
@@ -95,13 +99,257 @@ void print_banner(const sim::Module& module, const std::filesystem::path& state,
             << std::flush;
 }
 
+// One module being served: its state directory, seed, module and control
+// socket. Members are destroyed bottom-up: the server before the module.
+struct Served {
+  std::filesystem::path state;
+  std::uint64_t seed = 0;
+  std::unique_ptr<sim::Module> module;
+  std::unique_ptr<sim::ControlServer> server;
+};
+
+// The log of one module of a fleet: its own file, and the console (warnings
+// only, each line tagged with the module's index).
+std::shared_ptr<spdlog::logger> fleet_logger(std::size_t index, const std::filesystem::path& file,
+                                             const std::shared_ptr<spdlog::sinks::sink>& console,
+                                             const std::string& level) {
+  auto file_sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(file.string());
+  auto logger = std::make_shared<spdlog::logger>("module " + std::to_string(index),
+                                                 spdlog::sinks_init_list{console, file_sink});
+  logger->set_level(spdlog::level::from_str(level));
+  logger->flush_on(spdlog::level::info);
+  logger->set_pattern("%Y-%m-%d %H:%M:%S.%e [%n] [%^%l%$] %v");
+  return logger;
+}
+
+// Module options shared by every way `run` starts one.
+tl::expected<sim::ModuleOptions, int> module_options(const RunArgs& args,
+                                                     const std::filesystem::path& state,
+                                                     std::uint64_t seed, const LinkReaper& reaper,
+                                                     const std::filesystem::path& mount_dir) {
+  sim::ModuleOptions options;
+  options.state_dir = state;
+  options.seeds = sim::Seeds{seed};
+  options.real_time = args.real_time;
+  options.uart_port = args.uart;
+  options.port_linked = [&reaper](const std::filesystem::path& link) { reaper.linked(link); };
+  options.mount_dir = mount_dir;
+  if (args.at_trace) {
+    try {
+      options.trace = make_tracer(state / "at-trace.log");
+    } catch (const spdlog::spdlog_ex& e) {
+      return tl::unexpected(report_error(kExitIo, std::string("AT trace: ") + e.what()));
+    }
+  }
+  return options;
+}
+
+tl::expected<Served, int> start_module(boost::asio::io_context& io, const sim::Profile& profile,
+                                       sim::ModuleOptions options) {
+  Served served;
+  served.state = options.state_dir;
+  served.seed = options.seeds.run;
+  auto cause = nand::Errc::bad_image;
+  auto module = sim::Module::create(io, profile, std::move(options), &cause);
+  if (!module) {
+    return tl::unexpected(
+        report_error(cause == nand::Errc::no_space ? kExitNoSpace : kExitCorrupt, module.error()));
+  }
+  served.module = std::move(*module);
+  sim::ControlServerOptions control;
+  control.socket_path = served.state / "control.sock";
+  control.version = "0.1.0";
+  control.model = profile.identity.model;
+  auto server = sim::ControlServer::start(io.get_executor(), *served.module, control);
+  if (!server) return tl::unexpected(report_error(kExitIo, "control socket: " + server.error()));
+  served.server = std::move(*server);
+  return served;
+}
+
+// The template every module of a fleet is cloned from: an image through its
+// first power-on (manufactured: firmware, file systems with their factory
+// files, production-line backups), made once in <root>/template and kept.
+tl::expected<std::filesystem::path, int> manufactured_template(const sim::Profile& profile,
+                                                               const std::filesystem::path& root,
+                                                               std::uint64_t seed) {
+  const auto dir = root / "template";
+  const auto image = dir / "nand.img";
+  std::error_code ec;
+  if (std::filesystem::exists(image, ec)) return image;
+  auto prepared = prepare_state_dir(dir);
+  if (!prepared) return tl::unexpected(report_error(kExitIo, prepared.error()));
+  boost::asio::io_context io;
+  sim::ModuleOptions options;
+  options.state_dir = dir;
+  options.seeds = sim::Seeds{seed};
+  auto cause = nand::Errc::bad_image;
+  auto module = sim::Module::create(io, profile, options, &cause);
+  if (!module) {
+    return tl::unexpected(
+        report_error(cause == nand::Errc::no_space ? kExitNoSpace : kExitCorrupt, module.error()));
+  }
+  bool booted = false;
+  (*module)->on_power_state([&](sim::PowerState state) {
+    if (state != sim::PowerState::app_rdy) return;
+    booted = true;
+    io.stop();
+  });
+  boost::asio::steady_timer deadline(io, std::chrono::seconds(60));
+  deadline.async_wait([&](const boost::system::error_code&) { io.stop(); });
+  (void)(*module)->power_on();
+  io.run();
+  (*module)->shutdown();
+  module->reset();
+  if (!booted) {
+    std::filesystem::remove(image, ec);
+    return tl::unexpected(report_error(kExitFailure, "the template module did not boot (see " +
+                                                         (dir / "nand.img").string() + "'s log)"));
+  }
+  spdlog::info("manufactured the template image {}", image.string());
+  return image;
+}
+
+struct Fleet {
+  std::filesystem::path root;
+  std::uint64_t base_seed = 0;
+  std::vector<Served> modules;
+};
+
+// `run --count N`: module i in <root>/<i>, seed base+i, its own log, ports
+// and control socket; a module without an image starts from a clone of the
+// template.
+tl::expected<void, int> start_fleet(boost::asio::io_context& io, const RunArgs& args,
+                                    const sim::Profile& profile, const LinkReaper& reaper,
+                                    Fleet& fleet) {
+  auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  console->set_level(spdlog::level::warn);
+  std::optional<std::filesystem::path> template_image;
+  for (std::size_t i = 0; i < args.count; ++i) {
+    const auto state = fleet.root / std::to_string(i);
+    auto prepared = prepare_state_dir(state);
+    if (!prepared) return tl::unexpected(report_error(kExitIo, prepared.error()));
+    std::error_code ec;
+    if (!std::filesystem::exists(state / "nand.img", ec)) {
+      if (!template_image) {
+        auto made = manufactured_template(profile, fleet.root, fleet.base_seed);
+        if (!made) return tl::unexpected(made.error());
+        template_image = *made;
+      }
+      if (auto cloned = clone_image(*template_image, state / "nand.img"); !cloned)
+        return tl::unexpected(report_error(kExitIo, cloned.error()));
+    }
+    const auto mount = args.mount.empty() ? std::filesystem::path()
+                                          : std::filesystem::path(args.mount) / std::to_string(i);
+    auto options = module_options(args, state, fleet.base_seed + i, reaper, mount);
+    if (!options) return tl::unexpected(options.error());
+    try {
+      options->log = fleet_logger(i, state / "vmodem.log", console, args.log_level);
+    } catch (const spdlog::spdlog_ex& e) {
+      return tl::unexpected(report_error(kExitIo, std::string("log file: ") + e.what()));
+    }
+    for (const auto& note : *prepared)
+      options->log->warn("{}", note);
+    auto served = start_module(io, profile, std::move(*options));
+    if (!served) return tl::unexpected(served.error());
+    fleet.modules.push_back(std::move(*served));
+  }
+  return {};
+}
+
+void print_fleet_banner(const Fleet& fleet, const sim::Profile& profile, const RunArgs& args) {
+  std::cout << "vmodem: " << fleet.modules.size() << " x " << profile.identity.model << " ("
+            << profile.name << ") powering on in " << fleet.root.string() << "\n"
+            << "  module i  : " << (fleet.root / "<i>").string()
+            << " (ports ttyUSB2/ttyUSB3, control.sock, vmodem.log), seed " << fleet.base_seed
+            << "+i\n"
+            << "  template  : " << (fleet.root / "template" / "nand.img").string() << "\n"
+            << "  timing    : " << (args.real_time ? "real time (like a module)" : "fast") << "\n";
+  for (const auto& served : fleet.modules) {
+    std::cout << "  [" << served.state.filename().string() << "] "
+              << (served.state / "ttyUSB2").string() << "  seed " << served.seed << "\n";
+  }
+  std::cout << std::flush;
+}
+
+// Serves every module until SIGINT/SIGTERM, or with --once until all have
+// booted (then powers them off). Returns the exit code.
+// `started`: when the command began (the fleet's figure counts manufacture
+// and cloning too).
+int serve(boost::asio::io_context& io, std::vector<Served>& modules, const RunArgs& args,
+          std::chrono::steady_clock::time_point started) {
+  int exit_code = kExitOk;
+  auto stop = [&] {
+    for (auto& served : modules) {
+      served.module->shutdown();
+      served.server->stop();
+    }
+    io.stop();
+  };
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& error, int) {
+    if (!error) spdlog::info("stopping");
+    stop();
+  });
+  // Every module says when it reaches APP RDY (the typed power listener):
+  // the fleet reports when the last one has, and --once stops there.
+  std::size_t booted = 0;
+  std::vector<bool> counted(modules.size(), false);
+  for (std::size_t i = 0; i < modules.size(); ++i) {
+    modules[i].module->on_power_state([&, i](sim::PowerState state) {
+      if (state != sim::PowerState::app_rdy || counted[i]) return;
+      counted[i] = true;
+      if (++booted < modules.size()) return;
+      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now() - started)
+                          .count();
+      spdlog::info("all {} modules APP RDY {} ms after the start", modules.size(), ms);
+      if (modules.size() > 1) {
+        std::cout << "all " << modules.size() << " modules APP RDY " << ms
+                  << " ms after the start\n"
+                  << std::flush;
+      }
+      if (args.once) boost::asio::post(io, stop);
+    });
+  }
+  boost::asio::steady_timer deadline(io);
+  if (args.once) {
+    // Long enough for a fleet booting one after another on one thread.
+    const auto per_module = std::chrono::seconds(args.real_time ? 60 : 10);
+    deadline.expires_after(per_module *
+                           static_cast<int>(std::max<std::size_t>(1, modules.size() / 10)));
+    deadline.async_wait([&](const boost::system::error_code& error) {
+      if (error) return;
+      exit_code = report_error(kExitFailure, "the module did not finish booting (see the log)");
+      stop();
+    });
+  }
+  for (auto& served : modules)
+    (void)served.module->power_on();
+  io.run();
+  spdlog::info("powered off");
+  return exit_code;
+}
+
 int run(const RunArgs& args) {
+  const auto started = std::chrono::steady_clock::now();
   auto profile = load_profile_or_report(args.profile);
   if (!profile) return profile.error();
   const auto state =
       args.state.empty() ? default_state_dir(profile->name) : std::filesystem::path(args.state);
   if (spdlog::level::from_str(args.log_level) == spdlog::level::off && args.log_level != "off") {
     return report_error(kExitUsage, "--log-level: expected trace, debug, info, warn, error or off");
+  }
+  std::uint64_t seed = sim::Seeds::from_entropy().run;
+  if (!args.seed.empty()) {
+    auto parsed = parse_seed(args.seed);
+    if (!parsed)
+      return report_error(kExitUsage, "--seed: expected a number, got '" + args.seed + "'");
+    seed = *parsed;
+  }
+  if (!args.mount.empty()) {
+    std::string why;
+    if (!fs::fuse_available(&why))
+      return report_error(kExitUnavailable, "--mount: FUSE is not available here: " + why);
   }
   // Whatever the daemon creates (image, logs, trace, snapshots, sockets) is
   // for this user only: the image holds the module's secrets.
@@ -119,85 +367,27 @@ int run(const RunArgs& args) {
   for (const auto& note : *prepared)
     spdlog::warn("{}", note);
 
-  sim::ModuleOptions options;
-  options.state_dir = state;
-  options.seeds = sim::Seeds::from_entropy();
-  if (!args.seed.empty()) {
-    auto seed = parse_seed(args.seed);
-    if (!seed)
-      return report_error(kExitUsage, "--seed: expected a number, got '" + args.seed + "'");
-    options.seeds.run = *seed;
-  }
-  options.real_time = args.real_time;
-  options.uart_port = args.uart;
-  options.port_linked = [&reaper = *reaper](const std::filesystem::path& link) {
-    reaper.linked(link);
-  };
-  if (!args.mount.empty()) {
-    std::string why;
-    if (!fs::fuse_available(&why))
-      return report_error(kExitUnavailable, "--mount: FUSE is not available here: " + why);
-    options.mount_dir = args.mount;
-  }
-  if (args.at_trace) {
-    try {
-      options.trace = make_tracer(state / "at-trace.log");
-    } catch (const spdlog::spdlog_ex& e) {
-      return report_error(kExitIo, std::string("AT trace: ") + e.what());
-    }
-  }
-  spdlog::info("vmodem {} profile {} state {} seed {}", profile->identity.model, profile->name,
-               state.string(), options.seeds.run);
-
   boost::asio::io_context io;
-  auto cause = nand::Errc::bad_image;
-  auto module = sim::Module::create(io, *profile, options, &cause);
-  if (!module)
-    return report_error(cause == nand::Errc::no_space ? kExitNoSpace : kExitCorrupt,
-                        module.error());
-  sim::ControlServerOptions control;
-  control.socket_path = state / "control.sock";
-  control.version = "0.1.0";
-  control.model = profile->identity.model;
-  auto server = sim::ControlServer::start(io.get_executor(), **module, control);
-  if (!server) return report_error(kExitIo, "control socket: " + server.error());
-
-  print_banner(**module, state, control.socket_path, options.seeds.run, args);
-  (void)(*module)->power_on();
-
-  int exit_code = kExitOk;
-  auto stop = [&] {
-    (*module)->shutdown();
-    (*server)->stop();
-    io.stop();
-  };
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& error, int) {
-    if (!error) spdlog::info("stopping");
-    stop();
-  });
-  // --once: wait for the boot to finish (APP RDY, or RDY on firmware that
-  // never says APP RDY), then power off and exit.
-  boost::asio::steady_timer poll(io);
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::seconds(args.real_time ? 60 : 10);
-  std::function<void()> wait_booted = [&] {
-    const bool booted = (*module)->power_state() == sim::PowerState::app_rdy;
-    if (booted || std::chrono::steady_clock::now() > deadline) {
-      if (!booted)
-        exit_code = report_error(kExitFailure, "the module did not finish booting (see the log)");
-      stop();
-      return;
-    }
-    poll.expires_after(std::chrono::milliseconds(5));
-    poll.async_wait([&](const boost::system::error_code& error) {
-      if (!error) wait_booted();
-    });
-  };
-  if (args.once) wait_booted();
-  io.run();
-  spdlog::info("powered off");
-  return exit_code;
+  std::vector<Served> modules;
+  if (args.count > 0) {
+    Fleet fleet{state, seed, {}};
+    spdlog::info("vmodem {} x {} profile {} state {} seed {}+i", args.count,
+                 profile->identity.model, profile->name, state.string(), seed);
+    if (auto started = start_fleet(io, args, *profile, *reaper, fleet); !started)
+      return started.error();
+    print_fleet_banner(fleet, *profile, args);
+    modules = std::move(fleet.modules);
+  } else {
+    auto options = module_options(args, state, seed, *reaper, args.mount);
+    if (!options) return options.error();
+    spdlog::info("vmodem {} profile {} state {} seed {}", profile->identity.model, profile->name,
+                 state.string(), seed);
+    auto served = start_module(io, *profile, std::move(*options));
+    if (!served) return served.error();
+    print_banner(*served->module, state, served->state / "control.sock", seed, args);
+    modules.push_back(std::move(*served));
+  }
+  return serve(io, modules, args, started);
 }
 
 }  // namespace
@@ -221,7 +411,13 @@ void add_run_command(CLI::App& app, CommandList& commands) {
                 "Log every byte on every port to <state>/at-trace.log");
   cmd->add_flag("--once", args->once, "Boot, wait for APP RDY, power off and exit (smoke test)");
   cmd->add_option("--mount", args->mount,
-                  "Mount the AP FS at DIR/ufs and the modem FS at DIR/efs (FUSE) while APP RDY");
+                  "Mount the AP FS at DIR/ufs and the modem FS at DIR/efs (FUSE) while APP RDY "
+                  "(with --count: DIR/<i>/ufs, ...)");
+  cmd->add_option("--count,-n", args->count,
+                  "Serve N modules from this process: module i in <state>/<i> with its own "
+                  "ports, control socket, log and seed (the seed + i); new ones are cloned "
+                  "from a manufactured template image")
+      ->check(CLI::Range(1, 1000));
   commands.add(cmd, [args] { return run(*args); });
 }
 

@@ -91,7 +91,7 @@ class FotaDownloads : public std::enable_shared_from_this<FotaDownloads> {
     if (!text || call.command.args.size() != 1) return void(call.responder.error());
     auto source = fota::parse_fota_source(*text);
     if (!source) {
-      spdlog::info("AT+QFOTADL refused: {}", source.error().message);
+      module_.log().info("AT+QFOTADL refused: {}", source.error().message);
       return void(call.responder.error());
     }
     if (running_) return void(call.responder.error());  // one download at a time
@@ -114,7 +114,7 @@ class FotaDownloads : public std::enable_shared_from_this<FotaDownloads> {
       package = fs->read_file(files::path_of(source.file));
     }
     if (!package) {
-      spdlog::info("AT+QFOTADL: UFS:{}: {}", source.file, package.error().message());
+      module_.log().info("AT+QFOTADL: UFS:{}: {}", source.file, package.error().message());
       const auto why = package.error().code;
       if (why == fs::Errc::not_found || why == fs::Errc::name_too_long ||
           why == fs::Errc::invalid_name)
@@ -122,8 +122,8 @@ class FotaDownloads : public std::enable_shared_from_this<FotaDownloads> {
       if (why == fs::Errc::power_loss) return call.responder.abandon();
       return void(call.responder.cme_error(files::kOpenFail));
     }
-    spdlog::info("FOTA: package UFS:{} ({} bytes, checksum {})", source.file, package->size(),
-                 checksum_of(*package));
+    module_.log().info("FOTA: package UFS:{} ({} bytes, checksum {})", source.file, package->size(),
+                       checksum_of(*package));
     call.responder.ok();
     running_ = true;
     // After the OK: staging resets the module.
@@ -144,9 +144,9 @@ class FotaDownloads : public std::enable_shared_from_this<FotaDownloads> {
     request.deadline =
         from_environment("VMODEM_FOTA_DEADLINE_MS",
                          std::chrono::seconds(module_.profile().fota.download_deadline_s));
-    spdlog::info("FOTA: downloading {} (timeout {} ms, deadline {} ms, at most {} bytes)",
-                 source.redacted(), request.timeout.count(), request.deadline.count(),
-                 request.max_bytes);
+    module_.log().info("FOTA: downloading {} (timeout {} ms, deadline {} ms, at most {} bytes)",
+                       source.redacted(), request.timeout.count(), request.deadline.count(),
+                       request.max_bytes);
     auto& io = module_.io_context();
     transfer_ = std::make_unique<fota::Transfer>(
         std::move(request), [weak = weak_from_this(), &io, kind = source.kind,
@@ -170,15 +170,15 @@ class FotaDownloads : public std::enable_shared_from_this<FotaDownloads> {
     retired_ = std::move(transfer_);  // its thread is ending; joined later
     const int code = fota::result_code(kind, result.failure);
     if (result.failure == Failure::none) {
-      spdlog::info("FOTA: downloaded {} bytes, checksum {}", result.package.size(),
-                   checksum_of(result.package));
+      module_.log().info("FOTA: downloaded {} bytes, checksum {}", result.package.size(),
+                         checksum_of(result.package));
     } else {
-      spdlog::warn("FOTA: download failed ({}): {}", code, result.detail);
+      module_.log().warn("FOTA: download failed ({}): {}", code, result.detail);
     }
     module_.send_urc(vmodem::fota::fota_urc(kind == SourceKind::ftp ? "FTPEND" : "HTTPEND", code));
     if (result.failure == Failure::too_large) {
-      spdlog::warn("FOTA: the package is larger than the FOTA area ({} bytes)",
-                   fota_area_bytes(module_.profile()));
+      module_.log().warn("FOTA: the package is larger than the FOTA area ({} bytes)",
+                         fota_area_bytes(module_.profile()));
       module_.send_urc(vmodem::fota::fota_urc("END", kEndTooLarge));
     } else if (result.failure == Failure::none) {
       stage(result.package);
@@ -188,7 +188,7 @@ class FotaDownloads : public std::enable_shared_from_this<FotaDownloads> {
   void stage(const std::vector<std::uint8_t>& package) {
     running_ = false;
     if (package.size() > fota_area_bytes(module_.profile())) {
-      spdlog::warn("FOTA: the package is larger than the FOTA area");
+      module_.log().warn("FOTA: the package is larger than the FOTA area");
       module_.send_urc(vmodem::fota::fota_urc("END", kEndTooLarge));
       return;
     }
@@ -200,7 +200,7 @@ class FotaDownloads : public std::enable_shared_from_this<FotaDownloads> {
     ++generation_;  // completions already posted are dropped
     running_ = false;
     if (transfer_) {
-      spdlog::info("FOTA: download cancelled ({})", why);
+      module_.log().info("FOTA: download cancelled ({})", why);
       transfer_->cancel();
       retired_ = std::move(transfer_);
     }

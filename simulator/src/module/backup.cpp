@@ -15,8 +15,8 @@ void Module::note_boot_completed(bool before_rdy) {
     if (auto ok = slot.backup.engine->note_boot_completed(); !ok) {
       // A power cut here takes the module down through on_fault.
       if (ok.error().code != fs::Errc::power_loss)
-        spdlog::warn("{} backup: boot counter not updated: {}", slot.spec->name,
-                     ok.error().message());
+        log_->warn("{} backup: boot counter not updated: {}", slot.spec->name,
+                   ok.error().message());
     }
   }
 }

@@ -24,7 +24,7 @@ void Module::start_boot() {
   // USB enumerates early in the boot: the ports exist (the host can open
   // them) but answer nothing until RDY.
   for (auto& [name, port] : ports_) {
-    if (auto ok = port->present(); !ok) spdlog::error("port {}: {}", name, ok.error().message);
+    if (auto ok = port->present(); !ok) log_->error("port {}: {}", name, ok.error().message);
   }
   if (start_firmware_update()) return;  // fota.cpp: a staged update runs first
   // The modem side comes up first: its file system holds the RF calibration
@@ -36,6 +36,7 @@ void Module::start_boot() {
 bool Module::mount_stage(bool before_rdy) {
   // The same code the power-cut campaigns boot through (guardians.hpp).
   FsBootEnv env(*flash_, profile_);
+  env.log = log_.get();
   env.emit = [this](const std::string& event, nlohmann::json data) {
     emit(event, std::move(data));
   };
@@ -50,8 +51,8 @@ bool Module::mount_stage(bool before_rdy) {
     if (booted.power_lost) return false;  // on_fault takes the module down
     // Without its file systems the firmware never comes up: the host sees no
     // RDY (modem) or no APP RDY, as with a bricked module.
-    spdlog::error("{} file system unavailable: the module does not reach {}", slot.spec->name,
-                  before_rdy ? "RDY" : "APP RDY");
+    log_->error("{} file system unavailable: the module does not reach {}", slot.spec->name,
+                before_rdy ? "RDY" : "APP RDY");
     emit("BOOT_FAILED", {{"stage", slot.spec->name + "_fs"}});
     return false;
   }
@@ -66,11 +67,11 @@ void Module::load_nv_settings() {
   for (const auto& problem : nv_->attach(modem_fs())) {
     const std::string key = json_text(problem.key);
     if (key.empty()) {
-      spdlog::warn("NV settings file {}: {}; every setting is at its default", NvSettings::kPath,
-                   problem.reason);
+      log_->warn("NV settings file {}: {}; every setting is at its default", NvSettings::kPath,
+                 problem.reason);
     } else {
-      spdlog::warn("NV setting \"{}\" in {}: {}; using its default", key, NvSettings::kPath,
-                   problem.reason);
+      log_->warn("NV setting \"{}\" in {}: {}; using its default", key, NvSettings::kPath,
+                 problem.reason);
     }
     emit("NV_SETTING_INVALID",
          {{"key", key}, {"reason", problem.reason}, {"file", NvSettings::kPath}});
@@ -80,7 +81,7 @@ void Module::load_nv_settings() {
 void Module::reach_rdy() {
   for (auto& [name, port] : ports_) {
     // The firmware behind the ports starts answering.
-    if (auto ok = port->reconnect(); !ok) spdlog::error("port {}: {}", name, ok.error().message);
+    if (auto ok = port->reconnect(); !ok) log_->error("port {}: {}", name, ok.error().message);
     // Settings saved with AT&W are the port's power-on settings.
     if (const auto& saved = nv_->values().profile)
       apply_saved_settings(port->engine().settings(), *saved);
@@ -107,8 +108,8 @@ void Module::reach_app_rdy() {
   if (profile_.boot.app_rdy) send_urc("APP RDY");
   note_boot_completed(/*before_rdy=*/false);
   const auto elapsed = std::chrono::steady_clock::now() - powered_at_;
-  spdlog::info("booted in {} ms",
-               std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count());
+  log_->info("booted in {} ms",
+             std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count());
 }
 
 }  // namespace vmodem::sim

@@ -103,7 +103,7 @@ ControlResult Module::power_cut(const PowerCutRequest& request) {
   nlohmann::json armed = {
       {"armed", true}, {"rule", *id}, {"operation", rule.n}, {"mode", nand::to_string(rule.cut)}};
   if (request.when == When::random_window) armed["seed"] = seed_used;
-  spdlog::info("power cut armed: {}", armed.dump());
+  log_->info("power cut armed: {}", armed.dump());
   return armed;
 }
 
@@ -247,20 +247,22 @@ void Module::snapshot_save(const std::string& path, ControlReply done) {
   }
   std::shared_ptr<nand::Storage> image = std::move(*copy);
   const auto live = flash_->storage().file_id();
-  boost::asio::post(file_io_, [io = &io_, image, live, path, done = std::move(done)]() mutable {
-    auto written = image->export_image(path, live);
-    std::error_code ec;  // the size is informative: 0 if the file is gone already
-    std::uint64_t bytes = written ? std::filesystem::file_size(path, ec) : 0;
-    if (ec) bytes = 0;
-    boost::asio::post(*io, [written = std::move(written), path, bytes, done = std::move(done)] {
-      if (!written) {
-        spdlog::warn("snapshot-save {}: {}", path, written.error().message());
-        done(tl::unexpected(snapshot_error(written.error())));
-        return;
-      }
-      done(nlohmann::json{{"path", path}, {"bytes", bytes}});
-    });
-  });
+  boost::asio::post(
+      file_io_, [io = &io_, log = log_, image, live, path, done = std::move(done)]() mutable {
+        auto written = image->export_image(path, live);
+        std::error_code ec;  // the size is informative: 0 if the file is gone already
+        std::uint64_t bytes = written ? std::filesystem::file_size(path, ec) : 0;
+        if (ec) bytes = 0;
+        boost::asio::post(*io,
+                          [written = std::move(written), log, path, bytes, done = std::move(done)] {
+                            if (!written) {
+                              log->warn("snapshot-save {}: {}", path, written.error().message());
+                              done(tl::unexpected(snapshot_error(written.error())));
+                              return;
+                            }
+                            done(nlohmann::json{{"path", path}, {"bytes", bytes}});
+                          });
+      });
 }
 
 // The file is read and checked on file_io_ into a RAM copy; only a valid
@@ -285,7 +287,7 @@ void Module::snapshot_load(const std::string& path, ControlReply done) {
             return;
           }
           if (!loaded) {
-            spdlog::warn("snapshot-load {}: {}", path, loaded.error().message());
+            log_->warn("snapshot-load {}: {}", path, loaded.error().message());
             done(tl::unexpected(snapshot_error(loaded.error())));
             return;
           }
@@ -299,7 +301,7 @@ void Module::snapshot_load(const std::string& path, ControlReply done) {
             done(tl::unexpected(snapshot_error(ok.error())));
             return;
           }
-          spdlog::info("snapshot-load: the NAND now holds {}", path);
+          log_->info("snapshot-load: the NAND now holds {}", path);
           done(nlohmann::json{{"path", path}});
         });
   });

@@ -36,23 +36,23 @@ struct Module::FirmwareRuntime {
 int Module::stage_firmware_update(std::span<const std::uint8_t> package) {
   auto spec = fota_partition(profile_);
   if (!spec) {
-    spdlog::error("FOTA: {}", spec.error());
+    log_->error("FOTA: {}", spec.error());
     return 502;
   }
   // A power cut here takes the module down through on_fault; the 502 then
   // reaches nobody (the ports fall silent at the cut).
   auto area = fota::FotaArea::open(flash_->device(), *spec);
   if (!area) {
-    spdlog::error("FOTA: {}", area.error().message);
+    log_->error("FOTA: {}", area.error().message);
     return 502;
   }
   if (auto st = (*area)->stage(package); !st) {
-    spdlog::warn("FOTA: staging a {}-byte package failed: {}", package.size(), st.error().message);
+    log_->warn("FOTA: staging a {}-byte package failed: {}", package.size(), st.error().message);
     if (st.error().code == fota::ErrorCode::kNoSpace) return 511;
     return 502;
   }
-  spdlog::info("FOTA: {}-byte package stored in the FOTA area; resetting to apply it",
-               package.size());
+  log_->info("FOTA: {}-byte package stored in the FOTA area; resetting to apply it",
+             package.size());
   emit("FOTA_STAGED", {{"bytes", package.size()}});
   request_reset();
   return 0;
@@ -77,13 +77,13 @@ bool Module::start_firmware_update() {
   fw.version = profile_.identity.revision;
   auto layout = firmware_layout(profile_);
   if (!layout) {
-    spdlog::debug("firmware: {}", layout.error());
+    log_->debug("firmware: {}", layout.error());
     return false;
   }
   auto store = fota::FirmwareStore::open(flash_->device(), *layout);
   if (!store) {
     if (power_lost()) return true;
-    spdlog::error("firmware store: {}", store.error().message);
+    log_->error("firmware store: {}", store.error().message);
     return false;
   }
   auto loaded = (*store)->load();
@@ -91,24 +91,24 @@ bool Module::start_firmware_update() {
     // No bootable firmware: an image from before firmware lived in NAND,
     // or both slots damaged outside an update. The module reinstalls the
     // factory firmware (as a service tool would) and says so.
-    spdlog::warn("firmware: {}; installing the factory firmware", loaded.error().message);
+    log_->warn("firmware: {}; installing the factory firmware", loaded.error().message);
     emit("FIRMWARE_FACTORY", {{"reason", loaded.error().message}});
     auto installed =
         install_factory_firmware(profile_, flash_->device(), flash_->storage().manufacture_seed());
-    if (!installed && !power_lost()) spdlog::error("firmware: {}", installed.error());
+    if (!installed && !power_lost()) log_->error("firmware: {}", installed.error());
     if (power_lost()) return true;
     store = fota::FirmwareStore::open(flash_->device(), *layout);
     if (store) loaded = (*store)->load();
   }
   if (!store || !loaded) {
     if (power_lost()) return true;
-    spdlog::error("firmware: no bootable firmware");
+    log_->error("firmware: no bootable firmware");
     return false;
   }
   fw.version = loaded->record.version;
   if (loaded->fell_back) {
-    spdlog::warn("firmware: the newest firmware failed its checks ({}); running {}", loaded->why,
-                 fw.version);
+    log_->warn("firmware: the newest firmware failed its checks ({}); running {}", loaded->why,
+               fw.version);
     emit("FIRMWARE_FALLBACK", {{"version", fw.version}, {"reason", loaded->why}});
   }
   fw.store = std::move(*store);
@@ -118,7 +118,7 @@ bool Module::start_firmware_update() {
   auto area = fota::FotaArea::open(flash_->device(), *spec);
   if (!area) {
     if (power_lost()) return true;
-    spdlog::error("FOTA area: {}", area.error().message);
+    log_->error("FOTA area: {}", area.error().message);
     return false;
   }
   fw.area = std::move(*area);
@@ -129,7 +129,7 @@ bool Module::start_firmware_update() {
       // The update agent talks on the ports (see the file comment).
       for (auto& [name, port] : ports_) {
         if (auto ok = port->reconnect(); !ok) {
-          spdlog::error("port {}: {}", name, ok.error().message);
+          log_->error("port {}: {}", name, ok.error().message);
         }
       }
       rt.ports_up = true;
@@ -161,7 +161,7 @@ bool Module::start_firmware_update() {
   };
   auto update = fota::NandUpdate::begin(*fw.store, *fw.area, std::move(options));
   if (!update) {
-    spdlog::warn("firmware update: {}", update.error().message);
+    log_->warn("firmware update: {}", update.error().message);
     return true;  // only a power loss fails begin()
   }
   if (!*update) {
@@ -169,7 +169,7 @@ bool Module::start_firmware_update() {
     fw.store.reset();
     return false;
   }
-  spdlog::info("firmware update: a staged package found, running {}", fw.version);
+  log_->info("firmware update: a staged package found, running {}", fw.version);
   fw.update = std::move(*update);
   after(std::chrono::milliseconds(0), [this] { step_firmware_update(); });
   return true;
@@ -181,7 +181,7 @@ void Module::step_firmware_update() {
   auto done = fw.update->step();
   if (!done) {
     // Power went: the next power-on continues from the journal.
-    spdlog::warn("firmware update interrupted: {}", done.error().message);
+    log_->warn("firmware update interrupted: {}", done.error().message);
     return;
   }
   if (!*done) {
@@ -190,11 +190,10 @@ void Module::step_firmware_update() {
   }
   const auto& outcome = fw.update->outcome();
   if (outcome.end_code == 0) {
-    spdlog::info("firmware update {} -> {} done{}", outcome.source_version, outcome.target_version,
-                 outcome.resumed ? " (resumed)" : "");
+    log_->info("firmware update {} -> {} done{}", outcome.source_version, outcome.target_version,
+               outcome.resumed ? " (resumed)" : "");
   } else {
-    spdlog::warn("firmware update refused or failed: END {} ({})", outcome.end_code,
-                 outcome.message);
+    log_->warn("firmware update refused or failed: END {} ({})", outcome.end_code, outcome.message);
   }
   fw.close();
   // The module restarts on the firmware now in force.

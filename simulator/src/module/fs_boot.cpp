@@ -30,21 +30,21 @@ class FsBooter {
   FsBoot run(bool manufacture) {
     const PartitionEntry* entry = env_.profile.find(spec_.partition);
     if (!entry) {
-      spdlog::error("profile {} has no partition {}", env_.profile.name, spec_.partition);
+      env_.log->error("profile {} has no partition {}", env_.profile.name, spec_.partition);
       return std::move(out_);
     }
     auto opened = env_.flash.partition(entry->spec.name);
     if (!opened) {
       if (lost(opened.error())) return std::move(out_);  // the bad-block scan was cut
-      spdlog::error("{}: {}", which_, opened.error().message());
+      env_.log->error("{}: {}", which_, opened.error().message());
       return std::move(out_);
     }
     out_.partition = std::move(*opened);
     open_backup();
     if (!count_boot()) return std::move(out_);
     if (manufacture) {
-      spdlog::info("manufacture: formatting the {} file system ({}) with its factory files", which_,
-                   entry->spec.name);
+      env_.log->info("manufacture: formatting the {} file system ({}) with its factory files",
+                     which_, entry->spec.name);
     } else if (mount_or_restore(*entry)) {
       return std::move(out_);
     }
@@ -85,7 +85,7 @@ class FsBooter {
     auto info_part = env_.flash.partition(spec_.backup_info);
     if (!data_part || !info_part) {
       const nand::Error& error = !data_part ? data_part.error() : info_part.error();
-      if (!lost(error)) spdlog::error("{} backup: {}", which_, error.message());
+      if (!lost(error)) env_.log->error("{} backup: {}", which_, error.message());
       return;
     }
     BackupSide& side = out_.backup;
@@ -96,7 +96,7 @@ class FsBooter {
     auto engine = fs::BackupEngine::open(*out_.partition, *side.data, *side.info, options);
     if (!engine) {
       if (!lost(engine.error()))
-        spdlog::error("{} backup unavailable: {}", which_, engine.error().message());
+        env_.log->error("{} backup unavailable: {}", which_, engine.error().message());
       side.close();
       return;
     }
@@ -110,7 +110,7 @@ class FsBooter {
     if (!engine) return true;
     if (auto ok = engine->note_boot_started(); !ok) {
       if (lost(ok.error())) return false;
-      spdlog::warn("{} backup: boot counter not updated: {}", which_, ok.error().message());
+      env_.log->warn("{} backup: boot counter not updated: {}", which_, ok.error().message());
     }
     return true;
   }
@@ -142,7 +142,7 @@ class FsBooter {
     // from: the module formats it and refills it with its factory files —
     // never a silent empty file system.
     const std::string reason = out_.mount_error ? out_.mount_error->message() : decision.reason;
-    spdlog::warn(
+    env_.log->warn(
         "{} file system unusable ({}), no backup to restore: reformatting with factory files",
         which_, reason);
     nlohmann::json event = {{"file_system", which_},
@@ -159,18 +159,18 @@ class FsBooter {
 
   bool restore(fs::BackupEngine& engine) {
     const fs::BootDecision& decision = out_.decision;
-    spdlog::warn("{} file system: restoring from its backup (probe point {}{}): {}", which_,
-                 decision.probe, decision.resumed ? ", resumed" : "", decision.reason);
+    env_.log->warn("{} file system: restoring from its backup (probe point {}{}): {}", which_,
+                   decision.probe, decision.resumed ? ", resumed" : "", decision.reason);
     if (auto ok = engine.restore(decision.probe); !ok) {
       if (!lost(ok.error()))
-        spdlog::error("{} file system: restore failed: {}", which_, ok.error().message());
+        env_.log->error("{} file system: restore failed: {}", which_, ok.error().message());
       return false;
     }
     auto mounted = fs::FileSystem::mount(*out_.partition, env_.config, mount_options());
     if (!mounted) {
       if (!lost(mounted.error()))
-        spdlog::error("{} file system: mount after restore failed: {}", which_,
-                      mounted.error().message());
+        env_.log->error("{} file system: mount after restore failed: {}", which_,
+                        mounted.error().message());
       return false;
     }
     out_.fs = std::move(*mounted);
@@ -190,21 +190,21 @@ class FsBooter {
     fs::FormatOptions format;
     format.volume_id = seed;
     if (auto ok = fs::FileSystem::format(partition, env_.config, format); !ok) {
-      if (!lost(ok.error())) spdlog::error("{}: format failed: {}", which_, ok.error().message());
+      if (!lost(ok.error())) env_.log->error("{}: format failed: {}", which_, ok.error().message());
       return false;
     }
     auto fresh = fs::FileSystem::mount(partition, env_.config);
     if (!fresh) {
       if (!lost(fresh.error()))
-        spdlog::error("{}: mount after format failed: {}", which_, fresh.error().message());
+        env_.log->error("{}: mount after format failed: {}", which_, fresh.error().message());
       return false;
     }
     auto factory = factory_files(spec_, seed);
     if (!factory) {
-      spdlog::error("{}: {}", which_, factory.error());
+      env_.log->error("{}: {}", which_, factory.error());
     } else if (auto ok = fs::install(**fresh, *factory); !ok) {
       if (lost(ok.error())) return false;
-      spdlog::error("{}: installing factory files failed: {}", which_, ok.error().message());
+      env_.log->error("{}: installing factory files failed: {}", which_, ok.error().message());
     }
     // The production line backs each file system up once before delivery.
     fs::BackupEngine* engine = out_.backup.engine.get();
@@ -212,7 +212,7 @@ class FsBooter {
       std::lock_guard lock((*fresh)->mutex());
       if (auto ok = engine->backup(**fresh); !ok) {
         if (lost(ok.error())) return false;
-        spdlog::error("{}: production-line backup failed: {}", which_, ok.error().message());
+        env_.log->error("{}: production-line backup failed: {}", which_, ok.error().message());
       }
     }
     out_.fs = std::move(*fresh);
@@ -231,6 +231,7 @@ class FsBooter {
 FsBootEnv::FsBootEnv(Flash& flash_, const Profile& profile_)
     : flash(flash_),
       profile(profile_),
+      log(spdlog::default_logger_raw()),
       config(fs_config(profile_)),
       backup_options(backup_options_of(flash_, profile_)) {
   for (const auto& fs : profile.file_systems) {

@@ -25,6 +25,7 @@
 #include <string>
 
 #include <nlohmann/json.hpp>
+#include <spdlog/logger.h>
 
 #include <vmodem/fs/backup.hpp>
 #include <vmodem/fs/config.hpp>
@@ -45,6 +46,8 @@ struct FsBootEnv {
   const Profile& profile;
   fs::Config config;                 // how the module mounts its file systems
   fs::BackupOptions backup_options;  // power_loss_mode, restore format and checks
+  // Where the boot logs (the module's log; campaigns: the default logger).
+  spdlog::logger* log;
   // Events for the control socket (FS_REBUILT, RESTORE); may be empty.
   std::function<void(const std::string& event, nlohmann::json data)> emit;
   // Probes 7 and 8: each file system's boot-critical files (fs_config.hpp),

@@ -4,7 +4,8 @@
 
 namespace vmodem::sim {
 
-LiveMounts::LiveMounts(std::filesystem::path root) : root_(std::move(root)) {}
+LiveMounts::LiveMounts(std::filesystem::path root, std::shared_ptr<spdlog::logger> log)
+    : root_(std::move(root)), log_(std::move(log)) {}
 
 LiveMounts::~LiveMounts() {
   unmount();
@@ -16,17 +17,17 @@ std::unique_ptr<fs::FuseMount> LiveMounts::start(fs::FileSystem* fs, const std::
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) {
-    spdlog::error("live mount: cannot create {}: {}", dir.string(), ec.message());
+    log_->error("live mount: cannot create {}: {}", dir.string(), ec.message());
     return nullptr;
   }
   fs::FuseOptions options;
   options.fs_name = "vmodem:" + name;
   auto mounted = fs::FuseMount::start(*fs, dir, options);
   if (!mounted) {
-    spdlog::error("live mount of {} at {}: {}", name, dir.string(), mounted.error().message());
+    log_->error("live mount of {} at {}: {}", name, dir.string(), mounted.error().message());
     return nullptr;
   }
-  spdlog::info("{} file system mounted at {}", name, dir.string());
+  log_->info("{} file system mounted at {}", name, dir.string());
   return std::move(*mounted);
 }
 
@@ -39,7 +40,7 @@ void LiveMounts::serve(std::unique_ptr<fs::FuseMount>& mount, fs::FileSystem* fs
   }
   if (fs) {
     mount->attach(*fs);
-    spdlog::info("{} file system served again at {}", name, mount->dir().string());
+    log_->info("{} file system served again at {}", name, mount->dir().string());
   }
 }
 
@@ -59,7 +60,7 @@ void LiveMounts::unmount() {
   for (auto& [name, mount] : mounts_) {
     if (!mount) continue;
     if (auto ok = mount->stop(); !ok)
-      spdlog::warn("unmount {}: {}", mount->dir().string(), ok.error().message());
+      log_->warn("unmount {}: {}", mount->dir().string(), ok.error().message());
     mount.reset();
   }
 }

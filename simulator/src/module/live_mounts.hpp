@@ -19,13 +19,16 @@
 #include <string>
 #include <vector>
 
+#include <spdlog/logger.h>
+
 #include <vmodem/fs/fuse.hpp>
 
 namespace vmodem::sim {
 
 class LiveMounts {
  public:
-  explicit LiveMounts(std::filesystem::path root);  // empty root: never mounts
+  // Empty root: never mounts. Logs to `log`.
+  LiveMounts(std::filesystem::path root, std::shared_ptr<spdlog::logger> log);
   ~LiveMounts();
   LiveMounts(const LiveMounts&) = delete;
   LiveMounts& operator=(const LiveMounts&) = delete;
@@ -50,6 +53,7 @@ class LiveMounts {
   std::unique_ptr<fs::FuseMount> start(fs::FileSystem* fs, const std::string& name);
 
   std::filesystem::path root_;
+  std::shared_ptr<spdlog::logger> log_;
   std::map<std::string, std::unique_ptr<fs::FuseMount>> mounts_;  // by directory name
 };
 

@@ -48,8 +48,9 @@ Module::Module(boost::asio::io_context& io, Profile profile, ModuleOptions optio
     : io_(io),
       profile_(std::move(profile)),
       options_(std::move(options)),
+      log_(options_.log ? options_.log : spdlog::default_logger()),
       flash_(std::move(flash)),
-      live_mounts_(std::make_unique<LiveMounts>(options_.mount_dir)),
+      live_mounts_(std::make_unique<LiveMounts>(options_.mount_dir, log_)),
       nv_(std::make_unique<NvSettings>()) {
   for (const FileSystemSpec& spec : profile_.file_systems)
     file_systems_.push_back(MountedFs{.spec = &spec});
@@ -75,8 +76,9 @@ tl::expected<std::unique_ptr<Module>, std::string> Module::create(boost::asio::i
                                  Flash::Mode::open_or_create, options.seeds, false, cause);
   if (!flash) return tl::unexpected(flash.error());
   if ((*flash)->created()) {
-    spdlog::info("manufactured a new NAND image ({} factory bad blocks)",
-                 (*flash)->factory_bad_blocks().size());
+    (options.log ? *options.log : *spdlog::default_logger())
+        .info("manufactured a new NAND image ({} factory bad blocks)",
+              (*flash)->factory_bad_blocks().size());
   }
   (*flash)->chip().set_real_time_pacing(options.real_time);
   // The io thread, the FUSE threads and the FOTA download all reach the chip.
@@ -129,13 +131,14 @@ tl::expected<void, std::string> Module::open_ports() {
     port_options.silenced = [this] { return power_gone_.load(std::memory_order_relaxed); };
     // What a host closing the port takes with it (its unread answers) is
     // easier to understand with its comings and goings in the log.
-    port_options.host_changed = [port = std::string(plan.name)](bool open) {
-      spdlog::debug("port {}: {}", port, open ? "a host opened it" : "the last host closed it");
+    port_options.host_changed = [log = log_, port = std::string(plan.name)](bool open) {
+      log->debug("port {}: {}", port, open ? "a host opened it" : "the last host closed it");
     };
-    port_options.engine.on_handler_exception =
-        [port = std::string(plan.name)](std::string_view command, std::string_view what) {
-          spdlog::error("port {}: AT{} threw ({}); answered ERROR", port, command, what);
-        };
+    port_options.engine.on_handler_exception = [log = log_, port = std::string(plan.name)](
+                                                   std::string_view command,
+                                                   std::string_view what) {
+      log->error("port {}: AT{} threw ({}); answered ERROR", port, command, what);
+    };
     if (options_.trace) {
       port_options.trace = [trace = options_.trace, name = std::string(plan.name)](
                                at::TraceDirection d, std::span<const std::uint8_t> bytes) {
@@ -190,7 +193,7 @@ void Module::after(std::chrono::milliseconds delay, std::function<void()> action
 void Module::set_state(PowerState state) {
   if (state == state_) return;
   state_ = state;
-  spdlog::info("power state: {}", to_string(state));
+  log_->info("power state: {}", to_string(state));
   for (const auto& listener : power_listeners_)
     listener(state);
   emit("POWER_STATE", {{"state", to_string(state)}});
@@ -201,7 +204,7 @@ void Module::check_image() {
   const std::uint64_t lost = flash_->storage().lost_pages();
   if (lost <= lost_pages_reported_) return;
   lost_pages_reported_ = lost;
-  spdlog::error(
+  log_->error(
       "the NAND image {} lost {} page(s) under the running module (truncated by another process, "
       "or its disk failed): the module keeps running, but what it writes there is not saved; "
       "stop it and check the image",
@@ -269,7 +272,7 @@ void Module::lose_power() {
   // Dropping the file systems writes nothing: the chip is unpowered, and a
   // dead instance does not try.
   close_file_systems();
-  spdlog::warn("power lost");
+  log_->warn("power lost");
   set_state(PowerState::off);
 }
 
@@ -284,7 +287,7 @@ void Module::stop_orderly() {
     if (!slot->fs) continue;
     std::lock_guard lock(slot->fs->mutex());
     if (auto synced = slot->fs->sync(); !synced)
-      spdlog::warn("sync before power-off: {}", synced.error().message());
+      log_->warn("sync before power-off: {}", synced.error().message());
   }
   nv_->detach();
   close_file_systems();
@@ -298,7 +301,7 @@ void Module::stop_orderly() {
 
 void Module::request_reset() {
   after(before_ports_go(profile_.boot.reset_shutdown_ms), [this] {
-    spdlog::info("reset (AT+CFUN=1,1)");
+    log_->info("reset (AT+CFUN=1,1)");
     stop_orderly();
     start_boot();
   });

@@ -39,6 +39,10 @@
 #include <vmodem/simulator/flash.hpp>
 #include <vmodem/simulator/profile.hpp>
 
+namespace spdlog {
+class logger;
+}
+
 namespace vmodem::sim {
 
 enum class PowerState { off, booting, rdy, app_rdy };
@@ -55,6 +59,9 @@ struct ModuleOptions {
   // Non-empty: mount the AP FS at <mount_dir>/ufs and the modem FS at
   // <mount_dir>/efs over FUSE while the module is APP RDY.
   std::filesystem::path mount_dir;
+  // This module's log (nullptr: spdlog's default logger): `run --count`
+  // gives each module its own file.
+  std::shared_ptr<spdlog::logger> log;
   // Every byte on every port, for the AT trace (may be empty).
   std::function<void(const std::string& port, at::TraceDirection, std::span<const std::uint8_t>)>
       trace;
@@ -127,6 +134,7 @@ class Module final : public ControlTarget {
   PowerState power_state() const { return state_; }
   std::vector<PortInfo> ports() const;
   const Profile& profile() const { return profile_; }
+  spdlog::logger& log() const { return *log_; }
   Flash& flash() { return *flash_; }
   // The command set every port's engine runs, gated by the power state. An
   // in-process host (the module fuzzer) drives an at::Engine of its own over
@@ -236,6 +244,7 @@ class Module final : public ControlTarget {
   boost::asio::io_context& io_;
   Profile profile_;
   ModuleOptions options_;
+  std::shared_ptr<spdlog::logger> log_;  // never null
   std::unique_ptr<Flash> flash_;
   PowerState state_ = PowerState::off;
   std::uint64_t epoch_ = 0;  // bumped on every power transition: stale timers check it

@@ -1,0 +1,82 @@
+#include "cli/image_clone.hpp"
+
+#include <cerrno>
+#include <cstring>
+
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace vmodem::cli {
+
+namespace {
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+std::string errno_text(const std::string& what) {
+  return what + ": " + std::strerror(errno);
+}
+
+// Copies [offset, end) with copy_file_range (in the kernel, no buffer here).
+bool copy_range(int in, int out, off_t offset, off_t end) {
+  while (offset < end) {
+    off_t in_off = offset, out_off = offset;
+    const ssize_t n =
+        ::copy_file_range(in, &in_off, out, &out_off, static_cast<std::size_t>(end - offset), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    offset += n;
+  }
+  return true;
+}
+
+// The data regions of `in` copied to the same offsets of `out`; the rest
+// stays a hole.
+bool copy_data_regions(int in, int out, off_t size) {
+  off_t offset = 0;
+  while (offset < size) {
+    const off_t data = ::lseek(in, offset, SEEK_DATA);
+    if (data < 0) return errno == ENXIO;  // no data after offset
+    off_t hole = ::lseek(in, data, SEEK_HOLE);
+    if (hole < 0) hole = size;
+    if (!copy_range(in, out, data, hole)) return false;
+    offset = hole;
+  }
+  return true;
+}
+
+}  // namespace
+
+tl::expected<CloneKind, std::string> clone_image(const std::filesystem::path& from,
+                                                 const std::filesystem::path& to) {
+  const Fd in(::open(from.c_str(), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC));
+  if (in.get() < 0) return tl::unexpected(errno_text("cannot open " + from.string()));
+  struct stat st {};
+  if (::fstat(in.get(), &st) != 0 || !S_ISREG(st.st_mode))
+    return tl::unexpected(from.string() + " is not a regular file");
+  // O_EXCL: a file already there (a module's image) is never replaced.
+  const Fd out(::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOCTTY | O_CLOEXEC, 0600));
+  if (out.get() < 0) return tl::unexpected(errno_text("cannot create " + to.string()));
+  if (::ioctl(out.get(), FICLONE, in.get()) == 0) return CloneKind::reflink;
+  if (::ftruncate(out.get(), st.st_size) == 0 && copy_data_regions(in.get(), out.get(), st.st_size))
+    return CloneKind::sparse;
+  const std::string why = errno_text("cannot copy " + from.string() + " to " + to.string());
+  ::unlink(to.c_str());
+  return tl::unexpected(why);
+}
+
+}  // namespace vmodem::cli
