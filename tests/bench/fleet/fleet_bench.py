@@ -27,12 +27,19 @@ import time
 READY = b"power state: app_rdy"
 
 
-def rss_kib(pid):
+def rss_kib(pid, field="VmRSS"):
+    """VmRSS, or RssAnon: the private memory, without the pages of the
+    memory-mapped NAND image the boot has read (page cache, shared with the
+    kernel and dropped under memory pressure)."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
+
+
+def memory(pid):
+    return rss_kib(pid), rss_kib(pid, "RssAnon")
 
 
 def wait_ready(logs, timeout):
@@ -84,7 +91,7 @@ def run_fleet(vmodem, root, count, seed, timeout):
             os.truncate(log, 0)
     ready = wait_ready(logs, timeout)
     seconds = None if ready is None else time.monotonic() - start
-    rss = rss_kib(proc.pid)
+    rss = memory(proc.pid)
     stop([proc])
     return seconds, rss
 
@@ -102,7 +109,8 @@ def run_processes(vmodem, root, count, seed, timeout):
              for i, s in enumerate(states)]
     ready = wait_ready(logs, timeout)
     seconds = None if ready is None else time.monotonic() - start
-    rss = statistics.median(rss_kib(p.pid) for p in procs)
+    rss = (statistics.median(rss_kib(p.pid) for p in procs),
+           statistics.median(rss_kib(p.pid, "RssAnon") for p in procs))
     stop(procs)
     return seconds, rss
 
@@ -126,7 +134,8 @@ def main():
     n = args.count
     results = {"count": n, "seed": args.seed, "repeats": args.repeats}
     samples = {k: [] for k in ("fleet_cold", "fleet_warm", "proc_cold", "proc_warm",
-                               "fleet_rss", "fleet_rss_1", "proc_rss")}
+                               "fleet_rss", "fleet_rss_1", "proc_rss", "fleet_anon",
+                               "fleet_anon_1", "proc_anon")}
     for r in range(args.repeats):
         fleet = os.path.join(work, f"fleet{r}")
         procs = os.path.join(work, f"procs{r}")
@@ -137,29 +146,36 @@ def main():
             if which == "fleet":
                 s, rss = run_fleet(args.vmodem, fleet, n, args.seed, args.timeout)
                 samples["fleet_cold"].append(s)
-                s, rss = run_fleet(args.vmodem, fleet, n, args.seed, args.timeout)
+                s, (rss, anon) = run_fleet(args.vmodem, fleet, n, args.seed, args.timeout)
                 samples["fleet_warm"].append(s)
                 samples["fleet_rss"].append(rss)
+                samples["fleet_anon"].append(anon)
+                if r == 0:
+                    blocks, image_bytes = disk_of(os.path.join(fleet, "1"))
+                    results["image_bytes"] = image_bytes
+                    results["fleet_disk_bytes_per_module"] = blocks
+                shutil.rmtree(fleet, ignore_errors=True)
                 run_fleet(args.vmodem, single, 1, args.seed, args.timeout)
-                _, rss1 = run_fleet(args.vmodem, single, 1, args.seed, args.timeout)
+                _, (rss1, anon1) = run_fleet(args.vmodem, single, 1, args.seed, args.timeout)
                 samples["fleet_rss_1"].append(rss1)
+                samples["fleet_anon_1"].append(anon1)
+                shutil.rmtree(single, ignore_errors=True)
             else:
                 s, _ = run_processes(args.vmodem, procs, n, args.seed, args.timeout)
                 samples["proc_cold"].append(s)
-                s, rss = run_processes(args.vmodem, procs, n, args.seed, args.timeout)
+                s, (rss, anon) = run_processes(args.vmodem, procs, n, args.seed, args.timeout)
                 samples["proc_warm"].append(s)
                 samples["proc_rss"].append(rss)
-        if r == 0:
-            fleet_blocks, image_bytes = disk_of(os.path.join(fleet, "1"))
-            results["image_bytes"] = image_bytes
-            results["fleet_disk_bytes_per_module"] = fleet_blocks
-            results["process_disk_bytes_per_module"] = disk_of(os.path.join(procs, "1"))[0]
-        for d in (fleet, procs, single):
-            shutil.rmtree(d, ignore_errors=True)
+                samples["proc_anon"].append(anon)
+                if r == 0:
+                    results["process_disk_bytes_per_module"] = disk_of(os.path.join(procs, "1"))[0]
+                # Each image reserves its full size on disk: free it at once.
+                shutil.rmtree(procs, ignore_errors=True)
     for key, values in samples.items():
         results[key] = median(values)
-    results["fleet_rss_per_extra_module_kib"] = (
-        (results["fleet_rss"] - results["fleet_rss_1"]) / (n - 1) if n > 1 else None)
+    for kind in ("rss", "anon"):
+        results[f"fleet_{kind}_per_extra_module_kib"] = (
+            (results[f"fleet_{kind}"] - results[f"fleet_{kind}_1"]) / (n - 1) if n > 1 else None)
     for phase in ("cold", "warm"):
         f, p = results[f"fleet_{phase}"], results[f"proc_{phase}"]
         results[f"speedup_{phase}"] = p / f if f and p else None
@@ -174,9 +190,12 @@ def main():
           f"{n} processes {results['proc_cold']:.2f} s ({results['speedup_cold']:.1f}x)")
     print(f"  all APP RDY, warm start : fleet {results['fleet_warm']:.2f} s, "
           f"{n} processes {results['proc_warm']:.2f} s ({results['speedup_warm']:.1f}x)")
-    print(f"  memory                  : fleet {results['fleet_rss'] / mib:.1f} MiB in all, "
+    print(f"  memory (VmRSS)          : fleet {results['fleet_rss'] / mib:.1f} MiB in all, "
           f"{results['fleet_rss_per_extra_module_kib'] / mib:.2f} MiB per extra module; "
           f"a process {results['proc_rss'] / mib:.1f} MiB")
+    print(f"  private memory (RssAnon): fleet {results['fleet_anon'] / mib:.1f} MiB in all, "
+          f"{results['fleet_anon_per_extra_module_kib'] / mib:.2f} MiB per extra module; "
+          f"a process {results['proc_anon'] / mib:.1f} MiB")
     print(f"  disk per module         : fleet {results['fleet_disk_bytes_per_module'] / 2**20:.0f} MiB, "
           f"process {results['process_disk_bytes_per_module'] / 2**20:.0f} MiB "
           f"(image {results['image_bytes'] / 2**20:.0f} MiB apparent)")
