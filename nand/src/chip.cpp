@@ -34,21 +34,25 @@ Status SimulatedChip::refuse(Errc code, PageAddr addr, std::uint64_t DeviceCount
 }
 
 void SimulatedChip::spend(std::uint64_t ns) {
-  auto& clock = storage_.counters().virtual_time_ns;
-  clock += ns;
+  storage_.counters().virtual_time_ns += ns;
   if (!pacing_) return;
-  const auto target = pacing_real_start_ + std::chrono::nanoseconds(clock - pacing_virtual_start_);
-  // Sleep in slices of at least a millisecond: sleeping per 25 us read would
-  // cost more in syscalls than the read itself.
-  if (target - std::chrono::steady_clock::now() > std::chrono::milliseconds(1)) {
-    std::this_thread::sleep_until(target);
-  }
+  // The operation starts now, or when the one before it finishes: time the
+  // chip sat idle is gone, not credit for later operations.
+  paced_until_ =
+      std::max(paced_until_, std::chrono::steady_clock::now()) + std::chrono::nanoseconds(ns);
+  if (caller_waits_) return;
+  if (const auto until = pacing_deadline()) std::this_thread::sleep_until(*until);
+}
+
+std::optional<std::chrono::steady_clock::time_point> SimulatedChip::pacing_deadline() const {
+  if (!pacing_ || paced_until_ - std::chrono::steady_clock::now() < std::chrono::milliseconds(1))
+    return std::nullopt;
+  return paced_until_;
 }
 
 void SimulatedChip::set_real_time_pacing(bool on) {
   pacing_ = on;
-  pacing_real_start_ = std::chrono::steady_clock::now();
-  pacing_virtual_start_ = storage_.counters().virtual_time_ns;
+  paced_until_ = std::chrono::steady_clock::now();
 }
 
 std::chrono::nanoseconds SimulatedChip::virtual_time() const {

@@ -1,4 +1,7 @@
 #include <algorithm>
+#include <chrono>
+#include <optional>
+#include <thread>
 
 #include <vmodem/nand/fault.hpp>
 
@@ -93,7 +96,10 @@ Status validate(const FaultRule& rule) {
 }  // namespace
 
 FaultInjector::FaultInjector(SimulatedChip& chip, const PartitionTable* table, std::uint64_t seed)
-    : chip_(chip), table_(table), seed_(seed), rng_(seed) {}
+    : chip_(chip), table_(table), seed_(seed), rng_(seed) {
+  // Pacing waits happen in paced(), outside the lock.
+  chip_.leave_pacing_waits_to_caller(true);
+}
 
 void FaultInjector::reseed(std::uint64_t seed) {
   auto held = hold();
@@ -347,18 +353,32 @@ Status FaultInjector::cut_erase(std::uint32_t block, CutMode mode) {
   }
 }
 
+template <typename Run>
+auto FaultInjector::paced(Run run) -> decltype(run()) {
+  std::optional<std::chrono::steady_clock::time_point> until;
+  auto result = [&] {
+    auto held = hold();
+    auto done = run();
+    until = chip_.pacing_deadline();
+    return done;
+  }();
+  if (until) std::this_thread::sleep_until(*until);
+  return result;
+}
+
 Result<ReadInfo> FaultInjector::read(PageAddr addr, std::span<std::uint8_t> main,
                                      std::span<std::uint8_t> spare) {
-  auto held = hold();
-  const Op op{OpKind::read, addr};
-  if (auto fired = fire(op)) {
-    if (fired->rule.effect == FaultEffect::power_cut) {
-      return tl::unexpected(cut(op, fired->rule.cut, fired->id).error());
+  return paced([&]() -> Result<ReadInfo> {
+    const Op op{OpKind::read, addr};
+    if (auto fired = fire(op)) {
+      if (fired->rule.effect == FaultEffect::power_cut) {
+        return tl::unexpected(cut(op, fired->rule.cut, fired->id).error());
+      }
+      record(*fired, op, fired->rule.cut);
+      if (auto ok = damage_page(*fired, op); !ok) return tl::unexpected(ok.error());
     }
-    record(*fired, op, fired->rule.cut);
-    if (auto ok = damage_page(*fired, op); !ok) return tl::unexpected(ok.error());
-  }
-  return chip_.read(addr, main, spare);
+    return chip_.read(addr, main, spare);
+  });
 }
 
 Status FaultInjector::dispatch_program(const Op& op) {
@@ -380,51 +400,56 @@ Status FaultInjector::dispatch_program(const Op& op) {
 
 Status FaultInjector::program(PageAddr addr, std::span<const std::uint8_t> main,
                               std::span<const std::uint8_t> spare) {
-  auto held = hold();
-  Op op{OpKind::program, addr};
-  op.main = main;
-  op.spare = spare;
-  return dispatch_program(op);
+  return paced([&] {
+    Op op{OpKind::program, addr};
+    op.main = main;
+    op.spare = spare;
+    return dispatch_program(op);
+  });
 }
 
 Status FaultInjector::program_partial(PageAddr addr, std::uint32_t column,
                                       std::span<const std::uint8_t> bytes) {
-  auto held = hold();
-  Op op{OpKind::program, addr};
-  op.partial = true;
-  op.column = column;
-  op.bytes = bytes;
-  return dispatch_program(op);
+  return paced([&] {
+    Op op{OpKind::program, addr};
+    op.partial = true;
+    op.column = column;
+    op.bytes = bytes;
+    return dispatch_program(op);
+  });
 }
 
 Status FaultInjector::erase(std::uint32_t block) {
-  auto held = hold();
-  const Op op{OpKind::erase, {block, 0}};
-  auto fired = fire(op);
-  if (!fired) return chip_.erase(block);
-  if (fired->rule.effect == FaultEffect::erase_fail) {
-    record(*fired, op, fired->rule.cut);
-    return chip_.erase_failing(block);
-  }
-  return cut(op, fired->rule.cut, fired->id);
+  return paced([&]() -> Status {
+    const Op op{OpKind::erase, {block, 0}};
+    auto fired = fire(op);
+    if (!fired) return chip_.erase(block);
+    if (fired->rule.effect == FaultEffect::erase_fail) {
+      record(*fired, op, fired->rule.cut);
+      return chip_.erase_failing(block);
+    }
+    return cut(op, fired->rule.cut, fired->id);
+  });
 }
 
 Result<bool> FaultInjector::is_bad(std::uint32_t block) {
-  auto held = hold();
-  const Op op{OpKind::read, {block, 0}, Target::bad_check};
-  if (auto fired = fire(op); fired && fired->rule.effect == FaultEffect::power_cut) {
-    return tl::unexpected(cut(op, fired->rule.cut, fired->id).error());
-  }
-  return chip_.is_bad(block);
+  return paced([&]() -> Result<bool> {
+    const Op op{OpKind::read, {block, 0}, Target::bad_check};
+    if (auto fired = fire(op); fired && fired->rule.effect == FaultEffect::power_cut) {
+      return tl::unexpected(cut(op, fired->rule.cut, fired->id).error());
+    }
+    return chip_.is_bad(block);
+  });
 }
 
 Status FaultInjector::mark_bad(std::uint32_t block) {
-  auto held = hold();
-  const Op op{OpKind::program, {block, 0}, Target::bad_mark};
-  if (auto fired = fire(op); fired && fired->rule.effect == FaultEffect::power_cut) {
-    return cut(op, fired->rule.cut, fired->id);
-  }
-  return chip_.mark_bad(block);
+  return paced([&]() -> Status {
+    const Op op{OpKind::program, {block, 0}, Target::bad_mark};
+    if (auto fired = fire(op); fired && fired->rule.effect == FaultEffect::power_cut) {
+      return cut(op, fired->rule.cut, fired->id);
+    }
+    return chip_.mark_bad(block);
+  });
 }
 
 }  // namespace vmodem::nand

@@ -90,11 +90,20 @@ class SimulatedChip final : public Device {
   // --- timing ---
   // Virtual time spent in operations since the image was created.
   std::chrono::nanoseconds virtual_time() const;
-  // With real-time pacing on, each operation returns no earlier than its
-  // datasheet time after the previous one (looks like a module); off, the
-  // chip runs flat out and only the virtual clock advances.
+  // With real-time pacing on, each operation finishes its datasheet time
+  // after it starts, or after the previous one finishes if that is later
+  // (looks like a module); idle time is not banked. Off, the chip runs flat
+  // out and only the virtual clock advances. A bare chip sleeps in each
+  // operation; a caller that holds a lock around it takes the waits over
+  // (FaultInjector: asks pacing_deadline() after the operation and sleeps
+  // with its lock released), so a paced chip never stalls other threads.
   void set_real_time_pacing(bool on);
+  void leave_pacing_waits_to_caller(bool on) { caller_waits_ = on; }
   bool real_time_pacing() const { return pacing_; }
+  // When the operations so far finish in real time, if that is at least a
+  // millisecond from now (shorter waits are left to accumulate: a sleep per
+  // 25 us read would cost more than the read); nullopt otherwise.
+  std::optional<std::chrono::steady_clock::time_point> pacing_deadline() const;
 
   // --- randomness ---
   // The generator behind tearing, wear failures and read disturb. The fault
@@ -146,8 +155,8 @@ class SimulatedChip final : public Device {
   // fault injector's lock when the flash is shared (FaultInjector::set_thread_safe).
   std::atomic<bool> powered_{true};
   bool pacing_ = false;
-  std::chrono::steady_clock::time_point pacing_real_start_{};
-  std::uint64_t pacing_virtual_start_ = 0;
+  bool caller_waits_ = false;
+  std::chrono::steady_clock::time_point paced_until_{};
 };
 
 }  // namespace vmodem::nand

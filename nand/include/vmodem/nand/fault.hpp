@@ -192,6 +192,10 @@ class FaultInjector final : public Device {
   std::optional<ActiveRule> fire(const Op& op);
   Status damage_page(const ActiveRule& rule, const Op& op);
   Status dispatch_program(const Op& op);
+  // Runs `op` under the lock, then waits out the chip's real-time pacing
+  // with the lock released: a paced operation never stalls another thread.
+  template <typename Run>
+  auto paced(Run run) -> decltype(run());
   Status run_program(const Op& op);
   // The power cut a rule (or cut_pending) brings down on `op`: recorded
   // with `rule_id`, the chip's generator reseeded, the op torn or not.
