@@ -43,6 +43,12 @@ TEST(Fleet, ACutInOneModuleLeavesTheOthersOpenFilesAlone) {
   Host b(daemon.state() / "1" / "ttyUSB2");
   ASSERT_NE(a.read_until("APP RDY\r\n").find("APP RDY"), std::string::npos);
   ASSERT_NE(b.read_until("APP RDY\r\n").find("APP RDY"), std::string::npos);
+  // `ctl` on the fleet's own directory says where the modules are.
+  const auto root = daemon.ctl("status");
+  EXPECT_EQ(root["error"], 6) << root.dump();
+  EXPECT_NE(root.value("output", "").find("--state " + (daemon.state() / "0").string()),
+            std::string::npos)
+      << root.dump();
   // Each module has its own seed: the run's, plus its index.
   EXPECT_EQ(ctl(daemon, 0, "status")["seed"], 11);
   EXPECT_EQ(ctl(daemon, 1, "status")["seed"], 12);

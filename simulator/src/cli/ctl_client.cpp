@@ -43,11 +43,21 @@ tl::expected<ControlClient, ClientError> ControlClient::connect(const std::files
   if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0) {
     const int error = errno;
     const bool absent = error == ENOENT || error == ECONNREFUSED || error == ENOTDIR;
-    return tl::unexpected(
-        ClientError{absent ? ClientError::Kind::unavailable : ClientError::Kind::io,
-                    absent ? "no module is running at " + path + " (" + errno_text(error) +
-                                 "); start one with `vmodem run`"
-                           : "cannot connect to " + path + ": " + errno_text(error)});
+    if (!absent) {
+      return tl::unexpected(ClientError{ClientError::Kind::io,
+                                        "cannot connect to " + path + ": " + errno_text(error)});
+    }
+    // The root of a fleet (`run --count`) holds the modules' directories.
+    const auto dir = socket.parent_path();
+    std::error_code ec;
+    const bool fleet = std::filesystem::exists(dir / "0" / "control.sock", ec);
+    return tl::unexpected(ClientError{
+        ClientError::Kind::unavailable,
+        "no module is running at " + path + " (" + errno_text(error) + "); " +
+            (fleet ? "this is the state directory of a fleet (`vmodem run --count`): name one "
+                     "module's, e.g. --state " +
+                         (dir / "0").string()
+                   : "start one with `vmodem run`")});
   }
   auto greeting = client.read_message(timeout_ms, nullptr);
   if (!greeting) return tl::unexpected(greeting.error());
