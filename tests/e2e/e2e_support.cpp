@@ -1,5 +1,6 @@
 #include "e2e_support.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <fstream>
@@ -137,50 +138,75 @@ void Host::write(const std::string& bytes) {
   }
 }
 
-std::string Host::read_until(const std::string& needle, std::chrono::milliseconds timeout) {
-  const auto end = std::chrono::steady_clock::now() + timeout;
-  while (true) {
-    const auto at = pending_.find(needle);
-    if (at != std::string::npos) {
-      std::string out = pending_.substr(0, at + needle.size());
-      pending_.erase(0, at + needle.size());
-      return out;
-    }
+bool Host::fill(std::chrono::steady_clock::time_point end) {
+  while (fd_ >= 0) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         end - std::chrono::steady_clock::now());
-    if (left.count() <= 0 || fd_ < 0) break;
+    if (left.count() <= 0) return false;
     pollfd p{fd_, POLLIN, 0};
     if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
     char buffer[4096];
     const ssize_t n = ::read(fd_, buffer, sizeof buffer);
-    if (n <= 0) {
-      if (n < 0 && errno == EAGAIN) continue;
-      break;
-    }
+    if (n < 0 && errno == EAGAIN) continue;
+    if (n <= 0) return false;
     pending_.append(buffer, static_cast<std::size_t>(n));
+    return true;
   }
-  std::string out = std::move(pending_);
-  pending_.clear();
+  return false;
+}
+
+std::string Host::take(std::size_t count) {
+  std::string out = pending_.substr(0, count);
+  pending_.erase(0, count);
   return out;
+}
+
+std::string Host::read_until(const std::string& needle, std::chrono::milliseconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const auto at = pending_.find(needle);
+    if (at != std::string::npos) return take(at + needle.size());
+    if (!fill(end)) return take(pending_.size());
+  }
 }
 
 std::string Host::read_for(std::chrono::milliseconds window) {
   return read_until(std::string(1, '\0') + "never", window);
 }
 
+namespace {
+
+// Where the first final result code in `text` ends (after its CR LF), or
+// npos while none has arrived whole. What comes after it (a URC) is left
+// for the next read.
+std::size_t final_result_end(const std::string& text) {
+  std::size_t best = std::string::npos;
+  for (const char* final : {"\r\nOK\r\n", "\r\nERROR\r\n", "+CME ERROR:"}) {
+    const auto at = text.find(final);
+    if (at == std::string::npos) continue;
+    const auto eol = text.find("\r\n", at + 2);
+    if (eol != std::string::npos) best = std::min(best, eol + 2);
+  }
+  return best;
+}
+
+}  // namespace
+
 std::string Host::command(const std::string& line, std::chrono::milliseconds timeout) {
   write(line + "\r");
   const auto end = std::chrono::steady_clock::now() + timeout;
-  std::string out;
-  while (std::chrono::steady_clock::now() < end) {
-    out += read_until("\r\n", std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  end - std::chrono::steady_clock::now()));
-    for (const char* final : {"\r\nOK\r\n", "\r\nERROR\r\n", "+CME ERROR:"}) {
-      if (out.find(final) != std::string::npos && out.ends_with("\r\n")) return out;
+  for (;;) {
+    if (const auto done = final_result_end(pending_); done != std::string::npos) return take(done);
+    // ATV0: a numeric result code ends with CR alone. A CR in the middle of
+    // a verbose line's CR LF would look the same, so the next byte is given
+    // a moment to show which it is — a bounded wait, not the full timeout.
+    if (pending_.ends_with("0\r") || pending_.ends_with("4\r")) {
+      const auto grace = std::min(end, std::chrono::steady_clock::now() + 50ms);
+      if (!fill(grace)) return take(pending_.size());
+      continue;
     }
-    if (out.size() >= 2 && (out.ends_with("0\r") || out.ends_with("4\r"))) return out;  // ATV0
+    if (!fill(end)) return take(pending_.size());
   }
-  return out;
 }
 
 bool Host::hung_up(std::chrono::milliseconds timeout) {

@@ -78,6 +78,11 @@ class Host {
   std::optional<std::string> read_until_hangup(std::chrono::milliseconds timeout = 5000ms);
 
  private:
+  // Reads one chunk the port has before `end` into pending_; false at the
+  // deadline or when the port is gone.
+  bool fill(std::chrono::steady_clock::time_point end);
+  std::string take(std::size_t count);  // the first `count` pending bytes
+
   int fd_ = -1;
   std::string pending_;  // read but not yet returned
 };
