@@ -1,12 +1,14 @@
-// Module boot: mount the modem file system, RDY, the URCs after it, mount the
-// AP file system, APP RDY. Timings come from the profile's "boot" section
-// (divided by fast_mode_divisor unless --real-time).
+// Module boot: the steps of a BootSequence (boot_sequence.hpp) — firmware,
+// the modem file system, RDY, the URCs after it, the other file systems,
+// APP RDY — each run when its timer fires. Timings come from the profile's
+// "boot" section (divided by fast_mode_divisor unless --real-time).
 #include <spdlog/spdlog.h>
 
 #include <vmodem/simulator/module.hpp>
 
 #include "commands/command_set.hpp"
 #include "json_text.hpp"
+#include "module/boot_sequence.hpp"
 #include "module/guardians.hpp"
 #include "module/live_mounts.hpp"
 #include "module/nv_settings.hpp"
@@ -26,11 +28,51 @@ void Module::start_boot() {
   for (auto& [name, port] : ports_) {
     if (auto ok = port->present(); !ok) log_->error("port {}: {}", name, ok.error().message);
   }
-  if (start_firmware_update()) return;  // fota.cpp: a staged update runs first
-  // The modem side comes up first: its file system holds the RF calibration
-  // and NV items it needs before it can say RDY.
-  if (!mount_stage(/*before_rdy=*/true)) return;
-  after(scaled(profile_.boot.rdy_after_ms), [this] { reach_rdy(); });
+  boot_->start(powered_at_);
+  app_side_up_ = false;
+  run_boot();
+}
+
+void Module::run_boot() {
+  const std::uint64_t epoch = epoch_;
+  while (const auto action = boot_->next()) {
+    const auto now = std::chrono::steady_clock::now();
+    if (action->due > now) {
+      after(std::chrono::ceil<std::chrono::milliseconds>(action->due - now),
+            [this] { run_boot(); });
+      return;
+    }
+    if (!run_boot_step(*action)) return;
+    // A power transition inside the step (a cut, or the update's own boot)
+    // ends this boot.
+    if (epoch != epoch_ || power_lost()) return;
+    boot_->done(std::chrono::steady_clock::now());
+  }
+}
+
+bool Module::run_boot_step(const BootAction& action) {
+  switch (action.step) {
+    case BootStep::firmware:
+      return !start_firmware_update();  // fota.cpp: a staged update runs first
+    case BootStep::modem_fs:
+      // The modem side comes up first: its file system holds the RF
+      // calibration and NV items it needs before it can say RDY.
+      return mount_stage(/*before_rdy=*/true);
+    case BootStep::rdy:
+      reach_rdy();
+      return true;
+    case BootStep::urc:
+      send_urc(action.urc);
+      return true;
+    case BootStep::app_fs:
+      // Without them there is no APP RDY; the modem side's URCs still come.
+      app_side_up_ = mount_stage(/*before_rdy=*/false);
+      return true;
+    case BootStep::app_rdy:
+      if (app_side_up_) reach_app_rdy();
+      return true;
+  }
+  return false;
 }
 
 bool Module::mount_stage(bool before_rdy) {
@@ -89,14 +131,9 @@ void Module::reach_rdy() {
   set_state(PowerState::rdy);
   send_urc("RDY");
   note_boot_completed(/*before_rdy=*/true);
-  for (const auto& urc : profile_.boot.urcs_after_rdy) {
-    after(scaled(urc.after_ms), [this, text = urc.text] { send_urc(text); });
-  }
-  after(scaled(profile_.boot.app_rdy_after_ms), [this] { reach_app_rdy(); });
 }
 
 void Module::reach_app_rdy() {
-  if (!mount_stage(/*before_rdy=*/false)) return;
   manufacture_pending_ = false;
   // Mounted before APP RDY, so a host that waits for the URC finds them.
   std::vector<LiveMounts::Served> served;

@@ -8,6 +8,7 @@
 #include <vmodem/simulator/module.hpp>
 
 #include "commands/command_set.hpp"
+#include "module/boot_sequence.hpp"
 #include "module/live_mounts.hpp"
 #include "module/nv_settings.hpp"
 
@@ -54,6 +55,7 @@ Module::Module(boost::asio::io_context& io, Profile profile, ModuleOptions optio
       nv_(std::make_unique<NvSettings>()) {
   for (const FileSystemSpec& spec : profile_.file_systems)
     file_systems_.push_back(MountedFs{.spec = &spec});
+  boot_ = std::make_unique<BootSequence>(profile_.boot, options_.real_time);
 }
 
 Module::~Module() {

@@ -81,6 +81,8 @@ struct PortInfo {
 class NvSettings;
 class LiveMounts;
 class FileHandles;
+class BootSequence;
+struct BootAction;
 
 // One file system's backup (SPEC §4): its backup data and info partitions and
 // the engine over them. Opened at every boot: an engine is dead after a
@@ -221,8 +223,10 @@ class Module final : public ControlTarget {
   std::chrono::milliseconds scaled(std::uint32_t ms) const;
   std::chrono::milliseconds before_ports_go(std::uint32_t ms) const;
   void after(std::chrono::milliseconds delay, std::function<void()> action);
-  // Boot steps (boot.cpp).
+  // Boot steps (boot.cpp), in the order boot_ gives them.
   void start_boot();
+  void run_boot();  // runs the steps that are due, sets a timer for the next
+  bool run_boot_step(const BootAction& action);  // false: the boot stops here
   // Brings up the file systems of a boot stage through the family's
   // guardians (guardians.hpp): the modem one before RDY, the others before
   // APP RDY. False when one failed (BOOT_FAILED) or the power went.
@@ -247,7 +251,9 @@ class Module final : public ControlTarget {
   std::shared_ptr<spdlog::logger> log_;  // never null
   std::unique_ptr<Flash> flash_;
   PowerState state_ = PowerState::off;
-  std::uint64_t epoch_ = 0;  // bumped on every power transition: stale timers check it
+  std::unique_ptr<BootSequence> boot_;  // complete type only in the module's sources
+  bool app_side_up_ = false;            // this boot mounted the file systems APP RDY needs
+  std::uint64_t epoch_ = 0;             // bumped on every power transition: stale timers check it
   // Set the moment an armed cut strikes (on the thread of the NAND call),
   // cleared at power-on: the ports send nothing while it is set.
   std::atomic<bool> power_gone_{false};
