@@ -369,26 +369,26 @@ const PartitionEntry* Profile::find(std::string_view partition_name) const {
   return nullptr;
 }
 
-const FileSystemSpec* Profile::file_system(std::string_view name) const {
-  for (const auto& fs : file_systems) {
-    if (fs.name == name) return &fs;
+const FileSystemSpec* Profile::file_system(std::string_view wanted) const {
+  for (const auto& spec : file_systems) {
+    if (spec.name == wanted) return &spec;
   }
-  for (const auto& fs : file_systems) {
-    if ((!fs.alias.empty() && fs.alias == name) || fs.partition == name) return &fs;
+  for (const auto& spec : file_systems) {
+    if ((!spec.alias.empty() && spec.alias == wanted) || spec.partition == wanted) return &spec;
   }
   return nullptr;
 }
 
 const FileSystemSpec* Profile::file_system(FsRole role) const {
-  for (const auto& fs : file_systems) {
-    if (fs.role == role) return &fs;
+  for (const auto& spec : file_systems) {
+    if (spec.role == role) return &spec;
   }
   return nullptr;
 }
 
 const FileSystemSpec& Profile::ufs() const {
-  for (const auto& fs : file_systems) {
-    if (fs.ufs) return fs;
+  for (const auto& spec : file_systems) {
+    if (spec.ufs) return spec;
   }
   return *file_system(FsRole::ap);
 }

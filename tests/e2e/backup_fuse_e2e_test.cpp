@@ -157,9 +157,9 @@ TEST_F(BackupFuse, DamageInjectedWhileTheHostWritesThroughTheMount) {
   for (int i = 0; i < 24; ++i) {
     // One bit in a page: within the ECC's strength, so nothing the host
     // wrote may read back wrong.
-    const auto reply = daemon->ctl("inject --kind bit-flips --partition usrfs --block " +
-                                   std::to_string(1 + i % 8) + " --page " +
-                                   std::to_string(i % 64) + " --bits 1");
+    const auto reply =
+        daemon->ctl("inject --kind bit-flips --partition usrfs --block " +
+                    std::to_string(1 + i % 8) + " --page " + std::to_string(i % 64) + " --bits 1");
     injected += reply.contains("error") ? 0 : 1;
     (void)daemon->ctl("stats");
   }
@@ -169,7 +169,9 @@ TEST_F(BackupFuse, DamageInjectedWhileTheHostWritesThroughTheMount) {
   EXPECT_GT(written.load(), 0);
   for (int i = 0; i < 4; ++i) {
     const auto path = ufs() / ("w" + std::to_string(i) + ".bin");
-    if (std::filesystem::exists(path)) EXPECT_EQ(slurp(path), content) << path;
+    if (std::filesystem::exists(path)) {
+      EXPECT_EQ(slurp(path), content) << path;
+    }
   }
   EXPECT_EQ(host->command("AT"), "\r\nOK\r\n");
   EXPECT_EQ(daemon->stop(), 0) << daemon->log();

@@ -373,8 +373,7 @@ int run(const RunArgs& args) {
     Fleet fleet{state, seed, {}};
     spdlog::info("vmodem {} x {} profile {} state {} seed {}+i", args.count,
                  profile->identity.model, profile->name, state.string(), seed);
-    if (auto started = start_fleet(io, args, *profile, *reaper, fleet); !started)
-      return started.error();
+    if (auto up = start_fleet(io, args, *profile, *reaper, fleet); !up) return up.error();
     print_fleet_banner(fleet, *profile, args);
     modules = std::move(fleet.modules);
   } else {

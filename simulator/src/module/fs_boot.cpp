@@ -231,9 +231,9 @@ class FsBooter {
 FsBootEnv::FsBootEnv(Flash& flash_, const Profile& profile_)
     : flash(flash_),
       profile(profile_),
-      log(spdlog::default_logger_raw()),
       config(fs_config(profile_)),
-      backup_options(backup_options_of(flash_, profile_)) {
+      backup_options(backup_options_of(flash_, profile_)),
+      log(spdlog::default_logger_raw()) {
   for (const auto& fs : profile.file_systems) {
     checks_by_name.emplace(fs.name, boot_checks(fs, flash.storage().manufacture_seed()));
   }

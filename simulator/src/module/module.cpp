@@ -53,8 +53,11 @@ Module::Module(boost::asio::io_context& io, Profile profile, ModuleOptions optio
       flash_(std::move(flash)),
       live_mounts_(std::make_unique<LiveMounts>(options_.mount_dir, log_)),
       nv_(std::make_unique<NvSettings>()) {
-  for (const FileSystemSpec& spec : profile_.file_systems)
-    file_systems_.push_back(MountedFs{.spec = &spec});
+  for (const FileSystemSpec& spec : profile_.file_systems) {
+    MountedFs slot;
+    slot.spec = &spec;
+    file_systems_.push_back(std::move(slot));
+  }
   boot_ = std::make_unique<BootSequence>(profile_.boot, options_.real_time);
 }
 

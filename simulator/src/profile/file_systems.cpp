@@ -96,7 +96,8 @@ void derive(Profile& p) {
                        .backup_data = name_of(PartitionRole::modem_fs_backup),
                        .backup_info = name_of(PartitionRole::modem_fs_backup_info),
                        .mount_name = "efs",
-                       .alias = "efs"};
+                       .alias = "efs",
+                       .factory_dir = {}};
   FileSystemSpec ap{.name = "ap",
                     .partition = name_of(PartitionRole::ap_fs),
                     .role = FsRole::ap,
@@ -104,7 +105,8 @@ void derive(Profile& p) {
                     .backup_info = name_of(PartitionRole::ap_fs_backup_info),
                     .ufs = true,
                     .mount_name = "ufs",
-                    .alias = "ufs"};
+                    .alias = "ufs",
+                    .factory_dir = {}};
   for (auto* spec : {&modem, &ap}) {
     if (spec->backup_data.empty() || spec->backup_info.empty()) spec->backup_data.clear();
     if (spec->backup_data.empty()) spec->backup_info.clear();
