@@ -1,11 +1,13 @@
 // Profiles: every built-in one loads, and a malformed one is refused with a
 // message naming the file, the field and what was expected.
 #include <fstream>
+#include <set>
 
 #include <gtest/gtest.h>
 
 #include <vmodem/simulator/profile.hpp>
 
+#include "profile/identity.hpp"
 #include "temp_dir.hpp"
 
 namespace vmodem::sim {
@@ -243,6 +245,34 @@ TEST(Profiles, AFileSystemListTheModuleCannotServeIsRefused) {
   ASSERT_EQ(three->file_systems.size(), 3U);
   EXPECT_EQ(three->file_systems[0].role, FsRole::modem);
   EXPECT_EQ(three->file_systems[2].name, "data");
+}
+
+// `run --count`: every module of a fleet has its own IMEI (Luhn-valid, same
+// TAC), IMSI (same MCC/MNC) and ICCID; module 0 keeps the profile's.
+TEST(Profiles, FleetModulesGetTheirOwnIdentity) {
+  const Identity base = load_profile("bg95-m3")->identity;
+  EXPECT_EQ(luhn_check_digit("49015420323751"), '8');  // a published example IMEI
+  EXPECT_EQ(base.imei.back(), luhn_check_digit(std::string_view(base.imei).substr(0, 14)));
+  const Identity zero = fleet_identity(base, 0);
+  EXPECT_EQ(zero.imei, base.imei);
+  EXPECT_EQ(zero.imsi, base.imsi);
+  EXPECT_EQ(zero.iccid, base.iccid);
+  std::set<std::string> imeis, imsis, iccids;
+  for (std::uint64_t i = 0; i < 1000; ++i) {
+    const Identity id = fleet_identity(base, i);
+    ASSERT_EQ(id.imei.size(), 15U);
+    EXPECT_EQ(id.imei.substr(0, 8), base.imei.substr(0, 8)) << "the TAC stays";
+    EXPECT_EQ(id.imei.back(), luhn_check_digit(std::string_view(id.imei).substr(0, 14))) << id.imei;
+    EXPECT_EQ(id.imsi.substr(0, 5), base.imsi.substr(0, 5)) << "MCC and MNC stay";
+    EXPECT_EQ(id.iccid.size(), base.iccid.size());
+    imeis.insert(id.imei);
+    imsis.insert(id.imsi);
+    iccids.insert(id.iccid);
+  }
+  EXPECT_EQ(imeis.size(), 1000U);
+  EXPECT_EQ(imsis.size(), 1000U);
+  EXPECT_EQ(iccids.size(), 1000U);
+  EXPECT_EQ(fleet_identity(base, 1).imei, "866349041234570");  // serial +1, check digit redone
 }
 
 TEST(Profiles, FileSystemLimitsReachTheFileSystemConfig) {

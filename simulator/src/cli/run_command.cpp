@@ -26,6 +26,7 @@
 #include "cli/link_reaper.hpp"
 #include "cli/output.hpp"
 #include "cli/state_dir.hpp"
+#include "profile/identity.hpp"
 
 namespace vmodem::cli {
 
@@ -249,7 +250,9 @@ tl::expected<void, int> start_fleet(boost::asio::io_context& io, const RunArgs& 
     }
     for (const auto& note : *prepared)
       options->log->warn("{}", note);
-    auto served = start_module(io, profile, std::move(*options));
+    sim::Profile own = profile;  // its own IMEI, IMSI and ICCID
+    own.identity = sim::fleet_identity(profile.identity, i);
+    auto served = start_module(io, own, std::move(*options));
     if (!served) return tl::unexpected(served.error());
     fleet.modules.push_back(std::move(*served));
   }
@@ -266,7 +269,8 @@ void print_fleet_banner(const Fleet& fleet, const sim::Profile& profile, const R
             << "  timing    : " << (args.real_time ? "real time (like a module)" : "fast") << "\n";
   for (const auto& served : fleet.modules) {
     std::cout << "  [" << served.state.filename().string() << "] "
-              << (served.state / "ttyUSB2").string() << "  seed " << served.seed << "\n";
+              << (served.state / "ttyUSB2").string() << "  seed " << served.seed << "  IMEI "
+              << served.module->profile().identity.imei << "\n";
   }
   std::cout << std::flush;
 }
