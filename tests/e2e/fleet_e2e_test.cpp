@@ -54,6 +54,9 @@ TEST(Fleet, ACutInOneModuleLeavesTheOthersOpenFilesAlone) {
   EXPECT_EQ(ctl(daemon, 1, "status")["seed"], 12);
   for (Host* host : {&a, &b})
     ASSERT_EQ(host->command("ATE0"), "ATE0\r\r\nOK\r\n");
+  // ... and its own IMEI: module 0 the profile's, module 1 the next one.
+  EXPECT_EQ(a.command("AT+CGSN"), "\r\n866349041234562\r\n\r\nOK\r\n");
+  EXPECT_EQ(b.command("AT+CGSN"), "\r\n866349041234570\r\n\r\nOK\r\n");
 
   const int in_a = opened_handle(a, "a.txt");
   const int in_b = opened_handle(b, "b.txt");
