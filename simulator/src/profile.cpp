@@ -99,20 +99,8 @@ void read_fs(JsonReader& in, FsLimits& fs) {
 
 // `base` is the profile file's directory ("" for built-in profiles).
 void read_factory(JsonReader& in, FactoryConfig& factory, const std::filesystem::path& base) {
-  for (auto [key, target] :
-       {std::pair{"modem_fs", &factory.modem_fs_dir}, std::pair{"ap_fs", &factory.ap_fs_dir}}) {
-    const std::string dir = in.string(key, "");
-    if (dir.empty() || !in.ok()) continue;
-    const std::filesystem::path resolved =
-        std::filesystem::path(dir).is_absolute() ? std::filesystem::path(dir) : base / dir;
-    std::error_code ec;
-    if (!std::filesystem::is_directory(resolved, ec)) {
-      in.fail(key,
-              "expected a directory of factory files, but " + resolved.string() + " is not one");
-      continue;
-    }
-    *target = resolved.string();
-  }
+  factory.modem_fs_dir = read_factory_dir(in, "modem_fs", base);
+  factory.ap_fs_dir = read_factory_dir(in, "ap_fs", base);
   in.finish();
 }
 

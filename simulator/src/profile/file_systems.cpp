@@ -36,19 +36,6 @@ bool plain_name(const std::string& name) {
   });
 }
 
-std::string resolve_dir(JsonReader& in, const std::string& key, const std::filesystem::path& base) {
-  const std::string dir = in.string(key, "");
-  if (dir.empty() || !in.ok()) return "";
-  const std::filesystem::path resolved =
-      std::filesystem::path(dir).is_absolute() ? std::filesystem::path(dir) : base / dir;
-  std::error_code ec;
-  if (!std::filesystem::is_directory(resolved, ec)) {
-    in.fail(key, "expected a directory of factory files, but " + resolved.string() + " is not one");
-    return "";
-  }
-  return resolved.string();
-}
-
 void read_backup_pair(JsonReader& item, FileSystemSpec& spec) {
   if (!item.has("backup")) return;
   auto backup = item.object("backup");
@@ -78,7 +65,7 @@ FileSystemSpec read_one(JsonReader& item, const std::filesystem::path& base) {
   if (item.ok() && !spec.mount_name.empty() && !plain_name(spec.mount_name))
     item.fail("mount", "expected 1-32 characters of a-z, 0-9, _ and -");
   spec.alias = item.string("alias", "");
-  spec.factory_dir = resolve_dir(item, "factory", base);
+  spec.factory_dir = read_factory_dir(item, "factory", base);
   item.finish();
   return spec;
 }
@@ -200,6 +187,20 @@ void check_family(JsonReader& root, const Profile& p) {
 }
 
 }  // namespace
+
+std::string read_factory_dir(JsonReader& in, const std::string& key,
+                             const std::filesystem::path& base) {
+  const std::string dir = in.string(key, "");
+  if (dir.empty() || !in.ok()) return "";
+  const std::filesystem::path resolved =
+      std::filesystem::path(dir).is_absolute() ? std::filesystem::path(dir) : base / dir;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(resolved, ec)) {
+    in.fail(key, "expected a directory of factory files, but " + resolved.string() + " is not one");
+    return "";
+  }
+  return resolved.string();
+}
 
 std::string_view to_string(Family family) {
   for (const auto& f : kFamilies) {

@@ -5,12 +5,18 @@
 #pragma once
 
 #include <filesystem>
+#include <string>
 
 #include <vmodem/simulator/profile.hpp>
 
 #include "json_reader.hpp"
 
 namespace vmodem::sim {
+
+// The factory directory in field `key` (relative to `base`), checked to be
+// a directory; "" when the field is absent or refused (the error recorded).
+std::string read_factory_dir(JsonReader& in, const std::string& key,
+                             const std::filesystem::path& base);
 
 // Reads "family" (absent: bg95). A family this build cannot run yet is
 // refused with a message that says so.
