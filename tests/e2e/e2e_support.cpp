@@ -338,6 +338,33 @@ std::vector<long> qprtpara_fields(const std::string& response) {
   return out;
 }
 
+namespace {
+// `size`: how many fields the answer has.
+RestoreCounters counters_at(const std::vector<long>& fields, std::size_t size,
+                            std::size_t restores, std::size_t first_probe) {
+  RestoreCounters c;
+  if (fields.size() < size) return c;
+  c.restores = fields[restores];
+  std::copy_n(fields.begin() + static_cast<std::ptrdiff_t>(first_probe), 10, c.probes.begin());
+  return c;
+}
+}  // namespace
+
+RestoreCounters modem_restore_counters(const std::string& response) {
+  return counters_at(qprtpara_fields(response), 14, 1, 3);
+}
+RestoreCounters ap_restore_counters(const std::string& response) {
+  return counters_at(qprtpara_fields(response), 19, 2, 3);
+}
+RestoreCounters restore_counters(const nlohmann::json& backup_info) {
+  RestoreCounters c;
+  if (!backup_info.contains("restore_count")) return c;
+  c.restores = backup_info["restore_count"].get<long>();
+  for (std::size_t i = 0; i < 10; ++i)
+    c.probes[i] = backup_info["probe_counts"][i].get<long>();
+  return c;
+}
+
 pid_t spawn_logged(std::vector<std::string> args, const std::filesystem::path& log) {
   std::vector<char*> argv;
   for (auto& a : args)

@@ -3,6 +3,7 @@
 // and the control socket through `vmodem ctl`.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <filesystem>
 #include <optional>
@@ -119,6 +120,21 @@ std::string quectel_checksum(const std::string& data);
 
 // The numbers of the "+QPRTPARA: a,b,c" line in a response (empty if none).
 std::vector<long> qprtpara_fields(const std::string& response);
+
+// A file system's restore counters as the host reads them: the restore count
+// and the ten probe-point counters.
+struct RestoreCounters {
+  long restores = 0;
+  std::array<long, 10> probes{};
+  bool operator==(const RestoreCounters&) const = default;
+};
+// From AT+QPRTPARA=4 (modem FS: backup_cnt, restore_cnt, page_cnt, p1..p10,
+// ...) or =14 (AP FS: valid, backup_cnt, restore_cnt, p1..p10, ...); zeros
+// when the answer is too short.
+RestoreCounters modem_restore_counters(const std::string& response);
+RestoreCounters ap_restore_counters(const std::string& response);
+// From `ctl backup-info`'s return ({"restore_count", "probe_counts"}).
+RestoreCounters restore_counters(const nlohmann::json& backup_info);
 
 // Starts `args` (args[0] a path) with stdin from /dev/null and stdout and
 // stderr appended to `log`, so a failing test can show what it printed.
