@@ -95,7 +95,7 @@ TEST(Boot, FactoryFilesFromADirectoryTheProfileNames) {
   doc["factory"] = {{"ap_fs", "missing"}};
   { std::ofstream(dir / "bad.json") << doc.dump(); }
   const auto refused = vmodem::testing::run_shell(
-      std::string(VMODEM_BINARY) + " run --once --state " + (dir / "s2").string() + " --profile " +
+      vmodem_binary() + " run --once --state " + (dir / "s2").string() + " --profile " +
       (dir / "bad.json").string() + " 2>&1");
   EXPECT_EQ(refused.exit_code, 2);
   EXPECT_NE(refused.out.find("factory.ap_fs"), std::string::npos) << refused.out;

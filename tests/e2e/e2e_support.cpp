@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -25,6 +26,11 @@ extern char** environ;
 
 namespace vmodem::e2e {
 
+std::string vmodem_binary() {
+  const char* chosen = std::getenv("VMODEM_BINARY");
+  return chosen && *chosen ? chosen : VMODEM_BINARY;
+}
+
 Daemon::Daemon(std::vector<std::string> extra_args, std::filesystem::path state)
     : state_(state.empty() ? dir_.path() / "state" : std::move(state)),
       extra_args_(std::move(extra_args)) {
@@ -46,7 +52,7 @@ Daemon::~Daemon() {
 }
 
 void Daemon::start() {
-  std::vector<std::string> args = {VMODEM_BINARY,   "run",    "--state",
+  std::vector<std::string> args = {vmodem_binary(),   "run",    "--state",
                                    state_.string(), "--seed", "11"};
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   pid_ = spawn_logged(std::move(args), dir_.path() / "daemon.out");
@@ -88,7 +94,7 @@ std::string Daemon::log() const {
 
 nlohmann::json Daemon::ctl(const std::string& args) const {
   const std::string command =
-      std::string(VMODEM_BINARY) + " ctl --state " + state_.string() + " --json " + args + " 2>&1";
+      vmodem_binary() + " ctl --state " + state_.string() + " --json " + args + " 2>&1";
   const auto [code, out] = vmodem::testing::run_shell(command);
   if (code != 0) return {{"error", code}, {"output", out}};
   auto parsed = nlohmann::json::parse(out, nullptr, false);

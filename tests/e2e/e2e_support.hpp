@@ -17,6 +17,10 @@
 
 namespace vmodem::e2e {
 
+// The vmodem binary under test: $VMODEM_BINARY when set (CI points the e2e
+// suites at a build with ThreadSanitizer), else the one this build made.
+std::string vmodem_binary();
+
 using namespace std::chrono_literals;
 
 // `vmodem run` in its own state directory, killed at destruction.

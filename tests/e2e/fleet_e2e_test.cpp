@@ -15,7 +15,7 @@ namespace {
 // `vmodem ctl` against module `i` of the daemon's fleet.
 nlohmann::json ctl(const Daemon& daemon, int i, const std::string& args) {
   const auto state = daemon.state() / std::to_string(i);
-  const auto [code, out] = vmodem::testing::run_shell(std::string(VMODEM_BINARY) + " ctl --state " +
+  const auto [code, out] = vmodem::testing::run_shell(vmodem_binary() + " ctl --state " +
                                                       state.string() + " --json " + args + " 2>&1");
   if (code != 0) return {{"error", code}, {"output", out}};
   auto parsed = nlohmann::json::parse(out, nullptr, false);
@@ -86,7 +86,7 @@ TEST(Fleet, ModulesAreClonedFromOneTemplateAndKeptForTheNextStart) {
   vmodem::testing::TempDir dir;
   const auto state = dir / "fleet";
   const std::string run =
-      std::string(VMODEM_BINARY) + " run --once --count 3 --seed 5 --state " + state.string();
+      vmodem_binary() + " run --once --count 3 --seed 5 --state " + state.string();
   const auto first = vmodem::testing::run_shell(run + " 2>&1");
   ASSERT_EQ(first.exit_code, 0) << first.out;
   EXPECT_NE(first.out.find("all 3 modules APP RDY"), std::string::npos) << first.out;

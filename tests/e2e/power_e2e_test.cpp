@@ -92,7 +92,7 @@ TEST(Power, StatsOfTheRunningModuleAndOfTheImageAgree) {
   const auto running = daemon.ctl("stats");
   ASSERT_EQ(daemon.stop(), 0);
   const auto at_rest =
-      vmodem::testing::run_shell(std::string(VMODEM_BINARY) + " image stats " +
+      vmodem::testing::run_shell(vmodem_binary() + " image stats " +
                                  (daemon.state() / "nand.img").string() + " --json");
   ASSERT_EQ(at_rest.exit_code, 0) << at_rest.out;
   const auto image = nlohmann::json::parse(at_rest.out);

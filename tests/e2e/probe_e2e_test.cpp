@@ -104,8 +104,8 @@ void PrintTo(const Case& c, std::ostream* os) {
   *os << c.name;
 }
 
-struct ProbePoint : ::testing::TestWithParam<Case> {
-  ProbePoint() : control(std::make_unique<Control>(daemon.state() / "control.sock")) {}
+struct ProbePointE2e : ::testing::TestWithParam<Case> {
+  ProbePointE2e() : control(std::make_unique<Control>(daemon.state() / "control.sock")) {}
 
   const Case& c() const { return GetParam(); }
   std::string part() const { return partition_of(c().fs); }
@@ -138,7 +138,7 @@ struct ProbePoint : ::testing::TestWithParam<Case> {
   }
   std::string vmodem(const std::string& args) {
     const auto [code, out] =
-        vmodem::testing::run_shell(std::string(VMODEM_BINARY) + " " + args + " 2>&1");
+        vmodem::testing::run_shell(vmodem_binary() + " " + args + " 2>&1");
     EXPECT_EQ(code, 0) << args << "\n" << out;
     return out;
   }
@@ -160,7 +160,7 @@ struct ProbePoint : ::testing::TestWithParam<Case> {
 
 // kept.txt in the backup; the production-line backup is replaced by one
 // that holds it.
-void ProbePoint::setup_backup() {
+void ProbePointE2e::setup_backup() {
   power_cut();
   edit_offline([&] {
     Image image(snapshot(), part());
@@ -177,7 +177,7 @@ void ProbePoint::setup_backup() {
   ASSERT_EQ(host.command(backup, 5000ms), "\r\nOK\r\n");
 }
 
-void ProbePoint::damage() {
+void ProbePointE2e::damage() {
   const std::string p = part();
   const std::string file = critical_file(c().fs);
   power_cut();
@@ -219,7 +219,7 @@ void ProbePoint::damage() {
   });
 }
 
-void ProbePoint::verify_files() {
+void ProbePointE2e::verify_files() {
   ASSERT_TRUE(ctl_ok(control->execute("snapshot-save", {{"path", snapshot().string()}})));
   Image image(snapshot(), part());
   ASSERT_TRUE(image.ok()) << image.error;
@@ -231,7 +231,7 @@ void ProbePoint::verify_files() {
   EXPECT_FALSE((*fs)->stat("/after.bin")) << "the file created after the backup is gone";
 }
 
-TEST_P(ProbePoint, RestoresAndCountsItsOwnProbePoint) {
+TEST_P(ProbePointE2e, RestoresAndCountsItsOwnProbePoint) {
   wait_control();
   ASSERT_TRUE(ctl_ok(control->execute("subscribe")));
   const auto status = control->execute("status");
@@ -272,7 +272,7 @@ std::vector<Case> cases() {
   return {{"modem_p1", "modem", 1}, {"ap_p7", "ap", 7}};
 }
 
-INSTANTIATE_TEST_SUITE_P(BothFileSystems, ProbePoint, ::testing::ValuesIn(cases()),
+INSTANTIATE_TEST_SUITE_P(Smoke, ProbePointE2e, ::testing::ValuesIn(cases()),
                          [](const ::testing::TestParamInfo<Case>& p) { return p.param.name; });
 
 }  // namespace

@@ -221,7 +221,7 @@ TEST(DiskFull, AnImageThatDoesNotFitIsRefusedAtStart) {
   if (!disk.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here";
   const auto log = disk.path().parent_path() / (disk.path().filename().string() + ".out");
   const pid_t pid = spawn_logged(
-      {VMODEM_BINARY, "run", "--state", (disk.path() / "s").string(), "--seed", "3"}, log);
+      {vmodem_binary(), "run", "--state", (disk.path() / "s").string(), "--seed", "3"}, log);
   ASSERT_GT(pid, 0);
   int status = 0;
   pid_t exited = 0;

@@ -1,4 +1,5 @@
-// Quick tier: a seeded sample of power cuts per workload and mode.
+// Quick tier: a seeded sample of power cuts per workload and mode; full tier
+// (PowerLossFull): a cut at every operation.
 // Committed data must never be lost in the before / after / torn_partial
 // modes, and mount must never fail a check there (a torn last write is
 // explained by design). torn_unstable (the NAND lies: the last page reads
@@ -7,6 +8,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+
+#include "tier.hpp"
 
 namespace vmodem::fs::testing {
 namespace {
@@ -42,15 +45,13 @@ void run_all(std::uint32_t sample) {
               total.cuts / std::max(total.seconds, 1e-9));
 }
 
-#ifndef VMODEM_POWERLOSS_FULL
 TEST(PowerLoss, SampledCutsEveryWorkloadEveryMode) {
   run_all(40);
 }
-#else
-TEST(PowerLoss, EveryOperationEveryWorkloadEveryMode) {
+TEST(PowerLossFull, EveryOperationEveryWorkloadEveryMode) {
+  VMODEM_FULL_TIER_ONLY();
   run_all(0);
 }
-#endif
 
 }  // namespace
 }  // namespace vmodem::fs::testing
