@@ -54,11 +54,14 @@ run_tests() {
   ctest --test-dir "build/$preset" --output-on-failure -j "$(nproc)" "${label[@]}" "$@"
 }
 
-# The threaded parts under ThreadSanitizer: PTY ports and the control server
-# in-process, then the real binary (the e2e suites run `vmodem` built with
-# TSan: its io thread with FUSE threads, the FOTA download thread, the fault
-# listener; a report in the daemon fails the test).
-TSAN_TARGETS=(vmodem_at_tests control_tests e2e_tests e2e_fota_tests e2e_backup_fuse_tests)
+# The threaded parts under ThreadSanitizer: the PTY ports and the control
+# server in-process (their test binaries built with TSan), then the e2e
+# suites (ctest label "e2e") against a `vmodem` built with TSan — its io
+# thread with FUSE threads, the FOTA download thread, the fault listener; a
+# report in the daemon fails the test. The e2e test programs only drive the
+# daemon, so the ones the asan build made are reused (VMODEM_BINARY).
+TSAN_TARGETS=(vmodem_at_tests control_tests)
+E2E_TARGETS=(e2e_tests e2e_fota_tests e2e_backup_fuse_tests)
 
 cmd=${1:-help}
 shift || true
@@ -87,16 +90,23 @@ case "$cmd" in
         run_tests release quick
         ;;
       tsan)
+        install_missing "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+        werror=$([ "${CI:-}" = "true" ] && echo ON || echo OFF)
         say "configuring (tsan)"
-        VMODEM_WERROR=$([ "${CI:-}" = "true" ] && echo ON || echo OFF) \
-          cmake --preset tsan -DVMODEM_BUILD_TESTS=ON >/dev/null
+        VMODEM_WERROR=$werror cmake --preset tsan -DVMODEM_WERROR=$werror -DVMODEM_BUILD_TESTS=ON >/dev/null
         say "building the threaded parts (tsan)"
         cmake --build --preset tsan -j "$(nproc)" --target vmodem "${TSAN_TARGETS[@]}"
+        # Built already when `./dev.sh test` ran first (CI); else built now.
+        VMODEM_WERROR=$werror cmake --preset asan -DVMODEM_WERROR=$werror -DVMODEM_BUILD_TESTS=ON >/dev/null
+        cmake --build --preset asan -j "$(nproc)" --target "${E2E_TARGETS[@]}"
         for t in "${TSAN_TARGETS[@]}"; do
           say "testing $t (tsan)"
           bin=$(find build/tsan/tests -name "$t" -type f -executable | head -n 1)
           "$bin" --gtest_brief=1
         done
+        say "testing the e2e suites against vmodem built with tsan"
+        VMODEM_BINARY=$PWD/build/tsan/simulator/vmodem \
+          ctest --test-dir build/asan --output-on-failure -j "$(nproc)" -L e2e
         ;;
       *) echo "usage: ./dev.sh test [quick|full|release|tsan]" >&2; exit 2 ;;
     esac

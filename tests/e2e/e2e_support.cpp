@@ -259,12 +259,13 @@ Control::~Control() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-nlohmann::json Control::execute(const std::string& command, nlohmann::json arguments) {
+nlohmann::json Control::execute(const std::string& command, nlohmann::json arguments,
+                                std::chrono::milliseconds timeout) {
   const std::string line =
       nlohmann::json{{"execute", command}, {"arguments", arguments}}.dump() + "\n";
   if (::write(fd_, line.data(), line.size()) != static_cast<ssize_t>(line.size())) return {};
   for (;;) {
-    auto message = next(10000ms);
+    auto message = next(timeout);
     if (message.is_null()) return {{"error", "timeout"}};
     if (message.contains("event")) {
       events.push_back(message);

@@ -102,9 +102,11 @@ class Control {
   Control& operator=(const Control&) = delete;
 
   bool connected() const { return fd_ >= 0; }
-  // Sends a request and returns its reply; events that arrive first are kept.
+  // Sends a request and returns its reply ({"error":"timeout"} when none
+  // comes within `timeout`); events that arrive first are kept.
   nlohmann::json execute(const std::string& command,
-                         nlohmann::json arguments = nlohmann::json::object());
+                         nlohmann::json arguments = nlohmann::json::object(),
+                         std::chrono::milliseconds timeout = 10000ms);
   // Collects events until one named `name` whose data matches `key`=`value`.
   bool wait_event(const std::string& name, const std::string& key, const nlohmann::json& value,
                   std::chrono::milliseconds timeout = 15000ms);

@@ -130,11 +130,18 @@ struct ProbePointE2e : ::testing::TestWithParam<Case> {
     ASSERT_TRUE(ctl_ok(control->execute("power-cut")));
     ASSERT_TRUE(control->wait_event("POWER_STATE", "state", "off"));
   }
+  // The whole NAND to the snapshot file or back: 270 MB, which a vmodem
+  // built with ThreadSanitizer on a loaded CI machine copies in well over
+  // the usual ten seconds.
+  void copy_nand(const std::string& command) {
+    const auto reply = control->execute(command, {{"path", snapshot().string()}}, 120s);
+    ASSERT_TRUE(ctl_ok(reply)) << command << ": " << reply.dump();
+  }
   // Module off: the NAND to a file, changed by `edit`, and back.
   void edit_offline(const std::function<void()>& edit) {
-    ASSERT_TRUE(ctl_ok(control->execute("snapshot-save", {{"path", snapshot().string()}})));
+    copy_nand("snapshot-save");
     edit();
-    ASSERT_TRUE(ctl_ok(control->execute("snapshot-load", {{"path", snapshot().string()}})));
+    copy_nand("snapshot-load");
   }
   std::string vmodem(const std::string& args) {
     const auto [code, out] =
@@ -220,7 +227,7 @@ void ProbePointE2e::damage() {
 }
 
 void ProbePointE2e::verify_files() {
-  ASSERT_TRUE(ctl_ok(control->execute("snapshot-save", {{"path", snapshot().string()}})));
+  copy_nand("snapshot-save");
   Image image(snapshot(), part());
   ASSERT_TRUE(image.ok()) << image.error;
   auto fs = image.mount(true);

@@ -59,8 +59,8 @@ int exit_code_for(fota::ErrorCode code) {
   return kExitFailure;
 }
 
-int report(const fota::Error& error, bool json) {
-  if (json) {
+int report(const fota::Error& error, bool as_json) {
+  if (as_json) {
     print_json({{"error",
                  {{"code", fota::end_code(error.code)},
                   {"class", fota::error_code_name(error.code)},
@@ -96,13 +96,13 @@ int make(const DeltaArgs& args) {
 }
 
 int info(const DeltaArgs& args) {
-  auto json = fota::info(args.package);
-  if (!json) return report(json.error(), args.json);
+  auto described = fota::info(args.package);
+  if (!described) return report(described.error(), args.json);
   if (args.json) {
-    print_json(*json);
+    print_json(*described);
     return kExitOk;
   }
-  const auto& j = *json;
+  const auto& j = *described;
   std::cout << "package " << args.package << " (format " << j["format_version"].get<int>() << ")\n"
             << "  model   " << j["model"].get<std::string>() << "\n"
             << "  update  " << j["source_version"].get<std::string>() << " -> "
