@@ -130,7 +130,7 @@ TEST(Validate, Types) {
                  "rule.x");
   expect_invalid("snapshot-save", {{"path", "relative.img"}}, "path");
   expect_invalid("snapshot-load", {{"path", ""}}, "path");
-  expect_invalid("backup-info", {{"file-system", "usb"}}, "file-system");
+  expect_invalid("backup-info", {{"file-system", 7}}, "file-system");
   expect_invalid("subscribe", {{"events", "URC"}}, "events");
 }
 

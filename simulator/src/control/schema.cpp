@@ -11,7 +11,6 @@ using T = ArgType;
 const std::vector<std::string_view> kCutModes = {"before", "after", "torn_partial", "torn_unstable",
                                                  "torn_random"};
 const std::vector<std::string_view> kOpKinds = {"read", "program", "erase"};
-const std::vector<std::string_view> kFileSystems = {"modem", "ap"};
 
 // Members of inject's `rule`: nand::FaultRule, spelled as nand/fault.hpp does.
 std::vector<ArgSpec> rule_fields() {
@@ -137,7 +136,11 @@ std::vector<CommandSpec> build_table() {
             {},
             std::nullopt,
             UINT32_MAX},
-           {"file-system", T::string, false, "corrupt-file: which file system", kFileSystems},
+           {"file-system",
+            T::string,
+            false,
+            "corrupt-file: which file system (its name, alias or partition in the profile: "
+            "modem, ap, ...)"},
            {"path", T::string, false, "corrupt-file: the file, inside that file system"},
            {"rule",
             T::object,
@@ -171,7 +174,8 @@ std::vector<CommandSpec> build_table() {
        {kDeviceBusy, kGenericError}},
       {"backup-info",
        "The backup record of a file system (valid, counters, restore counts)",
-       {{"file-system", T::string, true, "Which file system", kFileSystems}},
+       {{"file-system", T::string, true,
+         "Which file system (its name, alias or partition in the profile: modem, ap, ...)"}},
        "{backup_valid, backup_count, restore_count, probe_counts[10], page_count, ...}",
        {kDeviceNotActive, kGenericError}},
       {"subscribe",

@@ -17,6 +17,17 @@ tl::unexpected<ControlError> error(std::string error_class, std::string desc) {
   return tl::unexpected(ControlError{std::move(error_class), std::move(desc)});
 }
 
+// The control socket names a file system as the profile does (its name,
+// alias or partition); the schema cannot know which a module has, so a name
+// this module lacks is refused here, with the names it has.
+tl::unexpected<ControlError> unknown_file_system(const Profile& profile, const std::string& name) {
+  std::string names;
+  for (const auto& fs : profile.file_systems)
+    names += (names.empty() ? "\"" : ", \"") + fs.name + "\"";
+  return error("InvalidParameter",
+               "no file system '" + name + "' in this module; it has " + names);
+}
+
 }  // namespace
 
 ControlResult Module::status() {
@@ -115,6 +126,8 @@ ControlResult Module::inject(const InjectRequest& request) {
     return nlohmann::json{{"rule", *id}};
   }
   if (request.kind == Kind::corrupt_file) {
+    if (!profile_.file_system(request.file_system))
+      return unknown_file_system(profile_, request.file_system);
     fs::FileSystem* target = file_system(request.file_system);
     if (!target)
       return error("DeviceNotActive", "file system '" + request.file_system + "' is not mounted");
@@ -308,14 +321,9 @@ void Module::snapshot_load(const std::string& path, ControlReply done) {
 }
 
 ControlResult Module::backup_info(const std::string& file_system) {
+  if (!profile_.file_system(file_system)) return unknown_file_system(profile_, file_system);
   MountedFs* slot = mounted(file_system);
-  if (!slot) {
-    std::string names;
-    for (const auto& fs : profile_.file_systems)
-      names += (names.empty() ? "\"" : ", \"") + fs.name + "\"";
-    return error("GenericError", "file system must be one of " + names);
-  }
-  if (state_ == PowerState::off) return error("DeviceNotActive", "the module is off");
+  if (!slot || state_ == PowerState::off) return error("DeviceNotActive", "the module is off");
   fs::BackupEngine* engine = slot->backup.engine.get();
   if (!engine) return error("GenericError", "no backup for the " + file_system + " file system");
   const auto info = engine->info();
