@@ -1,0 +1,129 @@
+// Power-cut campaigns: one engine for every "cut the power at NAND operation
+// k of an action, power back up, check what survived" loop, whatever the
+// action is (a file-system workload, a backup, a firmware update, a whole
+// module's boot).
+//
+// A campaign measures the action once uncut (how many NAND operations it
+// takes), plans its cut points (every operation or a seeded sample, in one
+// or more cut modes, optionally inside a window), and for each point rewinds
+// the flash, arms a cut at that operation, runs the action until the power
+// goes, and asks the case for a verdict. Verdicts are tallied by outcome;
+// failures keep the cut's id, which replays that cut alone
+// (Plan::only = CutPoint::parse(id)).
+//
+// The engine owns no flash: a Case does (its storage, chip and injector) and
+// says how to rewind it, run the action and verify. Threading: run() calls
+// the case on the caller's thread only.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <vmodem/nand/fault.hpp>
+
+namespace vmodem::nand::campaign {
+
+// Where one cut strikes: the operation (1-based, counted from the start of
+// the action) and how. Its id, "<operation>@<mode>" (e.g. "137@torn_partial"),
+// names it in reports and replays it.
+struct CutPoint {
+  std::uint64_t operation = 0;
+  CutMode mode = CutMode::torn_random;
+
+  std::string id() const;
+  // nullopt unless `id` is "<operation>@<mode>" with operation >= 1 and a
+  // mode to_string(CutMode) spells.
+  static std::optional<CutPoint> parse(std::string_view id);
+  bool operator==(const CutPoint&) const = default;
+};
+
+std::optional<CutMode> cut_mode_from_string(std::string_view name);
+
+struct Plan {
+  std::vector<CutMode> modes{CutMode::torn_random};
+  // Cuts per mode at this many operations drawn from `seed`; 0 = every
+  // operation (of the window).
+  std::uint32_t sample = 0;
+  std::uint64_t seed = 1;
+  // Only operations in [first, last] (last 0 = the action's last).
+  std::uint64_t first = 1;
+  std::uint64_t last = 0;
+  // Replay exactly this cut (the plan's other fields are ignored).
+  std::optional<CutPoint> only;
+};
+
+// The points a plan cuts at for an action of `operations` NAND operations:
+// mode by mode, operations ascending. The same plan and count give the same
+// points (the sample is drawn from `seed` alone, the same for every mode).
+std::vector<CutPoint> cut_points(const Plan& plan, std::uint64_t operations);
+
+// What one cut left behind, as the case judges it.
+struct Verdict {
+  std::string outcome;  // tally label: "old tree", "new tree, backup invalid", ...
+  bool failed = false;
+  std::string detail;  // for a failure: what was wrong
+
+  static Verdict pass(std::string outcome) { return {std::move(outcome), false, {}}; }
+  static Verdict fail(std::string outcome, std::string detail) {
+    return {std::move(outcome), true, std::move(detail)};
+  }
+};
+
+// An action under power cuts. The engine calls, for the measurement and for
+// each cut: rewind(), arm a cut on injector() (none for the measurement),
+// act(); after a cut, verify(). Operation counts start at the rewind.
+class Case {
+ public:
+  virtual ~Case() = default;
+  // The injector of the case's flash (rules armed here, operations counted).
+  virtual FaultInjector& injector() = 0;
+  // Puts the flash back where the action starts: power on, no rules armed,
+  // the injector's operation count at 0.
+  virtual void rewind() = 0;
+  // Runs the action until it ends or the power goes. Returns true when the
+  // power went (the armed cut struck).
+  virtual bool act() = 0;
+  // After the cut at `point`: power back, recover as the product would,
+  // check. Called only when act() returned true.
+  virtual Verdict verify(const CutPoint& point) = 0;
+};
+
+struct Failure {
+  std::string id;  // CutPoint::id(): replays it
+  std::string outcome;
+  std::string detail;
+};
+
+struct Result {
+  std::uint64_t operations = 0;   // NAND operations of the uncut action
+  std::uint64_t cuts = 0;         // cuts that struck and were verified
+  std::uint64_t not_reached = 0;  // armed points the action ended before
+  std::uint64_t failed = 0;
+  std::map<std::string, std::uint64_t> tally;  // outcome -> cuts
+  std::vector<Failure> failures;               // the first `Options::keep_failures`
+  double seconds = 0;                          // wall clock
+
+  std::uint64_t count(const std::string& outcome) const;
+  // One line per outcome, then the kept failures with their ids.
+  std::string describe() const;
+};
+
+struct Options {
+  std::size_t keep_failures = 8;
+  // Called after each verified cut (progress, per-cut records).
+  std::function<void(const CutPoint&, const Verdict&)> on_cut;
+};
+
+// Measures the action, then cuts at every point of the plan. The flash is
+// left rewound.
+Result run(Case& c, const Plan& plan, const Options& options = {});
+
+// The NAND operations of one uncut run of the action.
+std::uint64_t measure(Case& c);
+
+}  // namespace vmodem::nand::campaign

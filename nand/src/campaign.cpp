@@ -1,0 +1,127 @@
+#include <vmodem/nand/campaign.hpp>
+
+#include <charconv>
+#include <chrono>
+#include <set>
+
+#include <vmodem/nand/rng.hpp>
+
+namespace vmodem::nand::campaign {
+
+namespace {
+
+constexpr CutMode kModes[] = {CutMode::before, CutMode::after, CutMode::torn_partial,
+                              CutMode::torn_unstable, CutMode::torn_random};
+
+// The operations of [first, last] a plan cuts at, ascending.
+std::vector<std::uint64_t> operations_of(const Plan& plan, std::uint64_t operations) {
+  const std::uint64_t last = plan.last == 0 ? operations : std::min(plan.last, operations);
+  const std::uint64_t first = std::max<std::uint64_t>(plan.first, 1);
+  std::vector<std::uint64_t> out;
+  if (first > last) return out;
+  const std::uint64_t span = last - first + 1;
+  if (plan.sample == 0 || plan.sample >= span) {
+    for (std::uint64_t n = first; n <= last; ++n)
+      out.push_back(n);
+    return out;
+  }
+  Rng rng(plan.seed);
+  std::set<std::uint64_t> chosen;
+  while (chosen.size() < plan.sample)
+    chosen.insert(first + rng.below(span));
+  return {chosen.begin(), chosen.end()};
+}
+
+}  // namespace
+
+std::optional<CutMode> cut_mode_from_string(std::string_view name) {
+  for (const CutMode mode : kModes) {
+    if (to_string(mode) == name) return mode;
+  }
+  return std::nullopt;
+}
+
+std::string CutPoint::id() const {
+  return std::to_string(operation) + "@" + std::string(to_string(mode));
+}
+
+std::optional<CutPoint> CutPoint::parse(std::string_view id) {
+  const auto at = id.find('@');
+  if (at == std::string_view::npos || at == 0) return std::nullopt;
+  CutPoint point;
+  const auto number = id.substr(0, at);
+  const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(),
+                                         point.operation);
+  if (ec != std::errc() || end != number.data() + number.size() || point.operation == 0)
+    return std::nullopt;
+  const auto mode = cut_mode_from_string(id.substr(at + 1));
+  if (!mode) return std::nullopt;
+  point.mode = *mode;
+  return point;
+}
+
+std::vector<CutPoint> cut_points(const Plan& plan, std::uint64_t operations) {
+  if (plan.only) return {*plan.only};
+  const auto chosen = operations_of(plan, operations);
+  std::vector<CutPoint> out;
+  out.reserve(chosen.size() * plan.modes.size());
+  for (const CutMode mode : plan.modes) {
+    for (const std::uint64_t n : chosen)
+      out.push_back({n, mode});
+  }
+  return out;
+}
+
+std::uint64_t Result::count(const std::string& outcome) const {
+  const auto it = tally.find(outcome);
+  return it == tally.end() ? 0 : it->second;
+}
+
+std::string Result::describe() const {
+  std::string out = std::to_string(cuts) + " cuts of " + std::to_string(operations) +
+                    " operations, " + std::to_string(failed) + " failed";
+  if (not_reached > 0) out += ", " + std::to_string(not_reached) + " not reached";
+  out += "\n";
+  for (const auto& [outcome, n] : tally)
+    out += "  " + std::to_string(n) + "  " + outcome + "\n";
+  for (const auto& f : failures)
+    out += "  FAILED at " + f.id + " (" + f.outcome + "): " + f.detail + "\n";
+  return out;
+}
+
+std::uint64_t measure(Case& c) {
+  c.rewind();
+  (void)c.act();
+  const std::uint64_t operations = c.injector().operation_count();
+  c.rewind();
+  return operations;
+}
+
+Result run(Case& c, const Plan& plan, const Options& options) {
+  const auto start = std::chrono::steady_clock::now();
+  Result result;
+  result.operations = measure(c);
+  for (const CutPoint& point : cut_points(plan, result.operations)) {
+    c.rewind();
+    (void)c.injector().arm_power_cut(point.operation, point.mode);
+    if (!c.act()) {
+      ++result.not_reached;
+      continue;
+    }
+    const Verdict verdict = c.verify(point);
+    ++result.cuts;
+    ++result.tally[verdict.outcome];
+    if (verdict.failed) {
+      ++result.failed;
+      if (result.failures.size() < options.keep_failures)
+        result.failures.push_back({point.id(), verdict.outcome, verdict.detail});
+    }
+    if (options.on_cut) options.on_cut(point, verdict);
+  }
+  c.rewind();
+  result.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+}  // namespace vmodem::nand::campaign
