@@ -4,7 +4,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <set>
 
 namespace vmodem::fs::testing {
 
@@ -117,25 +116,6 @@ bool Runner::write_with_fsync(const std::string& path, const std::vector<std::ui
 
 namespace {
 
-std::vector<std::uint64_t> cut_points(std::uint64_t total, std::uint32_t sample,
-                                      std::uint64_t seed) {
-  std::vector<std::uint64_t> points;
-  if (sample == 0 || sample >= total) {
-    for (std::uint64_t n = 1; n <= total; ++n)
-      points.push_back(n);
-    return points;
-  }
-  nand::Rng rng(seed);
-  std::set<std::uint64_t> chosen;
-  while (chosen.size() < sample)
-    chosen.insert(1 + rng.below(total));
-  return {chosen.begin(), chosen.end()};
-}
-
-void note(CampaignResult& r, std::string what) {
-  if (r.examples.size() < 6) r.examples.push_back(std::move(what));
-}
-
 // A recovered volume must keep working: a second boot shows the same files,
 // and the host goes on using them. Every file is renamed (a header at the file's current version,
 // written after whatever the recovery mount rolled back) and the volume mounted again: it must pass
@@ -171,110 +151,102 @@ std::string life_after_recovery(Rig& rig, std::unique_ptr<FileSystem> fs, const 
 
 }  // namespace
 
-CampaignResult run_campaign(const Workload& w, nand::CutMode mode, std::uint32_t sample,
-                            std::uint64_t seed) {
-  const auto start = std::chrono::steady_clock::now();
-  CampaignResult result;
-  Rig rig(w.blocks, Config{}, nand::ChipConfig{}, w.pages_per_block);
-  rig.format();
-  Tree initial;
-  {
-    Runner setup(rig.mount(), {});
+namespace {
+
+// A workload under cuts: the formatted, set-up volume is the rewind point;
+// the action mounts it and runs the steps, tracking what the crash semantics
+// allow; the verdict mounts again and compares.
+class WorkloadCase : public nand::campaign::Case {
+ public:
+  explicit WorkloadCase(const Workload& w)
+      : w_(w), rig_(w.blocks, Config{}, nand::ChipConfig{}, w.pages_per_block) {
+    rig_.format();
+    Runner setup(rig_.mount(), {});
     if (w.setup) w.setup(setup);
-    initial = setup.confirmed();
-    rig.fs.reset();
+    initial_ = setup.confirmed();
+    rig_.fs.reset();
+    rig_.storage->snapshot_begin();
   }
-  rig.storage->snapshot_begin();
-  rig.injector->reset_operation_count();
-  {
-    auto fs = rig.try_mount();
-    Runner dry(**fs, initial);
-    w.steps(dry);
+  ~WorkloadCase() override { rig_.storage->snapshot_end(); }
+
+  nand::FaultInjector& injector() override { return *rig_.injector; }
+  void rewind() override {
+    rig_.storage->snapshot_rollback();
+    rig_.chip->power_up();
+    rig_.injector->clear_rules();
+    rig_.injector->reset_operation_count();
   }
-  result.operations = rig.injector->operation_count();
-  for (const std::uint64_t n : cut_points(result.operations, sample, seed)) {
-    rig.storage->snapshot_rollback();
-    rig.chip->power_up();
-    rig.injector->clear_rules();
-    rig.injector->reset_operation_count();
-    (void)rig.injector->arm_power_cut(n, mode);
-    Tree confirmed = initial;
-    std::optional<Tree> in_flight;
-    bool cut = false;
-    {
-      auto fs = rig.try_mount();
-      if (fs) {
-        Runner runner(**fs, initial);
-        w.steps(runner);
-        cut = runner.cut();
-        confirmed = runner.confirmed();
-        in_flight = runner.in_flight();
-      } else {
-        cut = fs.error().code == Errc::power_loss;
-      }
-    }
-    if (!cut) {
-      if (std::getenv("VMODEM_DEBUG_CUTS"))
-        std::printf("no cut seen at %llu\n", static_cast<unsigned long long>(n));
-      continue;
-    }
-    ++result.cuts;
-    rig.chip->power_up();
-    rig.injector->clear_rules();
-    const std::string where = w.name + " cut@" + std::to_string(n) + ": ";
-    auto fs = rig.try_mount();
-    if (!fs) {
-      if (fs.error().check) {
-        ++result.failed_by_probe[fs.error().check->number()];
-      } else {
-        ++result.other_mount_errors;
-      }
-      note(result, where + "mount: " + fs.error().message());
-      continue;
-    }
-    ++result.mounts_ok;
-    auto tree = snapshot_tree(**fs);
-    if (!tree) {
-      ++result.read_errors;
-      note(result, where + "read back: " + tree.error().message());
-      continue;
-    }
-    if (*tree != confirmed && (!in_flight || *tree != *in_flight)) {
-      ++result.lost;
-      note(result, where + "tree\n" + describe(*tree) + " expected\n" + describe(confirmed) +
-                       (in_flight ? " or\n" + describe(*in_flight) : ""));
-    }
-    if (auto report = (*fs)->check(); !report.ok()) {
-      ++result.check_failures;
-      note(result, where + "check: " + report.first()->describe());
-      continue;
-    }
-    if (auto problem = life_after_recovery(rig, std::move(*fs), *tree); !problem.empty()) {
-      ++result.failed_after_recovery;
-      note(result, where + "after recovery: " + problem);
-    }
+  bool act() override {
+    confirmed_ = initial_;
+    in_flight_.reset();
+    auto fs = rig_.try_mount();
+    if (!fs) return fs.error().code == Errc::power_loss;
+    Runner runner(**fs, initial_);
+    w_.steps(runner);
+    confirmed_ = runner.confirmed();
+    in_flight_ = runner.in_flight();
+    return runner.cut();
   }
-  rig.storage->snapshot_end();
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return result;
+  nand::campaign::Verdict verify(const nand::campaign::CutPoint& point) override;
+
+ private:
+  const Workload& w_;
+  Rig rig_;
+  Tree initial_;
+  Tree confirmed_;
+  std::optional<Tree> in_flight_;
+};
+
+nand::campaign::Verdict WorkloadCase::verify(const nand::campaign::CutPoint& point) {
+  using nand::campaign::Verdict;
+  rig_.chip->power_up();
+  rig_.injector->clear_rules();
+  const std::string where = w_.name + " cut@" + point.id() + ": ";
+  auto fs = rig_.try_mount();
+  if (!fs) {
+    const auto& check = fs.error().check;
+    return Verdict::fail(check ? "mount failed p" + std::to_string(check->number()) : "mount error",
+                         where + fs.error().message());
+  }
+  auto tree = snapshot_tree(**fs);
+  if (!tree) return Verdict::fail("read error", where + tree.error().message());
+  const bool confirmed = *tree == confirmed_;
+  if (!confirmed && (!in_flight_ || *tree != *in_flight_)) {
+    return Verdict::fail("lost", where + "tree\n" + describe(*tree) + " expected\n" +
+                                     describe(confirmed_) +
+                                     (in_flight_ ? " or\n" + describe(*in_flight_) : ""));
+  }
+  if (auto report = (*fs)->check(); !report.ok())
+    return Verdict::fail("check failed", where + report.first()->describe());
+  if (auto problem = life_after_recovery(rig_, std::move(*fs), *tree); !problem.empty())
+    return Verdict::fail("failed after recovery", where + problem);
+  return Verdict::pass(confirmed ? "last acknowledged state" : "operation in flight done");
 }
 
-void print_row(const std::string& workload, nand::CutMode mode, const CampaignResult& r) {
-  std::string probes;
-  for (const auto& [probe, count] : r.failed_by_probe)
-    probes += " p" + std::to_string(probe) + "=" + std::to_string(count);
-  std::printf(
-      "%-12s %-13s ops %5llu cuts %5llu mounted %5llu failed-check %4llu%s lost %llu "
-      "read-err %llu fsck-after %llu renamed-remount %llu  %.2fs\n",
-      workload.c_str(), std::string(nand::to_string(mode)).c_str(),
-      static_cast<unsigned long long>(r.operations), static_cast<unsigned long long>(r.cuts),
-      static_cast<unsigned long long>(r.mounts_ok),
-      static_cast<unsigned long long>(r.cuts - r.mounts_ok), probes.c_str(),
-      static_cast<unsigned long long>(r.lost), static_cast<unsigned long long>(r.read_errors),
-      static_cast<unsigned long long>(r.check_failures),
-      static_cast<unsigned long long>(r.failed_after_recovery), r.seconds);
-  for (const auto& e : r.examples)
-    std::printf("    %s\n", e.c_str());
+}  // namespace
+
+nand::campaign::Result run_campaign(const Workload& workload, nand::CutMode mode,
+                                    std::uint32_t sample, std::uint64_t seed) {
+  WorkloadCase c(workload);
+  nand::campaign::Plan plan;
+  plan.modes = {mode};
+  plan.sample = sample;
+  plan.seed = seed;
+  return nand::campaign::run(c, plan);
+}
+
+void print_row(const std::string& workload, nand::CutMode mode,
+               const nand::campaign::Result& r) {
+  std::string outcomes;
+  for (const auto& [outcome, n] : r.tally)
+    outcomes += "  " + outcome + " " + std::to_string(n);
+  std::printf("%-12s %-13s ops %5llu cuts %5llu failed %llu%s  %.2fs\n", workload.c_str(),
+              std::string(nand::to_string(mode)).c_str(),
+              static_cast<unsigned long long>(r.operations),
+              static_cast<unsigned long long>(r.cuts), static_cast<unsigned long long>(r.failed),
+              outcomes.c_str(), r.seconds);
+  for (const auto& f : r.failures)
+    std::printf("    %s\n", f.detail.c_str());
 }
 
 }  // namespace vmodem::fs::testing

@@ -13,6 +13,8 @@
 #include <map>
 #include <string>
 
+#include <vmodem/nand/campaign.hpp>
+
 #include "fs_fixture.hpp"
 #include "tree_model.hpp"
 
@@ -78,30 +80,19 @@ struct Workload {
   std::function<void(Runner&)> steps;
 };
 
-struct CampaignResult {
-  std::uint64_t operations = 0;  // NAND operations of one uncut run (mount + steps)
-  std::uint64_t cuts = 0;
-  std::uint64_t mounts_ok = 0;
-  std::map<int, std::uint64_t> failed_by_probe;
-  std::uint64_t other_mount_errors = 0;
-  std::uint64_t lost = 0;            // tree neither the confirmed nor the in-flight state
-  std::uint64_t read_errors = 0;     // a file could not be read back
-  std::uint64_t check_failures = 0;  // fsck after a successful mount found damage
-  // Renaming every file after the recovery, the next mount failed or lost
-  // something (a rollback the next header trips over).
-  std::uint64_t failed_after_recovery = 0;
-  std::vector<std::string> examples;  // first few problems, for the log
-  double seconds = 0;
-};
-
 // Cuts at operations 1..N when `sample` is 0, else at `sample` operations
-// drawn from `seed`.
-CampaignResult run_campaign(const Workload& workload, nand::CutMode mode, std::uint32_t sample,
-                            std::uint64_t seed);
+// drawn from `seed` (nand/campaign.hpp). Outcomes: "last acknowledged state",
+// "operation in flight done"; failures: "mount failed pN", "mount error",
+// "read error", "lost" (neither state), "check failed", "failed after
+// recovery" (renaming every file after the recovery, the next mount failed or
+// lost something).
+nand::campaign::Result run_campaign(const Workload& workload, nand::CutMode mode,
+                                    std::uint32_t sample, std::uint64_t seed);
 
 std::vector<Workload> standard_workloads();
 
 // Prints one line per (workload, mode) and the totals.
-void print_row(const std::string& workload, nand::CutMode mode, const CampaignResult& r);
+void print_row(const std::string& workload, nand::CutMode mode,
+               const nand::campaign::Result& r);
 
 }  // namespace vmodem::fs::testing
