@@ -21,8 +21,10 @@ std::vector<std::uint64_t> operations_of(const Plan& plan, std::uint64_t operati
   if (first > last) return out;
   const std::uint64_t span = last - first + 1;
   if (plan.sample == 0 || plan.sample >= span) {
-    for (std::uint64_t n = first; n <= last; ++n)
+    const std::uint64_t stride = std::max<std::uint32_t>(plan.stride, 1);
+    for (std::uint64_t n = first; n <= last; n += stride)
       out.push_back(n);
+    if (out.back() != last) out.push_back(last);
     return out;
   }
   Rng rng(plan.seed);

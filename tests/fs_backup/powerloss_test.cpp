@@ -1,41 +1,33 @@
 // Power cut at every NAND operation of backup(), restore() and a record
 // write; after each cut: power up, reopen, check what info() says and that a
-// restore gives exactly the old or the new state. The quick tier samples the
-// operations (stride); VMODEM_BACKUP_FULL cuts at every one.
+// restore gives exactly the old or the new state. The backup and restore
+// sweeps run on the campaign engine (nand/campaign.hpp): the quick tier cuts
+// every third operation (and the last) torn; the full tier
+// (BackupPowerLossFull.*, ctest -L full) every operation in three cut modes.
 #include <cstdio>
 #include <functional>
 
+#include <vmodem/nand/campaign.hpp>
+
 #include "backup_fixture.hpp"
+#include "tier.hpp"
 
 namespace vmodem::fs::testing {
 namespace {
 
-#ifdef VMODEM_BACKUP_FULL
-constexpr std::uint64_t kStride = 1;
+using nand::campaign::CutPoint;
+using nand::campaign::Verdict;
+
+struct Tier {
+  std::uint32_t stride;
+  std::vector<nand::CutMode> modes;
+};
+const Tier kQuick{3, {nand::CutMode::torn_random}};
 // Torn operations, completed-but-unacknowledged ones, and clean cuts.
-constexpr nand::CutMode kCutModes[] = {nand::CutMode::torn_random, nand::CutMode::after,
-                                       nand::CutMode::before};
-#else
-constexpr std::uint64_t kStride = 3;
-constexpr nand::CutMode kCutModes[] = {nand::CutMode::torn_random};
-#endif
-nand::CutMode g_cut = nand::CutMode::torn_random;  // of the sweep running
-
-// Distinct suite names, so ctest (one name space for both binaries) keeps
-// the quick and the full variants apart.
-#ifdef VMODEM_BACKUP_FULL
-#define BACKUP_POWERLOSS_TEST(name) TEST(BackupPowerLossFull, name)
-#else
-#define BACKUP_POWERLOSS_TEST(name) TEST(BackupPowerLoss, name)
-#endif
-
-// 1, 1 + stride, ... and always the last operation (the final record write).
-std::uint64_t next_cut(std::uint64_t n, std::uint64_t ops) {
-  return n < ops && n + kStride > ops ? ops : n + kStride;
-}
+const Tier kFull{1, {nand::CutMode::torn_random, nand::CutMode::after, nand::CutMode::before}};
 
 Status cut_during(BackupRig& rig, std::uint64_t n, const std::function<Status()>& op) {
-  EXPECT_TRUE(rig.injector->arm_power_cut(n, g_cut));
+  EXPECT_TRUE(rig.injector->arm_power_cut(n, nand::CutMode::torn_random));
   return op();
 }
 
@@ -67,64 +59,58 @@ struct Scenario {
   Tree old_tree, new_tree;
 };
 
-void backup_sweep(PowerLossMode mode) {
-  Scenario sc(mode);
-  auto& rig = sc.rig;
-  // Operations of a complete backup.
-  auto* engine = &sc.fresh();
-  rig.mount();
-  rig.injector->reset_operation_count();
-  ASSERT_TRUE(engine->backup(*rig.fs));
-  const std::uint64_t ops = rig.injector->operation_count();
+// A scenario's action under the campaign engine: rewound to the scenario,
+// the operation count starts where the action does.
+class ScenarioCase : public nand::campaign::Case {
+ public:
+  explicit ScenarioCase(PowerLossMode mode) : sc_(mode) {}
+  nand::FaultInjector& injector() override { return *sc_.rig.injector; }
+  void rewind() override {
+    engine_ = &sc_.fresh();
+    prepare();
+    sc_.rig.injector->reset_operation_count();
+  }
 
-  int invalid = 0, old_state = 0, new_state = 0;
-  for (std::uint64_t n = 1; n <= ops; n = next_cut(n, ops)) {
-    engine = &sc.fresh();
-    rig.mount();
-    auto s = cut_during(rig, n, [&] { return engine->backup(*rig.fs); });
-    ASSERT_FALSE(s) << "cut " << n;
-    ASSERT_EQ(s.error().code, Errc::power_loss);
+ protected:
+  // What precedes the action after the rewind (not counted).
+  virtual void prepare() {}
+  static bool power_lost(const Status& s) { return !s && s.error().code == Errc::power_loss; }
+
+  Scenario sc_;
+  BackupEngine* engine_ = nullptr;
+};
+
+// AT+QPRTPARA=1's engine call, backup(), cut.
+class BackupCut : public ScenarioCase {
+ public:
+  explicit BackupCut(PowerLossMode mode) : ScenarioCase(mode), mode_(mode) {}
+  bool act() override { return power_lost(engine_->backup(*sc_.rig.fs)); }
+  Verdict verify(const CutPoint& point) override {
+    auto& rig = sc_.rig;
     rig.fs.reset();
-    engine = &rig.power_cycle();
-    const auto info = engine->info();
+    engine_ = &rig.power_cycle();
+    const auto info = engine_->info();
+    const std::string at = "cut " + point.id();
     if (!info.valid) {
-      ASSERT_EQ(mode, PowerLossMode::real) << "safe mode lost its backup at cut " << n;
-      ++invalid;
-      EXPECT_EQ(rig.mounted_tree(), sc.new_tree);  // the file system is untouched
-      continue;
+      if (mode_ == PowerLossMode::safe) return Verdict::fail("backup lost", at);
+      if (rig.mounted_tree() != sc_.new_tree) return Verdict::fail("file system touched", at);
+      return Verdict::pass("backup invalid");
     }
-    ASSERT_TRUE(info.backup_count == 1 || info.backup_count == 2) << n;
-    const Tree& expect = info.backup_count == 1 ? sc.old_tree : sc.new_tree;
-    (info.backup_count == 1 ? old_state : new_state)++;
-    auto r = engine->restore(0);
-    ASSERT_TRUE(r) << "cut " << n << ": " << r.error().message();
-    ASSERT_EQ(rig.mounted_tree(), expect) << "cut " << n;
-    EXPECT_EQ(engine->info().restore_count, 1u);
+    if (info.backup_count != 1 && info.backup_count != 2)
+      return Verdict::fail("backup count " + std::to_string(info.backup_count), at);
+    const bool is_new = info.backup_count == 2;
+    if (auto r = engine_->restore(0); !r)
+      return Verdict::fail("restore failed", at + ": " + r.error().message());
+    if (rig.mounted_tree() != (is_new ? sc_.new_tree : sc_.old_tree))
+      return Verdict::fail("restored the wrong tree", at);
+    if (engine_->info().restore_count != 1) return Verdict::fail("restore not counted", at);
+    return Verdict::pass(is_new ? "new backup valid" : "old backup valid");
   }
-  std::printf("backup cuts (%s mode, cut %s, %llu ops, stride %llu): invalid %d, old %d, new %d\n",
-              mode == PowerLossMode::real ? "real" : "safe",
-              std::string(nand::to_string(g_cut)).c_str(), static_cast<unsigned long long>(ops),
-              static_cast<unsigned long long>(kStride), invalid, old_state, new_state);
-  if (mode == PowerLossMode::safe) {
-    EXPECT_EQ(invalid, 0);
-  } else {
-    EXPECT_GT(invalid, 0);
-  }
-  EXPECT_GT(new_state, 0);
-}
 
-BACKUP_POWERLOSS_TEST(CutAtEveryOperationOfBackupRealMode) {
-  for (auto cut : kCutModes) {
-    g_cut = cut;
-    backup_sweep(PowerLossMode::real);
-  }
-}
-BACKUP_POWERLOSS_TEST(CutAtEveryOperationOfBackupSafeMode) {
-  for (auto cut : kCutModes) {
-    g_cut = cut;
-    backup_sweep(PowerLossMode::safe);
-  }
-}
+ private:
+  void prepare() override { sc_.rig.mount(); }
+  PowerLossMode mode_;
+};
 
 // Boot after a cut: the decision, executed. Returns the decision.
 BootDecision boot(BackupRig& rig, BackupEngine& engine) {
@@ -140,64 +126,104 @@ BootDecision boot(BackupRig& rig, BackupEngine& engine) {
   return d;
 }
 
-void restore_sweep() {
-  Scenario sc(PowerLossMode::real);
-  auto& rig = sc.rig;
-  auto* engine = &sc.fresh();
-  rig.injector->reset_operation_count();
-  ASSERT_TRUE(engine->restore(4));
-  const std::uint64_t ops = rig.injector->operation_count();
-
-  int untouched = 0, done = 0, resumed = 0, two_deep = 0;
-  for (std::uint64_t n = 1; n <= ops; n = next_cut(n, ops)) {
-    engine = &sc.fresh();
-    ASSERT_FALSE(cut_during(rig, n, [&] { return engine->restore(4); })) << n;
-    engine = &rig.power_cycle();
-    auto info = engine->info();
+// A restore for probe 4, cut; one cut in five is cut again while the next
+// boot resumes it (two levels deep).
+class RestoreCut : public ScenarioCase {
+ public:
+  RestoreCut() : ScenarioCase(PowerLossMode::real) {}
+  bool act() override { return power_lost(engine_->restore(4)); }
+  Verdict verify(const CutPoint& point) override {
+    auto& rig = sc_.rig;
+    engine_ = &rig.power_cycle();
+    const auto info = engine_->info();
+    const std::string at = "cut " + point.id();
     if (!info.restore_in_progress) {
       // Never a half-restored file system reported good: either untouched
       // (nothing counted) or wholly restored (counted).
-      ASSERT_LE(info.restore_count, 1u);
-      ASSERT_EQ(boot(rig, *engine).action, BootAction::none) << n;
-      ASSERT_EQ(rig.mounted_tree(), info.restore_count == 0 ? sc.new_tree : sc.old_tree) << n;
-      (info.restore_count == 0 ? untouched : done)++;
-      continue;
+      if (info.restore_count > 1) return Verdict::fail("restore counted twice", at);
+      if (boot(rig, *engine_).action != BootAction::none)
+        return Verdict::fail("boot acted on a finished restore", at);
+      const bool done = info.restore_count == 1;
+      if (rig.mounted_tree() != (done ? sc_.old_tree : sc_.new_tree))
+        return Verdict::fail("half-restored tree", at);
+      return Verdict::pass(done ? "restore done" : "untouched");
     }
-    ++resumed;
-    if (n % 5 == 1) {
-      // Two levels deep: the resumed restore is cut too.
-      ASSERT_FALSE(cut_during(rig, n / 2 + 1, [&] { return engine->restore(info.restore_probe); }));
-      engine = &rig.power_cycle();
-      ++two_deep;
+    std::string outcome = "resumed";
+    if (point.operation % 5 == 1) {
+      (void)rig.injector->arm_power_cut(point.operation / 2 + 1, point.mode);
+      if (!power_lost(engine_->restore(info.restore_probe)))
+        return Verdict::fail("second cut missed", at);
+      engine_ = &rig.power_cycle();
+      outcome = "resumed after a second cut";
     }
-    auto d = boot(rig, *engine);
-    ASSERT_EQ(d.action, BootAction::restore) << n;
-    EXPECT_TRUE(d.resumed);
-    EXPECT_EQ(d.probe, 4);
-    ASSERT_EQ(rig.mounted_tree(), sc.old_tree) << n;
-    const auto after = engine->info();
-    EXPECT_EQ(after.restore_count, 1u);
-    EXPECT_EQ(after.probe_counts[3], 1u);
-    EXPECT_FALSE(after.restore_in_progress);
+    const auto d = boot(rig, *engine_);
+    if (d.action != BootAction::restore || !d.resumed || d.probe != 4)
+      return Verdict::fail("the boot did not resume the restore", at);
+    if (rig.mounted_tree() != sc_.old_tree) return Verdict::fail("restored the wrong tree", at);
+    const auto after = engine_->info();
+    if (after.restore_count != 1 || after.probe_counts[3] != 1 || after.restore_in_progress)
+      return Verdict::fail("counters after the resumed restore", at);
+    return Verdict::pass(outcome);
   }
-  std::printf(
-      "restore cuts (cut %s, %llu ops, stride %llu): untouched %d, done %d, resumed %d (%d cut "
-      "again)\n",
-      std::string(nand::to_string(g_cut)).c_str(), static_cast<unsigned long long>(ops),
-      static_cast<unsigned long long>(kStride), untouched, done, resumed, two_deep);
-  EXPECT_GT(resumed, 0);
+};
+
+nand::campaign::Result sweep(nand::campaign::Case& c, const Tier& tier, nand::CutMode mode,
+                             const std::string& what) {
+  nand::campaign::Plan plan;
+  plan.modes = {mode};
+  plan.stride = tier.stride;
+  const auto result = nand::campaign::run(c, plan);
+  std::printf("%s (cut %s, stride %u): %s", what.c_str(), std::string(nand::to_string(mode)).c_str(),
+              tier.stride, result.describe().c_str());
+  EXPECT_EQ(result.failed, 0u) << result.describe();
+  return result;
 }
 
-BACKUP_POWERLOSS_TEST(CutAtEveryOperationOfRestore) {
-  for (auto cut : kCutModes) {
-    g_cut = cut;
-    restore_sweep();
+void backup_sweep(PowerLossMode mode, const Tier& tier) {
+  BackupCut cut(mode);
+  for (const auto m : tier.modes) {
+    const auto r = sweep(cut, tier, m, mode == PowerLossMode::real ? "backup cuts, real mode"
+                                                                     : "backup cuts, safe mode");
+    if (mode == PowerLossMode::real) {
+      EXPECT_GT(r.count("backup invalid"), 0u);
+    }
+    EXPECT_GT(r.count("new backup valid"), 0u);
   }
+}
+
+void restore_sweep(const Tier& tier) {
+  RestoreCut cut;
+  for (const auto m : tier.modes) {
+    const auto r = sweep(cut, tier, m, "restore cuts");
+    EXPECT_GT(r.count("resumed") + r.count("resumed after a second cut"), 0u);
+  }
+}
+
+TEST(BackupPowerLoss, CutAtEveryOperationOfBackupRealMode) {
+  backup_sweep(PowerLossMode::real, kQuick);
+}
+TEST(BackupPowerLoss, CutAtEveryOperationOfBackupSafeMode) {
+  backup_sweep(PowerLossMode::safe, kQuick);
+}
+TEST(BackupPowerLoss, CutAtEveryOperationOfRestore) {
+  restore_sweep(kQuick);
+}
+TEST(BackupPowerLossFull, CutAtEveryOperationOfBackupRealMode) {
+  VMODEM_FULL_TIER_ONLY();
+  backup_sweep(PowerLossMode::real, kFull);
+}
+TEST(BackupPowerLossFull, CutAtEveryOperationOfBackupSafeMode) {
+  VMODEM_FULL_TIER_ONLY();
+  backup_sweep(PowerLossMode::safe, kFull);
+}
+TEST(BackupPowerLossFull, CutAtEveryOperationOfRestore) {
+  VMODEM_FULL_TIER_ONLY();
+  restore_sweep(kFull);
 }
 
 // A record write cut at every operation, also where a lane rolls over to
 // its next block (erase + first page): only the newest record may be lost.
-BACKUP_POWERLOSS_TEST(TornRecordWriteLosesAtMostTheNewest) {
+TEST(BackupPowerLoss, TornRecordWriteLosesAtMostTheNewest) {
   for (int prefill : {0, 60, 61, 62, 63}) {
     Scenario sc(PowerLossMode::real);
     auto& rig = sc.rig;
@@ -228,7 +254,7 @@ BACKUP_POWERLOSS_TEST(TornRecordWriteLosesAtMostTheNewest) {
   }
 }
 
-BACKUP_POWERLOSS_TEST(ForcedRestoreFlagSurvivesCuts) {
+TEST(BackupPowerLoss, ForcedRestoreFlagSurvivesCuts) {
   Scenario sc(PowerLossMode::real);
   auto& rig = sc.rig;
   for (std::uint64_t n = 1;; ++n) {

@@ -48,6 +48,15 @@ TEST(CampaignPlan, AWindowPastTheActionOrASampleLargerThanItCutsWhatThereIs) {
   EXPECT_EQ(cut_points(plan, 5).size(), 5U);
 }
 
+TEST(CampaignPlan, AStrideKeepsTheLastOperation) {
+  Plan plan;
+  plan.stride = 3;
+  std::vector<std::uint64_t> ops;
+  for (const auto& p : cut_points(plan, 8))
+    ops.push_back(p.operation);
+  EXPECT_EQ(ops, (std::vector<std::uint64_t>{1, 4, 7, 8}));
+}
+
 TEST(CampaignPlan, ACutsIdNamesItAndParsesBack) {
   const CutPoint point{137, CutMode::torn_unstable};
   EXPECT_EQ(point.id(), "137@torn_unstable");

@@ -47,8 +47,11 @@ std::optional<CutMode> cut_mode_from_string(std::string_view name);
 struct Plan {
   std::vector<CutMode> modes{CutMode::torn_random};
   // Cuts per mode at this many operations drawn from `seed`; 0 = every
-  // operation (of the window).
+  // operation (of the window), or with `stride` > 1 every stride-th from the
+  // first, and always the last (an action's final write is where a commit
+  // usually lands).
   std::uint32_t sample = 0;
+  std::uint32_t stride = 1;
   std::uint64_t seed = 1;
   // Only operations in [first, last] (last 0 = the action's last).
   std::uint64_t first = 1;
