@@ -17,16 +17,12 @@
 #include <gtest/gtest.h>
 
 #include "e2e_support.hpp"
+#include "test_seed.hpp"
 
 namespace vmodem::e2e {
 namespace {
 
 constexpr int kCuts = 4;  // per mode
-
-std::uint64_t test_seed() {
-  if (const char* env = std::getenv("VMODEM_TEST_SEED")) return std::strtoull(env, nullptr, 0);
-  return 5;
-}
 
 // Operations of the modem FS's backup data partition so far.
 long data_partition_ops(const Daemon& daemon) {
@@ -62,8 +58,7 @@ struct CutModule {
 };
 
 void cut_campaign(const std::string& mode) {
-  const std::uint64_t seed = test_seed();
-  std::printf("[ seed ] VMODEM_TEST_SEED=%llu\n", static_cast<unsigned long long>(seed));
+  const std::uint64_t seed = vmodem::testing::test_seed(5);
   CutModule m(mode);
   // A setting saved in the modem FS after the production-line backup, backed up.
   EXPECT_EQ(m.host->command("AT+CTZU=1"), "\r\nOK\r\n");

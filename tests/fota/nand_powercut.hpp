@@ -12,13 +12,10 @@
 #include <vmodem/nand/campaign.hpp>
 
 #include "nand_fixture.hpp"
+#include "test_seed.hpp"
 
 namespace vmodem::fota::testing {
 
-inline std::uint64_t cut_seed_from_env() {
-  const char* s = std::getenv("VMODEM_SEED");
-  return s ? std::strtoull(s, nullptr, 0) : 20261121;
-}
 
 // The boot-time update under cuts: v1 installed and the v1 -> v2 package
 // staged is the rewind point; the action is one boot that runs the update;
@@ -93,10 +90,8 @@ inline nand::campaign::Verdict UpdateCase::verify(const nand::campaign::CutPoint
 // `sample` 0: every operation; otherwise that many distinct operations drawn
 // from the seed, in each cut mode.
 inline void run_cut_campaigns(std::uint32_t sample) {
-  const std::uint64_t seed = cut_seed_from_env();
-  std::printf("fota power-cut campaign, %s, seed %llu (replay with VMODEM_SEED=%llu)\n",
-              sample ? "sampled" : "exhaustive", static_cast<unsigned long long>(seed),
-              static_cast<unsigned long long>(seed));
+  const std::uint64_t seed = vmodem::testing::test_seed(20261121);
+  std::printf("fota power-cut campaign, %s\n", sample ? "sampled" : "exhaustive");
   UpdateCase update;
   ASSERT_TRUE(update.uncut_update_works());
   for (const auto mode : {nand::CutMode::before, nand::CutMode::after, nand::CutMode::torn_partial,

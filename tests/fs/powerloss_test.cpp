@@ -10,19 +10,15 @@
 #include <cstdlib>
 
 #include "tier.hpp"
+#include "test_seed.hpp"
 
 namespace vmodem::fs::testing {
 namespace {
 
-std::uint64_t seed_from_env() {
-  const char* s = std::getenv("VMODEM_SEED");
-  return s ? std::strtoull(s, nullptr, 0) : 20240601;
-}
 
 void run_all(std::uint32_t sample) {
-  const std::uint64_t seed = seed_from_env();
-  std::printf("power-loss campaign, %s, seed %llu (VMODEM_SEED)\n",
-              sample ? "sampled" : "exhaustive", static_cast<unsigned long long>(seed));
+  const std::uint64_t seed = vmodem::testing::test_seed(20240601);
+  std::printf("power-loss campaign, %s\n", sample ? "sampled" : "exhaustive");
   std::uint64_t cuts = 0;
   double seconds = 0;
   for (const auto& w : standard_workloads()) {

@@ -6,14 +6,10 @@
 #include <map>
 
 #include "nand_fixture.hpp"
+#include "test_seed.hpp"
 
 namespace vmodem::nand::testing {
 namespace {
-
-std::uint64_t test_seed(std::uint64_t fallback) {
-  if (const char* env = std::getenv("VMODEM_TEST_SEED")) return std::strtoull(env, nullptr, 0);
-  return fallback;
-}
 
 struct ShadowChip {
   explicit ShadowChip(const Geometry& geometry) : g(geometry) {}
@@ -55,8 +51,7 @@ struct ShadowChip {
 };
 
 TEST(Shadow, RandomOperationsMatchTheModel) {
-  const std::uint64_t seed = test_seed(20261121);
-  std::cout << "[ seed ] VMODEM_TEST_SEED=" << seed << "\n";
+  const std::uint64_t seed = vmodem::testing::test_seed(20261121);
   Geometry geometry = small_geometry(8);
   geometry.pages_per_block = 16;
   auto storage = Storage::create_in_memory(geometry).value();

@@ -17,6 +17,7 @@
 #include <spdlog/spdlog.h>
 
 #include "tier.hpp"
+#include "test_seed.hpp"
 
 namespace vmodem::sim::testing {
 namespace {
@@ -52,17 +53,13 @@ class BackupCampaign : public ::testing::TestWithParam<Tier> {
 };
 
 std::uint64_t test_seed() {
-  static const std::uint64_t seed = [] {
-    if (const char* env = std::getenv("VMODEM_TEST_SEED"))
-      return static_cast<std::uint64_t>(std::strtoull(env, nullptr, 0));
-    return std::uint64_t{5};
-  }();
+  static const std::uint64_t seed = vmodem::testing::test_seed(5);
   return seed;
 }
 
 void BackupCampaign::campaign(Side side, Scenario scenario, fs::PowerLossMode mode) {
   spdlog::set_level(spdlog::level::off);  // thousands of boots: the log is the tally
-  std::printf("[ seed ] VMODEM_TEST_SEED=%llu\n", static_cast<unsigned long long>(test_seed()));
+  (void)test_seed();
   for (const auto cut : tier().cut_modes) {
     CampaignOptions o;
     o.side = side;

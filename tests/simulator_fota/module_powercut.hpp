@@ -22,15 +22,10 @@
 #include <vmodem/fota/fota_area.hpp>
 
 #include "module_fixture.hpp"
+#include "test_seed.hpp"
 
 namespace vmodem::sim::testing {
 
-// The same variable (and default) as the library campaign
-// (tests/fota/nand_powercut.hpp): one number replays a run.
-inline std::uint64_t module_cut_seed_from_env() {
-  const char* s = std::getenv("VMODEM_SEED");
-  return s ? std::strtoull(s, nullptr, 0) : 20261121;
-}
 
 struct ModuleCutTally {
   std::uint64_t operations = 0;  // START .. RDY of the uncut update
@@ -138,7 +133,7 @@ class ModuleCutCampaign {
   void run_cut(const CutPoint& point, std::uint64_t seed, ModuleCutTally& tally) {
     SCOPED_TRACE("cut (" + std::string(nand::to_string(point.mode)) + ") at operation " +
                  std::to_string(point.op) + " of " + std::to_string(operations_) +
-                 " after START (replay: VMODEM_SEED=" + std::to_string(seed) + ")");
+                 " after START (replay: VMODEM_TEST_SEED=" + std::to_string(seed) + ")");
     const int failed_parts_before = failed_parts();
     const auto cut_boot = run_boot(point);
     const auto cut_urcs = m_.urcs();
@@ -358,10 +353,9 @@ inline void print_module_tally(const ModuleCutTally& t, std::uint64_t end_op, do
 
 // `sample` 0: every operation in every cut mode.
 inline void run_module_cut_campaign(std::uint32_t sample) {
-  const std::uint64_t seed = module_cut_seed_from_env();
-  std::printf("module fota power-cut campaign, %s, seed %llu (replay with VMODEM_SEED=%llu)\n",
-              sample ? "sampled" : "exhaustive", static_cast<unsigned long long>(seed),
-              static_cast<unsigned long long>(seed));
+  // The same default as the library campaign (tests/fota/nand_powercut.hpp).
+  const std::uint64_t seed = vmodem::testing::test_seed(20261121);
+  std::printf("module fota power-cut campaign, %s\n", sample ? "sampled" : "exhaustive");
   const auto start = std::chrono::steady_clock::now();
   ModuleCutCampaign campaign;
   ASSERT_TRUE(campaign.prepare());

@@ -1,5 +1,5 @@
 // Quick tier: a seeded sample of power cuts (operation and cut mode drawn
-// from VMODEM_SEED) during the boot-time update of a real Module.
+// from VMODEM_TEST_SEED) during the boot-time update of a real Module.
 #include "module_powercut.hpp"
 
 namespace vmodem::sim::testing {
