@@ -1,9 +1,8 @@
-#include <vmodem/nand/campaign.hpp>
-
 #include <charconv>
 #include <chrono>
 #include <set>
 
+#include <vmodem/nand/campaign.hpp>
 #include <vmodem/nand/rng.hpp>
 
 namespace vmodem::nand::campaign {
@@ -52,8 +51,8 @@ std::optional<CutPoint> CutPoint::parse(std::string_view id) {
   if (at == std::string_view::npos || at == 0) return std::nullopt;
   CutPoint point;
   const auto number = id.substr(0, at);
-  const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(),
-                                         point.operation);
+  const auto [end, ec] =
+      std::from_chars(number.data(), number.data() + number.size(), point.operation);
   if (ec != std::errc() || end != number.data() + number.size() || point.operation == 0)
     return std::nullopt;
   const auto mode = cut_mode_from_string(id.substr(at + 1));
@@ -121,8 +120,7 @@ Result run(Case& c, const Plan& plan, const Options& options) {
     if (options.on_cut) options.on_cut(point, verdict);
   }
   c.rewind();
-  result.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }
 

@@ -94,9 +94,9 @@ TEST(Boot, FactoryFilesFromADirectoryTheProfileNames) {
 
   doc["factory"] = {{"ap_fs", "missing"}};
   { std::ofstream(dir / "bad.json") << doc.dump(); }
-  const auto refused = vmodem::testing::run_shell(
-      vmodem_binary() + " run --once --state " + (dir / "s2").string() + " --profile " +
-      (dir / "bad.json").string() + " 2>&1");
+  const auto refused =
+      vmodem::testing::run_shell(vmodem_binary() + " run --once --state " + (dir / "s2").string() +
+                                 " --profile " + (dir / "bad.json").string() + " 2>&1");
   EXPECT_EQ(refused.exit_code, 2);
   EXPECT_NE(refused.out.find("factory.ap_fs"), std::string::npos) << refused.out;
 }

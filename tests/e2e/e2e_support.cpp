@@ -52,7 +52,7 @@ Daemon::~Daemon() {
 }
 
 void Daemon::start() {
-  std::vector<std::string> args = {vmodem_binary(),   "run",    "--state",
+  std::vector<std::string> args = {vmodem_binary(), "run",    "--state",
                                    state_.string(), "--seed", "11"};
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   pid_ = spawn_logged(std::move(args), dir_.path() / "daemon.out");
@@ -347,8 +347,8 @@ std::vector<long> qprtpara_fields(const std::string& response) {
 
 namespace {
 // `size`: how many fields the answer has.
-RestoreCounters counters_at(const std::vector<long>& fields, std::size_t size,
-                            std::size_t restores, std::size_t first_probe) {
+RestoreCounters counters_at(const std::vector<long>& fields, std::size_t size, std::size_t restores,
+                            std::size_t first_probe) {
   RestoreCounters c;
   if (fields.size() < size) return c;
   c.restores = fields[restores];

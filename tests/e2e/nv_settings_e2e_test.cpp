@@ -90,8 +90,8 @@ class BadSettingsFile : public ::testing::Test {
     const auto file = daemon.state().parent_path() / "at_settings.json";
     std::ofstream(file, std::ios::binary) << text;
     const auto [code, out] = vmodem::testing::run_shell(
-        vmodem_binary() + " image put " + (daemon.state() / "nand.img").string() +
-        " modem " + file.string() + " " + kSettingsPath + " --parents 2>&1");
+        vmodem_binary() + " image put " + (daemon.state() / "nand.img").string() + " modem " +
+        file.string() + " " + kSettingsPath + " --parents 2>&1");
     ASSERT_EQ(code, 0) << out;
   }
 

@@ -91,9 +91,8 @@ TEST(Power, StatsOfTheRunningModuleAndOfTheImageAgree) {
   ASSERT_TRUE(daemon.wait_power("app_rdy"));
   const auto running = daemon.ctl("stats");
   ASSERT_EQ(daemon.stop(), 0);
-  const auto at_rest =
-      vmodem::testing::run_shell(vmodem_binary() + " image stats " +
-                                 (daemon.state() / "nand.img").string() + " --json");
+  const auto at_rest = vmodem::testing::run_shell(
+      vmodem_binary() + " image stats " + (daemon.state() / "nand.img").string() + " --json");
   ASSERT_EQ(at_rest.exit_code, 0) << at_rest.out;
   const auto image = nlohmann::json::parse(at_rest.out);
   const auto keys = [](const nlohmann::json& object) {

@@ -144,8 +144,7 @@ struct ProbePointE2e : ::testing::TestWithParam<Case> {
     copy_nand("snapshot-load");
   }
   std::string vmodem(const std::string& args) {
-    const auto [code, out] =
-        vmodem::testing::run_shell(vmodem_binary() + " " + args + " 2>&1");
+    const auto [code, out] = vmodem::testing::run_shell(vmodem_binary() + " " + args + " 2>&1");
     EXPECT_EQ(code, 0) << args << "\n" << out;
     return out;
   }

@@ -104,7 +104,8 @@ TEST(StateDir, AKilledDaemonsLinksNeverLeadToAnotherModule) {
 vmodem::testing::ProcessOutcome run_unprivileged(const std::filesystem::path& state) {
   const std::string as_user =
       ::geteuid() == 0 ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "";
-  return vmodem::testing::run_shell(as_user + vmodem_binary() + std::string(" run --once --state ") +
+  return vmodem::testing::run_shell(as_user + vmodem_binary() +
+                                    std::string(" run --once --state ") +
                                     shell_quote(state.string()) + " 2>&1");
 }
 

@@ -16,7 +16,6 @@
 
 namespace vmodem::fota::testing {
 
-
 // The boot-time update under cuts: v1 installed and the v1 -> v2 package
 // staged is the rewind point; the action is one boot that runs the update;
 // the verdict boots again (no cut) and checks which firmware runs and how

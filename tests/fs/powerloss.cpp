@@ -235,8 +235,7 @@ nand::campaign::Result run_campaign(const Workload& workload, nand::CutMode mode
   return nand::campaign::run(c, plan);
 }
 
-void print_row(const std::string& workload, nand::CutMode mode,
-               const nand::campaign::Result& r) {
+void print_row(const std::string& workload, nand::CutMode mode, const nand::campaign::Result& r) {
   std::string outcomes;
   for (const auto& [outcome, n] : r.tally)
     outcomes += "  " + outcome + " " + std::to_string(n);

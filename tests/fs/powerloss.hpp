@@ -92,7 +92,6 @@ nand::campaign::Result run_campaign(const Workload& workload, nand::CutMode mode
 std::vector<Workload> standard_workloads();
 
 // Prints one line per (workload, mode) and the totals.
-void print_row(const std::string& workload, nand::CutMode mode,
-               const nand::campaign::Result& r);
+void print_row(const std::string& workload, nand::CutMode mode, const nand::campaign::Result& r);
 
 }  // namespace vmodem::fs::testing

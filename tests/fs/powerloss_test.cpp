@@ -9,12 +9,11 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "tier.hpp"
 #include "test_seed.hpp"
+#include "tier.hpp"
 
 namespace vmodem::fs::testing {
 namespace {
-
 
 void run_all(std::uint32_t sample) {
   const std::uint64_t seed = vmodem::testing::test_seed(20240601);
@@ -35,8 +34,8 @@ void run_all(std::uint32_t sample) {
       EXPECT_GT(r.cuts, 0u);
     }
   }
-  std::printf("total: %llu cuts in %.2fs (%.0f cuts/s)\n",
-              static_cast<unsigned long long>(cuts), seconds, cuts / std::max(seconds, 1e-9));
+  std::printf("total: %llu cuts in %.2fs (%.0f cuts/s)\n", static_cast<unsigned long long>(cuts),
+              seconds, cuts / std::max(seconds, 1e-9));
 }
 
 TEST(PowerLoss, SampledCutsEveryWorkloadEveryMode) {

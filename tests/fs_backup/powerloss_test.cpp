@@ -173,8 +173,8 @@ nand::campaign::Result sweep(nand::campaign::Case& c, const Tier& tier, nand::Cu
   plan.modes = {mode};
   plan.stride = tier.stride;
   const auto result = nand::campaign::run(c, plan);
-  std::printf("%s (cut %s, stride %u): %s", what.c_str(), std::string(nand::to_string(mode)).c_str(),
-              tier.stride, result.describe().c_str());
+  std::printf("%s (cut %s, stride %u): %s", what.c_str(),
+              std::string(nand::to_string(mode)).c_str(), tier.stride, result.describe().c_str());
   EXPECT_EQ(result.failed, 0u) << result.describe();
   return result;
 }
@@ -182,8 +182,9 @@ nand::campaign::Result sweep(nand::campaign::Case& c, const Tier& tier, nand::Cu
 void backup_sweep(PowerLossMode mode, const Tier& tier) {
   BackupCut cut(mode);
   for (const auto m : tier.modes) {
-    const auto r = sweep(cut, tier, m, mode == PowerLossMode::real ? "backup cuts, real mode"
-                                                                     : "backup cuts, safe mode");
+    const auto r =
+        sweep(cut, tier, m,
+              mode == PowerLossMode::real ? "backup cuts, real mode" : "backup cuts, safe mode");
     if (mode == PowerLossMode::real) {
       EXPECT_GT(r.count("backup invalid"), 0u);
     }

@@ -65,8 +65,11 @@ Cells snapshot_cells(const Storage& storage) {
 // page's cells with the references before and after the step that was cut.
 class SweepCase : public campaign::Case {
  public:
-  SweepCase() : storage_(Storage::create_in_memory(small_geometry(8)).value()),
-                chip_(*storage_, {}), injector_(chip_, nullptr, 7), steps_(sample_workload()) {
+  SweepCase()
+      : storage_(Storage::create_in_memory(small_geometry(8)).value()),
+        chip_(*storage_, {}),
+        injector_(chip_, nullptr, 7),
+        steps_(sample_workload()) {
     // Reference cells after k clean steps, k = 0..n.
     storage_->snapshot_begin();
     reference_.push_back(snapshot_cells(*storage_));
@@ -129,8 +132,8 @@ campaign::Verdict SweepCase::verify(const campaign::CutPoint& point) {
     const std::uint32_t block = idx / ppb;
     const std::uint32_t page = idx % ppb;
     const std::string where = "page " + std::to_string(block) + "/" + std::to_string(page);
-    const bool touched = step.kind == OpKind::erase ? block == step.addr.block
-                                                    : PageAddr{block, page} == step.addr;
+    const bool touched =
+        step.kind == OpKind::erase ? block == step.addr.block : PageAddr{block, page} == step.addr;
     if (!touched) {
       if (now[idx] != before[idx]) return Verdict::fail("torn", where + " changed, out of reach");
       continue;

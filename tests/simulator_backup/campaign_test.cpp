@@ -16,8 +16,8 @@
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
 
-#include "tier.hpp"
 #include "test_seed.hpp"
+#include "tier.hpp"
 
 namespace vmodem::sim::testing {
 namespace {
@@ -36,11 +36,8 @@ void PrintTo(const Tier& tier, std::ostream* os) {
   *os << tier.name;
 }
 const Tier kQuick{"Quick", 10, 0.5, {nand::CutMode::torn_random}, 24};
-const Tier kFull{"Full",
-                 0,
-                 0.25,
-                 {nand::CutMode::torn_random, nand::CutMode::after, nand::CutMode::before},
-                 0};
+const Tier kFull{
+    "Full", 0, 0.25, {nand::CutMode::torn_random, nand::CutMode::after, nand::CutMode::before}, 0};
 
 class BackupCampaign : public ::testing::TestWithParam<Tier> {
  protected:

@@ -26,7 +26,6 @@
 
 namespace vmodem::sim::testing {
 
-
 struct ModuleCutTally {
   std::uint64_t operations = 0;  // START .. RDY of the uncut update
   std::uint64_t cuts = 0;

@@ -211,7 +211,9 @@ void ProbePoint::damage_offline(nand::Partition& partition) {
     }
     case 5: {  // a directory's block lost: its files are orphans
       const auto it = std::find_if(map->blocks.begin(), map->blocks.end(), [](const auto& b) {
-        const auto has = [&](auto&& what) { return std::any_of(b.live.begin(), b.live.end(), what); };
+        const auto has = [&](auto&& what) {
+          return std::any_of(b.live.begin(), b.live.end(), what);
+        };
         return has([](auto& lp) { return lp.role == fs::PageRole::header && lp.directory; }) &&
                !has([](auto& lp) { return lp.role == fs::PageRole::superblock; });
       });
@@ -230,7 +232,8 @@ void ProbePoint::damage_offline(nand::Partition& partition) {
       break;
     }
     case 7:  // a boot-critical file deleted
-      mounted(partition, [&](fs::FileSystem& fs) { ASSERT_TRUE(fs.unlink(critical_file(c().fs))); });
+      mounted(partition,
+              [&](fs::FileSystem& fs) { ASSERT_TRUE(fs.unlink(critical_file(c().fs))); });
       break;
     case 9: {  // full, and the blocks it kept free went bad: no erased block left
       mounted(partition, [](fs::FileSystem& fs) {

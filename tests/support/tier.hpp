@@ -19,8 +19,8 @@ inline bool full_tier() {
 }  // namespace vmodem::testing
 
 // First statement of a full-tier test.
-#define VMODEM_FULL_TIER_ONLY()                                                        \
-  do {                                                                                 \
-    if (!::vmodem::testing::full_tier())                                               \
+#define VMODEM_FULL_TIER_ONLY()                                                    \
+  do {                                                                             \
+    if (!::vmodem::testing::full_tier())                                           \
       GTEST_SKIP() << "full tier: run with VMODEM_TIER=full (ctest -L full does)"; \
   } while (0)

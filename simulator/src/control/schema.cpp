@@ -136,9 +136,7 @@ std::vector<CommandSpec> build_table() {
             {},
             std::nullopt,
             UINT32_MAX},
-           {"file-system",
-            T::string,
-            false,
+           {"file-system", T::string, false,
             "corrupt-file: which file system (its name, alias or partition in the profile: "
             "modem, ap, ...)"},
            {"path", T::string, false, "corrupt-file: the file, inside that file system"},

@@ -24,8 +24,7 @@ tl::unexpected<ControlError> unknown_file_system(const Profile& profile, const s
   std::string names;
   for (const auto& fs : profile.file_systems)
     names += (names.empty() ? "\"" : ", \"") + fs.name + "\"";
-  return error("InvalidParameter",
-               "no file system '" + name + "' in this module; it has " + names);
+  return error("InvalidParameter", "no file system '" + name + "' in this module; it has " + names);
 }
 
 }  // namespace
