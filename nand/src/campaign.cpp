@@ -93,7 +93,7 @@ std::string Result::describe() const {
 std::uint64_t measure(Case& c) {
   c.rewind();
   (void)c.act();
-  const std::uint64_t operations = c.injector().operation_count();
+  const std::uint64_t operations = c.operations();
   c.rewind();
   return operations;
 }
@@ -104,7 +104,7 @@ Result run(Case& c, const Plan& plan, const Options& options) {
   result.operations = measure(c);
   for (const CutPoint& point : cut_points(plan, result.operations)) {
     c.rewind();
-    (void)c.injector().arm_power_cut(point.operation, point.mode);
+    c.arm(point);
     if (!c.act()) {
       ++result.not_reached;
       continue;

@@ -1,20 +1,20 @@
 // Power cuts during AT+QPRTPARA=1 through the real module: the `vmodem`
 // binary, its AT port and its control socket. The control socket arms a cut
 // at the nth operation in the modem FS's backup data partition (a seeded
-// sample of the operations one =1 does there; VMODEM_TEST_SEED replays);
+// sample of the operations one =1 does there, planned and tallied by the
+// campaign engine; VMODEM_TEST_SEED replays);
 // after each cut the module is powered on again and must reach APP RDY, with
 // AT+QPRTPARA=4 and `ctl backup-info` saying what happened (real mode: the
 // backup may be invalid and uncounted; safe mode: the previous one stays
 // valid), and a later =1 must succeed. The exhaustive campaigns, in-process
 // through the same boot code, are tests/simulator_backup.
 #include <cstdio>
-#include <cstdlib>
 #include <fstream>
 #include <memory>
-#include <set>
-#include <sstream>
 
 #include <gtest/gtest.h>
+
+#include <vmodem/nand/campaign.hpp>
 
 #include "e2e_support.hpp"
 #include "test_seed.hpp"
@@ -57,63 +57,95 @@ struct CutModule {
   std::unique_ptr<Host> host;
 };
 
+// AT+QPRTPARA=1 under cuts armed through the control socket (campaign
+// engine, nand/campaign.hpp). Nothing is rolled back between cuts: each
+// starts from the module the last verdict left, running, APP RDY.
+class BackupCutCase : public nand::campaign::Case {
+ public:
+  BackupCutCase(CutModule& m, std::string mode) : m_(m), mode_(std::move(mode)) {}
+
+  void rewind() override {
+    const auto counters = m_.modem_info();
+    count_ = counters.size() == 15U ? counters[0] : -1;
+    start_ops_ = data_partition_ops(m_.daemon);
+  }
+  void arm(const nand::campaign::CutPoint& point) override {
+    armed_ =
+        m_.daemon.ctl("power-cut --partition efs2_bak --nth " + std::to_string(point.operation) +
+                      " --mode " + std::string(nand::to_string(point.mode)));
+  }
+  bool act() override {
+    if (armed_.contains("error")) return false;
+    armed_ = nlohmann::json::object();
+    m_.host->write("AT+QPRTPARA=1\r");
+    const std::string answer = m_.host->read_until("OK\r\n", 5000ms);
+    if (answer.find("OK") != std::string::npos) return false;
+    // The module lost power mid-backup: the port hangs up, the module is off.
+    return m_.host->hung_up(5000ms) && m_.daemon.wait_power("off");
+  }
+  std::uint64_t operations() override {
+    return static_cast<std::uint64_t>(data_partition_ops(m_.daemon) - start_ops_);
+  }
+  nand::campaign::Verdict verify(const nand::campaign::CutPoint& point) override;
+
+ private:
+  CutModule& m_;
+  std::string mode_;
+  nlohmann::json armed_ = nlohmann::json::object();
+  long count_ = -1;     // backup_cnt before the action
+  long start_ops_ = 0;  // data-partition operations before the action
+};
+
+nand::campaign::Verdict BackupCutCase::verify(const nand::campaign::CutPoint& point) {
+  using nand::campaign::Verdict;
+  const std::string at = "cut at data-partition operation " + point.id();
+  if (m_.daemon.ctl("power-on").contains("error")) return Verdict::fail("no power-on", at);
+  m_.host.reset();
+  m_.connect();  // APP RDY again
+  const auto after = m_.modem_info();
+  if (after.size() != 15U) return Verdict::fail("AT+QPRTPARA=4", at + ": no answer");
+  if (after[1] != 0) return Verdict::fail("restored", at + ": restore_cnt moved");
+  for (int p = 3; p < 13; ++p) {
+    if (after[p] != 0) return Verdict::fail("probe counted", at + ": p" + std::to_string(p - 2));
+  }
+  const auto info = m_.backup_info();
+  if (!info.contains("backup_valid")) return Verdict::fail("backup-info", at + info.dump());
+  std::string outcome;
+  if (!info["backup_valid"].get<bool>()) {
+    if (mode_ != "real") return Verdict::fail("safe mode lost its backup", at);
+    if (after[0] != count_) return Verdict::fail("interrupted backup counted", at);
+    outcome = "backup invalid";
+  } else if (after[0] == count_) {
+    outcome = "old backup valid";
+  } else if (after[0] == count_ + 1) {
+    outcome = "new backup valid";
+  } else {
+    return Verdict::fail("backup count", at + ": " + std::to_string(after[0]));
+  }
+  // Backing up again always works.
+  if (m_.host->command("AT+QPRTPARA=1", 5000ms) != "\r\nOK\r\n")
+    return Verdict::fail(outcome + ", then =1 failed", at);
+  const auto again = m_.modem_info();
+  if (again.size() != 15U || again[0] != after[0] + 1 ||
+      !m_.backup_info()["backup_valid"].get<bool>())
+    return Verdict::fail(outcome + ", then =1 not counted", at);
+  return Verdict::pass(outcome);
+}
+
 void cut_campaign(const std::string& mode) {
-  const std::uint64_t seed = vmodem::testing::test_seed(5);
   CutModule m(mode);
   // A setting saved in the modem FS after the production-line backup, backed up.
   EXPECT_EQ(m.host->command("AT+CTZU=1"), "\r\nOK\r\n");
   EXPECT_EQ(m.host->command("AT+QPRTPARA=1", 5000ms), "\r\nOK\r\n");
-  const long before = data_partition_ops(m.daemon);
-  EXPECT_EQ(m.host->command("AT+QPRTPARA=1", 5000ms), "\r\nOK\r\n");
-  const long ops = data_partition_ops(m.daemon) - before;
-  ASSERT_GT(ops, 4) << "an uncut =1 works in the data partition";
-
-  std::srand(static_cast<unsigned>(seed));
-  std::set<long> points;
-  while (static_cast<int>(points.size()) < kCuts)
-    points.insert(1 + std::rand() % ops);
-  int invalid = 0, old_kept = 0, new_done = 0;
-  for (const long n : points) {
-    SCOPED_TRACE("cut at data-partition operation " + std::to_string(n) + " of " +
-                 std::to_string(ops));
-    const auto counters = m.modem_info();
-    ASSERT_EQ(counters.size(), 15U);
-    const long count = counters[0];
-    const auto armed = m.daemon.ctl("power-cut --partition efs2_bak --nth " + std::to_string(n));
-    ASSERT_FALSE(armed.contains("error")) << armed.dump();
-    m.host->write("AT+QPRTPARA=1\r");
-    ASSERT_TRUE(m.host->hung_up(5000ms)) << "the module lost power mid-backup";
-    ASSERT_TRUE(m.daemon.wait_power("off"));
-    ASSERT_FALSE(m.daemon.ctl("power-on").contains("error"));
-    m.host.reset();
-    m.connect();  // APP RDY again
-    const auto after = m.modem_info();
-    ASSERT_EQ(after.size(), 15U);
-    EXPECT_EQ(after[1], 0) << "restore_cnt: nothing was restored";
-    for (int p = 3; p < 13; ++p)
-      EXPECT_EQ(after[p], 0) << "p" << p - 2;
-    const auto info = m.backup_info();
-    ASSERT_TRUE(info.contains("backup_valid")) << info.dump();
-    if (!info["backup_valid"].get<bool>()) {
-      EXPECT_EQ(mode, "real") << "safe mode keeps the previous backup valid";
-      EXPECT_EQ(after[0], count) << "an interrupted backup is not counted";
-      ++invalid;
-    } else if (after[0] == count) {
-      ++old_kept;
-    } else {
-      EXPECT_EQ(after[0], count + 1);
-      ++new_done;
-    }
-    // Backing up again always works.
-    EXPECT_EQ(m.host->command("AT+QPRTPARA=1", 5000ms), "\r\nOK\r\n");
-    const auto again = m.modem_info();
-    ASSERT_EQ(again.size(), 15U);
-    EXPECT_EQ(again[0], after[0] + 1);
-    EXPECT_TRUE(m.backup_info()["backup_valid"].get<bool>());
-  }
-  std::printf(
-      "%s mode, %d cuts in %ld data-partition ops of =1: invalid %d, old backup %d, new %d\n",
-      mode.c_str(), kCuts, ops, invalid, old_kept, new_done);
+  BackupCutCase backup(m, mode);
+  nand::campaign::Plan plan;
+  plan.sample = kCuts;
+  plan.seed = vmodem::testing::test_seed(5);
+  const auto result = nand::campaign::run(backup, plan);
+  std::printf("%s mode, =1 in the data partition: %s", mode.c_str(), result.describe().c_str());
+  EXPECT_GT(result.operations, 4U) << "an uncut =1 works in the data partition";
+  EXPECT_EQ(result.cuts, static_cast<std::uint64_t>(kCuts));
+  EXPECT_EQ(result.failed, 0U) << result.describe();
 }
 
 TEST(BackupCutE2e, PowerCutsDuringModemBackupRealMode) {

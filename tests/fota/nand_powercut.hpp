@@ -20,7 +20,7 @@ namespace vmodem::fota::testing {
 // staged is the rewind point; the action is one boot that runs the update;
 // the verdict boots again (no cut) and checks which firmware runs and how
 // it got there.
-class UpdateCase : public nand::campaign::Case {
+class UpdateCase : public nand::campaign::InjectorCase {
  public:
   UpdateCase() : v1_(synthetic_firmware(1)), v2_(synthetic_firmware(2)) {
     nand_.install(v1_);

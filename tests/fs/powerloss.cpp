@@ -156,7 +156,7 @@ namespace {
 // A workload under cuts: the formatted, set-up volume is the rewind point;
 // the action mounts it and runs the steps, tracking what the crash semantics
 // allow; the verdict mounts again and compares.
-class WorkloadCase : public nand::campaign::Case {
+class WorkloadCase : public nand::campaign::InjectorCase {
  public:
   explicit WorkloadCase(const Workload& w)
       : w_(w), rig_(w.blocks, Config{}, nand::ChipConfig{}, w.pages_per_block) {

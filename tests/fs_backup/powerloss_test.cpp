@@ -61,7 +61,7 @@ struct Scenario {
 
 // A scenario's action under the campaign engine: rewound to the scenario,
 // the operation count starts where the action does.
-class ScenarioCase : public nand::campaign::Case {
+class ScenarioCase : public nand::campaign::InjectorCase {
  public:
   explicit ScenarioCase(PowerLossMode mode) : sc_(mode) {}
   nand::FaultInjector& injector() override { return *sc_.rig.injector; }

@@ -63,7 +63,7 @@ Cells snapshot_cells(const Storage& storage) {
 // The sample workload under cuts: the flash rewound to empty, the steps run
 // through the injector until the power goes; the verdict compares every
 // page's cells with the references before and after the step that was cut.
-class SweepCase : public campaign::Case {
+class SweepCase : public campaign::InjectorCase {
  public:
   SweepCase()
       : storage_(Storage::create_in_memory(small_geometry(8)).value()),

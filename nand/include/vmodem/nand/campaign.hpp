@@ -78,22 +78,37 @@ struct Verdict {
 };
 
 // An action under power cuts. The engine calls, for the measurement and for
-// each cut: rewind(), arm a cut on injector() (none for the measurement),
-// act(); after a cut, verify(). Operation counts start at the rewind.
+// each cut: rewind(), arm() (not for the measurement), act(); then
+// operations() after the measurement, verify() after a cut. The flash may be
+// in this process (InjectorCase) or behind a control socket.
 class Case {
  public:
   virtual ~Case() = default;
-  // The injector of the case's flash (rules armed here, operations counted).
-  virtual FaultInjector& injector() = 0;
-  // Puts the flash back where the action starts: power on, no rules armed,
-  // the injector's operation count at 0.
+  // Brings the module or flash to where the action starts (power on, no
+  // cut armed); operations are counted from here.
   virtual void rewind() = 0;
+  // Arms a cut at `point`: the point.operation-th NAND operation of the
+  // next act(), struck as point.mode says.
+  virtual void arm(const CutPoint& point) = 0;
   // Runs the action until it ends or the power goes. Returns true when the
   // power went (the armed cut struck).
   virtual bool act() = 0;
+  // The NAND operations since the rewind (read after the uncut act()).
+  virtual std::uint64_t operations() = 0;
   // After the cut at `point`: power back, recover as the product would,
   // check. Called only when act() returned true.
   virtual Verdict verify(const CutPoint& point) = 0;
+};
+
+// A case whose flash is in this process: cuts are armed on its injector,
+// whose operation count rewind() must reset.
+class InjectorCase : public Case {
+ public:
+  virtual FaultInjector& injector() = 0;
+  void arm(const CutPoint& point) override {
+    (void)injector().arm_power_cut(point.operation, point.mode);
+  }
+  std::uint64_t operations() override { return injector().operation_count(); }
 };
 
 struct Failure {
