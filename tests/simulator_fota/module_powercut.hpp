@@ -16,37 +16,21 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <random>
-#include <set>
 
 #include <vmodem/fota/fota_area.hpp>
+#include <vmodem/nand/campaign.hpp>
 
 #include "module_fixture.hpp"
 #include "test_seed.hpp"
 
 namespace vmodem::sim::testing {
 
-struct ModuleCutTally {
-  std::uint64_t operations = 0;  // START .. RDY of the uncut update
-  std::uint64_t cuts = 0;
-  std::uint64_t new_after_restore = 0;  // the next boot resumed from the journal: RESTORE, END 0
-  std::uint64_t new_restarted = 0;      // no journal yet: the next boot applied from the start
-  std::uint64_t new_committed = 0;      // the switch was durable: END 0 without applying again
-  std::uint64_t after_end = 0;          // of new_committed: END 0 printed before the cut
-  std::uint64_t old_firmware = 0;
-  std::uint64_t failures = 0;
-};
-
-struct CutPoint {
-  std::uint64_t op;
-  nand::CutMode mode;
-};
-
-inline constexpr nand::CutMode kAllCutModes[] = {nand::CutMode::before, nand::CutMode::after,
-                                                 nand::CutMode::torn_partial,
-                                                 nand::CutMode::torn_unstable};
-
-class ModuleCutCampaign {
+// The boot-time update of a real module under cuts (nand/campaign.hpp).
+// Operations count from the update's START (the cut is armed there, from
+// the event hook); rewind() rolls the flash back to "package staged, module
+// off"; the verdict is what the gtest checks below say about the boot after
+// the cut (a check that fails makes the cut a failure).
+class ModuleCutCampaign : public nand::campaign::Case {
  public:
   ModuleCutCampaign() : m_(builtin("bg95-m3")) {}
 
@@ -91,9 +75,8 @@ class ModuleCutCampaign {
       return 0;
     });
     // The uncut update: its operation count bounds the campaign.
-    const auto reference = run_boot({0, nand::CutMode::before});
-    if (!reference.reached_app_rdy || m_.count("FOTA_END") != 1 ||
-        m_.named("FOTA_END")[0]["code"] != 0) {
+    rewind();
+    if (act() || m_.count("FOTA_END") != 1 || m_.named("FOTA_END")[0]["code"] != 0) {
       return fail("the uncut update did not end with END 0 and APP RDY");
     }
     operations_ = ops_at_rdy_ - ops_at_start_;
@@ -101,48 +84,56 @@ class ModuleCutCampaign {
     return operations_ > 0;
   }
 
-  std::uint64_t operations() const { return operations_; }
+  // START .. RDY of the uncut update (prepare() measured it).
+  std::uint64_t update_operations() const { return operations_; }
   // The operation (after START) at which the uncut update printed END 0.
   std::uint64_t end_operation() const { return end_op_; }
+  // The update itself: up to END 0 and the few operations after it that
+  // withdraw the package (the reboot onto the new firmware is left to the
+  // full tier).
+  std::uint64_t update_proper() const { return std::min(operations_, end_op_ + kWithdrawOps); }
 
-  // Every operation in every cut mode (`sample` 0), or `sample` points (an
-  // operation and a mode each) drawn from `seed` among the operations of the
-  // update itself: up to END 0 and the few after it that withdraw the
-  // package (the reboot onto the new firmware is left to the full tier).
-  std::vector<CutPoint> points(std::uint32_t sample, std::uint64_t seed) const {
-    std::vector<CutPoint> out;
-    if (sample == 0) {
-      for (const auto mode : kAllCutModes) {
-        for (std::uint64_t n = 1; n <= operations_; ++n)
-          out.push_back({n, mode});
-      }
-      return out;
-    }
-    const std::uint64_t range = std::min(operations_, end_op_ + kWithdrawOps);
-    std::mt19937_64 rng(seed);
-    std::set<std::pair<std::uint64_t, int>> chosen;
-    while (chosen.size() < std::min<std::uint64_t>(sample, 4 * range))
-      chosen.insert({rng() % range + 1, static_cast<int>(rng() % 4)});
-    for (const auto& [n, mode] : chosen)
-      out.push_back({n, kAllCutModes[mode]});
-    return out;
+  void rewind() override {
+    m_.on_io([&] {
+      auto& mod = m_.module();
+      if (mod.power_state() != PowerState::off) (void)mod.power_off();
+      mod.flash().storage().snapshot_rollback();
+      mod.flash().injector().clear_rules();
+      cut_at_ = {0, nand::CutMode::before};
+      started_ = false;
+      return 0;
+    });
+  }
+  void arm(const nand::campaign::CutPoint& point) override {
+    m_.on_io([&] {
+      cut_at_ = point;
+      return 0;
+    });
+  }
+  // Powers on (the hook arms the cut at START) and waits until the module is
+  // off (cut) or APP RDY.
+  bool act() override {
+    m_.clear_events();
+    m_.power_on();
+    last_boot_ = wait_off_or_app_rdy();
+    return !last_boot_.reached_app_rdy;
+  }
+  std::uint64_t operations() override { return ops_at_rdy_ - ops_at_start_; }
+  nand::campaign::Verdict verify(const nand::campaign::CutPoint& point) override {
+    SCOPED_TRACE("cut at " + point.id() + " of " + std::to_string(operations_) +
+                 " operations after START");
+    const int failed_before = failed_parts();
+    const std::string outcome = check_cut();
+    if (failed_parts() != failed_before)
+      return nand::campaign::Verdict::fail(outcome, "see the failed checks above");
+    return nand::campaign::Verdict::pass(outcome);
   }
 
-  // One cut and the boot after it, checked; adds to `tally`.
-  void run_cut(const CutPoint& point, std::uint64_t seed, ModuleCutTally& tally) {
-    SCOPED_TRACE("cut (" + std::string(nand::to_string(point.mode)) + ") at operation " +
-                 std::to_string(point.op) + " of " + std::to_string(operations_) +
-                 " after START (replay: VMODEM_TEST_SEED=" + std::to_string(seed) + ")");
-    const int failed_parts_before = failed_parts();
-    const auto cut_boot = run_boot(point);
+  // The boot after the cut, checked with gtest; returns the outcome.
+  std::string check_cut() {
     const auto cut_urcs = m_.urcs();
     const bool cut_said_end0 = has(cut_urcs, kEnd0);
-    if (cut_boot.reached_app_rdy) {
-      // The cut fell after the operations of this boot (possible only at the
-      // very end, e.g. a cut "after" an operation whose success was final).
-      ADD_FAILURE() << "the cut boot reached APP RDY";
-    }
-    if (!cut_boot.saw_start) ADD_FAILURE() << "the cut boot did not start the update";
+    if (!last_boot_.saw_start) ADD_FAILURE() << "the cut boot did not start the update";
     m_.clear_events();
     started_ = false;
     // Power back, no cut armed.
@@ -151,12 +142,9 @@ class ModuleCutCampaign {
       return 0;
     });
     m_.power_on();
-    const bool up = m_.wait_power(PowerState::app_rdy, 20s);
-    EXPECT_TRUE(up) << "never APP RDY after the cut";
-    ++tally.cuts;
-    if (!up) {
-      ++tally.failures;
-      return;
+    if (!m_.wait_power(PowerState::app_rdy, 20s)) {
+      ADD_FAILURE() << "never APP RDY after the cut";
+      return "no APP RDY";
     }
     const auto urcs = m_.urcs();
     const std::string version = m_.on_io([&] { return m_.module().firmware_version(); });
@@ -166,18 +154,19 @@ class ModuleCutCampaign {
     const bool is_new = version == v2_.version && same_images(fw, v2_);
     const bool is_old = version == v1_.version && same_images(fw, v1_);
     EXPECT_TRUE(is_new || is_old) << "running " << version << ", images of neither version";
+    std::string outcome = "neither firmware";
     if (is_old) {
-      ++tally.old_firmware;
+      outcome = "old firmware";
       EXPECT_FALSE(cut_said_end0 || has(urcs, kEnd0)) << "END 0 but the old firmware runs";
     } else if (is_new) {
-      classify_new(cut_said_end0, urcs, tally);
+      outcome = classify_new(cut_said_end0, urcs);
     }
     // The package is withdrawn: the next reset boots plainly.
     m_.clear_events();
     m_.on_io([&] { return m_.module().reset(); });
     EXPECT_TRUE(m_.wait_power(PowerState::app_rdy, 20s));
     EXPECT_EQ(m_.count("FOTA_START"), 0u) << "the package is still staged";
-    if (failed_parts() != failed_parts_before) ++tally.failures;
+    return outcome;
   }
 
  private:
@@ -191,21 +180,7 @@ class ModuleCutCampaign {
   inline static const Bytes kApNote = {'k', 'e', 'e', 'p'};
   inline static const Bytes kModemNote = {0x00, 0xff, 0x5a, 0xa5, 0x42};
 
-  // Powers off, rolls the flash back to "package staged", powers on with a
-  // cut at point.op after START (0: none) and waits until the module is off
-  // (cut) or APP RDY.
-  BootSeen run_boot(const CutPoint& point) {
-    m_.on_io([&] {
-      auto& mod = m_.module();
-      if (mod.power_state() != PowerState::off) (void)mod.power_off();
-      mod.flash().storage().snapshot_rollback();
-      mod.flash().injector().clear_rules();
-      cut_at_ = point;
-      started_ = false;
-      return 0;
-    });
-    m_.clear_events();
-    m_.power_on();
+  BootSeen wait_off_or_app_rdy() {
     BootSeen seen;
     const auto until = std::chrono::steady_clock::now() + 20s;
     while (std::chrono::steady_clock::now() < until) {
@@ -227,8 +202,8 @@ class ModuleCutCampaign {
       started_ = true;
       ops_at_start_ = injector.operation_count();
       // Armed once: the boot after the cut runs with no cut.
-      if (cut_at_.op > 0) (void)injector.arm_power_cut(cut_at_.op, cut_at_.mode);
-      cut_at_.op = 0;
+      if (cut_at_.operation > 0) (void)injector.arm_power_cut(cut_at_.operation, cut_at_.mode);
+      cut_at_.operation = 0;
     } else if (e["event"] == "FOTA_END" && started_) {
       ops_at_end_ = injector.operation_count();
     } else if (e["event"] == "POWER_STATE" && e["data"]["state"] == "rdy" && started_) {
@@ -236,33 +211,30 @@ class ModuleCutCampaign {
     }
   }
 
-  void classify_new(bool cut_said_end0, const std::vector<std::string>& urcs,
-                    ModuleCutTally& tally) {
+  std::string classify_new(bool cut_said_end0, const std::vector<std::string>& urcs) {
     if (cut_said_end0) {
       // END 0 reached the host before the cut (it fell while withdrawing
       // the package or rebooting): the next boot may say it again.
-      ++tally.new_committed;
-      ++tally.after_end;
-      return;
+      return "new, already committed (END 0 before the cut)";
     }
-    ASSERT_TRUE(has(urcs, "+QIND: \"FOTA\",\"START\"")) << "new firmware with no update URCs";
+    EXPECT_TRUE(has(urcs, "+QIND: \"FOTA\",\"START\"")) << "new firmware with no update URCs";
     const auto start = std::find(urcs.begin(), urcs.end(), "+QIND: \"FOTA\",\"START\"");
+    if (start == urcs.end()) return "new firmware, no URCs";
     const bool restore =
         start + 1 != urcs.end() && (start + 1)->find("\"RESTORE\"") != std::string::npos;
     expect_update_urcs(urcs, restore);
     const auto ends = m_.named("FOTA_END");
-    ASSERT_EQ(ends.size(), 1u);
+    EXPECT_EQ(ends.size(), 1u);
+    if (ends.size() != 1) return "new firmware, END count";
     const bool updated_at_once = start + 2 != urcs.end() &&
                                  *(start + 1) == "+QIND: \"FOTA\",\"UPDATING\",100" &&
                                  *(start + 2) == kEnd0;
     if (restore) {
-      ++tally.new_after_restore;
       EXPECT_EQ(ends[0]["resumed"], true);
-    } else if (updated_at_once && ends[0]["resumed"] == true) {
-      ++tally.new_committed;
-    } else {
-      ++tally.new_restarted;
+      return "new after RESTORE";
     }
+    if (updated_at_once && ends[0]["resumed"] == true) return "new, already committed";
+    return "new, restarted";
   }
 
   void check_cgmr(const std::string& version) {
@@ -334,38 +306,33 @@ class ModuleCutCampaign {
 
   ModuleHarness m_;
   fota::FirmwareBundle v1_, v2_;
-  CutPoint cut_at_{0, nand::CutMode::before};
+  nand::campaign::CutPoint cut_at_{0, nand::CutMode::before};
+  BootSeen last_boot_;
   bool started_ = false;
   std::uint64_t ops_at_start_ = 0, ops_at_end_ = 0, ops_at_rdy_ = 0, operations_ = 0, end_op_ = 0;
 };
 
-inline void print_module_tally(const ModuleCutTally& t, std::uint64_t end_op, double seconds) {
-  const auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
-  std::printf(
-      "module fota cut campaign: %llu ops (START..RDY, END 0 at op %llu), %llu cuts -> new after "
-      "RESTORE %llu, new restarted %llu, new already committed %llu (%llu of them after END 0 "
-      "was printed), old %llu, failures %llu (%.2fs)\n",
-      u(t.operations), u(end_op), u(t.cuts), u(t.new_after_restore), u(t.new_restarted),
-      u(t.new_committed), u(t.after_end), u(t.old_firmware), u(t.failures), seconds);
-  std::fflush(stdout);
-}
-
-// `sample` 0: every operation in every cut mode.
+// `sample` 0: every operation in every cut mode; else `sample` cuts per mode
+// at operations of the update proper, drawn from the seed.
 inline void run_module_cut_campaign(std::uint32_t sample) {
   // The same default as the library campaign (tests/fota/nand_powercut.hpp).
   const std::uint64_t seed = vmodem::testing::test_seed(20261121);
-  std::printf("module fota power-cut campaign, %s\n", sample ? "sampled" : "exhaustive");
-  const auto start = std::chrono::steady_clock::now();
   ModuleCutCampaign campaign;
   ASSERT_TRUE(campaign.prepare());
-  ModuleCutTally tally;
-  tally.operations = campaign.operations();
-  for (const auto& point : campaign.points(sample, seed))
-    campaign.run_cut(point, seed, tally);
-  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
-  print_module_tally(tally, campaign.end_operation(), took.count());
-  EXPECT_EQ(tally.failures, 0u);
-  EXPECT_GT(tally.cuts, 0u);
+  nand::campaign::Plan plan;
+  plan.modes = {nand::CutMode::before, nand::CutMode::after, nand::CutMode::torn_partial,
+                nand::CutMode::torn_unstable};
+  plan.sample = sample;
+  plan.seed = seed;
+  if (sample > 0) plan.last = campaign.update_proper();
+  const auto result = nand::campaign::run(campaign, plan);
+  std::printf("module fota cut campaign (%s, END 0 at operation %llu after START): %s",
+              sample ? "sampled" : "exhaustive",
+              static_cast<unsigned long long>(campaign.end_operation()), result.describe().c_str());
+  std::fflush(stdout);
+  EXPECT_EQ(result.operations, campaign.update_operations());
+  EXPECT_EQ(result.failed, 0u) << result.describe();
+  EXPECT_GT(result.cuts, 0u);
 }
 
 }  // namespace vmodem::sim::testing
