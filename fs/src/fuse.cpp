@@ -33,10 +33,15 @@ namespace {
 struct Instance {
   fuse_adapter::Context context;
   fuse* handle = nullptr;
+  bool signal_handlers = false;  // installed by create(), removed by finish()
 };
 
+// `signals`: Ctrl-C, SIGTERM and SIGHUP end the loop (libfuse's handlers),
+// installed before the mount appears — a signal between the mount and the
+// handlers would kill the process and leave the mount point dead
+// ("Transport endpoint is not connected").
 Result<std::unique_ptr<Instance>> create(FileSystem& fs, const std::filesystem::path& dir,
-                                         const FuseOptions& options) {
+                                         const FuseOptions& options, bool signals) {
   std::string why;
   if (!fuse_available(&why)) return fail(Errc::unsupported, "FUSE not available: " + why);
   auto inst = std::make_unique<Instance>();
@@ -55,7 +60,10 @@ Result<std::unique_ptr<Instance>> create(FileSystem& fs, const std::filesystem::
       fuse_new(&args, &fuse_adapter::operations(), sizeof(fuse_operations), &inst->context);
   fuse_opt_free_args(&args);  // fuse_new may have copied arguments into it
   if (!inst->handle) return fail(Errc::io_error, "fuse_new failed (bad options?)");
+  fuse_session* session = fuse_get_session(inst->handle);
+  inst->signal_handlers = signals && fuse_set_signal_handlers(session) == 0;
   if (fuse_mount(inst->handle, dir.c_str()) != 0) {
+    if (inst->signal_handlers) fuse_remove_signal_handlers(session);
     fuse_destroy(inst->handle);
     return fail(Errc::io_error, "cannot mount at " + dir.string() + " (see libfuse message)");
   }
@@ -63,6 +71,7 @@ Result<std::unique_ptr<Instance>> create(FileSystem& fs, const std::filesystem::
 }
 
 void finish(Instance& inst) {
+  if (inst.signal_handlers) fuse_remove_signal_handlers(fuse_get_session(inst.handle));
   fuse_unmount(inst.handle);
   fuse_destroy(inst.handle);
   inst.handle = nullptr;
@@ -83,12 +92,9 @@ int lazy_unmount(const std::filesystem::path& dir) {
 }  // namespace
 
 Status mount(FileSystem& fs, const std::filesystem::path& dir, const FuseOptions& options) {
-  auto inst = create(fs, dir, options);
+  auto inst = create(fs, dir, options, true);
   if (!inst) return tl::unexpected(inst.error());
-  fuse_session* session = fuse_get_session((*inst)->handle);
-  const bool signals = fuse_set_signal_handlers(session) == 0;
   const int rc = fuse_loop((*inst)->handle);  // single-threaded
-  if (signals) fuse_remove_signal_handlers(session);
   finish(**inst);
   if (rc < 0) return fail(Errc::io_error, std::string("fuse loop: ") + std::strerror(-rc));
   return {};
@@ -110,7 +116,7 @@ FuseMount::~FuseMount() {
 Result<std::unique_ptr<FuseMount>> FuseMount::start(FileSystem& fs,
                                                     const std::filesystem::path& dir,
                                                     const FuseOptions& options) {
-  auto inst = create(fs, dir, options);
+  auto inst = create(fs, dir, options, false);
   if (!inst) return tl::unexpected(inst.error());
   auto state = std::make_unique<State>();
   state->dir = dir;
