@@ -8,6 +8,7 @@
 #include <fstream>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -105,13 +106,44 @@ class ModuleHarness {
     std::lock_guard lock(mutex_);
     events_.clear();
   }
+  // Waits for a POWER_STATE event announcing one of `states` among the events
+  // recorded since the last clear_events(); returns the first, or nullopt.
+  std::optional<PowerState> wait_power_event(std::initializer_list<PowerState> states,
+                                             std::chrono::milliseconds timeout = 20s) {
+    std::optional<PowerState> found;
+    std::unique_lock lock(mutex_);
+    changed_.wait_for(lock, timeout, [&] {
+      for (const auto& e : events_) {
+        if (e["event"] != "POWER_STATE") continue;
+        for (const PowerState state : states) {
+          if (e["data"].value("state", "") == to_string(state)) found = state;
+        }
+        if (found) return true;
+      }
+      return false;
+    });
+    return found;
+  }
+
+  // Waits until the module is in `state`: already, or a POWER_STATE event
+  // announcing it arrives (the module emits one at every change).
   bool wait_power(PowerState state, std::chrono::milliseconds timeout = 10s) {
-    const auto until = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < until) {
-      if (on_io([this] { return module_->power_state(); }) == state) return true;
-      std::this_thread::sleep_for(2ms);
+    std::size_t seen = 0;
+    {
+      std::lock_guard lock(mutex_);
+      seen = events_.size();
     }
-    return false;
+    if (on_io([this] { return module_->power_state(); }) == state) return true;
+    const std::string name(to_string(state));
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, timeout, [&] {
+      // Events recorded since the check (clear_events() may have shrunk the list).
+      for (std::size_t i = std::min(seen, events_.size()); i < events_.size(); ++i) {
+        const auto& e = events_[i];
+        if (e["event"] == "POWER_STATE" && e["data"].value("state", "") == name) return true;
+      }
+      return false;
+    });
   }
   void power_on() {
     on_io([this] { return module_->power_on(); });

@@ -180,17 +180,11 @@ class ModuleCutCampaign : public nand::campaign::Case {
   inline static const Bytes kApNote = {'k', 'e', 'e', 'p'};
   inline static const Bytes kModemNote = {0x00, 0xff, 0x5a, 0xa5, 0x42};
 
+  // After the power-on: the boot ends off (cut) or at APP RDY.
   BootSeen wait_off_or_app_rdy() {
     BootSeen seen;
-    const auto until = std::chrono::steady_clock::now() + 20s;
-    while (std::chrono::steady_clock::now() < until) {
-      const auto state = m_.on_io([&] { return m_.module().power_state(); });
-      if (state == PowerState::app_rdy || state == PowerState::off) {
-        seen.reached_app_rdy = state == PowerState::app_rdy;
-        break;
-      }
-      std::this_thread::sleep_for(1ms);
-    }
+    seen.reached_app_rdy =
+        m_.wait_power_event({PowerState::off, PowerState::app_rdy}) == PowerState::app_rdy;
     seen.saw_start = m_.count("FOTA_START") > 0;
     return seen;
   }
