@@ -5,6 +5,7 @@
 #include <vmodem/nand/fault.hpp>
 
 #include "nand_fixture.hpp"
+#include "tier.hpp"
 
 namespace vmodem::nand::testing {
 namespace {
@@ -85,7 +86,9 @@ TEST(Branches, CutPendingOutsideABranchIsRefused) {
 // after cut_pending() equals the flash of a fresh replay cut at k by an armed
 // rule, with the injector seeded the same way; and the run with all its
 // branches ends exactly where the uncut run does.
-TEST(Branches, EveryBranchEqualsAReplayCutThereAndTheRunGoesOn) {
+// `stride`: the replays compared (every operation: 1; the branches are
+// taken at every operation either way).
+void branches_equal_replays(std::uint64_t stride) {
   constexpr std::uint64_t kSeed = 77;
   const std::uint64_t ops = count_ops(kSeed);
   ASSERT_GT(ops, 30U);
@@ -119,7 +122,7 @@ TEST(Branches, EveryBranchEqualsAReplayCutThereAndTheRunGoesOn) {
     run(plain_injector);
     EXPECT_EQ(fingerprint(*storage), fingerprint(*plain)) << "the run went on as if uncut";
 
-    for (std::uint64_t k = 1; k <= ops; ++k) {
+    for (std::uint64_t k = 1; k <= ops; k = k < ops && k + stride > ops ? ops : k + stride) {
       auto replay = Storage::create_in_memory(small_geometry(12)).value();
       SimulatedChip replay_chip(*replay, {});
       FaultInjector replay_injector(replay_chip, nullptr, kSeed);
@@ -133,6 +136,14 @@ TEST(Branches, EveryBranchEqualsAReplayCutThereAndTheRunGoesOn) {
           << "cut at operation " << k << ", mode " << to_string(mode);
     }
   }
+}
+
+TEST(Branches, EveryBranchEqualsAReplayCutThereAndTheRunGoesOn) {
+  branches_equal_replays(5);  // quick tier: every fifth replay and the last
+}
+TEST(BranchesFull, EveryBranchEqualsAReplayCutThereAndTheRunGoesOn) {
+  VMODEM_FULL_TIER_ONLY();
+  branches_equal_replays(1);
 }
 
 }  // namespace
