@@ -75,13 +75,21 @@ bool Module::run_boot_step(const BootAction& action) {
   return false;
 }
 
+const FsBootEnv& Module::boot_env() {
+  const std::uint64_t seed = flash_->storage().manufacture_seed();
+  if (!boot_env_ || boot_env_->manufacture_seed != seed) {
+    boot_env_ = std::make_unique<FsBootEnv>(*flash_, profile_);
+    boot_env_->log = log_.get();
+    boot_env_->emit = [this](const std::string& event, nlohmann::json data) {
+      emit(event, std::move(data));
+    };
+  }
+  return *boot_env_;
+}
+
 bool Module::mount_stage(bool before_rdy) {
   // The same code the power-cut campaigns boot through (guardians.hpp).
-  FsBootEnv env(*flash_, profile_);
-  env.log = log_.get();
-  env.emit = [this](const std::string& event, nlohmann::json data) {
-    emit(event, std::move(data));
-  };
+  const FsBootEnv& env = boot_env();
   for (MountedFs& slot : file_systems_) {
     if ((slot.spec->role == FsRole::modem) != before_rdy) continue;
     slot.close();

@@ -231,11 +231,12 @@ class FsBooter {
 FsBootEnv::FsBootEnv(Flash& flash_, const Profile& profile_)
     : flash(flash_),
       profile(profile_),
+      manufacture_seed(flash_.storage().manufacture_seed()),
       config(fs_config(profile_)),
       backup_options(backup_options_of(flash_, profile_)),
       log(spdlog::default_logger_raw()) {
   for (const auto& fs : profile.file_systems) {
-    checks_by_name.emplace(fs.name, boot_checks(fs, flash.storage().manufacture_seed()));
+    checks_by_name.emplace(fs.name, boot_checks(fs, manufacture_seed));
   }
 }
 

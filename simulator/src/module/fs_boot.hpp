@@ -44,6 +44,7 @@ struct FsBootEnv {
 
   Flash& flash;
   const Profile& profile;
+  std::uint64_t manufacture_seed;    // the flash's, when this was built (the checks depend on it)
   fs::Config config;                 // how the module mounts its file systems
   fs::BackupOptions backup_options;  // power_loss_mode, restore format and checks
   // Where the boot logs (the module's log; campaigns: the default logger).

@@ -9,6 +9,7 @@
 
 #include "commands/command_set.hpp"
 #include "module/boot_sequence.hpp"
+#include "module/fs_boot.hpp"
 #include "module/live_mounts.hpp"
 #include "module/nv_settings.hpp"
 

@@ -82,6 +82,7 @@ class NvSettings;
 class LiveMounts;
 class FileHandles;
 class BootSequence;
+struct FsBootEnv;
 struct BootAction;
 
 // One file system's backup (SPEC §4): its backup data and info partitions and
@@ -231,6 +232,7 @@ class Module final : public ControlTarget {
   // guardians (guardians.hpp): the modem one before RDY, the others before
   // APP RDY. False when one failed (BOOT_FAILED) or the power went.
   bool mount_stage(bool before_rdy);
+  const FsBootEnv& boot_env();
   void load_nv_settings();  // reports each field that fell back (NV_SETTING_INVALID)
   void reach_rdy();
   void reach_app_rdy();
@@ -252,6 +254,10 @@ class Module final : public ControlTarget {
   std::unique_ptr<Flash> flash_;
   PowerState state_ = PowerState::off;
   std::unique_ptr<BootSequence> boot_;  // complete type only in the module's sources
+  // What each file system's boot needs (config, backup options, the factory
+  // checks read from the profile's factory files): built at the first boot,
+  // again only when a loaded snapshot brings another manufacture seed.
+  std::unique_ptr<FsBootEnv> boot_env_;
   bool app_side_up_ = false;            // this boot mounted the file systems APP RDY needs
   std::uint64_t epoch_ = 0;             // bumped on every power transition: stale timers check it
   // Set the moment an armed cut strikes (on the thread of the NAND call),
