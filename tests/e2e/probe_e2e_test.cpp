@@ -26,6 +26,7 @@
 #include <vmodem/simulator/flash.hpp>
 #include <vmodem/simulator/profile.hpp>
 
+#include "bytes.hpp"
 #include "e2e_support.hpp"
 #include "process.hpp"
 
@@ -33,22 +34,8 @@ namespace vmodem::e2e {
 namespace {
 
 using nlohmann::json;
-
-std::vector<std::uint8_t> bytes_of(const std::string& text) {
-  return {text.begin(), text.end()};
-}
-
-std::vector<std::uint8_t> pattern(std::size_t n, std::uint32_t seed) {
-  std::vector<std::uint8_t> out(n);
-  std::uint32_t x = seed * 2654435761U + 1;
-  for (auto& b : out) {
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    b = static_cast<std::uint8_t>(x);
-  }
-  return out;
-}
+using vmodem::testing::bytes_of;
+using vmodem::testing::pattern;
 
 // A NAND image opened in this process (the module off, the daemon not
 // touching it): the file system of one partition, its page map, raw cells.

@@ -5,6 +5,7 @@
 // cannot be mounted.
 #include <gtest/gtest.h>
 
+#include "bytes.hpp"
 #include "module_fixture.hpp"
 
 namespace vmodem::sim::testing {
@@ -13,21 +14,13 @@ namespace {
 // bg95-m3 with a third file system, "data", in a partition of its own.
 Profile with_data_file_system() {
   auto document = builtin().document;
-  document["partitions"].push_back(
-      {{"name", "appdata"}, {"first_block", 350}, {"blocks", 24}, {"description", "app data"}});
-  document["file_systems"].push_back({{"name", "data"},
-                                      {"partition", "appdata"},
-                                      {"role", "data"},
-                                      {"mount", "data"},
-                                      {"alias", "appfs"}});
+  e2e::add_data_file_system(document);
   auto profile = parse_profile(document.dump(), "three-fs.json");
   EXPECT_TRUE(profile) << profile.error().describe();
   return *profile;
 }
 
-std::vector<std::uint8_t> bytes_of(std::string_view text) {
-  return {text.begin(), text.end()};
-}
+using vmodem::testing::bytes_of;
 
 class Composition : public ::testing::Test {
  protected:

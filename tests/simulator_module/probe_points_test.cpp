@@ -22,28 +22,15 @@
 #include <vmodem/fs/filesystem.hpp>
 #include <vmodem/fs/placement.hpp>
 
+#include "bytes.hpp"
 #include "module_fixture.hpp"
 
 namespace vmodem::sim::testing {
 namespace {
 
 using e2e::Host;
-
-Bytes bytes_of(std::string_view text) {
-  return {text.begin(), text.end()};
-}
-
-Bytes pattern(std::size_t n, std::uint32_t seed) {
-  Bytes out(n);
-  std::uint32_t x = seed * 2654435761U + 1;
-  for (auto& b : out) {
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    b = static_cast<std::uint8_t>(x);
-  }
-  return out;
-}
+using vmodem::testing::bytes_of;
+using vmodem::testing::pattern;
 
 struct Case {
   std::string name;
