@@ -17,13 +17,7 @@ std::filesystem::path write_three_fs_profile(const std::filesystem::path& dir) {
   std::ifstream in(std::string(VMODEM_CONFIGS) + "/bg95-m3.json");
   auto profile = nlohmann::json::parse(in);
   profile["name"] = "three-fs";
-  profile["partitions"].push_back(
-      {{"name", "appdata"}, {"first_block", 350}, {"blocks", 24}, {"description", "app data"}});
-  profile["file_systems"].push_back({{"name", "data"},
-                                     {"partition", "appdata"},
-                                     {"role", "data"},
-                                     {"mount", "data"},
-                                     {"alias", "appfs"}});
+  add_data_file_system(profile);
   std::filesystem::create_directories(dir);
   const auto path = dir / "three-fs.json";
   std::ofstream(path) << profile.dump(2);

@@ -357,6 +357,16 @@ RestoreCounters counters_at(const std::vector<long>& fields, std::size_t size, s
 }
 }  // namespace
 
+void add_data_file_system(nlohmann::json& profile) {
+  profile["partitions"].push_back(
+      {{"name", "appdata"}, {"first_block", 350}, {"blocks", 24}, {"description", "app data"}});
+  profile["file_systems"].push_back({{"name", "data"},
+                                     {"partition", "appdata"},
+                                     {"role", "data"},
+                                     {"mount", "data"},
+                                     {"alias", "appfs"}});
+}
+
 RestoreCounters modem_restore_counters(const std::string& response) {
   return counters_at(qprtpara_fields(response), 14, 1, 3);
 }

@@ -121,6 +121,11 @@ class Control {
   std::string buffer_;
 };
 
+// Adds to a bg95-m3 profile document a third file system, "data" (alias
+// "appfs", FUSE mount "data"), in a partition of its own, "appdata", and
+// without a backup: a user's profile as the module-composition tests use it.
+void add_data_file_system(nlohmann::json& profile);
+
 // XOR of the data as big-endian 16-bit words (the QFUPL/QFDWL checksum).
 std::string quectel_checksum(const std::string& data);
 

@@ -110,19 +110,8 @@ class ModuleHarness {
   // recorded since the last clear_events(); returns the first, or nullopt.
   std::optional<PowerState> wait_power_event(std::initializer_list<PowerState> states,
                                              std::chrono::milliseconds timeout = 20s) {
-    std::optional<PowerState> found;
     std::unique_lock lock(mutex_);
-    changed_.wait_for(lock, timeout, [&] {
-      for (const auto& e : events_) {
-        if (e["event"] != "POWER_STATE") continue;
-        for (const PowerState state : states) {
-          if (e["data"].value("state", "") == to_string(state)) found = state;
-        }
-        if (found) return true;
-      }
-      return false;
-    });
-    return found;
+    return wait_power_event_locked(lock, 0, states, timeout);
   }
 
   // Waits until the module is in `state`: already, or a POWER_STATE event
@@ -134,16 +123,8 @@ class ModuleHarness {
       seen = events_.size();
     }
     if (on_io([this] { return module_->power_state(); }) == state) return true;
-    const std::string name(to_string(state));
     std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, timeout, [&] {
-      // Events recorded since the check (clear_events() may have shrunk the list).
-      for (std::size_t i = std::min(seen, events_.size()); i < events_.size(); ++i) {
-        const auto& e = events_[i];
-        if (e["event"] == "POWER_STATE" && e["data"].value("state", "") == name) return true;
-      }
-      return false;
-    });
+    return wait_power_event_locked(lock, seen, {state}, timeout).has_value();
   }
   void power_on() {
     on_io([this] { return module_->power_on(); });
@@ -162,6 +143,25 @@ class ModuleHarness {
   }
 
  private:
+  // The first POWER_STATE event for one of `states` at index `from` or later
+  // (clear_events() may have shrunk the list since `from` was read).
+  std::optional<PowerState> wait_power_event_locked(std::unique_lock<std::mutex>& lock,
+                                                    std::size_t from,
+                                                    std::initializer_list<PowerState> states,
+                                                    std::chrono::milliseconds timeout) {
+    std::optional<PowerState> found;
+    changed_.wait_for(lock, timeout, [&] {
+      for (std::size_t i = std::min(from, events_.size()); i < events_.size() && !found; ++i) {
+        const auto& e = events_[i];
+        if (e["event"] != "POWER_STATE") continue;
+        for (const PowerState state : states) {
+          if (e["data"].value("state", "") == to_string(state)) found = state;
+        }
+      }
+      return found.has_value();
+    });
+    return found;
+  }
   std::size_t count_locked(const std::string& name) const {
     std::size_t n = 0;
     for (const auto& e : events_)
