@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pty.h>
-#include <sys/inotify.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -45,31 +44,18 @@ tl::expected<PtyPair, Error> PtyPair::open_raw() {
     ::close(master);
     return tl::unexpected(system_error(got ? "tcsetattr" : "tcgetattr", termios_errno));
   }
-  // Watched before the path is published (the symlink comes later): no
-  // host's open can go unseen.
-  const int watch = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-  if (watch < 0 || ::inotify_add_watch(watch, name.data(), IN_OPEN | IN_CLOSE) < 0) {
-    const int watch_errno = errno;
-    if (watch >= 0) ::close(watch);
-    ::close(master);
-    return tl::unexpected(system_error("inotify on " + std::string(name.data()), watch_errno));
-  }
-  return PtyPair(master, watch, name.data());
+  return PtyPair(master, name.data());
 }
 
-PtyPair::PtyPair(int master, int watch, std::string path)
-    : master_(master), watch_(watch), slave_path_(std::move(path)) {}
+PtyPair::PtyPair(int master, std::string path) : master_(master), slave_path_(std::move(path)) {}
 
 PtyPair::PtyPair(PtyPair&& other) noexcept
-    : master_(std::exchange(other.master_, -1)),
-      watch_(std::exchange(other.watch_, -1)),
-      slave_path_(std::move(other.slave_path_)) {}
+    : master_(std::exchange(other.master_, -1)), slave_path_(std::move(other.slave_path_)) {}
 
 PtyPair& PtyPair::operator=(PtyPair&& other) noexcept {
   if (this != &other) {
     close_all();
     master_ = std::exchange(other.master_, -1);
-    watch_ = std::exchange(other.watch_, -1);
     slave_path_ = std::move(other.slave_path_);
   }
   return *this;
@@ -83,37 +69,14 @@ int PtyPair::release_master() noexcept {
   return std::exchange(master_, -1);
 }
 
-int PtyPair::release_open_watch() noexcept {
-  return std::exchange(watch_, -1);
-}
-
 void PtyPair::close_all() noexcept {
   if (master_ >= 0) ::close(master_);
-  if (watch_ >= 0) ::close(watch_);
   master_ = -1;
-  watch_ = -1;
 }
 
 bool has_opener(int master) noexcept {
   pollfd entry{master, 0, 0};
   return ::poll(&entry, 1, 0) >= 0 && (entry.revents & POLLHUP) == 0;
-}
-
-bool any_open_event(std::span<const std::uint8_t> events) noexcept {
-  std::size_t at = 0;
-  while (at + sizeof(inotify_event) <= events.size()) {
-    inotify_event event{};
-    std::memcpy(&event, events.data() + at, sizeof event);
-    if ((event.mask & IN_OPEN) != 0) return true;
-    at += sizeof event + event.len;
-  }
-  return false;
-}
-
-void drain_events(int watch) noexcept {
-  std::array<char, 1024> events{};
-  while (::read(watch, events.data(), events.size()) > 0) {
-  }
 }
 
 tl::expected<void, Error> discard_unread(int master, const std::string& slave_path) {

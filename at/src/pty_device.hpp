@@ -17,8 +17,8 @@ namespace vmodem::at::detail {
 // An open PTY. The master goes to Asio. The slave is closed as soon as raw
 // mode is set (a pty's termios persist while its master is open), so the
 // master tells whether a host has the port open: POLLHUP while nobody has.
-// An inotify watch on the slave reports each open and close of it, so the
-// port learns of a host arriving without polling.
+// (An inotify watch on the slave reports each open and close of it, so the
+// port learns of a host arriving without polling: see open_watch.hpp.)
 class PtyPair {
  public:
   static tl::expected<PtyPair, Error> open_raw();
@@ -31,26 +31,18 @@ class PtyPair {
 
   // Hand the fds over (the caller closes them). -1 if already taken.
   int release_master() noexcept;
-  int release_open_watch() noexcept;  // readable when the slave was opened or closed
   const std::string& slave_path() const noexcept { return slave_path_; }
 
  private:
-  PtyPair(int master, int watch, std::string path);
+  PtyPair(int master, std::string path);
   void close_all() noexcept;
 
   int master_ = -1;
-  int watch_ = -1;
   std::string slave_path_;
 };
 
 // True while any process has the slave of `master` open.
 bool has_opener(int master) noexcept;
-
-// True if inotify `events` (as read from the watch) include an open.
-bool any_open_event(std::span<const std::uint8_t> events) noexcept;
-
-// Reads and drops the events queued on an inotify fd (non-blocking).
-void drain_events(int watch) noexcept;
 
 // Discards what the master wrote that no opener of the slave has read yet:
 // the answers meant for a host that has closed the port, which the next

@@ -13,6 +13,7 @@
 
 #include <vmodem/at/pty_port.hpp>
 
+#include "open_watch.hpp"
 #include "pty_device.hpp"
 
 namespace vmodem::at {
@@ -51,7 +52,7 @@ class PtyPort::Impl : public std::enable_shared_from_this<Impl> {
   void service();
   void feed_held_input();
   void drop_output();
-  void start_watch();
+  tl::expected<void, Error> start_watch();
   void on_watch_event(bool opened);
   void on_no_opener_left();
   void forget_departed_host();
@@ -69,12 +70,11 @@ class PtyPort::Impl : public std::enable_shared_from_this<Impl> {
   Engine engine_;
   asio::steady_timer timer_;
   std::optional<asio::posix::stream_descriptor> master_;
-  std::optional<asio::posix::stream_descriptor> open_watch_;  // inotify: slave opened/closed
+  detail::OpenWatch open_watch_;  // the slave opened/closed
   std::filesystem::path device_path_;
 
   std::array<std::uint8_t, 4096> read_buffer_{};
-  std::array<std::uint8_t, 1024> watch_buffer_{};  // inotify events, read to drain
-  std::vector<std::uint8_t> held_input_;           // read but not yet taken by the engine
+  std::vector<std::uint8_t> held_input_;  // read but not yet taken by the engine
   std::size_t held_offset_ = 0;
   std::vector<std::uint8_t> write_buffer_;  // a copy: the engine's view moves
 
@@ -86,7 +86,6 @@ class PtyPort::Impl : public std::enable_shared_from_this<Impl> {
   std::uint64_t output_epoch_ = 0;
   bool reading_ = false;
   bool writing_ = false;
-  bool watching_ = false;
   // A host has the slave open (as last seen). Nothing is written while none
   // has: output waits in the engine for the next opener.
   bool host_open_ = false;
@@ -141,17 +140,23 @@ tl::expected<void, Error> PtyPort::Impl::open() {
 tl::expected<void, Error> PtyPort::Impl::open_pty() {
   auto pty = detail::PtyPair::open_raw();
   if (!pty) return tl::unexpected(pty.error());
+  device_path_ = pty->slave_path();
+  // Watched before the path is published (the symlink comes next): no
+  // host's open can go unseen.
+  if (auto watched = start_watch(); !watched) {
+    device_path_.clear();
+    return watched;
+  }
   if (auto linked = detail::point_symlink(options_.link, pty->slave_path()); !linked) {
+    open_watch_.reset();
+    device_path_.clear();
     return tl::unexpected(linked.error());
   }
-  device_path_ = pty->slave_path();
   master_.emplace(executor_, pty->release_master());
-  open_watch_.emplace(executor_, pty->release_open_watch());
   host_open_ = detail::has_opener(master_->native_handle());
   hung_up_ = false;
   unseen_visit_ = false;
   heard_ = false;
-  start_watch();
   if (options_.linked) options_.linked(options_.link);
   return {};
 }
@@ -160,7 +165,6 @@ void PtyPort::Impl::close_pty() {
   ++generation_;
   reading_ = false;
   writing_ = false;
-  watching_ = false;
   host_open_ = false;
   hung_up_ = false;
   unseen_visit_ = false;
@@ -172,10 +176,7 @@ void PtyPort::Impl::close_pty() {
     master_->close(ignored);
     master_.reset();
   }
-  if (open_watch_) {
-    open_watch_->close(ignored);
-    open_watch_.reset();
-  }
+  open_watch_.reset();
   device_path_.clear();
   held_input_.clear();
   held_offset_ = 0;
@@ -280,22 +281,20 @@ void PtyPort::Impl::drop_output() {
   if (stale > 0) engine_.consume_output(stale);
 }
 
-// The watch is armed while the PTY exists: it is how a host's arrival is
-// seen (nothing is read then), and a host's departure while no read runs (a
-// command executing).
-void PtyPort::Impl::start_watch() {
-  if (watching_ || !open_watch_) return;
-  watching_ = true;
-  open_watch_->async_read_some(
-      asio::buffer(watch_buffer_), [self = shared_from_this(), generation = generation_](
-                                       boost::system::error_code ec, std::size_t count) {
-        if (generation != self->generation_) return;
-        self->watching_ = false;
-        if (ec) return;  // the inotify fd failed: reads still see a host leave
-        self->on_watch_event(detail::any_open_event(
-            std::span<const std::uint8_t>(self->watch_buffer_).first(count)));
-        self->start_watch();
+// The watch lives as long as the PTY: it is how a host's arrival is seen
+// (nothing is read then), and a host's departure while no read runs (a
+// command executing). Its events come for this PTY's generation only.
+tl::expected<void, Error> PtyPort::Impl::start_watch() {
+  std::weak_ptr<Impl> weak = shared_from_this();
+  auto watch = detail::OpenWatchService::of(executor_).watch(
+      executor_, device_path_.string(), [weak, generation = generation_](bool opened) {
+        const auto self = weak.lock();
+        if (!self || generation != self->generation_ || !self->master_) return;
+        self->on_watch_event(opened);
       });
+  if (!watch) return tl::unexpected(watch.error());
+  open_watch_ = std::move(*watch);
+  return {};
 }
 
 void PtyPort::Impl::on_watch_event(bool opened) {
@@ -349,7 +348,7 @@ void PtyPort::Impl::discard_unread() {
   (void)detail::discard_unread(master_->native_handle(), device_path_.string());
   // That open and close of the slave were ours, not a host's: drop their
   // events, then look again, in case a host opened meanwhile.
-  detail::drain_events(open_watch_->native_handle());
+  open_watch_.drain();
   if (detail::has_opener(master_->native_handle())) {
     host_open_ = true;
     hung_up_ = false;

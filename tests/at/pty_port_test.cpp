@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <future>
@@ -139,6 +140,51 @@ TEST_F(PtyPortTest, HostTalksAtThroughTheSymlink) {
   EXPECT_EQ(host.read_until("OK\r\n"), "ATE0\r\r\nOK\r\n");
   ASSERT_TRUE(host.write("AT+NOPE\r"));
   EXPECT_EQ(host.read_until("ERROR\r\n"), "\r\nERROR\r\n");
+}
+
+// The kernel gives a user 128 inotify instances by default
+// (fs.inotify.max_user_instances); a fleet of 100 modules has 200 ports. All
+// ports of an io context share one instance: more ports than the limit all
+// open, and each still sees its own host arrive and leave.
+TEST_F(PtyPortTest, MorePortsThanTheUsersInotifyInstancesEachSeeTheirHost) {
+  std::size_t limit = 128;
+  if (std::FILE* f = std::fopen("/proc/sys/fs/inotify/max_user_instances", "r")) {
+    if (std::fscanf(f, "%zu", &limit) != 1) limit = 128;
+    std::fclose(f);
+  }
+  if (limit > 1024) GTEST_SKIP() << "max_user_instances is " << limit << ": too many PTYs to test";
+  const std::size_t count = limit + 8;
+  std::vector<std::unique_ptr<PtyPort>> ports;
+  std::vector<int> opened(count, 0), closed(count, 0);
+  std::mutex events_mutex;
+  std::condition_variable events_changed;
+  on_io([&] {
+    for (std::size_t i = 0; i < count; ++i) {
+      PtyPortOptions options{.link = state_dir_ / ("port" + std::to_string(i)),
+                             .style = PortStyle::kUsb};
+      options.host_changed = [&, i](bool open) {
+        const std::lock_guard lock(events_mutex);
+        ++(open ? opened : closed)[i];
+        events_changed.notify_all();
+      };
+      ports.push_back(std::make_unique<PtyPort>(io_.get_executor(), registry_, std::move(options)));
+      auto up = ports.back()->open();
+      ASSERT_TRUE(up.has_value()) << "port " << i << ": " << up.error().message;
+    }
+  });
+  ASSERT_EQ(ports.size(), count);
+  for (const std::size_t i : {std::size_t{0}, count / 2, count - 1}) {
+    {
+      HostSerial host((state_dir_ / ("port" + std::to_string(i))).string());
+      ASSERT_TRUE(host.write("AT\r"));
+      EXPECT_EQ(host.read_until("OK\r\n"), "AT\r\r\nOK\r\n") << "port " << i;
+    }
+    std::unique_lock lock(events_mutex);
+    EXPECT_TRUE(events_changed.wait_for(lock, std::chrono::seconds(5),
+                                        [&] { return opened[i] == 1 && closed[i] == 1; }))
+        << "port " << i << " saw " << opened[i] << " opens, " << closed[i] << " closes";
+  }
+  on_io([&] { ports.clear(); });
 }
 
 TEST_F(PtyPortTest, HostMayCloseAndReopen) {

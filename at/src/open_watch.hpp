@@ -1,0 +1,91 @@
+#pragma once
+
+// Who opens a PTY slave, seen through one inotify instance per io_context.
+//
+// A port learns that a host arrived (or left while no read was running) from
+// inotify IN_OPEN / IN_CLOSE on its slave. The kernel lets a user have 128
+// inotify instances (fs.inotify.max_user_instances) but thousands of watches:
+// a fleet of 100 modules has 200 ports, so every port of an io_context
+// shares one instance, and the service hands each port the events of its
+// own watch.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/execution_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <tl/expected.hpp>
+
+#include <vmodem/at/error.hpp>
+
+namespace vmodem::at::detail {
+
+class OpenWatchService;
+
+// One path watched; unwatched when destroyed. Move-only.
+class OpenWatch {
+ public:
+  OpenWatch() = default;
+  OpenWatch(OpenWatch&& other) noexcept;
+  OpenWatch& operator=(OpenWatch&& other) noexcept;
+  OpenWatch(const OpenWatch&) = delete;
+  OpenWatch& operator=(const OpenWatch&) = delete;
+  ~OpenWatch();
+
+  // Drops the events of this watch queued so far (an open and close the
+  // port made itself); events of other watches are still delivered.
+  void drain();
+  void reset();
+
+ private:
+  friend class OpenWatchService;
+  OpenWatch(OpenWatchService* service, int descriptor) : service_(service), wd_(descriptor) {}
+  OpenWatchService* service_ = nullptr;
+  int wd_ = -1;
+};
+
+class OpenWatchService : public boost::asio::execution_context::service {
+ public:
+  using key_type = OpenWatchService;
+  static boost::asio::execution_context::id id;  // NOLINT: Asio's service registry key
+
+  explicit OpenWatchService(boost::asio::execution_context& context);
+  ~OpenWatchService() override;
+
+  // The service of `executor`'s execution context (made on first use).
+  static OpenWatchService& of(const boost::asio::any_io_executor& executor);
+
+  // Watches `path` for opens and closes. `notify(opened)` runs on the io
+  // context's thread after each batch of events for the path: `opened` is
+  // true if the batch holds an open. Errors: kSystem (no inotify instance or
+  // watch could be had, e.g. the user's limits are reached).
+  tl::expected<OpenWatch, Error> watch(const boost::asio::any_io_executor& executor,
+                                       const std::string& path,
+                                       std::function<void(bool opened)> notify);
+
+ private:
+  friend class OpenWatch;
+  void shutdown() override;
+  tl::expected<void, Error> start(const boost::asio::any_io_executor& executor);
+  void read_more();
+  void deliver(const std::vector<std::uint8_t>& events, int drop_wd);
+  void unwatch(int wd);
+  void drain(int wd);
+
+  std::mutex mutex_;  // the maps below; Asio may run handlers on several threads
+  std::optional<boost::asio::posix::stream_descriptor> inotify_;
+  boost::asio::any_io_executor executor_;  // inotify_'s, for deliveries posted by drain()
+  std::map<int, std::function<void(bool)>> watchers_;  // by watch descriptor
+  std::vector<std::uint8_t> buffer_;
+  std::uint64_t instance_ = 0;  // bumped when the inotify instance is closed
+  bool reading_ = false;
+  bool stopped_ = false;
+};
+
+}  // namespace vmodem::at::detail
