@@ -326,6 +326,10 @@ Result<std::unique_ptr<Storage>> Storage::open_image(const std::filesystem::path
   impl->mapping.size = offsets.total;
   impl->mapping.guard_slot = mapping_guard::guard(base, offsets.total);
   impl->header = reinterpret_cast<layout::Header*>(impl->mapping.base);
+  // A NAND model touches a page here and a page there (a mount reads one
+  // header per block): readahead would fill the page cache with the erased
+  // pages around each, most of the image for one scan.
+  madvise(base, offsets.total, MADV_RANDOM);
   if (auto problem = impl->check_metadata(shape->geometry); !problem.empty()) {
     return fail(Errc::bad_image, -1, -1, path.string() + " has inconsistent metadata: " + problem);
   }
@@ -494,8 +498,12 @@ bool Storage::cells_erased(PageAddr addr) const {
 void Storage::erase_cells(std::uint32_t block) {
   impl_->snapshot.touch_block(block);
   impl_->checkpoint.touch_block(block);
-  std::memset(impl_->cells(geometry_, {block, 0}), 0,
-              std::uint64_t{geometry_.pages_per_block} * impl_->raw_page);
+  std::uint8_t* cells = impl_->cells(geometry_, {block, 0});
+  const std::size_t size = std::size_t{geometry_.pages_per_block} * impl_->raw_page;
+  // A block already erased is left as it is: storing zeros over it would
+  // turn a hole of the sparse image into written disk (a format erases every
+  // block of a partition: megabytes a fleet's clones would then copy).
+  if (!bits::all_zero({cells, size})) std::memset(cells, 0, size);
 }
 
 // --- metadata ---
