@@ -1,9 +1,12 @@
 #include "cli/image_clone.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <optional>
+#include <thread>
 #include <vector>
 
 #include <fcntl.h>
@@ -117,6 +120,29 @@ tl::expected<CloneKind, std::string> clone_image(const std::filesystem::path& fr
   const std::string why = errno_text("cannot copy " + from.string() + " to " + to.string());
   ::unlink(to.c_str());
   return tl::unexpected(why);
+}
+
+tl::expected<void, std::string> clone_images(const std::filesystem::path& from,
+                                             const std::vector<std::filesystem::path>& targets,
+                                             unsigned threads) {
+  std::vector<std::optional<std::string>> failures(targets.size());
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t i = next++; i < targets.size(); i = next++) {
+      if (auto cloned = clone_image(from, targets[i]); !cloned) failures[i] = cloned.error();
+    }
+  };
+  {
+    std::vector<std::jthread> pool;
+    const unsigned helpers = std::min<std::size_t>(std::max(threads, 1U), targets.size());
+    for (unsigned t = 1; t < helpers; ++t)
+      pool.emplace_back(work);
+    work();
+  }
+  for (auto& failure : failures) {
+    if (failure) return tl::unexpected(std::move(*failure));
+  }
+  return {};
 }
 
 }  // namespace vmodem::cli

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include <tl/expected.hpp>
 
@@ -19,5 +20,13 @@ enum class CloneKind { reflink, sparse };
 // reason returned.
 tl::expected<CloneKind, std::string> clone_image(const std::filesystem::path& from,
                                                  const std::filesystem::path& to);
+
+// clone_image of `from` to each of `targets`, on up to `threads` threads
+// (a sparse copy is the kernel copying the written extents: it scales with
+// the cores). All are attempted; the first failure in `targets` order is
+// returned, the others' copies are kept.
+tl::expected<void, std::string> clone_images(const std::filesystem::path& from,
+                                             const std::vector<std::filesystem::path>& targets,
+                                             unsigned threads);
 
 }  // namespace vmodem::cli

@@ -7,6 +7,7 @@
 // with --once, until the module has booted).
 #include <cstdlib>
 #include <iostream>
+#include <thread>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -224,21 +225,24 @@ tl::expected<void, int> start_fleet(boost::asio::io_context& io, const RunArgs& 
                                     Fleet& fleet) {
   auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
   console->set_level(spdlog::level::warn);
-  std::optional<std::filesystem::path> template_image;
+  std::vector<std::vector<std::string>> notes;  // each state directory's, for its log
+  std::vector<std::filesystem::path> clones;    // images to make from the template
   for (std::size_t i = 0; i < args.count; ++i) {
     const auto state = fleet.root / std::to_string(i);
     auto prepared = prepare_state_dir(state);
     if (!prepared) return tl::unexpected(report_error(kExitIo, prepared.error()));
+    notes.push_back(std::move(*prepared));
     std::error_code ec;
-    if (!std::filesystem::exists(state / "nand.img", ec)) {
-      if (!template_image) {
-        auto made = manufactured_template(profile, fleet.root, fleet.base_seed);
-        if (!made) return tl::unexpected(made.error());
-        template_image = *made;
-      }
-      if (auto cloned = clone_image(*template_image, state / "nand.img"); !cloned)
-        return tl::unexpected(report_error(kExitIo, cloned.error()));
-    }
+    if (!std::filesystem::exists(state / "nand.img", ec)) clones.push_back(state / "nand.img");
+  }
+  if (!clones.empty()) {
+    auto made = manufactured_template(profile, fleet.root, fleet.base_seed);
+    if (!made) return tl::unexpected(made.error());
+    if (auto cloned = clone_images(*made, clones, std::thread::hardware_concurrency()); !cloned)
+      return tl::unexpected(report_error(kExitIo, cloned.error()));
+  }
+  for (std::size_t i = 0; i < args.count; ++i) {
+    const auto state = fleet.root / std::to_string(i);
     const auto mount = args.mount.empty() ? std::filesystem::path()
                                           : std::filesystem::path(args.mount) / std::to_string(i);
     auto options = module_options(args, state, fleet.base_seed + i, reaper, mount);
@@ -248,7 +252,7 @@ tl::expected<void, int> start_fleet(boost::asio::io_context& io, const RunArgs& 
     } catch (const spdlog::spdlog_ex& e) {
       return tl::unexpected(report_error(kExitIo, std::string("log file: ") + e.what()));
     }
-    for (const auto& note : *prepared)
+    for (const auto& note : notes[i])
       options->log->warn("{}", note);
     sim::Profile own = profile;  // its own IMEI, IMSI and ICCID
     own.identity = sim::fleet_identity(profile.identity, i);
