@@ -6,6 +6,11 @@ target_compile_options(vmodem_options INTERFACE -Wall -Wextra -Wpedantic -Wshado
 if(VMODEM_WERROR)
   target_compile_options(vmodem_options INTERFACE -Werror)
 endif()
+if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+  # The locks of shared state are annotated (nand/thread_safety.hpp): an
+  # access without its lock is a warning under clang.
+  target_compile_options(vmodem_options INTERFACE -Wthread-safety)
+endif()
 
 if(VMODEM_BUILD_FUZZ)
   # Safety nets that turn a bug into an error reply (the AT dispatcher's

@@ -96,19 +96,14 @@ Status validate(const FaultRule& rule) {
 }  // namespace
 
 FaultInjector::FaultInjector(SimulatedChip& chip, const PartitionTable* table, std::uint64_t seed)
-    : chip_(chip), table_(table), seed_(seed), rng_(seed) {
-  // Pacing waits happen in paced(), outside the lock.
-  chip_.leave_pacing_waits_to_caller(true);
-}
+    : chip_(chip), table_(table), seed_(seed), rng_(seed) {}
 
 void FaultInjector::reseed(std::uint64_t seed) {
-  auto held = hold();
   seed_ = seed;
   rng_.reseed(seed);
 }
 
 Result<std::uint32_t> FaultInjector::add_rule(FaultRule rule) {
-  auto held = hold();
   if (auto ok = validate(rule); !ok) return tl::unexpected(ok.error());
   std::uint32_t first = 0;
   std::uint32_t last = chip_.geometry().block_count - 1;
@@ -131,7 +126,6 @@ Result<std::uint32_t> FaultInjector::add_rule(FaultRule rule) {
 }
 
 bool FaultInjector::remove_rule(std::uint32_t id) {
-  auto held = hold();
   const auto it =
       std::find_if(rules_.begin(), rules_.end(), [id](const auto& r) { return r.id == id; });
   if (it == rules_.end()) return false;
@@ -140,12 +134,10 @@ bool FaultInjector::remove_rule(std::uint32_t id) {
 }
 
 void FaultInjector::clear_rules() {
-  auto held = hold();
   rules_.clear();
 }
 
 void FaultInjector::cut_power() {
-  auto held = hold();
   if (chip_.powered()) drop_countdown_cuts();
   chip_.cut_power();
 }
@@ -158,7 +150,6 @@ void FaultInjector::drop_countdown_cuts() {
 }
 
 void FaultInjector::power_up() {
-  auto held = hold();
   chip_.power_up();
 }
 
@@ -292,7 +283,6 @@ Status FaultInjector::cut(const Op& op, CutMode requested, std::uint32_t rule_id
 }
 
 Status FaultInjector::damage(PageAddr addr, const Damage& damage) {
-  auto held = hold();
   return apply(chip_, addr, damage);
 }
 
@@ -353,32 +343,17 @@ Status FaultInjector::cut_erase(std::uint32_t block, CutMode mode) {
   }
 }
 
-template <typename Run>
-auto FaultInjector::paced(Run run) -> decltype(run()) {
-  std::optional<std::chrono::steady_clock::time_point> until;
-  auto result = [&] {
-    auto held = hold();
-    auto done = run();
-    until = chip_.pacing_deadline();
-    return done;
-  }();
-  if (until) std::this_thread::sleep_until(*until);
-  return result;
-}
-
 Result<ReadInfo> FaultInjector::read(PageAddr addr, std::span<std::uint8_t> main,
                                      std::span<std::uint8_t> spare) {
-  return paced([&]() -> Result<ReadInfo> {
-    const Op op{OpKind::read, addr};
-    if (auto fired = fire(op)) {
-      if (fired->rule.effect == FaultEffect::power_cut) {
-        return tl::unexpected(cut(op, fired->rule.cut, fired->id).error());
-      }
-      record(*fired, op, fired->rule.cut);
-      if (auto ok = damage_page(*fired, op); !ok) return tl::unexpected(ok.error());
+  const Op op{OpKind::read, addr};
+  if (auto fired = fire(op)) {
+    if (fired->rule.effect == FaultEffect::power_cut) {
+      return tl::unexpected(cut(op, fired->rule.cut, fired->id).error());
     }
-    return chip_.read(addr, main, spare);
-  });
+    record(*fired, op, fired->rule.cut);
+    if (auto ok = damage_page(*fired, op); !ok) return tl::unexpected(ok.error());
+  }
+  return chip_.read(addr, main, spare);
 }
 
 Status FaultInjector::dispatch_program(const Op& op) {
@@ -400,56 +375,46 @@ Status FaultInjector::dispatch_program(const Op& op) {
 
 Status FaultInjector::program(PageAddr addr, std::span<const std::uint8_t> main,
                               std::span<const std::uint8_t> spare) {
-  return paced([&] {
-    Op op{OpKind::program, addr};
-    op.main = main;
-    op.spare = spare;
-    return dispatch_program(op);
-  });
+  Op op{OpKind::program, addr};
+  op.main = main;
+  op.spare = spare;
+  return dispatch_program(op);
 }
 
 Status FaultInjector::program_partial(PageAddr addr, std::uint32_t column,
                                       std::span<const std::uint8_t> bytes) {
-  return paced([&] {
-    Op op{OpKind::program, addr};
-    op.partial = true;
-    op.column = column;
-    op.bytes = bytes;
-    return dispatch_program(op);
-  });
+  Op op{OpKind::program, addr};
+  op.partial = true;
+  op.column = column;
+  op.bytes = bytes;
+  return dispatch_program(op);
 }
 
 Status FaultInjector::erase(std::uint32_t block) {
-  return paced([&]() -> Status {
-    const Op op{OpKind::erase, {block, 0}};
-    auto fired = fire(op);
-    if (!fired) return chip_.erase(block);
-    if (fired->rule.effect == FaultEffect::erase_fail) {
-      record(*fired, op, fired->rule.cut);
-      return chip_.erase_failing(block);
-    }
-    return cut(op, fired->rule.cut, fired->id);
-  });
+  const Op op{OpKind::erase, {block, 0}};
+  auto fired = fire(op);
+  if (!fired) return chip_.erase(block);
+  if (fired->rule.effect == FaultEffect::erase_fail) {
+    record(*fired, op, fired->rule.cut);
+    return chip_.erase_failing(block);
+  }
+  return cut(op, fired->rule.cut, fired->id);
 }
 
 Result<bool> FaultInjector::is_bad(std::uint32_t block) {
-  return paced([&]() -> Result<bool> {
-    const Op op{OpKind::read, {block, 0}, Target::bad_check};
-    if (auto fired = fire(op); fired && fired->rule.effect == FaultEffect::power_cut) {
-      return tl::unexpected(cut(op, fired->rule.cut, fired->id).error());
-    }
-    return chip_.is_bad(block);
-  });
+  const Op op{OpKind::read, {block, 0}, Target::bad_check};
+  if (auto fired = fire(op); fired && fired->rule.effect == FaultEffect::power_cut) {
+    return tl::unexpected(cut(op, fired->rule.cut, fired->id).error());
+  }
+  return chip_.is_bad(block);
 }
 
 Status FaultInjector::mark_bad(std::uint32_t block) {
-  return paced([&]() -> Status {
-    const Op op{OpKind::program, {block, 0}, Target::bad_mark};
-    if (auto fired = fire(op); fired && fired->rule.effect == FaultEffect::power_cut) {
-      return cut(op, fired->rule.cut, fired->id);
-    }
-    return chip_.mark_bad(block);
-  });
+  const Op op{OpKind::program, {block, 0}, Target::bad_mark};
+  if (auto fired = fire(op); fired && fired->rule.effect == FaultEffect::power_cut) {
+    return cut(op, fired->rule.cut, fired->id);
+  }
+  return chip_.mark_bad(block);
 }
 
 }  // namespace vmodem::nand

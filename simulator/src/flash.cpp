@@ -21,20 +21,23 @@ Seeds Seeds::from_entropy() {
   return Seeds{(std::uint64_t{device()} << 32) ^ device()};
 }
 
-Flash::Flash(Profile profile, std::unique_ptr<nand::Storage> storage, Seeds seeds)
+Flash::Flash(Profile profile, std::unique_ptr<nand::Storage> storage, Seeds seeds, Threads threads)
     : profile_(std::move(profile)),
       storage_(std::move(storage)),
-      table_(profile_.partition_table()) {
+      table_(profile_.partition_table()),
+      threads_(threads),
+      image_path_(storage_->path()) {
   nand::ChipConfig config = profile_.chip;
   config.seed = seeds.chip();
   chip_ = std::make_unique<nand::SimulatedChip>(*storage_, config);
   injector_ = std::make_unique<nand::FaultInjector>(*chip_, &table_, seeds.faults());
+  shared_ = std::make_unique<nand::SharedDevice>(*injector_);
 }
 
 tl::expected<void, std::string> Flash::manufacture(Seeds seeds) {
   nand::FactoryBadBlocks spec = profile_.factory_bad;
   spec.seed = seeds.manufacture();
-  auto marked = nand::manufacture_bad_blocks(*chip_, spec);
+  auto marked = nand::manufacture_bad_blocks(lock().chip(), spec);
   if (!marked) return tl::unexpected("manufacture: " + marked.error().message());
   factory_bad_ = *marked;
   // The production line flashes the factory firmware (slot A, first boot record).
@@ -103,10 +106,10 @@ tl::expected<std::unique_ptr<Flash>, std::string> Flash::open(const Profile& pro
 }
 
 tl::expected<std::unique_ptr<Flash>, std::string> Flash::in_memory(const Profile& profile,
-                                                                   Seeds seeds) {
+                                                                   Seeds seeds, Threads threads) {
   auto storage = nand::Storage::create_in_memory(profile.geometry, storage_options(profile, seeds));
   if (!storage) return tl::unexpected(storage.error().message());
-  std::unique_ptr<Flash> flash(new Flash(profile, std::move(*storage), seeds));
+  std::unique_ptr<Flash> flash(new Flash(profile, std::move(*storage), seeds, threads));
   if (auto ok = flash->manufacture(seeds); !ok) return tl::unexpected(ok.error());
   return flash;
 }

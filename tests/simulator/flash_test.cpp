@@ -23,7 +23,7 @@ TEST(Flash, CreateManufacturesAndReopens) {
   ASSERT_TRUE(again);
   EXPECT_FALSE((*again)->created());
   for (auto b : bad)
-    EXPECT_TRUE((*again)->chip().is_bad(b).value());
+    EXPECT_TRUE((*again)->lock().chip().is_bad(b).value());
   auto efs = (*again)->partition("efs2");
   ASSERT_TRUE(efs);
   EXPECT_EQ((*efs)->spec().block_count, 32U);

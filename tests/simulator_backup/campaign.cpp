@@ -41,7 +41,7 @@ tl::expected<void, std::string> change_tree(fs::FileSystem& fs, Side side) {
 // uncorrectable; if the file system explains that away, the whole partition
 // erased. Returns an error when neither fails a check.
 tl::expected<void, std::string> damage(ModuleRig& rig, Side side) {
-  auto& chip = rig.flash().chip();
+  auto& chip = rig.flash().lock().chip();  // single-threaded rig: see State::storage()
   chip.power_up();
   const PartitionEntry* entry = rig.profile().find_role(role_of(side));
   auto partition = rig.flash().partition(entry->spec.name);
@@ -65,7 +65,8 @@ tl::expected<void, std::string> damage(ModuleRig& rig, Side side) {
 // page's raw cells, deviation mask and metadata, every block's metadata.
 std::uint64_t flash_digest(ModuleRig& rig, Side side) {
   const bool ap = side == Side::ap;
-  const nand::Storage& storage = rig.flash().storage();
+  auto flash = rig.flash().lock();  // no NAND operation runs in here
+  const nand::Storage& storage = flash.storage();
   const nand::Geometry& g = storage.geometry();
   std::string page(g.raw_page_size(), '\0');
   std::uint64_t digest = 0;
@@ -124,8 +125,10 @@ struct Campaign::State {
   int probe = 0;
   nand::Rng rng{1};
 
-  nand::Storage& storage() { return rig->flash().storage(); }
-  nand::FaultInjector& injector() { return rig->flash().injector(); }
+  // The rig's flash is single-threaded (Flash::Threads::one): the lock is
+  // let go at once, and the parts used as they are.
+  nand::Storage& storage() { return rig->flash().lock().storage(); }
+  nand::FaultInjector& injector() { return rig->flash().lock().faults(); }
   bool restoring() const { return o.scenario != Scenario::backup; }
   std::string op_name() const {
     const bool ap = o.side == Side::ap;

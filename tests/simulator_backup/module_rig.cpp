@@ -91,7 +91,9 @@ tl::expected<std::unique_ptr<ModuleRig>, std::string> ModuleRig::create(
   profile->backup.safe_power_loss = mode == fs::PowerLossMode::safe;
   std::unique_ptr<ModuleRig> rig(new ModuleRig());
   rig->profile_ = std::move(*profile);
-  auto flash = Flash::in_memory(rig->profile_, Seeds{seed});
+  // One thread: a branched campaign runs the module's boot from inside a NAND
+  // operation (Flash::Threads).
+  auto flash = Flash::in_memory(rig->profile_, Seeds{seed}, Flash::Threads::one);
   if (!flash) return tl::unexpected(flash.error());
   rig->flash_ = std::move(*flash);
   rig->env_ = std::make_unique<FsBootEnv>(*rig->flash_, rig->profile_);
@@ -127,7 +129,7 @@ BootResult ModuleRig::boot_side(Side side, const std::function<void(Side)>& befo
 BootResult ModuleRig::power_on(const std::function<void(Side)>& before) {
   drop();
   attached_ = false;  // held_ stays for the next attach()
-  flash_->chip().power_up();
+  flash_->lock().chip().power_up();
   for (const Side side : {Side::modem, Side::ap}) {
     const BootResult result = boot_side(side, before);
     if (result != BootResult::app_rdy) return result;
@@ -181,7 +183,7 @@ void ModuleRig::power_off() {
     if (fs::FileSystem* fs = file_system(side)) (void)fs->sync();
   }
   drop();
-  flash_->chip().cut_power();
+  flash_->lock().chip().cut_power();
 }
 
 void ModuleRig::drop() {
@@ -190,8 +192,8 @@ void ModuleRig::drop() {
 }
 
 void ModuleRig::restore_power() {
-  flash_->chip().power_up();
-  flash_->injector().clear_rules();
+  flash_->lock().chip().power_up();
+  flash_->lock().faults().clear_rules();
 }
 
 }  // namespace vmodem::sim::testing

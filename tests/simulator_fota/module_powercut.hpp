@@ -59,14 +59,14 @@ class ModuleCutCampaign : public nand::campaign::Case {
     const bool staged = m_.on_io([&] {
       auto& mod = m_.module();
       (void)mod.power_off();
-      mod.flash().chip().power_up();
+      mod.flash().lock().chip().power_up();
       bool ok = false;
       if (auto spec = fota_partition(mod.profile())) {
         auto area = fota::FotaArea::open(mod.flash().device(), *spec);
         ok = area && (*area)->stage(package).has_value();
       }
-      mod.flash().chip().cut_power();
-      mod.flash().storage().snapshot_begin();
+      mod.flash().lock().chip().cut_power();
+      mod.flash().lock().storage().snapshot_begin();
       return ok;
     });
     if (!staged) return fail("staging the package failed");
@@ -97,8 +97,8 @@ class ModuleCutCampaign : public nand::campaign::Case {
     m_.on_io([&] {
       auto& mod = m_.module();
       if (mod.power_state() != PowerState::off) (void)mod.power_off();
-      mod.flash().storage().snapshot_rollback();
-      mod.flash().injector().clear_rules();
+      mod.flash().lock().storage().snapshot_rollback();
+      mod.flash().lock().faults().clear_rules();
       cut_at_ = {0, nand::CutMode::before};
       started_ = false;
       return 0;
@@ -138,7 +138,7 @@ class ModuleCutCampaign : public nand::campaign::Case {
     started_ = false;
     // Power back, no cut armed.
     m_.on_io([&] {
-      m_.module().flash().injector().clear_rules();
+      m_.module().flash().lock().faults().clear_rules();
       return 0;
     });
     m_.power_on();
@@ -191,7 +191,8 @@ class ModuleCutCampaign : public nand::campaign::Case {
 
   // On the module's thread, before the event is recorded.
   void on_event(const nlohmann::json& e) {
-    auto& injector = m_.module().flash().injector();
+    auto flash = m_.module().flash().lock();  // no NAND operation runs in here
+    auto& injector = flash.faults();
     if (e["event"] == "FOTA_START" && !started_) {
       started_ = true;
       ops_at_start_ = injector.operation_count();

@@ -131,7 +131,7 @@ TEST(ModuleFirmware, APowerCutDuringTheUpdateResumesWithRestoreAtTheNextPowerOn)
       if (!*armed && event["event"] == "FOTA_PROGRESS" &&
           event["data"]["percent"].get<int>() >= 40) {
         *armed = true;
-        (void)m.module().flash().injector().arm_power_cut(5, nand::CutMode::torn_partial);
+        (void)m.module().flash().lock().faults().arm_power_cut(5, nand::CutMode::torn_partial);
       }
     });
     return 0;

@@ -83,11 +83,10 @@ class ProbePoint : public ::testing::TestWithParam<Case> {
   template <class F>
   void edit_offline(F edit) {
     m_.on_io([&] {
-      auto& injector = module().flash().injector();
-      injector.power_up();
+      module().flash().lock().faults().power_up();
       auto partition = module().flash().partition(part());
       if (partition) edit(**partition);
-      injector.cut_power();
+      module().flash().lock().faults().cut_power();
       ASSERT_TRUE(partition) << partition.error().message();
     });
   }
@@ -152,14 +151,13 @@ void ProbePoint::damage_offline(nand::Partition& partition) {
   });
   auto map = fs::map_pages(partition, fs::Config{});
   ASSERT_TRUE(map) << map.error().message();
-  auto& storage = module().flash().storage();
-  auto& chip = module().flash().chip();
   // Rewrites cells behind the ECC's back: a page that reads cleanly with
   // wrong bytes — what a miscorrection or a corrupted program leaves, which
   // the NAND model's ECC (it never miscorrects) cannot produce by itself.
   auto set_cells = [&](std::uint32_t block, std::uint32_t page, std::uint32_t offset,
                        std::span<const std::uint8_t> bytes) {
-    storage.set_cells({partition.physical_block(block), page}, offset, bytes);
+    module().flash().lock().storage().set_cells({partition.physical_block(block), page}, offset,
+                                                bytes);
   };
   auto uncorrectable = [&](std::uint32_t block, std::uint32_t page) {
     InjectRequest request;
@@ -171,7 +169,9 @@ void ProbePoint::damage_offline(nand::Partition& partition) {
     ASSERT_TRUE(done) << done.error().desc;
   };
   // A block's bad-block marker, written as `vmodem image mark-bad` does.
-  auto mark_bad = [&](std::uint32_t physical) { ASSERT_TRUE(chip.mark_bad(physical)); };
+  auto mark_bad = [&](std::uint32_t physical) {
+    ASSERT_TRUE(module().flash().lock().chip().mark_bad(physical));
+  };
   switch (c().probe) {
     case 1:  // the superblock page unreadable (uncorrectable ECC)
       uncorrectable(map->superblock_block, map->superblock_page);

@@ -140,7 +140,7 @@ int apply_to_image(const DeltaArgs& args) {
   if (!update) return report(update.error(), args.json);
   if (!*update) return report_error(kExitFailure, "the package was not staged");
   if (auto st = (*update)->run(); !st) return report(st.error(), args.json);
-  if (auto ok = fw->flash->storage().sync(); !ok) {
+  if (auto ok = fw->flash->lock().storage().sync(); !ok) {
     return report_error(kExitIo, "cannot write the image: " + ok.error().message());
   }
   const auto& outcome = (*update)->outcome();

@@ -208,7 +208,7 @@ int stage(const FirmwareArgs& args) {
         st.error().code == fota::ErrorCode::kNoSpace ? kExitFailure : kExitIo,
         st.error().message + " (END " + std::to_string(fota::end_code(st.error().code)) + ")");
   }
-  if (auto ok = fw->flash->storage().sync(); !ok) {
+  if (auto ok = fw->flash->lock().storage().sync(); !ok) {
     return report_error(kExitIo, "cannot write the image: " + ok.error().message());
   }
   if (args.json) {

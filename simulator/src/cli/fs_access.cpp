@@ -91,7 +91,7 @@ tl::expected<OpenedFs, int> mount_or_report(const FsTarget& target, bool read_on
 
 int sync_or_report(OpenedFs& opened) {
   if (auto ok = opened.fs->sync(); !ok) return report_fs_error("sync", ok.error());
-  if (auto ok = opened.flash->storage().sync(); !ok)
+  if (auto ok = opened.flash->lock().storage().sync(); !ok)
     return report_error(kExitIo, "cannot write the image: " + ok.error().message());
   return kExitOk;
 }

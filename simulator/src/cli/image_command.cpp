@@ -50,18 +50,18 @@ nlohmann::json partitions_json(sim::Flash& flash) {
   for (const auto& entry : flash.profile().partitions) {
     std::vector<std::uint32_t> bad;
     for (std::uint32_t b = entry.spec.first_block; b < entry.spec.end_block(); ++b) {
-      if (flash.storage().block_meta(b).flags &
+      if (flash.lock().storage().block_meta(b).flags &
           (nand::kFactoryBad | nand::kMarkedBad | nand::kFailed))
         bad.push_back(b);
     }
-    parts.push_back({{"name", entry.spec.name},
-                     {"role", sim::to_string(entry.role)},
-                     {"first_block", entry.spec.first_block},
-                     {"blocks", entry.spec.block_count},
-                     {"bytes", std::uint64_t{entry.spec.block_count} *
-                                   flash.storage().geometry().block_bytes()},
-                     {"bad_blocks", bad},
-                     {"description", entry.description}});
+    parts.push_back(
+        {{"name", entry.spec.name},
+         {"role", sim::to_string(entry.role)},
+         {"first_block", entry.spec.first_block},
+         {"blocks", entry.spec.block_count},
+         {"bytes", std::uint64_t{entry.spec.block_count} * flash.geometry().block_bytes()},
+         {"bad_blocks", bad},
+         {"description", entry.description}});
   }
   return parts;
 }
@@ -69,9 +69,10 @@ nlohmann::json partitions_json(sim::Flash& flash) {
 int info(const ImageArgs& args) {
   auto flash = open_image_or_report(args.image, args.profile, true);
   if (!flash) return flash.error();
-  auto& storage = (*flash)->storage();
-  const auto& g = storage.geometry();
+  const auto& g = (*flash)->geometry();
   const auto& p = (*flash)->profile();
+  const auto counters = (*flash)->lock().storage().counters();
+  const std::uint64_t manufacture_seed = (*flash)->manufacture_seed();
   nlohmann::json out = {{"image", args.image},
                         {"profile", p.name},
                         {"model", p.identity.model},
@@ -84,10 +85,10 @@ int info(const ImageArgs& args) {
                           {"nop", g.nop},
                           {"capacity_bytes", g.capacity_bytes()},
                           {"ecc_strength_bits", p.chip.ecc.strength_bits}}},
-                        {"manufacture_seed", storage.manufacture_seed()},
+                        {"manufacture_seed", manufacture_seed},
                         {"partitions", partitions_json(**flash)},
-                        {"virtual_time_ns", storage.counters().virtual_time_ns},
-                        {"power_cuts", storage.counters().power_cuts}};
+                        {"virtual_time_ns", counters.virtual_time_ns},
+                        {"power_cuts", counters.power_cuts}};
   if (args.json) {
     print_json(out);
     return kExitOk;
@@ -97,9 +98,8 @@ int info(const ImageArgs& args) {
             << g.pages_per_block << " pages x " << g.page_size << "+" << g.spare_size
             << " bytes, ECC " << p.chip.ecc.strength_bits << " bits/" << p.chip.ecc.sector_size
             << " B, NOP " << g.nop << "\n"
-            << "manufacture seed " << storage.manufacture_seed() << ", "
-            << storage.counters().power_cuts << " power cuts, "
-            << storage.counters().virtual_time_ns / 1000000 << " ms of flash time\n\n";
+            << "manufacture seed " << manufacture_seed << ", " << counters.power_cuts
+            << " power cuts, " << counters.virtual_time_ns / 1000000 << " ms of flash time\n\n";
   std::printf("%-16s %-22s %6s %6s %9s  %s\n", "partition", "role", "first", "blocks", "KiB",
               "bad blocks");
   for (const auto& part : out["partitions"]) {
@@ -119,7 +119,7 @@ int stats(const ImageArgs& args) {
   auto flash = open_image_or_report(args.image, args.profile, true);
   if (!flash) return flash.error();
   const auto table = (*flash)->table();
-  const auto stats = nand::collect_stats((*flash)->storage(), &table);
+  const auto stats = nand::collect_stats((*flash)->lock().storage(), &table);
   if (args.json) {
     print_json(sim::stats_json(stats));
     return kExitOk;

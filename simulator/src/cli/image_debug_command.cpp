@@ -30,7 +30,7 @@ struct PageArgs {
 // --partition (bad blocks skipped, as the partition sees it).
 tl::expected<std::uint32_t, int> physical_block(sim::Flash& flash, const PageArgs& args) {
   if (args.partition.empty()) {
-    if (args.block >= flash.storage().geometry().block_count) {
+    if (args.block >= flash.geometry().block_count) {
       return tl::unexpected(
           report_error(kExitUsage, "block " + std::to_string(args.block) + " is beyond the chip"));
     }
@@ -70,22 +70,23 @@ int dump_page(const PageArgs& args) {
   if (!flash) return flash.error();
   auto block = physical_block(**flash, args);
   if (!block) return block.error();
-  const auto& g = (*flash)->storage().geometry();
+  const auto& g = (*flash)->geometry();
   if (args.page >= g.pages_per_block) return report_error(kExitUsage, "page beyond the block");
   const nand::PageAddr addr{*block, args.page};
   std::vector<std::uint8_t> main(g.page_size), spare(g.spare_size);
   std::string ecc = "raw";
   std::uint32_t corrected = 0;
+  auto access = (*flash)->lock();
   if (args.raw) {
-    (*flash)->storage().read_cells(addr, 0, main);
-    (*flash)->storage().read_cells(addr, g.page_size, spare);
+    access.storage().read_cells(addr, 0, main);
+    access.storage().read_cells(addr, g.page_size, spare);
   } else {
-    auto read = (*flash)->chip().read(addr, main, spare);
+    auto read = access.chip().read(addr, main, spare);
     ecc = read ? (read->corrected() ? "corrected" : "clean")
                : std::string(to_string(read.error().code));
     corrected = read ? read->corrected_bits : 0;
   }
-  const auto& page_meta = (*flash)->storage().page_meta(addr);
+  const auto page_meta = access.storage().page_meta(addr);
   if (args.json) {
     print_json({{"block", *block},
                 {"page", args.page},
@@ -114,7 +115,7 @@ int mark_bad(const PageArgs& args) {
   if (!flash) return flash.error();
   auto block = physical_block(**flash, args);
   if (!block) return block.error();
-  if (auto ok = (*flash)->chip().mark_bad(*block); !ok)
+  if (auto ok = (*flash)->lock().chip().mark_bad(*block); !ok)
     return report_error(kExitFailure, ok.error().message());
   if (args.json) {
     print_json({{"block", *block}, {"marked_bad", true}});
@@ -135,9 +136,8 @@ int inject(const PageArgs& args) {
   if (!flash) return flash.error();
   auto block = physical_block(**flash, args);
   if (!block) return block.error();
-  auto& chip = (*flash)->chip();
   const nand::PageAddr addr{*block, args.page};
-  if (args.page >= chip.geometry().pages_per_block)
+  if (args.page >= (*flash)->geometry().pages_per_block)
     return report_error(kExitUsage, "page beyond the block");
   std::optional<std::uint32_t> sector;
   if (args.sector >= 0) sector = static_cast<std::uint32_t>(args.sector);
@@ -147,7 +147,8 @@ int inject(const PageArgs& args) {
                             : args.unstable      ? D::unstable
                                                  : D::failed_block,
                             args.bit_flips, sector};
-  const nand::Status done = nand::apply(chip, addr, damage);
+  // The path of ctl inject and of fault rules: the injector's damage().
+  const nand::Status done = (*flash)->lock().faults().damage(addr, damage);
   const std::string what = nand::describe(damage);
   if (!done) return report_error(kExitFailure, done.error().message());
   if (args.json) {

@@ -261,7 +261,7 @@ int format(const FsArgs& args) {
   auto opened = open_partition_or_report(args.target, false);
   if (!opened) return opened.error();
   const auto config = sim::fs_config(opened->flash->profile());
-  const std::uint64_t seed = opened->flash->storage().manufacture_seed();
+  const std::uint64_t seed = opened->flash->manufacture_seed();
   fs::FormatOptions options;
   options.volume_id = seed;
   if (auto ok = fs::FileSystem::format(*opened->partition, config, options); !ok)

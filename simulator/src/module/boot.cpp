@@ -21,7 +21,7 @@ void Module::start_boot() {
   power_gone_.store(false, std::memory_order_relaxed);
   runtime_ = RuntimeState{};
   powered_at_ = std::chrono::steady_clock::now();
-  flash_->injector().power_up();
+  flash_->lock().faults().power_up();
   set_state(PowerState::booting);
   // USB enumerates early in the boot: the ports exist (the host can open
   // them) but answer nothing until RDY.
@@ -76,7 +76,7 @@ bool Module::run_boot_step(const BootAction& action) {
 }
 
 const FsBootEnv& Module::boot_env() {
-  const std::uint64_t seed = flash_->storage().manufacture_seed();
+  const std::uint64_t seed = flash_->manufacture_seed();
   if (!boot_env_ || boot_env_->manufacture_seed != seed) {
     boot_env_ = std::make_unique<FsBootEnv>(*flash_, profile_);
     boot_env_->log = log_.get();

@@ -41,18 +41,18 @@ ControlResult Module::status() {
                           : std::chrono::duration_cast<std::chrono::milliseconds>(
                                 std::chrono::steady_clock::now() - powered_at_)
                                 .count();
-  return nlohmann::json{{"power", to_string(state_)},
-                        {"model", profile_.identity.model},
-                        {"profile", profile_.name},
-                        {"revision", profile_.identity.revision},
-                        {"seed", options_.seeds.run},
-                        {"state_dir", options_.state_dir.string()},
-                        {"ports", ports_json},
-                        {"boots", boots_},
-                        {"uptime_ms", uptime},
-                        {"real_time", options_.real_time},
-                        {"nand_operations", flash_->injector().operation_count()},
-                        {"image_lost_pages", flash_->storage().lost_pages()}};
+  std::uint64_t operations = 0, lost_pages = 0;
+  {
+    auto flash = flash_->lock();  // one hold: a second lock() meanwhile would wait for ever
+    operations = flash.faults().operation_count();
+    lost_pages = flash.storage().lost_pages();
+  }
+  return nlohmann::json{{"power", to_string(state_)},    {"model", profile_.identity.model},
+                        {"profile", profile_.name},      {"revision", profile_.identity.revision},
+                        {"seed", options_.seeds.run},    {"state_dir", options_.state_dir.string()},
+                        {"ports", ports_json},           {"boots", boots_},
+                        {"uptime_ms", uptime},           {"real_time", options_.real_time},
+                        {"nand_operations", operations}, {"image_lost_pages", lost_pages}};
 }
 
 ControlResult Module::power_on() {
@@ -100,7 +100,7 @@ ControlResult Module::power_cut(const PowerCutRequest& request) {
         return error("InvalidParameter", "window must satisfy 1 <= first <= last");
       }
       seed_used = request.seed.value_or(
-          nand::Rng::mix(options_.seeds.run, flash_->injector().operation_count()));
+          nand::Rng::mix(options_.seeds.run, flash_->lock().faults().operation_count()));
       nand::Rng rng(seed_used);
       rule.n = request.window_first + rng.below(request.window_last - request.window_first + 1);
       break;
@@ -108,7 +108,7 @@ ControlResult Module::power_cut(const PowerCutRequest& request) {
     case When::now:
       break;
   }
-  auto id = flash_->injector().add_rule(rule);
+  auto id = flash_->lock().faults().add_rule(rule);
   if (!id) return error("InvalidParameter", id.error().message());
   nlohmann::json armed = {
       {"armed", true}, {"rule", *id}, {"operation", rule.n}, {"mode", nand::to_string(rule.cut)}};
@@ -120,7 +120,7 @@ ControlResult Module::power_cut(const PowerCutRequest& request) {
 ControlResult Module::inject(const InjectRequest& request) {
   using Kind = InjectRequest::Kind;
   if (request.kind == Kind::rule) {
-    auto id = flash_->injector().add_rule(request.rule);
+    auto id = flash_->lock().faults().add_rule(request.rule);
     if (!id) return error("InvalidParameter", id.error().message());
     return nlohmann::json{{"rule", *id}};
   }
@@ -168,16 +168,16 @@ ControlResult Module::inject(const InjectRequest& request) {
   using D = nand::Damage::Kind;
   switch (request.kind) {
     case Kind::bit_flips:
-      done = flash_->injector().damage(addr, {D::bit_flips, request.bits, request.sector});
+      done = flash_->lock().faults().damage(addr, {D::bit_flips, request.bits, request.sector});
       break;
     case Kind::uncorrectable:
-      done = flash_->injector().damage(addr, {D::uncorrectable, 0, request.sector});
+      done = flash_->lock().faults().damage(addr, {D::uncorrectable, 0, request.sector});
       break;
     case Kind::unstable:
-      done = flash_->injector().damage(addr, {D::unstable, 0, {}});
+      done = flash_->lock().faults().damage(addr, {D::unstable, 0, {}});
       break;
     case Kind::bad_block:
-      done = flash_->injector().damage(addr, {D::bad_block, 0, {}});
+      done = flash_->lock().faults().damage(addr, {D::bad_block, 0, {}});
       break;
     case Kind::erase_partition:
       for (std::uint32_t b = 0; b < part.geometry().block_count && done; ++b)
@@ -195,10 +195,7 @@ ControlResult Module::stats() {
   const auto table = flash_->table();
   // The flash's counters under its lock, and only them: the file systems
   // below take their own locks, always before the flash's.
-  const auto s = [&] {
-    auto held = flash_->injector().hold();
-    return nand::collect_stats(flash_->storage(), &table);
-  }();
+  const auto s = nand::collect_stats(flash_->lock().storage(), &table);
   // The same layout as `vmodem image stats --json` (stats_json.hpp), plus
   // the mounted file systems.
   nlohmann::json out = stats_json(s);
@@ -249,16 +246,13 @@ void Module::snapshot_save(const std::string& path, ControlReply done) {
       (void)slot.fs->sync();
     }
   }
-  auto copy = [&] {
-    auto held = flash_->injector().hold();
-    return flash_->storage().copy_in_memory();
-  }();
+  auto copy = flash_->lock().storage().copy_in_memory();
   if (!copy) {
     done(error("GenericError", copy.error().message()));
     return;
   }
   std::shared_ptr<nand::Storage> image = std::move(*copy);
-  const auto live = flash_->storage().file_id();
+  const auto live = flash_->lock().storage().file_id();
   boost::asio::post(
       file_io_, [io = &io_, log = log_, image, live, path, done = std::move(done)]() mutable {
         auto written = image->export_image(path, live);
@@ -288,7 +282,7 @@ void Module::snapshot_load(const std::string& path, ControlReply done) {
     done(error("InvalidParameter", "path: contains a NUL byte"));
     return;
   }
-  const nand::Geometry geometry = flash_->storage().geometry();
+  const nand::Geometry geometry = flash_->geometry();
   boost::asio::post(file_io_, [this, geometry, path, done = std::move(done),
                                alive = std::weak_ptr<bool>(alive_)]() mutable {
     auto loaded = nand::Storage::load_into_memory(path, geometry);
@@ -308,8 +302,7 @@ void Module::snapshot_load(const std::string& path, ControlReply done) {
                                          " was read; nothing was loaded"));
             return;
           }
-          auto held = flash_->injector().hold();
-          if (auto ok = flash_->storage().assign(**loaded); !ok) {
+          if (auto ok = flash_->lock().storage().assign(**loaded); !ok) {
             done(tl::unexpected(snapshot_error(ok.error())));
             return;
           }

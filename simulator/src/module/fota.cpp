@@ -94,7 +94,7 @@ bool Module::start_firmware_update() {
     log_->warn("firmware: {}; installing the factory firmware", loaded.error().message);
     emit("FIRMWARE_FACTORY", {{"reason", loaded.error().message}});
     auto installed =
-        install_factory_firmware(profile_, flash_->device(), flash_->storage().manufacture_seed());
+        install_factory_firmware(profile_, flash_->device(), flash_->manufacture_seed());
     if (!installed && !power_lost()) log_->error("firmware: {}", installed.error());
     if (power_lost()) return true;
     store = fota::FirmwareStore::open(flash_->device(), *layout);

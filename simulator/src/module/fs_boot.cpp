@@ -16,7 +16,7 @@ fs::BackupOptions backup_options_of(Flash& flash, const Profile& profile) {
   options.mode = profile.backup.safe_power_loss ? fs::PowerLossMode::safe : fs::PowerLossMode::real;
   options.fs_config = fs_config(profile);
   // A restored file system keeps the identity the production line gave it.
-  options.format.volume_id = flash.storage().manufacture_seed();
+  options.format.volume_id = flash.manufacture_seed();
   return options;
 }
 
@@ -186,7 +186,7 @@ class FsBooter {
   // Format, factory files, and on the production line the first backup.
   bool format_and_fill(bool manufacture) {
     nand::Partition& partition = *out_.partition;
-    const std::uint64_t seed = env_.flash.storage().manufacture_seed();
+    const std::uint64_t seed = env_.flash.manufacture_seed();
     fs::FormatOptions format;
     format.volume_id = seed;
     if (auto ok = fs::FileSystem::format(partition, env_.config, format); !ok) {
@@ -231,7 +231,7 @@ class FsBooter {
 FsBootEnv::FsBootEnv(Flash& flash_, const Profile& profile_)
     : flash(flash_),
       profile(profile_),
-      manufacture_seed(flash_.storage().manufacture_seed()),
+      manufacture_seed(flash_.manufacture_seed()),
       config(fs_config(profile_)),
       backup_options(backup_options_of(flash_, profile_)),
       log(spdlog::default_logger_raw()) {

@@ -86,14 +86,12 @@ tl::expected<std::unique_ptr<Module>, std::string> Module::create(boost::asio::i
         .info("manufactured a new NAND image ({} factory bad blocks)",
               (*flash)->factory_bad_blocks().size());
   }
-  (*flash)->chip().set_real_time_pacing(options.real_time);
-  // The io thread, the FUSE threads and the FOTA download all reach the chip.
-  (*flash)->injector().set_thread_safe(true);
+  (*flash)->lock().chip().set_real_time_pacing(options.real_time);
   const bool created = (*flash)->created();
   std::unique_ptr<Module> module(
       new Module(io, std::move(profile), std::move(options), std::move(*flash)));
   module->manufacture_pending_ = created;
-  module->flash_->injector().set_listener(
+  module->flash_->lock().faults().set_listener(
       [m = module.get()](const nand::FaultEvent& e) { m->on_fault(e); });
   module->build_registry();
   if (auto ok = module->open_ports(); !ok) return tl::unexpected(ok.error());
@@ -207,15 +205,15 @@ void Module::set_state(PowerState state) {
 }
 
 void Module::check_image() {
-  const std::uint64_t lost = flash_->storage().lost_pages();
+  const std::uint64_t lost = flash_->lock().storage().lost_pages();
   if (lost <= lost_pages_reported_) return;
   lost_pages_reported_ = lost;
   log_->error(
       "the NAND image {} lost {} page(s) under the running module (truncated by another process, "
       "or its disk failed): the module keeps running, but what it writes there is not saved; "
       "stop it and check the image",
-      flash_->storage().path().string(), lost);
-  emit("IMAGE_LOST", {{"path", flash_->storage().path().string()}, {"lost_pages", lost}});
+      flash_->image_path().string(), lost);
+  emit("IMAGE_LOST", {{"path", flash_->image_path().string()}, {"lost_pages", lost}});
 }
 
 void Module::emit(const std::string& event, nlohmann::json data) {
@@ -268,7 +266,7 @@ void Module::lose_power() {
   if (state_ == PowerState::off) return;
   ++epoch_;
   timers_.clear();
-  flash_->injector().cut_power();
+  flash_->lock().faults().cut_power();
   disconnect_ports();
   nv_->detach();
   // No FUSE request may reach the file systems once they are gone; requests
@@ -298,10 +296,10 @@ void Module::stop_orderly() {
   nv_->detach();
   close_file_systems();
   {
-    auto held = flash_->injector().hold();
-    (void)flash_->storage().sync();
+    auto flash = flash_->lock();
+    (void)flash.storage().sync();
+    flash.faults().cut_power();
   }
-  flash_->injector().cut_power();
   set_state(PowerState::off);
 }
 
@@ -330,8 +328,7 @@ void Module::request_power_down(bool immediate) {
 void Module::shutdown() {
   if (state_ != PowerState::off) stop_orderly();
   live_mounts_->unmount();
-  auto held = flash_->injector().hold();
-  (void)flash_->storage().sync();
+  (void)flash_->lock().storage().sync();
 }
 
 }  // namespace vmodem::sim

@@ -184,7 +184,7 @@ void ModuleHost::build() {
   if (module_->power_state() != PowerState::app_rdy) die("the first boot did not reach APP RDY");
   (void)module_->power_off();
   settle();
-  module_->flash().storage().snapshot_begin();
+  module_->flash().lock().storage().snapshot_begin();
   // A snapshot-load replaces the whole flash: this copy puts it back.
   const ControlResult saved = await_reply([&](ControlReply done) {
     module_->snapshot_save((dir_ / "baseline.img").string(), std::move(done));
@@ -193,7 +193,8 @@ void ModuleHost::build() {
 }
 
 void ModuleHost::restore_baseline_image() {
-  auto& storage = module_->flash().storage();
+  auto flash = module_->flash().lock();
+  auto& storage = flash.storage();
   if (auto ok = storage.import_image(dir_ / "baseline.img"); !ok)
     die("cannot restore the baseline image: " + ok.error().message());
   storage.snapshot_begin();
@@ -203,13 +204,13 @@ void ModuleHost::begin_input() {
   auto& flash = module_->flash();
   if (target_->take_loaded()) {
     restore_baseline_image();
-  } else if (flash.storage().snapshot_active()) {
-    flash.storage().snapshot_rollback();
+  } else if (flash.lock().storage().snapshot_active()) {
+    flash.lock().storage().snapshot_rollback();
   }
-  flash.injector().clear_rules();
-  flash.injector().reset_operation_count();
-  flash.injector().reseed(Seeds{kSeed}.faults());
-  flash.chip().set_generator(nand::Rng(Seeds{kSeed}.chip()));
+  flash.lock().faults().clear_rules();
+  flash.lock().faults().reset_operation_count();
+  flash.lock().faults().reseed(Seeds{kSeed}.faults());
+  flash.lock().chip().set_generator(nand::Rng(Seeds{kSeed}.chip()));
   now_ = at::Clock::time_point(std::chrono::hours(1));
   port_ = "at";
   stalled_ = false;

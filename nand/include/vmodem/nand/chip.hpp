@@ -95,7 +95,7 @@ class SimulatedChip final : public Device {
   // (looks like a module); idle time is not banked. Off, the chip runs flat
   // out and only the virtual clock advances. A bare chip sleeps in each
   // operation; a caller that holds a lock around it takes the waits over
-  // (FaultInjector: asks pacing_deadline() after the operation and sleeps
+  // (SharedDevice: asks pacing_deadline() after the operation and sleeps
   // with its lock released), so a paced chip never stalls other threads.
   void set_real_time_pacing(bool on);
   void leave_pacing_waits_to_caller(bool on) { caller_waits_ = on; }

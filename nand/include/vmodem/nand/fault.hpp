@@ -14,7 +14,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -111,36 +110,25 @@ class FaultInjector final : public Device {
   // chip is off counts from the next power-up. Power cuts by probability or
   // on every match stay until removed.
 
-  // --- sharing the flash between threads ---
-  // The module's io thread, its FUSE threads and the control socket all
-  // reach the one chip. With thread safety on, every operation, rule change
-  // and power switch through the injector takes one (recursive) lock; off
-  // (the default), single-threaded users such as campaigns pay nothing.
-  void set_thread_safe(bool on) { thread_safe_ = on; }
-  // Holds that lock (nothing when thread safety is off) for a multi-step
-  // access that bypasses the injector, e.g. exporting the image.
-  std::unique_lock<std::recursive_mutex> hold() {
-    return thread_safe_ ? std::unique_lock(mutex_) : std::unique_lock<std::recursive_mutex>();
-  }
-  // The chip's power switch, under the lock.
+  // --- threads ---
+  // An injector is single-threaded, like the chip under it. A flash that
+  // several threads reach is owned by a SharedDevice (shared_device.hpp),
+  // which holds one lock around each operation and around any other use.
+
+  // The chip's power switch (drops count-down cuts armed for this power-on).
   void cut_power();
   void power_up();
-  // Damages the chip now (ctl inject), under the lock, as a rule's damage
+  // Damages the chip now (ctl inject, image inject) as a rule's damage
   // would as an operation passes: the one path to the chip for it.
   Status damage(PageAddr addr, const Damage& damage);
 
   // Operations seen by the injector since construction (or reset_operation_count).
-  std::uint64_t operation_count() {
-    auto held = hold();
-    return operations_;
-  }
-  void reset_operation_count() {
-    auto held = hold();
-    operations_ = 0;
-  }
+  std::uint64_t operation_count() const { return operations_; }
+  void reset_operation_count() { operations_ = 0; }
   const std::vector<FaultEvent>& history() const { return history_; }
+  // Called inside the operation a rule fires on (power cut included), on
+  // the operation's thread: it must not call back into the device.
   void set_listener(std::function<void(const FaultEvent&)> listener) {
-    auto held = hold();
     listener_ = std::move(listener);
   }
   std::uint64_t seed() const { return seed_; }
@@ -192,10 +180,6 @@ class FaultInjector final : public Device {
   std::optional<ActiveRule> fire(const Op& op);
   Status damage_page(const ActiveRule& rule, const Op& op);
   Status dispatch_program(const Op& op);
-  // Runs `op` under the lock, then waits out the chip's real-time pacing
-  // with the lock released: a paced operation never stalls another thread.
-  template <typename Run>
-  auto paced(Run run) -> decltype(run());
   Status run_program(const Op& op);
   // The power cut a rule (or cut_pending) brings down on `op`: recorded
   // with `rule_id`, the chip's generator reseeded, the op torn or not.
@@ -221,8 +205,6 @@ class FaultInjector final : public Device {
   std::function<void(std::uint64_t)> branch_;
   const Op* pending_ = nullptr;  // inside a branch, until cut_pending()
   bool branching_ = false;
-  bool thread_safe_ = false;
-  std::recursive_mutex mutex_;
 };
 
 }  // namespace vmodem::nand

@@ -1,6 +1,12 @@
 // The module's flash as one object: image storage, the chip model, the fault
 // injector over it, and the profile's partition table. `vmodem run` and the
 // offline `vmodem image` tools open a module image the same way.
+//
+// One owner: the storage, the chip and the injector are reachable only
+// through lock() (a nand::SharedDevice's lock, held while the Access lives),
+// and every layer above does its NAND operations through device(), which
+// takes the same lock for each. The io thread, FUSE threads, the control
+// socket and a FOTA download may all use one Flash.
 #pragma once
 
 #include <filesystem>
@@ -12,6 +18,7 @@
 #include <vmodem/nand/chip.hpp>
 #include <vmodem/nand/fault.hpp>
 #include <vmodem/nand/partition.hpp>
+#include <vmodem/nand/shared_device.hpp>
 #include <vmodem/nand/storage.hpp>
 #include <vmodem/simulator/profile.hpp>
 
@@ -43,15 +50,29 @@ class Flash {
                                                                 Mode mode, Seeds seeds,
                                                                 bool read_only = false,
                                                                 nand::Errc* cause = nullptr);
+  // Who may use the flash: threads::many, device() is the SharedDevice (a
+  // lock per operation). threads::one, device() is the fault injector itself
+  // (lock() still serializes the rest): only for a single-threaded campaign
+  // that branches inside an operation (nand::FaultInjector::set_branch): the
+  // branch reaches the device again from inside the operation.
+  enum class Threads { many, one };
   // A RAM-only module flash (tests, benchmarks, campaigns).
-  static tl::expected<std::unique_ptr<Flash>, std::string> in_memory(const Profile& profile,
-                                                                     Seeds seeds);
+  static tl::expected<std::unique_ptr<Flash>, std::string> in_memory(
+      const Profile& profile, Seeds seeds, Threads threads = Threads::many);
 
-  nand::Storage& storage() { return *storage_; }
-  nand::SimulatedChip& chip() { return *chip_; }
-  nand::FaultInjector& injector() { return *injector_; }
-  // The device every layer above uses: faults first, then the chip.
-  nand::Device& device() { return *injector_; }
+  // The device every layer above uses: the lock, faults, then the chip.
+  nand::Device& device() {
+    if (threads_ == Threads::one) return *injector_;
+    return *shared_;
+  }
+  // The storage, chip and injector, with the flash's lock held (see
+  // nand::SharedDevice::Access: no device() call while it lives).
+  nand::SharedDevice::Access lock() { return shared_->lock(); }
+  const nand::Geometry& geometry() const { return shared_->geometry(); }
+  // The image file (empty for a RAM-only flash).
+  const std::filesystem::path& image_path() const { return image_path_; }
+  // The seed the image was manufactured with (factory content derives from it).
+  std::uint64_t manufacture_seed() { return lock().storage().manufacture_seed(); }
   const nand::PartitionTable& table() const { return table_; }
   const Profile& profile() const { return profile_; }
   bool created() const { return created_; }
@@ -63,7 +84,8 @@ class Flash {
   nand::Result<std::unique_ptr<nand::Partition>> partition(const std::string& name);
 
  private:
-  Flash(Profile profile, std::unique_ptr<nand::Storage> storage, Seeds seeds);
+  Flash(Profile profile, std::unique_ptr<nand::Storage> storage, Seeds seeds,
+        Threads threads = Threads::many);
   tl::expected<void, std::string> manufacture(Seeds seeds);
 
   Profile profile_;
@@ -71,6 +93,9 @@ class Flash {
   std::unique_ptr<nand::SimulatedChip> chip_;
   nand::PartitionTable table_;
   std::unique_ptr<nand::FaultInjector> injector_;
+  std::unique_ptr<nand::SharedDevice> shared_;
+  Threads threads_;
+  std::filesystem::path image_path_;
   std::vector<std::uint32_t> factory_bad_;
   bool created_ = false;
 };
