@@ -40,13 +40,13 @@ struct Instance {
 // installed before the mount appears — a signal between the mount and the
 // handlers would kill the process and leave the mount point dead
 // ("Transport endpoint is not connected").
-Result<std::unique_ptr<Instance>> create(FileSystem& fs, const std::filesystem::path& dir,
+Result<std::unique_ptr<Instance>> create(SharedFileSystem& fs, const std::filesystem::path& dir,
                                          const FuseOptions& options, bool signals) {
   std::string why;
   if (!fuse_available(&why)) return fail(Errc::unsupported, "FUSE not available: " + why);
   auto inst = std::make_unique<Instance>();
   inst->context.fs = &fs;
-  inst->context.read_only = options.read_only || fs.read_only();
+  inst->context.read_only = options.read_only || fs.lock()->read_only();
   std::string opts = "fsname=" + options.fs_name + ",subtype=vmodemfs";
   if (inst->context.read_only) opts += ",ro";
   if (options.allow_other) opts += ",allow_other";
@@ -91,7 +91,7 @@ int lazy_unmount(const std::filesystem::path& dir) {
 
 }  // namespace
 
-Status mount(FileSystem& fs, const std::filesystem::path& dir, const FuseOptions& options) {
+Status mount(SharedFileSystem& fs, const std::filesystem::path& dir, const FuseOptions& options) {
   auto inst = create(fs, dir, options, true);
   if (!inst) return tl::unexpected(inst.error());
   const int rc = fuse_loop((*inst)->handle);  // single-threaded
@@ -113,7 +113,7 @@ FuseMount::~FuseMount() {
   (void)stop();
 }
 
-Result<std::unique_ptr<FuseMount>> FuseMount::start(FileSystem& fs,
+Result<std::unique_ptr<FuseMount>> FuseMount::start(SharedFileSystem& fs,
                                                     const std::filesystem::path& dir,
                                                     const FuseOptions& options) {
   auto inst = create(fs, dir, options, false);
@@ -152,15 +152,15 @@ void FuseMount::detach(bool release_open_files) {
   std::lock_guard lock(context.mutex);
   if (!context.fs) return;
   if (release_open_files) {
-    std::lock_guard fs_lock(context.fs->mutex());
+    const auto fs = context.fs->lock();
     for (const Handle h : context.open)
-      (void)context.fs->close(h);  // a failure here is the file system's to report
+      (void)fs->close(h);  // a failure here is the file system's to report
   }
   context.open.clear();
   context.fs = nullptr;
 }
 
-void FuseMount::attach(FileSystem& fs) {
+void FuseMount::attach(SharedFileSystem& fs) {
   auto& context = state_->inst->context;
   std::lock_guard lock(context.mutex);
   context.open.clear();

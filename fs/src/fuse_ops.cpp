@@ -65,9 +65,9 @@ Context& ctx() {
 class Serving {
  public:
   Serving() : context_(ctx()), lock_(context_.mutex) {
-    if (context_.fs) fs_lock_ = std::unique_lock(context_.fs->mutex());
+    if (context_.fs) fs_lock_.emplace(*context_.fs);
   }
-  FileSystem* fs() const { return context_.fs; }
+  FileSystem* fs() const { return fs_lock_ ? &**fs_lock_ : nullptr; }
   Context& context() const { return context_; }
   // The file system's handle behind a FUSE handle, if it is of this generation.
   std::optional<Handle> handle(const fuse_file_info* fi) const {
@@ -82,7 +82,7 @@ class Serving {
  private:
   Context& context_;
   std::lock_guard<std::mutex> lock_;
-  std::unique_lock<std::mutex> fs_lock_;
+  std::optional<SharedFileSystem::Access> fs_lock_;
 };
 
 template <class T>

@@ -8,7 +8,7 @@
 
 #include <fuse3/fuse.h>
 
-#include <vmodem/fs/filesystem.hpp>
+#include <vmodem/fs/shared.hpp>
 
 namespace vmodem::fs::fuse_adapter {
 
@@ -19,8 +19,8 @@ namespace vmodem::fs::fuse_adapter {
 // and a handle from an earlier one fails with EIO instead of reaching a file
 // the new instance happens to number the same.
 struct Context {
-  std::mutex mutex;  // held by every callback, then fs->mutex()
-  FileSystem* fs = nullptr;
+  std::mutex mutex;  // held by every callback, then the file system's lock
+  SharedFileSystem* fs = nullptr;
   bool read_only = false;
   std::uint32_t generation = 0;
   std::set<Handle> open;  // handles of this generation not yet released

@@ -33,7 +33,8 @@ struct Fuse : ::testing::Test {
     std::filesystem::create_directories(mnt);
     rig.format();
     rig.mount();
-    auto m = FuseMount::start(*rig.fs, mnt);
+    shared = std::make_unique<SharedFileSystem>(std::move(rig.fs));
+    auto m = FuseMount::start(*shared, mnt);
     ASSERT_TRUE(m) << m.error().message();
     mount = std::move(*m);
   }
@@ -46,6 +47,7 @@ struct Fuse : ::testing::Test {
     if (!base.empty()) std::filesystem::remove_all(base, ignored);
   }
   Rig rig{64};
+  std::unique_ptr<SharedFileSystem> shared;  // rig's file system, served by FUSE
   std::filesystem::path base, mnt;
   std::unique_ptr<FuseMount> mount;
 };
@@ -75,12 +77,13 @@ TEST_F(Fuse, ShellToolsCreateReadRenameDelete) {
   ASSERT_EQ(sh("df " + m + " > /dev/null"), 0);
   // The same content through the FileSystem API (under its lock).
   {
-    std::lock_guard lock(rig.fs->mutex());
-    EXPECT_EQ(*rig.fs->read_file("/dir/hello.txt"), text("hello\nmore\n"));
-    EXPECT_EQ(rig.fs->stat("/dir/moved.bin").error().code, Errc::not_found);
+    const auto fs = shared->lock();
+    EXPECT_EQ(*fs->read_file("/dir/hello.txt"), text("hello\nmore\n"));
+    EXPECT_EQ(fs->stat("/dir/moved.bin").error().code, Errc::not_found);
   }
   ASSERT_TRUE(mount->stop());
   mount.reset();
+  shared.reset();
   // Durable: a remount of the NAND sees what the shell wrote.
   rig.remount();
   EXPECT_EQ(*rig.fs->read_file("/dir/hello.txt"), text("hello\nmore\n"));

@@ -180,26 +180,26 @@ class NvSettingsStore : public ::testing::Test {
     fs_.reset();
     auto mounted = fs::FileSystem::mount(*chip_, config_);
     ASSERT_TRUE(mounted) << mounted.error().message();
-    fs_ = std::move(*mounted);
+    fs_ = std::make_unique<fs::SharedFileSystem>(std::move(*mounted));
   }
 
   std::string file_text() {
-    auto bytes = fs_->read_file(NvSettings::kPath);
+    auto bytes = fs_->lock()->read_file(NvSettings::kPath);
     EXPECT_TRUE(bytes);
     return bytes ? std::string(bytes->begin(), bytes->end()) : "";
   }
 
   void write_text(const std::string& text) {
-    ASSERT_TRUE(fs_->mkdir("/nv"));
-    ASSERT_TRUE(fs_->mkdir("/nv/vmodem"));
-    ASSERT_TRUE(fs_->write_file(NvSettings::kPath,
-                                {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}));
+    ASSERT_TRUE(fs_->lock()->mkdir("/nv"));
+    ASSERT_TRUE(fs_->lock()->mkdir("/nv/vmodem"));
+    ASSERT_TRUE(fs_->lock()->write_file(
+        NvSettings::kPath, {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}));
   }
 
   fs::Config config_{};
   std::unique_ptr<nand::Storage> storage_;
   std::unique_ptr<nand::SimulatedChip> chip_;
-  std::unique_ptr<fs::FileSystem> fs_;
+  std::unique_ptr<fs::SharedFileSystem> fs_;
 };
 
 TEST_F(NvSettingsStore, AnyBytesRoundTripThroughTheFile) {

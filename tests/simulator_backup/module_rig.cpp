@@ -167,7 +167,6 @@ fs::Status ModuleRig::backup(Side side) {
   fs::FileSystem* fs = file_system(side);
   fs::BackupEngine* engine = this->engine(side);
   if (!fs || !engine) return fs::fail(fs::Errc::invalid_argument, "not booted");
-  std::lock_guard lock(fs->mutex());
   if (auto synced = fs->sync(); !synced) return synced;
   return engine->backup(*fs);
 }

@@ -81,7 +81,7 @@ class FileCommandsTest : public ::testing::Test {
   void mount() {
     auto mounted = fs::FileSystem::mount(*injector_, fs_config_);
     ASSERT_TRUE(mounted) << mounted.error().message();
-    fs_ = std::move(*mounted);
+    fs_ = std::make_unique<fs::SharedFileSystem>(std::move(*mounted));
   }
 
   // What the module does on a power cut and the next boot: forget handles,
@@ -135,7 +135,7 @@ class FileCommandsTest : public ::testing::Test {
 
   // A file's content read straight from the file system ("" + false if absent).
   bool read_file(std::string_view name, std::string& out) {
-    auto bytes = fs_->read_file("/" + std::string(name));
+    auto bytes = fs_->lock()->read_file("/" + std::string(name));
     if (!bytes) return false;
     out.assign(bytes->begin(), bytes->end());
     return true;
@@ -143,12 +143,12 @@ class FileCommandsTest : public ::testing::Test {
 
   void put_file(std::string_view name, std::string_view data) {
     std::vector<std::uint8_t> bytes(data.begin(), data.end());
-    ASSERT_TRUE(fs_->write_file("/" + std::string(name), bytes));
+    ASSERT_TRUE(fs_->lock()->write_file("/" + std::string(name), bytes));
   }
 
   // Fills the drive with other files until at most `left` bytes are free.
   void fill_drive(std::uint64_t left) {
-    for (std::uint64_t n = 0; fs_->statfs().value().free_bytes > left; ++n)
+    for (std::uint64_t n = 0; fs_->lock()->statfs().value().free_bytes > left; ++n)
       put_file("fill" + std::to_string(n), random_bytes(100 * 1024, 1000 + n));
   }
 
@@ -164,7 +164,7 @@ class FileCommandsTest : public ::testing::Test {
     return out;
   }
 
-  std::uint64_t free_bytes() const { return fs_->statfs().value().free_bytes; }
+  std::uint64_t free_bytes() const { return fs_->lock()->statfs().value().free_bytes; }
 
   static std::string cme(int code) { return "\r\n+CME ERROR: " + std::to_string(code) + "\r\n"; }
 
@@ -172,7 +172,7 @@ class FileCommandsTest : public ::testing::Test {
   std::unique_ptr<nand::Storage> storage_;
   std::unique_ptr<nand::SimulatedChip> chip_;
   std::unique_ptr<nand::FaultInjector> injector_;
-  std::unique_ptr<fs::FileSystem> fs_;
+  std::unique_ptr<fs::SharedFileSystem> fs_;
   at::Registry registry_;
   std::unique_ptr<at::Engine> engine_;
   at::Clock::time_point now_{std::chrono::seconds(1000)};

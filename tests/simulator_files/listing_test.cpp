@@ -10,13 +10,13 @@ namespace {
 using Listing = FileCommandsTest;
 
 TEST_F(Listing, QfldsUfsPrintsFreeAndTotal) {
-  const auto info = fs_->statfs().value();
+  const auto info = fs_->lock()->statfs().value();
   EXPECT_EQ(send("AT+QFLDS=\"UFS\"\r"), "\r\n+QFLDS: " + std::to_string(info.free_bytes) + "," +
                                             std::to_string(info.total_bytes) + "\r\n\r\nOK\r\n");
   EXPECT_GT(info.free_bytes, 0U);
   EXPECT_LE(info.free_bytes, info.total_bytes);
   put_file("big.bin", random_bytes(20000, 1));
-  const auto after = fs_->statfs().value();
+  const auto after = fs_->lock()->statfs().value();
   EXPECT_LT(after.free_bytes, info.free_bytes);
   EXPECT_EQ(send("AT+QFLDS=\"UFS\"\r"), "\r\n+QFLDS: " + std::to_string(after.free_bytes) + "," +
                                             std::to_string(after.total_bytes) + "\r\n\r\nOK\r\n");
@@ -64,7 +64,7 @@ TEST_F(Listing, QflstWildcardsAndNames) {
 
 TEST_F(Listing, QflstHidesDirectoriesAndTheUploadArea) {
   put_file("a", "1");
-  ASSERT_TRUE(fs_->mkdir("/dir"));
+  ASSERT_TRUE(fs_->lock()->mkdir("/dir"));
   ASSERT_TRUE(upload("up.bin", "data") == upload_ok("data"));
   EXPECT_EQ(send("AT+QFLST\r"), "\r\n+QFLST: \"a\",1\r\n+QFLST: \"up.bin\",4\r\n\r\nOK\r\n");
 }
@@ -85,12 +85,12 @@ TEST_F(Listing, QfdelAllKeepsOpenFilesAndDirectories) {
   put_file("a.txt", "1");
   put_file("b.txt", "2");
   put_file("c.txt", "3");
-  ASSERT_TRUE(fs_->mkdir("/keep"));
+  ASSERT_TRUE(fs_->lock()->mkdir("/keep"));
   ASSERT_EQ(send("AT+QFOPEN=\"b.txt\",2\r"), "\r\n+QFOPEN: 1\r\n\r\nOK\r\n");
   EXPECT_EQ(send("AT+QFDEL=\"b.txt\"\r"), cme(426)) << "an open file cannot go";
   EXPECT_EQ(send("AT+QFDEL=\"*\"\r"), "\r\nOK\r\n");
   EXPECT_EQ(send("AT+QFLST\r"), "\r\n+QFLST: \"b.txt\",1\r\n\r\nOK\r\n");
-  EXPECT_TRUE(fs_->stat("/keep"));
+  EXPECT_TRUE(fs_->lock()->stat("/keep"));
   EXPECT_EQ(send("AT+QFCLOSE=1\r"), "\r\nOK\r\n");
   EXPECT_EQ(send("AT+QFDEL=\"*\"\r"), "\r\nOK\r\n");
   EXPECT_EQ(send("AT+QFLST\r"), "\r\nOK\r\n");

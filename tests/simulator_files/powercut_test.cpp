@@ -101,7 +101,7 @@ TEST_F(PowerCut, StaleUploadLeftoversAreCleanedByTheNextUpload) {
   std::string stored;
   EXPECT_FALSE(read_file("a.bin", stored));
   EXPECT_EQ(upload("b.bin", "fresh"), upload_ok("fresh"));
-  auto leftovers = fs_->readdir("/.qfupl");
+  auto leftovers = fs_->lock()->readdir("/.qfupl");
   ASSERT_TRUE(leftovers);
   EXPECT_TRUE(leftovers->empty()) << leftovers->size() << " stale temporary files";
 }

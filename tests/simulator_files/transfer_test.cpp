@@ -134,7 +134,7 @@ TEST_F(Transfer, NameTakenDuringTheUploadWins) {
 }
 
 TEST_F(Transfer, LargerThanFreeSpaceIsRefusedUpFront) {
-  const auto info = fs_->statfs().value();
+  const auto info = fs_->lock()->statfs().value();
   put_file("keep.txt", "precious");
   EXPECT_EQ(send("AT+QFUPL=\"huge\"," + std::to_string(info.free_bytes + 1) + "\r"), cme(403));
   EXPECT_EQ(send("AT+QFUPL=\"huge\"," + std::to_string(fs_config_.max_file_size + 1) + "\r"),
@@ -271,7 +271,7 @@ TEST_F(Transfer, UploadParameterErrors) {
 }
 
 TEST_F(Transfer, TestForms) {
-  const auto info = fs_->statfs().value();
+  const auto info = fs_->lock()->statfs().value();
   EXPECT_EQ(send("AT+QFUPL=?\r"), "\r\n+QFUPL: <filename>[,(1-" + std::to_string(info.free_bytes) +
                                       ")[,(1-65535)[,(0,1)]]]\r\n\r\nOK\r\n");
   EXPECT_EQ(send("AT+QFDWL=?\r"), "\r\n+QFDWL: <filename>\r\n\r\nOK\r\n");

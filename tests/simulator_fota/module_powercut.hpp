@@ -43,10 +43,8 @@ class ModuleCutCampaign : public nand::campaign::Case {
     if (!m_.wait_power(PowerState::app_rdy)) return fail("the first boot never reached APP RDY");
     const bool stored = m_.on_io([&] {
       auto& mod = m_.module();
-      std::lock_guard ap_lock(mod.ap_fs()->mutex());
-      std::lock_guard modem_lock(mod.modem_fs()->mutex());
-      return mod.ap_fs()->write_file("/keep.txt", kApNote).has_value() &&
-             mod.modem_fs()->write_file("/keep_modem.bin", kModemNote).has_value();
+      return mod.ap_fs()->lock()->write_file("/keep.txt", kApNote).has_value() &&
+             mod.modem_fs()->lock()->write_file("/keep_modem.bin", kModemNote).has_value();
     });
     if (!stored) return fail("storing the files to keep failed");
     v1_ = m_.running_firmware();
@@ -264,10 +262,8 @@ class ModuleCutCampaign : public nand::campaign::Case {
   void check_files() {
     const auto [ap, modem] = m_.on_io([&] {
       auto& mod = m_.module();
-      std::lock_guard ap_lock(mod.ap_fs()->mutex());
-      std::lock_guard modem_lock(mod.modem_fs()->mutex());
-      auto a = mod.ap_fs()->read_file("/keep.txt");
-      auto b = mod.modem_fs()->read_file("/keep_modem.bin");
+      auto a = mod.ap_fs()->lock()->read_file("/keep.txt");
+      auto b = mod.modem_fs()->lock()->read_file("/keep_modem.bin");
       return std::pair{a ? *a : Bytes{}, b ? *b : Bytes{}};
     });
     EXPECT_EQ(ap, kApNote) << "the AP file system lost /keep.txt";

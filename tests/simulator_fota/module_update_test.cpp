@@ -31,10 +31,8 @@ TEST(ModuleFirmware, StagedUpdateRunsAtTheResetWithURCsOnTheATPort) {
   ASSERT_TRUE(m.wait_power(PowerState::app_rdy));
   // A file the host stored must survive the update.
   const Bytes note = {'k', 'e', 'e', 'p'};
-  ASSERT_TRUE(m.on_io([&] {
-    std::lock_guard lock(m.module().ap_fs()->mutex());
-    return m.module().ap_fs()->write_file("/keep.txt", note).has_value();
-  }));
+  ASSERT_TRUE(m.on_io(
+      [&] { return m.module().ap_fs()->lock()->write_file("/keep.txt", note).has_value(); }));
   const auto v1 = m.running_firmware();
   const auto v2 = next_version(v1, "BG95M3LAR02A04");
   const Bytes package = package_for(v1, v2);
@@ -68,8 +66,7 @@ TEST(ModuleFirmware, StagedUpdateRunsAtTheResetWithURCsOnTheATPort) {
   for (const auto& image : v2.images)
     EXPECT_EQ(fw.find(image.name)->data, image.data) << image.name;
   const auto kept = m.on_io([&] {
-    std::lock_guard lock(m.module().ap_fs()->mutex());
-    auto data = m.module().ap_fs()->read_file("/keep.txt");
+    auto data = m.module().ap_fs()->lock()->read_file("/keep.txt");
     return data ? *data : Bytes{};
   });
   EXPECT_EQ(kept, note);

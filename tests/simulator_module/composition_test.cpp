@@ -39,10 +39,9 @@ class Composition : public ::testing::Test {
   template <class F>
   auto with_data(F f) {
     return harness_.on_io([&] {
-      fs::FileSystem* data = harness_.module().file_system("data");
+      fs::SharedFileSystem* data = harness_.module().file_system("data");
       EXPECT_NE(data, nullptr);
-      std::lock_guard lock(data->mutex());
-      return f(*data);
+      return f(*data->lock());
     });
   }
 
@@ -90,9 +89,7 @@ TEST_F(Composition, AFileWrittenToTheThirdFileSystemSurvivesAReset) {
 TEST_F(Composition, AnUnusableFileSystemWithoutBackupIsRebuiltAndTheOthersKeepTheirFiles) {
   boot();
   ASSERT_TRUE(harness_.on_io([this] {
-    fs::FileSystem* ap = harness_.module().ap_fs();
-    std::lock_guard lock(ap->mutex());
-    return ap->write_file("/user.txt", bytes_of("mine")).has_value();
+    return harness_.module().ap_fs()->lock()->write_file("/user.txt", bytes_of("mine")).has_value();
   }));
   InjectRequest erase;
   erase.kind = InjectRequest::Kind::erase_partition;
@@ -105,10 +102,8 @@ TEST_F(Composition, AnUnusableFileSystemWithoutBackupIsRebuiltAndTheOthersKeepTh
   EXPECT_EQ(rebuilt[0]["partition"], "appdata");
   EXPECT_EQ(rebuilt[0]["backup"], false);
   EXPECT_EQ(harness_.count("RESTORE"), 0U);
-  const auto kept = harness_.on_io([this] {
-    std::lock_guard lock(harness_.module().ap_fs()->mutex());
-    return harness_.module().ap_fs()->read_file("/user.txt");
-  });
+  const auto kept =
+      harness_.on_io([this] { return harness_.module().ap_fs()->lock()->read_file("/user.txt"); });
   ASSERT_TRUE(kept);
   EXPECT_EQ(*kept, bytes_of("mine"));
 }

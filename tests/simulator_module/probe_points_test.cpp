@@ -312,9 +312,9 @@ TEST_P(ProbePoint, RestoresAndCountsItsOwnProbePoint) {
 
   // What the host finds in the file system the module runs.
   m_.on_io([this] {
-    fs::FileSystem* fs = module().file_system(c().fs);
-    ASSERT_NE(fs, nullptr);
-    std::lock_guard lock(fs->mutex());
+    fs::SharedFileSystem* shared = module().file_system(c().fs);
+    ASSERT_NE(shared, nullptr);
+    const auto fs = shared->lock();
     auto kept = fs->read_file("/kept.txt");
     ASSERT_TRUE(kept) << "the deleted file is back";
     EXPECT_EQ(*kept, bytes_of("kept by the backup"));
@@ -368,9 +368,9 @@ TEST(ProbeFallback, BackupHoldingABadCriticalFileFallsBackToFactoryContent) {
       << "a restore that did not cure the file system is not counted";
   EXPECT_EQ((*after)["probe_counts"], (*before)["probe_counts"]);
   m.on_io([&] {
-    fs::FileSystem* fs = module.ap_fs();
-    ASSERT_NE(fs, nullptr);
-    std::lock_guard lock(fs->mutex());
+    fs::SharedFileSystem* shared = module.ap_fs();
+    ASSERT_NE(shared, nullptr);
+    const auto fs = shared->lock();
     EXPECT_EQ(fs->read_file("/usb/vid_pid").value_or(Bytes{}), bytes_of("2c7c:0700\n"))
         << "the factory content is back";
   });

@@ -34,12 +34,16 @@ int mount(const MountArgs& args) {
   std::cerr << "vmodem: " << opened->entry->spec.name << " of " << args.target.image
             << " mounted at " << args.dir << (args.read_only ? " (read-only)" : "")
             << "; Ctrl-C or `fusermount3 -u " << args.dir << "` to unmount\n";
-  auto served = fs::mount(*opened->fs, args.dir, options);
+  // FUSE serves it from its own thread: the file system goes behind its lock.
+  fs::SharedFileSystem shared(std::move(opened->fs));
+  auto served = fs::mount(shared, args.dir, options);
   if (!served) return report_fs_error("mount " + args.dir, served.error());
   // Files the host left open are committed here, and the image file flushed.
   if (args.read_only) return kExitOk;
-  const std::lock_guard lock(opened->fs->mutex());
-  return sync_or_report(*opened);
+  if (auto ok = shared.lock()->sync(); !ok) return report_fs_error("sync", ok.error());
+  if (auto ok = opened->flash->lock().storage().sync(); !ok)
+    return report_error(kExitIo, "cannot write the image: " + ok.error().message());
+  return kExitOk;
 }
 
 }  // namespace

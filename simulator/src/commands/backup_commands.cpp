@@ -33,10 +33,9 @@ struct Live {
   std::uint32_t pages = 0, bad_blocks = 0;
 };
 
-std::optional<Live> live_figures(fs::FileSystem* fs) {
+std::optional<Live> live_figures(fs::SharedFileSystem* fs) {
   if (!fs) return std::nullopt;
-  std::lock_guard lock(fs->mutex());
-  auto st = fs->statfs();
+  auto st = fs->lock()->statfs();
   if (!st) return std::nullopt;
   return Live{st->pages_in_use, st->bad_blocks};
 }
@@ -51,12 +50,12 @@ fs::BackupInfo fresh_info(fs::BackupEngine* engine) {
   return engine->info();
 }
 
-fs::Status backup_now(fs::BackupEngine& engine, fs::FileSystem& fs) {
-  std::lock_guard lock(fs.mutex());
+fs::Status backup_now(fs::BackupEngine& engine, fs::SharedFileSystem& shared) {
+  const auto fs = shared.lock();
   // The backup takes the committed state: commit what the host wrote.
-  if (auto synced = fs.sync(); !synced) return synced;
+  if (auto synced = fs->sync(); !synced) return synced;
   // no_space leaves the old backup; a power cut takes the module down.
-  return engine.backup(fs);
+  return engine.backup(*fs);
 }
 
 // A failed =1/=3/=11/=13: ERROR, unless the power went during it: a module
@@ -80,7 +79,7 @@ void qprtpara(Module& m, at::Call& call) {
   }
   if (ap && m.power_state() != PowerState::app_rdy) return void(call.responder.error());
   fs::BackupEngine* engine = m.backup_engine(ap ? FsRole::ap : FsRole::modem);
-  fs::FileSystem* fs = ap ? m.ap_fs() : m.modem_fs();
+  fs::SharedFileSystem* fs = ap ? m.ap_fs() : m.modem_fs();
   if (!engine || !fs) return void(call.responder.error());
   switch (op) {
     case 1:

@@ -54,9 +54,9 @@ using at::Call;
 
 // The root's regular files (the upload directory and any other directory are
 // not files the host can see).
-fs::Result<std::vector<fs::DirEntry>> root_files(fs::FileSystem& fs) {
-  const std::lock_guard lock(fs.mutex());
-  auto entries = fs.readdir("/");
+fs::Result<std::vector<fs::DirEntry>> root_files(fs::SharedFileSystem& fs) {
+  const auto held = fs.lock();
+  auto entries = held->readdir("/");
   if (!entries) return entries;
   std::erase_if(*entries, [](const fs::DirEntry& e) { return e.type != fs::FileType::file; });
   return entries;
@@ -65,7 +65,7 @@ fs::Result<std::vector<fs::DirEntry>> root_files(fs::FileSystem& fs) {
 // AT+QFLDS="UFS" -> +QFLDS: <free>,<total>. The execute form answers, per the
 // Quectel FILE manuals, the bytes used by files and their number.
 void qflds(const std::shared_ptr<FileState>& state, Call& call) {
-  fs::FileSystem* fs = state->fs();
+  fs::SharedFileSystem* fs = state->fs();
   if (fs == nullptr) {
     call.responder.cme_error(kDiskInfoFail);
     return;
@@ -93,10 +93,7 @@ void qflds(const std::shared_ptr<FileState>& state, Call& call) {
     return;
   }
   fs::Result<fs::StatFs> info;
-  {
-    const std::lock_guard lock(fs->mutex());
-    info = fs->statfs();
-  }
+  info = fs->lock()->statfs();
   if (!info) {
     call.responder.cme_error(cme_for(info.error(), kDiskInfoFail));
     return;
@@ -108,7 +105,7 @@ void qflds(const std::shared_ptr<FileState>& state, Call& call) {
 
 // AT+QFLST[="<pattern>"] -> one +QFLST: "<name>",<size> per match.
 void qflst(const std::shared_ptr<FileState>& state, Call& call) {
-  fs::FileSystem* fs = state->fs();
+  fs::SharedFileSystem* fs = state->fs();
   if (fs == nullptr) {
     call.responder.cme_error(kListFail);
     return;
@@ -147,16 +144,16 @@ void qflst(const std::shared_ptr<FileState>& state, Call& call) {
 }
 
 // Deletes one file; 426 while a +QFOPEN handle has it open.
-int delete_one(FileState& state, fs::FileSystem& fs, const std::string& name) {
+int delete_one(FileState& state, fs::SharedFileSystem& fs, const std::string& name) {
   if (state.is_open(&fs, name)) return kAlreadyOpen;
-  const std::lock_guard lock(fs.mutex());
-  auto removed = fs.unlink(path_of(name));
+  const auto held = fs.lock();
+  auto removed = held->unlink(path_of(name));
   return removed ? 0 : cme_for(removed.error(), kDeleteFail);
 }
 
 // AT+QFDEL="<name>" or "*" (every file; open ones are kept).
 void qfdel(const std::shared_ptr<FileState>& state, Call& call) {
-  fs::FileSystem* fs = state->fs();
+  fs::SharedFileSystem* fs = state->fs();
   if (fs == nullptr) {
     call.responder.cme_error(kDeleteFail);
     return;

@@ -33,7 +33,7 @@ tl::expected<std::pair<std::uint32_t, OpenFile*>, int> lookup(FileState& state,
   if (!value) return tl::unexpected(value.error());
   const auto id = static_cast<std::uint32_t>(*value);
   const auto found = state.handles.find(id);
-  fs::FileSystem* fs = state.fs();
+  fs::SharedFileSystem* fs = state.fs();
   if (found == state.handles.end() || fs == nullptr || found->second.fs != fs)
     return tl::unexpected(static_cast<int>(kInvalidHandle));
   return std::pair{id, &found->second};
@@ -58,7 +58,7 @@ std::uint32_t open_flags(std::int64_t mode) {
 }
 
 void qfopen(const std::shared_ptr<FileState>& state, Call& call) {
-  fs::FileSystem* fs = state->fs();
+  fs::SharedFileSystem* fs = state->fs();
   if (fs == nullptr) {
     call.responder.cme_error(kOpenFail);
     return;
@@ -78,10 +78,7 @@ void qfopen(const std::shared_ptr<FileState>& state, Call& call) {
     return;
   }
   fs::Result<fs::Handle> handle;
-  {
-    const std::lock_guard lock(fs->mutex());
-    handle = fs->open(path_of(*name), open_flags(*mode));
-  }
+  handle = fs->lock()->open(path_of(*name), open_flags(*mode));
   if (!handle) {
     call.responder.cme_error(cme_for(handle.error(), kOpenFail));
     return;
@@ -111,8 +108,8 @@ void qfread(const std::shared_ptr<FileState>& state, Call& call) {
     return;
   }
   OpenFile& file = *found->second;
-  fs::FileSystem& fs = *file.fs;
-  const std::lock_guard lock(fs.mutex());
+  const auto locked = file.fs->lock();
+  fs::FileSystem& fs = *locked;
   auto info = fs.fstat(file.handle);
   auto position = fs.seek(file.handle, 0, fs::Whence::current);
   if (!info || !position) {
@@ -148,11 +145,11 @@ struct Write {
 
 void on_write_data(Write& write, std::span<const std::uint8_t> bytes) {
   if (write.failed != 0) return;  // the engine still takes the rest: it is data
-  fs::FileSystem* fs = write.ticket.live();
+  fs::SharedFileSystem* fs = write.ticket.live();
   fs::Result<std::size_t> done = fs::fail(fs::Errc::bad_handle);
   if (fs != nullptr) {
-    const std::lock_guard lock(fs->mutex());
-    done = fs->write(write.handle, bytes);
+    const auto held = fs->lock();
+    done = held->write(write.handle, bytes);
   }
   if (done) {
     write.written += *done;
@@ -169,17 +166,17 @@ void on_write_data(Write& write, std::span<const std::uint8_t> bytes) {
 void on_write_end(Write& write, at::UploadEnd end) {
   write.space.release();
   if (end == at::UploadEnd::kAborted) return;
-  fs::FileSystem* fs = write.ticket.live();
+  fs::SharedFileSystem* fs = write.ticket.live();
   if (fs == nullptr) {
     write.responder.cme_error(kWriteFail);
     return;
   }
-  const std::lock_guard lock(fs->mutex());
+  const auto held = fs->lock();
   // Durable once the host sees +QFWRITE, as on the module's flash file system;
   // what a failed write did put in the file is kept (the handle's file is
   // not all-or-nothing) but the host sees the error.
-  auto synced = fs->fsync(write.handle);
-  auto info = fs->fstat(write.handle);
+  auto synced = held->fsync(write.handle);
+  auto info = held->fstat(write.handle);
   if (write.failed != 0) {
     write.responder.cme_error(write.failed);
     return;
@@ -198,8 +195,8 @@ void on_write_end(Write& write, at::UploadEnd end) {
 // transfer holds (403). A CME code, or the reservation.
 tl::expected<SpaceReservation, int> admit_write(const std::shared_ptr<FileState>& state,
                                                 OpenFile& file, std::uint64_t length) {
-  fs::FileSystem& fs = *file.fs;
-  const std::lock_guard lock(fs.mutex());
+  const auto locked = file.fs->lock();
+  fs::FileSystem& fs = *locked;
   auto position = fs.seek(file.handle, 0, fs::Whence::current);
   if (!position) return tl::unexpected(cme_for(position.error(), kWriteFail));
   if (*position + length > fs.config().max_file_size)
@@ -259,8 +256,8 @@ void qfseek(const std::shared_ptr<FileState>& state, Call& call) {
     return;
   }
   OpenFile& file = *found->second;
-  fs::FileSystem& fs = *file.fs;
-  const std::lock_guard lock(fs.mutex());
+  const auto locked = file.fs->lock();
+  fs::FileSystem& fs = *locked;
   auto info = fs.fstat(file.handle);
   auto current = fs.seek(file.handle, 0, fs::Whence::current);
   if (!info || !current) {
@@ -288,8 +285,8 @@ void qfposition(const std::shared_ptr<FileState>& state, Call& call) {
     return;
   }
   OpenFile& file = *found->second;
-  const std::lock_guard lock(file.fs->mutex());
-  auto position = file.fs->seek(file.handle, 0, fs::Whence::current);
+  const auto held = file.fs->lock();
+  auto position = held->seek(file.handle, 0, fs::Whence::current);
   if (!position) {
     call.responder.cme_error(cme_for(position.error(), kInvalidHandle));
     return;
@@ -310,11 +307,11 @@ void qftucat(const std::shared_ptr<FileState>& state, Call& call) {
     call.responder.cme_error(kReadOnly);
     return;
   }
-  const std::lock_guard lock(file.fs->mutex());
-  auto position = file.fs->seek(file.handle, 0, fs::Whence::current);
-  fs::Status cut = position ? file.fs->truncate(file.handle, *position)
+  const auto held = file.fs->lock();
+  auto position = held->seek(file.handle, 0, fs::Whence::current);
+  fs::Status cut = position ? held->truncate(file.handle, *position)
                             : fs::Status(tl::unexpected(position.error()));
-  if (cut) cut = file.fs->fsync(file.handle);
+  if (cut) cut = held->fsync(file.handle);
   if (!cut) {
     call.responder.cme_error(cme_for(cut.error(), kWriteFail));
     return;
@@ -332,8 +329,8 @@ void qfclose(const std::shared_ptr<FileState>& state, Call& call) {
   state->handles.erase(found->first);  // gone whatever the commit says
   fs::Status closed;
   {
-    const std::lock_guard lock(file.fs->mutex());
-    closed = file.fs->close(file.handle);
+    const auto held = file.fs->lock();
+    closed = held->close(file.handle);
   }
   if (!closed) {
     call.responder.cme_error(cme_for(closed.error(), kWriteFail));

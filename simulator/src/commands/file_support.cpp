@@ -7,7 +7,7 @@
 
 namespace vmodem::sim::files {
 
-bool FileState::is_open(const fs::FileSystem* on, std::string_view name) const {
+bool FileState::is_open(const fs::SharedFileSystem* on, std::string_view name) const {
   for (const auto& [id, file] : handles) {
     if (file.fs == on && file.name == name) return true;
   }
@@ -16,13 +16,13 @@ bool FileState::is_open(const fs::FileSystem* on, std::string_view name) const {
 
 void FileState::reset() {
   ++generation;
-  fs::FileSystem* current = fs();
+  fs::SharedFileSystem* current = fs();
   for (auto& [id, file] : handles) {
     // Only an instance the module still hands out is known to be alive; any
     // other pointer may dangle (unmounted, powered off).
-    if (current == nullptr || file.fs != current || !current->alive()) continue;
-    const std::lock_guard lock(current->mutex());
-    (void)current->close(file.handle);
+    if (current == nullptr || file.fs != current) continue;
+    const auto held = current->lock();
+    if (held->alive()) (void)held->close(file.handle);
   }
   handles.clear();
   reserved = 0;
@@ -76,12 +76,12 @@ void SpaceReservation::release() {
   state_.reset();
 }
 
-FsTicket FsTicket::take(std::shared_ptr<FileState> state, fs::FileSystem* fs) {
+FsTicket FsTicket::take(std::shared_ptr<FileState> state, fs::SharedFileSystem* fs) {
   const std::uint64_t generation = state->generation;
   return FsTicket{std::move(state), fs, generation};
 }
 
-fs::FileSystem* FsTicket::live() const {
+fs::SharedFileSystem* FsTicket::live() const {
   if (!state || state->generation != generation) return nullptr;
   return state->fs() == fs ? fs : nullptr;
 }

@@ -18,7 +18,7 @@
 
 #include <vmodem/at/command.hpp>
 #include <vmodem/at/registry.hpp>
-#include <vmodem/fs/filesystem.hpp>
+#include <vmodem/fs/shared.hpp>
 #include <vmodem/simulator/file_commands.hpp>
 
 namespace vmodem::sim::files {
@@ -58,7 +58,7 @@ inline constexpr std::size_t kMaxOpenHandles = 16;
 
 // A file opened by AT+QFOPEN.
 struct OpenFile {
-  fs::FileSystem* fs = nullptr;  // the instance the handle belongs to
+  fs::SharedFileSystem* fs = nullptr;  // the instance the handle belongs to
   fs::Handle handle = 0;
   std::string name;
   int mode = 0;  // 0 read/write, 1 truncated read/write, 2 read-only
@@ -79,9 +79,9 @@ struct FileState {
   std::uint64_t reserved = 0;
 
   // The mounted AP file system, or nullptr.
-  fs::FileSystem* fs() const { return context.ap_fs ? context.ap_fs() : nullptr; }
+  fs::SharedFileSystem* fs() const { return context.ap_fs ? context.ap_fs() : nullptr; }
   // True when `name` is open through a +QFOPEN handle on `fs`.
-  bool is_open(const fs::FileSystem* on, std::string_view name) const;
+  bool is_open(const fs::SharedFileSystem* on, std::string_view name) const;
   // Drops every handle (closing it when `fs` is still the instance it was opened
   // on and alive) and invalidates running transfers.
   void reset();
@@ -91,12 +91,12 @@ struct FileState {
 // QFWRITE), usable only while nothing replaced it.
 struct FsTicket {
   std::shared_ptr<FileState> state;
-  fs::FileSystem* fs = nullptr;
+  fs::SharedFileSystem* fs = nullptr;
   std::uint64_t generation = 0;
 
-  static FsTicket take(std::shared_ptr<FileState> state, fs::FileSystem* fs);
+  static FsTicket take(std::shared_ptr<FileState> state, fs::SharedFileSystem* fs);
   // The instance, or nullptr after a reset or a remount.
-  fs::FileSystem* live() const;
+  fs::SharedFileSystem* live() const;
 };
 
 // Free space promised to one running transfer (AT+QFUPL, AT+QFWRITE) from
@@ -114,7 +114,7 @@ class SpaceReservation {
   SpaceReservation(const SpaceReservation&) = delete;
   SpaceReservation& operator=(const SpaceReservation&) = delete;
 
-  // Reserves `bytes` of `fs` (the caller holds fs.mutex()), or a CME code:
+  // Reserves `bytes` of `fs` (the caller holds its lock), or a CME code:
   // 403 (drive full) when the free space left by the other running transfers
   // is smaller, 419 when the free space cannot be read.
   static tl::expected<SpaceReservation, int> take(const std::shared_ptr<FileState>& state,
@@ -130,7 +130,7 @@ class SpaceReservation {
 };
 
 // Free bytes of `fs` that no running transfer has been promised (the caller
-// holds fs.mutex()), or the file-system error.
+// holds its lock), or the file-system error.
 fs::Result<std::uint64_t> unreserved_free_bytes(const FileState& state, fs::FileSystem& fs);
 
 // XOR of the data as big-endian 16-bit words; an odd last byte is the high

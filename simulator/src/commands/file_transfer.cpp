@@ -51,11 +51,11 @@ void drop_temp(Upload& upload) {
   upload.space.release();
   if (upload.temp_gone) return;
   upload.temp_gone = true;
-  fs::FileSystem* fs = upload.ticket.live();
+  fs::SharedFileSystem* fs = upload.ticket.live();
   if (fs == nullptr) return;
-  const std::lock_guard lock(fs->mutex());
-  (void)fs->close_discard(upload.handle);
-  (void)fs->unlink(upload.temp);
+  const auto held = fs->lock();
+  (void)held->close_discard(upload.handle);
+  (void)held->unlink(upload.temp);
 }
 
 void discard(Upload& upload) {
@@ -65,13 +65,10 @@ void discard(Upload& upload) {
 
 // Writes one piece to the temporary file; a CME code when it failed.
 int write_piece(Upload& upload, std::span<const std::uint8_t> bytes) {
-  fs::FileSystem* fs = upload.ticket.live();
+  fs::SharedFileSystem* fs = upload.ticket.live();
   if (fs == nullptr) return kWriteFail;
   fs::Result<std::size_t> written;
-  {
-    const std::lock_guard lock(fs->mutex());
-    written = fs->write(upload.handle, bytes);
-  }
+  written = fs->lock()->write(upload.handle, bytes);
   if (written) upload.space.written(*written);
   if (written && *written == bytes.size()) return 0;
   return written ? kNoSpace : cme_for(written.error(), kWriteFail);
@@ -98,20 +95,20 @@ void on_upload_data(Upload& upload, std::span<const std::uint8_t> bytes) {
 int commit_upload(Upload& upload) {
   upload.space.release();
   upload.temp_gone = true;
-  fs::FileSystem* fs = upload.ticket.live();
+  fs::SharedFileSystem* fs = upload.ticket.live();
   if (fs == nullptr) return kWriteFail;
-  const std::lock_guard lock(fs->mutex());
-  if (auto closed = fs->close(upload.handle); !closed) {
-    (void)fs->unlink(upload.temp);
+  const auto held = fs->lock();
+  if (auto closed = held->close(upload.handle); !closed) {
+    (void)held->unlink(upload.temp);
     return cme_for(closed.error(), kWriteFail);
   }
   // Another port may have created the name meanwhile: never replace a file.
-  if (fs->stat(path_of(upload.name))) {
-    (void)fs->unlink(upload.temp);
+  if (held->stat(path_of(upload.name))) {
+    (void)held->unlink(upload.temp);
     return kExists;
   }
-  if (auto moved = fs->rename(upload.temp, path_of(upload.name)); !moved) {
-    (void)fs->unlink(upload.temp);
+  if (auto moved = held->rename(upload.temp, path_of(upload.name)); !moved) {
+    (void)held->unlink(upload.temp);
     return cme_for(moved.error(), kWriteFail);
   }
   return 0;
@@ -174,15 +171,15 @@ tl::expected<UploadRequest, int> parse_upload(const at::Command& command, std::u
 
 // Checks the target, reserves the space and opens the temporary file. A CME
 // code on failure.
-int open_upload(const std::shared_ptr<FileState>& state, fs::FileSystem& fs,
+int open_upload(const std::shared_ptr<FileState>& state, fs::SharedFileSystem& fs,
                 const UploadRequest& request, Upload& upload) {
-  const std::lock_guard lock(fs.mutex());
-  if (auto existing = fs.stat(path_of(request.name))) return kExists;
-  if (static_cast<std::uint64_t>(request.size) > fs.config().max_file_size) return kTooLarge;
-  auto space = SpaceReservation::take(state, fs, static_cast<std::uint64_t>(request.size));
+  const auto held = fs.lock();
+  if (auto existing = held->stat(path_of(request.name))) return kExists;
+  if (static_cast<std::uint64_t>(request.size) > held->config().max_file_size) return kTooLarge;
+  auto space = SpaceReservation::take(state, *held, static_cast<std::uint64_t>(request.size));
   if (!space) return space.error();
-  prepare_upload_dir(fs);
-  auto handle = fs.open(upload.temp, fs::kWrite | fs::kCreate | fs::kTruncate);
+  prepare_upload_dir(*held);
+  auto handle = held->open(upload.temp, fs::kWrite | fs::kCreate | fs::kTruncate);
   if (!handle) return cme_for(handle.error(), kOpenFail);
   upload.space = std::move(*space);
   upload.handle = *handle;
@@ -190,7 +187,7 @@ int open_upload(const std::shared_ptr<FileState>& state, fs::FileSystem& fs,
 }
 
 void qfupl(const std::shared_ptr<FileState>& state, Call& call) {
-  fs::FileSystem* fs = state->fs();
+  fs::SharedFileSystem* fs = state->fs();
   if (fs == nullptr) {
     call.responder.cme_error(kWriteFail);
     return;
@@ -220,10 +217,10 @@ void qfupl(const std::shared_ptr<FileState>& state, Call& call) {
 
 void qfupl_test(const std::shared_ptr<FileState>& state, Call& call) {
   std::uint64_t free_bytes = 0;
-  if (fs::FileSystem* fs = state->fs()) {
-    const std::lock_guard lock(fs->mutex());
+  if (fs::SharedFileSystem* fs = state->fs()) {
+    const auto held = fs->lock();
     // What an upload started now may announce.
-    if (auto free = unreserved_free_bytes(*state, *fs)) free_bytes = *free;
+    if (auto free = unreserved_free_bytes(*state, *held)) free_bytes = *free;
   }
   call.responder.info("+QFUPL: <filename>[,(1-" + std::to_string(free_bytes) +
                       ")[,(1-65535)[,(0,1)]]]");
@@ -242,24 +239,21 @@ struct Download {
 void close_download(Download& download) {
   if (download.closed) return;
   download.closed = true;
-  fs::FileSystem* fs = download.ticket.live();
+  fs::SharedFileSystem* fs = download.ticket.live();
   if (fs == nullptr) return;
-  const std::lock_guard lock(fs->mutex());
-  (void)fs->close(download.handle);
+  const auto held = fs->lock();
+  (void)held->close(download.handle);
 }
 
 std::size_t fill_download(Download& download, std::span<std::uint8_t> room) {
-  fs::FileSystem* fs = download.ticket.live();
+  fs::SharedFileSystem* fs = download.ticket.live();
   if (fs == nullptr) {
     download.closed = true;
     download.responder.cme_error(kReadFail);
     return 0;
   }
   fs::Result<std::size_t> got;
-  {
-    const std::lock_guard lock(fs->mutex());
-    got = fs->pread(download.handle, room, download.offset);
-  }
+  got = fs->lock()->pread(download.handle, room, download.offset);
   if (!got) {
     close_download(download);
     download.responder.cme_error(cme_for(got.error(), kReadFail));
@@ -271,7 +265,7 @@ std::size_t fill_download(Download& download, std::span<std::uint8_t> room) {
 }
 
 void qfdwl(const std::shared_ptr<FileState>& state, Call& call) {
-  fs::FileSystem* fs = state->fs();
+  fs::SharedFileSystem* fs = state->fs();
   if (fs == nullptr) {
     call.responder.cme_error(kReadFail);
     return;
@@ -282,10 +276,7 @@ void qfdwl(const std::shared_ptr<FileState>& state, Call& call) {
     return;
   }
   fs::Result<fs::Handle> handle;
-  {
-    const std::lock_guard lock(fs->mutex());
-    handle = fs->open(path_of(*name), fs::kRead);
-  }
+  handle = fs->lock()->open(path_of(*name), fs::kRead);
   if (!handle) {
     call.responder.cme_error(cme_for(handle.error(), kOpenFail));
     return;

@@ -106,13 +106,10 @@ class FotaDownloads : public std::enable_shared_from_this<FotaDownloads> {
 
  private:
   void from_file(at::Call& call, const FotaSource& source) {
-    fs::FileSystem* fs = module_.file_system(module_.profile().ufs().name);
+    fs::SharedFileSystem* fs = module_.file_system(module_.profile().ufs().name);
     if (fs == nullptr) return void(call.responder.error());
     tl::expected<std::vector<std::uint8_t>, fs::Error> package;
-    {
-      const std::lock_guard lock(fs->mutex());
-      package = fs->read_file(files::path_of(source.file));
-    }
+    package = fs->lock()->read_file(files::path_of(source.file));
     if (!package) {
       module_.log().info("AT+QFOTADL: UFS:{}: {}", source.file, package.error().message());
       const auto why = package.error().code;

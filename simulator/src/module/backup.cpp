@@ -36,12 +36,12 @@ MountedFs* Module::mounted(std::string_view name) {
   return nullptr;
 }
 
-fs::FileSystem* Module::file_system(FsRole role) {
+fs::SharedFileSystem* Module::file_system(FsRole role) {
   MountedFs* slot = mounted(role);
   return slot ? slot->fs.get() : nullptr;
 }
 
-fs::FileSystem* Module::file_system(std::string_view name) {
+fs::SharedFileSystem* Module::file_system(std::string_view name) {
   MountedFs* slot = mounted(name);
   return slot ? slot->fs.get() : nullptr;
 }

@@ -96,8 +96,11 @@ bool Module::mount_stage(bool before_rdy) {
     FsBoot booted = boot_file_system(env, *slot.spec, manufacture_pending_);
     slot.partition = std::move(booted.partition);
     slot.backup = std::move(booted.backup);
-    slot.fs = std::move(booted.fs);
-    if (slot.fs) continue;
+    if (booted.fs) {
+      // From here on the FUSE threads and the control socket share it.
+      slot.fs = std::make_unique<fs::SharedFileSystem>(std::move(booted.fs));
+      continue;
+    }
     if (booted.power_lost) return false;  // on_fault takes the module down
     // Without its file systems the firmware never comes up: the host sees no
     // RDY (modem) or no APP RDY, as with a bricked module.

@@ -127,14 +127,14 @@ ControlResult Module::inject(const InjectRequest& request) {
   if (request.kind == Kind::corrupt_file) {
     if (!profile_.file_system(request.file_system))
       return unknown_file_system(profile_, request.file_system);
-    fs::FileSystem* target = file_system(request.file_system);
-    if (!target)
+    fs::SharedFileSystem* shared = file_system(request.file_system);
+    if (!shared)
       return error("DeviceNotActive", "file system '" + request.file_system + "' is not mounted");
     // The file's bytes change but nothing that vouches for them does (the
     // critical-file checksums of probe 8): what a buggy writer or a bit flip
     // in RAM before the write leaves behind. For damage below the file
     // system, inject bit flips into its partition instead.
-    std::lock_guard lock(target->mutex());
+    const auto target = shared->lock();
     auto bytes = target->read_file(request.path);
     if (!bytes)
       return error("InvalidParameter",
@@ -201,8 +201,7 @@ ControlResult Module::stats() {
   nlohmann::json out = stats_json(s);
   for (const MountedFs& slot : file_systems_) {
     if (!slot.fs) continue;
-    std::lock_guard lock(slot.fs->mutex());
-    if (auto st = slot.fs->statfs()) {
+    if (auto st = slot.fs->lock()->statfs()) {
       out[slot.spec->name + "_fs"] = {{"total_bytes", st->total_bytes},
                                       {"free_bytes", st->free_bytes},
                                       {"pages_in_use", st->pages_in_use},
@@ -242,8 +241,7 @@ void Module::snapshot_save(const std::string& path, ControlReply done) {
     // power had been cut now.
     for (const MountedFs& slot : file_systems_) {
       if (!slot.fs) continue;
-      std::lock_guard lock(slot.fs->mutex());
-      (void)slot.fs->sync();
+      (void)slot.fs->lock()->sync();
     }
   }
   auto copy = flash_->lock().storage().copy_in_memory();

@@ -209,7 +209,6 @@ class FsBooter {
     // The production line backs each file system up once before delivery.
     fs::BackupEngine* engine = out_.backup.engine.get();
     if (manufacture && engine) {
-      std::lock_guard lock((*fresh)->mutex());
       if (auto ok = engine->backup(**fresh); !ok) {
         if (lost(ok.error())) return false;
         env_.log->error("{}: production-line backup failed: {}", which_, ok.error().message());

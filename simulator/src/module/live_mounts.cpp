@@ -11,7 +11,8 @@ LiveMounts::~LiveMounts() {
   unmount();
 }
 
-std::unique_ptr<fs::FuseMount> LiveMounts::start(fs::FileSystem* fs, const std::string& name) {
+std::unique_ptr<fs::FuseMount> LiveMounts::start(fs::SharedFileSystem* fs,
+                                                 const std::string& name) {
   if (!fs) return nullptr;
   const auto dir = root_ / name;
   std::error_code ec;
@@ -31,7 +32,7 @@ std::unique_ptr<fs::FuseMount> LiveMounts::start(fs::FileSystem* fs, const std::
   return std::move(*mounted);
 }
 
-void LiveMounts::serve(std::unique_ptr<fs::FuseMount>& mount, fs::FileSystem* fs,
+void LiveMounts::serve(std::unique_ptr<fs::FuseMount>& mount, fs::SharedFileSystem* fs,
                        const std::string& name) {
   if (mount && !mount->running()) mount.reset();  // unmounted from outside
   if (!mount) {

@@ -3,7 +3,7 @@
 // modem FS at DIR/efs) while it is APP RDY.
 //
 // Host file operations go through the module's own FileSystem instances on
-// the FUSE threads (holding FileSystem::mutex(), as the AT handlers do), so a
+// the FUSE threads (through their SharedFileSystem lock, as the AT handlers), so a
 // host `cp` costs NAND operations and a power cut can tear it. The module
 // detaches its file systems from the mounts before it drops them (power loss,
 // reset, power-off) and attaches the new ones when the next boot reaches APP
@@ -36,7 +36,7 @@ class LiveMounts {
   bool enabled() const { return !root_.empty(); }
   struct Served {
     std::string name;  // the directory under the root
-    fs::FileSystem* fs;
+    fs::SharedFileSystem* fs;
   };
   // Serves each: mounts it the first time (failures are logged: the module
   // keeps running without it), attaches it to the existing mount after.
@@ -49,8 +49,9 @@ class LiveMounts {
   void unmount();
 
  private:
-  void serve(std::unique_ptr<fs::FuseMount>& mount, fs::FileSystem* fs, const std::string& name);
-  std::unique_ptr<fs::FuseMount> start(fs::FileSystem* fs, const std::string& name);
+  void serve(std::unique_ptr<fs::FuseMount>& mount, fs::SharedFileSystem* fs,
+             const std::string& name);
+  std::unique_ptr<fs::FuseMount> start(fs::SharedFileSystem* fs, const std::string& name);
 
   std::filesystem::path root_;
   std::shared_ptr<spdlog::logger> log_;

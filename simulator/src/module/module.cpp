@@ -289,8 +289,7 @@ void Module::stop_orderly() {
   live_mounts_->detach(true);
   for (auto slot = file_systems_.rbegin(); slot != file_systems_.rend(); ++slot) {
     if (!slot->fs) continue;
-    std::lock_guard lock(slot->fs->mutex());
-    if (auto synced = slot->fs->sync(); !synced)
+    if (auto synced = slot->fs->lock()->sync(); !synced)
       log_->warn("sync before power-off: {}", synced.error().message());
   }
   nv_->detach();

@@ -1,16 +1,13 @@
 #include "module/nv_settings.hpp"
 
-#include <mutex>
-
 namespace vmodem::sim {
 
-std::vector<NvProblem> NvSettings::attach(fs::FileSystem* modem_fs) {
+std::vector<NvProblem> NvSettings::attach(fs::SharedFileSystem* modem_fs) {
   fs_ = modem_fs;
   values_ = {};
   unknown_ = nlohmann::json::object();
   if (!fs_) return {};
-  std::lock_guard lock(fs_->mutex());
-  auto bytes = fs_->read_file(kPath);
+  auto bytes = fs_->lock()->read_file(kPath);
   if (!bytes) {
     // No file: nothing was ever saved. Anything else is a damaged file,
     // which reads as defaults, as a module falls back to default NV items.
@@ -27,10 +24,10 @@ bool NvSettings::update(const std::function<void(NvValues&)>& edit) {
   edit(values_);
   if (!fs_) return false;
   const std::string text = encode_nv_settings(values_, unknown_);
-  std::lock_guard lock(fs_->mutex());
-  (void)fs_->mkdir("/nv");
-  (void)fs_->mkdir("/nv/vmodem");
-  return fs_->write_file(kPath, {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()})
+  const auto fs = fs_->lock();
+  (void)fs->mkdir("/nv");
+  (void)fs->mkdir("/nv/vmodem");
+  return fs->write_file(kPath, {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()})
       .has_value();
 }
 

@@ -40,7 +40,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include <vmodem/fs/filesystem.hpp>
+#include <vmodem/fs/shared.hpp>
 
 namespace vmodem::sim {
 
@@ -142,7 +142,7 @@ class NvSettings {
   // defaults). Returns the fields that fell back to their defaults; the
   // caller reports them. Later update() calls write through to `modem_fs`
   // until detach(). Takes the file system's mutex.
-  std::vector<NvProblem> attach(fs::FileSystem* modem_fs);
+  std::vector<NvProblem> attach(fs::SharedFileSystem* modem_fs);
   void detach() { fs_ = nullptr; }
 
   const NvValues& values() const { return values_; }
@@ -155,7 +155,7 @@ class NvSettings {
  private:
   NvValues values_;
   nlohmann::json unknown_ = nlohmann::json::object();
-  fs::FileSystem* fs_ = nullptr;
+  fs::SharedFileSystem* fs_ = nullptr;
 };
 
 }  // namespace vmodem::sim

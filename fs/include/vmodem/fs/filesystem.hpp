@@ -31,13 +31,13 @@
 //    but never contains bytes that were not written.
 //  * A torn last write is explained by design and never fails a check.
 //
-// Threading: an instance is single-threaded. Callers that share one across
-// threads (FUSE + simulator) hold mutex() around every call.
+// Threading: an instance is single-threaded. One shared across threads
+// (FUSE + simulator) is owned by a SharedFileSystem (shared.hpp), the only
+// way to reach it, which holds its lock around every use.
 #pragma once
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -201,12 +201,10 @@ class FileSystem {
   // False after a power loss or an unrecoverable device error.
   bool alive() const;
   bool read_only() const;
-  std::mutex& mutex() { return mutex_; }
 
  private:
   explicit FileSystem(std::unique_ptr<Volume> volume);
   std::unique_ptr<Volume> volume_;
-  std::mutex mutex_;
 };
 
 // Checks one path component: invalid_name for empty, ".", "..", '/' or NUL

@@ -2,8 +2,8 @@
 //
 // Every FUSE request goes through the same FileSystem calls the module uses,
 // so a host `cp` costs NAND operations and can be torn by a power cut.
-// Callbacks run on one FUSE thread and hold FileSystem::mutex(): other
-// threads using the same instance (the simulator) must hold it too.
+// Callbacks run on one FUSE thread and hold the file system's lock
+// (SharedFileSystem): other threads reach the same instance through it too.
 // A file written through the mount is committed when the host closes it
 // (FUSE release), like close() in the FileSystem API.
 #pragma once
@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include <vmodem/fs/filesystem.hpp>
+#include <vmodem/fs/shared.hpp>
 
 namespace vmodem::fs {
 
@@ -33,13 +33,15 @@ bool fuse_available(std::string* why = nullptr);
 // directory is unmounted (fusermount3 -u DIR) or SIGINT/SIGTERM arrives.
 // Errors: unsupported (no FUSE), io_error (mount refused, message from
 // libfuse).
-Status mount(FileSystem& fs, const std::filesystem::path& dir, const FuseOptions& options = {});
+Status mount(SharedFileSystem& fs, const std::filesystem::path& dir,
+             const FuseOptions& options = {});
 
 // A mount served on a background thread (the simulator mounts live).
 class FuseMount {
  public:
   // Returns once the mount is in place. Errors as for mount().
-  static Result<std::unique_ptr<FuseMount>> start(FileSystem& fs, const std::filesystem::path& dir,
+  static Result<std::unique_ptr<FuseMount>> start(SharedFileSystem& fs,
+                                                  const std::filesystem::path& dir,
                                                   const FuseOptions& options = {});
   ~FuseMount();  // stop()
   FuseMount(const FuseMount&) = delete;
@@ -54,12 +56,12 @@ class FuseMount {
   // writes lands in the directory under the mount point. With
   // `release_open_files`, files the host still has open are closed first
   // (committed), as an unmount would (an orderly power-off). Idempotent.
-  // Must not be called with the file system's mutex held.
+  // Must not be called with the file system's lock held.
   void detach(bool release_open_files);
   // Serves `fs` from now on (the same or a new instance after a reboot; its
   // read-only flag is the one the mount started with). Files opened before
   // the detach stay dead (EIO).
-  void attach(FileSystem& fs);
+  void attach(SharedFileSystem& fs);
   bool attached() const;
   const std::filesystem::path& dir() const;
   bool running() const;

@@ -7,18 +7,18 @@
 #include <memory>
 
 #include <vmodem/at/registry.hpp>
-#include <vmodem/fs/filesystem.hpp>
+#include <vmodem/fs/shared.hpp>
 
 namespace vmodem::sim {
 
 // How the file commands reach the module's AP file system.
 struct FileCommandContext {
   // The mounted AP file system, or nullptr (powered off, booting, being
-  // restored). Called on the AT executor for every command; the commands hold
-  // fs->mutex() around each file-system call (FUSE may share the instance).
+  // restored). Called on the AT executor for every command; the commands
+  // reach it through its lock (FUSE may share the instance).
   // A call that fails for lack of power needs no report: the module learns
   // of a cut from its fault injector.
-  std::function<fs::FileSystem*()> ap_fs;
+  std::function<fs::SharedFileSystem*()> ap_fs;
 };
 
 namespace files {

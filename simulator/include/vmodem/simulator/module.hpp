@@ -33,7 +33,7 @@
 #include <vmodem/at/pty_port.hpp>
 #include <vmodem/at/registry.hpp>
 #include <vmodem/fs/backup.hpp>
-#include <vmodem/fs/filesystem.hpp>
+#include <vmodem/fs/shared.hpp>
 #include <vmodem/nand/partition.hpp>
 #include <vmodem/simulator/control_target.hpp>
 #include <vmodem/simulator/flash.hpp>
@@ -105,7 +105,7 @@ struct MountedFs {
   const FileSystemSpec* spec = nullptr;  // in the module's profile
   std::unique_ptr<nand::Partition> partition;
   BackupSide backup;
-  std::unique_ptr<fs::FileSystem> fs;  // nullptr unless mounted
+  std::unique_ptr<fs::SharedFileSystem> fs;  // nullptr unless mounted
   void close() {
     fs.reset();
     backup.close();
@@ -145,10 +145,10 @@ class Module final : public ControlTarget {
   const at::Registry& registry() const { return registry_; }
   // The mounted file systems (nullptr unless mounted): by role, or by the
   // name, alias or partition the profile gives them.
-  fs::FileSystem* file_system(FsRole role);
-  fs::FileSystem* file_system(std::string_view name);
-  fs::FileSystem* modem_fs() { return file_system(FsRole::modem); }
-  fs::FileSystem* ap_fs() { return file_system(FsRole::ap); }
+  fs::SharedFileSystem* file_system(FsRole role);
+  fs::SharedFileSystem* file_system(std::string_view name);
+  fs::SharedFileSystem* modem_fs() { return file_system(FsRole::modem); }
+  fs::SharedFileSystem* ap_fs() { return file_system(FsRole::ap); }
   std::uint64_t boots() const { return boots_; }
   // The one power-loss signal: set the moment a cut strikes (by the fault
   // injector's listener, on the thread of the struck NAND call, or by a hand
@@ -258,8 +258,8 @@ class Module final : public ControlTarget {
   // checks read from the profile's factory files): built at the first boot,
   // again only when a loaded snapshot brings another manufacture seed.
   std::unique_ptr<FsBootEnv> boot_env_;
-  bool app_side_up_ = false;            // this boot mounted the file systems APP RDY needs
-  std::uint64_t epoch_ = 0;             // bumped on every power transition: stale timers check it
+  bool app_side_up_ = false;  // this boot mounted the file systems APP RDY needs
+  std::uint64_t epoch_ = 0;   // bumped on every power transition: stale timers check it
   // Set the moment an armed cut strikes (on the thread of the NAND call),
   // cleared at power-on: the ports send nothing while it is set.
   std::atomic<bool> power_gone_{false};
