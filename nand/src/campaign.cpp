@@ -1,6 +1,7 @@
 #include <charconv>
 #include <chrono>
 #include <set>
+#include <span>
 
 #include <vmodem/nand/campaign.hpp>
 #include <vmodem/nand/rng.hpp>
@@ -98,6 +99,50 @@ std::uint64_t measure(Case& c) {
   return operations;
 }
 
+namespace {
+
+void count(Result& result, const CutPoint& point, const Verdict& verdict, const Options& options) {
+  ++result.cuts;
+  ++result.tally[verdict.outcome];
+  if (verdict.failed) {
+    ++result.failed;
+    if (result.failures.size() < options.keep_failures)
+      result.failures.push_back({point.id(), verdict.outcome, verdict.detail});
+  }
+  if (options.on_cut) options.on_cut(point, verdict);
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Cuts at `points` (one mode, operations ascending) branched off one uncut
+// run of the action.
+void branch_one_run(BranchingCase& c, std::span<const CutPoint> points, Result& result,
+                    const Options& options) {
+  c.rewind();
+  std::size_t next = 0;
+  c.injector().set_branch([&](std::uint64_t operation) {
+    if (next >= points.size() || points[next].operation != operation) return;
+    const CutPoint point = points[next++];
+    c.branch_enter(point);
+    (void)c.injector().cut_pending(point.mode);
+    count(result, point, c.verify(point), options);
+    c.branch_leave();
+  });
+  const bool lost_power = c.act();
+  c.injector().set_branch({});
+  result.not_reached += points.size() - next;
+  if (lost_power) {
+    const std::string id = "uncut@" + std::string(to_string(points.front().mode));
+    ++result.failed;
+    if (result.failures.size() < options.keep_failures)
+      result.failures.push_back({id, "uncut run", "the action lost power without a cut"});
+  }
+}
+
+}  // namespace
+
 Result run(Case& c, const Plan& plan, const Options& options) {
   const auto start = std::chrono::steady_clock::now();
   Result result;
@@ -109,18 +154,29 @@ Result run(Case& c, const Plan& plan, const Options& options) {
       ++result.not_reached;
       continue;
     }
-    const Verdict verdict = c.verify(point);
-    ++result.cuts;
-    ++result.tally[verdict.outcome];
-    if (verdict.failed) {
-      ++result.failed;
-      if (result.failures.size() < options.keep_failures)
-        result.failures.push_back({point.id(), verdict.outcome, verdict.detail});
-    }
-    if (options.on_cut) options.on_cut(point, verdict);
+    count(result, point, c.verify(point), options);
   }
   c.rewind();
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.seconds = seconds_since(start);
+  return result;
+}
+
+Result run_branched(BranchingCase& c, const Plan& plan, const Options& options) {
+  const auto start = std::chrono::steady_clock::now();
+  Result result;
+  result.operations = measure(c);
+  const std::vector<CutPoint> points = cut_points(plan, result.operations);
+  // cut_points() lists them mode by mode, operations ascending: one uncut
+  // run per mode.
+  for (std::size_t first = 0; first < points.size();) {
+    std::size_t end = first;
+    while (end < points.size() && points[end].mode == points[first].mode)
+      ++end;
+    branch_one_run(c, std::span(points).subspan(first, end - first), result, options);
+    first = end;
+  }
+  c.rewind();
+  result.seconds = seconds_since(start);
   return result;
 }
 

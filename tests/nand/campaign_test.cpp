@@ -1,10 +1,20 @@
 // The campaign engine's plan: which cuts a plan makes, how a cut is named,
-// and that a name replays it.
+// and that a name replays it; and that cuts branched off one uncut run are
+// the cuts replays make.
 #include <algorithm>
+#include <functional>
+#include <memory>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
 #include <vmodem/nand/campaign.hpp>
+#include <vmodem/nand/chip.hpp>
+#include <vmodem/nand/storage.hpp>
+
+#include "nand_fixture.hpp"
 
 namespace vmodem::nand::campaign {
 namespace {
@@ -68,6 +78,146 @@ TEST(CampaignPlan, ACutsIdNamesItAndParsesBack) {
   Plan plan;
   plan.only = point;
   EXPECT_EQ(cut_points(plan, 10), std::vector<CutPoint>{point}) << "replayed even past the end";
+}
+
+// An action over a bare chip: erase three blocks, program and read back
+// four pages of each, then a partial program of a spare byte. Its verdict's
+// outcome is a digest of the whole flash right after the cut (power back
+// on): two ways of reaching the same cuts must tally the same digests.
+class ChipCase : public BranchingCase {
+ public:
+  static constexpr std::uint64_t kSeed = 99;
+  ChipCase()
+      : storage_(Storage::create_in_memory(testing::small_geometry(12)).value()),
+        chip_(*storage_, {}),
+        injector_(chip_, nullptr, kSeed) {
+    storage_->snapshot_begin();
+  }
+  FaultInjector& injector() override { return injector_; }
+  void rewind() override {
+    storage_->snapshot_rollback();
+    chip_.power_up();
+    injector_.clear_rules();
+    injector_.reset_operation_count();
+    injector_.reseed(kSeed);
+  }
+  void arm(const CutPoint& point) override {
+    injector_.reseed(Rng::mix(kSeed, point.operation));
+    BranchingCase::arm(point);
+  }
+  bool act() override {
+    std::vector<std::uint8_t> page(2048), main(2048);
+    for (std::uint32_t b = 2; b < 5; ++b) {
+      if (!injector_.erase(b)) return !chip_.powered();
+      for (std::uint32_t p = 0; p < 4; ++p) {
+        std::fill(page.begin(), page.end(), static_cast<std::uint8_t>(b * 16 + p));
+        if (!injector_.program({b, p}, page, {})) return !chip_.powered();
+        if (!injector_.read({b, p}, main, {})) return !chip_.powered();
+      }
+    }
+    const std::vector<std::uint8_t> marker{0x00, 0x11};
+    (void)injector_.program_partial({4, 5}, 2048 + 8, marker);
+    return !chip_.powered();
+  }
+  Verdict verify(const CutPoint&) override {
+    chip_.power_up();
+    return Verdict::pass(digest());
+  }
+  void branch_enter(const CutPoint& point) override {
+    storage_->checkpoint_begin();
+    injector_.reseed(Rng::mix(kSeed, point.operation));
+  }
+  void branch_leave() override {
+    storage_->checkpoint_rollback();
+    chip_.power_up();
+  }
+
+ private:
+  // Every page's raw cells and program count.
+  std::string digest() {
+    const Geometry& g = storage_->geometry();
+    std::vector<std::uint8_t> raw(g.raw_page_size());
+    std::uint64_t hash = 0;
+    for (std::uint32_t b = 0; b < g.block_count; ++b) {
+      for (std::uint32_t p = 0; p < g.pages_per_block; ++p) {
+        storage_->read_cells({b, p}, 0, raw);
+        const std::string_view bytes(reinterpret_cast<const char*>(raw.data()), raw.size());
+        hash = Rng::mix(hash, std::hash<std::string_view>{}(bytes));
+        hash = Rng::mix(hash, storage_->page_meta({b, p}).program_count);
+      }
+    }
+    return std::to_string(hash);
+  }
+
+  std::unique_ptr<Storage> storage_;
+  SimulatedChip chip_;
+  FaultInjector injector_;
+};
+
+using Cuts = std::vector<std::pair<std::string, std::string>>;  // id, outcome
+
+Cuts cuts_of(Result (*runner)(ChipCase&, const Plan&, const Options&), const Plan& plan,
+             Result* result) {
+  ChipCase c;
+  Cuts cuts;
+  Options options;
+  options.on_cut = [&](const CutPoint& point, const Verdict& verdict) {
+    cuts.emplace_back(point.id(), verdict.outcome);
+  };
+  *result = runner(c, plan, options);
+  return cuts;
+}
+
+TEST(CampaignBranches, EveryCutBranchedLeavesTheFlashAReplayLeaves) {
+  Plan plan;
+  plan.modes = {CutMode::before, CutMode::after, CutMode::torn_partial, CutMode::torn_unstable,
+                CutMode::torn_random};
+  Result replayed, branched;
+  const Cuts by_replay = cuts_of(
+      [](ChipCase& c, const Plan& p, const Options& o) { return run(c, p, o); }, plan, &replayed);
+  const Cuts by_branch =
+      cuts_of([](ChipCase& c, const Plan& p, const Options& o) { return run_branched(c, p, o); },
+              plan, &branched);
+  EXPECT_EQ(replayed.operations, 28U) << "3 erases, 12 programs, 12 reads, 1 partial program";
+  EXPECT_EQ(branched.operations, replayed.operations);
+  EXPECT_EQ(branched.cuts, replayed.operations * plan.modes.size());
+  EXPECT_EQ(branched.not_reached, 0U);
+  EXPECT_EQ(branched.failed, 0U) << branched.describe();
+  EXPECT_EQ(by_branch, by_replay) << "the same cuts, the same flash after each";
+  EXPECT_EQ(branched.tally, replayed.tally);
+  EXPECT_GT(branched.tally.size(), 10U) << "cuts at different operations leave different flash";
+}
+
+TEST(CampaignBranches, ASampleOrOneCutBranchesOnlyThere) {
+  Plan plan;
+  plan.modes = {CutMode::torn_partial};
+  plan.sample = 5;
+  plan.seed = 3;
+  Result replayed, branched;
+  const Cuts by_replay = cuts_of(
+      [](ChipCase& c, const Plan& p, const Options& o) { return run(c, p, o); }, plan, &replayed);
+  const Cuts by_branch =
+      cuts_of([](ChipCase& c, const Plan& p, const Options& o) { return run_branched(c, p, o); },
+              plan, &branched);
+  EXPECT_EQ(branched.cuts, 5U);
+  EXPECT_EQ(by_branch, by_replay);
+  plan.only = CutPoint::parse(by_replay[2].first);
+  const Cuts one =
+      cuts_of([](ChipCase& c, const Plan& p, const Options& o) { return run_branched(c, p, o); },
+              plan, &branched);
+  EXPECT_EQ(one, Cuts{by_replay[2]}) << "an id replays its cut alone, branched too";
+}
+
+TEST(CampaignBranches, APointPastTheActionIsNotReached) {
+  Plan plan;
+  plan.only = CutPoint{100000, CutMode::after};
+  Result result;
+  EXPECT_TRUE(
+      cuts_of([](ChipCase& c, const Plan& p, const Options& o) { return run_branched(c, p, o); },
+              plan, &result)
+          .empty());
+  EXPECT_EQ(result.not_reached, 1U);
+  EXPECT_EQ(result.failed, 0U);
 }
 
 }  // namespace

@@ -111,6 +111,24 @@ class InjectorCase : public Case {
   std::uint64_t operations() override { return injector().operation_count(); }
 };
 
+// A case whose cuts can branch off one uncut run of the action
+// (FaultInjector::set_branch) instead of replaying the action up to each:
+// run_branched() runs the action once per cut mode, and when it reaches a
+// planned operation the case saves the flash, the operation is cut short
+// as an armed cut would strike it, the case verifies (power up, recover,
+// check) and puts the flash back, and the uncut run goes on. A cut costs
+// its recovery only, not the action before it. The cuts and the flash after
+// each must be what replaying gives: branch_enter() seeds what arm() seeds.
+class BranchingCase : public InjectorCase {
+ public:
+  // Inside the branch, before the cut at `point`: save the flash as it is
+  // (Storage::checkpoint_begin) and seed as arm(point) would.
+  virtual void branch_enter(const CutPoint& point) = 0;
+  // After verify(): the flash back as saved and powered, so the uncut run
+  // goes on as if nothing had happened (Storage::checkpoint_rollback).
+  virtual void branch_leave() = 0;
+};
+
 struct Failure {
   std::string id;  // CutPoint::id(): replays it
   std::string outcome;
@@ -140,6 +158,11 @@ struct Options {
 // Measures the action, then cuts at every point of the plan. The flash is
 // left rewound.
 Result run(Case& c, const Plan& plan, const Options& options = {});
+
+// The same cuts as run(), each branched off an uncut run of the action. A
+// plan's `only` replays its one cut by branching too. An uncut run that
+// loses power itself is a failure with id "uncut@<mode>".
+Result run_branched(BranchingCase& c, const Plan& plan, const Options& options = {});
 
 // The NAND operations of one uncut run of the action.
 std::uint64_t measure(Case& c);
