@@ -3,10 +3,11 @@
 #include <chrono>
 #include <ctime>
 #include <functional>
-#include <set>
+#include <optional>
 #include <sstream>
 #include <string_view>
 
+#include <vmodem/nand/campaign.hpp>
 #include <vmodem/nand/rng.hpp>
 
 namespace vmodem::sim::testing {
@@ -114,7 +115,10 @@ std::string to_string(Scenario scenario) {
   return "?";
 }
 
-struct Campaign::State {
+// The campaign as the engine's case (nand/campaign.hpp): rewind to the
+// prepared flash, arm the cut, run the operation under test, verify after
+// the cut; the backup scenario also branches its cuts off one uncut =1/=11.
+struct Campaign::State : nand::campaign::BranchingCase {
   CampaignOptions o;
   std::unique_ptr<ModuleRig> rig;
   Tree old_tree, new_tree, other_tree;  // recorded trees (module_rig.hpp)
@@ -125,10 +129,18 @@ struct Campaign::State {
   int probe = 0;
   nand::Rng rng{1};
 
+  // The campaign's running record (second cuts, per-cut records).
+  CampaignResult* result = nullptr;
+  // The cut act() runs up to (restore scenarios arm it when the side boots).
+  std::optional<nand::campaign::CutPoint> armed;
+  // The action failed without a cut: verify() reports it.
+  std::string act_error;
+  std::uint64_t measured = 0;  // restore scenarios: the side's boot operations, uncut
+
   // The rig's flash is single-threaded (Flash::Threads::one): the lock is
   // let go at once, and the parts used as they are.
   nand::Storage& storage() { return rig->flash().lock().storage(); }
-  nand::FaultInjector& injector() { return rig->flash().lock().faults(); }
+  nand::FaultInjector& injector() override { return rig->flash().lock().faults(); }
   bool restoring() const { return o.scenario != Scenario::backup; }
   std::string op_name() const {
     const bool ap = o.side == Side::ap;
@@ -144,7 +156,7 @@ struct Campaign::State {
   }
 
   // Back to the prepared flash, power on, no rule armed.
-  void rewind(std::uint64_t cut_seed) {
+  void roll_back(std::uint64_t cut_seed) {
     rig->drop();
     storage().snapshot_rollback();
     rig->restore_power();
@@ -156,21 +168,19 @@ struct Campaign::State {
       if (s == o.side) (void)injector().arm_power_cut(n, o.cut);
     });
   }
+
+  // --- nand::campaign::BranchingCase ---
+  void rewind() override;
+  void arm(const nand::campaign::CutPoint& point) override;
+  bool act() override;
+  std::uint64_t operations() override;
+  nand::campaign::Verdict verify(const nand::campaign::CutPoint& point) override;
+  void branch_enter(const nand::campaign::CutPoint& point) override;
+  void branch_leave() override;
   // After a cut: what the module does when power comes back.
   void power_back() {
     rig->drop();
     rig->restore_power();
-  }
-
-  void tally(CampaignResult& result, std::uint64_t n, const std::string& label) {
-    ++result.tally[label];
-    if (o.record_cuts) result.per_cut[n].outcome = label;
-  }
-  void failed(CampaignResult& result, std::uint64_t n, const std::string& where,
-              const std::string& why) {
-    ++result.failed;
-    if (result.failures.size() < 8) result.failures.push_back(where + ": " + why);
-    if (o.record_cuts) result.per_cut[n].outcome = "FAILED: " + why;
   }
 
   tl::expected<void, std::string> prepare();
@@ -215,7 +225,7 @@ tl::expected<void, std::string> Campaign::State::prepare() {
   storage().snapshot_begin();
 
   // The uncut run: how many operations it takes, and what it leaves.
-  rewind(0);
+  roll_back(0);
   if (o.scenario == Scenario::backup) {
     if (!rig->attach(o.side)) return tl::unexpected(std::string("attach failed"));
     injector().reset_operation_count();
@@ -223,11 +233,12 @@ tl::expected<void, std::string> Campaign::State::prepare() {
     ops = injector().operation_count();
   } else {
     std::uint64_t start = 0, end = 0;
-    const auto result = rig->power_on([&](Side s) {
+    const auto booted_to = rig->power_on([&](Side s) {
       if (s == o.side) start = injector().operation_count();
       if (s == other_of(o.side) && o.side == Side::modem) end = injector().operation_count();
     });
-    if (result != BootResult::app_rdy) return tl::unexpected(std::string("restoring boot failed"));
+    if (booted_to != BootResult::app_rdy)
+      return tl::unexpected(std::string("restoring boot failed"));
     if (o.side == Side::ap) end = injector().operation_count();
     ops = end - start;
     const FsBoot& booted = rig->booted(o.side);
@@ -360,71 +371,93 @@ std::uint64_t Campaign::operations() const {
   return s_->ops;
 }
 
-void Campaign::cut_at(std::uint64_t n, CampaignResult& result) {
-  State& s = *s_;
-  const std::string where = "cut@" + std::to_string(n);
-  s.rewind(n);
-  if (s.o.scenario == Scenario::backup) {
-    if (!s.rig->attach(s.o.side))
-      return s.failed(result, n, where, "the booted module does not attach");
-    (void)s.injector().arm_power_cut(n, s.o.cut);
-    auto status = s.rig->backup(s.o.side);
-    if (status) return s.tally(result, n, "no cut (backup finished first)");
-    if (status.error().code != fs::Errc::power_loss)
-      return s.failed(result, n, where, "backup failed without a cut: " + status.error().message());
-  } else {
-    const BootResult r = s.boot_cut_at(n);
-    if (r == BootResult::app_rdy) return s.tally(result, n, "no cut (boot finished first)");
-    if (r != BootResult::power_lost) return s.failed(result, n, where, "boot failed without a cut");
+void Campaign::State::rewind() {
+  roll_back(0);
+  armed.reset();
+  act_error.clear();
+  // A backup starts from the module at APP RDY: its file system mounted and
+  // its engine opened over the flash as the boot left it.
+  if (o.scenario == Scenario::backup && !rig->attach(o.side))
+    act_error = "the booted module does not attach";
+  injector().reset_operation_count();
+}
+
+void Campaign::State::arm(const nand::campaign::CutPoint& point) {
+  injector().reseed(nand::Rng::mix(o.seed, point.operation));
+  armed = point;
+  // A restore's cut is armed when the side's boot starts (boot_cut_at).
+  if (o.scenario == Scenario::backup) (void)injector().arm_power_cut(point.operation, point.mode);
+}
+
+bool Campaign::State::act() {
+  if (!act_error.empty()) return true;  // verify() reports it
+  if (o.scenario == Scenario::backup) {
+    auto status = rig->backup(o.side);
+    if (status) return false;  // uncut, or the backup finished first
+    if (status.error().code == fs::Errc::power_loss) return true;
+    act_error = "backup failed without a cut: " + status.error().message();
+    return true;
   }
-  after_cut(n, where, result);
+  if (!armed) {
+    // The measurement: the operations of the side's own boot.
+    std::uint64_t start = 0, end = 0;
+    const auto booted = rig->power_on([&](Side s) {
+      if (s == o.side) start = injector().operation_count();
+      if (s == other_of(o.side) && o.side == Side::modem) end = injector().operation_count();
+    });
+    if (o.side == Side::ap) end = injector().operation_count();
+    measured = booted == BootResult::app_rdy ? end - start : 0;
+    return false;
+  }
+  const BootResult r = boot_cut_at(armed->operation);
+  if (r == BootResult::app_rdy) return false;  // the boot finished first
+  if (r == BootResult::power_lost) return true;
+  act_error = "boot failed without a cut";
+  return true;
 }
 
-void Campaign::run_branched(const std::vector<std::uint64_t>& points, CampaignResult& result) {
-  State& s = *s_;
-  s.rewind(0);
-  if (!s.rig->attach(s.o.side))
-    return s.failed(result, 0, "uncut", "the booted module does not attach");
-  s.injector().reset_operation_count();
-  std::size_t next = 0;
-  s.injector().set_branch([&](std::uint64_t n) {
-    if (next >= points.size() || points[next] != n) return;
-    ++next;
-    // The flash as the operation left it before n; back to it afterwards.
-    s.storage().checkpoint_begin();
-    s.injector().reseed(nand::Rng::mix(s.o.seed, n));  // as rewind(n) does for a replay
-    (void)s.injector().cut_pending(s.o.cut);
-    after_cut(n, "cut@" + std::to_string(n), result);
-    s.rig->drop();
-    s.storage().checkpoint_rollback();
-    s.rig->restore_power();
-  });
-  auto status = s.rig->backup(s.o.side);
-  s.injector().set_branch({});
-  if (!status) s.failed(result, 0, "uncut", "the uncut backup failed: " + status.error().message());
-  if (next != points.size()) s.failed(result, 0, "uncut", "the uncut backup took fewer operations");
+std::uint64_t Campaign::State::operations() {
+  return o.scenario == Scenario::backup ? injector().operation_count() : measured;
 }
 
-void Campaign::after_cut(std::uint64_t n, std::string where, CampaignResult& result) {
-  State& s = *s_;
-  if (s.o.record_cuts) result.per_cut[n].flash_digest = flash_digest(*s.rig, s.o.side);
-  ++result.cuts;
-  s.power_back();
+// After the cut: power back, boot (maybe cut again), verify.
+nand::campaign::Verdict Campaign::State::verify(const nand::campaign::CutPoint& point) {
+  using nand::campaign::Verdict;
+  const std::uint64_t n = point.operation;
+  auto failed = [&](const std::string& why) {
+    if (o.record_cuts) result->per_cut[n].outcome = "FAILED: " + why;
+    return Verdict::fail("FAILED", why);
+  };
+  if (!act_error.empty()) return failed(act_error);
+  if (o.record_cuts) result->per_cut[n].flash_digest = flash_digest(*rig, o.side);
+  power_back();
   std::string label;
-  if (s.restoring() && s.rng.chance(s.o.two_deep)) {
+  if (restoring() && rng.chance(o.two_deep)) {
     // Two levels deep: the boot after the cut is cut too.
-    const std::uint64_t second = 1 + s.rng.below(s.ops);
-    where += " then cut@" + std::to_string(second);
-    ++result.second_cuts;
-    const BootResult r = s.boot_cut_at(second);
-    if (r == BootResult::failed) return s.failed(result, n, where, "boot after the cut failed");
+    const std::uint64_t second = 1 + rng.below(ops);
+    ++result->second_cuts;
+    const BootResult r = boot_cut_at(second);
+    if (r == BootResult::failed)
+      return failed("then cut@" + std::to_string(second) + ": boot after the cut failed");
     label = r == BootResult::power_lost ? "cut twice: " : "second cut missed: ";
-    s.power_back();
+    power_back();
   }
-  if (s.rig->power_on() != BootResult::app_rdy)
-    return s.failed(result, n, where, "no APP RDY after the cut");
-  if (auto why = s.verify(label); !why.empty()) return s.failed(result, n, where, why);
-  s.tally(result, n, label);
+  if (rig->power_on() != BootResult::app_rdy) return failed("no APP RDY after the cut");
+  if (auto why = verify(label); !why.empty()) return failed(why);
+  if (o.record_cuts) result->per_cut[n].outcome = label;
+  return Verdict::pass(label);
+}
+
+void Campaign::State::branch_enter(const nand::campaign::CutPoint& point) {
+  // The flash as the operation left it before n; back to it afterwards.
+  storage().checkpoint_begin();
+  injector().reseed(nand::Rng::mix(o.seed, point.operation));  // as arm() does for a replay
+}
+
+void Campaign::State::branch_leave() {
+  rig->drop();
+  storage().checkpoint_rollback();
+  rig->restore_power();
 }
 
 namespace {
@@ -436,33 +469,28 @@ double thread_cpu_seconds() {
 }  // namespace
 
 CampaignResult Campaign::run() {
-  const auto start = std::chrono::steady_clock::now();
   const double cpu_start = thread_cpu_seconds();
-  CampaignResult result;
-  result.operations = s_->ops;
-  result.probe = s_->probe;
-  const std::uint64_t total = s_->ops;
-  std::vector<std::uint64_t> points;
-  if (s_->o.sample == 0 || s_->o.sample >= total) {
-    for (std::uint64_t n = 1; n <= total; ++n)
-      points.push_back(n);
-  } else {
-    // Seeded, and always the last operation (the record that completes it).
-    nand::Rng pick(nand::Rng::mix(s_->o.seed, 0x5A3B1E));
-    std::set<std::uint64_t> chosen{total};
-    while (chosen.size() < s_->o.sample)
-      chosen.insert(1 + pick.below(total));
-    points.assign(chosen.begin(), chosen.end());
-  }
-  if (s_->o.branch && s_->o.scenario == Scenario::backup) {
-    run_branched(points, result);
-  } else {
-    for (const auto n : points)
-      cut_at(n, result);
-  }
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  result.cpu_seconds = thread_cpu_seconds() - cpu_start;
-  return result;
+  CampaignResult out;
+  s_->result = &out;
+  nand::campaign::Plan plan;
+  plan.modes = {s_->o.cut};
+  plan.sample = s_->o.sample;
+  plan.seed = s_->o.seed;
+  const bool branch = s_->o.branch && s_->o.scenario == Scenario::backup;
+  const auto r = branch ? nand::campaign::run_branched(*s_, plan) : nand::campaign::run(*s_, plan);
+  s_->result = nullptr;
+  out.operations = r.operations;
+  out.cuts = r.cuts;
+  out.tally = r.tally;
+  out.tally.erase("FAILED");
+  out.failed = r.failed;
+  for (const auto& f : r.failures)
+    out.failures.push_back("cut@" + f.id + ": " + f.detail);
+  if (r.not_reached > 0) out.tally["no cut (finished first)"] = r.not_reached;
+  out.probe = s_->probe;
+  out.seconds = r.seconds;
+  out.cpu_seconds = thread_cpu_seconds() - cpu_start;
+  return out;
 }
 
 std::string CampaignResult::describe(const CampaignOptions& o) const {

@@ -85,21 +85,14 @@ class Campaign {
   static tl::expected<std::unique_ptr<Campaign>, std::string> prepare(CampaignOptions options);
   ~Campaign();
 
-  // Cuts at every operation or the seeded sample.
+  // Cuts at every operation or the seeded sample, through the campaign
+  // engine (nand/campaign.hpp): replayed, or branched (options.branch).
   CampaignResult run();
-  // One cut at operation `n` (1-based), reached by replaying the operation
-  // under test up to it, verified; adds to `result`.
-  void cut_at(std::uint64_t n, CampaignResult& result);
   std::uint64_t operations() const;
 
  private:
   struct State;
   explicit Campaign(std::unique_ptr<State> state);
-  // Backup scenario with `branch`: one uncut =1 / =11, a cut at each of
-  // `points` (sorted) branched off it.
-  void run_branched(const std::vector<std::uint64_t>& points, CampaignResult& result);
-  // After the cut at `n`: power back, boot, verify, tally.
-  void after_cut(std::uint64_t n, std::string where, CampaignResult& result);
   std::unique_ptr<State> s_;
 };
 
