@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 #include <optional>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -34,8 +35,9 @@ class Fd {
   int fd_;
 };
 
+// Called on several threads at once (clone_images): not strerror.
 std::string errno_text(const std::string& what) {
-  return what + ": " + std::strerror(errno);
+  return what + ": " + std::generic_category().message(errno);
 }
 
 // Copies [offset, end) with copy_file_range (in the kernel, no buffer here).

@@ -136,9 +136,10 @@ ControlResult Module::inject(const InjectRequest& request) {
     // system, inject bit flips into its partition instead.
     const auto target = shared->lock();
     auto bytes = target->read_file(request.path);
-    if (!bytes)
+    if (!bytes) {
       return error("InvalidParameter",
                    "cannot read " + request.path + ": " + bytes.error().message());
+    }
     if (bytes->empty()) return error("InvalidParameter", request.path + " is empty");
     nand::Rng rng(nand::Rng::mix(options_.seeds.run, bytes->size()));
     for (std::uint32_t i = 0; i < std::max(1U, request.bits); ++i) {
