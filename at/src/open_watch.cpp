@@ -24,13 +24,21 @@ Error system_error(std::string what, int error_number) {
 }
 
 // Per watch descriptor in `events`: whether any of its events is an open.
+// kEveryWatch: the kernel's queue overflowed (IN_Q_OVERFLOW, wd -1) and
+// events were lost: every watcher must look again.
+constexpr int kEveryWatch = -1;
+constexpr int kDropNone = -2;
 std::map<int, bool> by_watch(std::span<const std::uint8_t> events) {
   std::map<int, bool> seen;
   std::size_t at = 0;
   while (at + sizeof(inotify_event) <= events.size()) {
     inotify_event event{};
     std::memcpy(&event, events.data() + at, sizeof event);
-    if ((event.mask & IN_IGNORED) == 0) seen[event.wd] |= (event.mask & IN_OPEN) != 0;
+    if ((event.mask & IN_Q_OVERFLOW) != 0) {
+      seen[kEveryWatch] = false;
+    } else if ((event.mask & IN_IGNORED) == 0) {
+      seen[event.wd] |= (event.mask & IN_OPEN) != 0;
+    }
     at += sizeof event + event.len;
   }
   return seen;
@@ -86,6 +94,9 @@ void OpenWatchService::shutdown() {
   if (inotify_) {
     boost::system::error_code ignored;
     inotify_->close(ignored);
+    // Destroyed now, while the descriptor service it uses (made after this
+    // service, so destroyed before it) still exists.
+    inotify_.reset();
   }
 }
 
@@ -142,35 +153,45 @@ void OpenWatchService::read_more() {
           if (ec || stopped_) return;
           events.assign(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(count));
         }
-        deliver(events, -1);
+        deliver(events, instance, kDropNone);
         const std::lock_guard lock(mutex_);
         read_more();
       });
 }
 
 // Each watcher with events in `events` (but `drop_wd`'s) is told, without
-// the lock held: a watcher may drain or unwatch from inside.
-void OpenWatchService::deliver(const std::vector<std::uint8_t>& events, int drop_wd) {
+// the lock held: a watcher may drain or unwatch from inside. Events of an
+// instance since closed are dropped: watch numbers start again at 1 in the
+// next one.
+void OpenWatchService::deliver(const std::vector<std::uint8_t>& events, std::uint64_t instance,
+                               int drop_wd) {
   for (const auto& [wd, opened] : by_watch(events)) {
     if (wd == drop_wd) continue;
-    std::function<void(bool)> notify;
+    std::vector<std::function<void(bool)>> notify;
     {
       const std::lock_guard lock(mutex_);
-      const auto found = watchers_.find(wd);
-      if (found == watchers_.end()) continue;
-      notify = found->second;
+      if (instance != instance_) return;
+      if (wd == kEveryWatch) {
+        for (const auto& [any, callback] : watchers_)
+          notify.push_back(callback);
+      } else if (const auto found = watchers_.find(wd); found != watchers_.end()) {
+        notify.push_back(found->second);
+      }
     }
-    notify(opened);
+    for (const auto& callback : notify)
+      callback(opened);
   }
 }
 
 void OpenWatchService::drain(int wd) {
   std::vector<std::uint8_t> events;
   boost::asio::any_io_executor executor;
+  std::uint64_t instance = 0;
   {
     const std::lock_guard lock(mutex_);
     if (!inotify_ || !inotify_->is_open()) return;
     executor = executor_;
+    instance = instance_;
     std::vector<std::uint8_t> chunk(buffer_.size());
     for (;;) {
       const ssize_t n = ::read(inotify_->native_handle(), chunk.data(), chunk.size());
@@ -181,7 +202,8 @@ void OpenWatchService::drain(int wd) {
   if (events.empty()) return;
   // The other watchers' events were read here, not by the pending read:
   // they are delivered later on the io context, never inside this call.
-  asio::post(executor, [this, events = std::move(events), wd] { deliver(events, wd); });
+  asio::post(executor,
+             [this, events = std::move(events), instance, wd] { deliver(events, instance, wd); });
 }
 
 }  // namespace vmodem::at::detail

@@ -74,11 +74,14 @@ class OpenWatchService : public boost::asio::execution_context::service {
   void shutdown() override;
   tl::expected<void, Error> start(const boost::asio::any_io_executor& executor);
   void read_more();
-  void deliver(const std::vector<std::uint8_t>& events, int drop_wd);
+  void deliver(const std::vector<std::uint8_t>& events, std::uint64_t instance, int drop_wd);
   void unwatch(int wd);
   void drain(int wd);
 
-  std::mutex mutex_;  // the maps below; Asio may run handlers on several threads
+  // The members below. The ports themselves are single-threaded, so their
+  // io context runs on one thread; a drain() racing a read on another thread
+  // could hand a port its own open back as a host's.
+  std::mutex mutex_;
   std::optional<boost::asio::posix::stream_descriptor> inotify_;
   boost::asio::any_io_executor executor_;  // inotify_'s, for deliveries posted by drain()
   std::map<int, std::function<void(bool)>> watchers_;  // by watch descriptor
