@@ -28,7 +28,7 @@ std::vector<std::uint64_t> operations_of(const Plan& plan, std::uint64_t operati
     return out;
   }
   Rng rng(plan.seed);
-  std::set<std::uint64_t> chosen;
+  std::set<std::uint64_t> chosen{last};  // where a commit usually lands
   while (chosen.size() < plan.sample)
     chosen.insert(first + rng.below(span));
   return {chosen.begin(), chosen.end()};
@@ -118,6 +118,14 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 // Cuts at `points` (one mode, operations ascending) branched off one uncut
 // run of the action.
+void fail_uncut(Result& result, CutMode mode, std::string detail, const Options& options) {
+  ++result.failed;
+  if (result.failures.size() < options.keep_failures) {
+    result.failures.push_back(
+        {"uncut@" + std::string(to_string(mode)), "uncut run", std::move(detail)});
+  }
+}
+
 void branch_one_run(BranchingCase& c, std::span<const CutPoint> points, Result& result,
                     const Options& options) {
   c.rewind();
@@ -132,12 +140,20 @@ void branch_one_run(BranchingCase& c, std::span<const CutPoint> points, Result& 
   });
   const bool lost_power = c.act();
   c.injector().set_branch({});
-  result.not_reached += points.size() - next;
+  std::uint64_t short_of = 0;  // planned, inside the measured action, never reached
+  for (std::size_t i = next; i < points.size(); ++i) {
+    ++result.not_reached;
+    if (points[i].operation <= result.operations) ++short_of;
+  }
+  const CutMode mode = points.front().mode;
   if (lost_power) {
-    const std::string id = "uncut@" + std::string(to_string(points.front().mode));
-    ++result.failed;
-    if (result.failures.size() < options.keep_failures)
-      result.failures.push_back({id, "uncut run", "the action lost power without a cut"});
+    const std::string why = c.anomaly();
+    fail_uncut(result, mode, why.empty() ? "the action lost power without a cut" : why, options);
+  } else if (short_of > 0) {
+    fail_uncut(result, mode,
+               "the uncut run ended " + std::to_string(short_of) +
+                   " planned operation(s) before the measured " + std::to_string(result.operations),
+               options);
   }
 }
 

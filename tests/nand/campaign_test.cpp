@@ -44,6 +44,7 @@ TEST(CampaignPlan, ASampleIsSeededDistinctAndInsideTheWindow) {
       EXPECT_LT(points[i - 1].operation, points[i].operation);
     }
   }
+  EXPECT_EQ(points.back().operation, 400U) << "the window's last operation is always cut";
   EXPECT_EQ(cut_points(plan, 1000), points) << "the same seed, the same points";
   plan.seed = 4;
   EXPECT_NE(cut_points(plan, 1000), points);
@@ -107,7 +108,8 @@ class ChipCase : public BranchingCase {
   }
   bool act() override {
     std::vector<std::uint8_t> page(2048), main(2048);
-    for (std::uint32_t b = 2; b < 5; ++b) {
+    ++acts_;
+    for (std::uint32_t b = 2; b < 2 + blocks_; ++b) {
       if (!injector_.erase(b)) return !chip_.powered();
       for (std::uint32_t p = 0; p < 4; ++p) {
         std::fill(page.begin(), page.end(), static_cast<std::uint8_t>(b * 16 + p));
@@ -149,6 +151,11 @@ class ChipCase : public BranchingCase {
     return std::to_string(hash);
   }
 
+ protected:
+  std::uint32_t blocks_ = 3;  // erased and programmed by the action
+  int acts_ = 0;
+
+ private:
   std::unique_ptr<Storage> storage_;
   SimulatedChip chip_;
   FaultInjector injector_;
@@ -206,6 +213,26 @@ TEST(CampaignBranches, ASampleOrOneCutBranchesOnlyThere) {
       cuts_of([](ChipCase& c, const Plan& p, const Options& o) { return run_branched(c, p, o); },
               plan, &branched);
   EXPECT_EQ(one, Cuts{by_replay[2]}) << "an id replays its cut alone, branched too";
+}
+
+// An action that does less after its measurement (not repeatable): the
+// branched run misses planned cuts, which is a failure, not "not reached".
+class ShrinkingCase : public ChipCase {
+  bool act() override {
+    if (acts_ == 1) blocks_ = 2;
+    return ChipCase::act();
+  }
+};
+
+TEST(CampaignBranches, AnUncutRunShorterThanItsMeasurementFails) {
+  ShrinkingCase c;
+  Plan plan;
+  plan.modes = {CutMode::after};
+  const Result result = run_branched(c, plan);
+  EXPECT_EQ(result.failed, 1U) << result.describe();
+  ASSERT_EQ(result.failures.size(), 1U);
+  EXPECT_EQ(result.failures[0].id, "uncut@after");
+  EXPECT_GT(result.not_reached, 0U);
 }
 
 TEST(CampaignBranches, APointPastTheActionIsNotReached) {

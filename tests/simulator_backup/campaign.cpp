@@ -175,6 +175,7 @@ struct Campaign::State : nand::campaign::BranchingCase {
   bool act() override;
   std::uint64_t operations() override;
   nand::campaign::Verdict verify(const nand::campaign::CutPoint& point) override;
+  std::string anomaly() override { return act_error; }
   void branch_enter(const nand::campaign::CutPoint& point) override;
   void branch_leave() override;
   // After a cut: what the module does when power comes back.

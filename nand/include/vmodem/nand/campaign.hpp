@@ -48,8 +48,8 @@ struct Plan {
   std::vector<CutMode> modes{CutMode::torn_random};
   // Cuts per mode at this many operations drawn from `seed`; 0 = every
   // operation (of the window), or with `stride` > 1 every stride-th from the
-  // first, and always the last (an action's final write is where a commit
-  // usually lands).
+  // first. Either way always the window's last (an action's final write is
+  // where a commit usually lands).
   std::uint32_t sample = 0;
   std::uint32_t stride = 1;
   std::uint64_t seed = 1;
@@ -98,6 +98,9 @@ class Case {
   // After the cut at `point`: power back, recover as the product would,
   // check. Called only when act() returned true.
   virtual Verdict verify(const CutPoint& point) = 0;
+  // What went wrong in the last act() other than a cut, if anything: the
+  // detail of a failed uncut run. Empty by default.
+  virtual std::string anomaly() { return {}; }
 };
 
 // A case whose flash is in this process: cuts are armed on its injector,
@@ -161,7 +164,9 @@ Result run(Case& c, const Plan& plan, const Options& options = {});
 
 // The same cuts as run(), each branched off an uncut run of the action. A
 // plan's `only` replays its one cut by branching too. An uncut run that
-// loses power itself is a failure with id "uncut@<mode>".
+// loses power itself, or ends before a planned operation the measurement
+// reached (the action is not repeatable), is a failure with id
+// "uncut@<mode>"; points past the measured action are not reached.
 Result run_branched(BranchingCase& c, const Plan& plan, const Options& options = {});
 
 // The NAND operations of one uncut run of the action.
