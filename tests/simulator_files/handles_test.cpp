@@ -51,6 +51,18 @@ TEST_F(Handles, WriteSeekReadRoundTrip) {
   EXPECT_EQ(stored, data);
 }
 
+// A command chained after the write runs when the write's data is in, and
+// takes the file system's lock itself: the write answers with it released.
+TEST_F(Handles, ACommandChainedAfterAWriteRunsWhenTheDataIsIn) {
+  const int h = open("chain.bin", 0);
+  const std::string id = std::to_string(h);
+  ASSERT_EQ(send("AT+QFWRITE=" + id + ",4;+QFPOSITION=" + id + "\r"), "\r\nCONNECT\r\n");
+  std::string out = send("abcd");  // two statements: the order of a + b's calls is unspecified
+  out += advance(milliseconds(50));
+  EXPECT_EQ(out, "\r\n+QFWRITE: 4,4\r\n\r\n+QFPOSITION: 4\r\n\r\nOK\r\n");
+  EXPECT_EQ(send("AT+QFCLOSE=" + id + "\r"), "\r\nOK\r\n");
+}
+
 TEST_F(Handles, ModesCreateKeepTruncateAndReadOnly) {
   put_file("f.txt", "original");
   int h = open("f.txt", 0);  // keeps the content

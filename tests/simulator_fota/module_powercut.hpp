@@ -43,8 +43,11 @@ class ModuleCutCampaign : public nand::campaign::Case {
     if (!m_.wait_power(PowerState::app_rdy)) return fail("the first boot never reached APP RDY");
     const bool stored = m_.on_io([&] {
       auto& mod = m_.module();
-      return mod.ap_fs()->lock()->write_file("/keep.txt", kApNote).has_value() &&
-             mod.modem_fs()->lock()->write_file("/keep_modem.bin", kModemNote).has_value();
+      // One lock at a time (a full expression would hold the first).
+      const bool ap = mod.ap_fs()->lock()->write_file("/keep.txt", kApNote).has_value();
+      const bool modem =
+          mod.modem_fs()->lock()->write_file("/keep_modem.bin", kModemNote).has_value();
+      return ap && modem;
     });
     if (!stored) return fail("storing the files to keep failed");
     v1_ = m_.running_firmware();

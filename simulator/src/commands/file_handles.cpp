@@ -171,12 +171,18 @@ void on_write_end(Write& write, at::UploadEnd end) {
     write.responder.cme_error(kWriteFail);
     return;
   }
-  const auto held = fs->lock();
   // Durable once the host sees +QFWRITE, as on the module's flash file system;
   // what a failed write did put in the file is kept (the handle's file is
-  // not all-or-nothing) but the host sees the error.
-  auto synced = held->fsync(write.handle);
-  auto info = held->fstat(write.handle);
+  // not all-or-nothing) but the host sees the error. Answered with the lock
+  // released: the answer may start the next command of a chained line
+  // (AT+QFWRITE=0,10;+QFCLOSE=0), which takes the lock itself.
+  fs::Status synced;
+  fs::Result<fs::Stat> info;
+  {
+    const auto held = fs->lock();
+    synced = held->fsync(write.handle);
+    info = held->fstat(write.handle);
+  }
   if (write.failed != 0) {
     write.responder.cme_error(write.failed);
     return;
