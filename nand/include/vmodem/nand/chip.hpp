@@ -152,7 +152,7 @@ class SimulatedChip final : public Device {
   std::uint32_t sectors_;
   std::uint32_t sector_spare_;
   // Read by threads that only ask (the module polls it); switched under the
-  // fault injector's lock when the flash is shared (FaultInjector::set_thread_safe).
+  // SharedDevice's lock when the flash is shared (shared_device.hpp).
   std::atomic<bool> powered_{true};
   bool pacing_ = false;
   bool caller_waits_ = false;
