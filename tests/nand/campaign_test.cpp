@@ -163,15 +163,17 @@ class ChipCase : public BranchingCase {
 
 using Cuts = std::vector<std::pair<std::string, std::string>>;  // id, outcome
 
-Cuts cuts_of(Result (*runner)(ChipCase&, const Plan&, const Options&), const Plan& plan,
-             Result* result) {
+enum class Way { replayed, branched };
+
+// The cuts `plan` makes over a fresh ChipCase, reached `way`.
+Cuts cuts_of(Way way, const Plan& plan, Result* result) {
   ChipCase c;
   Cuts cuts;
   Options options;
   options.on_cut = [&](const CutPoint& point, const Verdict& verdict) {
     cuts.emplace_back(point.id(), verdict.outcome);
   };
-  *result = runner(c, plan, options);
+  *result = way == Way::branched ? run_branched(c, plan, options) : run(c, plan, options);
   return cuts;
 }
 
@@ -180,11 +182,8 @@ TEST(CampaignBranches, EveryCutBranchedLeavesTheFlashAReplayLeaves) {
   plan.modes = {CutMode::before, CutMode::after, CutMode::torn_partial, CutMode::torn_unstable,
                 CutMode::torn_random};
   Result replayed, branched;
-  const Cuts by_replay = cuts_of(
-      [](ChipCase& c, const Plan& p, const Options& o) { return run(c, p, o); }, plan, &replayed);
-  const Cuts by_branch =
-      cuts_of([](ChipCase& c, const Plan& p, const Options& o) { return run_branched(c, p, o); },
-              plan, &branched);
+  const Cuts by_replay = cuts_of(Way::replayed, plan, &replayed);
+  const Cuts by_branch = cuts_of(Way::branched, plan, &branched);
   EXPECT_EQ(replayed.operations, 28U) << "3 erases, 12 programs, 12 reads, 1 partial program";
   EXPECT_EQ(branched.operations, replayed.operations);
   EXPECT_EQ(branched.cuts, replayed.operations * plan.modes.size());
@@ -201,17 +200,12 @@ TEST(CampaignBranches, ASampleOrOneCutBranchesOnlyThere) {
   plan.sample = 5;
   plan.seed = 3;
   Result replayed, branched;
-  const Cuts by_replay = cuts_of(
-      [](ChipCase& c, const Plan& p, const Options& o) { return run(c, p, o); }, plan, &replayed);
-  const Cuts by_branch =
-      cuts_of([](ChipCase& c, const Plan& p, const Options& o) { return run_branched(c, p, o); },
-              plan, &branched);
+  const Cuts by_replay = cuts_of(Way::replayed, plan, &replayed);
+  const Cuts by_branch = cuts_of(Way::branched, plan, &branched);
   EXPECT_EQ(branched.cuts, 5U);
   EXPECT_EQ(by_branch, by_replay);
   plan.only = CutPoint::parse(by_replay[2].first);
-  const Cuts one =
-      cuts_of([](ChipCase& c, const Plan& p, const Options& o) { return run_branched(c, p, o); },
-              plan, &branched);
+  const Cuts one = cuts_of(Way::branched, plan, &branched);
   EXPECT_EQ(one, Cuts{by_replay[2]}) << "an id replays its cut alone, branched too";
 }
 
@@ -239,10 +233,7 @@ TEST(CampaignBranches, APointPastTheActionIsNotReached) {
   Plan plan;
   plan.only = CutPoint{100000, CutMode::after};
   Result result;
-  EXPECT_TRUE(
-      cuts_of([](ChipCase& c, const Plan& p, const Options& o) { return run_branched(c, p, o); },
-              plan, &result)
-          .empty());
+  EXPECT_TRUE(cuts_of(Way::branched, plan, &result).empty());
   EXPECT_EQ(result.not_reached, 1U);
   EXPECT_EQ(result.failed, 0U);
 }
