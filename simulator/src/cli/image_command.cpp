@@ -47,11 +47,12 @@ int create(const ImageArgs& args) {
 
 nlohmann::json partitions_json(sim::Flash& flash) {
   nlohmann::json parts = nlohmann::json::array();
+  auto access = flash.lock();  // no NAND operation in here
+  const nand::Storage& storage = access.storage();
   for (const auto& entry : flash.profile().partitions) {
     std::vector<std::uint32_t> bad;
     for (std::uint32_t b = entry.spec.first_block; b < entry.spec.end_block(); ++b) {
-      if (flash.lock().storage().block_meta(b).flags &
-          (nand::kFactoryBad | nand::kMarkedBad | nand::kFailed))
+      if (storage.block_meta(b).flags & (nand::kFactoryBad | nand::kMarkedBad | nand::kFailed))
         bad.push_back(b);
     }
     parts.push_back(
