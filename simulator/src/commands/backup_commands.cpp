@@ -11,7 +11,6 @@
 #include <boost/asio/post.hpp>
 
 #include <vmodem/simulator/gate.hpp>
-#include <vmodem/simulator/module.hpp>
 
 #include "commands/command_set.hpp"
 
@@ -68,7 +67,14 @@ void failed(at::Call& call, const fs::Error& error) {
   call.responder.error();
 }
 
-void qprtpara(Module& m, at::Call& call) {
+// What AT+QPRTPARA touches.
+struct BackupParts {
+  const BackupConfig& config;
+  PowerControl& power;
+  FileSystems& file_systems;
+};
+
+void qprtpara(const BackupParts& m, at::Call& call) {
   if (call.command.args.size() != 1) return void(call.responder.error());
   const auto n = call.command.arg(0).as_integer();
   if (!n) return void(call.responder.error());
@@ -77,9 +83,10 @@ void qprtpara(Module& m, at::Call& call) {
   if ((*n != 1 && *n != 3 && *n != 4 && *n != 11 && *n != 13 && *n != 14)) {
     return void(call.responder.error());
   }
-  if (ap && m.power_state() != PowerState::app_rdy) return void(call.responder.error());
-  fs::BackupEngine* engine = m.backup_engine(ap ? FsRole::ap : FsRole::modem);
-  fs::SharedFileSystem* fs = ap ? m.ap_fs() : m.modem_fs();
+  if (ap && m.power.power_state() != PowerState::app_rdy) return void(call.responder.error());
+  const FsRole role = ap ? FsRole::ap : FsRole::modem;
+  fs::BackupEngine* engine = m.file_systems.backup_engine(role);
+  fs::SharedFileSystem* fs = m.file_systems.file_system(role);
   if (!engine || !fs) return void(call.responder.error());
   switch (op) {
     case 1:
@@ -99,11 +106,11 @@ void qprtpara(Module& m, at::Call& call) {
         fields.insert(fields.end(), info.probe_counts.begin(), info.probe_counts.end());
         fields.push_back(live->bad_blocks);
         // The document's example prints a 15th field, meaning unknown: 0.
-        if (m.profile().backup.qprtpara4_fields == 15) fields.push_back(0);
+        if (m.config.qprtpara4_fields == 15) fields.push_back(0);
       } else {
         // <backup_valid>,<backup_cnt>,<restore_cnt>,<p1>..<p10>,<page_cnt>,
         // <bad_blk_cnt>,<MFS_data_bad>,<MFS_info_bad>,<AFS_data_bad>,<AFS_info_bad>
-        const auto modem = fresh_info(m.backup_engine(FsRole::modem));
+        const auto modem = fresh_info(m.file_systems.backup_engine(FsRole::modem));
         const auto bad = fs::bad_block_report(modem, info);
         fields = {info.valid ? 1U : 0U, info.backup_count, info.restore_count};
         fields.insert(fields.end(), info.probe_counts.begin(), info.probe_counts.end());
@@ -121,10 +128,13 @@ void qprtpara(Module& m, at::Call& call) {
 
 }  // namespace
 
-void register_backup_commands(at::Registry& registry, Module& module) {
+void register_backup_commands(at::Registry& registry, const BackupConfig& config,
+                              PowerControl& power, FileSystems& file_systems) {
   at::CommandSpec spec;
   spec.gate_tag = kNeedsRdy;
-  spec.write = [m = &module](at::Call& call) { qprtpara(*m, call); };
+  spec.write = [m = BackupParts{config, power, file_systems}](at::Call& call) {
+    qprtpara(m, call);
+  };
   // The document defines no test, read or execute form: ERROR.
   (void)registry.add("+QPRTPARA", std::move(spec));
 }

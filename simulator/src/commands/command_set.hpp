@@ -1,26 +1,31 @@
 // The module's AT command set beyond V.250 basics and the file commands:
-// identity, general settings, network, power. Each group registers its
-// commands in the module's registry; handlers call back into the Module.
+// identity, general settings, network, power, backup, FOTA. Each group
+// registers its commands in the module's registry and takes only the parts
+// of the module (services.hpp) its handlers touch; they must outlive the
+// registry.
 #pragma once
 
 #include <vmodem/at/registry.hpp>
+#include <vmodem/simulator/module_services.hpp>
 
 #include "module/nv_settings.hpp"
 
 namespace vmodem::sim {
 
-class Module;
-
-void register_command_set(at::Registry& registry, Module& module);
+void register_command_set(at::Registry& registry, const CommandServices& module);
 
 // Groups (one file each).
-void register_identity_commands(at::Registry& registry, Module& module);
-void register_general_commands(at::Registry& registry, Module& module);
-void register_network_commands(at::Registry& registry, Module& module);
-void register_config_commands(at::Registry& registry, Module& module);
-void register_power_commands(at::Registry& registry, Module& module);
-void register_backup_commands(at::Registry& registry, Module& module);
-void register_fota_commands(at::Registry& registry, Module& module);  // AT+QFOTADL
+void register_identity_commands(at::Registry& registry, const Identity& identity,
+                                const FirmwareUpdate& firmware);
+void register_general_commands(at::Registry& registry, NvSettings& nv);
+void register_network_commands(at::Registry& registry, const NetworkConfig& network, NvSettings& nv,
+                               RuntimeState& radio);
+void register_config_commands(at::Registry& registry, const NetworkConfig& network, NvSettings& nv,
+                              RuntimeState& radio);
+void register_power_commands(at::Registry& registry, PowerControl& power, RuntimeState& radio);
+void register_backup_commands(at::Registry& registry, const BackupConfig& backup,
+                              PowerControl& power, FileSystems& file_systems);
+void register_fota_commands(at::Registry& registry, const CommandServices& module);  // AT+QFOTADL
 
 // AT&W stores a port's settings in NV; they become its power-on settings.
 AtProfile saved_settings(const at::PortSettings& settings);

@@ -1,7 +1,6 @@
 // Settings saved to NV: PDP contexts (+CGDCONT, +QICSGP), +QCFG, +QURCCFG;
 // context activation (+QIACT, +QIDEACT, +CGACT) which is not saved.
 #include <vmodem/simulator/gate.hpp>
-#include <vmodem/simulator/module.hpp>
 
 #include "commands/command_set.hpp"
 #include "commands/handler_util.hpp"
@@ -12,16 +11,23 @@ namespace vmodem::sim {
 
 namespace {
 
+// What the configuration commands touch.
+struct ConfigParts {
+  const NetworkConfig& network;  // the factory APN of context 1
+  NvSettings& nv;
+  RuntimeState& radio;
+};
+
 // The PDP contexts in NV by cid. Context 1 is defined from the factory with
 // the profile's APN.
-std::map<int, PdpContext> contexts(Module& m) {
-  auto all = m.nv().values().contexts;
-  if (!all.contains(1)) all[1].apn = m.profile().network.apn;
+std::map<int, PdpContext> contexts(const ConfigParts& m) {
+  auto all = m.nv.values().contexts;
+  if (!all.contains(1)) all[1].apn = m.network.apn;
   return all;
 }
 
-void save_contexts(Module& m, std::map<int, PdpContext> all) {
-  m.nv().update([&](NvValues& v) { v.contexts = std::move(all); });
+void save_contexts(const ConfigParts& m, std::map<int, PdpContext> all) {
+  m.nv.update([&](NvValues& v) { v.contexts = std::move(all); });
 }
 
 const char* pdp_type_name(int type) {
@@ -35,11 +41,11 @@ std::optional<int> pdp_type_from(const std::string& name) {
   return std::nullopt;
 }
 
-void register_cgdcont(at::Registry& registry, Module* m) {
+void register_cgdcont(at::Registry& registry, const ConfigParts& m) {
   at::CommandSpec spec;
   spec.gate_tag = kNeedsRdy;
   spec.read = [m](at::Call& call) {
-    for (const auto& [cid, ctx] : contexts(*m)) {
+    for (const auto& [cid, ctx] : contexts(m)) {
       call.responder.info("+CGDCONT: " + std::to_string(cid) + "," +
                           quoted(pdp_type_name(ctx.type)) + "," + quoted(ctx.apn) +
                           ",\"0.0.0.0\",0,0,0");
@@ -49,7 +55,7 @@ void register_cgdcont(at::Registry& registry, Module* m) {
   spec.write = [m](at::Call& call) {
     const auto cid = int_arg(call.command, 0, 1, kMaxCid);
     if (!cid) return void(call.responder.error());
-    auto all = contexts(*m);
+    auto all = contexts(m);
     if (call.command.arg(1).is_omitted()) {  // AT+CGDCONT=<cid>: undefine
       all.erase(static_cast<int>(*cid));
     } else {
@@ -62,7 +68,7 @@ void register_cgdcont(at::Registry& registry, Module* m) {
       ctx.type = *parsed;
       ctx.apn = std::move(apn);
     }
-    save_contexts(*m, std::move(all));
+    save_contexts(m, std::move(all));
     call.responder.ok();
   };
   spec.test = [](at::Call& call) {
@@ -74,13 +80,13 @@ void register_cgdcont(at::Registry& registry, Module* m) {
   (void)registry.add("+CGDCONT", std::move(spec));
 }
 
-void register_qicsgp(at::Registry& registry, Module* m) {
+void register_qicsgp(at::Registry& registry, const ConfigParts& m) {
   at::CommandSpec spec;
   spec.gate_tag = kNeedsRdy;
   spec.write = [m](at::Call& call) {
     const auto cid = int_arg(call.command, 0, 1, kMaxCid);
     if (!cid) return void(call.responder.error());
-    auto all = contexts(*m);
+    auto all = contexts(m);
     if (call.command.args.size() == 1) {  // query: AT+QICSGP=<cid>
       const auto it = all.find(static_cast<int>(*cid));
       if (it == all.end()) {
@@ -109,7 +115,7 @@ void register_qicsgp(at::Registry& registry, Module* m) {
                                              .user = user,
                                              .password = password,
                                              .auth = static_cast<int>(*auth)};
-    save_contexts(*m, std::move(all));
+    save_contexts(m, std::move(all));
     call.responder.ok();
   };
   spec.test = [](at::Call& call) {
@@ -120,21 +126,21 @@ void register_qicsgp(at::Registry& registry, Module* m) {
 }
 
 // Context activation is what FOTA downloads need; it is not saved.
-void register_activation(at::Registry& registry, Module* m) {
+void register_activation(at::Registry& registry, const ConfigParts& m) {
   at::CommandSpec qiact;
   qiact.gate_tag = kNeedsRdy;
   qiact.write = [m](at::Call& call) {
     const auto cid = int_arg(call.command, 0, 1, kMaxCid);
     if (!cid) return void(call.responder.error());
-    if (!m->runtime().registered() || !contexts(*m).contains(static_cast<int>(*cid))) {
+    if (!m.radio.registered() || !contexts(m).contains(static_cast<int>(*cid))) {
       return void(
           call.responder.cme_error(550));  // unknown error, as Quectel reports a failed activation
     }
-    m->runtime().active_contexts.insert(static_cast<int>(*cid));
+    m.radio.active_contexts.insert(static_cast<int>(*cid));
     call.responder.ok();
   };
   qiact.read = [m](at::Call& call) {
-    for (const int cid : m->runtime().active_contexts) {
+    for (const int cid : m.radio.active_contexts) {
       call.responder.info("+QIACT: " + std::to_string(cid) + ",1,1,\"10.64." + std::to_string(cid) +
                           ".2\"");
     }
@@ -151,7 +157,7 @@ void register_activation(at::Registry& registry, Module* m) {
   qideact.write = [m](at::Call& call) {
     const auto cid = int_arg(call.command, 0, 1, kMaxCid);
     if (!cid) return void(call.responder.error());
-    m->runtime().active_contexts.erase(static_cast<int>(*cid));
+    m.radio.active_contexts.erase(static_cast<int>(*cid));
     call.responder.ok();
   };
   (void)registry.add("+QIDEACT", std::move(qideact));
@@ -163,17 +169,16 @@ void register_activation(at::Registry& registry, Module* m) {
     const auto cid = int_arg(call.command, 1, 1, kMaxCid);
     if (!state || !cid) return void(call.responder.error());
     if (*state == 1) {
-      if (!m->runtime().registered())
-        return void(call.responder.cme_error(30));  // no network service
-      m->runtime().active_contexts.insert(static_cast<int>(*cid));
+      if (!m.radio.registered()) return void(call.responder.cme_error(30));  // no network service
+      m.radio.active_contexts.insert(static_cast<int>(*cid));
     } else {
-      m->runtime().active_contexts.erase(static_cast<int>(*cid));
+      m.radio.active_contexts.erase(static_cast<int>(*cid));
     }
     call.responder.ok();
   };
   cgact.read = [m](at::Call& call) {
-    for (const auto& [cid, ctx] : contexts(*m)) {
-      const bool on = m->runtime().active_contexts.contains(cid);
+    for (const auto& [cid, ctx] : contexts(m)) {
+      const bool on = m.radio.active_contexts.contains(cid);
       call.responder.info("+CGACT: " + std::to_string(cid) + "," + (on ? "1" : "0"));
     }
     call.responder.ok();
@@ -183,7 +188,7 @@ void register_activation(at::Registry& registry, Module* m) {
 
 // AT+QCFG settings: kQcfgItems (nv_settings.hpp) names each item, its
 // default and its range. Unknown names: ERROR.
-void register_qcfg(at::Registry& registry, Module* m) {
+void register_qcfg(at::Registry& registry, const ConfigParts& m) {
   at::CommandSpec spec;
   spec.write = [m](at::Call& call) {
     const auto name = str_arg(call.command, 0);
@@ -191,12 +196,12 @@ void register_qcfg(at::Registry& registry, Module* m) {
     if (!item) return void(call.responder.error());
     if (call.command.args.size() == 1) {
       call.responder.info("+QCFG: " + quoted(std::string(item->name)) + "," +
-                          std::to_string(m->nv().values().qcfg_value(item->id)));
+                          std::to_string(m.nv.values().qcfg_value(item->id)));
       return void(call.responder.ok());
     }
     const auto value = int_arg(call.command, 1, item->min, item->max);
     if (!value) return void(call.responder.error());
-    m->nv().update([&](NvValues& v) { v.set_qcfg(item->id, static_cast<int>(*value)); });
+    m.nv.update([&](NvValues& v) { v.set_qcfg(item->id, static_cast<int>(*value)); });
     call.responder.ok();
   };
   spec.test = [](at::Call& call) {
@@ -209,19 +214,19 @@ void register_qcfg(at::Registry& registry, Module* m) {
   (void)registry.add("+QCFG", std::move(spec));
 }
 
-void register_qurccfg(at::Registry& registry, Module* m) {
+void register_qurccfg(at::Registry& registry, const ConfigParts& m) {
   at::CommandSpec spec;
   spec.write = [m](at::Call& call) {
     const auto name = str_arg(call.command, 0);
     if (!name || *name != "urcport") return void(call.responder.error());
     if (call.command.args.size() == 1) {
-      call.responder.info("+QURCCFG: \"urcport\"," + quoted(m->nv().values().urcport));
+      call.responder.info("+QURCCFG: \"urcport\"," + quoted(m.nv.values().urcport));
       return void(call.responder.ok());
     }
     const auto port = str_arg(call.command, 1);
     if (!port || (*port != "usbat" && *port != "usbmodem" && *port != "uart1"))
       return void(call.responder.error());
-    m->nv().update([&](NvValues& v) { v.urcport = *port; });
+    m.nv.update([&](NvValues& v) { v.urcport = *port; });
     call.responder.ok();
   };
   spec.test = [](at::Call& call) {
@@ -233,16 +238,20 @@ void register_qurccfg(at::Registry& registry, Module* m) {
 
 }  // namespace
 
-bool pdp_context_defined(Module& module, int cid) {
-  return contexts(module).contains(cid);
+bool pdp_context_defined(const NetworkConfig& network, NvSettings& nv, int cid) {
+  RuntimeState unused;
+  return contexts(ConfigParts{network, nv, unused}).contains(cid);
 }
 
-void register_config_commands(at::Registry& registry, Module& module) {
-  register_cgdcont(registry, &module);
-  register_qicsgp(registry, &module);
-  register_activation(registry, &module);
-  register_qcfg(registry, &module);
-  register_qurccfg(registry, &module);
+void register_config_commands(at::Registry& registry, const NetworkConfig& network, NvSettings& nv,
+                              RuntimeState& radio) {
+  // Each handler keeps a copy (three references).
+  const ConfigParts parts{network, nv, radio};
+  register_cgdcont(registry, parts);
+  register_qicsgp(registry, parts);
+  register_activation(registry, parts);
+  register_qcfg(registry, parts);
+  register_qurccfg(registry, parts);
 }
 
 }  // namespace vmodem::sim

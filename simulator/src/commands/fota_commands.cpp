@@ -1,6 +1,6 @@
 // AT+QFOTADL (DFOTA guide §3, SPEC §7): fetch a delta package from the AP file
 // system, an FTP server or an HTTP server and hand it to the module's
-// firmware update (Module::stage_firmware_update), which resets and applies it.
+// firmware update (FirmwareUpdate::stage_firmware_update), which resets and applies it.
 //
 //   AT+QFOTADL="FTP://u:p@host:21/delta.bin"
 //   OK
@@ -21,12 +21,12 @@
 #include <memory>
 #include <mutex>
 
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
 #include <vmodem/fota/nand_update.hpp>
 #include <vmodem/simulator/gate.hpp>
-#include <vmodem/simulator/module.hpp>
 
 #include "commands/command_set.hpp"
 #include "commands/file_support.hpp"
@@ -77,10 +77,10 @@ std::string checksum_of(const std::vector<std::uint8_t>& package) {
 // posts its result back.
 class FotaDownloads : public std::enable_shared_from_this<FotaDownloads> {
  public:
-  explicit FotaDownloads(Module& module) : module_(module) {}
+  explicit FotaDownloads(const CommandServices& module) : module_(module) {}
 
   void watch_power() {
-    module_.on_power_state([weak = weak_from_this()](PowerState state) {
+    module_.power.on_power_state([weak = weak_from_this()](PowerState state) {
       if (auto self = weak.lock(); self && state != PowerState::app_rdy)
         self->cancel("power state " + std::string(to_string(state)));
     });
@@ -91,14 +91,14 @@ class FotaDownloads : public std::enable_shared_from_this<FotaDownloads> {
     if (!text || call.command.args.size() != 1) return void(call.responder.error());
     auto source = fota::parse_fota_source(*text);
     if (!source) {
-      module_.log().info("AT+QFOTADL refused: {}", source.error().message);
+      module_.log.info("AT+QFOTADL refused: {}", source.error().message);
       return void(call.responder.error());
     }
     if (running_) return void(call.responder.error());  // one download at a time
     if (source->kind == SourceKind::ufs) return from_file(call, *source);
     call.responder.ok();
     running_ = true;
-    boost::asio::post(module_.io_context(),
+    boost::asio::post(module_.io,
                       [self = shared_from_this(), source = *source, generation = generation_] {
                         if (generation == self->generation_) self->start(source);
                       });
@@ -106,12 +106,12 @@ class FotaDownloads : public std::enable_shared_from_this<FotaDownloads> {
 
  private:
   void from_file(at::Call& call, const FotaSource& source) {
-    fs::SharedFileSystem* fs = module_.file_system(module_.profile().ufs().name);
+    fs::SharedFileSystem* fs = module_.file_systems.file_system(module_.profile.ufs().name);
     if (fs == nullptr) return void(call.responder.error());
     tl::expected<std::vector<std::uint8_t>, fs::Error> package;
     package = fs->lock()->read_file(files::path_of(source.file));
     if (!package) {
-      module_.log().info("AT+QFOTADL: UFS:{}: {}", source.file, package.error().message());
+      module_.log.info("AT+QFOTADL: UFS:{}: {}", source.file, package.error().message());
       const auto why = package.error().code;
       if (why == fs::Errc::not_found || why == fs::Errc::name_too_long ||
           why == fs::Errc::invalid_name)
@@ -119,32 +119,30 @@ class FotaDownloads : public std::enable_shared_from_this<FotaDownloads> {
       if (why == fs::Errc::power_loss) return call.responder.abandon();
       return void(call.responder.cme_error(files::kOpenFail));
     }
-    module_.log().info("FOTA: package UFS:{} ({} bytes, checksum {})", source.file, package->size(),
-                       checksum_of(*package));
+    module_.log.info("FOTA: package UFS:{} ({} bytes, checksum {})", source.file, package->size(),
+                     checksum_of(*package));
     call.responder.ok();
     running_ = true;
     // After the OK: staging resets the module.
-    boost::asio::post(
-        module_.io_context(),
-        [self = shared_from_this(), package = std::move(*package), generation = generation_] {
-          if (generation == self->generation_) self->stage(package);
-        });
+    boost::asio::post(module_.io, [self = shared_from_this(), package = std::move(*package),
+                                   generation = generation_] {
+      if (generation == self->generation_) self->stage(package);
+    });
   }
 
   void start(const FotaSource& source) {
     const bool ftp = source.kind == SourceKind::ftp;
-    module_.send_urc(vmodem::fota::fota_urc(ftp ? "FTPSTART" : "HTTPSTART"));
+    module_.urcs.send_urc(vmodem::fota::fota_urc(ftp ? "FTPSTART" : "HTTPSTART"));
     const Failure refused = check_context();
     if (refused != Failure::none) return finish(source.kind, {refused, {}, "PDP context"});
-    fota::DownloadRequest request{source, fota_area_bytes(module_.profile()),
+    fota::DownloadRequest request{source, fota_area_bytes(module_.profile),
                                   from_environment("VMODEM_FOTA_TIMEOUT_MS", kDefaultTimeout)};
-    request.deadline =
-        from_environment("VMODEM_FOTA_DEADLINE_MS",
-                         std::chrono::seconds(module_.profile().fota.download_deadline_s));
-    module_.log().info("FOTA: downloading {} (timeout {} ms, deadline {} ms, at most {} bytes)",
-                       source.redacted(), request.timeout.count(), request.deadline.count(),
-                       request.max_bytes);
-    auto& io = module_.io_context();
+    request.deadline = from_environment(
+        "VMODEM_FOTA_DEADLINE_MS", std::chrono::seconds(module_.profile.fota.download_deadline_s));
+    module_.log.info("FOTA: downloading {} (timeout {} ms, deadline {} ms, at most {} bytes)",
+                     source.redacted(), request.timeout.count(), request.deadline.count(),
+                     request.max_bytes);
+    auto& io = module_.io;
     transfer_ = std::make_unique<fota::Transfer>(
         std::move(request), [weak = weak_from_this(), &io, kind = source.kind,
                              generation = generation_](fota::DownloadResult result) {
@@ -156,9 +154,10 @@ class FotaDownloads : public std::enable_shared_from_this<FotaDownloads> {
   }
 
   Failure check_context() {
-    const int cid = module_.nv().values().qcfg_value(Qcfg::fota_cid);
-    if (!pdp_context_defined(module_, cid)) return Failure::context_unconfigured;
-    if (!module_.runtime().active_contexts.contains(cid)) return Failure::context_inactive;
+    const int cid = module_.nv.values().qcfg_value(Qcfg::fota_cid);
+    if (!pdp_context_defined(module_.profile.network, module_.nv, cid))
+      return Failure::context_unconfigured;
+    if (!module_.radio.active_contexts.contains(cid)) return Failure::context_inactive;
     return Failure::none;
   }
 
@@ -167,16 +166,17 @@ class FotaDownloads : public std::enable_shared_from_this<FotaDownloads> {
     retired_ = std::move(transfer_);  // its thread is ending; joined later
     const int code = fota::result_code(kind, result.failure);
     if (result.failure == Failure::none) {
-      module_.log().info("FOTA: downloaded {} bytes, checksum {}", result.package.size(),
-                         checksum_of(result.package));
+      module_.log.info("FOTA: downloaded {} bytes, checksum {}", result.package.size(),
+                       checksum_of(result.package));
     } else {
-      module_.log().warn("FOTA: download failed ({}): {}", code, result.detail);
+      module_.log.warn("FOTA: download failed ({}): {}", code, result.detail);
     }
-    module_.send_urc(vmodem::fota::fota_urc(kind == SourceKind::ftp ? "FTPEND" : "HTTPEND", code));
+    module_.urcs.send_urc(
+        vmodem::fota::fota_urc(kind == SourceKind::ftp ? "FTPEND" : "HTTPEND", code));
     if (result.failure == Failure::too_large) {
-      module_.log().warn("FOTA: the package is larger than the FOTA area ({} bytes)",
-                         fota_area_bytes(module_.profile()));
-      module_.send_urc(vmodem::fota::fota_urc("END", kEndTooLarge));
+      module_.log.warn("FOTA: the package is larger than the FOTA area ({} bytes)",
+                       fota_area_bytes(module_.profile));
+      module_.urcs.send_urc(vmodem::fota::fota_urc("END", kEndTooLarge));
     } else if (result.failure == Failure::none) {
       stage(result.package);
     }
@@ -184,26 +184,26 @@ class FotaDownloads : public std::enable_shared_from_this<FotaDownloads> {
 
   void stage(const std::vector<std::uint8_t>& package) {
     running_ = false;
-    if (package.size() > fota_area_bytes(module_.profile())) {
-      module_.log().warn("FOTA: the package is larger than the FOTA area");
-      module_.send_urc(vmodem::fota::fota_urc("END", kEndTooLarge));
+    if (package.size() > fota_area_bytes(module_.profile)) {
+      module_.log.warn("FOTA: the package is larger than the FOTA area");
+      module_.urcs.send_urc(vmodem::fota::fota_urc("END", kEndTooLarge));
       return;
     }
-    const int code = module_.stage_firmware_update(package);
-    if (code != 0) module_.send_urc(vmodem::fota::fota_urc("END", code));
+    const int code = module_.firmware.stage_firmware_update(package);
+    if (code != 0) module_.urcs.send_urc(vmodem::fota::fota_urc("END", code));
   }
 
   void cancel(const std::string& why) {
     ++generation_;  // completions already posted are dropped
     running_ = false;
     if (transfer_) {
-      module_.log().info("FOTA: download cancelled ({})", why);
+      module_.log.info("FOTA: download cancelled ({})", why);
       transfer_->cancel();
       retired_ = std::move(transfer_);
     }
   }
 
-  Module& module_;
+  const CommandServices module_;  // references to the module's parts
   std::uint64_t generation_ = 0;
   bool running_ = false;
   std::unique_ptr<fota::Transfer> transfer_;
@@ -212,7 +212,7 @@ class FotaDownloads : public std::enable_shared_from_this<FotaDownloads> {
 
 }  // namespace
 
-void register_fota_commands(at::Registry& registry, Module& module) {
+void register_fota_commands(at::Registry& registry, const CommandServices& module) {
   auto downloads = std::make_shared<FotaDownloads>(module);
   downloads->watch_power();
   at::CommandSpec spec;

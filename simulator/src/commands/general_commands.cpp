@@ -1,7 +1,6 @@
 // General settings: ATZ, AT&F, AT&W, ATX, AT&C, AT&D, +CSCS, +IPR, +CLAC.
 // E/V/Q/S3-S5/+CMEE come from at::install_v250_commands.
 #include <vmodem/simulator/gate.hpp>
-#include <vmodem/simulator/module.hpp>
 
 #include "commands/command_set.hpp"
 #include "commands/handler_util.hpp"
@@ -25,12 +24,11 @@ at::CommandSpec accept_number(std::int64_t max) {
 
 }  // namespace
 
-void register_general_commands(at::Registry& registry, Module& module) {
-  Module* m = &module;
+void register_general_commands(at::Registry& registry, NvSettings& nv) {
   at::CommandSpec z;
-  z.execute = [m](at::Call& call) {
+  z.execute = [&nv](at::Call& call) {
     call.settings = call.defaults;
-    if (const auto& saved = m->nv().values().profile) apply_saved_settings(call.settings, *saved);
+    if (const auto& saved = nv.values().profile) apply_saved_settings(call.settings, *saved);
     call.responder.ok();
   };
   (void)registry.add("Z", std::move(z));
@@ -43,8 +41,8 @@ void register_general_commands(at::Registry& registry, Module& module) {
   (void)registry.add("&F", std::move(factory));
 
   at::CommandSpec write_profile;
-  write_profile.execute = [m](at::Call& call) {
-    m->nv().update([&](NvValues& v) { v.profile = saved_settings(call.settings); });
+  write_profile.execute = [&nv](at::Call& call) {
+    nv.update([&](NvValues& v) { v.profile = saved_settings(call.settings); });
     call.responder.ok();
   };
   write_profile.gate_tag = kNeedsRdy;
@@ -55,19 +53,19 @@ void register_general_commands(at::Registry& registry, Module& module) {
   (void)registry.add("&D", accept_number(2));
 
   at::CommandSpec cscs;
-  cscs.read = [m](at::Call& call) {
-    call.responder.info("+CSCS: " + quoted(m->nv().values().cscs));
+  cscs.read = [&nv](at::Call& call) {
+    call.responder.info("+CSCS: " + quoted(nv.values().cscs));
     call.responder.ok();
   };
   cscs.test = [](at::Call& call) {
     call.responder.info("+CSCS: (\"GSM\",\"IRA\",\"UCS2\")");
     call.responder.ok();
   };
-  cscs.write = [m](at::Call& call) {
+  cscs.write = [&nv](at::Call& call) {
     const auto set = str_arg(call.command, 0);
     if (!set || (*set != "GSM" && *set != "IRA" && *set != "UCS2"))
       return void(call.responder.error());
-    m->nv().update([&](NvValues& v) { v.cscs = *set; });
+    nv.update([&](NvValues& v) { v.cscs = *set; });
     call.responder.ok();
   };
   (void)registry.add("+CSCS", std::move(cscs));

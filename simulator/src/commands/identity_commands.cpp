@@ -5,7 +5,6 @@
 #include <functional>
 
 #include <vmodem/simulator/gate.hpp>
-#include <vmodem/simulator/module.hpp>
 
 #include "commands/command_set.hpp"
 #include "commands/handler_util.hpp"
@@ -38,13 +37,13 @@ std::string subedition(const Identity& id, const std::string& version) {
 
 }  // namespace
 
-void register_identity_commands(at::Registry& registry, Module& module) {
-  const Identity& id = module.profile().identity;
+void register_identity_commands(at::Registry& registry, const Identity& id,
+                                const FirmwareUpdate& firmware) {
   (void)registry.add("I", live_lines_command(
-                              [&module, &id] {
+                              [&firmware, &id] {
                                 return std::vector<std::string>{
                                     id.manufacturer, id.model,
-                                    "Revision: " + module.firmware_version()};
+                                    "Revision: " + firmware.firmware_version()};
                               },
                               kAlways));
   for (const char* name : {"+GMI", "+CGMI"})
@@ -53,13 +52,13 @@ void register_identity_commands(at::Registry& registry, Module& module) {
     (void)registry.add(name, lines_command({id.model}, kAlways));
   for (const char* name : {"+GMR", "+CGMR"})
     (void)registry.add(
-        name,
-        live_lines_command(
-            [&module] { return std::vector<std::string>{module.firmware_version()}; }, kAlways));
+        name, live_lines_command(
+                  [&firmware] { return std::vector<std::string>{firmware.firmware_version()}; },
+                  kAlways));
   (void)registry.add(
       "+QGMR", live_lines_command(
-                   [&module, &id] {
-                     return std::vector<std::string>{subedition(id, module.firmware_version())};
+                   [&firmware, &id] {
+                     return std::vector<std::string>{subedition(id, firmware.firmware_version())};
                    },
                    kAlways));
   (void)registry.add("+GSN", lines_command({id.imei}, kAlways));

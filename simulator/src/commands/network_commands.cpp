@@ -2,7 +2,6 @@
 // LTE-M/NB-IoT/UMTS cell whenever AT+CFUN is 1. +CPIN, +CSQ, +CREG, +CGREG,
 // +CEREG, +COPS, +CTZR, +CTZU, +QNWINFO, +QCSQ, +CGATT.
 #include <vmodem/simulator/gate.hpp>
-#include <vmodem/simulator/module.hpp>
 
 #include "commands/command_set.hpp"
 #include "commands/handler_util.hpp"
@@ -13,13 +12,12 @@ namespace vmodem::sim {
 namespace {
 
 // +CREG / +CGREG / +CEREG share one shape: <n>,<stat>[,<lac|tac>,<ci>,<AcT>].
-at::CommandSpec registration_command(Module& module, std::string prefix, int RuntimeState::*mode) {
-  Module* m = &module;
+at::CommandSpec registration_command(const NetworkConfig& net, RuntimeState& radio,
+                                     std::string prefix, int RuntimeState::*mode) {
   at::CommandSpec spec;
   spec.gate_tag = kNeedsRdy;
-  spec.read = [m, prefix, mode](at::Call& call) {
-    const auto& net = m->profile().network;
-    const RuntimeState& rt = m->runtime();
+  spec.read = [&net, &radio, prefix, mode](at::Call& call) {
+    const RuntimeState& rt = radio;
     const int stat = rt.registered() ? 1 : 0;
     std::string line = prefix + ": " + std::to_string(rt.*mode) + "," + std::to_string(stat);
     if (rt.*mode >= 2 && stat == 1) {
@@ -28,11 +26,11 @@ at::CommandSpec registration_command(Module& module, std::string prefix, int Run
     call.responder.info(line);
     call.responder.ok();
   };
-  spec.write = [m, mode](at::Call& call) {
+  spec.write = [&radio, mode](at::Call& call) {
     const auto n = call.command.arg(0).is_omitted() ? std::optional<std::int64_t>(0)
                                                     : int_arg(call.command, 0, 0, 2);
     if (!n) return void(call.responder.error());
-    m->runtime().*mode = static_cast<int>(*n);
+    radio.*mode = static_cast<int>(*n);
     call.responder.ok();
   };
   spec.test = [prefix](at::Call& call) {
@@ -48,34 +46,31 @@ std::string operator_name(const NetworkConfig& net, int format) {
   return net.operator_long;
 }
 
-at::CommandSpec cops_command(Module& module) {
-  Module* m = &module;
+at::CommandSpec cops_command(const NetworkConfig& net, RuntimeState& radio) {
   at::CommandSpec spec;
   spec.gate_tag = kNeedsRdy;
-  spec.read = [m](at::Call& call) {
-    const RuntimeState& rt = m->runtime();
+  spec.read = [&net, &radio](at::Call& call) {
+    const RuntimeState& rt = radio;
     if (!rt.registered()) {
       call.responder.info("+COPS: 0");
     } else {
-      const auto& net = m->profile().network;
       call.responder.info("+COPS: 0," + std::to_string(rt.cops_format) + "," +
                           quoted(operator_name(net, rt.cops_format)) + "," +
                           std::to_string(net.act));
     }
     call.responder.ok();
   };
-  spec.write = [m](at::Call& call) {
+  spec.write = [&net, &radio](at::Call& call) {
     const auto mode = int_arg(call.command, 0, 0, 4);
     if (!mode) return void(call.responder.error());
     if (!call.command.arg(1).is_omitted()) {
       const auto format = int_arg(call.command, 1, 0, 2);
       if (!format) return void(call.responder.error());
-      m->runtime().cops_format = static_cast<int>(*format);
+      radio.cops_format = static_cast<int>(*format);
     }
     if (*mode == 1 || *mode == 4) {
       // Manual selection: only the simulated network exists.
       const auto oper = str_arg(call.command, 2);
-      const auto& net = m->profile().network;
       if (!oper ||
           (*oper != net.mcc_mnc && *oper != net.operator_long && *oper != net.operator_short)) {
         return void(call.responder.cme_error(32));  // network not allowed
@@ -83,8 +78,7 @@ at::CommandSpec cops_command(Module& module) {
     }
     call.responder.ok();
   };
-  spec.test = [m](at::Call& call) {
-    const auto& net = m->profile().network;
+  spec.test = [&net](at::Call& call) {
     call.responder.info("+COPS: (2," + quoted(net.operator_long) + "," +
                         quoted(net.operator_short) + "," + quoted(net.mcc_mnc) + "," +
                         std::to_string(net.act) + "),,(0-4),(0-2)");
@@ -95,8 +89,8 @@ at::CommandSpec cops_command(Module& module) {
 
 }  // namespace
 
-void register_network_commands(at::Registry& registry, Module& module) {
-  Module* m = &module;
+void register_network_commands(at::Registry& registry, const NetworkConfig& net, NvSettings& nv,
+                               RuntimeState& radio) {
   at::CommandSpec cpin;
   cpin.gate_tag = kNeedsRdy;
   cpin.read = [](at::Call& call) {
@@ -109,9 +103,8 @@ void register_network_commands(at::Registry& registry, Module& module) {
 
   at::CommandSpec csq;
   csq.gate_tag = kNeedsRdy;
-  csq.execute = [m](at::Call& call) {
-    const auto& net = m->profile().network;
-    call.responder.info(m->runtime().registered()
+  csq.execute = [&net, &radio](at::Call& call) {
+    call.responder.info(radio.registered()
                             ? "+CSQ: " + std::to_string(net.rssi) + "," + std::to_string(net.ber)
                             : "+CSQ: 99,99");
     call.responder.ok();
@@ -122,20 +115,20 @@ void register_network_commands(at::Registry& registry, Module& module) {
   };
   (void)registry.add("+CSQ", std::move(csq));
 
-  (void)registry.add("+CREG", registration_command(module, "+CREG", &RuntimeState::creg_n));
-  (void)registry.add("+CGREG", registration_command(module, "+CGREG", &RuntimeState::cgreg_n));
-  (void)registry.add("+CEREG", registration_command(module, "+CEREG", &RuntimeState::cereg_n));
-  (void)registry.add("+COPS", cops_command(module));
+  (void)registry.add("+CREG", registration_command(net, radio, "+CREG", &RuntimeState::creg_n));
+  (void)registry.add("+CGREG", registration_command(net, radio, "+CGREG", &RuntimeState::cgreg_n));
+  (void)registry.add("+CEREG", registration_command(net, radio, "+CEREG", &RuntimeState::cereg_n));
+  (void)registry.add("+COPS", cops_command(net, radio));
 
   at::CommandSpec ctzr;
-  ctzr.read = [m](at::Call& call) {
-    call.responder.info("+CTZR: " + std::to_string(m->runtime().ctzr));
+  ctzr.read = [&radio](at::Call& call) {
+    call.responder.info("+CTZR: " + std::to_string(radio.ctzr));
     call.responder.ok();
   };
-  ctzr.write = [m](at::Call& call) {
+  ctzr.write = [&radio](at::Call& call) {
     const auto v = int_arg(call.command, 0, 0, 3);
     if (!v) return void(call.responder.error());
-    m->runtime().ctzr = static_cast<int>(*v);
+    radio.ctzr = static_cast<int>(*v);
     call.responder.ok();
   };
   ctzr.test = [](at::Call& call) {
@@ -145,14 +138,14 @@ void register_network_commands(at::Registry& registry, Module& module) {
   (void)registry.add("+CTZR", std::move(ctzr));
 
   at::CommandSpec ctzu;
-  ctzu.read = [m](at::Call& call) {
-    call.responder.info("+CTZU: " + std::to_string(m->nv().values().ctzu));
+  ctzu.read = [&nv](at::Call& call) {
+    call.responder.info("+CTZU: " + std::to_string(nv.values().ctzu));
     call.responder.ok();
   };
-  ctzu.write = [m](at::Call& call) {
+  ctzu.write = [&nv](at::Call& call) {
     const auto v = int_arg(call.command, 0, 0, 3);
     if (!v) return void(call.responder.error());
-    m->nv().update([&](NvValues& nv) { nv.ctzu = static_cast<int>(*v); });
+    nv.update([&](NvValues& values) { values.ctzu = static_cast<int>(*v); });
     call.responder.ok();
   };
   ctzu.test = [](at::Call& call) {
@@ -163,9 +156,8 @@ void register_network_commands(at::Registry& registry, Module& module) {
 
   at::CommandSpec qnwinfo;
   qnwinfo.gate_tag = kNeedsRdy;
-  qnwinfo.execute = [m](at::Call& call) {
-    const auto& net = m->profile().network;
-    if (!m->runtime().registered()) {
+  qnwinfo.execute = [&net, &radio](at::Call& call) {
+    if (!radio.registered()) {
       call.responder.info("+QNWINFO: No Service");
     } else {
       const char* act = net.act == 9   ? "NBIoT"
@@ -181,8 +173,8 @@ void register_network_commands(at::Registry& registry, Module& module) {
 
   at::CommandSpec cgatt;
   cgatt.gate_tag = kNeedsRdy;
-  cgatt.read = [m](at::Call& call) {
-    call.responder.info(std::string("+CGATT: ") + (m->runtime().registered() ? "1" : "0"));
+  cgatt.read = [&radio](at::Call& call) {
+    call.responder.info(std::string("+CGATT: ") + (radio.registered() ? "1" : "0"));
     call.responder.ok();
   };
   cgatt.write = [](at::Call& call) {

@@ -4,10 +4,11 @@
 
 namespace vmodem::sim {
 
-class Module;
+class NvSettings;
+struct NetworkConfig;
 
 // True when context `cid` is defined: saved by AT+QICSGP or AT+CGDCONT, or
 // context 1, which the factory defines with the profile's APN.
-bool pdp_context_defined(Module& module, int cid);
+bool pdp_context_defined(const NetworkConfig& network, NvSettings& nv, int cid);
 
 }  // namespace vmodem::sim

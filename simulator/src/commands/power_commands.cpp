@@ -1,21 +1,19 @@
 // Power: AT+CFUN (including =1,1 reset) and AT+QPOWD.
 #include <vmodem/simulator/gate.hpp>
-#include <vmodem/simulator/module.hpp>
 
 #include "commands/command_set.hpp"
 #include "commands/handler_util.hpp"
 
 namespace vmodem::sim {
 
-void register_power_commands(at::Registry& registry, Module& module) {
-  Module* m = &module;
+void register_power_commands(at::Registry& registry, PowerControl& power, RuntimeState& radio) {
   at::CommandSpec cfun;
   cfun.gate_tag = kNeedsRdy;
-  cfun.read = [m](at::Call& call) {
-    call.responder.info("+CFUN: " + std::to_string(m->runtime().cfun));
+  cfun.read = [&radio](at::Call& call) {
+    call.responder.info("+CFUN: " + std::to_string(radio.cfun));
     call.responder.ok();
   };
-  cfun.write = [m](at::Call& call) {
+  cfun.write = [&power, &radio](at::Call& call) {
     const auto fun = int_arg(call.command, 0, 0, 4);
     const auto rst = call.command.arg(1).is_omitted() ? std::optional<std::int64_t>(0)
                                                       : int_arg(call.command, 1, 0, 1);
@@ -23,10 +21,10 @@ void register_power_commands(at::Registry& registry, Module& module) {
     if (*rst == 1 && *fun != 1) return void(call.responder.error());
     if (*rst == 1) {
       call.responder.ok();
-      m->request_reset();
+      power.request_reset();
       return;
     }
-    m->runtime().cfun = static_cast<int>(*fun);
+    radio.cfun = static_cast<int>(*fun);
     call.responder.ok();
   };
   cfun.test = [](at::Call& call) {
@@ -36,9 +34,9 @@ void register_power_commands(at::Registry& registry, Module& module) {
   (void)registry.add("+CFUN", std::move(cfun));
 
   at::CommandSpec qpowd;
-  auto power_down = [m](at::Call& call, bool immediate) {
+  auto power_down = [&power](at::Call& call, bool immediate) {
     call.responder.ok();
-    m->request_power_down(immediate);
+    power.request_power_down(immediate);
   };
   qpowd.execute = [power_down](at::Call& call) { power_down(call, false); };
   qpowd.write = [power_down](at::Call& call) {

@@ -100,7 +100,15 @@ tl::expected<std::unique_ptr<Module>, std::string> Module::create(boost::asio::i
 
 void Module::build_registry() {
   at::install_v250_commands(registry_);
-  register_command_set(registry_, *this);
+  register_command_set(registry_, CommandServices{.profile = profile_,
+                                                  .log = *log_,
+                                                  .io = io_,
+                                                  .nv = *nv_,
+                                                  .radio = runtime_,
+                                                  .power = *this,
+                                                  .urcs = *this,
+                                                  .file_systems = *this,
+                                                  .firmware = *this});
   file_handles_ = std::make_unique<FileHandles>(register_file_commands(
       registry_, FileCommandContext{
                      [this] {

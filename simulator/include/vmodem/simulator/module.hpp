@@ -37,6 +37,8 @@
 #include <vmodem/nand/partition.hpp>
 #include <vmodem/simulator/control_target.hpp>
 #include <vmodem/simulator/flash.hpp>
+#include <vmodem/simulator/module_services.hpp>
+#include <vmodem/simulator/module_state.hpp>
 #include <vmodem/simulator/profile.hpp>
 
 namespace spdlog {
@@ -44,9 +46,6 @@ class logger;
 }
 
 namespace vmodem::sim {
-
-enum class PowerState { off, booting, rdy, app_rdy };
-std::string_view to_string(PowerState state);
 
 struct ModuleOptions {
   std::filesystem::path state_dir;
@@ -113,17 +112,11 @@ struct MountedFs {
   }
 };
 
-// What the module knows only until the next boot (not saved in NV).
-struct RuntimeState {
-  int cfun = 1;                              // AT+CFUN functionality level
-  int creg_n = 0, cgreg_n = 0, cereg_n = 0;  // registration URC modes
-  int cops_format = 0;                       // AT+COPS=3,<format>
-  int ctzr = 0;
-  std::set<int> active_contexts;  // PDP contexts activated (AT+QIACT / AT+CGACT)
-  bool registered() const { return cfun == 1; }
-};
-
-class Module final : public ControlTarget {
+class Module final : public ControlTarget,
+                     public PowerControl,
+                     public UrcSink,
+                     public FileSystems,
+                     public FirmwareUpdate {
  public:
   // Opens or manufactures the NAND image in options.state_dir. Does not power
   // on (call power_on()). Errors are messages for the user; `cause` as for
@@ -134,7 +127,7 @@ class Module final : public ControlTarget {
                                                                    nand::Errc* cause = nullptr);
   ~Module() override;
 
-  PowerState power_state() const { return state_; }
+  PowerState power_state() const override { return state_; }
   std::vector<PortInfo> ports() const;
   const Profile& profile() const { return profile_; }
   spdlog::logger& log() const { return *log_; }
@@ -145,8 +138,8 @@ class Module final : public ControlTarget {
   const at::Registry& registry() const { return registry_; }
   // The mounted file systems (nullptr unless mounted): by role, or by the
   // name, alias or partition the profile gives them.
-  fs::SharedFileSystem* file_system(FsRole role);
-  fs::SharedFileSystem* file_system(std::string_view name);
+  fs::SharedFileSystem* file_system(FsRole role) override;
+  fs::SharedFileSystem* file_system(std::string_view name) override;
   fs::SharedFileSystem* modem_fs() { return file_system(FsRole::modem); }
   fs::SharedFileSystem* ap_fs() { return file_system(FsRole::ap); }
   std::uint64_t boots() const { return boots_; }
@@ -157,7 +150,7 @@ class Module final : public ControlTarget {
   bool power_lost() const { return power_gone_.load(std::memory_order_relaxed); }
   // The backup engine of a file system (nullptr while off or without backup
   // partitions).
-  fs::BackupEngine* backup_engine(FsRole role);
+  fs::BackupEngine* backup_engine(FsRole role) override;
 
   // Orderly stop for process exit: sync file systems and the image.
   void shutdown();
@@ -176,10 +169,10 @@ class Module final : public ControlTarget {
   std::uint64_t subscribe(std::function<void(const nlohmann::json& event)> listener) override;
   void unsubscribe(std::uint64_t id) override;
 
-  // --- used by the command set (commands/) ---
-  void send_urc(const std::string& line);   // on the port AT+QURCCFG names
-  void request_reset();                     // AT+CFUN=1,1, after its OK
-  void request_power_down(bool immediate);  // AT+QPOWD
+  // --- the parts the command set reaches (module_services.hpp) ---
+  void send_urc(const std::string& line) override;   // on the port AT+QURCCFG names
+  void request_reset() override;                     // AT+CFUN=1,1, after its OK
+  void request_power_down(bool immediate) override;  // AT+QPOWD
   NvSettings& nv() { return *nv_; }
   RuntimeState& runtime() { return runtime_; }
   // The loop the module runs on: work finished on other threads (downloads)
@@ -188,7 +181,7 @@ class Module final : public ControlTarget {
   void emit(const std::string& event, nlohmann::json data);
   // Called on the io thread after every power-state change (the typed
   // counterpart of the POWER_STATE event, for the module's own parts).
-  void on_power_state(std::function<void(PowerState)> listener) {
+  void on_power_state(std::function<void(PowerState)> listener) override {
     power_listeners_.push_back(std::move(listener));
   }
 
@@ -199,10 +192,10 @@ class Module final : public ControlTarget {
   // when staged, or the code the caller reports with +QIND: "FOTA","END",<n>:
   // 511 larger than the FOTA area, 502 the flash failed while storing. The
   // package's content is checked by that boot, as on the real module.
-  int stage_firmware_update(std::span<const std::uint8_t> package);
+  int stage_firmware_update(std::span<const std::uint8_t> package) override;
   // The running firmware's version string (ATI Revision, AT+CGMR, AT+QGMR),
   // read from the NAND boot record at power-on.
-  std::string firmware_version() const;
+  std::string firmware_version() const override;
 
  private:
   // Firmware (fota.cpp): at power-on, reads the firmware from NAND and, if a

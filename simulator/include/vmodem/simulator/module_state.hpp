@@ -1,0 +1,25 @@
+// The module's state as the command groups and the control socket see it:
+// the power state machine's states and what the radio knows until the next
+// boot.
+#pragma once
+
+#include <set>
+#include <string_view>
+
+namespace vmodem::sim {
+
+// OFF --power_on--> BOOTING --> RDY --> APP_RDY (module.hpp).
+enum class PowerState { off, booting, rdy, app_rdy };
+std::string_view to_string(PowerState state);
+
+// What the module knows only until the next boot (not saved in NV).
+struct RuntimeState {
+  int cfun = 1;                              // AT+CFUN functionality level
+  int creg_n = 0, cgreg_n = 0, cereg_n = 0;  // registration URC modes
+  int cops_format = 0;                       // AT+COPS=3,<format>
+  int ctzr = 0;
+  std::set<int> active_contexts;  // PDP contexts activated (AT+QIACT / AT+CGACT)
+  bool registered() const { return cfun == 1; }
+};
+
+}  // namespace vmodem::sim
