@@ -48,12 +48,12 @@ TEST_F(CtlTest, HelpEverywhere) {
 TEST_F(CtlTest, TextAndJson) {
   auto text = ctl("status");
   EXPECT_EQ(text.exit_code, 0) << text.out;
-  EXPECT_TRUE(has(text, "power: running")) << text.out;
+  EXPECT_TRUE(has(text, "power: app_rdy")) << text.out;
   auto json_out = ctl("status --json");  // global options after the command too
   ASSERT_EQ(json_out.exit_code, 0) << json_out.out;
   EXPECT_EQ(nlohmann::json::parse(json_out.out)["model"], "BG95-M3");
   auto ok = ctl("power-off");
-  EXPECT_EQ(ok.out, "ok\n");
+  EXPECT_EQ(ok.out, "power: off\n");
   auto listing = ctl("query-commands");
   EXPECT_TRUE(has(listing, "power-cut")) << listing.out;
   EXPECT_TRUE(has(listing, "rule.effect")) << listing.out;

@@ -23,29 +23,46 @@ class FakeTarget : public sim::ControlTarget {
   std::atomic<std::thread::id> executor_thread{};
   std::atomic<int> wrong_thread_calls{0};
 
-  sim::ControlResult status() override {
-    return answer("status", {{"power", "running"}, {"model", "BG95-M3"}, {"boots", 1}});
+  sim::Controlled<sim::ModuleStatus> status() override {
+    sim::ModuleStatus status;
+    status.power = sim::PowerState::app_rdy;
+    status.model = "BG95-M3";
+    status.boots = 1;
+    return answer("status", status);
   }
-  sim::ControlResult power_on() override { return answer("power-on", json::object()); }
-  sim::ControlResult power_off() override { return answer("power-off", json::object()); }
-  sim::ControlResult power_cut(const sim::PowerCutRequest& request) override {
+  sim::Controlled<sim::PowerState> power_on() override {
+    return answer("power-on", sim::PowerState::booting);
+  }
+  sim::Controlled<sim::PowerState> power_off() override {
+    return answer("power-off", sim::PowerState::off);
+  }
+  sim::Controlled<sim::PowerCutOutcome> power_cut(const sim::PowerCutRequest& request) override {
     std::lock_guard lock(mutex_);
     last_power_cut_ = request;
-    return answer_locked("power-cut", {{"armed", true}});
+    sim::PowerCutOutcome armed;
+    armed.armed = true;
+    armed.rule = 7;
+    return answer_locked("power-cut", armed);
   }
-  sim::ControlResult reset() override { return answer("reset", json::object()); }
-  sim::ControlResult inject(const sim::InjectRequest& request) override {
+  sim::Controlled<sim::PowerState> reset() override {
+    return answer("reset", sim::PowerState::booting);
+  }
+  sim::Controlled<sim::InjectOutcome> inject(const sim::InjectRequest& request) override {
     std::lock_guard lock(mutex_);
     last_inject_ = request;
-    return answer_locked("inject", {{"injected", true}});
+    return answer_locked("inject", sim::InjectOutcome{sim::NandDamaged{3, 1}});
   }
-  sim::ControlResult stats() override { return answer("stats", {{"nand", {{"operations", 42}}}}); }
+  sim::Controlled<sim::ModuleStats> stats() override {
+    sim::ModuleStats stats;
+    stats.nand.counters.operations = 42;
+    return answer("stats", stats);
+  }
   // Answered at once, or, after defer_snapshots(), held until
   // complete_snapshot() (as the module answers once its file I/O is done).
-  void snapshot_save(const std::string& path, sim::ControlReply done) override {
+  void snapshot_save(const std::string& path, sim::SnapshotReply done) override {
     snapshot("snapshot-save", path, std::move(done));
   }
-  void snapshot_load(const std::string& path, sim::ControlReply done) override {
+  void snapshot_load(const std::string& path, sim::SnapshotReply done) override {
     snapshot("snapshot-load", path, std::move(done));
   }
   void defer_snapshots() {
@@ -58,16 +75,18 @@ class FakeTarget : public sim::ControlTarget {
   }
   // Answers the oldest held snapshot request. On the executor.
   void complete_snapshot() {
-    sim::ControlReply done;
+    Deferred held;
     {
       std::lock_guard lock(mutex_);
-      done = std::move(deferred_.front());
+      held = std::move(deferred_.front());
       deferred_.erase(deferred_.begin());
     }
-    done(json{{"completed", true}});
+    held.done(sim::SnapshotDone{held.path, 4096});
   }
-  sim::ControlResult backup_info(const std::string& file_system) override {
-    return answer("backup-info", {{"file_system", file_system}, {"valid", true}});
+  sim::Controlled<sim::BackupReport> backup_info(const std::string& file_system) override {
+    sim::BackupReport report{file_system, {}};
+    report.info.valid = true;
+    return answer("backup-info", report);
   }
   std::uint64_t subscribe(std::function<void(const json&)> listener) override {
     check_thread();
@@ -122,16 +141,20 @@ class FakeTarget : public sim::ControlTarget {
     sim::ControlError error;
     bool throws;
   };
+  struct Deferred {
+    std::string path;
+    sim::SnapshotReply done;
+  };
 
-  void snapshot(const std::string& command, const std::string& path, sim::ControlReply done) {
+  void snapshot(const std::string& command, const std::string& path, sim::SnapshotReply done) {
     std::unique_lock lock(mutex_);
     if (defer_snapshots_) {
       check_thread();
       calls_.push_back(command);
-      deferred_.push_back(std::move(done));
+      deferred_.push_back({path, std::move(done)});
       return;
     }
-    auto result = answer_locked(command, {{"path", path}});
+    auto result = answer_locked(command, sim::SnapshotDone{path, std::nullopt});
     lock.unlock();
     done(std::move(result));
   }
@@ -139,11 +162,13 @@ class FakeTarget : public sim::ControlTarget {
   void check_thread() {
     if (executor_thread.load() != std::this_thread::get_id()) ++wrong_thread_calls;
   }
-  sim::ControlResult answer(const std::string& command, json value) {
+  template <class T>
+  sim::Controlled<T> answer(const std::string& command, T value) {
     std::lock_guard lock(mutex_);
     return answer_locked(command, std::move(value));
   }
-  sim::ControlResult answer_locked(const std::string& command, json value) {
+  template <class T>
+  sim::Controlled<T> answer_locked(const std::string& command, T value) {
     check_thread();
     calls_.push_back(command);
     if (auto it = failures_.find(command); it != failures_.end()) {
@@ -163,7 +188,7 @@ class FakeTarget : public sim::ControlTarget {
   std::optional<sim::PowerCutRequest> last_power_cut_;
   std::optional<sim::InjectRequest> last_inject_;
   bool defer_snapshots_ = false;
-  std::vector<sim::ControlReply> deferred_;
+  std::vector<Deferred> deferred_;
 };
 
 }  // namespace vmodem::testing

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "bytes.hpp"
+#include "control/replies.hpp"
 #include "module_fixture.hpp"
 
 namespace vmodem::sim::testing {
@@ -65,9 +66,10 @@ TEST_F(Composition, MountsEveryFileSystemItsProfileLists) {
     // `ctl stats` reports it beside the other two.
     const auto stats = m.stats();
     ASSERT_TRUE(stats);
-    EXPECT_TRUE(stats->contains("data_fs")) << stats->dump();
-    EXPECT_TRUE(stats->contains("ap_fs"));
-    EXPECT_TRUE(stats->contains("modem_fs"));
+    const auto json = control::to_json(*stats);
+    EXPECT_TRUE(json.contains("data_fs")) << json.dump();
+    EXPECT_TRUE(json.contains("ap_fs"));
+    EXPECT_TRUE(json.contains("modem_fs"));
   });
   // A data file system has no factory content: it starts empty.
   const auto listed = with_data([](fs::FileSystem& data) { return data.readdir("/"); });

@@ -102,7 +102,11 @@ class ProbePoint : public ::testing::TestWithParam<Case> {
   e2e::RestoreCounters counters_of(const std::string& which) {
     const auto info = m_.on_io([&] { return module().backup_info(which); });
     EXPECT_TRUE(info) << info.error().desc;
-    return e2e::restore_counters(info.value_or(nlohmann::json::object()));
+    if (!info) return {};
+    e2e::RestoreCounters counters{.restores = info->info.restore_count};
+    std::copy(info->info.probe_counts.begin(), info->info.probe_counts.end(),
+              counters.probes.begin());
+    return counters;
   }
   std::string at(const std::string& line) {
     Host host(m_.port());
@@ -364,9 +368,9 @@ TEST(ProbeFallback, BackupHoldingABadCriticalFileFallsBackToFactoryContent) {
   EXPECT_EQ(rebuilt[0]["probe_point"], 8);
   const auto after = m.on_io([&] { return module.backup_info("ap"); });
   ASSERT_TRUE(after);
-  EXPECT_EQ((*after)["restore_count"], (*before)["restore_count"])
+  EXPECT_EQ(after->info.restore_count, before->info.restore_count)
       << "a restore that did not cure the file system is not counted";
-  EXPECT_EQ((*after)["probe_counts"], (*before)["probe_counts"]);
+  EXPECT_EQ(after->info.probe_counts, before->info.probe_counts);
   m.on_io([&] {
     fs::SharedFileSystem* shared = module.ap_fs();
     ASSERT_NE(shared, nullptr);

@@ -189,22 +189,23 @@ bool is_target_command(std::string_view command) {
 
 namespace {
 
-ControlResult call_sync(ControlTarget& target, std::string_view command, const json& args) {
-  if (command == "status") return target.status();
-  if (command == "power-on") return target.power_on();
-  if (command == "power-off") return target.power_off();
-  if (command == "reset") return target.reset();
-  if (command == "stats") return target.stats();
-  if (command == "backup-info") return target.backup_info(args.value("file-system", std::string()));
+JsonResult call_sync(ControlTarget& target, std::string_view command, const json& args) {
+  if (command == "status") return as_json(target.status());
+  if (command == "power-on") return as_json(target.power_on());
+  if (command == "power-off") return as_json(target.power_off());
+  if (command == "reset") return as_json(target.reset());
+  if (command == "stats") return as_json(target.stats());
+  if (command == "backup-info")
+    return as_json(target.backup_info(args.value("file-system", std::string())));
   if (command == "power-cut") {
     auto request = power_cut_request(args);
     if (!request) return tl::unexpected(request.error());
-    return target.power_cut(*request);
+    return as_json(target.power_cut(*request));
   }
   if (command == "inject") {
     auto request = inject_request(args);
     if (!request) return tl::unexpected(request.error());
-    return target.inject(*request);
+    return as_json(target.inject(*request));
   }
   return tl::unexpected(ControlError{std::string(kCommandNotFound),
                                      "command '" + std::string(command) + "' not found"});
@@ -213,14 +214,15 @@ ControlResult call_sync(ControlTarget& target, std::string_view command, const j
 }  // namespace
 
 void call_target(ControlTarget& target, std::string_view command, const json& arguments,
-                 ControlReply done) {
+                 JsonReply done) {
   const json args = or_empty(arguments);
+  auto written = [done](Controlled<SnapshotDone> result) { done(as_json(result)); };
   if (command == "snapshot-save") {
-    target.snapshot_save(args.value("path", std::string()), std::move(done));
+    target.snapshot_save(args.value("path", std::string()), std::move(written));
     return;
   }
   if (command == "snapshot-load") {
-    target.snapshot_load(args.value("path", std::string()), std::move(done));
+    target.snapshot_load(args.value("path", std::string()), std::move(written));
     return;
   }
   done(call_sync(target, command, args));

@@ -11,6 +11,8 @@
 
 #include <vmodem/simulator/control_target.hpp>
 
+#include "control/replies.hpp"
+
 namespace vmodem::sim::control {
 
 tl::expected<PowerCutRequest, ControlError> power_cut_request(const nlohmann::json& arguments);
@@ -23,8 +25,9 @@ bool is_target_command(std::string_view command);
 // Runs a target command with arguments already checked by validate_arguments.
 // Must run on the module's executor. `done` gets the result, exactly once:
 // at once for most commands, later (on the executor) for those that do file
-// I/O (snapshot-save, snapshot-load).
+// I/O (snapshot-save, snapshot-load). The typed answer is written as JSON
+// (replies.hpp).
 void call_target(ControlTarget& target, std::string_view command, const nlohmann::json& arguments,
-                 ControlReply done);
+                 JsonReply done);
 
 }  // namespace vmodem::sim::control

@@ -152,7 +152,7 @@ void Session::handle_line(std::string_view line) {
   // ports and events carry on.
   awaiting_reply_ = true;
   auto answered = std::make_shared<bool>(false);
-  ControlReply reply = [weak = weak_from_this(), id = parsed.id, answered](ControlResult result) {
+  JsonReply reply = [weak = weak_from_this(), id = parsed.id, answered](JsonResult result) {
     if (std::exchange(*answered, true)) return;
     if (auto self = weak.lock()) self->finish_request(std::move(result), id);
   };
@@ -166,7 +166,7 @@ void Session::handle_line(std::string_view line) {
   }
 }
 
-void Session::finish_request(ControlResult result, const std::optional<json>& id) {
+void Session::finish_request(JsonResult result, const std::optional<json>& id) {
   awaiting_reply_ = false;
   if (closed_) return;
   if (result) {

@@ -14,6 +14,7 @@
 #include <boost/asio/local/stream_protocol.hpp>
 #include <nlohmann/json.hpp>
 
+#include "control/replies.hpp"
 #include "control/server_core.hpp"
 
 namespace vmodem::sim::control {
@@ -42,7 +43,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_read(const boost::system::error_code& ec, std::size_t bytes);
   void process_lines();
   void handle_line(std::string_view line);
-  void finish_request(ControlResult result, const std::optional<nlohmann::json>& id);
+  void finish_request(JsonResult result, const std::optional<nlohmann::json>& id);
   nlohmann::json run_session_command(std::string_view name, const nlohmann::json& args);
   void queue(std::string line, bool event);
   void write_more();

@@ -7,8 +7,6 @@
 #include <vmodem/nand/stats.hpp>
 #include <vmodem/simulator/module.hpp>
 
-#include "stats_json.hpp"
-
 namespace vmodem::sim {
 
 namespace {
@@ -29,13 +27,8 @@ tl::unexpected<ControlError> unknown_file_system(const Profile& profile, const s
 
 }  // namespace
 
-ControlResult Module::status() {
+Controlled<ModuleStatus> Module::status() {
   check_image();
-  nlohmann::json ports_json = nlohmann::json::object();
-  for (const auto& port : ports()) {
-    ports_json[port.name] = {
-        {"link", port.link.string()}, {"device", port.device.string()}, {"usb", port.usb}};
-  }
   const auto uptime = state_ == PowerState::off
                           ? 0
                           : std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -47,39 +40,45 @@ ControlResult Module::status() {
     operations = flash.faults().operation_count();
     lost_pages = flash.storage().lost_pages();
   }
-  return nlohmann::json{{"power", to_string(state_)},    {"model", profile_.identity.model},
-                        {"profile", profile_.name},      {"revision", profile_.identity.revision},
-                        {"seed", options_.seeds.run},    {"state_dir", options_.state_dir.string()},
-                        {"ports", ports_json},           {"boots", boots_},
-                        {"uptime_ms", uptime},           {"real_time", options_.real_time},
-                        {"nand_operations", operations}, {"image_lost_pages", lost_pages}};
+  return ModuleStatus{.power = state_,
+                      .model = profile_.identity.model,
+                      .profile = profile_.name,
+                      .revision = profile_.identity.revision,
+                      .seed = options_.seeds.run,
+                      .state_dir = options_.state_dir,
+                      .ports = ports(),
+                      .boots = boots_,
+                      .uptime_ms = uptime,
+                      .real_time = options_.real_time,
+                      .nand_operations = operations,
+                      .image_lost_pages = lost_pages};
 }
 
-ControlResult Module::power_on() {
+Controlled<PowerState> Module::power_on() {
   if (state_ != PowerState::off) return error("DeviceBusy", "the module is already on");
   start_boot();
-  return nlohmann::json{{"power", to_string(state_)}};
+  return state_;
 }
 
-ControlResult Module::power_off() {
+Controlled<PowerState> Module::power_off() {
   if (state_ == PowerState::off) return error("DeviceNotActive", "the module is off");
   stop_orderly();
-  return nlohmann::json{{"power", to_string(state_)}};
+  return state_;
 }
 
-ControlResult Module::reset() {
+Controlled<PowerState> Module::reset() {
   if (state_ == PowerState::off) return error("DeviceNotActive", "the module is off");
   stop_orderly();
   start_boot();
-  return nlohmann::json{{"power", to_string(state_)}};
+  return state_;
 }
 
-ControlResult Module::power_cut(const PowerCutRequest& request) {
+Controlled<PowerCutOutcome> Module::power_cut(const PowerCutRequest& request) {
   using When = PowerCutRequest::When;
   if (request.when == When::now) {
     if (state_ == PowerState::off) return error("DeviceNotActive", "the module is off");
     lose_power();
-    return nlohmann::json{{"cut", true}};
+    return PowerCutOutcome{};
   }
   nand::FaultRule rule;
   rule.effect = nand::FaultEffect::power_cut;
@@ -110,19 +109,21 @@ ControlResult Module::power_cut(const PowerCutRequest& request) {
   }
   auto id = flash_->lock().faults().add_rule(rule);
   if (!id) return error("InvalidParameter", id.error().message());
-  nlohmann::json armed = {
-      {"armed", true}, {"rule", *id}, {"operation", rule.n}, {"mode", nand::to_string(rule.cut)}};
-  if (request.when == When::random_window) armed["seed"] = seed_used;
-  log_->info("power cut armed: {}", armed.dump());
+  PowerCutOutcome armed{
+      .armed = true, .rule = *id, .operation = rule.n, .mode = rule.cut, .seed = std::nullopt};
+  if (request.when == When::random_window) armed.seed = seed_used;
+  log_->info("power cut armed: rule {}, operation {}, mode {}{}", armed.rule, armed.operation,
+             nand::to_string(armed.mode),
+             armed.seed ? ", seed " + std::to_string(*armed.seed) : std::string());
   return armed;
 }
 
-ControlResult Module::inject(const InjectRequest& request) {
+Controlled<InjectOutcome> Module::inject(const InjectRequest& request) {
   using Kind = InjectRequest::Kind;
   if (request.kind == Kind::rule) {
     auto id = flash_->lock().faults().add_rule(request.rule);
     if (!id) return error("InvalidParameter", id.error().message());
-    return nlohmann::json{{"rule", *id}};
+    return RuleArmed{*id};
   }
   if (request.kind == Kind::corrupt_file) {
     if (!profile_.file_system(request.file_system))
@@ -151,7 +152,7 @@ ControlResult Module::inject(const InjectRequest& request) {
     emit("FILE_CORRUPTED", {{"file_system", request.file_system},
                             {"path", request.path},
                             {"bits", std::max(1U, request.bits)}});
-    return nlohmann::json{{"path", request.path}, {"bits", std::max(1U, request.bits)}};
+    return FileCorrupted{request.path, std::max(1U, request.bits)};
   }
   auto partition = flash_->partition(request.partition);
   if (!partition) return error("InvalidParameter", partition.error().message());
@@ -189,25 +190,18 @@ ControlResult Module::inject(const InjectRequest& request) {
   }
   if (!done) return error("GenericError", done.error().message());
   emit("NAND_FAULT", {{"injected", request.partition}, {"block", addr.block}, {"page", addr.page}});
-  return nlohmann::json{{"block", addr.block}, {"page", addr.page}};
+  return NandDamaged{addr.block, addr.page};
 }
 
-ControlResult Module::stats() {
+Controlled<ModuleStats> Module::stats() {
   const auto table = flash_->table();
+  ModuleStats out;
   // The flash's counters under its lock, and only them: the file systems
   // below take their own locks, always before the flash's.
-  const auto s = nand::collect_stats(flash_->lock().storage(), &table);
-  // The same layout as `vmodem image stats --json` (stats_json.hpp), plus
-  // the mounted file systems.
-  nlohmann::json out = stats_json(s);
+  out.nand = nand::collect_stats(flash_->lock().storage(), &table);
   for (const MountedFs& slot : file_systems_) {
     if (!slot.fs) continue;
-    if (auto st = slot.fs->lock()->statfs()) {
-      out[slot.spec->name + "_fs"] = {{"total_bytes", st->total_bytes},
-                                      {"free_bytes", st->free_bytes},
-                                      {"pages_in_use", st->pages_in_use},
-                                      {"bad_blocks", st->bad_blocks}};
-    }
+    if (auto st = slot.fs->lock()->statfs()) out.file_systems.emplace_back(slot.spec->name, *st);
   }
   return out;
 }
@@ -232,7 +226,7 @@ bool has_nul(const std::string& path) {
 // device holds: the io thread, FUSE threads and downloads all write it under
 // that lock, so the copy is one consistent instant); the file is written on
 // file_io_ and the reply posted back.
-void Module::snapshot_save(const std::string& path, ControlReply done) {
+void Module::snapshot_save(const std::string& path, SnapshotReply done) {
   if (has_nul(path)) {
     done(error("InvalidParameter", "path: contains a NUL byte"));
     return;
@@ -265,14 +259,14 @@ void Module::snapshot_save(const std::string& path, ControlReply done) {
                               done(tl::unexpected(snapshot_error(written.error())));
                               return;
                             }
-                            done(nlohmann::json{{"path", path}, {"bytes", bytes}});
+                            done(SnapshotDone{path, bytes});
                           });
       });
 }
 
 // The file is read and checked on file_io_ into a RAM copy; only a valid
 // image is swapped in, on the io thread, if the module is still off.
-void Module::snapshot_load(const std::string& path, ControlReply done) {
+void Module::snapshot_load(const std::string& path, SnapshotReply done) {
   if (state_ != PowerState::off) {
     done(error("DeviceBusy", "power the module off first (power-off or power-cut)"));
     return;
@@ -306,28 +300,18 @@ void Module::snapshot_load(const std::string& path, ControlReply done) {
             return;
           }
           log_->info("snapshot-load: the NAND now holds {}", path);
-          done(nlohmann::json{{"path", path}});
+          done(SnapshotDone{path, std::nullopt});
         });
   });
 }
 
-ControlResult Module::backup_info(const std::string& file_system) {
+Controlled<BackupReport> Module::backup_info(const std::string& file_system) {
   if (!profile_.file_system(file_system)) return unknown_file_system(profile_, file_system);
   MountedFs* slot = mounted(file_system);
   if (!slot || state_ == PowerState::off) return error("DeviceNotActive", "the module is off");
   fs::BackupEngine* engine = slot->backup.engine.get();
   if (!engine) return error("GenericError", "no backup for the " + file_system + " file system");
-  const auto info = engine->info();
-  nlohmann::json out = {
-      {"file_system", slot->spec->name},         {"backup_valid", info.valid},
-      {"backup_count", info.backup_count},       {"restore_count", info.restore_count},
-      {"probe_counts", info.probe_counts},       {"page_count", info.page_count},
-      {"data_bad_blocks", info.data_bad_blocks}, {"info_bad_blocks", info.info_bad_blocks},
-      {"restore_pending", info.restore_pending}, {"restore_in_progress", info.restore_in_progress},
-      {"restore_probe", info.restore_probe},     {"boot_attempts", info.boot_attempts},
-      {"generation", info.generation},           {"image_bytes", info.image_bytes},
-      {"image_blocks", info.image_blocks},       {"files", info.files}};
-  return out;
+  return BackupReport{slot->spec->name, engine->info()};
 }
 
 std::uint64_t Module::subscribe(std::function<void(const nlohmann::json&)> listener) {

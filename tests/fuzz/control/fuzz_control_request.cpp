@@ -14,30 +14,42 @@ namespace {
 using nlohmann::json;
 using namespace vmodem::sim;
 
-// Answers every call by echoing what the request builders produced.
+// Answers every call by echoing what the request builders produced, through
+// the typed replies: hostile strings from the request reach the JSON writers.
 class EchoTarget : public ControlTarget {
  public:
-  ControlResult status() override { return json::object(); }
-  ControlResult power_on() override { return json::object(); }
-  ControlResult power_off() override { return json::object(); }
-  ControlResult power_cut(const PowerCutRequest& r) override {
+  Controlled<ModuleStatus> status() override {
+    return ModuleStatus{.model = "BG95-M3", .state_dir = "/tmp/\xff"};
+  }
+  Controlled<PowerState> power_on() override { return PowerState::booting; }
+  Controlled<PowerState> power_off() override { return PowerState::off; }
+  Controlled<PowerCutOutcome> power_cut(const PowerCutRequest& r) override {
     if (r.when == PowerCutRequest::When::random_window && r.window_first > r.window_last)
       std::abort();  // the validator must have refused this
-    return json{{"when", static_cast<int>(r.when)}, {"ops", r.op_kinds}, {"n", r.operations}};
+    return PowerCutOutcome{.armed = r.when != PowerCutRequest::When::now,
+                           .rule = r.op_kinds,
+                           .operation = r.operations,
+                           .mode = r.mode,
+                           .seed = r.seed};
   }
-  ControlResult reset() override { return tl::unexpected(ControlError{"DeviceBusy", "x"}); }
-  ControlResult inject(const InjectRequest& r) override {
-    return json{{"kind", static_cast<int>(r.kind)}, {"partition", r.partition}, {"path", r.path}};
+  Controlled<PowerState> reset() override {
+    return tl::unexpected(ControlError{"DeviceBusy", "x"});
   }
-  ControlResult stats() override { return json::object(); }
-  void snapshot_save(const std::string& path, ControlReply done) override {
+  Controlled<InjectOutcome> inject(const InjectRequest& r) override {
+    if (r.kind == InjectRequest::Kind::corrupt_file) return FileCorrupted{r.path, r.bits};
+    return NandDamaged{r.block, r.page};
+  }
+  Controlled<ModuleStats> stats() override { return ModuleStats{}; }
+  void snapshot_save(const std::string& path, SnapshotReply done) override {
     if (path.empty() || path.front() != '/') std::abort();  // paths are absolute
-    done(json{{"path", path}});
+    done(SnapshotDone{path, path.size()});
   }
-  void snapshot_load(const std::string& path, ControlReply done) override {
+  void snapshot_load(const std::string& path, SnapshotReply done) override {
     snapshot_save(path, std::move(done));
   }
-  ControlResult backup_info(const std::string& fs) override { return json{{"fs", fs}}; }
+  Controlled<BackupReport> backup_info(const std::string& fs) override {
+    return BackupReport{fs, {}};
+  }
   std::uint64_t subscribe(std::function<void(const json&)>) override { return 1; }
   void unsubscribe(std::uint64_t) override {}
 };
@@ -69,7 +81,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       continue;
     }
     int replies = 0;
-    control::call_target(target, name, parsed.request->arguments, [&](ControlResult result) {
+    control::call_target(target, name, parsed.request->arguments, [&](control::JsonResult result) {
       ++replies;
       check_line(result ? control::return_line(*result, parsed.id)
                         : control::error_line(result.error(), parsed.id));

@@ -84,25 +84,27 @@ class SandboxTarget final : public ControlTarget {
   SandboxTarget(Module& module, std::filesystem::path dir)
       : module_(module), dir_(std::move(dir)) {}
 
-  ControlResult status() override { return module_.status(); }
-  ControlResult power_on() override { return module_.power_on(); }
-  ControlResult power_off() override { return module_.power_off(); }
-  ControlResult power_cut(const PowerCutRequest& request) override {
+  Controlled<ModuleStatus> status() override { return module_.status(); }
+  Controlled<PowerState> power_on() override { return module_.power_on(); }
+  Controlled<PowerState> power_off() override { return module_.power_off(); }
+  Controlled<PowerCutOutcome> power_cut(const PowerCutRequest& request) override {
     return module_.power_cut(request);
   }
-  ControlResult reset() override { return module_.reset(); }
-  ControlResult inject(const InjectRequest& request) override { return module_.inject(request); }
-  ControlResult stats() override { return module_.stats(); }
-  void snapshot_save(const std::string& path, ControlReply done) override {
+  Controlled<PowerState> reset() override { return module_.reset(); }
+  Controlled<InjectOutcome> inject(const InjectRequest& request) override {
+    return module_.inject(request);
+  }
+  Controlled<ModuleStats> stats() override { return module_.stats(); }
+  void snapshot_save(const std::string& path, SnapshotReply done) override {
     module_.snapshot_save(sandboxed(path), std::move(done));
   }
-  void snapshot_load(const std::string& path, ControlReply done) override {
+  void snapshot_load(const std::string& path, SnapshotReply done) override {
     // A load ends the flash's COW snapshot: the next input restores the
     // baseline image instead of rolling back.
     loaded_ = true;
     module_.snapshot_load(sandboxed(path), std::move(done));
   }
-  ControlResult backup_info(const std::string& file_system) override {
+  Controlled<BackupReport> backup_info(const std::string& file_system) override {
     return module_.backup_info(file_system);
   }
   std::uint64_t subscribe(std::function<void(const json&)> listener) override {
@@ -186,8 +188,10 @@ void ModuleHost::build() {
   settle();
   module_->flash().lock().storage().snapshot_begin();
   // A snapshot-load replaces the whole flash: this copy puts it back.
-  const ControlResult saved = await_reply([&](ControlReply done) {
-    module_->snapshot_save((dir_ / "baseline.img").string(), std::move(done));
+  const auto saved = await_reply([&](control::JsonReply done) {
+    module_->snapshot_save(
+        (dir_ / "baseline.img").string(),
+        [done](const Controlled<SnapshotDone>& r) { done(control::as_json(r)); });
   });
   if (!saved) die("cannot save the baseline image: " + saved.error().desc);
 }
@@ -274,9 +278,10 @@ void ModuleHost::pump_engine(const std::string& port) {
   }
 }
 
-ControlResult ModuleHost::await_reply(const std::function<void(ControlReply)>& request) {
-  std::optional<ControlResult> result;
-  request([&result](ControlResult r) { result = std::move(r); });
+control::JsonResult ModuleHost::await_reply(
+    const std::function<void(control::JsonReply)>& request) {
+  std::optional<control::JsonResult> result;
+  request([&result](control::JsonResult r) { result = std::move(r); });
   // Snapshot requests answer from the module's file-I/O thread through a
   // post to the io_context: run it until that reply has been delivered.
   while (!result) {
@@ -347,8 +352,9 @@ std::string ModuleHost::control(std::string_view line) {
     } else {
       // No try/catch, unlike the session: a module that throws at its
       // control target is a finding.
-      const ControlResult result = await_reply(
-          [&](ControlReply done) { control::call_target(*target_, name, args, std::move(done)); });
+      const control::JsonResult result = await_reply([&](control::JsonReply done) {
+        control::call_target(*target_, name, args, std::move(done));
+      });
       reply = result ? control::return_line(*result, parsed.id)
                      : control::error_line(result.error(), parsed.id);
     }

@@ -35,6 +35,8 @@
 #include <vmodem/at/engine.hpp>
 #include <vmodem/simulator/module.hpp>
 
+#include "control/replies.hpp"
+
 namespace vmodem::sim::fuzzing {
 
 class SandboxTarget;
@@ -86,7 +88,7 @@ class ModuleHost {
   void restore_baseline_image();
   // Issues a control request and runs the io_context until its reply came
   // (at once for most, from the file-I/O thread for snapshots).
-  ControlResult await_reply(const std::function<void(ControlReply)>& request);
+  control::JsonResult await_reply(const std::function<void(control::JsonReply)>& request);
 
   std::filesystem::path dir_;  // private: state dir (port links), snapshots
   boost::asio::io_context io_;

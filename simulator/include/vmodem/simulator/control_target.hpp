@@ -1,17 +1,26 @@
 // What the control socket can ask of a running module. The control server
-// (src/control/) validates each request against its schema and calls one of
-// these; Module implements them. Every call runs on the module's executor.
+// (src/control/) validates each request against its schema, calls one of
+// these, and writes the typed answer as JSON (src/control/replies.cpp: the
+// one place that knows the wire layout); Module implements them. Every call
+// runs on the module's executor.
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
+#include <variant>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 #include <tl/expected.hpp>
 
+#include <vmodem/fs/backup.hpp>
+#include <vmodem/fs/filesystem.hpp>
 #include <vmodem/nand/fault.hpp>
+#include <vmodem/nand/stats.hpp>
+#include <vmodem/simulator/module_state.hpp>
 
 namespace vmodem::sim {
 
@@ -21,11 +30,73 @@ struct ControlError {
                             // "DeviceNotActive" (module off), "DeviceBusy"
   std::string desc;
 };
-using ControlResult = tl::expected<nlohmann::json, ControlError>;
+template <class T>
+using Controlled = tl::expected<T, ControlError>;
+
+// A port as the host sees it.
+struct PortInfo {
+  std::string name;              // "at", "modem", "uart"
+  std::filesystem::path link;    // stable path in the state directory
+  std::filesystem::path device;  // current /dev/pts/N (empty while absent)
+  bool usb = true;
+};
+
+struct ModuleStatus {
+  PowerState power = PowerState::off;
+  std::string model, profile, revision;
+  std::uint64_t seed = 0;
+  std::filesystem::path state_dir;
+  std::vector<PortInfo> ports;
+  std::uint64_t boots = 0;
+  std::int64_t uptime_ms = 0;  // since power-on; 0 while off
+  bool real_time = false;
+  std::uint64_t nand_operations = 0;
+  std::uint64_t image_lost_pages = 0;  // pages of the image file found gone (nand::Storage)
+};
+
+// A power cut done now, or armed as a fault rule.
+struct PowerCutOutcome {
+  bool armed = false;  // false: the power was cut now
+  std::uint64_t rule = 0;
+  std::uint64_t operation = 0;  // the rule's operation count
+  nand::CutMode mode = nand::CutMode::torn_random;
+  std::optional<std::uint64_t> seed;  // random_window: the seed the operation was drawn from
+};
+
+// What an inject did: armed a rule, changed a file, or damaged the NAND.
+struct RuleArmed {
+  std::uint64_t rule = 0;
+};
+struct FileCorrupted {
+  std::string path;
+  std::uint32_t bits = 0;
+};
+struct NandDamaged {
+  std::uint32_t block = 0, page = 0;  // physical
+};
+using InjectOutcome = std::variant<RuleArmed, FileCorrupted, NandDamaged>;
+
+// The NAND statistics (vmodem image stats --json) and each mounted file
+// system's usage.
+struct ModuleStats {
+  nand::DeviceStats nand;
+  std::vector<std::pair<std::string, fs::StatFs>> file_systems;  // by profile name
+};
+
+struct SnapshotDone {
+  std::string path;
+  std::optional<std::uint64_t> bytes;  // snapshot-save: the file's size
+};
+
+struct BackupReport {
+  std::string file_system;  // the profile's name for it
+  fs::BackupInfo info;
+};
+
 // Receives the result of a request that may finish later. Called exactly
 // once, on the module's executor (possibly before the call that took it
 // returns).
-using ControlReply = std::function<void(ControlResult)>;
+using SnapshotReply = std::function<void(Controlled<SnapshotDone>)>;
 
 // Where a power cut strikes.
 struct PowerCutRequest {
@@ -65,29 +136,28 @@ struct InjectRequest {
 class ControlTarget {
  public:
   virtual ~ControlTarget() = default;
-  // {"power":"off|booting|rdy|app_rdy|running", "model", "profile", "seed",
-  //  "ports":{"at":path,...}, "uptime_ms", "boots", ...}
-  virtual ControlResult status() = 0;
-  virtual ControlResult power_on() = 0;   // DeviceBusy if not off
-  virtual ControlResult power_off() = 0;  // orderly, like AT+QPOWD=1
-  virtual ControlResult power_cut(
-      const PowerCutRequest& request) = 0;  // {"armed":...} or {"cut":true}
-  virtual ControlResult reset() = 0;        // like AT+CFUN=1,1
-  virtual ControlResult inject(const InjectRequest& request) = 0;
-  virtual ControlResult stats() = 0;  // NAND statistics (vmodem image stats --json) + fs counters
+  virtual Controlled<ModuleStatus> status() = 0;
+  virtual Controlled<PowerState> power_on() = 0;   // DeviceBusy if not off
+  virtual Controlled<PowerState> power_off() = 0;  // orderly, like AT+QPOWD=1
+  virtual Controlled<PowerCutOutcome> power_cut(const PowerCutRequest& request) = 0;
+  virtual Controlled<PowerState> reset() = 0;  // like AT+CFUN=1,1
+  virtual Controlled<InjectOutcome> inject(const InjectRequest& request) = 0;
+  virtual Controlled<ModuleStats> stats() = 0;
   // The whole NAND to an image file at `path`, and back (module off). The
   // file I/O runs off the executor, so the ports and other connections keep
-  // being served meanwhile; `done` gets {"path", "bytes"} or the error:
-  // InvalidParameter for a path that is refused (the live image, anything
-  // but a regular file or a free name, a NUL byte; for load, a file that is
-  // not an image of this module's geometry), GenericError when the disk
-  // fails or fills, DeviceBusy for a load while the module is on.
-  virtual void snapshot_save(const std::string& path, ControlReply done) = 0;
-  virtual void snapshot_load(const std::string& path, ControlReply done) = 0;
-  virtual ControlResult backup_info(
-      const std::string& file_system) = 0;  // issue 5; may be "not yet"
+  // being served meanwhile; `done` gets the path (and for a save, its size)
+  // or the error: InvalidParameter for a path that is refused (the live
+  // image, anything but a regular file or a free name, a NUL byte; for load,
+  // a file that is not an image of this module's geometry), GenericError
+  // when the disk fails or fills, DeviceBusy for a load while the module is
+  // on.
+  virtual void snapshot_save(const std::string& path, SnapshotReply done) = 0;
+  virtual void snapshot_load(const std::string& path, SnapshotReply done) = 0;
+  virtual Controlled<BackupReport> backup_info(const std::string& file_system) = 0;
   // Events: {"event":"POWER_STATE"|"URC"|"RESTORE"|"NAND_FAULT"|..., "data":{...},
-  // "timestamp":{"seconds":..,"microseconds":..}}. Returns an id for unsubscribe.
+  // "timestamp":{"seconds":..,"microseconds":..}}, already in their wire
+  // form (the module's own parts listen to typed signals instead). Returns
+  // an id for unsubscribe.
   virtual std::uint64_t subscribe(std::function<void(const nlohmann::json& event)> listener) = 0;
   virtual void unsubscribe(std::uint64_t id) = 0;
 };

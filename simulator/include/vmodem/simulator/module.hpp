@@ -69,14 +69,6 @@ struct ModuleOptions {
   std::function<void(const std::filesystem::path& link)> port_linked;
 };
 
-// A port as the host sees it.
-struct PortInfo {
-  std::string name;              // "at", "modem", "uart"
-  std::filesystem::path link;    // stable path in the state directory
-  std::filesystem::path device;  // current /dev/pts/N (empty while absent)
-  bool usb = true;
-};
-
 class NvSettings;
 class LiveMounts;
 class FileHandles;
@@ -156,16 +148,16 @@ class Module final : public ControlTarget,
   void shutdown();
 
   // --- ControlTarget ---
-  ControlResult status() override;
-  ControlResult power_on() override;
-  ControlResult power_off() override;
-  ControlResult power_cut(const PowerCutRequest& request) override;
-  ControlResult reset() override;
-  ControlResult inject(const InjectRequest& request) override;
-  ControlResult stats() override;
-  void snapshot_save(const std::string& path, ControlReply done) override;
-  void snapshot_load(const std::string& path, ControlReply done) override;
-  ControlResult backup_info(const std::string& file_system) override;
+  Controlled<ModuleStatus> status() override;
+  Controlled<PowerState> power_on() override;
+  Controlled<PowerState> power_off() override;
+  Controlled<PowerCutOutcome> power_cut(const PowerCutRequest& request) override;
+  Controlled<PowerState> reset() override;
+  Controlled<InjectOutcome> inject(const InjectRequest& request) override;
+  Controlled<ModuleStats> stats() override;
+  void snapshot_save(const std::string& path, SnapshotReply done) override;
+  void snapshot_load(const std::string& path, SnapshotReply done) override;
+  Controlled<BackupReport> backup_info(const std::string& file_system) override;
   std::uint64_t subscribe(std::function<void(const nlohmann::json& event)> listener) override;
   void unsubscribe(std::uint64_t id) override;
 

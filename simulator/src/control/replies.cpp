@@ -1,0 +1,84 @@
+#include "control/replies.hpp"
+
+#include "stats_json.hpp"
+
+namespace vmodem::sim::control {
+
+using nlohmann::json;
+
+json to_json(const ModuleStatus& s) {
+  json ports = json::object();
+  for (const auto& port : s.ports) {
+    ports[port.name] = {
+        {"link", port.link.string()}, {"device", port.device.string()}, {"usb", port.usb}};
+  }
+  return json{{"power", to_string(s.power)},
+              {"model", s.model},
+              {"profile", s.profile},
+              {"revision", s.revision},
+              {"seed", s.seed},
+              {"state_dir", s.state_dir.string()},
+              {"ports", ports},
+              {"boots", s.boots},
+              {"uptime_ms", s.uptime_ms},
+              {"real_time", s.real_time},
+              {"nand_operations", s.nand_operations},
+              {"image_lost_pages", s.image_lost_pages}};
+}
+
+json to_json(PowerState power) {
+  return json{{"power", to_string(power)}};
+}
+
+json to_json(const PowerCutOutcome& outcome) {
+  if (!outcome.armed) return json{{"cut", true}};
+  json out = {{"armed", true},
+              {"rule", outcome.rule},
+              {"operation", outcome.operation},
+              {"mode", nand::to_string(outcome.mode)}};
+  if (outcome.seed) out["seed"] = *outcome.seed;
+  return out;
+}
+
+json to_json(const InjectOutcome& outcome) {
+  struct Writer {
+    json operator()(const RuleArmed& r) const { return {{"rule", r.rule}}; }
+    json operator()(const FileCorrupted& f) const { return {{"path", f.path}, {"bits", f.bits}}; }
+    json operator()(const NandDamaged& d) const { return {{"block", d.block}, {"page", d.page}}; }
+  };
+  return std::visit(Writer{}, outcome);
+}
+
+// The same layout as `vmodem image stats --json` (stats_json.hpp), plus
+// "<name>_fs" for each mounted file system.
+json to_json(const ModuleStats& stats) {
+  json out = stats_json(stats.nand);
+  for (const auto& [name, st] : stats.file_systems) {
+    out[name + "_fs"] = {{"total_bytes", st.total_bytes},
+                         {"free_bytes", st.free_bytes},
+                         {"pages_in_use", st.pages_in_use},
+                         {"bad_blocks", st.bad_blocks}};
+  }
+  return out;
+}
+
+json to_json(const SnapshotDone& done) {
+  json out = {{"path", done.path}};
+  if (done.bytes) out["bytes"] = *done.bytes;
+  return out;
+}
+
+json to_json(const BackupReport& report) {
+  const fs::BackupInfo& info = report.info;
+  return json{
+      {"file_system", report.file_system},       {"backup_valid", info.valid},
+      {"backup_count", info.backup_count},       {"restore_count", info.restore_count},
+      {"probe_counts", info.probe_counts},       {"page_count", info.page_count},
+      {"data_bad_blocks", info.data_bad_blocks}, {"info_bad_blocks", info.info_bad_blocks},
+      {"restore_pending", info.restore_pending}, {"restore_in_progress", info.restore_in_progress},
+      {"restore_probe", info.restore_probe},     {"boot_attempts", info.boot_attempts},
+      {"generation", info.generation},           {"image_bytes", info.image_bytes},
+      {"image_blocks", info.image_blocks},       {"files", info.files}};
+}
+
+}  // namespace vmodem::sim::control

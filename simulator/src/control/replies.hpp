@@ -1,0 +1,33 @@
+// The module's typed answers (control_target.hpp) as the control socket
+// writes them: the one place that knows the wire layout of each reply. The
+// fields are documented in README ("Control socket") and by query-commands.
+#pragma once
+
+#include <functional>
+
+#include <nlohmann/json.hpp>
+#include <tl/expected.hpp>
+
+#include <vmodem/simulator/control_target.hpp>
+
+namespace vmodem::sim::control {
+
+// A reply on its way to the wire, and where it goes (exactly once).
+using JsonResult = tl::expected<nlohmann::json, ControlError>;
+using JsonReply = std::function<void(JsonResult)>;
+
+nlohmann::json to_json(const ModuleStatus& status);
+nlohmann::json to_json(PowerState power);  // {"power": ...}
+nlohmann::json to_json(const PowerCutOutcome& outcome);
+nlohmann::json to_json(const InjectOutcome& outcome);
+nlohmann::json to_json(const ModuleStats& stats);
+nlohmann::json to_json(const SnapshotDone& done);
+nlohmann::json to_json(const BackupReport& report);
+
+template <class T>
+JsonResult as_json(const Controlled<T>& result) {
+  if (!result) return tl::unexpected(result.error());
+  return to_json(*result);
+}
+
+}  // namespace vmodem::sim::control
