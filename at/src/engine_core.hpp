@@ -87,6 +87,7 @@ class EngineCore {
 
   // engine_data.cpp
   std::size_t on_upload_bytes(std::span<const std::uint8_t> bytes);
+  std::size_t on_text_upload_bytes(std::span<const std::uint8_t> bytes);
   bool swallow_terminator_lf(std::span<const std::uint8_t> bytes);
   void deliver_upload(std::span<const std::uint8_t> bytes);
   void finish_upload(UploadEnd end);
@@ -94,7 +95,8 @@ class EngineCore {
   void finish_download(DownloadEnd end);
   void abort_data_mode();
   void release_data_specs();
-  void enter_data_mode(EngineMode mode);
+  // Announces data mode: `prompt` as is, or CONNECT if there is none.
+  void enter_data_mode(EngineMode mode, const std::optional<std::string>& prompt);
 
   // engine_output.cpp
   void emit_info(std::string_view line);
@@ -133,12 +135,15 @@ class EngineCore {
   // Data mode. Specs are shared so a callback can keep its own spec alive
   // while it runs, even if it answers (which releases the spec) from inside.
   std::shared_ptr<UploadSpec> upload_;
-  std::size_t upload_received_ = 0;  // announced bytes consumed, delivered or not
+  // Announced bytes consumed, delivered or not; in the Ctrl-Z style the data
+  // bytes within the maximum (those past it are discarded, not counted).
+  std::size_t upload_received_ = 0;
   Clock::time_point upload_deadline_{};
   std::shared_ptr<DownloadSpec> download_;
   std::vector<std::uint8_t> download_scratch_;
-  // Output bytes (CONNECT and what precedes it) the host has not been handed
-  // yet; while any remain, the host cannot have seen CONNECT.
+  // Output bytes (CONNECT or the upload's prompt, and what precedes it) the
+  // host has not been handed yet; while any remain, the host cannot have
+  // seen CONNECT.
   std::size_t connect_unsent_ = 0;
 
   ByteQueue out_;

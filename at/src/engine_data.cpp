@@ -1,4 +1,5 @@
-// Data mode: raw bytes between CONNECT and the command's final result.
+// Data mode: raw bytes between CONNECT (or an upload's prompt) and the
+// command's final result.
 
 #include <algorithm>
 
@@ -9,15 +10,25 @@ namespace vmodem::at::detail {
 namespace {
 // Largest piece a download's fill() is asked for at once.
 constexpr std::size_t kDownloadChunk = 4096;
+
+// The ends of a text-style upload (UploadSpec::ends_at_ctrl_z).
+constexpr std::uint8_t kCtrlZ = 0x1A;
+constexpr std::uint8_t kEscape = 0x1B;
 }  // namespace
 
-void EngineCore::enter_data_mode(EngineMode mode) {
-  emit_result(ResultCode::kConnect);
+void EngineCore::enter_data_mode(EngineMode mode, const std::optional<std::string>& prompt) {
+  // A prompt is not a result code: no framing, and ATQ1 does not hide it.
+  if (prompt) {
+    append_output(*prompt);
+  } else {
+    emit_result(ResultCode::kConnect);
+  }
   mode_ = mode;
   // The result block after data mode (`+QFUPL: ...`) starts a fresh response.
   block_open_ = false;
-  // Until the transport takes these bytes the host cannot have seen CONNECT,
-  // so an LF it sent right after the line's CR is still part of that line.
+  // Until the transport takes these bytes the host cannot have seen CONNECT
+  // (or the prompt), so an LF it sent right after the line's CR is still
+  // part of that line.
   connect_unsent_ = out_.size();
 }
 
@@ -35,13 +46,14 @@ void EngineCore::release_data_specs() {
 bool EngineCore::start_upload(std::uint64_t id, UploadSpec spec) {
   Entry entry(*this);
   if (!is_current(id) || mode_ != EngineMode::kExecuting) return false;
-  enter_data_mode(EngineMode::kUpload);
+  enter_data_mode(EngineMode::kUpload, spec.prompt);
   upload_ = std::make_shared<UploadSpec>(std::move(spec));
   upload_received_ = 0;
   upload_draining_ = false;
   upload_answered_ = false;
   upload_deadline_ = config_.now() + upload_->inactivity_timeout;
-  if (upload_->expected_bytes == std::size_t{0}) {
+  // A text-style upload ends only at its Ctrl-Z or ESC, whatever its maximum.
+  if (upload_->expected_bytes == std::size_t{0} && !upload_->ends_at_ctrl_z) {
     upload_draining_ = true;
     upload_deadline_ = config_.now() + upload_->trailing_grace;
     if (upload_->trailing_grace.count() <= 0) finish_upload(UploadEnd::kComplete);
@@ -54,7 +66,8 @@ bool EngineCore::start_upload(std::uint64_t id, UploadSpec spec) {
 // waits for CONNECT, so its data may well start with an LF. Hence an LF is
 // the line's and not data only when it is the very next byte after the S3
 // and CONNECT has not yet been handed to the transport (same read, or a later
-// read that came in before CONNECT went out).
+// read that came in before CONNECT went out). A prompt (`> `) counts as
+// CONNECT here.
 bool EngineCore::swallow_terminator_lf(std::span<const std::uint8_t> bytes) {
   if (!after_s3_) return false;
   after_s3_ = false;
@@ -76,6 +89,7 @@ void EngineCore::deliver_upload(std::span<const std::uint8_t> bytes) {
 
 std::size_t EngineCore::on_upload_bytes(std::span<const std::uint8_t> bytes) {
   if (swallow_terminator_lf(bytes)) return 1;
+  if (upload_->ends_at_ctrl_z) return on_text_upload_bytes(bytes);
   const auto now = config_.now();
   const std::shared_ptr<UploadSpec> spec = upload_;
   if (upload_draining_) {
@@ -106,6 +120,29 @@ std::size_t EngineCore::on_upload_bytes(std::span<const std::uint8_t> bytes) {
   return bytes.size();
 }
 
+// Text style: data up to the first Ctrl-Z or ESC, which ends the upload and
+// is consumed, not delivered; the bytes after it are the next command line.
+// Data past the maximum is consumed and dropped. Whatever the handler made of
+// the data (an early answer), the host's bytes up to the terminator are never
+// parsed as commands.
+std::size_t EngineCore::on_text_upload_bytes(std::span<const std::uint8_t> bytes) {
+  const std::shared_ptr<UploadSpec> spec = upload_;
+  upload_deadline_ = config_.now() + spec->inactivity_timeout;
+  const auto end = std::find_if(bytes.begin(), bytes.end(),
+                                [](std::uint8_t b) { return b == kCtrlZ || b == kEscape; });
+  const auto data = bytes.first(static_cast<std::size_t>(end - bytes.begin()));
+  std::size_t take = data.size();
+  if (spec->expected_bytes) take = std::min(take, *spec->expected_bytes - upload_received_);
+  upload_received_ += take;
+  if (take > 0) deliver_upload(data.first(take));
+  // on_data may have reset the port, which ends data mode.
+  if (mode_ != EngineMode::kUpload || upload_ != spec) return take;
+  stats_.bytes_discarded += data.size() - take;
+  if (end == bytes.end()) return data.size();
+  finish_upload(*end == kCtrlZ ? UploadEnd::kComplete : UploadEnd::kCancelled);
+  return data.size() + 1;
+}
+
 void EngineCore::finish_upload(UploadEnd end) {
   const std::shared_ptr<UploadSpec> spec = upload_;
   const bool answered = upload_answered_;
@@ -122,7 +159,7 @@ void EngineCore::finish_upload(UploadEnd end) {
 bool EngineCore::start_download(std::uint64_t id, DownloadSpec spec) {
   Entry entry(*this);
   if (!is_current(id) || mode_ != EngineMode::kExecuting) return false;
-  enter_data_mode(EngineMode::kDownload);
+  enter_data_mode(EngineMode::kDownload, std::nullopt);
   download_ = std::make_shared<DownloadSpec>(std::move(spec));
   pump_download();
   return true;

@@ -343,5 +343,240 @@ TEST_F(DataMode, ResetDuringDownloadAbortsIt) {
   EXPECT_EQ(engine().take_output(), "");
 }
 
+// A miniature AT+QISEND=<id>[,<length>]: with a length, a byte-counted upload
+// after a `> ` prompt; without, text up to Ctrl-Z (send) or ESC (cancel), at
+// most `max_` bytes.
+class PromptUpload : public DataMode {
+ protected:
+  PromptUpload() {
+    add("+QISEND", {.write = [this](Call& call) { start_send(call); }});
+  }
+
+  void start_send(Call& call) {
+    delivered_.clear();
+    Responder responder = call.responder;
+    UploadSpec spec;
+    spec.prompt = "> ";
+    spec.inactivity_timeout = milliseconds(2000);
+    if (const auto length = call.command.arg(1).as_integer()) {
+      spec.expected_bytes = static_cast<std::size_t>(*length);
+      spec.trailing_grace = milliseconds(0);
+    } else {
+      spec.expected_bytes = max_;
+      spec.ends_at_ctrl_z = true;
+    }
+    spec.on_data = [this, responder](std::span<const std::uint8_t> bytes) mutable {
+      for (auto byte : bytes)
+        delivered_.push_back(static_cast<char>(byte));
+      if (fail_on_data_) responder.cme_error(420);
+    };
+    spec.on_end = [this, responder](UploadEnd end, std::size_t count) mutable {
+      send_end_ = end;
+      ++send_ends_;
+      switch (end) {
+        case UploadEnd::kComplete:
+          sent_ += delivered_;
+          responder.info("+QISEND: " + std::to_string(count));
+          responder.ok();
+          return;
+        case UploadEnd::kCancelled:
+          responder.ok();  // nothing sent
+          return;
+        case UploadEnd::kTimeout:
+          responder.error();
+          return;
+        case UploadEnd::kAborted:
+          return;
+      }
+    };
+    call.responder.start_upload(std::move(spec));
+  }
+
+  std::size_t max_ = 1460;
+  bool fail_on_data_ = false;
+  std::string delivered_;  // given to on_data by the current upload
+  std::string sent_;       // what the uploads that ended in Ctrl-Z "sent"
+  std::optional<UploadEnd> send_end_;
+  int send_ends_ = 0;
+};
+
+TEST_F(PromptUpload, PromptIsExactlyGreaterThanSpaceAfterTheEcho) {
+  engine().settings().echo = true;
+  EXPECT_EQ(send("AT+QISEND=0\r"), "AT+QISEND=0\r> ") << "no CR LF around the prompt";
+  EXPECT_EQ(engine().mode(), EngineMode::kUpload);
+  EXPECT_EQ(send("hi\x1a"), "\r\n+QISEND: 2\r\n\r\nOK\r\n") << "data is not echoed";
+  EXPECT_EQ(send("AT+QISEND=0,3\r"), "AT+QISEND=0,3\r> ");
+  EXPECT_EQ(send("abc"), "\r\n+QISEND: 3\r\n\r\nOK\r\n");
+}
+
+TEST_F(PromptUpload, NumericModeWritesTheSamePrompt) {
+  send("ATV0\r");
+  EXPECT_EQ(send("AT+QISEND=0\r"), "> ");
+  EXPECT_EQ(send("hi\x1a"), "+QISEND: 2\r\n0\r");
+  EXPECT_EQ(send("AT+QISEND=0,2\r"), "> ");
+  EXPECT_EQ(send("hi"), "+QISEND: 2\r\n0\r");
+}
+
+TEST_F(PromptUpload, QuietModeStillWritesThePrompt) {
+  send("ATQ1\r");
+  EXPECT_EQ(send("AT+QISEND=0\r"), "> ") << "the host cannot send without it";
+  EXPECT_EQ(send("hi\x1a"), "\r\n+QISEND: 2\r\n");
+}
+
+TEST_F(PromptUpload, CtrlZSendsTheBytesBeforeItAndTheNextCommandRuns) {
+  EXPECT_EQ(send("AT+QISEND=0\r"), "> ");
+  EXPECT_EQ(send("data\x1a"
+                 "AT\r"),
+            "\r\n+QISEND: 4\r\n\r\nOK\r\n\r\nOK\r\n")
+      << "answered at once (no padding grace); the bytes after Ctrl-Z are a command line";
+  EXPECT_EQ(send_end_, UploadEnd::kComplete);
+  EXPECT_EQ(delivered_, "data") << "Ctrl-Z is not data";
+  EXPECT_EQ(sent_, "data");
+  EXPECT_EQ(engine().mode(), EngineMode::kCommand);
+  EXPECT_FALSE(engine().next_deadline().has_value());
+  EXPECT_EQ(engine().stats().data_bytes_in, 4U);
+  EXPECT_EQ(engine().stats().bytes_discarded, 0U);
+}
+
+TEST_F(PromptUpload, CtrlZRightAwaySendsNothingAndCompletes) {
+  send("AT+QISEND=0\r");
+  EXPECT_EQ(send("\x1a"), "\r\n+QISEND: 0\r\n\r\nOK\r\n");
+  EXPECT_EQ(send_end_, UploadEnd::kComplete);
+  EXPECT_EQ(delivered_, "");
+}
+
+TEST_F(PromptUpload, DataArrivingByteByByteEndsAtTheCtrlZ) {
+  send("AT+QISEND=0\r");
+  const std::string payload = "one\r\ntwo";
+  for (char c : payload) {
+    advance(milliseconds(1000));  // inside the 2 s inactivity timeout
+    EXPECT_EQ(send(std::string(1, c)), "");
+  }
+  EXPECT_EQ(engine().mode(), EngineMode::kUpload);
+  EXPECT_EQ(send("\x1a"), "\r\n+QISEND: 8\r\n\r\nOK\r\n");
+  EXPECT_EQ(sent_, payload);
+}
+
+TEST_F(PromptUpload, EscCancelsAndNothingAfterItIsData) {
+  send("AT+QISEND=0\r");
+  EXPECT_EQ(send("abc"), "");
+  EXPECT_EQ(send("\x1b"
+                 "AT\r"),
+            "\r\nOK\r\n\r\nOK\r\n")
+      << "the handler's OK for the cancel, then AT's";
+  EXPECT_EQ(send_end_, UploadEnd::kCancelled);
+  EXPECT_EQ(send_ends_, 1);
+  EXPECT_EQ(delivered_, "abc") << "neither ESC nor what follows it is delivered";
+  EXPECT_EQ(sent_, "");
+  EXPECT_EQ(engine().mode(), EngineMode::kCommand);
+  EXPECT_EQ(engine().stats().lines, 2U) << "AT+QISEND and AT ran, nothing else";
+}
+
+TEST_F(PromptUpload, OnlyTheFirstTerminatorEndsTheUpload) {
+  send("AT+QISEND=0\r");
+  EXPECT_EQ(engine().feed("ab\x1b\x1a"), 4U);
+  EXPECT_EQ(send_end_, UploadEnd::kCancelled);
+  EXPECT_EQ(send_ends_, 1);
+  EXPECT_EQ(delivered_, "ab");
+  EXPECT_EQ(engine().take_output(), "\r\nOK\r\n");
+  EXPECT_EQ(engine().mode(), EngineMode::kCommand)
+      << "the Ctrl-Z after the ESC is a (meaningless) command-line byte";
+}
+
+TEST_F(PromptUpload, BytesPastTheMaximumAreDiscardedAndCounted) {
+  max_ = 4;
+  send("AT+QISEND=0\r");
+  EXPECT_EQ(send("abcdef"), "");
+  EXPECT_EQ(engine().mode(), EngineMode::kUpload) << "the maximum does not end the upload";
+  EXPECT_EQ(send("gh\r\n"), "");
+  EXPECT_EQ(send("\x1a"), "\r\n+QISEND: 4\r\n\r\nOK\r\n");
+  EXPECT_EQ(delivered_, "abcd");
+  EXPECT_EQ(engine().stats().data_bytes_in, 4U);
+  EXPECT_EQ(engine().stats().bytes_discarded, 6U);
+  EXPECT_EQ(send("AT\r"), "\r\nOK\r\n") << "the discarded CR LF did not reach the parser";
+  EXPECT_EQ(engine().stats().lines_rejected, 0U);
+}
+
+TEST_F(PromptUpload, CrLfAndAtInsideTheDataAreData) {
+  send("AT+QISEND=0\r");
+  const std::string payload("x\r\nAT\r\nAT+QISEND=1\r\0\xff\n", 21);
+  const auto lines = engine().stats().lines;
+  EXPECT_EQ(send(payload), "") << "no command ran inside the data";
+  EXPECT_EQ(send("\x1a"), "\r\n+QISEND: 21\r\n\r\nOK\r\n");
+  EXPECT_EQ(sent_, payload);
+  EXPECT_EQ(engine().stats().lines, lines);
+}
+
+TEST_F(PromptUpload, CrLfLineThenDataInTheSameRead) {
+  EXPECT_EQ(send("AT+QISEND=0\r\nhello\x1a"), "> \r\n+QISEND: 5\r\n\r\nOK\r\n");
+  EXPECT_EQ(sent_, "hello") << "the LF of the line's CR LF is not data";
+  EXPECT_EQ(engine().stats().bytes_discarded, 1U);
+  EXPECT_EQ(send("AT+QISEND=0,5\r\nhello"), "> \r\n+QISEND: 5\r\n\r\nOK\r\n");
+  EXPECT_EQ(delivered_, "hello");
+}
+
+TEST_F(PromptUpload, CrLfLineWhoseLfComesBeforeThePromptWentOut) {
+  EXPECT_EQ(engine().feed("AT+QISEND=0\r"), 12U);
+  EXPECT_EQ(engine().feed("\n"), 1U) << "the prompt is still in the output: the LF is the line's";
+  EXPECT_EQ(engine().take_output(), "> ");
+  EXPECT_EQ(send("\nab\x1a"), "\r\n+QISEND: 3\r\n\r\nOK\r\n");
+  EXPECT_EQ(sent_, "\nab") << "after the prompt went out an LF is data";
+}
+
+TEST_F(PromptUpload, FixedLengthTakesExactlyItsBytesAfterThePrompt) {
+  EXPECT_EQ(send("AT+QISEND=0,5\r"), "> ");
+  EXPECT_EQ(send("ab"), "");
+  EXPECT_EQ(send("\x1a\x1b"
+                 "eAT\r"),
+            "\r\n+QISEND: 5\r\n\r\nOK\r\n\r\nOK\r\n")
+      << "Ctrl-Z and ESC are data here; the answer comes at once after the 5th byte";
+  EXPECT_EQ(delivered_, std::string("ab\x1a\x1b"
+                                    "e"));
+  EXPECT_EQ(send_end_, UploadEnd::kComplete);
+  EXPECT_EQ(engine().mode(), EngineMode::kCommand);
+}
+
+TEST_F(PromptUpload, ChainContinuesAfterCtrlZ) {
+  EXPECT_EQ(send("AT+QISEND=0;+A\r"), "> ");
+  EXPECT_EQ(send("xy\x1a"), "\r\n+QISEND: 2\r\n\r\n+A: ran\r\n\r\nOK\r\n");
+}
+
+TEST_F(PromptUpload, InactivityTimeoutEndsATextUpload) {
+  send("AT+QISEND=0\r");
+  send("abc");
+  advance(milliseconds(1999));
+  EXPECT_FALSE(send_end_.has_value());
+  advance(milliseconds(1));
+  EXPECT_EQ(send_end_, UploadEnd::kTimeout);
+  EXPECT_EQ(engine().take_output(), "\r\nERROR\r\n");
+  EXPECT_EQ(sent_, "");
+  EXPECT_EQ(send("AT\r"), "\r\nOK\r\n");
+}
+
+TEST_F(PromptUpload, ResetDuringATextUploadAbortsIt) {
+  send("AT+QISEND=0\r");
+  send("abc");
+  engine().reset();
+  EXPECT_EQ(send_end_, UploadEnd::kAborted);
+  EXPECT_EQ(engine().take_output(), "") << "the aborted handler's answer goes nowhere";
+  EXPECT_EQ(engine().mode(), EngineMode::kCommand);
+  EXPECT_EQ(send("AT\r"), "AT\r\r\nOK\r\n") << "power-on settings again: echo on";
+}
+
+TEST_F(PromptUpload, AnEarlyAnswerWaitsForTheCtrlZ) {
+  fail_on_data_ = true;
+  send("AT+CMEE=1\r");
+  send("AT+QISEND=0\r");
+  const auto lines = engine().stats().lines;
+  EXPECT_EQ(send("x\rAT+QISEND=1,1\r"), "") << "no answer before the end of the data";
+  EXPECT_EQ(engine().mode(), EngineMode::kUpload);
+  EXPECT_EQ(send("y\x1a"), "\r\n+CME ERROR: 420\r\n");
+  EXPECT_EQ(engine().stats().lines, lines) << "data ran as a command";
+  EXPECT_EQ(delivered_, "x\rAT+QISEND=1,1\r") << "nothing reaches the handler after its answer";
+  EXPECT_EQ(engine().stats().bytes_discarded, 1U) << "the `y` after the answer";
+  EXPECT_EQ(send_ends_, 0) << "an answered upload gets no on_end";
+  EXPECT_EQ(send("AT\r"), "\r\nOK\r\n");
+}
+
 }  // namespace
 }  // namespace vmodem::at::testing

@@ -10,11 +10,12 @@
 //    received in command state is ignored, so `\r\n` works and the LF never
 //    makes an empty command. A line that is empty or only spaces gets no
 //    answer; a line with any other content that lacks the prefix gets `ERROR`.
-//  * When the line enters data mode (an upload after `CONNECT`), an LF that
-//    is the very next byte after its S3 and arrives before CONNECT has been
-//    taken by consume_output() is the tail of a `\r\n` terminator, not data.
-//    Once CONNECT is out, the host may have seen it, and every byte, an LF
-//    first included, is data (a host ending lines with CR alone).
+//  * When the line enters data mode (an upload after `CONNECT` or after a
+//    prompt such as `> `), an LF that is the very next byte after its S3 and
+//    arrives before CONNECT (the prompt) has been taken by consume_output()
+//    is the tail of a `\r\n` terminator, not data. Once CONNECT is out, the
+//    host may have seen it, and every byte, an LF first included, is data (a
+//    host ending lines with CR alone).
 //  * S5 (backspace) deletes the previous character of the line.
 //  * `A/` (or `a/`) as the first characters of a line repeats the last command
 //    line at once, without a terminator (`ERROR` if there is none yet).
@@ -87,7 +88,7 @@ struct EngineStats {
   std::uint64_t lines = 0;            // command lines executed (prefix found)
   std::uint64_t lines_rejected = 0;   // overlong, no prefix, syntax error
   std::uint64_t data_bytes_in = 0;    // delivered to upload handlers
-  std::uint64_t bytes_discarded = 0;  // padding after an upload, input during a download
+  std::uint64_t bytes_discarded = 0;  // padding or excess upload data; input during a download
   std::uint64_t urcs_sent = 0;
   std::uint64_t urcs_dropped = 0;
 };

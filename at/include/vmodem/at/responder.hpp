@@ -23,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include <vmodem/at/result.hpp>
@@ -34,22 +35,50 @@ struct Ticket;
 }  // namespace detail
 
 enum class UploadEnd : std::uint8_t {
-  kComplete,  // the expected number of bytes arrived (padding after it was dropped)
-  kTimeout,   // no byte for `inactivity_timeout`; fewer bytes than expected
-  kAborted,   // the port was reset or destroyed; the Responder is already stale
+  kComplete,   // the expected number of bytes arrived (padding after it was
+               // dropped), or, with `ends_at_ctrl_z`, the host sent Ctrl-Z
+  kTimeout,    // no byte for `inactivity_timeout`; fewer bytes than expected,
+               // or, with `ends_at_ctrl_z`, no Ctrl-Z or ESC yet
+  kAborted,    // the port was reset or destroyed; the Responder is already stale
+  kCancelled,  // only with `ends_at_ctrl_z`: the host sent ESC (send nothing)
 };
 
-// Host → module raw bytes after `CONNECT` (e.g. AT+QFUPL).
+// Host → module raw bytes in data mode. Two styles:
+//  * Byte-counted (AT+QFUPL, AT+QISEND=<id>,<len>): exactly `expected_bytes`
+//    bytes are data, then trailing padding (see `trailing_grace`).
+//  * Text-style (`ends_at_ctrl_z`; AT+QISEND=<id>, AT+CMGS): data until
+//    Ctrl-Z (send) or ESC (cancel).
+// Either style announces data mode with CONNECT, or with `prompt`. Data bytes
+// are never echoed, whatever ATE says.
 struct UploadSpec {
-  // Bytes to receive; nullopt = until the inactivity timeout.
+  // Byte-counted: bytes to receive; nullopt = until the inactivity timeout.
+  // With `ends_at_ctrl_z`: the most bytes delivered; data bytes past it are
+  // dropped (counted in EngineStats::bytes_discarded) and the Ctrl-Z or ESC
+  // still ends the upload; nullopt = no limit.
   std::optional<std::size_t> expected_bytes;
-  // Measured from CONNECT and then from each byte received.
+  // Measured from the announcement (CONNECT or the prompt) and then from each
+  // byte received.
   std::chrono::milliseconds inactivity_timeout{5000};
-  // After the last expected byte, bytes that keep arriving with gaps shorter
-  // than this are trailing padding and are dropped; `on_end(kComplete)` comes
-  // once the line has been quiet this long. Zero ends the upload at once
-  // (any padding then reaches the command parser and earns `ERROR`).
+  // Byte-counted only (ignored with `ends_at_ctrl_z`): after the last expected
+  // byte, bytes that keep arriving with gaps shorter than this are trailing
+  // padding and are dropped; `on_end(kComplete)` comes once the line has been
+  // quiet this long. Zero ends the upload at once (any padding then reaches
+  // the command parser and earns `ERROR`).
   std::chrono::milliseconds trailing_grace{20};
+  // How data mode is announced. nullopt: the CONNECT result code, framed per
+  // ATV and suppressed by ATQ1 like any result code (AT+QFUPL). Otherwise
+  // these bytes, written exactly as given, with no framing before or after,
+  // in verbose and numeric mode alike, and even under ATQ1 (the host cannot
+  // send without it): `"> "` for Quectel's AT+QISEND; 27.005 AT+CMGS
+  // specifies `"\r\n> "`.
+  std::optional<std::string> prompt;
+  // Text-style end. Every byte is data until a Ctrl-Z (0x1A), which ends the
+  // upload with kComplete, or an ESC (0x1B), which ends it with kCancelled.
+  // Neither is delivered to on_data; the byte after it is the start of the
+  // next command line (no padding is dropped, `trailing_grace` is ignored).
+  // A CR, LF or `AT` among the data is data. `expected_bytes` is a maximum.
+  // The inactivity timeout still applies (kTimeout).
+  bool ends_at_ctrl_z = false;
   // Data in arrival order, never more than `expected_bytes` in total; not
   // called any more once the handler has given its final answer.
   std::function<void(std::span<const std::uint8_t>)> on_data;
@@ -101,15 +130,17 @@ class Responder {
   bool error() { return fail(Failure::error()); }
   bool cme_error(int code) { return fail(Failure::cme(code)); }
 
-  // Prints `CONNECT` and switches the port to data mode. Precondition: not
-  // already in data mode. Returns false if stale or the precondition fails.
-  // Once CONNECT is out the engine owns the byte count: a final answer
-  // (ok/fail) given during an upload (the write failed part-way) stops the
-  // delivery to on_data, but the engine still consumes exactly the announced
-  // bytes, and the padding after them, or waits for the inactivity timeout,
-  // and only then prints the answer; on_end is not called. So no byte the
-  // host meant as data is ever parsed as a command. A final answer given
-  // during a download ends it at once, without on_end.
+  // Prints `CONNECT` (an upload: or its `prompt`) and switches the port to
+  // data mode. Precondition: not already in data mode. Returns false if stale
+  // or the precondition fails. Once data mode is announced the engine owns the
+  // end of the data: a final answer (ok/fail) given during an upload (the
+  // write failed part-way) stops the delivery to on_data, but the engine
+  // still consumes exactly the announced bytes and the padding after them
+  // (byte-counted), or every byte up to the Ctrl-Z or ESC (`ends_at_ctrl_z`),
+  // or waits for the inactivity timeout, and only then prints the answer;
+  // on_end is not called. So no byte the host meant as data is ever parsed as
+  // a command. A final answer given during a download ends it at once,
+  // without on_end.
   bool start_upload(UploadSpec spec);
   bool start_download(DownloadSpec spec);
 
