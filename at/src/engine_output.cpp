@@ -42,6 +42,10 @@ void EngineCore::emit_result(ResultCode code) {
 }
 
 void EngineCore::emit_failure(const Failure& failure) {
+  if (!failure.text().empty()) {
+    if (!settings_.quiet) emit_text_line(failure.text(), true);
+    return;
+  }
   if (!failure.is_cme() || settings_.cmee == CmeeMode::kOff) {
     emit_result(failure.result_code());
     return;

@@ -12,6 +12,7 @@ class ResultFormat : public EngineFixture {
     add("+FILE", {.execute = [](Call& call) { call.responder.cme_error(405); }});
     add("+ODD", {.execute = [](Call& call) { call.responder.cme_error(9999); }});
     add("+INFO", {.execute = answer_info("+INFO: 1")});
+    add("+SEND", {.execute = [](Call& call) { call.responder.final_text("SEND OK"); }});
     engine().settings().echo = false;
   }
 };
@@ -96,6 +97,15 @@ TEST_F(ResultFormat, ResetDefaultsWithZAndAmpersandF) {
   EXPECT_EQ(engine().settings(), PortSettings{});
   EXPECT_EQ(send("ATE0V0\r"), "ATE0V0\r0\r");
   EXPECT_EQ(send("ATZ\r"), "\r\nOK\r\n");
+}
+
+TEST_F(ResultFormat, AFinalTextOfTheCommandsOwnReplacesOkAndEndsTheLine) {
+  EXPECT_EQ(send("AT+SEND\r"), "\r\nSEND OK\r\n");
+  EXPECT_EQ(send("AT+SEND;+INFO\r"), "\r\nSEND OK\r\n") << "the rest of the line is skipped";
+  EXPECT_EQ(send("ATV0\r"), "0\r");
+  EXPECT_EQ(send("AT+SEND\r"), "SEND OK\r\n") << "no numeric form";
+  EXPECT_EQ(send("ATQ1\r"), "");
+  EXPECT_EQ(send("AT+SEND\r"), "");
 }
 
 }  // namespace

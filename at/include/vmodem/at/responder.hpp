@@ -129,6 +129,9 @@ class Responder {
   bool fail(Failure failure);
   bool error() { return fail(Failure::error()); }
   bool cme_error(int code) { return fail(Failure::cme(code)); }
+  // Ends the command line with a final result of the command's own instead
+  // of OK (`SEND OK`); see Failure::text. `text` must be a string literal.
+  bool final_text(std::string_view text) { return fail(Failure::text(text)); }
 
   // Prints `CONNECT` (an upload: or its `prompt`) and switches the port to
   // data mode. Precondition: not already in data mode. Returns false if stale
