@@ -187,7 +187,9 @@ namespace {
 // for the next read.
 std::size_t final_result_end(const std::string& text) {
   std::size_t best = std::string::npos;
-  for (const char* final : {"\r\nOK\r\n", "\r\nERROR\r\n", "+CME ERROR:"}) {
+  // SEND OK / SEND FAIL: the final results of Quectel's AT+QISEND family.
+  for (const char* final :
+       {"\r\nOK\r\n", "\r\nERROR\r\n", "+CME ERROR:", "\r\nSEND OK\r\n", "\r\nSEND FAIL\r\n"}) {
     const auto at = text.find(final);
     if (at == std::string::npos) continue;
     const auto eol = text.find("\r\n", at + 2);

@@ -44,6 +44,8 @@ struct RunArgs {
   bool once = false;
   std::string mount;
   std::size_t count = 0;  // 0: one module in the state directory; N: <state>/0 .. <state>/N-1
+  std::vector<std::string> allow_net;
+  std::vector<std::string> dns;  // NAME=ADDR
 };
 
 void setup_logging(const std::filesystem::path& log_file, const std::string& level) {
@@ -136,6 +138,13 @@ tl::expected<sim::ModuleOptions, int> module_options(const RunArgs& args,
   options.uart_port = args.uart;
   options.port_linked = [&reaper](const std::filesystem::path& link) { reaper.linked(link); };
   options.mount_dir = mount_dir;
+  options.allow_net = args.allow_net;
+  for (const auto& entry : args.dns) {
+    const auto equals = entry.find('=');
+    if (equals == std::string::npos || equals == 0)
+      return tl::unexpected(report_error(kExitUsage, "--dns " + entry + ": expected NAME=ADDRESS"));
+    options.hosts[entry.substr(0, equals)] = entry.substr(equals + 1);
+  }
   if (args.at_trace) {
     try {
       options.trace = make_tracer(state / "at-trace.log");
@@ -425,6 +434,12 @@ void add_run_command(CLI::App& app, CommandList& commands) {
                   "ports, control socket, log and seed (the seed + i); new ones are cloned "
                   "from a manufactured template image")
       ->check(CLI::Range(1, 1000));
+  cmd->add_option("--allow-net", args->allow_net,
+                  "Let the module's sockets (AT+QIOPEN) reach this network or address too "
+                  "(default: loopback only, 127.0.0.0/8 and ::1); repeatable");
+  cmd->add_option("--dns", args->dns,
+                  "NAME=ADDRESS: a name the module resolves (AT+QIOPEN, AT+QIDNSGIP); "
+                  "\"localhost\" is always known; repeatable");
   commands.add(cmd, [args] { return run(*args); });
 }
 

@@ -6,7 +6,8 @@ void register_command_set(at::Registry& registry, const CommandServices& m) {
   register_identity_commands(registry, m.profile.identity, m.firmware);
   register_general_commands(registry, m.nv);
   register_network_commands(registry, m.profile.network, m.nv, m.radio);
-  register_config_commands(registry, m.profile.network, m.nv, m.radio);
+  register_config_commands(registry, m.profile.network, m.nv, m.radio, m.sockets);
+  register_socket_commands(registry, m.sockets, m.profile.network, m.nv, m.radio);
   register_power_commands(registry, m.power, m.radio);
   register_backup_commands(registry, m.profile.backup, m.power, m.file_systems);
   register_fota_commands(registry, m);

@@ -21,7 +21,9 @@ void register_general_commands(at::Registry& registry, NvSettings& nv);
 void register_network_commands(at::Registry& registry, const NetworkConfig& network, NvSettings& nv,
                                RuntimeState& radio);
 void register_config_commands(at::Registry& registry, const NetworkConfig& network, NvSettings& nv,
-                              RuntimeState& radio);
+                              RuntimeState& radio, net::SocketService& sockets);
+void register_socket_commands(at::Registry& registry, net::SocketService& sockets,
+                              const NetworkConfig& network, NvSettings& nv, RuntimeState& radio);
 void register_power_commands(at::Registry& registry, PowerControl& power, RuntimeState& radio);
 void register_backup_commands(at::Registry& registry, const BackupConfig& backup,
                               PowerControl& power, FileSystems& file_systems);

@@ -6,6 +6,7 @@
 #include "commands/handler_util.hpp"
 #include "commands/pdp_contexts.hpp"
 #include "module/nv_settings.hpp"
+#include "net/socket_service.hpp"
 
 namespace vmodem::sim {
 
@@ -16,6 +17,7 @@ struct ConfigParts {
   const NetworkConfig& network;  // the factory APN of context 1
   NvSettings& nv;
   RuntimeState& radio;
+  net::SocketService& sockets;  // a context going down takes its sockets
 };
 
 // The PDP contexts in NV by cid. Context 1 is defined from the factory with
@@ -158,6 +160,7 @@ void register_activation(at::Registry& registry, const ConfigParts& m) {
     const auto cid = int_arg(call.command, 0, 1, kMaxCid);
     if (!cid) return void(call.responder.error());
     m.radio.active_contexts.erase(static_cast<int>(*cid));
+    m.sockets.context_down(static_cast<int>(*cid), false);  // the host asked: no URC
     call.responder.ok();
   };
   (void)registry.add("+QIDEACT", std::move(qideact));
@@ -173,6 +176,7 @@ void register_activation(at::Registry& registry, const ConfigParts& m) {
       m.radio.active_contexts.insert(static_cast<int>(*cid));
     } else {
       m.radio.active_contexts.erase(static_cast<int>(*cid));
+      m.sockets.context_down(static_cast<int>(*cid), false);
     }
     call.responder.ok();
   };
@@ -238,15 +242,14 @@ void register_qurccfg(at::Registry& registry, const ConfigParts& m) {
 
 }  // namespace
 
-bool pdp_context_defined(const NetworkConfig& network, NvSettings& nv, int cid) {
-  RuntimeState unused;
-  return contexts(ConfigParts{network, nv, unused}).contains(cid);
+bool pdp_context_defined(const NetworkConfig&, NvSettings& nv, int cid) {
+  return cid == 1 || nv.values().contexts.contains(cid);  // context 1 is the factory's
 }
 
 void register_config_commands(at::Registry& registry, const NetworkConfig& network, NvSettings& nv,
-                              RuntimeState& radio) {
-  // Each handler keeps a copy (three references).
-  const ConfigParts parts{network, nv, radio};
+                              RuntimeState& radio, net::SocketService& sockets) {
+  // Each handler keeps a copy (four references).
+  const ConfigParts parts{network, nv, radio, sockets};
   register_cgdcont(registry, parts);
   register_qicsgp(registry, parts);
   register_activation(registry, parts);

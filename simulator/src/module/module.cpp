@@ -12,6 +12,8 @@
 #include "module/fs_boot.hpp"
 #include "module/live_mounts.hpp"
 #include "module/nv_settings.hpp"
+#include "net/reach.hpp"
+#include "net/socket_service.hpp"
 
 namespace vmodem::sim {
 
@@ -68,6 +70,27 @@ Module::~Module() {
   file_io_.join();
 }
 
+namespace {
+
+// The module's packet network from --allow-net and --dns.
+tl::expected<std::unique_ptr<net::Reach>, std::string> make_reach(const ModuleOptions& options) {
+  auto reach = std::make_unique<net::Reach>();
+  for (const auto& network : options.allow_net) {
+    if (!reach->allow(network))
+      return tl::unexpected("--allow-net " + network +
+                            ": not a network or address (e.g. 10.0.0.0/8, 192.0.2.7, ::1)");
+  }
+  for (const auto& [name, address] : options.hosts) {
+    boost::system::error_code ec;
+    const auto ip = boost::asio::ip::make_address(address, ec);
+    if (ec) return tl::unexpected("--dns " + name + "=" + address + ": not an IP address");
+    reach->add_host(name, ip);
+  }
+  return reach;
+}
+
+}  // namespace
+
 tl::expected<std::unique_ptr<Module>, std::string> Module::create(boost::asio::io_context& io,
                                                                   Profile profile,
                                                                   ModuleOptions options,
@@ -88,8 +111,14 @@ tl::expected<std::unique_ptr<Module>, std::string> Module::create(boost::asio::i
   }
   (*flash)->lock().chip().set_real_time_pacing(options.real_time);
   const bool created = (*flash)->created();
+  auto reach = make_reach(options);
+  if (!reach) return tl::unexpected(reach.error());
   std::unique_ptr<Module> module(
       new Module(io, std::move(profile), std::move(options), std::move(*flash)));
+  module->reach_ = std::move(*reach);
+  module->sockets_ = std::make_unique<net::SocketService>(
+      io, *module->reach_, *module->log_,
+      [m = module.get()](const std::string& urc) { m->send_urc(urc); });
   module->manufacture_pending_ = created;
   module->flash_->lock().faults().set_listener(
       [m = module.get()](const nand::FaultEvent& e) { m->on_fault(e); });
@@ -108,7 +137,8 @@ void Module::build_registry() {
                                                   .power = *this,
                                                   .urcs = *this,
                                                   .file_systems = *this,
-                                                  .firmware = *this});
+                                                  .firmware = *this,
+                                                  .sockets = *sockets_});
   file_handles_ = std::make_unique<FileHandles>(register_file_commands(
       registry_, FileCommandContext{
                      [this] {
@@ -250,6 +280,7 @@ void Module::disconnect_ports() {
   for (auto& [name, port] : ports_)
     port->disconnect();
   file_handles_->reset();
+  sockets_->drop_all();
 }
 
 void Module::on_fault(const nand::FaultEvent& event) {

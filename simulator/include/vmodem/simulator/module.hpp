@@ -67,8 +67,17 @@ struct ModuleOptions {
   // Called each time a port's link in the state directory is pointed at a
   // new PTY (may be empty): `vmodem run` tells its link reaper.
   std::function<void(const std::filesystem::path& link)> port_linked;
+  // The module's packet network (AT+QIOPEN): networks it reaches besides
+  // loopback ("10.0.0.0/8", an address), and names it resolves
+  // ("example.test" -> "127.0.0.1").
+  std::vector<std::string> allow_net;
+  std::map<std::string, std::string> hosts;
 };
 
+namespace net {
+class Reach;
+class SocketService;
+}  // namespace net
 class NvSettings;
 class LiveMounts;
 class FileHandles;
@@ -257,6 +266,8 @@ class Module final : public ControlTarget,
   std::unique_ptr<LiveMounts> live_mounts_;
   std::unique_ptr<NvSettings> nv_;
   std::unique_ptr<FileHandles> file_handles_;  // the file commands' handles and uploads
+  std::unique_ptr<net::Reach> reach_;
+  std::unique_ptr<net::SocketService> sockets_;  // AT+QIOPEN's; all dropped with the ports
   RuntimeState runtime_;
   std::map<std::uint64_t, std::function<void(const nlohmann::json&)>> listeners_;
   std::vector<std::function<void(PowerState)>> power_listeners_;

@@ -28,6 +28,9 @@ class logger;
 namespace vmodem::sim {
 
 class NvSettings;
+namespace net {
+class SocketService;
+}
 
 // Power transitions a command asks for, and the power state it reads.
 class PowerControl {
@@ -93,6 +96,7 @@ struct CommandServices {
   UrcSink& urcs;
   FileSystems& file_systems;
   FirmwareUpdate& firmware;
+  net::SocketService& sockets;  // AT+QIOPEN and the rest of the TCP/IP commands
 };
 
 }  // namespace vmodem::sim

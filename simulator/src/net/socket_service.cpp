@@ -1,0 +1,392 @@
+#include "net/socket_service.hpp"
+
+#include <algorithm>
+#include <deque>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <spdlog/spdlog.h>
+
+namespace vmodem::sim::net {
+
+namespace ip = boost::asio::ip;
+using boost::system::error_code;
+
+std::string_view to_string(ServiceType type) {
+  switch (type) {
+    case ServiceType::tcp:
+      return "TCP";
+    case ServiceType::udp:
+      return "UDP";
+    case ServiceType::tcp_listener:
+      return "TCP LISTENER";
+    case ServiceType::udp_service:
+      return "UDP SERVICE";
+    case ServiceType::tcp_incoming:
+      return "TCP INCOMING";
+  }
+  return "TCP";
+}
+
+std::optional<ServiceType> service_type_from(std::string_view name) {
+  for (const auto type :
+       {ServiceType::tcp, ServiceType::udp, ServiceType::tcp_listener, ServiceType::udp_service}) {
+    if (name == to_string(type)) return type;
+  }
+  return std::nullopt;
+}
+
+std::string_view describe(IpError error) {
+  switch (error) {
+    case IpError::ok:
+      return "No Error";
+    case IpError::unknown:
+      return "Unknown error";
+    case IpError::invalid_parameters:
+      return "Invalid parameters";
+    case IpError::socket_create_failed:
+      return "Create socket failed";
+    case IpError::not_supported:
+      return "Operation not supported";
+    case IpError::socket_bind_failed:
+      return "Socket bind failed";
+    case IpError::socket_write_failed:
+      return "Socket write failed";
+    case IpError::open_pdp_failed:
+      return "Open PDP context failed";
+    case IpError::socket_identity_used:
+      return "Socket identity has been used";
+    case IpError::dns_parse_failed:
+      return "DNS parse failed";
+    case IpError::socket_connect_failed:
+      return "Socket connect failed";
+    case IpError::socket_closed:
+      return "Socket has been closed";
+    case IpError::operation_not_allowed:
+      return "Operation not allowed";
+  }
+  return "Unknown error";
+}
+
+// One socket service. Its asio handlers hold it weakly: a socket closed or
+// dropped is gone, and a completion that finds it gone does nothing.
+struct SocketService::Socket {
+  explicit Socket(boost::asio::io_context& io) : tcp(io), udp(io) {}
+  OpenRequest request;
+  SocketState state = SocketState::opening;
+  ip::tcp::socket tcp;
+  ip::udp::socket udp;
+  std::array<std::uint8_t, 4096> buffer{};
+  // Buffer access: received data not read yet, one entry per datagram (UDP)
+  // or per arrival (TCP).
+  std::deque<std::vector<std::uint8_t>> unread;
+  std::size_t unread_bytes = 0;
+  bool recv_reported = false;  // +QIURC: "recv" said; not again until all is read
+  bool reading = false;
+  std::uint64_t received = 0, read = 0;
+  // Sending: queued in order, one write at a time.
+  std::deque<std::vector<std::uint8_t>> outgoing;
+  bool writing = false;
+  std::uint64_t sent = 0, acked = 0;
+
+  bool is_tcp() const { return request.type == ServiceType::tcp; }
+  void abort() {
+    error_code ignored;
+    if (tcp.is_open()) {
+      // SO_LINGER 0: the peer sees a reset, as when a module loses power.
+      tcp.set_option(ip::tcp::socket::linger(true, 0), ignored);
+      tcp.close(ignored);
+    }
+    udp.close(ignored);
+  }
+};
+
+SocketService::SocketService(boost::asio::io_context& io, const Reach& reach, spdlog::logger& log,
+                             std::function<void(const std::string&)> urc)
+    : io_(io), reach_(reach), log_(log), urc_(std::move(urc)) {}
+
+SocketService::~SocketService() {
+  drop_all();
+}
+
+void SocketService::report(const std::string& urc) const {
+  if (urc_) urc_(urc);
+}
+
+bool SocketService::current(const std::shared_ptr<Socket>& socket) const {
+  const int id = socket->request.id;
+  return id >= 0 && id < kSocketCount && sockets_[static_cast<std::size_t>(id)] == socket;
+}
+
+void SocketService::refuse(int id, IpError error) {
+  last_error_ = error;
+  report("+QIOPEN: " + std::to_string(id) + "," + std::to_string(static_cast<int>(error)));
+}
+
+void SocketService::open(const OpenRequest& request) {
+  const auto fail = [&](IpError error) { refuse(request.id, error); };
+  if (request.id < 0 || request.id >= kSocketCount) return fail(IpError::invalid_parameters);
+  auto& slot = sockets_[static_cast<std::size_t>(request.id)];
+  if (slot) return fail(IpError::socket_identity_used);
+  if ((request.type != ServiceType::tcp && request.type != ServiceType::udp) ||
+      request.mode == AccessMode::transparent) {
+    log_.warn("AT+QIOPEN: {} in access mode {} is not simulated yet", to_string(request.type),
+              static_cast<int>(request.mode));
+    return fail(IpError::not_supported);
+  }
+  const auto address = reach_.resolve(request.host);
+  if (!address) {
+    log_.info("AT+QIOPEN: cannot resolve '{}' (known: IP literals, localhost, --dns names)",
+              request.host);
+    return fail(IpError::dns_parse_failed);
+  }
+  if (!reach_.allows(*address)) {
+    log_.warn("AT+QIOPEN: {} is outside the module's network ({}); allow it with --allow-net",
+              address->to_string(), reach_.describe());
+    return fail(IpError::socket_connect_failed);
+  }
+  auto socket = std::make_shared<Socket>(io_);
+  socket->request = request;
+  slot = socket;
+  if (request.type == ServiceType::tcp)
+    connect_tcp(socket, *address);
+  else
+    connect_udp(socket, *address);
+}
+
+void SocketService::connect_tcp(const std::shared_ptr<Socket>& socket, ip::address address) {
+  const ip::tcp::endpoint remote(address, socket->request.remote_port);
+  error_code ec;
+  socket->tcp.open(remote.protocol(), ec);
+  if (!ec && socket->request.local_port != 0) {
+    socket->tcp.set_option(ip::tcp::socket::reuse_address(true), ec);
+    socket->tcp.bind(ip::tcp::endpoint(remote.protocol(), socket->request.local_port), ec);
+    if (ec) return opened(socket, IpError::socket_bind_failed);
+  }
+  if (ec) return opened(socket, IpError::socket_create_failed);
+  socket->tcp.async_connect(remote, [this, weak = std::weak_ptr(socket)](const error_code& e) {
+    auto self = weak.lock();
+    if (!self || !current(self)) return;
+    if (e) log_.info("AT+QIOPEN: connect {}: {}", self->request.id, e.message());
+    opened(self, e ? IpError::socket_connect_failed : IpError::ok);
+  });
+}
+
+void SocketService::connect_udp(const std::shared_ptr<Socket>& socket, ip::address address) {
+  const ip::udp::endpoint remote(address, socket->request.remote_port);
+  error_code ec;
+  socket->udp.open(remote.protocol(), ec);
+  if (ec) return opened(socket, IpError::socket_create_failed);
+  if (socket->request.local_port != 0) {
+    socket->udp.bind(ip::udp::endpoint(remote.protocol(), socket->request.local_port), ec);
+    if (ec) return opened(socket, IpError::socket_bind_failed);
+  }
+  socket->udp.connect(remote, ec);  // no packet: fixes the peer and the local port
+  // Reported from the loop, like a TCP connect, after the command's OK.
+  boost::asio::post(io_, [this, weak = std::weak_ptr(socket), ec] {
+    auto self = weak.lock();
+    if (self && current(self)) opened(self, ec ? IpError::socket_connect_failed : IpError::ok);
+  });
+}
+
+void SocketService::opened(const std::shared_ptr<Socket>& socket, IpError error) {
+  const int id = socket->request.id;
+  if (error != IpError::ok) {
+    socket->abort();
+    sockets_[static_cast<std::size_t>(id)].reset();
+    last_error_ = error;
+  } else {
+    socket->state = SocketState::connected;
+    error_code ec;
+    const auto local = socket->is_tcp() ? socket->tcp.local_endpoint(ec).port()
+                                        : socket->udp.local_endpoint(ec).port();
+    if (!ec) socket->request.local_port = local;
+    start_reading(socket);
+  }
+  report("+QIOPEN: " + std::to_string(id) + "," + std::to_string(static_cast<int>(error)));
+}
+
+void SocketService::start_reading(const std::shared_ptr<Socket>& socket) {
+  if (socket->reading || socket->state != SocketState::connected) return;
+  // A full buffer stops reading until the host reads: TCP's window closes.
+  if (socket->request.mode == AccessMode::buffer && socket->unread_bytes >= kReceiveBufferBytes)
+    return;
+  socket->reading = true;
+  auto done = [this, weak = std::weak_ptr(socket)](const error_code& e, std::size_t n) {
+    auto self = weak.lock();
+    if (!self || !current(self)) return;
+    self->reading = false;
+    if (e) {
+      // A UDP error (ICMP port unreachable) is not the end of the socket.
+      if (self->is_tcp()) return peer_closed(self);
+      if (e == boost::asio::error::operation_aborted) return;
+    } else {
+      received(self, std::span<const std::uint8_t>(self->buffer.data(), n));
+    }
+    start_reading(self);
+  };
+  if (socket->is_tcp())
+    socket->tcp.async_read_some(boost::asio::buffer(socket->buffer), std::move(done));
+  else
+    socket->udp.async_receive(boost::asio::buffer(socket->buffer), std::move(done));
+}
+
+void SocketService::received(const std::shared_ptr<Socket>& socket,
+                             std::span<const std::uint8_t> bytes) {
+  const std::string id = std::to_string(socket->request.id);
+  socket->received += bytes.size();
+  if (socket->request.mode == AccessMode::direct_push) {
+    socket->read += bytes.size();
+    for (std::size_t at = 0; at < bytes.size(); at += kMaxReadBytes) {
+      const auto piece = bytes.subspan(at, std::min(kMaxReadBytes, bytes.size() - at));
+      report("+QIURC: \"recv\"," + id + "," + std::to_string(piece.size()) + "\r\n" +
+             std::string(piece.begin(), piece.end()));
+    }
+    return;
+  }
+  socket->unread.emplace_back(bytes.begin(), bytes.end());
+  socket->unread_bytes += bytes.size();
+  if (!socket->recv_reported) {
+    socket->recv_reported = true;
+    report("+QIURC: \"recv\"," + id);
+  }
+}
+
+void SocketService::peer_closed(const std::shared_ptr<Socket>& socket) {
+  if (socket->state == SocketState::closing) return;
+  socket->state = SocketState::closing;
+  error_code ignored;
+  socket->tcp.close(ignored);
+  // Data still unread stays readable until AT+QICLOSE.
+  report("+QIURC: \"closed\"," + std::to_string(socket->request.id));
+}
+
+bool SocketService::close(int id) {
+  if (id < 0 || id >= kSocketCount) return false;
+  auto& slot = sockets_[static_cast<std::size_t>(id)];
+  if (!slot) return false;
+  error_code ignored;
+  slot->tcp.shutdown(ip::tcp::socket::shutdown_both, ignored);
+  slot->tcp.close(ignored);
+  slot->udp.close(ignored);
+  slot.reset();
+  return true;
+}
+
+std::optional<SocketInfo> SocketService::info(int id) const {
+  if (id < 0 || id >= kSocketCount) return std::nullopt;
+  const auto& s = sockets_[static_cast<std::size_t>(id)];
+  if (!s) return std::nullopt;
+  return SocketInfo{.id = id,
+                    .type = s->request.type,
+                    .address = s->request.host,
+                    .remote_port = s->request.remote_port,
+                    .local_port = s->request.local_port,
+                    .state = s->state,
+                    .context = s->request.context,
+                    .mode = s->request.mode};
+}
+
+std::vector<SocketInfo> SocketService::list() const {
+  std::vector<SocketInfo> out;
+  for (int id = 0; id < kSocketCount; ++id) {
+    if (auto one = info(id)) out.push_back(*one);
+  }
+  return out;
+}
+
+IpError SocketService::send(int id, std::span<const std::uint8_t> data) {
+  const auto fail = [this](IpError e) { return last_error_ = e; };
+  if (id < 0 || id >= kSocketCount) return fail(IpError::invalid_parameters);
+  const auto& socket = sockets_[static_cast<std::size_t>(id)];
+  if (!socket || socket->state != SocketState::connected) return fail(IpError::socket_closed);
+  socket->sent += data.size();
+  if (data.empty()) return IpError::ok;
+  socket->outgoing.emplace_back(data.begin(), data.end());
+  write_next(socket);
+  return IpError::ok;
+}
+
+void SocketService::write_next(const std::shared_ptr<Socket>& socket) {
+  if (socket->writing || socket->outgoing.empty()) return;
+  socket->writing = true;
+  auto done = [this, weak = std::weak_ptr(socket)](const error_code& e, std::size_t n) {
+    auto self = weak.lock();
+    if (!self || !current(self)) return;
+    self->writing = false;
+    if (e) {
+      log_.info("socket {}: send failed: {}", self->request.id, e.message());
+      if (self->is_tcp()) return peer_closed(self);
+    } else {
+      self->acked += n;  // on loopback, written is as good as acknowledged
+    }
+    self->outgoing.pop_front();
+    write_next(self);
+  };
+  const auto& next = socket->outgoing.front();
+  if (socket->is_tcp())
+    boost::asio::async_write(socket->tcp, boost::asio::buffer(next), std::move(done));
+  else
+    socket->udp.async_send(boost::asio::buffer(next), std::move(done));
+}
+
+std::optional<SendTotals> SocketService::send_totals(int id) const {
+  if (id < 0 || id >= kSocketCount) return std::nullopt;
+  const auto& s = sockets_[static_cast<std::size_t>(id)];
+  if (!s) return std::nullopt;
+  return SendTotals{s->sent, s->acked, s->sent - s->acked};
+}
+
+std::optional<std::vector<std::uint8_t>> SocketService::read(int id, std::size_t max) {
+  if (id < 0 || id >= kSocketCount) return std::nullopt;
+  const auto& socket = sockets_[static_cast<std::size_t>(id)];
+  if (!socket || socket->request.mode != AccessMode::buffer) return std::nullopt;
+  std::vector<std::uint8_t> out;
+  while (!socket->unread.empty() && out.size() < max) {
+    auto& front = socket->unread.front();
+    const std::size_t whole = front.size();
+    const std::size_t take = std::min(whole, max - out.size());
+    out.insert(out.end(), front.begin(), front.begin() + static_cast<std::ptrdiff_t>(take));
+    if (take == whole || !socket->is_tcp()) {
+      socket->unread_bytes -= whole;  // a datagram is read whole, or its rest is lost
+      socket->unread.pop_front();
+    } else {
+      socket->unread_bytes -= take;
+      front.erase(front.begin(), front.begin() + static_cast<std::ptrdiff_t>(take));
+    }
+    if (!socket->is_tcp()) break;
+  }
+  socket->read += out.size();
+  if (socket->unread.empty()) socket->recv_reported = false;
+  start_reading(socket);
+  return out;
+}
+
+std::optional<ReceiveTotals> SocketService::receive_totals(int id) const {
+  if (id < 0 || id >= kSocketCount) return std::nullopt;
+  const auto& s = sockets_[static_cast<std::size_t>(id)];
+  if (!s) return std::nullopt;
+  return ReceiveTotals{s->received, s->read, s->unread_bytes};
+}
+
+void SocketService::context_down(int context, bool report_it) {
+  bool any = false;
+  for (auto& slot : sockets_) {
+    if (!slot || slot->request.context != context) continue;
+    slot->abort();
+    slot.reset();
+    any = true;
+  }
+  if (report_it && any) report("+QIURC: \"pdpdeact\"," + std::to_string(context));
+}
+
+void SocketService::drop_all() {
+  for (auto& slot : sockets_) {
+    if (!slot) continue;
+    slot->abort();
+    slot.reset();
+  }
+}
+
+}  // namespace vmodem::sim::net

@@ -1,0 +1,290 @@
+// Quectel's TCP/IP commands against real servers on loopback: an in-process
+// module, its AT port opened like a host, and a TCP or UDP echo server on
+// 127.0.0.1 in a thread of its own.
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "module_fixture.hpp"
+
+namespace vmodem::sim::testing {
+namespace {
+
+using e2e::Host;
+
+// A loopback server in a thread: TCP echoes (or closes at once, or sends a
+// greeting and closes) for one connection; UDP echoes every datagram. It
+// records what it saw: the bytes, and whether the peer reset the connection.
+class LoopbackServer {
+ public:
+  enum class Kind { tcp_echo, tcp_greet_and_close, udp_echo };
+
+  explicit LoopbackServer(Kind kind, std::string greeting = {})
+      : kind_(kind), greeting_(std::move(greeting)) {
+    fd_ = ::socket(AF_INET, kind == Kind::udp_echo ? SOCK_DGRAM : SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0 ||
+        (kind != Kind::udp_echo && ::listen(fd_, 4) != 0)) {
+      ADD_FAILURE() << "loopback server: " << std::strerror(errno);
+    }
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~LoopbackServer() {
+    stop_ = true;
+    thread_.join();
+    ::close(fd_);
+  }
+
+  int port() const { return port_; }
+  std::string received() const {
+    std::lock_guard lock(mutex_);
+    return received_;
+  }
+  // True once the connection ended with a reset (ECONNRESET), false while it
+  // is open or after an orderly close; waits up to `timeout`.
+  bool saw_reset(std::chrono::milliseconds timeout = 3000ms) const {
+    std::unique_lock lock(mutex_);
+    ended_changed_.wait_for(lock, timeout, [this] { return ended_; });
+    return reset_;
+  }
+
+ private:
+  // Waits for `fd` to be readable for at most 20 ms; false when stopping.
+  bool readable(int fd) const {
+    pollfd p{fd, POLLIN, 0};
+    return ::poll(&p, 1, 20) > 0;
+  }
+  void serve() {
+    if (kind_ == Kind::udp_echo) return serve_udp();
+    int conn = -1;
+    while (!stop_ && conn < 0) {
+      if (readable(fd_)) conn = ::accept(fd_, nullptr, nullptr);
+    }
+    if (conn < 0) return;
+    if (kind_ == Kind::tcp_greet_and_close) {
+      (void)::send(conn, greeting_.data(), greeting_.size(), MSG_NOSIGNAL);
+      ::close(conn);
+      return;
+    }
+    char buf[4096];
+    while (!stop_) {
+      if (!readable(conn)) continue;
+      const ssize_t n = ::recv(conn, buf, sizeof buf, 0);
+      if (n <= 0) {
+        std::lock_guard lock(mutex_);
+        reset_ = n < 0 && errno == ECONNRESET;
+        break;
+      }
+      {
+        std::lock_guard lock(mutex_);
+        received_.append(buf, static_cast<std::size_t>(n));
+      }
+      (void)::send(conn, buf, static_cast<std::size_t>(n), MSG_NOSIGNAL);
+    }
+    ::close(conn);
+    std::lock_guard lock(mutex_);
+    ended_ = true;
+    ended_changed_.notify_all();
+  }
+  void serve_udp() {
+    char buf[2048];
+    while (!stop_) {
+      if (!readable(fd_)) continue;
+      sockaddr_in from{};
+      socklen_t len = sizeof from;
+      const ssize_t n =
+          ::recvfrom(fd_, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
+      if (n <= 0) continue;
+      {
+        std::lock_guard lock(mutex_);
+        received_.append(buf, static_cast<std::size_t>(n));
+      }
+      (void)::sendto(fd_, buf, static_cast<std::size_t>(n), 0, reinterpret_cast<sockaddr*>(&from),
+                     len);
+    }
+  }
+
+  Kind kind_;
+  std::string greeting_;
+  int fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  mutable std::mutex mutex_;  // guards what follows
+  mutable std::condition_variable ended_changed_;
+  bool reset_ = false, ended_ = false;
+  std::string received_;
+};
+
+class Sockets : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(m_.ok());
+    m_.power_on();
+    ASSERT_TRUE(m_.wait_power(PowerState::app_rdy));
+    host_.emplace(m_.port());
+    ASSERT_TRUE(host_->is_open());
+    host_->command("ATE0");
+    ASSERT_NE(host_->command("AT+QIACT=1").find("OK"), std::string::npos);
+  }
+  Host& host() { return *host_; }
+  // AT+QIOPEN and its +QIOPEN URC.
+  std::string open(const std::string& args) {
+    const auto answer = host().command("AT+QIOPEN=" + args);
+    if (answer.find("OK") == std::string::npos) return answer;
+    return host().read_until("\r\n", 5000ms).empty() ? "" : answer + host().read_until("\r\n");
+  }
+  std::string open_tcp(int port, int mode = 0) {
+    return open("1,0,\"TCP\",\"127.0.0.1\"," + std::to_string(port) + ",0," + std::to_string(mode));
+  }
+
+  ModuleHarness m_{builtin()};
+  std::optional<Host> host_;
+};
+
+TEST_F(Sockets, TcpInBufferModeSendsWithAFixedLengthAndReadsWhatCameBack) {
+  LoopbackServer echo(LoopbackServer::Kind::tcp_echo);
+  EXPECT_NE(open_tcp(echo.port()).find("+QIOPEN: 0,0"), std::string::npos);
+  host().write("AT+QISEND=0,5\r");
+  EXPECT_EQ(host().read_until("> "), "> ");
+  host().write("hello");
+  EXPECT_NE(host().read_until("SEND OK\r\n").find("\r\nSEND OK\r\n"), std::string::npos);
+  EXPECT_NE(host().read_until("+QIURC: \"recv\",0\r\n").find("+QIURC: \"recv\",0"),
+            std::string::npos);
+  EXPECT_EQ(host().command("AT+QIRD=0,1500"), "\r\n+QIRD: 5\r\nhello\r\n\r\nOK\r\n");
+  EXPECT_EQ(host().command("AT+QIRD=0,1500"), "\r\n+QIRD: 0\r\n\r\nOK\r\n");
+  EXPECT_EQ(host().command("AT+QIRD=0,0"), "\r\n+QIRD: 5,5,0\r\n\r\nOK\r\n");
+  EXPECT_EQ(host().command("AT+QISEND=0,0"), "\r\n+QISEND: 5,5,0\r\n\r\nOK\r\n");
+  const auto state = host().command("AT+QISTATE=1,0");
+  EXPECT_NE(state.find("+QISTATE: 0,\"TCP\",\"127.0.0.1\"," + std::to_string(echo.port())),
+            std::string::npos)
+      << state;
+  EXPECT_NE(state.find(",2,1,0,0,\"usbat\""), std::string::npos) << state;
+  EXPECT_EQ(echo.received(), "hello");
+  EXPECT_EQ(host().command("AT+QICLOSE=0"), "\r\nOK\r\n");
+  EXPECT_EQ(host().command("AT+QISTATE?"), "\r\nOK\r\n");
+}
+
+TEST_F(Sockets, CtrlZEndsTheDataEscCancelsItAndBinaryBytesAreData) {
+  LoopbackServer echo(LoopbackServer::Kind::tcp_echo);
+  ASSERT_NE(open_tcp(echo.port()).find("+QIOPEN: 0,0"), std::string::npos);
+  host().write("AT+QISEND=0\r");
+  EXPECT_EQ(host().read_until("> "), "> ");
+  host().write("nothing\x1b");
+  EXPECT_NE(host().read_until("OK\r\n").find("OK"), std::string::npos);
+  const std::string binary("a\r\nAT\r\0z", 8);
+  host().write("AT+QISEND=0\r");
+  EXPECT_EQ(host().read_until("> "), "> ");
+  host().write(binary + "\x1a");
+  EXPECT_NE(host().read_until("SEND OK\r\n").find("SEND OK"), std::string::npos);
+  host().read_until("+QIURC: \"recv\",0\r\n");
+  EXPECT_EQ(host().command("AT+QIRD=0"), "\r\n+QIRD: 8\r\n" + binary + "\r\n\r\nOK\r\n");
+  EXPECT_EQ(echo.received(), binary) << "the cancelled data never left the module";
+}
+
+TEST_F(Sockets, DirectPushDeliversTheDataInTheUrc) {
+  LoopbackServer echo(LoopbackServer::Kind::tcp_echo);
+  ASSERT_NE(open_tcp(echo.port(), 1).find("+QIOPEN: 0,0"), std::string::npos);
+  host().write("AT+QISEND=0,4\r");
+  host().read_until("> ");
+  host().write("ping");
+  host().read_until("SEND OK\r\n");
+  EXPECT_NE(host().read_until("ping\r\n").find("+QIURC: \"recv\",0,4\r\nping\r\n"),
+            std::string::npos);
+  EXPECT_EQ(host().command("AT+QIRD=0"), "\r\nERROR\r\n") << "nothing is buffered in push mode";
+}
+
+TEST_F(Sockets, APeerThatClosesLeavesItsDataReadableAndTheSocketClosing) {
+  LoopbackServer server(LoopbackServer::Kind::tcp_greet_and_close, "bye");
+  ASSERT_NE(open_tcp(server.port()).find("+QIOPEN: 0,0"), std::string::npos);
+  const auto urcs = host().read_until("+QIURC: \"closed\",0\r\n", 5000ms);
+  EXPECT_NE(urcs.find("+QIURC: \"recv\",0"), std::string::npos) << urcs;
+  EXPECT_NE(urcs.find("+QIURC: \"closed\",0"), std::string::npos) << urcs;
+  EXPECT_NE(host().command("AT+QISTATE=1,0").find(",4,1,0,0,"), std::string::npos);
+  EXPECT_EQ(host().command("AT+QIRD=0,1500"), "\r\n+QIRD: 3\r\nbye\r\n\r\nOK\r\n");
+  host().write("AT+QISEND=0,1\r");
+  EXPECT_EQ(host().read_until("ERROR\r\n"), "\r\nERROR\r\n") << "no prompt on a closed socket";
+  EXPECT_EQ(host().command("AT+QICLOSE=0"), "\r\nOK\r\n");
+}
+
+TEST_F(Sockets, OpensThatCannotSucceedSayWhyInTheUrc) {
+  LoopbackServer echo(LoopbackServer::Kind::tcp_echo);
+  // Nothing listens on the port a closed listener had: refused.
+  int closed_port = 0;
+  {
+    LoopbackServer gone(LoopbackServer::Kind::tcp_echo);
+    closed_port = gone.port();
+  }
+  EXPECT_NE(open_tcp(closed_port).find("+QIOPEN: 0,566"), std::string::npos);
+  // Outside the module's network (loopback only by default): refused before
+  // any packet leaves.
+  EXPECT_NE(open("1,1,\"TCP\",\"192.0.2.1\",80,0,0").find("+QIOPEN: 1,566"), std::string::npos);
+  EXPECT_NE(open("1,2,\"TCP\",\"no.such.name\",80,0,0").find("+QIOPEN: 2,565"), std::string::npos);
+  EXPECT_NE(host().command("AT+QIGETERROR").find("+QIGETERROR: 565,DNS parse failed"),
+            std::string::npos);
+  EXPECT_NE(open("1,3,\"TCP\",\"localhost\"," + std::to_string(echo.port()) + ",0,0")
+                .find("+QIOPEN: 3,0"),
+            std::string::npos);
+  EXPECT_NE(open("1,3,\"TCP\",\"localhost\"," + std::to_string(echo.port()) + ",0,0")
+                .find("+QIOPEN: 3,563"),
+            std::string::npos)
+      << "the connectID is taken";
+  EXPECT_NE(open("2,4,\"TCP\",\"127.0.0.1\",80,0,0").find("+QIOPEN: 4,561"), std::string::npos)
+      << "context 2 is not active";
+  EXPECT_EQ(host().command("AT+QIOPEN=1,12,\"TCP\",\"127.0.0.1\",80"), "\r\nERROR\r\n");
+  EXPECT_EQ(host().command("AT+QIOPEN=1,0,\"SCTP\",\"127.0.0.1\",80"), "\r\nERROR\r\n");
+}
+
+TEST_F(Sockets, UdpDatagramsGoOutAndComeBack) {
+  LoopbackServer echo(LoopbackServer::Kind::udp_echo);
+  ASSERT_NE(open("1,5,\"UDP\",\"127.0.0.1\"," + std::to_string(echo.port()) + ",0,0")
+                .find("+QIOPEN: 5,0"),
+            std::string::npos);
+  EXPECT_EQ(host().command("AT+QISENDEX=5,\"48690a\""), "\r\nSEND OK\r\n");
+  host().read_until("+QIURC: \"recv\",5\r\n");
+  EXPECT_EQ(host().command("AT+QIRD=5"), "\r\n+QIRD: 3\r\nHi\n\r\n\r\nOK\r\n");
+  EXPECT_EQ(host().command("AT+QISENDEX=5,\"4g\""), "\r\nERROR\r\n");
+}
+
+TEST_F(Sockets, APowerCutResetsThePeersConnectionAndForgetsTheSocket) {
+  LoopbackServer echo(LoopbackServer::Kind::tcp_echo);
+  ASSERT_NE(open_tcp(echo.port()).find("+QIOPEN: 0,0"), std::string::npos);
+  ASSERT_TRUE(m_.on_io([&] { return m_.module().power_cut(PowerCutRequest{}); }));
+  EXPECT_TRUE(echo.saw_reset());
+  host_.reset();
+  m_.power_on();
+  ASSERT_TRUE(m_.wait_power(PowerState::app_rdy));
+  host_.emplace(m_.port());
+  host().command("ATE0");
+  EXPECT_EQ(host().command("AT+QISTATE?"), "\r\nOK\r\n");
+}
+
+TEST_F(Sockets, DeactivatingTheContextClosesItsSockets) {
+  LoopbackServer echo(LoopbackServer::Kind::tcp_echo);
+  ASSERT_NE(open_tcp(echo.port()).find("+QIOPEN: 0,0"), std::string::npos);
+  EXPECT_EQ(host().command("AT+CGPADDR=1"), "\r\n+CGPADDR: 1,\"10.64.1.2\"\r\n\r\nOK\r\n");
+  EXPECT_EQ(host().command("AT+QIDEACT=1"), "\r\nOK\r\n");
+  EXPECT_EQ(host().command("AT+QISTATE?"), "\r\nOK\r\n");
+  EXPECT_EQ(host().command("AT+CGPADDR=1"), "\r\n+CGPADDR: 1,\"0.0.0.0\"\r\n\r\nOK\r\n");
+  host().write("AT+QISEND=0,1\r");
+  EXPECT_EQ(host().read_until("ERROR\r\n"), "\r\nERROR\r\n");
+}
+
+}  // namespace
+}  // namespace vmodem::sim::testing
