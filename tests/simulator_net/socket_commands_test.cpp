@@ -286,5 +286,106 @@ TEST_F(Sockets, DeactivatingTheContextClosesItsSockets) {
   EXPECT_EQ(host().read_until("ERROR\r\n"), "\r\nERROR\r\n");
 }
 
+// A client of this machine connecting to the module's TCP LISTENER.
+int connect_to(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// What arrives on `fd` within `timeout`, up to `size` bytes.
+std::string receive(int fd, std::size_t size, std::chrono::milliseconds timeout = 3000ms) {
+  std::string out;
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (out.size() < size && std::chrono::steady_clock::now() < end) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 50) <= 0) continue;
+    char buf[512];
+    const ssize_t n = ::recv(fd, buf, std::min(sizeof buf, size - out.size()), 0);
+    if (n <= 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+// A free local port: bound, read back, released.
+int free_local_port(int type) {
+  const int fd = ::socket(AF_INET, type, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  (void)::bind(fd, reinterpret_cast<sockaddr*>(&addr), len);
+  (void)::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+TEST_F(Sockets, ATcpListenerHandsEachConnectionANewConnectId) {
+  const int port = free_local_port(SOCK_STREAM);
+  ASSERT_NE(open("1,11,\"TCP LISTENER\",\"127.0.0.1\",0," + std::to_string(port) + ",0")
+                .find("+QIOPEN: 11,0"),
+            std::string::npos);
+  EXPECT_NE(host().command("AT+QISTATE=1,11").find(",3,1,0,0,"), std::string::npos) << "listening";
+  const int client = connect_to(port);
+  ASSERT_GE(client, 0);
+  auto incoming = host().read_until("+QIURC: \"incoming\",", 3000ms);
+  incoming += host().read_until("\r\n");
+  EXPECT_NE(incoming.find("+QIURC: \"incoming\",0,11,\"127.0.0.1\","), std::string::npos)
+      << incoming;
+  const auto state = host().command("AT+QISTATE=1,0");
+  EXPECT_NE(state.find("+QISTATE: 0,\"TCP INCOMING\",\"127.0.0.1\","), std::string::npos) << state;
+  EXPECT_NE(state.find(",2,1,11,0,"), std::string::npos) << "connected, server 11: " << state;
+  ASSERT_EQ(::send(client, "from client", 11, 0), 11);
+  host().read_until("+QIURC: \"recv\",0\r\n");
+  EXPECT_EQ(host().command("AT+QIRD=0"), "\r\n+QIRD: 11\r\nfrom client\r\n\r\nOK\r\n");
+  host().write("AT+QISEND=0,6\r");
+  host().read_until("> ");
+  host().write("answer");
+  host().read_until("SEND OK\r\n");
+  EXPECT_EQ(receive(client, 6), "answer");
+  ::close(client);
+  EXPECT_NE(host().read_until("+QIURC: \"closed\",0\r\n").find("closed"), std::string::npos);
+}
+
+TEST_F(Sockets, AUdpServiceReadsEachSenderAndAnswersTheAddressGiven) {
+  const int port = free_local_port(SOCK_DGRAM);
+  ASSERT_NE(open("1,2,\"UDP SERVICE\",\"127.0.0.1\",0," + std::to_string(port) + ",0")
+                .find("+QIOPEN: 2,0"),
+            std::string::npos);
+  const int peer = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in self{};
+  self.sin_family = AF_INET;
+  self.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof self;
+  ASSERT_EQ(::bind(peer, reinterpret_cast<sockaddr*>(&self), len), 0);
+  ASSERT_EQ(::getsockname(peer, reinterpret_cast<sockaddr*>(&self), &len), 0);
+  const int peer_port = ntohs(self.sin_port);
+  sockaddr_in module{};
+  module.sin_family = AF_INET;
+  module.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  module.sin_port = htons(static_cast<std::uint16_t>(port));
+  ASSERT_EQ(::sendto(peer, "dgram", 5, 0, reinterpret_cast<sockaddr*>(&module), sizeof module), 5);
+  host().read_until("+QIURC: \"recv\",2\r\n");
+  EXPECT_EQ(host().command("AT+QIRD=2"),
+            "\r\n+QIRD: 5,\"127.0.0.1\"," + std::to_string(peer_port) + "\r\ndgram\r\n\r\nOK\r\n");
+  host().write("AT+QISEND=2,4,\"127.0.0.1\"," + std::to_string(peer_port) + "\r");
+  EXPECT_EQ(host().read_until("> "), "> ");
+  host().write("back");
+  host().read_until("SEND OK\r\n");
+  EXPECT_EQ(receive(peer, 4), "back");
+  host().write("AT+QISEND=2,4\r");
+  EXPECT_EQ(host().read_until("ERROR\r\n"), "\r\nERROR\r\n") << "a service needs the address";
+  EXPECT_EQ(host().command("AT+QISEND=2,0"), "\r\n+QISEND: 4,4,0\r\n\r\nOK\r\n");
+  ::close(peer);
+}
+
 }  // namespace
 }  // namespace vmodem::sim::testing

@@ -47,8 +47,8 @@ std::string state_line(const net::SocketInfo& s, const NvSettings& nv) {
   return "+QISTATE: " + std::to_string(s.id) + "," + quoted(std::string(to_string(s.type))) + "," +
          quoted(s.address) + "," + std::to_string(s.remote_port) + "," +
          std::to_string(s.local_port) + "," + std::to_string(static_cast<int>(s.state)) + "," +
-         std::to_string(s.context) + ",0," + std::to_string(static_cast<int>(s.mode)) + "," +
-         quoted(at_port_name(nv));
+         std::to_string(s.context) + "," + std::to_string(s.server_id) + "," +
+         std::to_string(static_cast<int>(s.mode)) + "," + quoted(at_port_name(nv));
 }
 
 void register_qiopen(at::Registry& registry, const SocketParts& m) {
@@ -138,9 +138,11 @@ void register_qistate(at::Registry& registry, const SocketParts& m) {
 }
 
 // The data after the prompt goes out once it is complete: SEND OK, or SEND
-// FAIL when the socket cannot take it (closed meanwhile).
+// FAIL when the socket cannot take it (closed meanwhile). `to`: a UDP
+// SERVICE's destination.
 void send_after_prompt(const SocketParts& m, at::Call& call, int id,
-                       std::optional<std::size_t> fixed) {
+                       std::optional<std::size_t> fixed,
+                       std::optional<boost::asio::ip::udp::endpoint> to = std::nullopt) {
   auto data = std::make_shared<std::vector<std::uint8_t>>();
   at::UploadSpec upload;
   upload.prompt = "> ";
@@ -155,12 +157,12 @@ void send_after_prompt(const SocketParts& m, at::Call& call, int id,
   upload.on_data = [data](std::span<const std::uint8_t> bytes) {
     data->insert(data->end(), bytes.begin(), bytes.end());
   };
-  upload.on_end = [m, id, data, responder = call.responder](at::UploadEnd end,
-                                                            std::size_t) mutable {
+  upload.on_end = [m, id, data, to, responder = call.responder](at::UploadEnd end,
+                                                                std::size_t) mutable {
     if (end == at::UploadEnd::kAborted) return;
     if (end == at::UploadEnd::kCancelled) return void(responder.ok());  // ESC: nothing sent
     if (end == at::UploadEnd::kTimeout) return void(responder.error());
-    const bool sent = m.sockets.send(id, *data) == IpError::ok;
+    const bool sent = m.sockets.send(id, *data, to) == IpError::ok;
     responder.final_text(sent ? "SEND OK" : "SEND FAIL");
   };
   if (!call.responder.start_upload(std::move(upload))) call.responder.error();
@@ -171,8 +173,26 @@ void register_qisend(at::Registry& registry, const SocketParts& m) {
   spec.gate_tag = kNeedsRdy;
   spec.write = [m](at::Call& call) {
     const auto id = int_arg(call.command, 0, 0, net::kSocketCount - 1);
-    if (!id || call.command.args.size() > 2) return void(call.responder.error());
+    if (!id || call.command.args.size() > 4 || call.command.args.size() == 3)
+      return void(call.responder.error());
     const auto info = m.sockets.info(static_cast<int>(*id));
+    const bool service = info && info->type == ServiceType::udp_service;
+    if (call.command.args.size() == 4) {  // UDP SERVICE: =<id>,<len>,"<ip>",<port>
+      const auto length = int_arg(call.command, 1, 1, net::kMaxSendBytes);
+      const auto ip = str_arg(call.command, 2);
+      const auto port = int_arg(call.command, 3, 1, 65535);
+      boost::system::error_code ec;
+      const auto address = ip ? boost::asio::ip::make_address(*ip, ec) : boost::asio::ip::address();
+      if (!length || !ip || ec || !port || !service || info->state != net::SocketState::connected)
+        return void(call.responder.error());
+      return send_after_prompt(
+          m, call, static_cast<int>(*id), static_cast<std::size_t>(*length),
+          boost::asio::ip::udp::endpoint(address, static_cast<std::uint16_t>(*port)));
+    }
+    // A UDP SERVICE sends only with an address; =<id>,0 works on every socket.
+    const bool totals_query =
+        call.command.args.size() == 2 && int_arg(call.command, 1, 0, 0).has_value();
+    if (service && !totals_query) return void(call.responder.error());
     if (call.command.args.size() == 2) {
       const auto length = int_arg(call.command, 1, 0, net::kMaxSendBytes);
       if (!length) return void(call.responder.error());
@@ -249,9 +269,13 @@ void register_qird(at::Registry& registry, const SocketParts& m) {
     }
     const auto data = m.sockets.read(socket, static_cast<std::size_t>(*length));
     if (!data) return void(call.responder.error());
-    // "+QIRD: <n>" CR LF, then the bytes as they came, then OK.
-    std::string line = "+QIRD: " + std::to_string(data->size());
-    if (!data->empty()) line += "\r\n" + std::string(data->begin(), data->end());
+    // "+QIRD: <n>[,"<ip>",<port>]" CR LF, then the bytes as they came, then OK.
+    std::string line = "+QIRD: " + std::to_string(data->bytes.size());
+    if (data->from) {
+      line +=
+          ",\"" + data->from->address().to_string() + "\"," + std::to_string(data->from->port());
+    }
+    if (!data->bytes.empty()) line += "\r\n" + std::string(data->bytes.begin(), data->bytes.end());
     call.responder.info(line);
     call.responder.ok();
   };

@@ -5,6 +5,7 @@
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
 
@@ -72,25 +73,39 @@ std::string_view describe(IpError error) {
 // One socket service. Its asio handlers hold it weakly: a socket closed or
 // dropped is gone, and a completion that finds it gone does nothing.
 struct SocketService::Socket {
-  explicit Socket(boost::asio::io_context& io) : tcp(io), udp(io) {}
+  explicit Socket(boost::asio::io_context& io) : tcp(io), udp(io), acceptor(io) {}
   OpenRequest request;
   SocketState state = SocketState::opening;
+  int server_id = 0;  // TCP INCOMING: its listener
   ip::tcp::socket tcp;
   ip::udp::socket udp;
+  ip::tcp::acceptor acceptor;  // TCP LISTENER
+  ip::udp::endpoint sender;    // UDP SERVICE: of the datagram being received
   std::array<std::uint8_t, 4096> buffer{};
   // Buffer access: received data not read yet, one entry per datagram (UDP)
   // or per arrival (TCP).
-  std::deque<std::vector<std::uint8_t>> unread;
+  struct Chunk {
+    std::vector<std::uint8_t> bytes;
+    std::optional<ip::udp::endpoint> from;  // UDP SERVICE
+  };
+  std::deque<Chunk> unread;
   std::size_t unread_bytes = 0;
   bool recv_reported = false;  // +QIURC: "recv" said; not again until all is read
   bool reading = false;
   std::uint64_t received = 0, read = 0;
   // Sending: queued in order, one write at a time.
-  std::deque<std::vector<std::uint8_t>> outgoing;
+  struct Outgoing {
+    std::vector<std::uint8_t> bytes;
+    std::optional<ip::udp::endpoint> to;  // UDP SERVICE
+  };
+  std::deque<Outgoing> outgoing;
   bool writing = false;
   std::uint64_t sent = 0, acked = 0;
 
-  bool is_tcp() const { return request.type == ServiceType::tcp; }
+  bool is_stream() const {
+    return request.type == ServiceType::tcp || request.type == ServiceType::tcp_incoming;
+  }
+  bool is_service() const { return request.type == ServiceType::udp_service; }
   void abort() {
     error_code ignored;
     if (tcp.is_open()) {
@@ -99,6 +114,7 @@ struct SocketService::Socket {
       tcp.close(ignored);
     }
     udp.close(ignored);
+    acceptor.close(ignored);
   }
 };
 
@@ -129,13 +145,16 @@ void SocketService::open(const OpenRequest& request) {
   if (request.id < 0 || request.id >= kSocketCount) return fail(IpError::invalid_parameters);
   auto& slot = sockets_[static_cast<std::size_t>(request.id)];
   if (slot) return fail(IpError::socket_identity_used);
-  if ((request.type != ServiceType::tcp && request.type != ServiceType::udp) ||
-      request.mode == AccessMode::transparent) {
+  if (request.type == ServiceType::tcp_incoming || request.mode == AccessMode::transparent) {
     log_.warn("AT+QIOPEN: {} in access mode {} is not simulated yet", to_string(request.type),
               static_cast<int>(request.mode));
     return fail(IpError::not_supported);
   }
-  const auto address = reach_.resolve(request.host);
+  const bool server =
+      request.type == ServiceType::tcp_listener || request.type == ServiceType::udp_service;
+  // A server listens on the module's own address: loopback here.
+  const auto address = server ? std::optional(ip::address(ip::address_v4::loopback()))
+                              : reach_.resolve(request.host);
   if (!address) {
     log_.info("AT+QIOPEN: cannot resolve '{}' (known: IP literals, localhost, --dns names)",
               request.host);
@@ -149,22 +168,30 @@ void SocketService::open(const OpenRequest& request) {
   auto socket = std::make_shared<Socket>(io_);
   socket->request = request;
   slot = socket;
-  if (request.type == ServiceType::tcp)
-    connect_tcp(socket, *address);
-  else
-    connect_udp(socket, *address);
+  switch (request.type) {
+    case ServiceType::tcp:
+      return connect_tcp(socket, *address);
+    case ServiceType::udp:
+      return connect_udp(socket, *address);
+    case ServiceType::tcp_listener:
+      return listen_tcp(socket, *address);
+    case ServiceType::udp_service:
+      return bind_udp_service(socket, *address);
+    case ServiceType::tcp_incoming:
+      break;
+  }
 }
 
 void SocketService::connect_tcp(const std::shared_ptr<Socket>& socket, ip::address address) {
   const ip::tcp::endpoint remote(address, socket->request.remote_port);
   error_code ec;
   socket->tcp.open(remote.protocol(), ec);
-  if (!ec && socket->request.local_port != 0) {
+  if (ec) return opened(socket, IpError::socket_create_failed);
+  if (socket->request.local_port != 0) {
     socket->tcp.set_option(ip::tcp::socket::reuse_address(true), ec);
     socket->tcp.bind(ip::tcp::endpoint(remote.protocol(), socket->request.local_port), ec);
     if (ec) return opened(socket, IpError::socket_bind_failed);
   }
-  if (ec) return opened(socket, IpError::socket_create_failed);
   socket->tcp.async_connect(remote, [this, weak = std::weak_ptr(socket)](const error_code& e) {
     auto self = weak.lock();
     if (!self || !current(self)) return;
@@ -183,10 +210,34 @@ void SocketService::connect_udp(const std::shared_ptr<Socket>& socket, ip::addre
     if (ec) return opened(socket, IpError::socket_bind_failed);
   }
   socket->udp.connect(remote, ec);  // no packet: fixes the peer and the local port
-  // Reported from the loop, like a TCP connect, after the command's OK.
-  boost::asio::post(io_, [this, weak = std::weak_ptr(socket), ec] {
+  report_after_ok(socket, ec ? IpError::socket_connect_failed : IpError::ok);
+}
+
+void SocketService::listen_tcp(const std::shared_ptr<Socket>& socket, ip::address address) {
+  const ip::tcp::endpoint local(address, socket->request.local_port);
+  error_code ec;
+  socket->acceptor.open(local.protocol(), ec);
+  if (!ec) socket->acceptor.set_option(ip::tcp::acceptor::reuse_address(true), ec);
+  if (!ec) socket->acceptor.bind(local, ec);
+  if (ec) return report_after_ok(socket, IpError::socket_bind_failed);
+  socket->acceptor.listen(boost::asio::socket_base::max_listen_connections, ec);
+  if (ec) return report_after_ok(socket, IpError::socket_bind_failed);
+  report_after_ok(socket, IpError::ok);
+}
+
+void SocketService::bind_udp_service(const std::shared_ptr<Socket>& socket, ip::address address) {
+  const ip::udp::endpoint local(address, socket->request.local_port);
+  error_code ec;
+  socket->udp.open(local.protocol(), ec);
+  if (!ec) socket->udp.bind(local, ec);
+  report_after_ok(socket, ec ? IpError::socket_bind_failed : IpError::ok);
+}
+
+// Reported from the loop, like a TCP connect, after the command's OK.
+void SocketService::report_after_ok(const std::shared_ptr<Socket>& socket, IpError error) {
+  boost::asio::post(io_, [this, weak = std::weak_ptr(socket), error] {
     auto self = weak.lock();
-    if (self && current(self)) opened(self, ec ? IpError::socket_connect_failed : IpError::ok);
+    if (self && current(self)) opened(self, error);
   });
 }
 
@@ -197,14 +248,51 @@ void SocketService::opened(const std::shared_ptr<Socket>& socket, IpError error)
     sockets_[static_cast<std::size_t>(id)].reset();
     last_error_ = error;
   } else {
-    socket->state = SocketState::connected;
     error_code ec;
-    const auto local = socket->is_tcp() ? socket->tcp.local_endpoint(ec).port()
-                                        : socket->udp.local_endpoint(ec).port();
+    const bool listener = socket->request.type == ServiceType::tcp_listener;
+    socket->state = listener ? SocketState::listening : SocketState::connected;
+    const auto local = listener              ? socket->acceptor.local_endpoint(ec).port()
+                       : socket->is_stream() ? socket->tcp.local_endpoint(ec).port()
+                                             : socket->udp.local_endpoint(ec).port();
     if (!ec) socket->request.local_port = local;
-    start_reading(socket);
+    if (listener)
+      accept_next(socket);
+    else
+      start_reading(socket);
   }
   report("+QIOPEN: " + std::to_string(id) + "," + std::to_string(static_cast<int>(error)));
+}
+
+void SocketService::accept_next(const std::shared_ptr<Socket>& listener) {
+  listener->acceptor.async_accept(
+      [this, weak = std::weak_ptr(listener)](const error_code& e, ip::tcp::socket peer) {
+        auto self = weak.lock();
+        if (!self || !current(self) || e) return;
+        const auto free = std::find(sockets_.begin(), sockets_.end(), nullptr);
+        error_code ec;
+        const auto remote = peer.remote_endpoint(ec);
+        if (free == sockets_.end() || ec) {
+          log_.warn("TCP LISTENER {}: no free connectID for {}; refused", self->request.id,
+                    remote.address().to_string());
+          peer.close(ec);
+          return accept_next(self);
+        }
+        auto incoming = std::make_shared<Socket>(io_);
+        incoming->request = self->request;
+        incoming->request.id = static_cast<int>(free - sockets_.begin());
+        incoming->request.type = ServiceType::tcp_incoming;
+        incoming->request.host = remote.address().to_string();
+        incoming->request.remote_port = remote.port();
+        incoming->server_id = self->request.id;
+        incoming->state = SocketState::connected;
+        incoming->tcp = std::move(peer);
+        *free = incoming;
+        report("+QIURC: \"incoming\"," + std::to_string(incoming->request.id) + "," +
+               std::to_string(self->request.id) + ",\"" + incoming->request.host + "\"," +
+               std::to_string(incoming->request.remote_port));
+        start_reading(incoming);
+        accept_next(self);
+      });
 }
 
 void SocketService::start_reading(const std::shared_ptr<Socket>& socket) {
@@ -219,33 +307,49 @@ void SocketService::start_reading(const std::shared_ptr<Socket>& socket) {
     self->reading = false;
     if (e) {
       // A UDP error (ICMP port unreachable) is not the end of the socket.
-      if (self->is_tcp()) return peer_closed(self);
+      if (self->is_stream()) return peer_closed(self);
       if (e == boost::asio::error::operation_aborted) return;
     } else {
-      received(self, std::span<const std::uint8_t>(self->buffer.data(), n));
+      std::optional<ip::udp::endpoint> from;
+      if (self->is_service()) from = self->sender;
+      received(self, std::span<const std::uint8_t>(self->buffer.data(), n), from);
     }
     start_reading(self);
   };
-  if (socket->is_tcp())
+  if (socket->is_stream())
     socket->tcp.async_read_some(boost::asio::buffer(socket->buffer), std::move(done));
+  else if (socket->is_service())
+    socket->udp.async_receive_from(boost::asio::buffer(socket->buffer), socket->sender,
+                                   std::move(done));
   else
     socket->udp.async_receive(boost::asio::buffer(socket->buffer), std::move(done));
 }
 
+namespace {
+
+// ,"<ip>",<port> after a UDP SERVICE's length.
+std::string sender_suffix(const std::optional<ip::udp::endpoint>& from) {
+  if (!from) return {};
+  return ",\"" + from->address().to_string() + "\"," + std::to_string(from->port());
+}
+
+}  // namespace
+
 void SocketService::received(const std::shared_ptr<Socket>& socket,
-                             std::span<const std::uint8_t> bytes) {
+                             std::span<const std::uint8_t> bytes,
+                             const std::optional<ip::udp::endpoint>& from) {
   const std::string id = std::to_string(socket->request.id);
   socket->received += bytes.size();
   if (socket->request.mode == AccessMode::direct_push) {
     socket->read += bytes.size();
     for (std::size_t at = 0; at < bytes.size(); at += kMaxReadBytes) {
       const auto piece = bytes.subspan(at, std::min(kMaxReadBytes, bytes.size() - at));
-      report("+QIURC: \"recv\"," + id + "," + std::to_string(piece.size()) + "\r\n" +
-             std::string(piece.begin(), piece.end()));
+      report("+QIURC: \"recv\"," + id + "," + std::to_string(piece.size()) + sender_suffix(from) +
+             "\r\n" + std::string(piece.begin(), piece.end()));
     }
     return;
   }
-  socket->unread.emplace_back(bytes.begin(), bytes.end());
+  socket->unread.push_back({{bytes.begin(), bytes.end()}, from});
   socket->unread_bytes += bytes.size();
   if (!socket->recv_reported) {
     socket->recv_reported = true;
@@ -270,6 +374,7 @@ bool SocketService::close(int id) {
   slot->tcp.shutdown(ip::tcp::socket::shutdown_both, ignored);
   slot->tcp.close(ignored);
   slot->udp.close(ignored);
+  slot->acceptor.close(ignored);
   slot.reset();
   return true;
 }
@@ -285,7 +390,8 @@ std::optional<SocketInfo> SocketService::info(int id) const {
                     .local_port = s->request.local_port,
                     .state = s->state,
                     .context = s->request.context,
-                    .mode = s->request.mode};
+                    .mode = s->request.mode,
+                    .server_id = s->server_id};
 }
 
 std::vector<SocketInfo> SocketService::list() const {
@@ -296,14 +402,21 @@ std::vector<SocketInfo> SocketService::list() const {
   return out;
 }
 
-IpError SocketService::send(int id, std::span<const std::uint8_t> data) {
+IpError SocketService::send(int id, std::span<const std::uint8_t> data,
+                            std::optional<ip::udp::endpoint> to) {
   const auto fail = [this](IpError e) { return last_error_ = e; };
   if (id < 0 || id >= kSocketCount) return fail(IpError::invalid_parameters);
   const auto& socket = sockets_[static_cast<std::size_t>(id)];
   if (!socket || socket->state != SocketState::connected) return fail(IpError::socket_closed);
+  if (socket->is_service() != to.has_value()) return fail(IpError::invalid_parameters);
+  if (to && !reach_.allows(to->address())) {
+    log_.warn("AT+QISEND: {} is outside the module's network ({})", to->address().to_string(),
+              reach_.describe());
+    return fail(IpError::socket_write_failed);
+  }
   socket->sent += data.size();
   if (data.empty()) return IpError::ok;
-  socket->outgoing.emplace_back(data.begin(), data.end());
+  socket->outgoing.push_back({{data.begin(), data.end()}, to});
   write_next(socket);
   return IpError::ok;
 }
@@ -317,7 +430,7 @@ void SocketService::write_next(const std::shared_ptr<Socket>& socket) {
     self->writing = false;
     if (e) {
       log_.info("socket {}: send failed: {}", self->request.id, e.message());
-      if (self->is_tcp()) return peer_closed(self);
+      if (self->is_stream()) return peer_closed(self);
     } else {
       self->acked += n;  // on loopback, written is as good as acknowledged
     }
@@ -325,10 +438,12 @@ void SocketService::write_next(const std::shared_ptr<Socket>& socket) {
     write_next(self);
   };
   const auto& next = socket->outgoing.front();
-  if (socket->is_tcp())
-    boost::asio::async_write(socket->tcp, boost::asio::buffer(next), std::move(done));
+  if (socket->is_stream())
+    boost::asio::async_write(socket->tcp, boost::asio::buffer(next.bytes), std::move(done));
+  else if (next.to)
+    socket->udp.async_send_to(boost::asio::buffer(next.bytes), *next.to, std::move(done));
   else
-    socket->udp.async_send(boost::asio::buffer(next), std::move(done));
+    socket->udp.async_send(boost::asio::buffer(next.bytes), std::move(done));
 }
 
 std::optional<SendTotals> SocketService::send_totals(int id) const {
@@ -338,26 +453,31 @@ std::optional<SendTotals> SocketService::send_totals(int id) const {
   return SendTotals{s->sent, s->acked, s->sent - s->acked};
 }
 
-std::optional<std::vector<std::uint8_t>> SocketService::read(int id, std::size_t max) {
+std::optional<Received> SocketService::read(int id, std::size_t max) {
   if (id < 0 || id >= kSocketCount) return std::nullopt;
   const auto& socket = sockets_[static_cast<std::size_t>(id)];
-  if (!socket || socket->request.mode != AccessMode::buffer) return std::nullopt;
-  std::vector<std::uint8_t> out;
-  while (!socket->unread.empty() && out.size() < max) {
+  if (!socket || socket->request.mode != AccessMode::buffer ||
+      socket->request.type == ServiceType::tcp_listener)
+    return std::nullopt;
+  Received out;
+  while (!socket->unread.empty() && out.bytes.size() < max) {
     auto& front = socket->unread.front();
-    const std::size_t whole = front.size();
-    const std::size_t take = std::min(whole, max - out.size());
-    out.insert(out.end(), front.begin(), front.begin() + static_cast<std::ptrdiff_t>(take));
-    if (take == whole || !socket->is_tcp()) {
+    const std::size_t whole = front.bytes.size();
+    const std::size_t take = std::min(whole, max - out.bytes.size());
+    out.bytes.insert(out.bytes.end(), front.bytes.begin(),
+                     front.bytes.begin() + static_cast<std::ptrdiff_t>(take));
+    out.from = front.from;
+    if (take == whole || !socket->is_stream()) {
       socket->unread_bytes -= whole;  // a datagram is read whole, or its rest is lost
       socket->unread.pop_front();
     } else {
       socket->unread_bytes -= take;
-      front.erase(front.begin(), front.begin() + static_cast<std::ptrdiff_t>(take));
+      front.bytes.erase(front.bytes.begin(),
+                        front.bytes.begin() + static_cast<std::ptrdiff_t>(take));
     }
-    if (!socket->is_tcp()) break;
+    if (!socket->is_stream()) break;
   }
-  socket->read += out.size();
+  socket->read += out.bytes.size();
   if (socket->unread.empty()) socket->recv_reported = false;
   start_reading(socket);
   return out;

@@ -83,6 +83,7 @@ struct SocketInfo {
   SocketState state = SocketState::initial;
   int context = 1;
   AccessMode mode = AccessMode::buffer;
+  int server_id = 0;  // TCP INCOMING: the listener's connectID
 };
 
 struct SendTotals {
@@ -90,6 +91,12 @@ struct SendTotals {
 };
 struct ReceiveTotals {
   std::uint64_t total = 0, read = 0, unread = 0;  // AT+QIRD=<id>,0
+};
+
+// What AT+QIRD takes: the bytes, and for a UDP SERVICE their sender.
+struct Received {
+  std::vector<std::uint8_t> bytes;
+  std::optional<boost::asio::ip::udp::endpoint> from;
 };
 
 class SocketService {
@@ -101,8 +108,11 @@ class SocketService {
   SocketService& operator=(const SocketService&) = delete;
 
   // Starts opening; the outcome always comes as +QIOPEN: <id>,<err> (the
-  // caller answers OK first). Only TCP and UDP clients in buffer or direct
-  // push mode are simulated so far: anything else reports not_supported.
+  // caller answers OK first). TCP and UDP clients, a TCP LISTENER (its
+  // connections arrive as TCP INCOMING on the lowest free connectID, with
+  // +QIURC: "incoming") and a UDP SERVICE, each bound on loopback at
+  // `local_port`; buffer or direct push mode (transparent mode reports
+  // not_supported for now).
   void open(const OpenRequest& request);
   // Reports +QIOPEN: <id>,<error> for an open the caller refused itself
   // (the PDP context is not active).
@@ -114,14 +124,16 @@ class SocketService {
   std::vector<SocketInfo> list() const;
   std::optional<SocketInfo> info(int id) const;
 
-  // Queues `data` on a connected socket: ok, or why not (socket_closed when
-  // there is none or the peer has closed it).
-  IpError send(int id, std::span<const std::uint8_t> data);
+  // Queues `data` on a connected socket (a UDP SERVICE: to `to`, which it
+  // needs): ok, or why not (socket_closed when there is none or the peer has
+  // closed it).
+  IpError send(int id, std::span<const std::uint8_t> data,
+               std::optional<boost::asio::ip::udp::endpoint> to = std::nullopt);
   std::optional<SendTotals> send_totals(int id) const;
 
   // Buffer access mode: up to `max` received bytes (one datagram at most for
   // UDP); nullopt when `id` is not an open buffer-access socket.
-  std::optional<std::vector<std::uint8_t>> read(int id, std::size_t max);
+  std::optional<Received> read(int id, std::size_t max);
   std::optional<ReceiveTotals> receive_totals(int id) const;
 
   // The PDP context went down: its sockets close. `report`: with
@@ -138,9 +150,14 @@ class SocketService {
   struct Socket;
   void connect_tcp(const std::shared_ptr<Socket>& socket, boost::asio::ip::address address);
   void connect_udp(const std::shared_ptr<Socket>& socket, boost::asio::ip::address address);
+  void listen_tcp(const std::shared_ptr<Socket>& socket, boost::asio::ip::address address);
+  void bind_udp_service(const std::shared_ptr<Socket>& socket, boost::asio::ip::address address);
+  void accept_next(const std::shared_ptr<Socket>& listener);
+  void report_after_ok(const std::shared_ptr<Socket>& socket, IpError error);
   void opened(const std::shared_ptr<Socket>& socket, IpError error);
   void start_reading(const std::shared_ptr<Socket>& socket);
-  void received(const std::shared_ptr<Socket>& socket, std::span<const std::uint8_t> bytes);
+  void received(const std::shared_ptr<Socket>& socket, std::span<const std::uint8_t> bytes,
+                const std::optional<boost::asio::ip::udp::endpoint>& from);
   void peer_closed(const std::shared_ptr<Socket>& socket);
   void write_next(const std::shared_ptr<Socket>& socket);
   bool current(const std::shared_ptr<Socket>& socket) const;
