@@ -103,7 +103,10 @@ TEST_F(ServerTest, ASlowReaderLosesTheOldestEventsAndIsTold) {
   std::uint64_t reported = 0;
   int last_n = -1;
   for (;;) {
-    const json m = c->message();
+    // Generous: the server works through 3000 posted events before a write
+    // completes (slow under TSan on a loaded machine); it is a wait for a
+    // message, not a delay.
+    const json m = c->message(60000);
     ASSERT_TRUE(m.is_object()) << "after " << received << " events";
     if (m["event"] == "LAST") break;
     if (m["event"] == "EVENTS_DROPPED") {
