@@ -387,5 +387,32 @@ TEST_F(Sockets, AUdpServiceReadsEachSenderAndAnswersTheAddressGiven) {
   ::close(peer);
 }
 
+TEST_F(Sockets, NamesResolveThroughTheModulesOwnHostsMap) {
+  EXPECT_EQ(host().command("AT+QIDNSGIP=1,\"localhost\""), "\r\nOK\r\n");
+  auto urcs = host().read_until("+QIURC: \"dnsgip\",\"", 3000ms);
+  urcs += host().read_until("\r\n");
+  EXPECT_NE(urcs.find("+QIURC: \"dnsgip\",0,1,600"), std::string::npos) << urcs;
+  EXPECT_NE(urcs.find("+QIURC: \"dnsgip\",\"127.0.0.1\""), std::string::npos) << urcs;
+  EXPECT_EQ(host().command("AT+QIDNSGIP=1,\"no.such.name\""), "\r\nOK\r\n");
+  EXPECT_NE(host().read_until("+QIURC: \"dnsgip\",565\r\n").find("565"), std::string::npos);
+  EXPECT_EQ(host().command("AT+QIDNSCFG=1,\"10.0.0.53\""), "\r\nOK\r\n");
+  EXPECT_EQ(host().command("AT+QIDNSCFG=1"),
+            "\r\n+QIDNSCFG: 1,\"10.0.0.53\",\"0.0.0.0\"\r\n\r\nOK\r\n");
+  EXPECT_EQ(host().command("AT+QIDNSCFG=1,\"not an address\""), "\r\nERROR\r\n");
+}
+
+TEST_F(Sockets, APingAnswersOnTheNetworkAndTimesOutOffIt) {
+  EXPECT_EQ(host().command("AT+QPING=1,\"127.0.0.1\",1,2"), "\r\nOK\r\n");
+  auto replies = host().read_until("+QPING: 0,2,", 3000ms);
+  replies += host().read_until("\r\n");
+  EXPECT_NE(replies.find("+QPING: 0,\"127.0.0.1\",32,1,255"), std::string::npos) << replies;
+  EXPECT_NE(replies.find("+QPING: 0,2,2,0,1,1,1"), std::string::npos) << replies;
+  // 192.0.2.1 is outside the module's network: each ping waits its timeout.
+  EXPECT_EQ(host().command("AT+QPING=1,\"192.0.2.1\",1,1"), "\r\nOK\r\n");
+  const auto lost = host().read_until("+QPING: 0,1,0,1,0,0,0\r\n", 4000ms);
+  EXPECT_NE(lost.find("+QPING: 569\r\n"), std::string::npos) << lost;
+  EXPECT_NE(lost.find("+QPING: 0,1,0,1,0,0,0"), std::string::npos) << lost;
+}
+
 }  // namespace
 }  // namespace vmodem::sim::testing

@@ -24,6 +24,10 @@ void register_config_commands(at::Registry& registry, const NetworkConfig& netwo
                               RuntimeState& radio, net::SocketService& sockets);
 void register_socket_commands(at::Registry& registry, net::SocketService& sockets,
                               const NetworkConfig& network, NvSettings& nv, RuntimeState& radio);
+// AT+QIDNSCFG, AT+QIDNSGIP, AT+QPING.
+void register_dns_commands(at::Registry& registry, const net::SocketService& sockets,
+                           RuntimeState& radio, UrcSink& urcs, PowerControl& power,
+                           boost::asio::io_context& io);
 void register_power_commands(at::Registry& registry, PowerControl& power, RuntimeState& radio);
 void register_backup_commands(at::Registry& registry, const BackupConfig& backup,
                               PowerControl& power, FileSystems& file_systems);

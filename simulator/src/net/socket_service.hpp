@@ -145,6 +145,8 @@ class SocketService {
   void drop_all();
 
   IpError last_error() const { return last_error_; }
+  // Where the sockets reach and how names resolve (AT+QIDNSGIP, AT+QPING).
+  const Reach& reach() const { return reach_; }
 
  private:
   struct Socket;

@@ -3,8 +3,11 @@
 // boot.
 #pragma once
 
+#include <map>
 #include <set>
+#include <string>
 #include <string_view>
+#include <utility>
 
 namespace vmodem::sim {
 
@@ -19,6 +22,8 @@ struct RuntimeState {
   int cops_format = 0;                       // AT+COPS=3,<format>
   int ctzr = 0;
   std::set<int> active_contexts;  // PDP contexts activated (AT+QIACT / AT+CGACT)
+  // AT+QIDNSCFG: primary and secondary DNS server per context, where set.
+  std::map<int, std::pair<std::string, std::string>> dns_servers;
   bool registered() const { return cfun == 1; }
 };
 
