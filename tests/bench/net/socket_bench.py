@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+"""TCP through the module's AT port against the same TCP over a plain
+loopback socket, in the same script run.
+
+A TCP echo server runs on 127.0.0.1 in this process. Through `vmodem run`
+(buffer access mode: AT+QIOPEN, AT+QISEND=<id>,<len> with its "> " prompt,
++QIURC: "recv", AT+QIRD) and directly (a socket of this process) it measures:
+  * round trip: one message of --size bytes out and back, median over
+    --rounds;
+  * throughput: --bulk bytes out in 1460-byte AT+QISEND pieces (the most one
+    takes) and all of it read back, bytes per second, median over --repeats.
+Medians (these machines are noisy); ratios plain / module. Transparent mode
+is not simulated yet, so it is not measured.
+Usage: socket_bench.py --vmodem build/release/simulator/vmodem [--json]
+"""
+import argparse
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import tty
+
+
+def echo_server():
+    """A thread that echoes every connection; returns the port."""
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+
+    def serve(conn):
+        with conn:
+            try:
+                while data := conn.recv(65536):
+                    conn.sendall(data)
+            except ConnectionResetError:  # the module powered off: its peers see a reset
+                pass
+
+    def accept():
+        while True:
+            conn, _ = listener.accept()
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    return listener.getsockname()[1]
+
+
+class Port:
+    """The host's end of the module's AT port, raw."""
+
+    def __init__(self, path, timeout=10.0):
+        end = time.monotonic() + timeout
+        while not os.path.exists(path):
+            if time.monotonic() > end:
+                raise RuntimeError(f"{path} never appeared")
+            time.sleep(0.01)
+        self.fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
+        tty.setraw(self.fd)
+        self.pending = b""
+
+    def write(self, data):
+        view = memoryview(data)
+        while view:
+            n = os.write(self.fd, view)
+            view = view[n:]
+
+    def read_until(self, needle, timeout=10.0):
+        end = time.monotonic() + timeout
+        while needle not in self.pending:
+            left = end - time.monotonic()
+            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+                raise RuntimeError(f"timeout waiting for {needle!r}; have {self.pending[-200:]!r}")
+            self.pending += os.read(self.fd, 65536)
+        at = self.pending.index(needle) + len(needle)
+        out, self.pending = self.pending[:at], self.pending[at:]
+        return out
+
+    def command(self, line):
+        self.write(line + b"\r")
+        return self.read_until(b"OK\r\n")
+
+
+def module_send(port, data):
+    for at in range(0, len(data), 1460):
+        piece = data[at:at + 1460]
+        port.write(b"AT+QISEND=0,%d\r" % len(piece))
+        port.read_until(b"> ")
+        port.write(piece)
+        port.read_until(b"SEND OK\r\n")
+
+
+def module_read(port, size):
+    """Reads `size` bytes back with AT+QIRD, waiting for +QIURC: "recv"."""
+    got = b""
+    while len(got) < size:
+        port.write(b"AT+QIRD=0,1500\r")
+        port.read_until(b"+QIRD: ")
+        answer = port.read_until(b"\r\n")
+        n = int(answer[:-2])
+        if n == 0:
+            port.read_until(b"OK\r\n")
+            port.read_until(b'+QIURC: "recv",0\r\n')
+            continue
+        while len(port.pending) < n:
+            if not select.select([port.fd], [], [], 10)[0]:
+                raise RuntimeError("timeout reading AT+QIRD data")
+            port.pending += os.read(port.fd, 65536)
+        got += port.pending[:n]
+        port.pending = port.pending[n:]
+        port.read_until(b"OK\r\n")
+    return got
+
+
+def plain_round_trip(s, message):
+    """One message out and back on an open connection, as the module's is."""
+    start = time.perf_counter()
+    s.sendall(message)
+    got = b""
+    while len(got) < len(message):
+        got += s.recv(65536)
+    return time.perf_counter() - start
+
+
+def plain_throughput(port_number, data):
+    with socket.create_connection(("127.0.0.1", port_number)) as s:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        start = time.perf_counter()
+        for at in range(0, len(data), 1460):  # the same pieces as the module's
+            s.sendall(data[at:at + 1460])
+        got = b""
+        while len(got) < len(data):
+            got += s.recv(65536)
+        return len(data) / (time.perf_counter() - start)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--vmodem", required=True)
+    parser.add_argument("--size", type=int, default=64, help="round-trip message bytes")
+    parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--bulk", type=int, default=64 * 1024, help="throughput bytes")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    echo_port = echo_server()
+    state = tempfile.mkdtemp(prefix="vmodem-socket-bench-")
+    daemon = subprocess.Popen([args.vmodem, "run", "--state", state, "--seed", "1",
+                               "--log-level", "warn"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        port = Port(os.path.join(state, "ttyUSB2"))
+        port.read_until(b"APP RDY\r\n")
+        port.command(b"ATE0")
+        port.command(b"AT+QIACT=1")
+        port.command(b'AT+QIOPEN=1,0,"TCP","127.0.0.1",%d,0,0' % echo_port)
+        port.read_until(b"+QIOPEN: 0,0\r\n")
+
+        message = bytes((i * 7) & 0xFF for i in range(args.size))
+        module_rtt, plain_rtt = [], []
+        plain = socket.create_connection(("127.0.0.1", echo_port))
+        plain.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for _ in range(args.rounds):
+            start = time.perf_counter()
+            module_send(port, message)
+            port.read_until(b'+QIURC: "recv",0\r\n')
+            assert module_read(port, len(message)) == message
+            module_rtt.append(time.perf_counter() - start)
+            plain_rtt.append(plain_round_trip(plain, message))
+        plain.close()
+
+        bulk = os.urandom(args.bulk)
+        module_bps, plain_bps = [], []
+        for _ in range(args.repeats):
+            start = time.perf_counter()
+            module_send(port, bulk)
+            assert module_read(port, len(bulk)) == bulk
+            module_bps.append(len(bulk) / (time.perf_counter() - start))
+            plain_bps.append(plain_throughput(echo_port, bulk))
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(timeout=10)
+        shutil.rmtree(state, ignore_errors=True)
+
+    result = {
+        "round_trip_ms": {"module": statistics.median(module_rtt) * 1e3,
+                          "plain": statistics.median(plain_rtt) * 1e3,
+                          "size": args.size, "rounds": args.rounds},
+        "throughput_kib_s": {"module": statistics.median(module_bps) / 1024,
+                             "plain": statistics.median(plain_bps) / 1024,
+                             "bytes": args.bulk, "repeats": args.repeats},
+    }
+    result["round_trip_ms"]["ratio"] = (result["round_trip_ms"]["module"] /
+                                        result["round_trip_ms"]["plain"])
+    result["throughput_kib_s"]["ratio"] = (result["throughput_kib_s"]["plain"] /
+                                           result["throughput_kib_s"]["module"])
+    if args.json:
+        json.dump(result, sys.stdout, indent=2)
+        print()
+        return
+    rt, tp = result["round_trip_ms"], result["throughput_kib_s"]
+    print(f"round trip ({args.size} B, median of {args.rounds}): module {rt['module']:.3f} ms, "
+          f"plain socket {rt['plain']:.3f} ms ({rt['ratio']:.1f}x)")
+    print(f"throughput ({args.bulk} B, median of {args.repeats}): module {tp['module']:.0f} KiB/s, "
+          f"plain socket {tp['plain']:.0f} KiB/s ({tp['ratio']:.1f}x)")
+
+
+if __name__ == "__main__":
+    main()
