@@ -142,7 +142,7 @@ void register_qistate(at::Registry& registry, const SocketParts& m) {
 // SERVICE's destination.
 void send_after_prompt(const SocketParts& m, at::Call& call, int id,
                        std::optional<std::size_t> fixed,
-                       std::optional<boost::asio::ip::udp::endpoint> to = std::nullopt) {
+                       const std::optional<boost::asio::ip::udp::endpoint>& to = std::nullopt) {
   auto data = std::make_shared<std::vector<std::uint8_t>>();
   at::UploadSpec upload;
   upload.prompt = "> ";

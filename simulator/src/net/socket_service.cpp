@@ -182,7 +182,7 @@ void SocketService::open(const OpenRequest& request) {
   }
 }
 
-void SocketService::connect_tcp(const std::shared_ptr<Socket>& socket, ip::address address) {
+void SocketService::connect_tcp(const std::shared_ptr<Socket>& socket, const ip::address& address) {
   const ip::tcp::endpoint remote(address, socket->request.remote_port);
   error_code ec;
   socket->tcp.open(remote.protocol(), ec);
@@ -200,7 +200,7 @@ void SocketService::connect_tcp(const std::shared_ptr<Socket>& socket, ip::addre
   });
 }
 
-void SocketService::connect_udp(const std::shared_ptr<Socket>& socket, ip::address address) {
+void SocketService::connect_udp(const std::shared_ptr<Socket>& socket, const ip::address& address) {
   const ip::udp::endpoint remote(address, socket->request.remote_port);
   error_code ec;
   socket->udp.open(remote.protocol(), ec);
@@ -213,7 +213,7 @@ void SocketService::connect_udp(const std::shared_ptr<Socket>& socket, ip::addre
   report_after_ok(socket, ec ? IpError::socket_connect_failed : IpError::ok);
 }
 
-void SocketService::listen_tcp(const std::shared_ptr<Socket>& socket, ip::address address) {
+void SocketService::listen_tcp(const std::shared_ptr<Socket>& socket, const ip::address& address) {
   const ip::tcp::endpoint local(address, socket->request.local_port);
   error_code ec;
   socket->acceptor.open(local.protocol(), ec);
@@ -225,7 +225,8 @@ void SocketService::listen_tcp(const std::shared_ptr<Socket>& socket, ip::addres
   report_after_ok(socket, IpError::ok);
 }
 
-void SocketService::bind_udp_service(const std::shared_ptr<Socket>& socket, ip::address address) {
+void SocketService::bind_udp_service(const std::shared_ptr<Socket>& socket,
+                                     const ip::address& address) {
   const ip::udp::endpoint local(address, socket->request.local_port);
   error_code ec;
   socket->udp.open(local.protocol(), ec);
@@ -255,10 +256,11 @@ void SocketService::opened(const std::shared_ptr<Socket>& socket, IpError error)
                        : socket->is_stream() ? socket->tcp.local_endpoint(ec).port()
                                              : socket->udp.local_endpoint(ec).port();
     if (!ec) socket->request.local_port = local;
-    if (listener)
+    if (listener) {
       accept_next(socket);
-    else
+    } else {
       start_reading(socket);
+    }
   }
   report("+QIOPEN: " + std::to_string(id) + "," + std::to_string(static_cast<int>(error)));
 }
@@ -316,13 +318,14 @@ void SocketService::start_reading(const std::shared_ptr<Socket>& socket) {
     }
     start_reading(self);
   };
-  if (socket->is_stream())
+  if (socket->is_stream()) {
     socket->tcp.async_read_some(boost::asio::buffer(socket->buffer), std::move(done));
-  else if (socket->is_service())
+  } else if (socket->is_service()) {
     socket->udp.async_receive_from(boost::asio::buffer(socket->buffer), socket->sender,
                                    std::move(done));
-  else
+  } else {
     socket->udp.async_receive(boost::asio::buffer(socket->buffer), std::move(done));
+  }
 }
 
 namespace {
@@ -438,12 +441,13 @@ void SocketService::write_next(const std::shared_ptr<Socket>& socket) {
     write_next(self);
   };
   const auto& next = socket->outgoing.front();
-  if (socket->is_stream())
+  if (socket->is_stream()) {
     boost::asio::async_write(socket->tcp, boost::asio::buffer(next.bytes), std::move(done));
-  else if (next.to)
+  } else if (next.to) {
     socket->udp.async_send_to(boost::asio::buffer(next.bytes), *next.to, std::move(done));
-  else
+  } else {
     socket->udp.async_send(boost::asio::buffer(next.bytes), std::move(done));
+  }
 }
 
 std::optional<SendTotals> SocketService::send_totals(int id) const {

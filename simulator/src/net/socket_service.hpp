@@ -150,10 +150,11 @@ class SocketService {
 
  private:
   struct Socket;
-  void connect_tcp(const std::shared_ptr<Socket>& socket, boost::asio::ip::address address);
-  void connect_udp(const std::shared_ptr<Socket>& socket, boost::asio::ip::address address);
-  void listen_tcp(const std::shared_ptr<Socket>& socket, boost::asio::ip::address address);
-  void bind_udp_service(const std::shared_ptr<Socket>& socket, boost::asio::ip::address address);
+  void connect_tcp(const std::shared_ptr<Socket>& socket, const boost::asio::ip::address& address);
+  void connect_udp(const std::shared_ptr<Socket>& socket, const boost::asio::ip::address& address);
+  void listen_tcp(const std::shared_ptr<Socket>& socket, const boost::asio::ip::address& address);
+  void bind_udp_service(const std::shared_ptr<Socket>& socket,
+                        const boost::asio::ip::address& address);
   void accept_next(const std::shared_ptr<Socket>& listener);
   void report_after_ok(const std::shared_ptr<Socket>& socket, IpError error);
   void opened(const std::shared_ptr<Socket>& socket, IpError error);
