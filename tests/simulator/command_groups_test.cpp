@@ -108,5 +108,34 @@ TEST_F(CommandGroups, IdentityFollowsTheRunningFirmwareWithoutReRegistering) {
   EXPECT_EQ(send("ATI"), "\r\nQuectel\r\nBG95-M3\r\nRevision: BG95M3LAR02A04\r\n\r\nOK\r\n");
 }
 
+TEST_F(CommandGroups, StartUpStatusCommandsAnswerAsTheStandardsSay) {
+  register_status_commands(registry_, network_, radio_);
+  EXPECT_EQ(send("AT+CPAS"), "\r\n+CPAS: 0\r\n\r\nOK\r\n");
+  EXPECT_EQ(send("AT+CBC"), "\r\n+CBC: 0,100,3800\r\n\r\nOK\r\n");
+  EXPECT_EQ(send("ATH"), "\r\nOK\r\n");
+  EXPECT_EQ(send("AT+IFC?"), "\r\n+IFC: 0,0\r\n\r\nOK\r\n");
+  EXPECT_EQ(send("AT+IFC=2,2"), "\r\nOK\r\n");
+  EXPECT_EQ(send("AT+IFC=1,1"), "\r\nERROR\r\n") << "only none (0) or RTS/CTS (2)";
+  EXPECT_EQ(send("AT+IFC?"), "\r\n+IFC: 2,2\r\n\r\nOK\r\n");
+  EXPECT_EQ(send("AT+CGEREP=1"), "\r\nOK\r\n");
+  EXPECT_EQ(send("AT+CGEREP?"), "\r\n+CGEREP: 1,0\r\n\r\nOK\r\n");
+  EXPECT_EQ(send("AT+CESQ"), "\r\n+CESQ: 99,99,255,255,20,72\r\n\r\nOK\r\n");
+  radio_.cfun = 0;
+  EXPECT_EQ(send("AT+CESQ"), "\r\n+CESQ: 99,99,255,255,255,255\r\n\r\nOK\r\n");
+  EXPECT_EQ(send("AT+QLTS"), "\r\n+QLTS: \"\"\r\n\r\nOK\r\n") << "no network, no network time";
+}
+
+TEST_F(CommandGroups, TheClockKeepsTheTimeAtCclkSet) {
+  register_status_commands(registry_, network_, radio_);
+  EXPECT_EQ(send("AT+CCLK=\"31/12/30,23:59:50+00\""), "\r\nOK\r\n");
+  const std::string read = send("AT+CCLK?");
+  // The same second, or the next one if the clock ticked in between.
+  EXPECT_TRUE(read.starts_with("\r\n+CCLK: \"31/12/30,23:59:5")) << read;
+  EXPECT_EQ(send("AT+CCLK=\"31/13/30,23:59:50+00\""), "\r\nERROR\r\n");
+  EXPECT_EQ(send("AT+CCLK=\"yesterday\""), "\r\nERROR\r\n");
+  const std::string lts = send("AT+QLTS");
+  EXPECT_TRUE(lts.starts_with("\r\n+QLTS: \"2031/12/30,23:59:5")) << lts;
+}
+
 }  // namespace
 }  // namespace vmodem::sim

@@ -24,6 +24,9 @@ void register_config_commands(at::Registry& registry, const NetworkConfig& netwo
                               RuntimeState& radio, net::SocketService& sockets);
 void register_socket_commands(at::Registry& registry, net::SocketService& sockets,
                               const NetworkConfig& network, NvSettings& nv, RuntimeState& radio);
+// +CPAS, +CCLK, +QLTS, +CBC, +CESQ, +IFC, +CGEREP, ATH.
+void register_status_commands(at::Registry& registry, const NetworkConfig& network,
+                              RuntimeState& radio);
 // AT+QIDNSCFG, AT+QIDNSGIP, AT+QPING.
 void register_dns_commands(at::Registry& registry, const net::SocketService& sockets,
                            RuntimeState& radio, UrcSink& urcs, PowerControl& power,

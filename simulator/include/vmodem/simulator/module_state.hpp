@@ -3,6 +3,8 @@
 // boot.
 #pragma once
 
+#include <array>
+#include <chrono>
 #include <map>
 #include <set>
 #include <string>
@@ -24,6 +26,9 @@ struct RuntimeState {
   std::set<int> active_contexts;  // PDP contexts activated (AT+QIACT / AT+CGACT)
   // AT+QIDNSCFG: primary and secondary DNS server per context, where set.
   std::map<int, std::pair<std::string, std::string>> dns_servers;
+  std::chrono::system_clock::duration clock_offset{0};  // AT+CCLK: set time minus the host's
+  std::array<int, 2> ifc{0, 0};                         // AT+IFC flow control
+  std::array<int, 2> cgerep{0, 0};                      // AT+CGEREP mode, buffer
   bool registered() const { return cfun == 1; }
 };
 
