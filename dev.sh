@@ -119,6 +119,8 @@ case "$cmd" in
       say "$b"
       "$b" --benchmark_min_time=0.2 "$@"
     done
+    say "tests/bench/net/socket_bench.py"
+    python3 tests/bench/net/socket_bench.py --vmodem build/release/simulator/vmodem
     ;;
   fuzz)
     # Every libFuzzer target for SECONDS each (default 60; 600 is the full
