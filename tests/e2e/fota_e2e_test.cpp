@@ -167,7 +167,11 @@ TEST_F(FotaDl, FtpDownloadReachesStaging) {
   // The module got every byte (it logs the size and the QFUPL checksum).
   const std::string got = "downloaded " + std::to_string(package.size()) + " bytes, checksum " +
                           quectel_checksum(package);
-  std::this_thread::sleep_for(100ms);
+  // Logged just before HTTPEND; the line reaches the captured output through
+  // another stream, so wait for it (bounded) rather than a fixed delay.
+  const auto deadline = std::chrono::steady_clock::now() + 3s;
+  while (daemon.log().find(got) == std::string::npos && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(5ms);
   EXPECT_NE(daemon.log().find(got), std::string::npos) << daemon.log();
   EXPECT_EQ(daemon.log().find("secret"), std::string::npos) << "the password is not logged";
   // Staged: the module resets to apply it. These bytes are no package, so
@@ -188,7 +192,11 @@ TEST_F(FotaDl, HttpDownloadReachesStaging) {
   EXPECT_EQ(download(http_url(server.port(), "fw/delta.bin"), false), 0) << server.log();
   const std::string got = "downloaded " + std::to_string(package.size()) + " bytes, checksum " +
                           quectel_checksum(package);
-  std::this_thread::sleep_for(100ms);
+  // Logged just before HTTPEND; the line reaches the captured output through
+  // another stream, so wait for it (bounded) rather than a fixed delay.
+  const auto deadline = std::chrono::steady_clock::now() + 3s;
+  while (daemon.log().find(got) == std::string::npos && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(5ms);
   EXPECT_NE(daemon.log().find(got), std::string::npos) << daemon.log();
 }
 
