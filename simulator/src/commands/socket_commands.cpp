@@ -18,6 +18,7 @@
 #include "commands/command_set.hpp"
 #include "commands/handler_util.hpp"
 #include "commands/pdp_contexts.hpp"
+#include "hex.hpp"
 #include "net/socket_service.hpp"
 
 namespace vmodem::sim {
@@ -216,30 +217,15 @@ void register_qisend(at::Registry& registry, const SocketParts& m) {
   (void)registry.add("+QISEND", std::move(spec));
 }
 
-std::optional<std::vector<std::uint8_t>> from_hex(const std::string& text) {
-  if (text.size() % 2 != 0) return std::nullopt;
-  std::vector<std::uint8_t> out;
-  for (std::size_t i = 0; i < text.size(); i += 2) {
-    const auto nibble = [](char c) -> int {
-      if (c >= '0' && c <= '9') return c - '0';
-      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-      return -1;
-    };
-    const int hi = nibble(text[i]), lo = nibble(text[i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out.push_back(static_cast<std::uint8_t>(hi * 16 + lo));
-  }
-  return out;
-}
-
 void register_qisendex(at::Registry& registry, const SocketParts& m) {
   at::CommandSpec spec;
   spec.gate_tag = kNeedsRdy;
   spec.write = [m](at::Call& call) {
     const auto id = int_arg(call.command, 0, 0, net::kSocketCount - 1);
     const auto hex = str_arg(call.command, 1);
-    const auto bytes = hex ? from_hex(*hex) : std::nullopt;
+    const auto text = hex ? from_hex(*hex) : std::nullopt;
+    const auto bytes =
+        text ? std::optional(std::vector<std::uint8_t>(text->begin(), text->end())) : std::nullopt;
     if (!id || !bytes || bytes->empty() || bytes->size() > 512 || call.command.args.size() != 2)
       return void(call.responder.error());
     const auto info = m.sockets.info(static_cast<int>(*id));

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <initializer_list>
 
+#include "hex.hpp"
 #include "json_text.hpp"
 #include "module/nv_settings.hpp"
 
@@ -14,38 +15,6 @@ using nlohmann::json;
 
 constexpr std::string_view kCscsSets[] = {"GSM", "IRA", "UCS2"};
 constexpr std::string_view kUrcPorts[] = {"usbat", "usbmodem", "uart1"};
-
-std::string to_hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (const char c : bytes) {
-    const auto b = static_cast<unsigned char>(c);
-    out.push_back(kDigits[b >> 4U]);
-    out.push_back(kDigits[b & 0xFU]);
-  }
-  return out;
-}
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::optional<std::string> from_hex(std::string_view hex) {
-  if (hex.size() % 2 != 0) return std::nullopt;
-  std::string out;
-  out.reserve(hex.size() / 2);
-  for (std::size_t i = 0; i < hex.size(); i += 2) {
-    const int high = hex_digit(hex[i]);
-    const int low = hex_digit(hex[i + 1]);
-    if (high < 0 || low < 0) return std::nullopt;
-    out.push_back(static_cast<char>(high * 16 + low));
-  }
-  return out;
-}
 
 json bytes_to_json(const std::string& bytes) {
   if (is_valid_utf8(bytes)) return bytes;
