@@ -130,9 +130,13 @@ void SocketService::report(const std::string& urc) const {
   if (urc_) urc_(urc);
 }
 
+std::shared_ptr<SocketService::Socket> SocketService::at(int id) const {
+  if (id < 0 || id >= kSocketCount) return nullptr;
+  return sockets_[static_cast<std::size_t>(id)];
+}
+
 bool SocketService::current(const std::shared_ptr<Socket>& socket) const {
-  const int id = socket->request.id;
-  return id >= 0 && id < kSocketCount && sockets_[static_cast<std::size_t>(id)] == socket;
+  return at(socket->request.id) == socket;
 }
 
 void SocketService::refuse(int id, IpError error) {
@@ -383,8 +387,7 @@ bool SocketService::close(int id) {
 }
 
 std::optional<SocketInfo> SocketService::info(int id) const {
-  if (id < 0 || id >= kSocketCount) return std::nullopt;
-  const auto& s = sockets_[static_cast<std::size_t>(id)];
+  const auto s = at(id);
   if (!s) return std::nullopt;
   return SocketInfo{.id = id,
                     .type = s->request.type,
@@ -409,7 +412,7 @@ IpError SocketService::send(int id, std::span<const std::uint8_t> data,
                             std::optional<ip::udp::endpoint> to) {
   const auto fail = [this](IpError e) { return last_error_ = e; };
   if (id < 0 || id >= kSocketCount) return fail(IpError::invalid_parameters);
-  const auto& socket = sockets_[static_cast<std::size_t>(id)];
+  const auto socket = at(id);
   if (!socket || socket->state != SocketState::connected) return fail(IpError::socket_closed);
   if (socket->is_service() != to.has_value()) return fail(IpError::invalid_parameters);
   if (to && !reach_.allows(to->address())) {
@@ -451,15 +454,13 @@ void SocketService::write_next(const std::shared_ptr<Socket>& socket) {
 }
 
 std::optional<SendTotals> SocketService::send_totals(int id) const {
-  if (id < 0 || id >= kSocketCount) return std::nullopt;
-  const auto& s = sockets_[static_cast<std::size_t>(id)];
+  const auto s = at(id);
   if (!s) return std::nullopt;
   return SendTotals{s->sent, s->acked, s->sent - s->acked};
 }
 
 std::optional<Received> SocketService::read(int id, std::size_t max) {
-  if (id < 0 || id >= kSocketCount) return std::nullopt;
-  const auto& socket = sockets_[static_cast<std::size_t>(id)];
+  const auto socket = at(id);
   if (!socket || socket->request.mode != AccessMode::buffer ||
       socket->request.type == ServiceType::tcp_listener)
     return std::nullopt;
@@ -488,8 +489,7 @@ std::optional<Received> SocketService::read(int id, std::size_t max) {
 }
 
 std::optional<ReceiveTotals> SocketService::receive_totals(int id) const {
-  if (id < 0 || id >= kSocketCount) return std::nullopt;
-  const auto& s = sockets_[static_cast<std::size_t>(id)];
+  const auto s = at(id);
   if (!s) return std::nullopt;
   return ReceiveTotals{s->received, s->read, s->unread_bytes};
 }

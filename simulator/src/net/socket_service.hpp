@@ -163,6 +163,8 @@ class SocketService {
                 const std::optional<boost::asio::ip::udp::endpoint>& from);
   void peer_closed(const std::shared_ptr<Socket>& socket);
   void write_next(const std::shared_ptr<Socket>& socket);
+  // The socket at connectID `id`; nullptr when out of range or free.
+  std::shared_ptr<Socket> at(int id) const;
   bool current(const std::shared_ptr<Socket>& socket) const;
   void report(const std::string& urc) const;
 
