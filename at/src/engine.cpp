@@ -51,6 +51,9 @@ bool Engine::wants_input() const noexcept {
 EngineMode Engine::mode() const noexcept {
   return core_->mode();
 }
+void Engine::suspend_online() {
+  core_->suspend_online();
+}
 void Engine::reset() {
   core_->reset();
 }

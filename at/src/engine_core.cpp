@@ -23,10 +23,13 @@ EngineCore::Entry::~Entry() {
   // abandon() and re-enters; move them out first so that is safe.
   auto uploads = std::move(core_.retired_uploads_);
   auto downloads = std::move(core_.retired_downloads_);
+  auto links = std::move(core_.retired_links_);
   core_.retired_uploads_.clear();
   core_.retired_downloads_.clear();
+  core_.retired_links_.clear();
   uploads.clear();
   downloads.clear();
+  links.clear();
   if (core_.wake_) core_.wake_();
 }
 
@@ -35,6 +38,7 @@ std::size_t EngineCore::feed(std::span<const std::uint8_t> bytes) {
   std::size_t used = 0;
   while (used < bytes.size()) {
     if (mode_ == EngineMode::kExecuting) break;
+    if (mode_ == EngineMode::kOnline && online_hold_) break;
     if (mode_ != EngineMode::kDownload && output_full()) break;
     const auto rest = bytes.subspan(used);
     switch (mode_) {
@@ -45,6 +49,12 @@ std::size_t EngineCore::feed(std::span<const std::uint8_t> bytes) {
         break;
       case EngineMode::kUpload: {
         const std::size_t taken = on_upload_bytes(rest);
+        stats_.bytes_in += taken;
+        used += taken;
+        break;
+      }
+      case EngineMode::kOnline: {
+        const std::size_t taken = on_online_bytes(rest);
         stats_.bytes_in += taken;
         used += taken;
         break;
@@ -72,6 +82,11 @@ void EngineCore::consume_output(std::size_t count) {
     if (connect_unsent_ == 0) after_s3_ = false;
   }
   pump_download();
+  if (mode_ == EngineMode::kOnline && online_wants_room_ && !output_full()) {
+    online_wants_room_ = false;
+    const std::shared_ptr<OnlineSpec> spec = link_;
+    if (spec && spec->on_writable) spec->on_writable();
+  }
   flush_urcs();
 }
 
@@ -92,11 +107,16 @@ void EngineCore::queue_urc(std::string_view line) {
 
 void EngineCore::poll() {
   Entry entry(*this);
+  if (mode_ == EngineMode::kOnline) {
+    poll_online(config_.now());
+    return;
+  }
   if (mode_ != EngineMode::kUpload || config_.now() < upload_deadline_) return;
   finish_upload(upload_draining_ ? UploadEnd::kComplete : UploadEnd::kTimeout);
 }
 
 std::optional<Clock::time_point> EngineCore::next_deadline() const {
+  if (mode_ == EngineMode::kOnline) return online_deadline();
   if (mode_ != EngineMode::kUpload) return std::nullopt;
   return upload_deadline_;
 }
@@ -107,6 +127,8 @@ bool EngineCore::wants_input() const noexcept {
       return false;
     case EngineMode::kDownload:
       return true;
+    case EngineMode::kOnline:
+      return !online_hold_ && !output_full();
     case EngineMode::kCommand:
     case EngineMode::kUpload:
       return !output_full();
@@ -132,6 +154,8 @@ void EngineCore::reset() {
   out_.clear();
   urcs_.clear();
   settings_ = config_.defaults;
+  // Last: the link hears of it on a port already back at power-on.
+  if (link_id_ != 0) detach_link();
 }
 
 void EngineCore::abandon(std::uint64_t id) {

@@ -5,6 +5,7 @@
 //   engine_line.cpp     command-state bytes: echo, S3/S5, `A/`, line limit
 //   engine_chain.cpp    running the commands of a line, final results
 //   engine_data.cpp     data mode (upload / download)
+//   engine_online.cpp   online data mode (OnlineLink), the `+++` escape
 //   engine_output.cpp   framing of text and result codes, URC queue
 
 #include <cstdint>
@@ -55,6 +56,21 @@ class EngineCore {
   bool start_upload(std::uint64_t id, UploadSpec spec);
   bool start_download(std::uint64_t id, DownloadSpec spec);
   void abandon(std::uint64_t id);
+  OnlineLink go_online(std::uint64_t id, OnlineSpec spec);
+  bool resume_online(std::uint64_t id);
+  void suspend_online();
+
+  // --- OnlineLink API: each does nothing if `link` is not the port's link ---
+  bool link_online(std::uint64_t link) const noexcept {
+    return link != 0 && link == link_id_ && mode_ == EngineMode::kOnline;
+  }
+  bool link_linked(std::uint64_t link) const noexcept { return link != 0 && link == link_id_; }
+  std::size_t link_write(std::uint64_t link, std::span<const std::uint8_t> bytes);
+  bool link_has_room(std::uint64_t link) const noexcept {
+    return link_online(link) && !output_full();
+  }
+  void link_hold_input(std::uint64_t link, bool hold);
+  void link_hang_up(std::uint64_t link);
 
  private:
   // Counts nested entries (a handler may call back into the engine while the
@@ -98,6 +114,18 @@ class EngineCore {
   // Announces data mode: `prompt` as is, or CONNECT if there is none.
   void enter_data_mode(EngineMode mode, const std::optional<std::string>& prompt);
 
+  // engine_online.cpp
+  std::size_t on_online_bytes(std::span<const std::uint8_t> bytes);
+  void deliver_online(std::span<const std::uint8_t> bytes);
+  // Puts the port online for the link in online_ (CONNECT; ends the line).
+  void enter_online();
+  void escape_online();
+  // Forgets the port's link and tells it (OnlineEvent::kDetached).
+  void detach_link();
+  void release_link();
+  void poll_online(Clock::time_point now);
+  std::optional<Clock::time_point> online_deadline() const;
+
   // engine_output.cpp
   void emit_info(std::string_view line);
   void emit_result(ResultCode code);
@@ -118,6 +146,7 @@ class EngineCore {
   // the outermost exit.
   std::vector<std::shared_ptr<UploadSpec>> retired_uploads_;
   std::vector<std::shared_ptr<DownloadSpec>> retired_downloads_;
+  std::vector<std::shared_ptr<OnlineSpec>> retired_links_;
 
   // Bumped by reset(): a chain that sees it change stops touching state.
   std::uint64_t epoch_ = 0;
@@ -146,6 +175,16 @@ class EngineCore {
   // seen CONNECT.
   std::size_t connect_unsent_ = 0;
 
+  // Online data mode: the port's link (online, or suspended when mode_ is
+  // not kOnline); link_id_ 0 = none. Links are numbered so that a stale
+  // OnlineLink can never act on a later one.
+  std::shared_ptr<OnlineSpec> link_;
+  std::uint64_t link_id_ = 0;
+  std::uint64_t last_link_id_ = 0;
+  Clock::time_point online_last_input_{};
+  Clock::time_point online_first_plus_{};
+  std::vector<std::uint8_t> online_scratch_;
+
   ByteQueue out_;
   std::deque<std::string> urcs_;
   EngineStats stats_;
@@ -165,6 +204,10 @@ class EngineCore {
   // The last byte consumed was the S3 ending a command line: an LF right
   // after it is the tail of a CR LF terminator, even in data mode.
   bool after_s3_ = false;
+  // Escape characters held back in online mode: maybe `+++`, maybe data.
+  std::uint8_t online_pluses_ = 0;
+  bool online_hold_ = false;        // OnlineLink::hold_input
+  bool online_wants_room_ = false;  // a link write filled the output
 };
 
 }  // namespace vmodem::at::detail

@@ -60,4 +60,44 @@ bool Responder::start_download(DownloadSpec spec) {
   return engine != nullptr && engine->start_download(ticket_->id, std::move(spec));
 }
 
+OnlineLink Responder::go_online(OnlineSpec spec) {
+  auto* engine = live_engine(ticket_);
+  return engine != nullptr ? engine->go_online(ticket_->id, std::move(spec)) : OnlineLink{};
+}
+
+bool Responder::resume_online() {
+  auto* engine = live_engine(ticket_);
+  return engine != nullptr && engine->resume_online(ticket_->id);
+}
+
+bool OnlineLink::online() const noexcept {
+  const auto* engine = ticket_ ? ticket_->engine() : nullptr;
+  return engine != nullptr && engine->link_online(ticket_->id);
+}
+
+bool OnlineLink::linked() const noexcept {
+  const auto* engine = ticket_ ? ticket_->engine() : nullptr;
+  return engine != nullptr && engine->link_linked(ticket_->id);
+}
+
+std::size_t OnlineLink::write(std::span<const std::uint8_t> bytes) {
+  auto* engine = ticket_ ? ticket_->engine() : nullptr;
+  return engine != nullptr ? engine->link_write(ticket_->id, bytes) : 0;
+}
+
+bool OnlineLink::has_room() const noexcept {
+  const auto* engine = ticket_ ? ticket_->engine() : nullptr;
+  return engine != nullptr && engine->link_has_room(ticket_->id);
+}
+
+void OnlineLink::hold_input(bool hold) {
+  if (auto* engine = ticket_ ? ticket_->engine() : nullptr)
+    engine->link_hold_input(ticket_->id, hold);
+}
+
+void OnlineLink::hang_up() {
+  if (auto* engine = ticket_ ? ticket_->engine() : nullptr) engine->link_hang_up(ticket_->id);
+  ticket_.reset();
+}
+
 }  // namespace vmodem::at

@@ -28,4 +28,17 @@ struct Ticket {
   bool abandoned = false;  // Responder::abandon(): answer nothing, ever
 };
 
+// The shared state behind every copy of one OnlineLink.
+struct OnlineTicket {
+  OnlineTicket(EngineCore* engine, std::weak_ptr<void> engine_alive, std::uint64_t link_id)
+      : core(engine), alive(std::move(engine_alive)), id(link_id) {}
+
+  // The engine if it still exists, else nullptr.
+  EngineCore* engine() const noexcept { return alive.expired() ? nullptr : core; }
+
+  EngineCore* core;
+  std::weak_ptr<void> alive;
+  std::uint64_t id;
+};
+
 }  // namespace vmodem::at::detail

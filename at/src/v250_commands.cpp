@@ -72,6 +72,16 @@ CommandSpec cmee() {
   return spec;
 }
 
+// ATO / ATO0: back to online data mode for the port's suspended link.
+void return_online(Call& call) {
+  const auto& command = call.command;
+  if (command.args.size() > 1 || command.arg(0).as_integer().value_or(0) != 0) {
+    call.responder.error();
+    return;
+  }
+  if (!call.responder.resume_online()) call.responder.fail(Failure::result(ResultCode::kNoCarrier));
+}
+
 void restore_defaults(Call& call) {
   call.settings = call.defaults;
   call.responder.ok();
@@ -88,6 +98,7 @@ void install_v250_commands(Registry& registry) {
   (void)registry.add("S4", s_register(&PortSettings::s4));
   (void)registry.add("S5", s_register(&PortSettings::s5));
   (void)registry.add("+CMEE", cmee());
+  (void)registry.add("O", {.execute = return_online});
   (void)registry.add("Z", {.execute = restore_defaults});
   (void)registry.add("&F", {.execute = restore_defaults});
 }

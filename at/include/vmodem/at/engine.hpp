@@ -30,6 +30,9 @@
 //
 // Output bound (a slow or absent host never blocks the engine):
 //  * Responses, echo, result codes and raw data are never dropped.
+//  * Online data mode (OnlineLink): the link's writes obey the bound like a
+//    download (OnlineLink::write() says when to stop); host bytes are taken
+//    only while the output is below the bound and the link does not hold them.
 //  * While pending_output() holds `output_bound` bytes or more, feed() stops
 //    consuming input (it returns how much it took); the adapter stops reading,
 //    so the host's writes back up in the kernel, like hardware flow control.
@@ -66,6 +69,9 @@ struct EngineConfig {
   std::size_t max_line_length = 1024;  // characters between `AT` and S3, prefix included
   std::size_t output_bound = 64 * 1024;
   std::size_t urc_queue_limit = 64;
+  // Silence required before and after `+++` in online data mode (V.250's S12,
+  // 1 s on Quectel modules). See OnlineSpec.
+  std::chrono::milliseconds escape_guard{1000};
   // Time source for data-mode timeouts. Tests inject a fake clock.
   std::function<Clock::time_point()> now = [] { return Clock::now(); };
   // Told when a command handler threw (`command` as the registry names it,
@@ -80,6 +86,7 @@ enum class EngineMode : std::uint8_t {
   kExecuting,  // a command line is running (a handler has not answered yet)
   kUpload,     // data mode, host → handler
   kDownload,   // data mode, handler → host
+  kOnline,     // online data mode: raw both ways for an OnlineLink
 };
 
 struct EngineStats {
@@ -131,6 +138,10 @@ class Engine {
   // True when feed() would consume at least one byte.
   bool wants_input() const noexcept;
   EngineMode mode() const noexcept;
+
+  // What a DTR drop does under AT&D1: an online port leaves online data mode
+  // as if the host had escaped (OK, the link suspended). No effect otherwise.
+  void suspend_online();
 
   // Back to power-on: settings = defaults; line buffer, `A/` memory, output
   // and URC queue emptied; a running command or data mode is abandoned

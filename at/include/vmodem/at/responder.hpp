@@ -106,6 +106,70 @@ struct DownloadSpec {
   std::function<void(DownloadEnd end)> on_end;
 };
 
+// Online data mode (V.250's online data state; Quectel's transparent access
+// mode): after CONNECT every byte in either direction is data, until the host
+// escapes with `+++` or the connection ends. The command that went online is
+// over (its Responder is stale); the connection holds an OnlineLink.
+//
+// Escape: `+++` (three S2 characters) with at least EngineConfig::escape_guard
+// of silence before the first `+`, all three within the guard, and the guard
+// of silence after them. The engine then prints OK and the port is in command
+// state with the link suspended: ATO resumes it (CONNECT), and a handler may
+// take the port online again for another link. Pluses that turn out not to be
+// an escape are data, delivered late but in order.
+enum class OnlineEvent : std::uint8_t {
+  kSuspended,  // the host escaped; OK was printed; the port is in command state
+  kResumed,    // ATO: CONNECT was printed; the port is online again
+  kDetached,   // the port let go of the link for good: reset, or another link
+               // went online on the port; the link is stale from now on
+};
+
+struct OnlineSpec {
+  // Host → peer bytes, the escape sequence removed.
+  std::function<void(std::span<const std::uint8_t>)> on_data;
+  // Changes of the link's state the engine made (not those the link made
+  // itself through OnlineLink::hang_up()).
+  std::function<void(OnlineEvent)> on_event;
+  // After a write left the output full (OnlineLink::has_room() false): there
+  // is room again.
+  std::function<void()> on_writable;
+};
+
+namespace detail {
+struct OnlineTicket;
+}  // namespace detail
+
+// The connection's handle on its port while it is online or suspended. A
+// stale link (hung up, detached, engine gone) is inert. Same thread rule as
+// Responder.
+class OnlineLink {
+ public:
+  OnlineLink() = default;  // stale
+  explicit OnlineLink(std::shared_ptr<detail::OnlineTicket> ticket) : ticket_(std::move(ticket)) {}
+
+  // The port is in online data mode for this link (not suspended, not stale).
+  bool online() const noexcept;
+  // Online or suspended: ATO can still resume it.
+  bool linked() const noexcept;
+  // Peer → host bytes, written raw (never dropped). Only while online:
+  // returns how many were written, all of them or 0 (not online; keep them
+  // for later).
+  std::size_t write(std::span<const std::uint8_t> bytes);
+  // Online and the output is below its bound. When a write leaves it full,
+  // stop writing until OnlineSpec::on_writable.
+  bool has_room() const noexcept;
+  // While held, the engine takes no host bytes in online mode, so the host's
+  // writes back up in the kernel (the peer side is not keeping up).
+  void hold_input(bool hold);
+  // The connection ended. Online: the engine prints NO CARRIER and the port
+  // is in command state. Suspended: the link is forgotten (ATO then answers
+  // NO CARRIER). The link is stale afterwards; no on_event follows.
+  void hang_up();
+
+ private:
+  std::shared_ptr<detail::OnlineTicket> ticket_;
+};
+
 class Responder {
  public:
   Responder() = default;  // stale
@@ -146,6 +210,14 @@ class Responder {
   // without on_end.
   bool start_upload(UploadSpec spec);
   bool start_download(DownloadSpec spec);
+  // Prints CONNECT and takes the port online for a new link (see OnlineSpec).
+  // This command is over (the rest of its command line is not run, as after
+  // any CONNECT); a suspended link of the port is detached. Returns a stale
+  // link if this Responder is stale or the port is in data mode.
+  OnlineLink go_online(OnlineSpec spec);
+  // ATO: resumes the port's suspended link (CONNECT, OnlineEvent::kResumed).
+  // False, and nothing printed, if there is none.
+  bool resume_online();
 
   // The command will never be answered: the module lost power inside it.
   // Every copy of this Responder goes stale; the engine stays in the command
