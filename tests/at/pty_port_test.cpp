@@ -68,6 +68,8 @@ class PtyPortTest : public ::testing::Test {
                           };
                           call.responder.start_download(std::move(spec));
                         }});
+    (void)registry_.add("+DIAL",
+                        {.execute = [this](Call& call) { link_ = call.responder.go_online({}); }});
     thread_ = std::thread([this] { io_.run(); });
   }
 
@@ -87,6 +89,8 @@ class PtyPortTest : public ::testing::Test {
     asio::post(io_, [&task] { task(); });
     return result.get();
   }
+
+  OnlineLink link_;  // +DIAL's, on the io thread
 
   void start(PortStyle style) {
     on_io([this, style] {
@@ -229,6 +233,27 @@ TEST_F(PtyPortTest, TheAnswerOfACommandStillRunningGoesWithItsHost) {
   HostSerial next(link().string());
   ASSERT_TRUE(next.write("AT\r"));
   EXPECT_EQ(next.read_until("OK\r\n", std::chrono::seconds(20)), "\r\nOK\r\n");
+}
+
+// A host that closes the port while it is online (a DTR drop under AT&D1)
+// leaves the link suspended, not lost, and the next host in command state.
+TEST_F(PtyPortTest, AHostLeavingOnlineModeLeavesTheLinkSuspended) {
+  start(PortStyle::kUsb);
+  {
+    HostSerial host(link().string());
+    ASSERT_TRUE(host.write("ATE0\r"));
+    ASSERT_EQ(host.read_until("OK\r\n"), "ATE0\r\r\nOK\r\n");
+    ASSERT_TRUE(host.write("AT+DIAL\r"));
+    ASSERT_EQ(host.read_until("CONNECT\r\n"), "\r\nCONNECT\r\n");
+  }
+  EXPECT_EQ(host_events(2), (std::vector<bool>{true, false}));
+  EXPECT_TRUE(on_io([this] { return link_.linked() && !link_.online(); }));
+  HostSerial next(link().string());
+  ASSERT_TRUE(next.write("AT\r"));
+  EXPECT_EQ(next.read_until("OK\r\n"), "\r\nOK\r\n") << "a command, not data";
+  ASSERT_TRUE(next.write("ATO\r"));
+  EXPECT_EQ(next.read_until("CONNECT\r\n"), "\r\nCONNECT\r\n");
+  on_io([this] { link_.hang_up(); });
 }
 
 // What the module says while no host has the port open (RDY at boot) waits

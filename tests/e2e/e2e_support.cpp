@@ -187,9 +187,10 @@ namespace {
 // for the next read.
 std::size_t final_result_end(const std::string& text) {
   std::size_t best = std::string::npos;
-  // SEND OK / SEND FAIL: the final results of Quectel's AT+QISEND family.
-  for (const char* final :
-       {"\r\nOK\r\n", "\r\nERROR\r\n", "+CME ERROR:", "\r\nSEND OK\r\n", "\r\nSEND FAIL\r\n"}) {
+  // SEND OK / SEND FAIL: the final results of Quectel's AT+QISEND family;
+  // NO CARRIER: ATO with nothing to resume.
+  for (const char* final : {"\r\nOK\r\n", "\r\nERROR\r\n", "+CME ERROR:", "\r\nSEND OK\r\n",
+                            "\r\nSEND FAIL\r\n", "\r\nNO CARRIER\r\n"}) {
     const auto at = text.find(final);
     if (at == std::string::npos) continue;
     const auto eol = text.find("\r\n", at + 2);

@@ -1,6 +1,8 @@
 // Quectel's TCP/IP commands (BG95/BG96 TCP/IP application note) over the
 // module's socket service (net/socket_service.hpp): AT+QIOPEN, +QICLOSE,
-// +QISTATE, +QISEND, +QISENDEX, +QIRD, +QIGETERROR, and AT+CGPADDR.
+// +QISTATE, +QISEND, +QISENDEX, +QIRD, +QIGETERROR, +QISWTMD, and AT+CGPADDR.
+// Transparent access (<access_mode> 2) answers CONNECT instead of OK and
+// +QIOPEN; `+++` (at::OnlineLink) and ATO come from the AT engine.
 //
 //   AT+QIOPEN=1,0,"TCP","127.0.0.1",7000,0,0
 //   OK
@@ -52,6 +54,23 @@ std::string state_line(const net::SocketInfo& s, const NvSettings& nv) {
          std::to_string(static_cast<int>(s.mode)) + "," + quoted(at_port_name(nv));
 }
 
+// Transparent access: no OK first; CONNECT once connected (the port is then
+// online for the socket), or ERROR with the reason for AT+QIGETERROR.
+void open_transparent(at::Call& call, const SocketParts& m, net::OpenRequest request) {
+  if (!m.radio.active_contexts.contains(request.context)) {
+    m.sockets.refuse_quietly(IpError::open_pdp_failed);
+    return void(call.responder.error());
+  }
+  request.on_opened = [sockets = &m.sockets, answer = call.responder,
+                       id = request.id](IpError error) mutable {
+    if (error != IpError::ok) return void(answer.error());
+    // A port reset while connecting leaves nobody to go online for.
+    if (!answer.active()) return void(sockets->close(id));
+    sockets->go_transparent(id, answer.go_online(sockets->online_spec(id)));
+  };
+  m.sockets.open(request);
+}
+
 void register_qiopen(at::Registry& registry, const SocketParts& m) {
   at::CommandSpec spec;
   spec.gate_tag = kNeedsRdy;
@@ -75,6 +94,7 @@ void register_qiopen(at::Registry& registry, const SocketParts& m) {
                              .remote_port = static_cast<std::uint16_t>(*remote),
                              .local_port = static_cast<std::uint16_t>(*local),
                              .mode = static_cast<AccessMode>(*mode)};
+    if (request.mode == AccessMode::transparent) return open_transparent(call, m, request);
     call.responder.ok();
     // The context must be up (AT+QIACT): there is nothing to open a socket over.
     if (!m.radio.active_contexts.contains(request.context))
@@ -280,6 +300,34 @@ void register_qigeterror(at::Registry& registry, const SocketParts& m) {
   (void)registry.add("+QIGETERROR", std::move(spec));
 }
 
+// AT+QISWTMD=<id>,<mode>: buffer access, direct push (OK) or transparent
+// access (CONNECT: the port goes online for the socket).
+void register_qiswtmd(at::Registry& registry, const SocketParts& m) {
+  at::CommandSpec spec;
+  spec.gate_tag = kNeedsRdy;
+  spec.write = [m](at::Call& call) {
+    const auto id = int_arg(call.command, 0, 0, net::kSocketCount - 1);
+    const auto mode = int_arg(call.command, 1, 0, 2);
+    if (!id || !mode || call.command.args.size() > 2) return void(call.responder.error());
+    const int socket = static_cast<int>(*id);
+    const auto info = m.sockets.info(socket);
+    if (!info) return void(call.responder.error());
+    if (static_cast<AccessMode>(*mode) != AccessMode::transparent) {
+      (void)m.sockets.switch_mode(socket, static_cast<AccessMode>(*mode));
+      return void(call.responder.ok());
+    }
+    const bool client = info->type == ServiceType::tcp || info->type == ServiceType::udp ||
+                        info->type == ServiceType::tcp_incoming;
+    if (!client) return void(call.responder.error());
+    m.sockets.go_transparent(socket, call.responder.go_online(m.sockets.online_spec(socket)));
+  };
+  spec.test = [](at::Call& call) {
+    call.responder.info("+QISWTMD: (0-11),(0-2)");
+    call.responder.ok();
+  };
+  (void)registry.add("+QISWTMD", std::move(spec));
+}
+
 // The address each active context has: the one AT+QIACT? prints.
 void register_cgpaddr(at::Registry& registry, const SocketParts& m) {
   at::CommandSpec spec;
@@ -321,6 +369,7 @@ void register_socket_commands(at::Registry& registry, net::SocketService& socket
   register_qisendex(registry, parts);
   register_qird(registry, parts);
   register_qigeterror(registry, parts);
+  register_qiswtmd(registry, parts);
   register_cgpaddr(registry, parts);
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <utility>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -99,7 +100,10 @@ struct SocketService::Socket {
     std::optional<ip::udp::endpoint> to;  // UDP SERVICE
   };
   std::deque<Outgoing> outgoing;
+  std::size_t outgoing_bytes = 0;
   bool writing = false;
+  // Transparent access: the port's link (online, or suspended by `+++`).
+  at::OnlineLink link;
   std::uint64_t sent = 0, acked = 0;
 
   bool is_stream() const {
@@ -145,13 +149,17 @@ void SocketService::refuse(int id, IpError error) {
 }
 
 void SocketService::open(const OpenRequest& request) {
-  const auto fail = [&](IpError error) { refuse(request.id, error); };
+  const auto fail = [&](IpError error) {
+    if (!request.on_opened) return refuse(request.id, error);
+    last_error_ = error;
+    request.on_opened(error);
+  };
   if (request.id < 0 || request.id >= kSocketCount) return fail(IpError::invalid_parameters);
   auto& slot = sockets_[static_cast<std::size_t>(request.id)];
   if (slot) return fail(IpError::socket_identity_used);
-  if (request.type == ServiceType::tcp_incoming || request.mode == AccessMode::transparent) {
-    log_.warn("AT+QIOPEN: {} in access mode {} is not simulated yet", to_string(request.type),
-              static_cast<int>(request.mode));
+  const bool client = request.type == ServiceType::tcp || request.type == ServiceType::udp;
+  if (request.mode == AccessMode::transparent && !client) {
+    log_.warn("AT+QIOPEN: {} has no transparent access mode", to_string(request.type));
     return fail(IpError::not_supported);
   }
   const bool server =
@@ -248,6 +256,8 @@ void SocketService::report_after_ok(const std::shared_ptr<Socket>& socket, IpErr
 
 void SocketService::opened(const std::shared_ptr<Socket>& socket, IpError error) {
   const int id = socket->request.id;
+  // Told once: a transparent open's caller, or the host by URC.
+  const auto on_opened = std::exchange(socket->request.on_opened, nullptr);
   if (error != IpError::ok) {
     socket->abort();
     sockets_[static_cast<std::size_t>(id)].reset();
@@ -266,6 +276,7 @@ void SocketService::opened(const std::shared_ptr<Socket>& socket, IpError error)
       start_reading(socket);
     }
   }
+  if (on_opened) return on_opened(error);
   report("+QIOPEN: " + std::to_string(id) + "," + std::to_string(static_cast<int>(error)));
 }
 
@@ -306,6 +317,8 @@ void SocketService::start_reading(const std::shared_ptr<Socket>& socket) {
   // A full buffer stops reading until the host reads: TCP's window closes.
   if (socket->request.mode == AccessMode::buffer && socket->unread_bytes >= kReceiveBufferBytes)
     return;
+  // A host that is not reading its port stops the peer the same way.
+  if (socket->request.mode == AccessMode::transparent && !socket->link.has_room()) return;
   socket->reading = true;
   auto done = [this, weak = std::weak_ptr(socket)](const error_code& e, std::size_t n) {
     auto self = weak.lock();
@@ -345,23 +358,39 @@ std::string sender_suffix(const std::optional<ip::udp::endpoint>& from) {
 void SocketService::received(const std::shared_ptr<Socket>& socket,
                              std::span<const std::uint8_t> bytes,
                              const std::optional<ip::udp::endpoint>& from) {
-  const std::string id = std::to_string(socket->request.id);
   socket->received += bytes.size();
-  if (socket->request.mode == AccessMode::direct_push) {
-    socket->read += bytes.size();
-    for (std::size_t at = 0; at < bytes.size(); at += kMaxReadBytes) {
-      const auto piece = bytes.subspan(at, std::min(kMaxReadBytes, bytes.size() - at));
-      report("+QIURC: \"recv\"," + id + "," + std::to_string(piece.size()) + sender_suffix(from) +
-             "\r\n" + std::string(piece.begin(), piece.end()));
+  socket->unread.push_back({{bytes.begin(), bytes.end()}, from});
+  socket->unread_bytes += bytes.size();
+  deliver_unread(socket);
+}
+
+void SocketService::deliver_unread(const std::shared_ptr<Socket>& socket) {
+  const std::string id = std::to_string(socket->request.id);
+  const AccessMode mode = socket->request.mode;
+  if (mode == AccessMode::buffer || (mode == AccessMode::transparent && !socket->link.online())) {
+    if (!socket->unread.empty() && !socket->recv_reported) {
+      socket->recv_reported = true;
+      report("+QIURC: \"recv\"," + id);
     }
     return;
   }
-  socket->unread.push_back({{bytes.begin(), bytes.end()}, from});
-  socket->unread_bytes += bytes.size();
-  if (!socket->recv_reported) {
-    socket->recv_reported = true;
-    report("+QIURC: \"recv\"," + id);
+  while (!socket->unread.empty()) {
+    const auto chunk = std::move(socket->unread.front());
+    socket->unread.pop_front();
+    socket->unread_bytes -= chunk.bytes.size();
+    socket->read += chunk.bytes.size();
+    const std::span<const std::uint8_t> bytes(chunk.bytes);
+    if (mode == AccessMode::transparent) {
+      (void)socket->link.write(bytes);
+      continue;
+    }
+    for (std::size_t at = 0; at < bytes.size(); at += kMaxReadBytes) {
+      const auto piece = bytes.subspan(at, std::min(kMaxReadBytes, bytes.size() - at));
+      report("+QIURC: \"recv\"," + id + "," + std::to_string(piece.size()) +
+             sender_suffix(chunk.from) + "\r\n" + std::string(piece.begin(), piece.end()));
+    }
   }
+  socket->recv_reported = false;
 }
 
 void SocketService::peer_closed(const std::shared_ptr<Socket>& socket) {
@@ -369,6 +398,11 @@ void SocketService::peer_closed(const std::shared_ptr<Socket>& socket) {
   socket->state = SocketState::closing;
   error_code ignored;
   socket->tcp.close(ignored);
+  // Online, the host hears NO CARRIER instead of a URC, once the data
+  // received before the close is out.
+  const bool online = socket->link.online();
+  socket->link.hang_up();
+  if (online) return;
   // Data still unread stays readable until AT+QICLOSE.
   report("+QIURC: \"closed\"," + std::to_string(socket->request.id));
 }
@@ -377,6 +411,7 @@ bool SocketService::close(int id) {
   if (id < 0 || id >= kSocketCount) return false;
   auto& slot = sockets_[static_cast<std::size_t>(id)];
   if (!slot) return false;
+  slot->link.hang_up();
   error_code ignored;
   slot->tcp.shutdown(ip::tcp::socket::shutdown_both, ignored);
   slot->tcp.close(ignored);
@@ -420,11 +455,20 @@ IpError SocketService::send(int id, std::span<const std::uint8_t> data,
               reach_.describe());
     return fail(IpError::socket_write_failed);
   }
-  socket->sent += data.size();
-  if (data.empty()) return IpError::ok;
-  socket->outgoing.push_back({{data.begin(), data.end()}, to});
-  write_next(socket);
+  queue_write(socket, data, to);
   return IpError::ok;
+}
+
+void SocketService::queue_write(const std::shared_ptr<Socket>& socket,
+                                std::span<const std::uint8_t> data,
+                                std::optional<ip::udp::endpoint> to) {
+  socket->sent += data.size();
+  if (data.empty()) return;
+  socket->outgoing.push_back({{data.begin(), data.end()}, to});
+  socket->outgoing_bytes += data.size();
+  // A transparent host writes as fast as its port goes: the peer paces it.
+  if (socket->outgoing_bytes >= kSendQueueBytes) socket->link.hold_input(true);
+  write_next(socket);
 }
 
 void SocketService::write_next(const std::shared_ptr<Socket>& socket) {
@@ -440,7 +484,9 @@ void SocketService::write_next(const std::shared_ptr<Socket>& socket) {
     } else {
       self->acked += n;  // on loopback, written is as good as acknowledged
     }
+    self->outgoing_bytes -= self->outgoing.front().bytes.size();
     self->outgoing.pop_front();
+    if (self->outgoing_bytes < kSendQueueBytes) self->link.hold_input(false);
     write_next(self);
   };
   const auto& next = socket->outgoing.front();
@@ -498,6 +544,7 @@ void SocketService::context_down(int context, bool report_it) {
   bool any = false;
   for (auto& slot : sockets_) {
     if (!slot || slot->request.context != context) continue;
+    slot->link.hang_up();
     slot->abort();
     slot.reset();
     any = true;
@@ -508,9 +555,60 @@ void SocketService::context_down(int context, bool report_it) {
 void SocketService::drop_all() {
   for (auto& slot : sockets_) {
     if (!slot) continue;
+    slot->link.hang_up();
     slot->abort();
     slot.reset();
   }
+}
+
+at::OnlineSpec SocketService::online_spec(int id) {
+  at::OnlineSpec spec;
+  const std::weak_ptr<Socket> weak = at(id);
+  spec.on_data = [this, weak](std::span<const std::uint8_t> bytes) {
+    auto self = weak.lock();
+    // Gone or closed by the peer: the link is hanging up; the bytes are lost
+    // as on a real link.
+    if (!self || !current(self) || self->state != SocketState::connected) return;
+    queue_write(self, bytes, std::nullopt);
+  };
+  spec.on_event = [this, weak](at::OnlineEvent event) {
+    auto self = weak.lock();
+    if (self && current(self)) on_link_event(self, event);
+  };
+  spec.on_writable = [this, weak] {
+    auto self = weak.lock();
+    if (self && current(self)) start_reading(self);
+  };
+  return spec;
+}
+
+void SocketService::go_transparent(int id, at::OnlineLink link) {
+  const auto socket = at(id);
+  if (!socket) return link.hang_up();
+  socket->link = std::move(link);
+  on_link_event(socket, at::OnlineEvent::kResumed);
+}
+
+// After `+++` the socket is in buffer access mode (Quectel), until ATO or
+// AT+QISWTMD=<id>,2 take it back; a detached link is over for good.
+void SocketService::on_link_event(const std::shared_ptr<Socket>& socket, at::OnlineEvent event) {
+  if (event == at::OnlineEvent::kDetached) socket->link = {};
+  const bool online = event == at::OnlineEvent::kResumed && socket->link.online();
+  socket->request.mode = online ? AccessMode::transparent : AccessMode::buffer;
+  // Data that waited goes out in the new mode; the connection may have ended
+  // while the port was not online.
+  deliver_unread(socket);
+  if (online && socket->state == SocketState::closing) return socket->link.hang_up();
+  start_reading(socket);
+}
+
+bool SocketService::switch_mode(int id, AccessMode mode) {
+  const auto socket = at(id);
+  if (!socket) return false;
+  socket->request.mode = mode;
+  deliver_unread(socket);
+  start_reading(socket);
+  return true;
 }
 
 }  // namespace vmodem::sim::net

@@ -6,8 +6,12 @@
 // Access modes: buffer access (the module keeps received data and says
 // +QIURC: "recv",<id> once until the host has read all of it with AT+QIRD;
 // a full buffer stops reading, so TCP flow control reaches the peer) and
-// direct push (+QIURC: "recv",<id>,<len> followed by the data). Results and
-// events reach the host as URCs through the `urc` hook.
+// direct push (+QIURC: "recv",<id>,<len> followed by the data), and
+// transparent access: the port the host opened it from goes online
+// (at::OnlineLink) and bytes flow raw both ways until the host escapes with
+// `+++` (the socket is then in buffer access mode; ATO or AT+QISWTMD=<id>,2
+// go back) or the peer closes (NO CARRIER). Results and events reach the
+// host as URCs through the `urc` hook.
 //
 // Thread: everything on the io_context it was made with.
 #pragma once
@@ -25,6 +29,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
 
+#include <vmodem/at/responder.hpp>
+
 #include "net/reach.hpp"
 
 namespace spdlog {
@@ -38,6 +44,9 @@ inline constexpr std::size_t kMaxSendBytes = 1460;  // AT+QISEND
 inline constexpr std::size_t kMaxReadBytes = 1500;  // AT+QIRD, and each direct-push URC
 // Received data a buffer-access socket holds before it stops reading.
 inline constexpr std::size_t kReceiveBufferBytes = 64 * 1024;
+// Host data a transparent socket holds unsent before the port stops taking
+// the host's bytes.
+inline constexpr std::size_t kSendQueueBytes = 64 * 1024;
 
 enum class ServiceType { tcp, udp, tcp_listener, udp_service, tcp_incoming };
 std::string_view to_string(ServiceType type);  // "TCP", "UDP", ... as AT+QISTATE prints
@@ -72,6 +81,9 @@ struct OpenRequest {
   std::uint16_t remote_port = 0;
   std::uint16_t local_port = 0;  // 0: any
   AccessMode mode = AccessMode::buffer;
+  // Transparent access: told the outcome (then the caller takes its port
+  // online, see go_transparent) instead of a +QIOPEN URC.
+  std::function<void(IpError)> on_opened;
 };
 
 // One row of AT+QISTATE.
@@ -111,12 +123,25 @@ class SocketService {
   // caller answers OK first). TCP and UDP clients, a TCP LISTENER (its
   // connections arrive as TCP INCOMING on the lowest free connectID, with
   // +QIURC: "incoming") and a UDP SERVICE, each bound on loopback at
-  // `local_port`; buffer or direct push mode (transparent mode reports
-  // not_supported for now).
+  // `local_port`; buffer or direct push mode, and for TCP and UDP clients
+  // transparent access (request.on_opened; servers report not_supported).
   void open(const OpenRequest& request);
+  // The callbacks of a transparent socket's online link (for
+  // Responder::go_online); inert when `id` has no socket.
+  at::OnlineSpec online_spec(int id);
+  // Puts socket `id` in transparent access over `link` (just gone online):
+  // data already received and unread goes to the host first. A stale link
+  // leaves the socket in buffer access mode.
+  void go_transparent(int id, at::OnlineLink link);
+  // AT+QISWTMD=<id>,0|1: buffer access or direct push (data waiting unread
+  // is pushed at once). False when `id` has no socket.
+  bool switch_mode(int id, AccessMode mode);
   // Reports +QIOPEN: <id>,<error> for an open the caller refused itself
   // (the PDP context is not active).
   void refuse(int id, IpError error);
+  // Records `error` for AT+QIGETERROR without a URC (a transparent open the
+  // caller refused itself).
+  void refuse_quietly(IpError error) { last_error_ = error; }
   // Closes and frees `id` (a TCP peer sees an orderly close). False when no
   // socket was open there.
   bool close(int id);
@@ -163,6 +188,11 @@ class SocketService {
                 const std::optional<boost::asio::ip::udp::endpoint>& from);
   void peer_closed(const std::shared_ptr<Socket>& socket);
   void write_next(const std::shared_ptr<Socket>& socket);
+  void queue_write(const std::shared_ptr<Socket>& socket, std::span<const std::uint8_t> data,
+                   std::optional<boost::asio::ip::udp::endpoint> to);
+  void on_link_event(const std::shared_ptr<Socket>& socket, at::OnlineEvent event);
+  // Hands unread data to the host in the socket's current access mode.
+  void deliver_unread(const std::shared_ptr<Socket>& socket);
   // The socket at connectID `id`; nullptr when out of range or free.
   std::shared_ptr<Socket> at(int id) const;
   bool current(const std::shared_ptr<Socket>& socket) const;
