@@ -3,14 +3,16 @@
 loopback socket, in the same script run.
 
 A TCP echo server runs on 127.0.0.1 in this process. Through `vmodem run`
-(buffer access mode: AT+QIOPEN, AT+QISEND=<id>,<len> with its "> " prompt,
-+QIURC: "recv", AT+QIRD) and directly (a socket of this process) it measures:
+in buffer access mode (AT+QIOPEN, AT+QISEND=<id>,<len> with its "> " prompt,
++QIURC: "recv", AT+QIRD), in transparent access mode (AT+QIOPEN ... ,2 then
+raw bytes both ways on the port) and directly (a socket of this process) it
+measures:
   * round trip: one message of --size bytes out and back, median over
     --rounds;
-  * throughput: --bulk bytes out in 1460-byte AT+QISEND pieces (the most one
-    takes) and all of it read back, bytes per second, median over --repeats.
-Medians (these machines are noisy); ratios plain / module. Transparent mode
-is not simulated yet, so it is not measured.
+  * throughput: --bulk bytes out in 1460-byte pieces (the most one AT+QISEND
+    takes; the same pieces everywhere) and all of it read back, bytes per
+    second, median over --repeats.
+Medians (these machines are noisy); ratios plain / module.
 Usage: socket_bench.py --vmodem build/release/simulator/vmodem [--json]
 """
 import argparse
@@ -120,6 +122,41 @@ def module_read(port, size):
     return got
 
 
+def transparent_round_trip(port, message):
+    """One message out and back through an online port."""
+    start = time.perf_counter()
+    port.write(message)
+    while len(port.pending) < len(message):
+        if not select.select([port.fd], [], [], 10)[0]:
+            raise RuntimeError("timeout in transparent mode")
+        port.pending += os.read(port.fd, 65536)
+    assert port.pending[:len(message)] == message
+    port.pending = port.pending[len(message):]
+    return time.perf_counter() - start
+
+
+def transparent_throughput(port, data):
+    """Writes `data` in 1460-byte pieces while a thread reads the echo: the
+    module's output is bounded, so a host that only wrote would stall."""
+    got = bytearray()
+
+    def read_back():
+        while len(got) < len(data):
+            if not select.select([port.fd], [], [], 10)[0]:
+                return
+            got.extend(os.read(port.fd, 65536))
+
+    reader = threading.Thread(target=read_back)
+    start = time.perf_counter()
+    reader.start()
+    for at in range(0, len(data), 1460):
+        port.write(data[at:at + 1460])
+    reader.join()
+    elapsed = time.perf_counter() - start
+    assert bytes(got) == data, "transparent echo differs"
+    return len(data) / elapsed
+
+
 def plain_round_trip(s, message):
     """One message out and back on an open connection, as the module's is."""
     start = time.perf_counter()
@@ -186,6 +223,12 @@ def main():
             assert module_read(port, len(bulk)) == bulk
             module_bps.append(len(bulk) / (time.perf_counter() - start))
             plain_bps.append(plain_throughput(echo_port, bulk))
+
+        # Transparent access on connectID 1: the port goes online for good.
+        port.write(b'AT+QIOPEN=1,1,"TCP","127.0.0.1",%d,0,2\r' % echo_port)
+        port.read_until(b"CONNECT\r\n")
+        online_rtt = [transparent_round_trip(port, message) for _ in range(args.rounds)]
+        online_bps = [transparent_throughput(port, bulk) for _ in range(args.repeats)]
     finally:
         daemon.send_signal(signal.SIGTERM)
         daemon.wait(timeout=10)
@@ -195,6 +238,8 @@ def main():
         "round_trip_ms": {"module": statistics.median(module_rtt) * 1e3,
                           "plain": statistics.median(plain_rtt) * 1e3,
                           "size": args.size, "rounds": args.rounds},
+        "transparent_round_trip_ms": statistics.median(online_rtt) * 1e3,
+        "transparent_throughput_kib_s": statistics.median(online_bps) / 1024,
         "throughput_kib_s": {"module": statistics.median(module_bps) / 1024,
                              "plain": statistics.median(plain_bps) / 1024,
                              "bytes": args.bulk, "repeats": args.repeats},
@@ -203,15 +248,23 @@ def main():
                                         result["round_trip_ms"]["plain"])
     result["throughput_kib_s"]["ratio"] = (result["throughput_kib_s"]["plain"] /
                                            result["throughput_kib_s"]["module"])
+    result["transparent_round_trip_ms_ratio"] = (result["transparent_round_trip_ms"] /
+                                                 result["round_trip_ms"]["plain"])
+    result["transparent_throughput_ratio"] = (result["throughput_kib_s"]["plain"] /
+                                              result["transparent_throughput_kib_s"])
     if args.json:
         json.dump(result, sys.stdout, indent=2)
         print()
         return
     rt, tp = result["round_trip_ms"], result["throughput_kib_s"]
-    print(f"round trip ({args.size} B, median of {args.rounds}): module {rt['module']:.3f} ms, "
+    print(f"buffer mode round trip ({args.size} B, median of {args.rounds}): module {rt['module']:.3f} ms, "
           f"plain socket {rt['plain']:.3f} ms ({rt['ratio']:.1f}x)")
-    print(f"throughput ({args.bulk} B, median of {args.repeats}): module {tp['module']:.0f} KiB/s, "
+    print(f"buffer mode throughput ({args.bulk} B, median of {args.repeats}): module {tp['module']:.0f} KiB/s, "
           f"plain socket {tp['plain']:.0f} KiB/s ({tp['ratio']:.1f}x)")
+    print(f"transparent mode: round trip {result['transparent_round_trip_ms']:.3f} ms "
+          f"({result['transparent_round_trip_ms_ratio']:.1f}x plain), throughput "
+          f"{result['transparent_throughput_kib_s']:.0f} KiB/s "
+          f"({result['transparent_throughput_ratio']:.1f}x slower than plain)")
 
 
 if __name__ == "__main__":
