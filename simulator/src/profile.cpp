@@ -44,6 +44,11 @@ std::optional<PartitionRole> role_from(const std::string& name) {
   return std::nullopt;
 }
 
+bool all_digits(const std::string& text, std::size_t min, std::size_t max) {
+  return text.size() >= min && text.size() <= max &&
+         text.find_first_not_of("0123456789") == std::string::npos;
+}
+
 void read_identity(JsonReader& in, Identity& id) {
   id.manufacturer = in.string("manufacturer");
   id.model = in.string("model");
@@ -56,6 +61,9 @@ void read_identity(JsonReader& in, Identity& id) {
       (id.imei.size() != 15 || id.imei.find_first_not_of("0123456789") != std::string::npos)) {
     in.fail("imei", "expected 15 digits");
   }
+  // The SIM's files hold them as BCD digits (AT+CRSM): digits only.
+  if (in.ok() && !all_digits(id.imsi, 6, 15)) in.fail("imsi", "expected 6 to 15 digits");
+  if (in.ok() && !all_digits(id.iccid, 10, 20)) in.fail("iccid", "expected 10 to 20 digits");
   in.finish();
 }
 
@@ -150,6 +158,21 @@ void read_network(JsonReader& in, NetworkConfig& net) {
   net.tac = in.string("tac");
   net.cell_id = in.string("cell_id");
   net.apn = in.string("apn", "");
+  net.roaming = in.boolean("roaming", false);
+  in.finish();
+}
+
+void read_sim(JsonReader& in, SimConfig& sim) {
+  sim.pin = in.string("pin", sim.pin);
+  if (in.ok() && !all_digits(sim.pin, 4, 8)) in.fail("pin", "expected 4 to 8 digits");
+  sim.puk = in.string("puk", sim.puk);
+  if (in.ok() && !all_digits(sim.puk, 8, 8)) in.fail("puk", "expected 8 digits");
+  sim.pin_enabled = in.boolean("pin_enabled", false);
+  sim.msisdn = in.string("msisdn", "");
+  if (in.ok() && !sim.msisdn.empty() &&
+      !all_digits(sim.msisdn.starts_with('+') ? sim.msisdn.substr(1) : sim.msisdn, 1, 20)) {
+    in.fail("msisdn", "expected up to 20 digits, optionally after a '+'");
+  }
   in.finish();
 }
 
@@ -428,6 +451,9 @@ tl::expected<Profile, ProfileError> parse_profile(const std::string& text,
   auto network = root.object("network");
   read_network(network, p.network);
   root.absorb(network);
+  auto sim = root.object("sim", true);
+  read_sim(sim, p.sim);
+  root.absorb(sim);
   auto nand_section = root.object("nand");
   read_nand(nand_section, p);
   root.absorb(nand_section);

@@ -115,6 +115,24 @@ TEST(NvSettingsDecode, OutOfRangeValuesFallBackAndTheOtherFieldsKeepTheirs) {
   EXPECT_EQ(v.ctzu, 0);
 }
 
+TEST(NvSettingsDecode, TheSimStateRoundTripsAndBadFieldsFallBackToTheIssuedCard) {
+  NvValues values;
+  values.sim = SimNv{.pin_enabled = true, .pin = "87654321", .pin_retries = 0, .puk_retries = 9};
+  const auto back = decode_nv_settings(encode_nv_settings(values, json::object()));
+  EXPECT_TRUE(back.problems.empty());
+  EXPECT_EQ(back.values.sim, values.sim);
+
+  const json doc = {
+      {"sim", {{"pin_enabled", "yes"}, {"pin", "12a4"}, {"pin_retries", 4}, {"puk_retries", -1}}}};
+  const auto decoded = decode_nv_settings(doc.dump());
+  EXPECT_EQ(decoded.values.sim, SimNv{}) << "each bad field reads as the card as issued";
+  EXPECT_EQ(keys_of(decoded.problems),
+            (std::vector<std::string>{"sim.pin", "sim.pin_enabled", "sim.pin_retries",
+                                      "sim.puk_retries"}));
+  EXPECT_EQ(decode_nv_settings(R"({"sim": {"pin": "123"}})").problems.size(), 1U);
+  EXPECT_EQ(decode_nv_settings(R"({"sim": 5})").problems.size(), 1U);
+}
+
 TEST(NvSettingsDecode, AFileThatIsNotAJsonObjectReadsAsDefaults) {
   for (const std::string text : {"", "{", "\xFF\xFE", "[1,2]", "\"urcport\"", "null"}) {
     const auto decoded = decode_nv_settings(text);

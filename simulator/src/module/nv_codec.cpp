@@ -149,6 +149,24 @@ void read_contexts(Reader& in, const json& value, std::map<int, PdpContext>& out
   }
 }
 
+SimNv read_sim(Reader& in, const json& value) {
+  SimNv out;
+  for (const auto& [name, member] : value.items()) {
+    const std::string key = "sim." + name;
+    if (name == "pin_enabled") out.pin_enabled = in.boolean(member, key);
+    if (name == "pin") {
+      auto pin = in.bytes(member, key, 8);
+      if (pin && (pin->size() < 4 || pin->find_first_not_of("0123456789") != std::string::npos)) {
+        pin = in.report(key, "expected 4 to 8 digits");
+      }
+      out.pin = std::move(pin);
+    }
+    if (name == "pin_retries") assign(out.pin_retries, in.integer(member, key, 0, kSimPinRetries));
+    if (name == "puk_retries") assign(out.puk_retries, in.integer(member, key, 0, kSimPukRetries));
+  }
+  return out;
+}
+
 // One top-level key; false when this version does not know it.
 bool read_key(Reader& in, const std::string& key, const json& value, NvValues& out) {
   if (key == "profile") {
@@ -161,6 +179,8 @@ bool read_key(Reader& in, const std::string& key, const json& value, NvValues& o
     assign(out.urcport, in.choice(value, key, kUrcPorts));
   } else if (key == "ctzu") {
     assign(out.ctzu, in.integer(value, key, 0, 3));
+  } else if (key == "sim") {
+    if (in.object(value, key)) out.sim = read_sim(in, value);
   } else if (const QcfgItem* item = key.starts_with("qcfg/") ? find_qcfg(key.substr(5)) : nullptr) {
     if (const auto v = in.integer(value, key, item->min, item->max)) out.set_qcfg(item->id, *v);
   } else {
@@ -217,6 +237,10 @@ std::string encode_nv_settings(const NvValues& values, const nlohmann::json& unk
     doc["qcfg/" + std::string(item.name)] = values.qcfg_value(item.id);
   doc["urcport"] = values.urcport;
   doc["ctzu"] = values.ctzu;
+  json sim = {{"pin_retries", values.sim.pin_retries}, {"puk_retries", values.sim.puk_retries}};
+  if (values.sim.pin_enabled) sim["pin_enabled"] = *values.sim.pin_enabled;
+  if (values.sim.pin) sim["pin"] = *values.sim.pin;  // digits (checked when read and set)
+  doc["sim"] = std::move(sim);
   // Every string above is valid UTF-8 (bytes_to_json; choices from fixed
   // sets; unknown keys came out of a parse), so dump() cannot throw.
   return doc.dump();

@@ -15,6 +15,8 @@
 //   "qcfg/<name>"  integer in the item's range (kQcfgItems)
 //   "urcport"      "usbat" | "usbmodem" | "uart1"
 //   "ctzu"         0-3
+//   "sim"          {"pin_enabled": bool, "pin": "<4-8 digits>",
+//                   "pin_retries": 0-3, "puk_retries": 0-10}
 //
 // B is a byte string as a host sent it (any bytes, NUL included): a JSON
 // string when the bytes are valid UTF-8, else {"hex": "<2 hex digits per
@@ -97,6 +99,21 @@ inline constexpr std::array<QcfgItem, 6> kQcfgItems{{
 // The item named `name`, or nullptr.
 const QcfgItem* find_qcfg(std::string_view name);
 
+// The SIM card as the host changed it (AT+CLCK="SC", AT+CPWD, AT+CPIN with a
+// PUK, wrong PINs): the card keeps these across power cycles. Kept here, in
+// the module's NV, since the simulated card has no memory of its own. Empty
+// members are the card as the profile issued it (Profile::sim).
+inline constexpr int kSimPinRetries = 3;
+inline constexpr int kSimPukRetries = 10;
+struct SimNv {
+  std::optional<bool> pin_enabled;
+  std::optional<std::string> pin;  // 4-8 digits
+  int pin_retries = kSimPinRetries;
+  int puk_retries = kSimPukRetries;
+
+  friend bool operator==(const SimNv&, const SimNv&) = default;
+};
+
 struct NvValues {
   std::optional<AtProfile> profile;  // empty until AT&W
   std::string cscs = "GSM";
@@ -109,6 +126,7 @@ struct NvValues {
   }();
   std::string urcport = "usbat";
   int ctzu = 1;
+  SimNv sim;
 
   int qcfg_value(Qcfg id) const { return qcfg[static_cast<std::size_t>(id)]; }
   void set_qcfg(Qcfg id, int value) { qcfg[static_cast<std::size_t>(id)] = value; }

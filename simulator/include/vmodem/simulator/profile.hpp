@@ -92,12 +92,24 @@ struct BackupConfig {
   std::uint32_t qprtpara4_fields = 15;
 };
 
+// The SIM card in the module's slot (profile section "sim", optional). Its
+// ICCID and IMSI are identity.iccid and identity.imsi. What the host changes
+// (the lock, a new PIN, the retries left) is kept in the module's NV
+// (module/nv_settings.hpp, key "sim"); these are the card as it was issued.
+struct SimConfig {
+  std::string pin = "1234";      // 4-8 digits
+  std::string puk = "12345678";  // 8 digits
+  bool pin_enabled = false;      // the PIN lock (AT+CLCK="SC"); off: the SIM is ready at boot
+  std::string msisdn;            // AT+CNUM's number; "" none
+};
+
 // The simulated network the module is registered on.
 struct NetworkConfig {
   std::string operator_long, operator_short, mcc_mnc;
   std::uint32_t act = 8;  // 27.007 AcT: 8 = E-UTRAN (LTE-M), 9 = NB-IoT, 2 = UTRAN
   std::uint32_t rssi = 24, ber = 99;
   std::string tac, cell_id, apn;
+  bool roaming = false;  // registered on a visited network (+CREG stat 5, +CIND "roam")
 };
 
 // What a partition is for; lets the layers above find "the modem FS" without
@@ -173,6 +185,7 @@ struct Profile {
   FotaConfig fota;
   FsLimits fs;
   NetworkConfig network;
+  SimConfig sim;
   std::string nand_part_number;
   nand::Geometry geometry;
   nand::ChipConfig chip;  // seed left at its default; the run's seed goes there
