@@ -59,6 +59,16 @@ TEST_F(CtlTest, TextAndJson) {
   EXPECT_TRUE(has(listing, "rule.effect")) << listing.out;
 }
 
+TEST_F(CtlTest, SimRemoveAndInsertPrintTheCard) {
+  auto removed = ctl("sim-remove");
+  ASSERT_EQ(removed.exit_code, 0) << removed.out;
+  EXPECT_TRUE(has(removed, "sim: absent")) << removed.out;
+  auto inserted = ctl("sim-insert --fresh --json");
+  ASSERT_EQ(inserted.exit_code, 0) << inserted.out;
+  EXPECT_EQ(nlohmann::json::parse(inserted.out)["sim"], "ready");
+  EXPECT_EQ(target_.last_sim_fresh(), true);
+}
+
 TEST_F(CtlTest, TypedOptionsBecomeArguments) {
   auto cut = ctl("power-cut --window 10,20 --seed 0x10 --mode before");
   ASSERT_EQ(cut.exit_code, 0) << cut.out;

@@ -88,6 +88,18 @@ class FakeTarget : public sim::ControlTarget {
     report.info.valid = true;
     return answer("backup-info", report);
   }
+  sim::Controlled<sim::SimReport> sim_remove() override {
+    return answer("sim-remove", sim::SimReport{.state = "absent", .changed = true});
+  }
+  sim::Controlled<sim::SimReport> sim_insert(bool fresh) override {
+    std::lock_guard lock(mutex_);
+    last_sim_fresh_ = fresh;
+    return answer_locked("sim-insert", sim::SimReport{.state = "ready", .changed = true});
+  }
+  std::optional<bool> last_sim_fresh() const {
+    std::lock_guard lock(mutex_);
+    return last_sim_fresh_;
+  }
   std::uint64_t subscribe(std::function<void(const json&)> listener) override {
     check_thread();
     std::lock_guard lock(mutex_);
@@ -187,6 +199,7 @@ class FakeTarget : public sim::ControlTarget {
   std::uint64_t next_listener_ = 1;
   std::optional<sim::PowerCutRequest> last_power_cut_;
   std::optional<sim::InjectRequest> last_inject_;
+  std::optional<bool> last_sim_fresh_;
   bool defer_snapshots_ = false;
   std::vector<Deferred> deferred_;
 };

@@ -118,6 +118,21 @@ TEST_F(ServerTest, EveryTargetCommandReachesTheModule) {
                                       "snapshot-load", "backup-info", "power-cut", "inject"}));
 }
 
+TEST_F(ServerTest, SimRemoveAndInsertReachTheModuleWithTheirReport) {
+  auto c = client();
+  const json removed = c->execute("sim-remove");
+  EXPECT_EQ(removed["return"]["sim"], "absent") << removed.dump();
+  EXPECT_EQ(removed["return"]["changed"], true);
+  const json inserted = c->execute("sim-insert", {{"fresh", true}});
+  EXPECT_EQ(inserted["return"]["sim"], "ready") << inserted.dump();
+  EXPECT_EQ(target_.last_sim_fresh(), true);
+  (void)c->execute("sim-insert");
+  EXPECT_EQ(target_.last_sim_fresh(), false) << "fresh defaults to false";
+  EXPECT_EQ(c->execute("sim-insert", {{"fresh", "yes"}})["error"]["class"], "InvalidParameter");
+  EXPECT_EQ(c->execute("sim-remove", {{"slot", 2}})["error"]["class"], "InvalidParameter");
+  EXPECT_EQ(target_.calls(), (std::vector<std::string>{"sim-remove", "sim-insert", "sim-insert"}));
+}
+
 TEST_F(ServerTest, InvalidRequestsNeverReachTheModule) {
   auto c = client();
   auto error =

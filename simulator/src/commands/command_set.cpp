@@ -9,6 +9,8 @@ void register_command_set(at::Registry& registry, const CommandServices& m) {
   register_config_commands(registry, m.profile.network, m.nv, m.radio, m.sockets);
   register_socket_commands(registry, m.sockets, m.profile.network, m.nv, m.radio);
   register_status_commands(registry, m.profile.network, m.radio);
+  register_sim_commands(registry, m.sim);
+  register_indicator_commands(registry, m.profile.network, m.radio);
   register_dns_commands(registry, m.sockets, m.radio, m.urcs, m.power, m.io);
   register_power_commands(registry, m.power, m.radio);
   register_backup_commands(registry, m.profile.backup, m.power, m.file_systems);

@@ -27,10 +27,19 @@ void register_socket_commands(at::Registry& registry, net::SocketService& socket
 // +CPAS, +CCLK, +QLTS, +CBC, +CESQ, +IFC, +CGEREP, ATH.
 void register_status_commands(at::Registry& registry, const NetworkConfig& network,
                               RuntimeState& radio);
+// +QSPN, +CEER, +CIND, +QTEMP, +CPOL.
+void register_indicator_commands(at::Registry& registry, const NetworkConfig& network,
+                                 RuntimeState& radio);
 // AT+QIDNSCFG, AT+QIDNSGIP, AT+QPING.
 void register_dns_commands(at::Registry& registry, const net::SocketService& sockets,
                            RuntimeState& radio, UrcSink& urcs, PowerControl& power,
                            boost::asio::io_context& io);
+// +CPIN, +CLCK, +CPWD, +QPINC, +CRSM, +CNUM, +QSIMSTAT (commands/sim_card.hpp).
+void register_sim_commands(at::Registry& registry, SimCard& sim);
+// The module's gate for kNeedsSim / kNeedsSimPin (gate.hpp): the +CME ERROR
+// of a card absent, blocked or locked; nullopt for other tags and test forms.
+std::optional<at::Failure> sim_gate(const SimCard& sim, const at::Command& command,
+                                    std::uint32_t gate_tag);
 void register_power_commands(at::Registry& registry, PowerControl& power, RuntimeState& radio);
 void register_backup_commands(at::Registry& registry, const BackupConfig& backup,
                               PowerControl& power, FileSystems& file_systems);

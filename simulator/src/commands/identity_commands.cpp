@@ -74,10 +74,11 @@ void register_identity_commands(at::Registry& registry, const Identity& id,
   };
   (void)registry.add("+CGSN", std::move(cgsn));
 
-  // The SIM answers once the modem side is up.
-  (void)registry.add("+CIMI", lines_command({id.imsi}, kNeedsRdy));
-  (void)registry.add("+QCCID", lines_command({"+QCCID: " + id.iccid}, kNeedsRdy));
-  (void)registry.add("+CCID", lines_command({"+CCID: " + id.iccid}, kNeedsRdy));
+  // Read from the SIM: the ICCID from any card in the slot, the IMSI once
+  // its PIN is entered (the gate answers +CME ERROR: 10 / 11 / 12 before).
+  (void)registry.add("+CIMI", lines_command({id.imsi}, kNeedsSimPin));
+  (void)registry.add("+QCCID", lines_command({"+QCCID: " + id.iccid}, kNeedsSim));
+  (void)registry.add("+CCID", lines_command({"+CCID: " + id.iccid}, kNeedsSim));
 }
 
 }  // namespace vmodem::sim

@@ -1,10 +1,12 @@
 // The simulated network: the module is registered (home) on the profile's
-// LTE-M/NB-IoT/UMTS cell whenever AT+CFUN is 1. +CPIN, +CSQ, +CREG, +CGREG,
+// LTE-M/NB-IoT/UMTS cell whenever AT+CFUN is 1 and the SIM is ready (its
+// PIN entered: sim_commands.cpp). +CSQ, +CREG, +CGREG,
 // +CEREG, +COPS, +CTZR, +CTZU, +QNWINFO, +QCSQ, +CGATT.
 #include <vmodem/simulator/gate.hpp>
 
 #include "commands/command_set.hpp"
 #include "commands/handler_util.hpp"
+#include "commands/registration.hpp"
 #include "module/nv_settings.hpp"
 
 namespace vmodem::sim {
@@ -18,12 +20,8 @@ at::CommandSpec registration_command(const NetworkConfig& net, RuntimeState& rad
   spec.gate_tag = kNeedsRdy;
   spec.read = [&net, &radio, prefix, mode](at::Call& call) {
     const RuntimeState& rt = radio;
-    const int stat = rt.registered() ? 1 : 0;
-    std::string line = prefix + ": " + std::to_string(rt.*mode) + "," + std::to_string(stat);
-    if (rt.*mode >= 2 && stat == 1) {
-      line += "," + quoted(net.tac) + "," + quoted(net.cell_id) + "," + std::to_string(net.act);
-    }
-    call.responder.info(line);
+    call.responder.info(prefix + ": " + std::to_string(rt.*mode) + "," +
+                        registration_status(net, rt, rt.*mode));
     call.responder.ok();
   };
   spec.write = [&radio, mode](at::Call& call) {
@@ -89,18 +87,26 @@ at::CommandSpec cops_command(const NetworkConfig& net, RuntimeState& radio) {
 
 }  // namespace
 
+std::string registration_status(const NetworkConfig& net, const RuntimeState& radio, int n) {
+  if (!radio.registered()) return "0";
+  std::string out = net.roaming ? "5" : "1";  // registered, roaming / home
+  if (n >= 2)
+    out += "," + quoted(net.tac) + "," + quoted(net.cell_id) + "," + std::to_string(net.act);
+  return out;
+}
+
+std::vector<std::string> registration_urcs(const NetworkConfig& net, const RuntimeState& radio) {
+  std::vector<std::string> out;
+  for (const auto& [prefix, n] :
+       {std::pair{"+CREG: ", radio.creg_n}, std::pair{"+CGREG: ", radio.cgreg_n},
+        std::pair{"+CEREG: ", radio.cereg_n}}) {
+    if (n >= 1) out.push_back(prefix + registration_status(net, radio, n));
+  }
+  return out;
+}
+
 void register_network_commands(at::Registry& registry, const NetworkConfig& net, NvSettings& nv,
                                RuntimeState& radio) {
-  at::CommandSpec cpin;
-  cpin.gate_tag = kNeedsRdy;
-  cpin.read = [](at::Call& call) {
-    call.responder.info("+CPIN: READY");
-    call.responder.ok();
-  };
-  cpin.write = [](at::Call& call) { call.responder.cme_error(3); };  // no PIN is asked for
-  cpin.test = [](at::Call& call) { call.responder.ok(); };
-  (void)registry.add("+CPIN", std::move(cpin));
-
   at::CommandSpec csq;
   csq.gate_tag = kNeedsRdy;
   csq.execute = [&net, &radio](at::Call& call) {

@@ -23,7 +23,8 @@ json to_json(const ModuleStatus& s) {
               {"uptime_ms", s.uptime_ms},
               {"real_time", s.real_time},
               {"nand_operations", s.nand_operations},
-              {"image_lost_pages", s.image_lost_pages}};
+              {"image_lost_pages", s.image_lost_pages},
+              {"sim", s.sim}};
 }
 
 json to_json(PowerState power) {
@@ -79,6 +80,14 @@ json to_json(const BackupReport& report) {
       {"restore_probe", info.restore_probe},     {"boot_attempts", info.boot_attempts},
       {"generation", info.generation},           {"image_bytes", info.image_bytes},
       {"image_blocks", info.image_blocks},       {"files", info.files}};
+}
+
+json to_json(const SimReport& report) {
+  return json{{"sim", report.state},
+              {"changed", report.changed},
+              {"pin_enabled", report.pin_enabled},
+              {"pin_retries", report.pin_retries},
+              {"puk_retries", report.puk_retries}};
 }
 
 }  // namespace vmodem::sim::control

@@ -197,6 +197,8 @@ JsonResult call_sync(ControlTarget& target, std::string_view command, const json
   if (command == "stats") return as_json(target.stats());
   if (command == "backup-info")
     return as_json(target.backup_info(args.value("file-system", std::string())));
+  if (command == "sim-remove") return as_json(target.sim_remove());
+  if (command == "sim-insert") return as_json(target.sim_insert(args.value("fresh", false)));
   if (command == "power-cut") {
     auto request = power_cut_request(args);
     if (!request) return tl::unexpected(request.error());

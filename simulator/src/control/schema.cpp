@@ -69,7 +69,7 @@ std::vector<CommandSpec> build_table() {
        "Power state, identity, ports and counters of the module",
        {},
        "{power: off|booting|rdy|app_rdy|running, model, profile, seed, ports:{name:path}, "
-       "uptime_ms, boots, ...}",
+       "uptime_ms, boots, sim: absent|pin_required|puk_required|blocked|ready, ...}",
        {kGenericError}},
       {"power-on", "Boot the module (OFF -> BOOTING -> RDY -> APP RDY)", {}, "{}", {kDeviceBusy}},
       {"power-off", "Orderly power down, like AT+QPOWD=1", {}, "{}", {kDeviceNotActive}},
@@ -176,6 +176,18 @@ std::vector<CommandSpec> build_table() {
          "Which file system (its name, alias or partition in the profile: modem, ap, ...)"}},
        "{backup_valid, backup_count, restore_count, probe_counts[10], page_count, ...}",
        {kDeviceNotActive, kGenericError}},
+      {"sim-remove",
+       "Take the SIM card out of the slot (+CPIN: NOT READY; registration and PDP contexts lost)",
+       {},
+       "{sim: absent, changed, pin_enabled, pin_retries, puk_retries}",
+       {}},
+      {"sim-insert",
+       "Put the SIM card back (+CPIN: READY, or SIM PIN when locked; registration regained)",
+       {{"fresh", T::boolean, false,
+         "A new card as the profile issues it: lock, PIN and retries reset"}},
+       "{sim: ready|pin_required|puk_required|blocked, changed, pin_enabled, pin_retries, "
+       "puk_retries}",
+       {}},
       {"subscribe",
        "Receive events on this connection (POWER_STATE, URC, RESTORE, NAND_FAULT, "
        "NV_SETTING_INVALID {key, reason, file}: a saved setting that did not validate at boot "

@@ -7,6 +7,7 @@
 #include <vmodem/simulator/module.hpp>
 
 #include "commands/command_set.hpp"
+#include "commands/sim_card.hpp"
 #include "json_text.hpp"
 #include "module/boot_sequence.hpp"
 #include "module/guardians.hpp"
@@ -62,7 +63,8 @@ bool Module::run_boot_step(const BootAction& action) {
       reach_rdy();
       return true;
     case BootStep::urc:
-      send_urc(action.urc);
+      // The SIM's URCs as the card in the slot makes them (+CPIN: SIM PIN, ...).
+      if (const auto text = sim_->boot_urc(action.urc)) send_urc(*text);
       return true;
     case BootStep::app_fs:
       // Without them there is no APP RDY; the modem side's URCs still come.
@@ -109,7 +111,10 @@ bool Module::mount_stage(bool before_rdy) {
     emit("BOOT_FAILED", {{"stage", slot.spec->name + "_fs"}});
     return false;
   }
-  if (before_rdy) load_nv_settings();
+  if (before_rdy) {
+    load_nv_settings();
+    sim_->power_on();  // its lock and retries are in NV
+  }
   return true;
 }
 

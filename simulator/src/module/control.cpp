@@ -7,6 +7,8 @@
 #include <vmodem/nand/stats.hpp>
 #include <vmodem/simulator/module.hpp>
 
+#include "commands/sim_card.hpp"
+
 namespace vmodem::sim {
 
 namespace {
@@ -51,7 +53,8 @@ Controlled<ModuleStatus> Module::status() {
                       .uptime_ms = uptime,
                       .real_time = options_.real_time,
                       .nand_operations = operations,
-                      .image_lost_pages = lost_pages};
+                      .image_lost_pages = lost_pages,
+                      .sim = std::string(to_string(sim_->state()))};
 }
 
 Controlled<PowerState> Module::power_on() {
@@ -312,6 +315,31 @@ Controlled<BackupReport> Module::backup_info(const std::string& file_system) {
   fs::BackupEngine* engine = slot->backup.engine.get();
   if (!engine) return error("GenericError", "no backup for the " + file_system + " file system");
   return BackupReport{slot->spec->name, engine->info()};
+}
+
+namespace {
+
+SimReport sim_report(const SimCard& sim, bool changed) {
+  return SimReport{.state = std::string(to_string(sim.state())),
+                   .changed = changed,
+                   .pin_enabled = sim.pin_enabled(),
+                   .pin_retries = sim.pin_retries(),
+                   .puk_retries = sim.puk_retries()};
+}
+
+}  // namespace
+
+Controlled<SimReport> Module::sim_remove() {
+  const bool changed = sim_->remove();
+  if (changed) log_->info("SIM removed");
+  return sim_report(*sim_, changed);
+}
+
+Controlled<SimReport> Module::sim_insert(bool fresh) {
+  const bool changed = sim_->insert(fresh);
+  if (changed)
+    log_->info("SIM inserted{}: {}", fresh ? " (a new card)" : "", to_string(sim_->state()));
+  return sim_report(*sim_, changed);
 }
 
 std::uint64_t Module::subscribe(std::function<void(const nlohmann::json&)> listener) {

@@ -8,6 +8,7 @@
 #include <vmodem/simulator/module.hpp>
 
 #include "commands/command_set.hpp"
+#include "commands/sim_card.hpp"
 #include "module/boot_sequence.hpp"
 #include "module/fs_boot.hpp"
 #include "module/live_mounts.hpp"
@@ -119,6 +120,13 @@ tl::expected<std::unique_ptr<Module>, std::string> Module::create(boost::asio::i
   module->sockets_ = std::make_unique<net::SocketService>(
       io, *module->reach_, *module->log_,
       [m = module.get()](const std::string& urc) { m->send_urc(urc); });
+  module->sim_ = std::make_unique<SimCard>(SimCard::Parts{
+      .profile = module->profile_,
+      .nv = *module->nv_,
+      .radio = module->runtime_,
+      .urcs = *module,
+      .power = *module,
+      .context_lost = [m = module.get()](int cid) { m->sockets_->context_down(cid, true); }});
   module->manufacture_pending_ = created;
   module->flash_->lock().faults().set_listener(
       [m = module.get()](const nand::FaultEvent& e) { m->on_fault(e); });
@@ -138,7 +146,8 @@ void Module::build_registry() {
                                                   .urcs = *this,
                                                   .file_systems = *this,
                                                   .firmware = *this,
-                                                  .sockets = *sockets_});
+                                                  .sockets = *sockets_,
+                                                  .sim = *sim_});
   file_handles_ = std::make_unique<FileHandles>(register_file_commands(
       registry_, FileCommandContext{
                      [this] {
@@ -146,14 +155,15 @@ void Module::build_registry() {
                                                             : nullptr;
                      },
                  }));
-  registry_.set_gate([this](const at::Command&, std::uint32_t tag) -> std::optional<at::Failure> {
-    const bool ready =
-        tag == kAlways ||
-        (tag == kNeedsRdy && state_ != PowerState::off && state_ != PowerState::booting) ||
-        (tag == kNeedsAppRdy && state_ == PowerState::app_rdy);
-    if (ready) return std::nullopt;
-    return at::Failure::error();
-  });
+  registry_.set_gate(
+      [this](const at::Command& command, std::uint32_t tag) -> std::optional<at::Failure> {
+        const bool ready =
+            tag == kAlways ||
+            (tag != kNeedsAppRdy && state_ != PowerState::off && state_ != PowerState::booting) ||
+            (tag == kNeedsAppRdy && state_ == PowerState::app_rdy);
+        if (!ready) return at::Failure::error();
+        return sim_gate(*sim_, command, tag);
+      });
 }
 
 tl::expected<void, std::string> Module::open_ports() {

@@ -50,6 +50,10 @@ class EchoTarget : public ControlTarget {
   Controlled<BackupReport> backup_info(const std::string& fs) override {
     return BackupReport{fs, {}};
   }
+  Controlled<SimReport> sim_remove() override { return SimReport{.state = "absent"}; }
+  Controlled<SimReport> sim_insert(bool fresh) override {
+    return SimReport{.state = "ready", .changed = fresh};
+  }
   std::uint64_t subscribe(std::function<void(const json&)>) override { return 1; }
   void unsubscribe(std::uint64_t) override {}
 };

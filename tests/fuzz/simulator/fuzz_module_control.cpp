@@ -1,7 +1,8 @@
 // The control protocol against the running module (module_host.hpp): every
 // line a control client may write reaches the module's handlers — status,
 // power-on/-off/-cut, reset, inject, stats, backup-info, snapshots (in a
-// private directory), subscribe and the events that follow.
+// private directory), sim-remove/-insert, subscribe and the events that
+// follow.
 //
 // The input is lines. A line is one control request, except:
 //   >text   "text" and CR written to the module's AT port (to make files,

@@ -107,6 +107,8 @@ class SandboxTarget final : public ControlTarget {
   Controlled<BackupReport> backup_info(const std::string& file_system) override {
     return module_.backup_info(file_system);
   }
+  Controlled<SimReport> sim_remove() override { return module_.sim_remove(); }
+  Controlled<SimReport> sim_insert(bool fresh) override { return module_.sim_insert(fresh); }
   std::uint64_t subscribe(std::function<void(const json&)> listener) override {
     return module_.subscribe(std::move(listener));
   }
@@ -225,6 +227,9 @@ void ModuleHost::begin_input() {
 
 void ModuleHost::end_input() {
   if (module_->power_state() != PowerState::off) (void)module_->power_cut({});
+  // The slot is not in the flash the next input rolls back: the card goes
+  // back in (quietly, the module being off).
+  (void)module_->sim_insert(false);
   settle();
   for (auto& [name, engine] : engines_)
     engine->reset();

@@ -52,6 +52,17 @@ struct ModuleStatus {
   bool real_time = false;
   std::uint64_t nand_operations = 0;
   std::uint64_t image_lost_pages = 0;  // pages of the image file found gone (nand::Storage)
+  std::string sim;                     // the SIM's state, as SimReport::state
+};
+
+// The SIM card after sim-remove / sim-insert.
+struct SimReport {
+  // "absent", "pin_required", "puk_required", "blocked" (no PUK retries
+  // left) or "ready".
+  std::string state;
+  bool changed = false;  // false: the slot was already as asked
+  bool pin_enabled = false;
+  int pin_retries = 0, puk_retries = 0;
 };
 
 // A power cut done now, or armed as a fault rule.
@@ -154,6 +165,12 @@ class ControlTarget {
   virtual void snapshot_save(const std::string& path, SnapshotReply done) = 0;
   virtual void snapshot_load(const std::string& path, SnapshotReply done) = 0;
   virtual Controlled<BackupReport> backup_info(const std::string& file_system) = 0;
+  // The SIM card leaves or enters the slot, with the URCs a module sends
+  // (+CPIN: NOT READY, ...) and registration lost or regained while it is
+  // on; while it is off, the next boot finds the slot so. `fresh`: a new
+  // card as the profile issues it (lock, PIN, retries reset).
+  virtual Controlled<SimReport> sim_remove() = 0;
+  virtual Controlled<SimReport> sim_insert(bool fresh) = 0;
   // Events: {"event":"POWER_STATE"|"URC"|"RESTORE"|"NAND_FAULT"|..., "data":{...},
   // "timestamp":{"seconds":..,"microseconds":..}}, already in their wire
   // form (the module's own parts listen to typed signals instead). Returns

@@ -79,6 +79,7 @@ class Reach;
 class SocketService;
 }  // namespace net
 class NvSettings;
+class SimCard;
 class LiveMounts;
 class FileHandles;
 class BootSequence;
@@ -167,6 +168,8 @@ class Module final : public ControlTarget,
   void snapshot_save(const std::string& path, SnapshotReply done) override;
   void snapshot_load(const std::string& path, SnapshotReply done) override;
   Controlled<BackupReport> backup_info(const std::string& file_system) override;
+  Controlled<SimReport> sim_remove() override;
+  Controlled<SimReport> sim_insert(bool fresh) override;
   std::uint64_t subscribe(std::function<void(const nlohmann::json& event)> listener) override;
   void unsubscribe(std::uint64_t id) override;
 
@@ -268,6 +271,7 @@ class Module final : public ControlTarget,
   std::unique_ptr<FileHandles> file_handles_;  // the file commands' handles and uploads
   std::unique_ptr<net::Reach> reach_;
   std::unique_ptr<net::SocketService> sockets_;  // AT+QIOPEN's; all dropped with the ports
+  std::unique_ptr<SimCard> sim_;                 // the card in the slot (across boots)
   RuntimeState runtime_;
   std::map<std::uint64_t, std::function<void(const nlohmann::json&)>> listeners_;
   std::vector<std::function<void(PowerState)>> power_listeners_;

@@ -28,6 +28,7 @@ class logger;
 namespace vmodem::sim {
 
 class NvSettings;
+class SimCard;
 namespace net {
 class SocketService;
 }
@@ -97,6 +98,7 @@ struct CommandServices {
   FileSystems& file_systems;
   FirmwareUpdate& firmware;
   net::SocketService& sockets;  // AT+QIOPEN and the rest of the TCP/IP commands
+  SimCard& sim;                 // the card in the slot, its PIN lock
 };
 
 }  // namespace vmodem::sim

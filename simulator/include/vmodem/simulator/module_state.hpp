@@ -29,7 +29,10 @@ struct RuntimeState {
   std::chrono::system_clock::duration clock_offset{0};  // AT+CCLK: set time minus the host's
   std::array<int, 2> ifc{0, 0};                         // AT+IFC flow control
   std::array<int, 2> cgerep{0, 0};                      // AT+CGEREP mode, buffer
-  bool registered() const { return cfun == 1; }
+  // The SIM answers (inserted, its PIN entered): written only by the SIM
+  // (commands/sim_card.hpp) as its state changes; without it no registration.
+  bool sim_ready = true;
+  bool registered() const { return cfun == 1 && sim_ready; }
 };
 
 }  // namespace vmodem::sim
