@@ -51,8 +51,8 @@ bool Engine::wants_input() const noexcept {
 EngineMode Engine::mode() const noexcept {
   return core_->mode();
 }
-void Engine::suspend_online() {
-  core_->suspend_online();
+void Engine::host_gone() {
+  core_->host_gone();
 }
 void Engine::reset() {
   core_->reset();

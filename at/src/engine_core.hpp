@@ -58,7 +58,7 @@ class EngineCore {
   void abandon(std::uint64_t id);
   OnlineLink go_online(std::uint64_t id, OnlineSpec spec);
   bool resume_online(std::uint64_t id);
-  void suspend_online();
+  void host_gone();
 
   // --- OnlineLink API: each does nothing if `link` is not the port's link ---
   bool link_online(std::uint64_t link) const noexcept {

@@ -50,9 +50,11 @@ void EngineCore::enter_online() {
   online_wants_room_ = false;
 }
 
-void EngineCore::suspend_online() {
+void EngineCore::host_gone() {
   Entry entry(*this);
-  if (mode_ == EngineMode::kOnline) escape_online();
+  if (mode_ == EngineMode::kOnline) return escape_online();
+  if (mode_ == EngineMode::kUpload)
+    finish_upload(upload_draining_ ? UploadEnd::kComplete : UploadEnd::kTimeout);
 }
 
 void EngineCore::escape_online() {

@@ -329,8 +329,8 @@ void PtyPort::Impl::on_no_opener_left() {
 void PtyPort::Impl::forget_departed_host() {
   heard_ = false;
   // A closed port is a DTR drop: under AT&D1 an online port goes back to
-  // command state and its link is suspended, not lost.
-  engine_.suspend_online();
+  // command state and its link is suspended, not lost; an upload ends.
+  engine_.host_gone();
   if (!muted_) {
     drop_output();
     ++output_epoch_;  // a write in flight must not consume later output

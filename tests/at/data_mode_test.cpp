@@ -152,6 +152,24 @@ TEST_F(DataMode, InactivityTimeoutEndsAShortUpload) {
   EXPECT_EQ(send("AT+CMEE=1\r"), "\r\nERROR\r\n\r\nOK\r\n");
 }
 
+// A host that closes the port mid-upload sends nothing more: the upload ends
+// at once as a timeout would end it, and the next bytes are a command.
+TEST_F(DataMode, AHostGoneEndsTheUploadAsATimeout) {
+  send("AT+QFUPL=\"a.txt\",100\r");
+  send("abc");
+  engine().host_gone();
+  EXPECT_EQ(end_, UploadEnd::kTimeout);
+  EXPECT_EQ(engine().mode(), EngineMode::kCommand);
+  EXPECT_EQ(send("AT+A\r"), "\r\nERROR\r\n\r\n+A: ran\r\n\r\nOK\r\n");
+}
+
+TEST_F(DataMode, AHostGoneAfterTheLastByteCompletesTheUpload) {
+  send("AT+QFUPL=\"a.txt\",3\r");
+  send("abc");
+  engine().host_gone();
+  EXPECT_EQ(end_, UploadEnd::kComplete);
+}
+
 TEST_F(DataMode, TimeoutWithCmeeShowsTheCode) {
   send("AT+CMEE=1\r");
   send("AT+QFUPL=\"a.txt\",100,1\r");

@@ -189,7 +189,7 @@ TEST_F(OnlineMode, AResetDetachesTheLink) {
 
 TEST_F(OnlineMode, ADtrDropSuspendsLikeAnEscape) {
   go_online();
-  engine().suspend_online();
+  engine().host_gone();
   EXPECT_EQ(engine().take_output(), "\r\nOK\r\n");
   EXPECT_EQ(events_, std::vector<OnlineEvent>{OnlineEvent::kSuspended});
 }

@@ -256,6 +256,25 @@ TEST_F(PtyPortTest, AHostLeavingOnlineModeLeavesTheLinkSuspended) {
   on_io([this] { link_.hang_up(); });
 }
 
+// A host that closes the port in the middle of an upload: the next host's
+// command is a command, not the rest of the data. (The departing host sends
+// no data after CONNECT here: bytes it writes just before closing can still
+// be read after its departure was handled — the PTY race in the notes.)
+TEST_F(PtyPortTest, AHostLeavingMidUploadLeavesNoDataModeBehind) {
+  start(PortStyle::kUsb);
+  {
+    HostSerial host(link().string());
+    ASSERT_TRUE(host.write("ATE0\r"));
+    ASSERT_EQ(host.read_until("OK\r\n"), "ATE0\r\r\nOK\r\n");
+    ASSERT_TRUE(host.write("AT+QFUPL=\"f\",100\r"));
+    ASSERT_EQ(host.read_until("CONNECT\r\n"), "\r\nCONNECT\r\n");
+  }
+  EXPECT_EQ(host_events(2), (std::vector<bool>{true, false}));
+  HostSerial next(link().string());
+  ASSERT_TRUE(next.write("AT\r"));
+  EXPECT_EQ(next.read_until("OK\r\n"), "\r\nOK\r\n");
+}
+
 // What the module says while no host has the port open (RDY at boot) waits
 // for the first opener.
 TEST_F(PtyPortTest, OutputWhileNoHostIsOpenWaitsForTheFirst) {

@@ -139,9 +139,12 @@ class Engine {
   bool wants_input() const noexcept;
   EngineMode mode() const noexcept;
 
-  // What a DTR drop does under AT&D1: an online port leaves online data mode
-  // as if the host had escaped (OK, the link suspended). No effect otherwise.
-  void suspend_online();
+  // The host closed the port (what a DTR drop does under AT&D1): an online
+  // port leaves online data mode as if the host had escaped (OK, the link
+  // suspended); an upload ends as if its inactivity timeout had passed (no
+  // more bytes will come), so the next host's bytes are never taken for the
+  // last one's data. No effect in command state or a download.
+  void host_gone();
 
   // Back to power-on: settings = defaults; line buffer, `A/` memory, output
   // and URC queue emptied; a running command or data mode is abandoned
