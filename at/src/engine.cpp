@@ -54,6 +54,12 @@ EngineMode Engine::mode() const noexcept {
 void Engine::host_gone() {
   core_->host_gone();
 }
+bool Engine::muxed() const noexcept {
+  return core_->muxed();
+}
+void Engine::end_mux() {
+  core_->end_mux();
+}
 void Engine::reset() {
   core_->reset();
 }

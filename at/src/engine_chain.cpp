@@ -3,6 +3,7 @@
 
 #include <exception>
 #include <memory>
+#include <utility>
 
 #include "engine_core.hpp"
 #include "ticket.hpp"
@@ -63,13 +64,18 @@ void EngineCore::run_chain() {
   // grow the stack.
   while (!pending_ && epoch == epoch_ && mode_ == EngineMode::kExecuting) {
     if (failure_) {
+      mux_request_.reset();
       emit_failure(*failure_);
       end_chain();
       return;
     }
     if (next_command_ == chain_.size()) {
       emit_result(ResultCode::kOk);
+      // Set before end_chain(): no URC may follow the OK in AT framing.
+      const std::optional<CmuxParams> mux = std::exchange(mux_request_, std::nullopt);
+      if (mux) muxed_ = true;
       end_chain();
+      if (mux && config_.on_mux) config_.on_mux(*mux);
       return;
     }
     // A copy: a handler may reset the port, which clears chain_.

@@ -37,7 +37,7 @@ std::size_t EngineCore::feed(std::span<const std::uint8_t> bytes) {
   Entry entry(*this);
   std::size_t used = 0;
   while (used < bytes.size()) {
-    if (mode_ == EngineMode::kExecuting) break;
+    if (muxed_ || mode_ == EngineMode::kExecuting) break;
     if (mode_ == EngineMode::kOnline && online_hold_) break;
     if (mode_ != EngineMode::kDownload && output_full()) break;
     const auto rest = bytes.subspan(used);
@@ -122,6 +122,7 @@ std::optional<Clock::time_point> EngineCore::next_deadline() const {
 }
 
 bool EngineCore::wants_input() const noexcept {
+  if (muxed_) return false;
   switch (mode_) {
     case EngineMode::kExecuting:
       return false;
@@ -154,8 +155,24 @@ void EngineCore::reset() {
   out_.clear();
   urcs_.clear();
   settings_ = config_.defaults;
+  mux_request_.reset();
+  muxed_ = false;
   // Last: the link hears of it on a port already back at power-on.
   if (link_id_ != 0) detach_link();
+}
+
+bool EngineCore::start_mux(std::uint64_t id, const CmuxParams& params) {
+  Entry entry(*this);
+  if (!is_current(id) || !config_.on_mux || mode_ != EngineMode::kExecuting) return false;
+  mux_request_ = params;
+  return true;
+}
+
+void EngineCore::end_mux() {
+  Entry entry(*this);
+  if (!muxed_) return;
+  muxed_ = false;
+  flush_urcs();
 }
 
 void EngineCore::abandon(std::uint64_t id) {

@@ -59,6 +59,10 @@ class EngineCore {
   OnlineLink go_online(std::uint64_t id, OnlineSpec spec);
   bool resume_online(std::uint64_t id);
   void host_gone();
+  bool start_mux(std::uint64_t id, const CmuxParams& params);
+  std::optional<CmuxParams> mux_params() const { return config_.mux; }
+  bool muxed() const noexcept { return muxed_; }
+  void end_mux();
 
   // --- OnlineLink API: each does nothing if `link` is not the port's link ---
   bool link_online(std::uint64_t link) const noexcept {
@@ -185,6 +189,9 @@ class EngineCore {
   Clock::time_point online_first_plus_{};
   std::vector<std::uint8_t> online_scratch_;
 
+  // AT+CMUX asked on the running line; taken up if the line ends in OK.
+  std::optional<CmuxParams> mux_request_;
+
   ByteQueue out_;
   std::deque<std::string> urcs_;
   EngineStats stats_;
@@ -208,6 +215,7 @@ class EngineCore {
   std::uint8_t online_pluses_ = 0;
   bool online_hold_ = false;        // OnlineLink::hold_input
   bool online_wants_room_ = false;  // a link write filled the output
+  bool muxed_ = false;              // the port multiplexes (EngineConfig::on_mux)
 };
 
 }  // namespace vmodem::at::detail

@@ -69,7 +69,7 @@ void EngineCore::emit_urc(std::string_view line) {
 
 void EngineCore::flush_urcs() {
   // Idle only: a URC must never land inside a response or raw data.
-  if (mode_ != EngineMode::kCommand) return;
+  if (mode_ != EngineMode::kCommand || muxed_) return;
   while (!urcs_.empty() && !output_full()) {
     emit_urc(urcs_.front());
     urcs_.pop_front();

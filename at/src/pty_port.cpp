@@ -11,6 +11,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <vmodem/at/cmux.hpp>
 #include <vmodem/at/pty_port.hpp>
 
 #include "open_watch.hpp"
@@ -24,8 +25,9 @@ class PtyPort::Impl : public std::enable_shared_from_this<Impl> {
  public:
   Impl(asio::any_io_executor executor, const Registry& registry, PtyPortOptions options)
       : executor_(std::move(executor)),
+        registry_(registry),
         options_(std::move(options)),
-        engine_(registry, engine_config(options_.engine)),
+        engine_(registry, port_engine_config(options_.engine)),
         timer_(executor_) {}
 
   tl::expected<void, Error> open();
@@ -38,6 +40,8 @@ class PtyPort::Impl : public std::enable_shared_from_this<Impl> {
   std::filesystem::path device_path() const { return device_path_; }
   const PtyPortOptions& options() const noexcept { return options_; }
   Engine& engine() noexcept { return engine_; }
+  CmuxSession* mux() noexcept { return session_.get(); }
+  void queue_urc(std::string_view line);
   const asio::any_io_executor& executor() const noexcept { return executor_; }
 
  private:
@@ -45,6 +49,34 @@ class PtyPort::Impl : public std::enable_shared_from_this<Impl> {
     config.now = [] { return Clock::now(); };
     return config;
   }
+  // The port's own engine may hand the port to a multiplexer (AT+CMUX).
+  EngineConfig port_engine_config(EngineConfig config) {
+    config = engine_config(std::move(config));
+    config.on_mux = [this](const CmuxParams& params) {
+      mux_request_ = params;
+      request_service();
+    };
+    return config;
+  }
+
+  // The byte stream's current endpoint: the multiplexer while there is one,
+  // else the engine.
+  std::span<const std::uint8_t> output() const noexcept {
+    return session_ ? session_->pending_output() : engine_.pending_output();
+  }
+  void consume(std::size_t count) {
+    if (session_) {
+      session_->consume_output(count);
+    } else {
+      engine_.consume_output(count);
+    }
+  }
+  bool wants_input() const noexcept {
+    return session_ ? session_->wants_input() : engine_.wants_input();
+  }
+  void maybe_start_mux();
+  void maybe_end_mux();
+  void end_mux_now();
 
   tl::expected<void, Error> open_pty();
   void close_pty();
@@ -66,8 +98,12 @@ class PtyPort::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   asio::any_io_executor executor_;
+  const Registry& registry_;
   PtyPortOptions options_;
   Engine engine_;
+  // AT+CMUX: the engine's OK is on its way out; then the session starts.
+  std::optional<CmuxParams> mux_request_;
+  std::unique_ptr<CmuxSession> session_;
   asio::steady_timer timer_;
   std::optional<asio::posix::stream_descriptor> master_;
   detail::OpenWatch open_watch_;  // the slave opened/closed
@@ -187,6 +223,7 @@ void PtyPort::Impl::disconnect() {
   const bool live = connected_ || (options_.style == PortStyle::kUsb && master_);
   if (!opened_ || !live) return;
   connected_ = false;
+  end_mux_now();  // a reset or power-off ends the multiplexer
   if (options_.style == PortStyle::kUsb) {
     close_pty();
     detail::remove_symlink(options_.link);
@@ -225,6 +262,8 @@ tl::expected<void, Error> PtyPort::Impl::reconnect() {
 
 void PtyPort::Impl::close() {
   engine_.set_wake({});
+  session_.reset();
+  mux_request_.reset();
   close_pty();
   if (opened_) detail::remove_symlink(options_.link);
   opened_ = false;
@@ -255,9 +294,12 @@ void PtyPort::Impl::service() {
         drop_until_idle_ = false;
       }
     }
+    maybe_start_mux();
+    if (session_) session_->pump();
     // Also what a host wrote just before it closed the port: a real module
     // runs a command whoever is left to read the answer.
     feed_held_input();
+    maybe_end_mux();
   }
   start_write();
   arm_timer();
@@ -267,13 +309,49 @@ void PtyPort::Impl::service() {
 
 void PtyPort::Impl::feed_held_input() {
   while (held_offset_ < held_input_.size()) {
-    const std::size_t used =
-        engine_.feed(std::span<const std::uint8_t>(held_input_).subspan(held_offset_));
+    const auto rest = std::span<const std::uint8_t>(held_input_).subspan(held_offset_);
+    const std::size_t used = session_ ? session_->feed(rest) : engine_.feed(rest);
     if (used == 0) return;  // busy or output full: the engine wakes us later
     held_offset_ += used;
   }
   held_input_.clear();
   held_offset_ = 0;
+}
+
+// The engine's OK to AT+CMUX is written: from the next byte on, the port
+// speaks 27.010. Bytes the host sent after the command line (its SABM, maybe
+// in the same read) wait in held_input_ for the session.
+void PtyPort::Impl::maybe_start_mux() {
+  if (!mux_request_ || writing_ || !engine_.pending_output().empty()) return;
+  auto session =
+      std::make_unique<CmuxSession>(registry_, *mux_request_, engine_config(options_.engine));
+  mux_request_.reset();
+  session->set_wake([this] { request_service(); });
+  session_ = std::move(session);
+}
+
+// Close-down: once its last answer is out, the port is back in AT command
+// state; what the host sent after the close-down goes to the engine.
+void PtyPort::Impl::maybe_end_mux() {
+  if (!session_ || !session_->closed() || writing_ || !session_->pending_output().empty()) return;
+  session_.reset();
+  engine_.end_mux();
+  feed_held_input();
+}
+
+// The host left or the module went away: no close-down to answer.
+void PtyPort::Impl::end_mux_now() {
+  session_.reset();
+  mux_request_.reset();
+  engine_.end_mux();
+}
+
+void PtyPort::Impl::queue_urc(std::string_view line) {
+  if (session_) {
+    session_->queue_urc(line);
+  } else {
+    engine_.queue_urc(line);
+  }
 }
 
 void PtyPort::Impl::drop_output() {
@@ -328,6 +406,9 @@ void PtyPort::Impl::on_no_opener_left() {
 // and bytes the kernel holds for the slave. URCs not yet sent stay queued.
 void PtyPort::Impl::forget_departed_host() {
   heard_ = false;
+  // A USB port that goes away takes the multiplexer along: the next opener
+  // finds the port in AT command state.
+  end_mux_now();
   // A closed port is a DTR drop: under AT&D1 an online port goes back to
   // command state and its link is suspended, not lost; an upload ends.
   engine_.host_gone();
@@ -364,7 +445,7 @@ void PtyPort::Impl::tell_host_changed(bool open) const {
 
 void PtyPort::Impl::start_read() {
   if (reading_ || !master_ || hung_up_ || !held_input_.empty()) return;
-  if (!muted_ && !engine_.wants_input()) return;
+  if (!muted_ && !wants_input()) return;
   reading_ = true;
   master_->async_read_some(
       asio::buffer(read_buffer_), [self = shared_from_this(), generation = generation_](
@@ -394,8 +475,7 @@ void PtyPort::Impl::start_write() {
   if (options_.silenced && options_.silenced()) return;
   // At most what one write(2) to a pty takes, so the copy stays small.
   constexpr std::size_t kMaxWrite = 16 * 1024;
-  const auto pending =
-      engine_.pending_output().first(std::min(engine_.pending_output().size(), kMaxWrite));
+  const auto pending = output().first(std::min(output().size(), kMaxWrite));
   if (pending.empty()) return;
   write_buffer_.assign(pending.begin(), pending.end());
   writing_ = true;
@@ -418,14 +498,14 @@ void PtyPort::Impl::start_write() {
         // Consumed only now: bytes stuck in the kernel still count against the
         // engine's output bound.
         self->in_service_ = true;
-        if (epoch == self->output_epoch_) self->engine_.consume_output(count);
+        if (epoch == self->output_epoch_) self->consume(count);
         self->in_service_ = false;
         self->service();
       });
 }
 
 void PtyPort::Impl::arm_timer() {
-  const auto deadline = engine_.next_deadline();
+  const auto deadline = session_ ? session_->next_deadline() : engine_.next_deadline();
   if (!deadline) return;
   if (timer_.expiry() == *deadline) return;  // already waiting for it
   timer_.expires_at(*deadline);
@@ -433,7 +513,11 @@ void PtyPort::Impl::arm_timer() {
       [self = shared_from_this(), generation = generation_](boost::system::error_code ec) {
         if (ec || generation != self->generation_) return;
         self->in_service_ = true;
-        self->engine_.poll();
+        if (self->session_) {
+          self->session_->poll();
+        } else {
+          self->engine_.poll();
+        }
         self->in_service_ = false;
         self->service();
       });
@@ -478,6 +562,12 @@ PortStyle PtyPort::style() const noexcept {
 }
 Engine& PtyPort::engine() noexcept {
   return impl_->engine();
+}
+void PtyPort::queue_urc(std::string_view line) {
+  impl_->queue_urc(line);
+}
+CmuxSession* PtyPort::mux() noexcept {
+  return impl_->mux();
 }
 asio::any_io_executor PtyPort::executor() const {
   return impl_->executor();

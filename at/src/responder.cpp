@@ -70,6 +70,16 @@ bool Responder::resume_online() {
   return engine != nullptr && engine->resume_online(ticket_->id);
 }
 
+bool Responder::start_mux(const CmuxParams& params) {
+  auto* engine = live_engine(ticket_);
+  return engine != nullptr && engine->start_mux(ticket_->id, params);
+}
+
+std::optional<CmuxParams> Responder::mux_params() const {
+  const auto* engine = live_engine(ticket_);
+  return engine != nullptr ? engine->mux_params() : std::nullopt;
+}
+
 bool OnlineLink::online() const noexcept {
   const auto* engine = ticket_ ? ticket_->engine() : nullptr;
   return engine != nullptr && engine->link_online(ticket_->id);

@@ -57,6 +57,7 @@
 #include <string>
 #include <string_view>
 
+#include <vmodem/at/cmux_params.hpp>
 #include <vmodem/at/registry.hpp>
 #include <vmodem/at/settings.hpp>
 
@@ -79,6 +80,18 @@ struct EngineConfig {
   // and carries on; a handler that throws is a bug, so log it loudly.
   // Builds with VMODEM_FUZZING let the exception through, for the fuzzers.
   std::function<void(std::string_view command, std::string_view what)> on_handler_exception{};
+  // AT+CMUX (cmux.hpp): the port's transport, told once the command line in
+  // which a handler called Responder::start_mux() ended in OK (a line that
+  // fails does not multiplex). The OK is already in pending_output(); from
+  // then on the engine is muxed(): it consumes no input (feed() returns 0)
+  // and sends no URC until end_mux(). Called from inside the engine: record
+  // the request and act on it later (write out the OK, then switch framing).
+  // Absent: start_mux() fails (an engine with no transport that can
+  // multiplex, or a multiplexer channel's own engine).
+  std::function<void(const CmuxParams& params)> on_mux{};
+  // Set on the engine of a multiplexer channel (DLC): its multiplexer's
+  // parameters, for AT+CMUX? (Responder::mux_params()).
+  std::optional<CmuxParams> mux{};
 };
 
 enum class EngineMode : std::uint8_t {
@@ -146,7 +159,15 @@ class Engine {
   // last one's data. No effect in command state or a download.
   void host_gone();
 
-  // Back to power-on: settings = defaults; line buffer, `A/` memory, output
+  // A command line asked for multiplexing and ended in OK (see
+  // EngineConfig::on_mux): input and URCs wait until end_mux().
+  bool muxed() const noexcept;
+  // The multiplexer is gone (closed down, the host left): the engine is back
+  // in command state with the settings it had, and URCs queued meanwhile go
+  // out. No effect unless muxed().
+  void end_mux();
+
+  // Back to power-on (muxed() false again): settings = defaults; line buffer, `A/` memory, output
   // and URC queue emptied; a running command or data mode is abandoned
   // (upload/download on_end(kAborted) is called; its Responder is stale).
   void reset();

@@ -33,6 +33,7 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <string_view>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <tl/expected.hpp>
@@ -42,6 +43,8 @@
 #include <vmodem/at/registry.hpp>
 
 namespace vmodem::at {
+
+class CmuxSession;
 
 enum class PortStyle : std::uint8_t { kUsb, kUart };
 
@@ -109,8 +112,18 @@ class PtyPort {
   const std::filesystem::path& link_path() const noexcept;
   PortStyle style() const noexcept;
 
-  // The port's engine: queue URCs, read settings and stats.
+  // The port's engine: read settings and stats. While the port multiplexes
+  // it waits (muxed()) and each DLC has an engine of its own (mux()).
   Engine& engine() noexcept;
+  // Queues a URC for the host: to the engine, or while the port multiplexes
+  // to the DLC CmuxSession::queue_urc picks.
+  void queue_urc(std::string_view line);
+  // The 27.010 session while the port multiplexes, else nullptr. AT+CMUX
+  // starts one once its OK is written; it ends with the close-down (CLD or
+  // DISC on DLC 0: the port is back in AT command state, with the engine's
+  // settings as they were), a disconnect() (reset, power-off, power cut) or
+  // the host closing the port (as a USB port going away).
+  CmuxSession* mux() noexcept;
   boost::asio::any_io_executor executor() const;
 
  private:

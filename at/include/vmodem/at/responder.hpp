@@ -26,6 +26,7 @@
 #include <string>
 #include <string_view>
 
+#include <vmodem/at/cmux_params.hpp>
 #include <vmodem/at/result.hpp>
 
 namespace vmodem::at {
@@ -218,6 +219,14 @@ class Responder {
   // ATO: resumes the port's suspended link (CONNECT, OnlineEvent::kResumed).
   // False, and nothing printed, if there is none.
   bool resume_online();
+
+  // AT+CMUX: once this command line ends in OK, the port switches to 27.010
+  // multiplexing with `params` (EngineConfig::on_mux). Answer ok() after it.
+  // False (nothing requested) if stale or the port cannot multiplex (no
+  // on_mux, e.g. a multiplexer channel: no nesting).
+  bool start_mux(const CmuxParams& params);
+  // The multiplexer's parameters if this port is one of its channels.
+  std::optional<CmuxParams> mux_params() const;
 
   // The command will never be answered: the module lost power inside it.
   // Every copy of this Responder goes stale; the engine stays in the command
