@@ -75,11 +75,11 @@ class SimCard {
   // AT+CPIN=<pin> (PIN state) and AT+CPIN=<puk>,<newpin> (PUK state).
   // Arguments must be well-formed (is_pin / is_puk). A wrong one costs a
   // retry: 16, or 12 (PUK now required) / 13 (blocked) for the last.
-  SimOutcome enter_pin(const std::string& pin);
+  SimOutcome enter_pin(const std::string& candidate);
   SimOutcome enter_puk(const std::string& puk, const std::string& new_pin);
   // AT+CLCK="SC",<1|0>,<pin> and AT+CPWD="SC",<old>,<new>: the PIN checked
   // as by enter_pin.
-  SimOutcome set_lock(bool enable, const std::string& pin);
+  SimOutcome set_lock(bool enable, const std::string& candidate);
   SimOutcome change_pin(const std::string& old_pin, const std::string& new_pin);
 
   // The card leaves or enters the slot (control socket). `fresh`: a new card
@@ -104,7 +104,7 @@ class SimCard {
   const std::string& pin() const;
   // A PIN check that costs a retry when wrong; on the last, the card needs
   // its PUK. Returns the outcome of a wrong PIN, or nullopt if right.
-  SimOutcome check_pin(const std::string& pin);
+  SimOutcome check_pin(const std::string& candidate);
   // After any change: the URCs, sim_ready, registration and contexts.
   void settle(SimState before);
   bool powered() const;  // RDY or later: URCs reach the host, NV is attached

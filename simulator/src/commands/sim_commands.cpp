@@ -141,6 +141,11 @@ void register_qpinc(at::Registry& registry, SimCard& sim) {
   (void)registry.add("+QPINC", std::move(spec));
 }
 
+std::string hex_byte(std::size_t value) {
+  constexpr const char* kDigits = "0123456789ABCDEF";
+  return {kDigits[(value >> 4) & 15], kDigits[value & 15]};
+}
+
 // The digits in BCD with each byte's nibbles swapped (the first digit in
 // the low nibble), padded with F, then with FF bytes to `size` bytes.
 std::string swapped_bcd(std::string digits, std::size_t size) {
@@ -168,16 +173,9 @@ std::optional<SimFile> sim_file(const Identity& id, std::int64_t file_id) {
   if (file_id == kEfIccid) return SimFile{swapped_bcd(id.iccid, 10), false};
   if (file_id == kEfImsi) {
     const std::string nibbles = (id.imsi.size() % 2 != 0 ? "9" : "1") + id.imsi;
-    const std::size_t bytes = (nibbles.size() + 1) / 2;
-    const char length[] = {"0123456789ABCDEF"[bytes >> 4], "0123456789ABCDEF"[bytes & 15], '\0'};
-    return SimFile{length + swapped_bcd(nibbles, 8), true};
+    return SimFile{hex_byte((nibbles.size() + 1) / 2) + swapped_bcd(nibbles, 8), true};
   }
   return std::nullopt;
-}
-
-std::string hex_byte(std::size_t value) {
-  constexpr const char* kDigits = "0123456789ABCDEF";
-  return {kDigits[(value >> 4) & 15], kDigits[value & 15]};
 }
 
 // GET RESPONSE: the file's control parameters (ETSI TS 102 221 §11.1.1.3):
