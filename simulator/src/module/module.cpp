@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include <vmodem/at/cmux.hpp>
 #include <vmodem/simulator/file_commands.hpp>
 #include <vmodem/simulator/gate.hpp>
 #include <vmodem/simulator/module.hpp>
@@ -137,6 +138,7 @@ tl::expected<std::unique_ptr<Module>, std::string> Module::create(boost::asio::i
 
 void Module::build_registry() {
   at::install_v250_commands(registry_);
+  at::install_cmux_command(registry_);
   register_command_set(registry_, CommandServices{.profile = profile_,
                                                   .log = *log_,
                                                   .io = io_,
@@ -282,7 +284,8 @@ void Module::send_urc(const std::string& line) {
   const char* name = port == "usbmodem" ? "modem" : port == "uart1" ? "uart" : "at";
   auto it = ports_.find(name);
   if (it == ports_.end()) it = ports_.find("at");
-  if (it->second->connected()) it->second->engine().queue_urc(line);
+  // A multiplexed port hands it to one of its DLCs (CmuxSession::queue_urc).
+  if (it->second->connected()) it->second->queue_urc(line);
   emit("URC", {{"port", it->first}, {"text", line}});
 }
 
