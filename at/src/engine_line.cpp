@@ -9,6 +9,8 @@ namespace vmodem::at::detail {
 namespace {
 
 constexpr std::uint8_t kLineFeed = '\n';
+constexpr std::uint8_t kCtrlZ = 0x1A;
+constexpr std::uint8_t kEscape = 0x1B;
 
 bool is_a(char c) {
   return c == 'A' || c == 'a';
@@ -39,6 +41,14 @@ void EngineCore::on_command_byte(std::uint8_t byte) {
   // noise), never an empty command, and it is not echoed.
   if (byte == kLineFeed) return;
   echo(byte);
+  // Ctrl-Z or ESC: a host closing a `> ` prompt that may not be open (hosts
+  // such as gsm0710muxd send one before each command). The line typed so
+  // far is dropped; nothing is answered.
+  if (byte == kCtrlZ || byte == kEscape) {
+    line_.clear();
+    line_overflow_ = false;
+    return;
+  }
   if (byte == settings_.s5) {
     if (!line_.empty() && !line_overflow_) line_.pop_back();
     return;

@@ -20,6 +20,18 @@ TEST_F(LineDiscipline, Ate0StopsEchoFromTheNextLine) {
   EXPECT_EQ(send("AT\r"), "AT\r\r\nOK\r\n");
 }
 
+// gsm0710muxd writes Ctrl-Z before each command (closing an SMS prompt that
+// may be open): the command after it must still run.
+TEST_F(LineDiscipline, CtrlZOrEscBeforeACommandDropsTheLineWithoutAnAnswer) {
+  EXPECT_EQ(send_quiet_echo("\x1a"
+                            "AT\r"),
+            "\r\nOK\r\n");
+  EXPECT_EQ(send_quiet_echo("AT+NOPE\x1b"
+                            "AT\r"),
+            "\r\nOK\r\n");
+  EXPECT_EQ(send_quiet_echo("\x1a"), "");
+}
+
 TEST_F(LineDiscipline, LowerCasePrefixWorks) {
   EXPECT_EQ(send_quiet_echo("at\r"), "\r\nOK\r\n");
 }

@@ -17,6 +17,9 @@
 //    host may have seen it, and every byte, an LF first included, is data (a
 //    host ending lines with CR alone).
 //  * S5 (backspace) deletes the previous character of the line.
+//  * Ctrl-Z (0x1A) or ESC (0x1B) in command state drops the line typed so
+//    far, with no answer: hosts send one before a command to close a `> `
+//    prompt that may still be open (gsm0710muxd does before each).
 //  * `A/` (or `a/`) as the first characters of a line repeats the last command
 //    line at once, without a terminator (`ERROR` if there is none yet).
 //  * Echo (ATE1, the default) sends every command-state byte back as it
