@@ -15,6 +15,9 @@ std::uint64_t Seeds::faults() const {
 std::uint64_t Seeds::manufacture() const {
   return nand::Rng::mix(run, 3);
 }
+std::uint64_t Seeds::network() const {
+  return nand::Rng::mix(run, 4);
+}
 
 Seeds Seeds::from_entropy() {
   std::random_device device;

@@ -69,6 +69,21 @@ TEST_F(CtlTest, SimRemoveAndInsertPrintTheCard) {
   EXPECT_EQ(target_.last_sim_fresh(), true);
 }
 
+TEST_F(CtlTest, NetworkOptionsBecomeTheRequest) {
+  auto shaped = ctl("network --latency-ms 150 --bandwidth-kbps 64 --udp-loss 12.5 --detach --json");
+  ASSERT_EQ(shaped.exit_code, 0) << shaped.out;
+  EXPECT_EQ(nlohmann::json::parse(shaped.out)["latency_ms"], 150);
+  const auto request = target_.last_network();
+  ASSERT_TRUE(request.has_value());
+  EXPECT_EQ(request->latency_ms, 150U);
+  EXPECT_EQ(request->bandwidth_kbps, 64U);
+  EXPECT_EQ(request->udp_loss_percent, 12.5);
+  EXPECT_EQ(request->coverage, false);
+  EXPECT_FALSE(request->clear);
+  auto both = ctl("network --detach --attach");
+  EXPECT_NE(both.exit_code, 0) << "attach and detach at once is refused";
+}
+
 TEST_F(CtlTest, TypedOptionsBecomeArguments) {
   auto cut = ctl("power-cut --window 10,20 --seed 0x10 --mode before");
   ASSERT_EQ(cut.exit_code, 0) << cut.out;

@@ -96,6 +96,17 @@ class FakeTarget : public sim::ControlTarget {
     last_sim_fresh_ = fresh;
     return answer_locked("sim-insert", sim::SimReport{.state = "ready", .changed = true});
   }
+  sim::Controlled<sim::NetworkReport> network(const sim::NetworkRequest& request) override {
+    std::lock_guard lock(mutex_);
+    last_network_ = request;
+    return answer_locked("network",
+                         sim::NetworkReport{.latency_ms = request.latency_ms.value_or(0),
+                                            .coverage = request.coverage.value_or(true)});
+  }
+  std::optional<sim::NetworkRequest> last_network() const {
+    std::lock_guard lock(mutex_);
+    return last_network_;
+  }
   std::optional<bool> last_sim_fresh() const {
     std::lock_guard lock(mutex_);
     return last_sim_fresh_;
@@ -200,6 +211,7 @@ class FakeTarget : public sim::ControlTarget {
   std::optional<sim::PowerCutRequest> last_power_cut_;
   std::optional<sim::InjectRequest> last_inject_;
   std::optional<bool> last_sim_fresh_;
+  std::optional<sim::NetworkRequest> last_network_;
   bool defer_snapshots_ = false;
   std::vector<Deferred> deferred_;
 };

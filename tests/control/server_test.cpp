@@ -133,6 +133,19 @@ TEST_F(ServerTest, SimRemoveAndInsertReachTheModuleWithTheirReport) {
   EXPECT_EQ(target_.calls(), (std::vector<std::string>{"sim-remove", "sim-insert", "sim-insert"}));
 }
 
+TEST_F(ServerTest, NetworkRequestsAreCheckedBeforeTheModule) {
+  auto c = client();
+  EXPECT_EQ(c->execute("network", {{"udp-loss", 101}})["error"]["class"], "InvalidParameter");
+  EXPECT_EQ(c->execute("network", {{"udp-loss", -1}})["error"]["class"], "InvalidParameter");
+  EXPECT_EQ(c->execute("network", {{"latency-ms", "slow"}})["error"]["class"], "InvalidParameter");
+  EXPECT_EQ(c->execute("network", {{"detach", true}, {"attach", true}})["error"]["class"],
+            "InvalidParameter");
+  EXPECT_TRUE(target_.calls().empty());
+  const json shown = c->execute("network");
+  EXPECT_EQ(shown["return"]["coverage"], true) << shown.dump();
+  EXPECT_EQ(target_.calls(), std::vector<std::string>{"network"});
+}
+
 TEST_F(ServerTest, InvalidRequestsNeverReachTheModule) {
   auto c = client();
   auto error =

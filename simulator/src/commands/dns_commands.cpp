@@ -10,6 +10,7 @@
 //   +QIURC: "dnsgip",0,1,600         +QPING: 0,"127.0.0.1",32,1,255
 //   +QIURC: "dnsgip","127.0.0.1"     +QPING: 0,"127.0.0.1",32,1,255
 //                                    +QPING: 0,2,2,0,1,1,1
+#include <algorithm>
 #include <memory>
 
 #include <boost/asio/steady_timer.hpp>
@@ -79,39 +80,53 @@ void register_qidnsgip(at::Registry& registry, const net::SocketService& sockets
   (void)registry.add("+QIDNSGIP", std::move(spec));
 }
 
-// One AT+QPING run: its replies, one by one; an unreachable address costs
-// the timeout for each ping, as on a real network.
+// One AT+QPING run: its replies, one by one. A reply takes the link's round
+// trip (twice its latency, 1 ms at least); an unreachable address, a round
+// trip longer than the timeout or a lost datagram (the link's UDP loss)
+// costs the timeout, as on a real network.
 struct PingRun : std::enable_shared_from_this<PingRun> {
-  PingRun(boost::asio::io_context& io, UrcSink& sink) : timer(io), urcs(sink) {}
+  PingRun(boost::asio::io_context& io, UrcSink& sink, const net::SocketService& net)
+      : timer(io), urcs(sink), sockets(net) {}
   boost::asio::steady_timer timer;
   UrcSink& urcs;
+  const net::SocketService& sockets;
   std::string address;
   bool reachable = false;
   int count = 4, sent = 0, received = 0;
   std::chrono::seconds timeout{4};
+  std::chrono::milliseconds round_trip{kPingMillis};
 
   void next() {
     if (sent == count) {
       const int lost = sent - received;
-      const int ms = received > 0 ? kPingMillis : 0;
+      const auto ms = received > 0 ? round_trip.count() : 0;
       urcs.send_urc("+QPING: 0," + std::to_string(sent) + "," + std::to_string(received) + "," +
                     std::to_string(lost) + "," + std::to_string(ms) + "," + std::to_string(ms) +
                     "," + std::to_string(ms));
       return;
     }
     ++sent;
-    if (reachable) {
-      ++received;
-      urcs.send_urc("+QPING: 0," + sim::quoted(address) + "," + std::to_string(kPingBytes) + "," +
-                    std::to_string(kPingMillis) + "," + std::to_string(kPingTtl));
+    const bool answered = reachable && round_trip < timeout && !sockets.lose_datagram();
+    if (answered && round_trip.count() <= kPingMillis) {
+      reply();
       return next();
     }
-    timer.expires_after(timeout);
-    timer.async_wait([self = shared_from_this()](const boost::system::error_code& e) {
+    timer.expires_after(answered ? std::chrono::milliseconds(round_trip)
+                                 : std::chrono::milliseconds(timeout));
+    timer.async_wait([self = shared_from_this(), answered](const boost::system::error_code& e) {
       if (e) return;
-      self->urcs.send_urc("+QPING: 569");  // operation timeout
+      if (answered) {
+        self->reply();
+      } else {
+        self->urcs.send_urc("+QPING: 569");  // operation timeout
+      }
       self->next();
     });
+  }
+  void reply() {
+    ++received;
+    urcs.send_urc("+QPING: 0," + sim::quoted(address) + "," + std::to_string(kPingBytes) + "," +
+                  std::to_string(round_trip.count()) + "," + std::to_string(kPingTtl));
   }
 };
 
@@ -141,7 +156,9 @@ void register_qping(at::Registry& registry, const net::SocketService& sockets, R
       return urcs.send_urc("+QPING: " + code(IpError::open_pdp_failed));
     const auto address = sockets.reach().resolve(*host);
     if (!address) return urcs.send_urc("+QPING: " + code(IpError::dns_parse_failed));
-    auto run = std::make_shared<PingRun>(io, urcs);
+    auto run = std::make_shared<PingRun>(io, urcs, sockets);
+    run->round_trip =
+        std::max(std::chrono::milliseconds(kPingMillis), 2 * sockets.conditions().latency);
     run->address = address->to_string();
     run->reachable = sockets.reach().allows(*address);
     run->count = static_cast<int>(*count);

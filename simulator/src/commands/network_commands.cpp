@@ -2,6 +2,8 @@
 // LTE-M/NB-IoT/UMTS cell whenever AT+CFUN is 1 and the SIM is ready (its
 // PIN entered: sim_commands.cpp). +CSQ, +CREG, +CGREG,
 // +CEREG, +COPS, +CTZR, +CTZU, +QNWINFO, +QCSQ, +CGATT.
+#include <utility>
+
 #include <vmodem/simulator/gate.hpp>
 
 #include "commands/command_set.hpp"
@@ -88,7 +90,7 @@ at::CommandSpec cops_command(const NetworkConfig& net, RuntimeState& radio) {
 }  // namespace
 
 std::string registration_status(const NetworkConfig& net, const RuntimeState& radio, int n) {
-  if (!radio.registered()) return "0";
+  if (!radio.registered()) return radio.searching() ? "2" : "0";
   std::string out = net.roaming ? "5" : "1";  // registered, roaming / home
   if (n >= 2)
     out += "," + quoted(net.tac) + "," + quoted(net.cell_id) + "," + std::to_string(net.act);
@@ -103,6 +105,17 @@ std::vector<std::string> registration_urcs(const NetworkConfig& net, const Runti
     if (n >= 1) out.push_back(prefix + registration_status(net, radio, n));
   }
   return out;
+}
+
+void settle_registration(bool was_registered, const NetworkConfig& net, RuntimeState& radio,
+                         UrcSink& urcs, const std::function<void(int cid)>& context_lost) {
+  if (radio.registered() == was_registered) return;
+  if (was_registered) {
+    for (const int cid : std::exchange(radio.active_contexts, {}))
+      context_lost(cid);
+  }
+  for (const auto& urc : registration_urcs(net, radio))
+    urcs.send_urc(urc);
 }
 
 void register_network_commands(at::Registry& registry, const NetworkConfig& net, NvSettings& nv,

@@ -3,9 +3,11 @@
 // change of registration sends.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
+#include <vmodem/simulator/module_services.hpp>
 #include <vmodem/simulator/module_state.hpp>
 #include <vmodem/simulator/profile.hpp>
 
@@ -19,5 +21,13 @@ std::string registration_status(const NetworkConfig& network, const RuntimeState
 // mode (AT+CREG=<n>, ...) is 1 or 2, in that order: what a module sends when
 // its registration changes.
 std::vector<std::string> registration_urcs(const NetworkConfig& network, const RuntimeState& radio);
+
+// After a change that may have changed radio.registered() (the SIM, the
+// coverage), given what it was before: when it changed, a registration lost
+// takes the PDP contexts with it (`context_lost` for each: their sockets
+// close with +QIURC: "pdpdeact") and either way the registration URCs go
+// out. Only while the module is on (`urcs` reaches the host).
+void settle_registration(bool was_registered, const NetworkConfig& network, RuntimeState& radio,
+                         UrcSink& urcs, const std::function<void(int cid)>& context_lost);
 
 }  // namespace vmodem::sim

@@ -212,6 +212,7 @@ bool SimCard::powered() const {
 void SimCard::settle(SimState before) {
   const SimState after = state();
   RuntimeState& radio = parts_.radio;
+  const bool was_registered = radio.registered();
   radio.sim_ready = after == SimState::ready;
   if (after == before || !powered()) return;
   UrcSink& urcs = parts_.urcs;
@@ -226,14 +227,7 @@ void SimCard::settle(SimState before) {
   }
   // Registration follows the SIM while the radio is on; a lost one takes the
   // PDP contexts with it.
-  if (radio.cfun != 1 || (before == SimState::ready) == (after == SimState::ready)) return;
-  if (after != SimState::ready) {
-    const auto lost = std::exchange(radio.active_contexts, {});
-    for (const int cid : lost)
-      parts_.context_lost(cid);
-  }
-  for (const auto& urc : registration_urcs(parts_.profile.network, radio))
-    urcs.send_urc(urc);
+  settle_registration(was_registered, parts_.profile.network, radio, urcs, parts_.context_lost);
 }
 
 }  // namespace vmodem::sim

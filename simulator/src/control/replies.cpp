@@ -90,4 +90,10 @@ json to_json(const SimReport& report) {
               {"puk_retries", report.puk_retries}};
 }
 
+json to_json(const NetworkReport& report) {
+  return json{{"latency_ms", report.latency_ms},     {"bandwidth_kbps", report.bandwidth_kbps},
+              {"udp_loss", report.udp_loss_percent}, {"coverage", report.coverage},
+              {"registered", report.registered},     {"loss_seed", report.loss_seed}};
+}
+
 }  // namespace vmodem::sim::control

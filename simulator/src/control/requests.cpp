@@ -107,6 +107,27 @@ json or_empty(const json& arguments) {
 
 }  // namespace
 
+// Arguments already match the schema (types); this checks what it cannot.
+tl::expected<NetworkRequest, ControlError> network_request(const json& arguments) {
+  const json args = or_empty(arguments);
+  if (args.value("detach", false) && args.value("attach", false))
+    return tl::unexpected(invalid_parameter("attach", "cannot be combined with 'detach'"));
+  NetworkRequest request;
+  if (args.contains("latency-ms")) request.latency_ms = args["latency-ms"].get<std::uint64_t>();
+  if (args.contains("bandwidth-kbps"))
+    request.bandwidth_kbps = args["bandwidth-kbps"].get<std::uint64_t>();
+  if (args.contains("udp-loss")) {
+    const double loss = args["udp-loss"].get<double>();
+    if (!(loss >= 0.0 && loss <= 100.0))
+      return tl::unexpected(invalid_parameter("udp-loss", "a percentage: 0 to 100"));
+    request.udp_loss_percent = loss;
+  }
+  if (args.value("detach", false)) request.coverage = false;
+  if (args.value("attach", false)) request.coverage = true;
+  request.clear = args.value("clear", false);
+  return request;
+}
+
 tl::expected<PowerCutRequest, ControlError> power_cut_request(const json& arguments) {
   const json args = or_empty(arguments);
   PowerCutRequest request;
@@ -203,6 +224,11 @@ JsonResult call_sync(ControlTarget& target, std::string_view command, const json
     auto request = power_cut_request(args);
     if (!request) return tl::unexpected(request.error());
     return as_json(target.power_cut(*request));
+  }
+  if (command == "network") {
+    auto request = network_request(args);
+    if (!request) return tl::unexpected(request.error());
+    return as_json(target.network(*request));
   }
   if (command == "inject") {
     auto request = inject_request(args);

@@ -188,6 +188,26 @@ std::vector<CommandSpec> build_table() {
        "{sim: ready|pin_required|puk_required|blocked, changed, pin_enabled, pin_retries, "
        "puk_retries}",
        {}},
+      {"network",
+       "The module's network: latency, a bandwidth cap and UDP loss on every socket; "
+       "coverage lost (detach: registration and PDP contexts go) or back. No arguments: "
+       "show it",
+       {{"latency-ms", T::integer, false, "One-way delay added in each direction", {}, 0, 600000},
+        {"bandwidth-kbps",
+         T::integer,
+         false,
+         "Cap in kbit/s in each direction (0: none)",
+         {},
+         0,
+         10000000},
+        {"udp-loss", T::number, false,
+         "Percentage of UDP datagrams (and pings) lost, each direction, drawn from the seed"},
+        {"detach", T::boolean, false,
+         "Coverage lost: +CEREG: 2, PDP contexts down with +QIURC: \"pdpdeact\""},
+        {"attach", T::boolean, false, "Coverage back: registered again (+CEREG: 1)"},
+        {"clear", T::boolean, false, "A perfect link with coverage first"}},
+       "{latency_ms, bandwidth_kbps, udp_loss, coverage, registered, loss_seed}",
+       {kInvalidParameter}},
       {"subscribe",
        "Receive events on this connection (POWER_STATE, URC, RESTORE, NAND_FAULT, "
        "NV_SETTING_INVALID {key, reason, file}: a saved setting that did not validate at boot "

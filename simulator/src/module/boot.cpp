@@ -20,7 +20,11 @@ void Module::start_boot() {
   ++epoch_;
   ++boots_;
   power_gone_.store(false, std::memory_order_relaxed);
+  // The network's coverage is the world's, not the module's: it outlives a
+  // boot (ctl network).
+  const bool in_coverage = runtime_.in_coverage;
   runtime_ = RuntimeState{};
+  runtime_.in_coverage = in_coverage;
   powered_at_ = std::chrono::steady_clock::now();
   flash_->lock().faults().power_up();
   set_state(PowerState::booting);

@@ -84,26 +84,21 @@ struct SocketService::Socket {
   ip::udp::endpoint sender;    // UDP SERVICE: of the datagram being received
   std::array<std::uint8_t, 4096> buffer{};
   // Buffer access: received data not read yet, one entry per datagram (UDP)
-  // or per arrival (TCP).
-  struct Chunk {
-    std::vector<std::uint8_t> bytes;
-    std::optional<ip::udp::endpoint> from;  // UDP SERVICE
-  };
+  // or per arrival (TCP); a UDP SERVICE's with its sender.
   std::deque<Chunk> unread;
   std::size_t unread_bytes = 0;
   bool recv_reported = false;  // +QIURC: "recv" said; not again until all is read
   bool reading = false;
   std::uint64_t received = 0, read = 0;
-  // Sending: queued in order, one write at a time.
-  struct Outgoing {
-    std::vector<std::uint8_t> bytes;
-    std::optional<ip::udp::endpoint> to;  // UDP SERVICE
-  };
-  std::deque<Outgoing> outgoing;
+  // Sending: queued in order, one write at a time; a UDP SERVICE's with its
+  // destination.
+  std::deque<Chunk> outgoing;
   std::size_t outgoing_bytes = 0;
   bool writing = false;
   // Transparent access: the port's link (online, or suspended by `+++`).
   at::OnlineLink link;
+  // The radio link's delays, each way; made when first needed.
+  std::unique_ptr<DelayLine> uplink, downlink;
   std::uint64_t sent = 0, acked = 0;
 
   bool is_stream() const {
@@ -317,6 +312,8 @@ void SocketService::start_reading(const std::shared_ptr<Socket>& socket) {
   // A full buffer stops reading until the host reads: TCP's window closes.
   if (socket->request.mode == AccessMode::buffer && socket->unread_bytes >= kReceiveBufferBytes)
     return;
+  // Data still crossing the radio link counts as received.
+  if (socket->downlink && socket->downlink->bytes_in_flight() >= kReceiveBufferBytes) return;
   // A host that is not reading its port stops the peer the same way.
   if (socket->request.mode == AccessMode::transparent && !socket->link.has_room()) return;
   socket->reading = true;
@@ -331,7 +328,7 @@ void SocketService::start_reading(const std::shared_ptr<Socket>& socket) {
     } else {
       std::optional<ip::udp::endpoint> from;
       if (self->is_service()) from = self->sender;
-      received(self, std::span<const std::uint8_t>(self->buffer.data(), n), from);
+      arrived(self, std::span<const std::uint8_t>(self->buffer.data(), n), from);
     }
     start_reading(self);
   };
@@ -354,6 +351,26 @@ std::string sender_suffix(const std::optional<ip::udp::endpoint>& from) {
 }
 
 }  // namespace
+
+void SocketService::arrived(const std::shared_ptr<Socket>& socket,
+                            std::span<const std::uint8_t> bytes,
+                            const std::optional<ip::udp::endpoint>& from) {
+  if (!socket->is_stream() && lose_datagram()) {
+    log_.debug("socket {}: the link lost a datagram of {} bytes", socket->request.id, bytes.size());
+    return;
+  }
+  if (!conditions_.delays()) return received(socket, bytes, from);
+  if (!socket->downlink) {
+    socket->downlink =
+        std::make_unique<DelayLine>(io_, [this, weak = std::weak_ptr(socket)](Chunk chunk) {
+          auto self = weak.lock();
+          if (!self || !current(self)) return;
+          received(self, chunk.bytes, chunk.peer);
+          start_reading(self);
+        });
+  }
+  socket->downlink->push(Chunk{{bytes.begin(), bytes.end()}, from}, conditions_);
+}
 
 void SocketService::received(const std::shared_ptr<Socket>& socket,
                              std::span<const std::uint8_t> bytes,
@@ -387,7 +404,7 @@ void SocketService::deliver_unread(const std::shared_ptr<Socket>& socket) {
     for (std::size_t at = 0; at < bytes.size(); at += kMaxReadBytes) {
       const auto piece = bytes.subspan(at, std::min(kMaxReadBytes, bytes.size() - at));
       report("+QIURC: \"recv\"," + id + "," + std::to_string(piece.size()) +
-             sender_suffix(chunk.from) + "\r\n" + std::string(piece.begin(), piece.end()));
+             sender_suffix(chunk.peer) + "\r\n" + std::string(piece.begin(), piece.end()));
     }
   }
   socket->recv_reported = false;
@@ -464,10 +481,27 @@ void SocketService::queue_write(const std::shared_ptr<Socket>& socket,
                                 std::optional<ip::udp::endpoint> to) {
   socket->sent += data.size();
   if (data.empty()) return;
-  socket->outgoing.push_back({{data.begin(), data.end()}, to});
+  if (!socket->is_stream() && lose_datagram()) {
+    log_.debug("socket {}: the link lost a datagram of {} bytes", socket->request.id, data.size());
+    return;
+  }
   socket->outgoing_bytes += data.size();
   // A transparent host writes as fast as its port goes: the peer paces it.
   if (socket->outgoing_bytes >= kSendQueueBytes) socket->link.hold_input(true);
+  Chunk chunk{{data.begin(), data.end()}, to};
+  if (!conditions_.delays()) return enqueue_outgoing(socket, std::move(chunk));
+  if (!socket->uplink) {
+    socket->uplink =
+        std::make_unique<DelayLine>(io_, [this, weak = std::weak_ptr(socket)](Chunk arrived_chunk) {
+          auto self = weak.lock();
+          if (self && current(self)) enqueue_outgoing(self, std::move(arrived_chunk));
+        });
+  }
+  socket->uplink->push(std::move(chunk), conditions_);
+}
+
+void SocketService::enqueue_outgoing(const std::shared_ptr<Socket>& socket, Chunk chunk) {
+  socket->outgoing.push_back(std::move(chunk));
   write_next(socket);
 }
 
@@ -492,8 +526,8 @@ void SocketService::write_next(const std::shared_ptr<Socket>& socket) {
   const auto& next = socket->outgoing.front();
   if (socket->is_stream()) {
     boost::asio::async_write(socket->tcp, boost::asio::buffer(next.bytes), std::move(done));
-  } else if (next.to) {
-    socket->udp.async_send_to(boost::asio::buffer(next.bytes), *next.to, std::move(done));
+  } else if (next.peer) {
+    socket->udp.async_send_to(boost::asio::buffer(next.bytes), *next.peer, std::move(done));
   } else {
     socket->udp.async_send(boost::asio::buffer(next.bytes), std::move(done));
   }
@@ -517,7 +551,7 @@ std::optional<Received> SocketService::read(int id, std::size_t max) {
     const std::size_t take = std::min(whole, max - out.bytes.size());
     out.bytes.insert(out.bytes.end(), front.bytes.begin(),
                      front.bytes.begin() + static_cast<std::ptrdiff_t>(take));
-    out.from = front.from;
+    out.from = front.peer;
     if (take == whole || !socket->is_stream()) {
       socket->unread_bytes -= whole;  // a datagram is read whole, or its rest is lost
       socket->unread.pop_front();
@@ -559,6 +593,16 @@ void SocketService::drop_all() {
     slot->abort();
     slot.reset();
   }
+}
+
+void SocketService::set_conditions(const LinkConditions& conditions, std::uint64_t seed) {
+  conditions_ = conditions;
+  loss_random_.seed(seed);
+}
+
+bool SocketService::lose_datagram() const {
+  if (conditions_.udp_loss <= 0.0) return false;
+  return std::bernoulli_distribution(std::min(conditions_.udp_loss, 1.0))(loss_random_);
 }
 
 at::OnlineSpec SocketService::online_spec(int id) {

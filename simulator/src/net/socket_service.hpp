@@ -21,6 +21,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <random>
 #include <span>
 #include <string>
 #include <string_view>
@@ -31,6 +32,7 @@
 
 #include <vmodem/at/responder.hpp>
 
+#include "net/link_conditions.hpp"
 #include "net/reach.hpp"
 
 namespace spdlog {
@@ -169,6 +171,15 @@ class SocketService {
   // reset; nothing is reported.
   void drop_all();
 
+  // The radio link from now on (sockets open already included): latency and
+  // bandwidth delay each chunk in each direction; UDP datagrams (and pings)
+  // are lost at random with `udp_loss`, drawn from `seed`.
+  void set_conditions(const LinkConditions& conditions, std::uint64_t seed);
+  const LinkConditions& conditions() const { return conditions_; }
+  // True when the link loses the next datagram (one draw from the seeded
+  // generator).
+  bool lose_datagram() const;
+
   IpError last_error() const { return last_error_; }
   // Where the sockets reach and how names resolve (AT+QIDNSGIP, AT+QPING).
   const Reach& reach() const { return reach_; }
@@ -184,8 +195,12 @@ class SocketService {
   void report_after_ok(const std::shared_ptr<Socket>& socket, IpError error);
   void opened(const std::shared_ptr<Socket>& socket, IpError error);
   void start_reading(const std::shared_ptr<Socket>& socket);
+  // From the network, through the link's conditions, to received().
+  void arrived(const std::shared_ptr<Socket>& socket, std::span<const std::uint8_t> bytes,
+               const std::optional<boost::asio::ip::udp::endpoint>& from);
   void received(const std::shared_ptr<Socket>& socket, std::span<const std::uint8_t> bytes,
                 const std::optional<boost::asio::ip::udp::endpoint>& from);
+  void enqueue_outgoing(const std::shared_ptr<Socket>& socket, Chunk chunk);
   void peer_closed(const std::shared_ptr<Socket>& socket);
   void write_next(const std::shared_ptr<Socket>& socket);
   void queue_write(const std::shared_ptr<Socket>& socket, std::span<const std::uint8_t> data,
@@ -204,6 +219,8 @@ class SocketService {
   std::function<void(const std::string&)> urc_;
   std::array<std::shared_ptr<Socket>, kSocketCount> sockets_;
   IpError last_error_ = IpError::ok;
+  LinkConditions conditions_;
+  mutable std::mt19937_64 loss_random_;
 };
 
 }  // namespace vmodem::sim::net

@@ -54,6 +54,9 @@ class EchoTarget : public ControlTarget {
   Controlled<SimReport> sim_insert(bool fresh) override {
     return SimReport{.state = "ready", .changed = fresh};
   }
+  Controlled<NetworkReport> network(const NetworkRequest& request) override {
+    return NetworkReport{.latency_ms = request.latency_ms.value_or(0)};
+  }
   std::uint64_t subscribe(std::function<void(const json&)>) override { return 1; }
   void unsubscribe(std::uint64_t) override {}
 };

@@ -109,6 +109,9 @@ class SandboxTarget final : public ControlTarget {
   }
   Controlled<SimReport> sim_remove() override { return module_.sim_remove(); }
   Controlled<SimReport> sim_insert(bool fresh) override { return module_.sim_insert(fresh); }
+  Controlled<NetworkReport> network(const NetworkRequest& request) override {
+    return module_.network(request);
+  }
   std::uint64_t subscribe(std::function<void(const json&)> listener) override {
     return module_.subscribe(std::move(listener));
   }
@@ -230,6 +233,8 @@ void ModuleHost::end_input() {
   // The slot is not in the flash the next input rolls back: the card goes
   // back in (quietly, the module being off).
   (void)module_->sim_insert(false);
+  // Nor is the network: a perfect link with coverage for the next input.
+  (void)module_->network(NetworkRequest{.clear = true});
   settle();
   for (auto& [name, engine] : engines_)
     engine->reset();

@@ -65,6 +65,25 @@ struct SimReport {
   int pin_retries = 0, puk_retries = 0;
 };
 
+// `ctl network`: the radio link and the coverage. Members left empty keep
+// their value; `clear` first brings back a perfect link.
+struct NetworkRequest {
+  std::optional<std::uint64_t> latency_ms;      // one way, each direction
+  std::optional<std::uint64_t> bandwidth_kbps;  // each direction; 0: no cap
+  std::optional<double> udp_loss_percent;       // each datagram, each direction, 0-100
+  std::optional<bool> coverage;                 // false: the network is gone (detach)
+  bool clear = false;
+};
+
+// The link and the registration after a network request.
+struct NetworkReport {
+  std::uint64_t latency_ms = 0, bandwidth_kbps = 0;
+  double udp_loss_percent = 0;
+  bool coverage = true;
+  bool registered = false;      // what +CEREG? says: coverage, radio on, SIM ready
+  std::uint64_t loss_seed = 0;  // the losses drawn so far replay from it
+};
+
 // A power cut done now, or armed as a fault rule.
 struct PowerCutOutcome {
   bool armed = false;  // false: the power was cut now
@@ -171,6 +190,13 @@ class ControlTarget {
   // card as the profile issues it (lock, PIN, retries reset).
   virtual Controlled<SimReport> sim_remove() = 0;
   virtual Controlled<SimReport> sim_insert(bool fresh) = 0;
+  // The radio link from now on for every socket (latency, a bandwidth cap,
+  // UDP loss drawn from the module's seed) and the coverage: losing it is a
+  // detach (registration lost with its URCs, PDP contexts down with
+  // +QIURC: "pdpdeact"), regaining it registers again (contexts stay down
+  // until the host activates them). Kept across resets until the process
+  // ends. Errors: InvalidParameter (loss outside 0-100).
+  virtual Controlled<NetworkReport> network(const NetworkRequest& request) = 0;
   // Events: {"event":"POWER_STATE"|"URC"|"RESTORE"|"NAND_FAULT"|..., "data":{...},
   // "timestamp":{"seconds":..,"microseconds":..}}, already in their wire
   // form (the module's own parts listen to typed signals instead). Returns

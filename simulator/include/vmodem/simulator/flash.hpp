@@ -30,6 +30,7 @@ struct Seeds {
   std::uint64_t chip() const;         // wear, disturb, tearing, unstable reads
   std::uint64_t faults() const;       // fault-injection probabilities
   std::uint64_t manufacture() const;  // factory bad blocks, factory content
+  std::uint64_t network() const;      // the radio link's losses (ctl network)
   static Seeds from_entropy();        // for runs without --seed (the seed is logged)
 };
 

@@ -170,6 +170,7 @@ class Module final : public ControlTarget,
   Controlled<BackupReport> backup_info(const std::string& file_system) override;
   Controlled<SimReport> sim_remove() override;
   Controlled<SimReport> sim_insert(bool fresh) override;
+  Controlled<NetworkReport> network(const NetworkRequest& request) override;
   std::uint64_t subscribe(std::function<void(const nlohmann::json& event)> listener) override;
   void unsubscribe(std::uint64_t id) override;
 

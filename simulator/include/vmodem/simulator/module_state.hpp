@@ -32,7 +32,13 @@ struct RuntimeState {
   // The SIM answers (inserted, its PIN entered): written only by the SIM
   // (commands/sim_card.hpp) as its state changes; without it no registration.
   bool sim_ready = true;
-  bool registered() const { return cfun == 1 && sim_ready; }
+  // The network is there (`ctl network --detach` takes it away): written only
+  // by the control socket's network request.
+  bool in_coverage = true;
+  bool registered() const { return cfun == 1 && sim_ready && in_coverage; }
+  // Not registered but looking for a network (27.007 <stat> 2): out of
+  // coverage with the radio on and the SIM ready.
+  bool searching() const { return cfun == 1 && sim_ready && !in_coverage; }
 };
 
 }  // namespace vmodem::sim
