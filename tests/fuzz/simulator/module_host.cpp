@@ -2,13 +2,18 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <optional>
 #include <utility>
 
+#include <net/if.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <spdlog/spdlog.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "commands/command_set.hpp"
@@ -64,16 +69,37 @@ void initialize_fuzzer(const char* target) {
   (void)ModuleHost::instance();
 }
 
+// A new network namespace starts with its loopback down: bring it up, so
+// the module's sockets (AT+QIOPEN to a listener of its own) reach each other
+// inside the sandbox and nowhere else.
+bool loopback_up() {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  if (fd < 0) return false;
+  ifreq request{};
+  std::strncpy(request.ifr_name, "lo", IFNAMSIZ - 1);
+  bool ok = ::ioctl(fd, SIOCGIFFLAGS, &request) == 0;
+  request.ifr_flags =
+      static_cast<short>(request.ifr_flags | IFF_UP);  // NOLINT(hicpp-signed-bitwise)
+  ok = ok && ::ioctl(fd, SIOCSIFFLAGS, &request) == 0;
+  ::close(fd);
+  return ok;
+}
+
 bool sandbox_network() {
-  if (unshare(CLONE_NEWNET) == 0) return true;
+  if (unshare(CLONE_NEWNET) == 0) {
+    (void)loopback_up();  // without it, the socket commands only see their errors
+    return true;
+  }
   // Not root: a user namespace in which we are root, mapped to our own ids
   // (files we create keep our ownership), then the network namespace.
   const auto uid = getuid();
   const auto gid = getgid();
   if (unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0) return false;
-  return write_file("/proc/self/setgroups", "deny") &&
-         write_file("/proc/self/uid_map", "0 " + std::to_string(uid) + " 1") &&
-         write_file("/proc/self/gid_map", "0 " + std::to_string(gid) + " 1");
+  const bool mapped = write_file("/proc/self/setgroups", "deny") &&
+                      write_file("/proc/self/uid_map", "0 " + std::to_string(uid) + " 1") &&
+                      write_file("/proc/self/gid_map", "0 " + std::to_string(gid) + " 1");
+  (void)loopback_up();  // without it, the socket commands only see their errors
+  return mapped;
 }
 
 // The module as the control socket reaches it, but host paths stay inside
