@@ -74,6 +74,11 @@ TEST_F(ModuleSms, TextModeSendPromptsAndCtrlZSends) {
   EXPECT_EQ((*outbox)[0].text, "Hello, world");
   EXPECT_TRUE(harness_.on_io([this] { return harness_.module().sms_outbox(false); })->empty());
   EXPECT_EQ(at("AT+CMGS=\"12x\""), "\r\n+CMS ERROR: 305\r\n");
+  // Bytes that are not UTF-8 are read as Latin-1; what the default alphabet
+  // lacks becomes '?'. The event's text is always UTF-8.
+  EXPECT_EQ(at("AT+CMGS=\"+1\""), "\r\n> ");
+  EXPECT_EQ(feed("caf\xe9 \xfe\x1a"), "\r\n+CMGS: 1\r\n\r\nOK\r\n");
+  EXPECT_EQ(harness_.named("SMS_SENT").back()["text"], "caf\u00e9 ?");
 }
 
 TEST_F(ModuleSms, PduModeSendChecksTheLength) {
