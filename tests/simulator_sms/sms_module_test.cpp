@@ -21,11 +21,11 @@ class ModuleSms : public ::testing::Test {
     ASSERT_TRUE(harness_.wait_power(PowerState::app_rdy));
   }
   void reset_and_wait() {
+    harness_.clear_events();  // the boot's events come before reset() returns
     harness_.on_io([this] {
       engine_.reset();
       return harness_.module().reset();
     });
-    harness_.clear_events();
     ASSERT_TRUE(harness_.wait_power_event({PowerState::app_rdy}));
   }
   // Bytes through an engine of the module's registry, on the module's
@@ -192,6 +192,37 @@ TEST_F(ModuleSms, SmsNeedsTheSimAndSendingNeedsTheNetwork) {
   EXPECT_EQ(at("AT+CPMS?"), "\r\n+CMS ERROR: 310\r\n");
   EXPECT_EQ(at("AT+CMGL"), "\r\n+CMS ERROR: 310\r\n");
   EXPECT_EQ(at("AT+CMGS=?"), "\r\nOK\r\n") << "test forms answer without a card";
+}
+
+// The store's file is hostile input (a host can write it through a FUSE
+// mount): what does not validate is dropped and reported, the rest loads.
+TEST_F(ModuleSms, ADamagedStoreFileLoadsWhatValidates) {
+  ASSERT_TRUE(deliver("+4917012345", "good"));
+  const std::string read = at("AT+CMGR=0");  // "\r\n+CMGR: 0,,NN\r\n<pdu>\r\n\r\nOK\r\n"
+  const auto start = read.find('\n', 2) + 1;
+  const std::string good = read.substr(start, read.find('\r', start) - start);
+  const std::string doc =
+      R"({"cpms":["ME","XX","SM"],"csca":{"number":"+49\u0000","toa":145},"SM":{"3":{"stat":1,"pdu":")" +
+      good + R"("},"4":{"stat":1,"pdu":"zz"},"99":{"stat":1,"pdu":")" + good +
+      R"("},"x":[],"5":{"stat":2,"pdu":")" + good + R"("}},"ME":[]})";
+  const bool written = harness_.on_io([&] {
+    auto* fs = harness_.module().modem_fs();
+    return fs->lock()
+        ->write_file("/nv/vmodem/sms.json",
+                     {reinterpret_cast<const std::uint8_t*>(doc.data()), doc.size()})
+        .has_value();
+  });
+  ASSERT_TRUE(written);
+  reset_and_wait();
+  const auto problems = harness_.named("NV_SETTING_INVALID");
+  std::string seen;
+  for (const auto& p : problems)
+    seen += p.dump() + "\n";
+  EXPECT_EQ(problems.size(), 7u) << "cpms, csca, SM.4, SM.99, SM.x, SM.5 (a DELIVER as STO), ME:\n"
+                                 << seen << good;
+  EXPECT_EQ(at("AT+CPMS?"), "\r\n+CPMS: \"SM\",1,50,\"SM\",1,50,\"SM\",1,50\r\n\r\nOK\r\n");
+  EXPECT_TRUE(at("AT+CMGR=3").starts_with("\r\n+CMGR: 1,,")) << "the valid entry kept";
+  EXPECT_EQ(at("AT+CSCA?"), "\r\n+CSCA: \"+4915550000000\",145\r\n\r\nOK\r\n");
 }
 
 }  // namespace
