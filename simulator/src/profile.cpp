@@ -162,6 +162,15 @@ void read_network(JsonReader& in, NetworkConfig& net) {
   in.finish();
 }
 
+void read_gnss(JsonReader& in, GnssConfig& gnss) {
+  gnss.latitude = in.number("latitude", -90.0, 90.0, gnss.latitude);
+  gnss.longitude = in.number("longitude", -180.0, 180.0, gnss.longitude);
+  gnss.altitude_m = in.number("altitude_m", -500.0, 20000.0, gnss.altitude_m);
+  gnss.ttff_ms = static_cast<std::uint32_t>(in.integer("ttff_ms", 0, 3600000, gnss.ttff_ms));
+  gnss.satellites = static_cast<std::uint32_t>(in.integer("satellites", 0, 64, gnss.satellites));
+  in.finish();
+}
+
 void read_sim(JsonReader& in, SimConfig& sim) {
   sim.pin = in.string("pin", sim.pin);
   if (in.ok() && !all_digits(sim.pin, 4, 8)) in.fail("pin", "expected 4 to 8 digits");
@@ -454,6 +463,9 @@ tl::expected<Profile, ProfileError> parse_profile(const std::string& text,
   auto sim = root.object("sim", true);
   read_sim(sim, p.sim);
   root.absorb(sim);
+  auto gnss = root.object("gnss", true);
+  read_gnss(gnss, p.gnss);
+  root.absorb(gnss);
   auto nand_section = root.object("nand");
   read_nand(nand_section, p);
   root.absorb(nand_section);

@@ -103,6 +103,10 @@ class FakeTarget : public sim::ControlTarget {
                          sim::NetworkReport{.latency_ms = request.latency_ms.value_or(0),
                                             .coverage = request.coverage.value_or(true)});
   }
+  sim::Controlled<sim::GnssReport> gnss(const sim::GnssRequest& request) override {
+    return answer("gnss", sim::GnssReport{.latitude = request.latitude.value_or(0),
+                                          .longitude = request.longitude.value_or(0)});
+  }
   std::optional<sim::NetworkRequest> last_network() const {
     std::lock_guard lock(mutex_);
     return last_network_;

@@ -36,7 +36,7 @@ TEST(Schema, TableIsComplete) {
   const std::set<std::string> wanted = {
       "query-commands", "status",  "power-on",      "power-off",     "power-cut",   "reset",
       "inject",         "stats",   "snapshot-save", "snapshot-load", "backup-info", "sim-remove",
-      "sim-insert",     "network", "subscribe",     "unsubscribe",   "quit"};
+      "sim-insert",     "network", "gnss",          "subscribe",     "unsubscribe", "quit"};
   std::set<std::string> names;
   for (const auto& command : command_table()) {
     EXPECT_TRUE(names.insert(std::string(command.name)).second) << "duplicate " << command.name;

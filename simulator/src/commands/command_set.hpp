@@ -45,6 +45,10 @@ void register_backup_commands(at::Registry& registry, const BackupConfig& backup
                               PowerControl& power, FileSystems& file_systems);
 void register_fota_commands(at::Registry& registry, const CommandServices& module);  // AT+QFOTADL
 
+class GnssReceiver;
+// AT+QGPS, +QGPSEND, +QGPSLOC, +QGPSCFG, +QGPSGNMEA (commands/gnss.hpp).
+void register_gnss_commands(at::Registry& registry, GnssReceiver& gnss);
+
 // AT&W stores a port's settings in NV; they become its power-on settings.
 AtProfile saved_settings(const at::PortSettings& settings);
 // Members of `saved` that are empty leave `settings` as it is.

@@ -96,4 +96,10 @@ json to_json(const NetworkReport& report) {
               {"registered", report.registered},     {"loss_seed", report.loss_seed}};
 }
 
+json to_json(const GnssReport& report) {
+  return json{{"session", report.session},     {"fixed", report.fixed},
+              {"signal", report.signal},       {"latitude", report.latitude},
+              {"longitude", report.longitude}, {"altitude", report.altitude_m}};
+}
+
 }  // namespace vmodem::sim::control

@@ -25,6 +25,7 @@ nlohmann::json to_json(const SnapshotDone& done);
 nlohmann::json to_json(const BackupReport& report);
 nlohmann::json to_json(const SimReport& report);
 nlohmann::json to_json(const NetworkReport& report);
+nlohmann::json to_json(const GnssReport& report);
 
 template <class T>
 JsonResult as_json(const Controlled<T>& result) {

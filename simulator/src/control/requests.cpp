@@ -128,6 +128,19 @@ tl::expected<NetworkRequest, ControlError> network_request(const json& arguments
   return request;
 }
 
+tl::expected<GnssRequest, ControlError> gnss_request(const json& arguments) {
+  const json args = or_empty(arguments);
+  if (args.value("signal", false) && args.value("no-signal", false))
+    return tl::unexpected(invalid_parameter("signal", "cannot be combined with 'no-signal'"));
+  GnssRequest request;
+  if (args.contains("latitude")) request.latitude = args["latitude"].get<double>();
+  if (args.contains("longitude")) request.longitude = args["longitude"].get<double>();
+  if (args.contains("altitude")) request.altitude_m = args["altitude"].get<double>();
+  if (args.value("signal", false)) request.signal = true;
+  if (args.value("no-signal", false)) request.signal = false;
+  return request;
+}
+
 tl::expected<PowerCutRequest, ControlError> power_cut_request(const json& arguments) {
   const json args = or_empty(arguments);
   PowerCutRequest request;
@@ -224,6 +237,11 @@ JsonResult call_sync(ControlTarget& target, std::string_view command, const json
     auto request = power_cut_request(args);
     if (!request) return tl::unexpected(request.error());
     return as_json(target.power_cut(*request));
+  }
+  if (command == "gnss") {
+    auto request = gnss_request(args);
+    if (!request) return tl::unexpected(request.error());
+    return as_json(target.gnss(*request));
   }
   if (command == "network") {
     auto request = network_request(args);

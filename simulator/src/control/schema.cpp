@@ -208,6 +208,16 @@ std::vector<CommandSpec> build_table() {
         {"clear", T::boolean, false, "A perfect link with coverage first"}},
        "{latency_ms, bandwidth_kbps, udp_loss, coverage, registered, loss_seed}",
        {kInvalidParameter}},
+      {"gnss",
+       "The GNSS receiver's world: the module's position and whether it sees the sky. No "
+       "arguments: show it",
+       {{"latitude", T::number, false, "Degrees, -90 to 90 (with --longitude)"},
+        {"longitude", T::number, false, "Degrees, -180 to 180 (with --latitude)"},
+        {"altitude", T::number, false, "Metres"},
+        {"no-signal", T::boolean, false, "The sky is hidden: AT+QGPSLOC answers 516"},
+        {"signal", T::boolean, false, "The sky is back: a running session fixes"}},
+       "{session, fixed, signal, latitude, longitude, altitude}",
+       {kInvalidParameter}},
       {"subscribe",
        "Receive events on this connection (POWER_STATE, URC, RESTORE, NAND_FAULT, "
        "NV_SETTING_INVALID {key, reason, file}: a saved setting that did not validate at boot "

@@ -7,6 +7,7 @@
 #include <vmodem/simulator/module.hpp>
 
 #include "commands/command_set.hpp"
+#include "commands/gnss.hpp"
 #include "commands/sim_card.hpp"
 #include "json_text.hpp"
 #include "module/boot_sequence.hpp"
@@ -25,6 +26,7 @@ void Module::start_boot() {
   const bool in_coverage = runtime_.in_coverage;
   runtime_ = RuntimeState{};
   runtime_.in_coverage = in_coverage;
+  gnss_->power_reset();  // a boot ends the GNSS session
   powered_at_ = std::chrono::steady_clock::now();
   flash_->lock().faults().power_up();
   set_state(PowerState::booting);

@@ -9,6 +9,7 @@
 #include <vmodem/simulator/module.hpp>
 
 #include "commands/command_set.hpp"
+#include "commands/gnss.hpp"
 #include "commands/sim_card.hpp"
 #include "module/boot_sequence.hpp"
 #include "module/fs_boot.hpp"
@@ -128,6 +129,8 @@ tl::expected<std::unique_ptr<Module>, std::string> Module::create(boost::asio::i
       .urcs = *module,
       .power = *module,
       .context_lost = [m = module.get()](int cid) { m->sockets_->context_down(cid, true); }});
+  module->gnss_ = std::make_unique<GnssReceiver>(module->profile_.gnss,
+                                                 module->scaled(module->profile_.gnss.ttff_ms));
   module->manufacture_pending_ = created;
   module->flash_->lock().faults().set_listener(
       [m = module.get()](const nand::FaultEvent& e) { m->on_fault(e); });
@@ -150,6 +153,7 @@ void Module::build_registry() {
                                                   .firmware = *this,
                                                   .sockets = *sockets_,
                                                   .sim = *sim_});
+  register_gnss_commands(registry_, *gnss_);
   file_handles_ = std::make_unique<FileHandles>(register_file_commands(
       registry_, FileCommandContext{
                      [this] {

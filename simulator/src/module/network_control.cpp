@@ -1,9 +1,11 @@
-// Module as a ControlTarget, the network part: `ctl network` sets the radio
-// link every socket goes through and whether the module has coverage.
+// Module as a ControlTarget, the world around it: `ctl network` sets the
+// radio link every socket goes through and whether the module has coverage;
+// `ctl gnss` where it is and whether it sees the sky.
 #include <spdlog/spdlog.h>
 
 #include <vmodem/simulator/module.hpp>
 
+#include "commands/gnss.hpp"
 #include "commands/registration.hpp"
 #include "net/socket_service.hpp"
 
@@ -53,6 +55,36 @@ Controlled<NetworkReport> Module::network(const NetworkRequest& request) {
                        .coverage = runtime_.in_coverage,
                        .registered = runtime_.registered(),
                        .loss_seed = options_.seeds.network()};
+}
+
+Controlled<GnssReport> Module::gnss(const GnssRequest& request) {
+  if (request.latitude.has_value() != request.longitude.has_value()) {
+    return tl::unexpected(ControlError{"InvalidParameter", "latitude and longitude go together"});
+  }
+  const auto in = [](const std::optional<double>& value, double limit) {
+    return !value || (*value >= -limit && *value <= limit);
+  };
+  if (!in(request.latitude, 90.0) || !in(request.longitude, 180.0) ||
+      !in(request.altitude_m, 20000.0)) {
+    return tl::unexpected(
+        ControlError{"InvalidParameter",
+                     "latitude within ±90, longitude within ±180, altitude within ±20000 m"});
+  }
+  if (request.latitude || request.altitude_m) {
+    const auto& now = gnss_->position();
+    gnss_->move_to(request.latitude.value_or(now.latitude),
+                   request.longitude.value_or(now.longitude), request.altitude_m);
+    log_->info("gnss: the module is now at {:.5f}, {:.5f}, {:.1f} m", now.latitude, now.longitude,
+               now.altitude_m);
+  }
+  if (request.signal) gnss_->set_signal(*request.signal);
+  const auto& where = gnss_->position();
+  return GnssReport{.session = gnss_->on(),
+                    .fixed = gnss_->fix().has_value(),
+                    .signal = gnss_->signal(),
+                    .latitude = where.latitude,
+                    .longitude = where.longitude,
+                    .altitude_m = where.altitude_m};
 }
 
 }  // namespace vmodem::sim

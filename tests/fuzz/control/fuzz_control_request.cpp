@@ -57,6 +57,9 @@ class EchoTarget : public ControlTarget {
   Controlled<NetworkReport> network(const NetworkRequest& request) override {
     return NetworkReport{.latency_ms = request.latency_ms.value_or(0)};
   }
+  Controlled<GnssReport> gnss(const GnssRequest& request) override {
+    return GnssReport{.latitude = request.latitude.value_or(0)};
+  }
   std::uint64_t subscribe(std::function<void(const json&)>) override { return 1; }
   void unsubscribe(std::uint64_t) override {}
 };

@@ -138,6 +138,7 @@ class SandboxTarget final : public ControlTarget {
   Controlled<NetworkReport> network(const NetworkRequest& request) override {
     return module_.network(request);
   }
+  Controlled<GnssReport> gnss(const GnssRequest& request) override { return module_.gnss(request); }
   std::uint64_t subscribe(std::function<void(const json&)> listener) override {
     return module_.subscribe(std::move(listener));
   }

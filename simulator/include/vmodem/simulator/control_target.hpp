@@ -68,10 +68,10 @@ struct SimReport {
 // `ctl network`: the radio link and the coverage. Members left empty keep
 // their value; `clear` first brings back a perfect link.
 struct NetworkRequest {
-  std::optional<std::uint64_t> latency_ms;      // one way, each direction
-  std::optional<std::uint64_t> bandwidth_kbps;  // each direction; 0: no cap
-  std::optional<double> udp_loss_percent;       // each datagram, each direction, 0-100
-  std::optional<bool> coverage;                 // false: the network is gone (detach)
+  std::optional<std::uint64_t> latency_ms{};      // one way, each direction
+  std::optional<std::uint64_t> bandwidth_kbps{};  // each direction; 0: no cap
+  std::optional<double> udp_loss_percent{};       // each datagram, each direction, 0-100
+  std::optional<bool> coverage{};                 // false: the network is gone (detach)
   bool clear = false;
 };
 
@@ -82,6 +82,20 @@ struct NetworkReport {
   bool coverage = true;
   bool registered = false;      // what +CEREG? says: coverage, radio on, SIM ready
   std::uint64_t loss_seed = 0;  // the losses drawn so far replay from it
+};
+
+// `ctl gnss`: where the module is and whether it sees the sky. Members left
+// empty keep their value.
+struct GnssRequest {
+  std::optional<double> latitude{}, longitude{}, altitude_m{};  // degrees, metres
+  std::optional<bool> signal{};
+};
+
+struct GnssReport {
+  bool session = false;  // AT+QGPS=1 runs
+  bool fixed = false;    // AT+QGPSLOC would answer now
+  bool signal = true;
+  double latitude = 0, longitude = 0, altitude_m = 0;
 };
 
 // A power cut done now, or armed as a fault rule.
@@ -197,6 +211,10 @@ class ControlTarget {
   // until the host activates them). Kept across resets until the process
   // ends. Errors: InvalidParameter (loss outside 0-100).
   virtual Controlled<NetworkReport> network(const NetworkRequest& request) = 0;
+  // The GNSS receiver's world: its position (latitude and longitude
+  // together) and the sky (signal false: sessions never fix). Kept across
+  // boots. Errors: InvalidParameter (out of range, one coordinate alone).
+  virtual Controlled<GnssReport> gnss(const GnssRequest& request) = 0;
   // Events: {"event":"POWER_STATE"|"URC"|"RESTORE"|"NAND_FAULT"|..., "data":{...},
   // "timestamp":{"seconds":..,"microseconds":..}}, already in their wire
   // form (the module's own parts listen to typed signals instead). Returns

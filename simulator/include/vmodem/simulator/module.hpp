@@ -80,6 +80,7 @@ class SocketService;
 }  // namespace net
 class NvSettings;
 class SimCard;
+class GnssReceiver;
 class LiveMounts;
 class FileHandles;
 class BootSequence;
@@ -171,6 +172,7 @@ class Module final : public ControlTarget,
   Controlled<SimReport> sim_remove() override;
   Controlled<SimReport> sim_insert(bool fresh) override;
   Controlled<NetworkReport> network(const NetworkRequest& request) override;
+  Controlled<GnssReport> gnss(const GnssRequest& request) override;
   std::uint64_t subscribe(std::function<void(const nlohmann::json& event)> listener) override;
   void unsubscribe(std::uint64_t id) override;
 
@@ -273,6 +275,7 @@ class Module final : public ControlTarget,
   std::unique_ptr<net::Reach> reach_;
   std::unique_ptr<net::SocketService> sockets_;  // AT+QIOPEN's; all dropped with the ports
   std::unique_ptr<SimCard> sim_;                 // the card in the slot (across boots)
+  std::unique_ptr<GnssReceiver> gnss_;           // AT+QGPS's; its world outlives boots
   RuntimeState runtime_;
   std::map<std::uint64_t, std::function<void(const nlohmann::json&)>> listeners_;
   std::vector<std::function<void(PowerState)>> power_listeners_;

@@ -93,6 +93,15 @@ struct BackupConfig {
 };
 
 // The SIM card in the module's slot (profile section "sim", optional). Its
+// The GNSS receiver's world: where the module is (until `ctl gnss` moves
+// it) and how long a session takes to its first fix.
+struct GnssConfig {
+  double latitude = 31.16480, longitude = 121.38580;  // degrees, WGS 84
+  double altitude_m = 10.0;
+  std::uint32_t ttff_ms = 30000;  // fast mode divides it like the boot's delays
+  std::uint32_t satellites = 9;
+};
+
 // ICCID and IMSI are identity.iccid and identity.imsi. What the host changes
 // (the lock, a new PIN, the retries left) is kept in the module's NV
 // (module/nv_settings.hpp, key "sim"); these are the card as it was issued.
@@ -186,6 +195,7 @@ struct Profile {
   FsLimits fs;
   NetworkConfig network;
   SimConfig sim;
+  GnssConfig gnss;
   std::string nand_part_number;
   nand::Geometry geometry;
   nand::ChipConfig chip;  // seed left at its default; the run's seed goes there

@@ -1,0 +1,98 @@
+#include "commands/gnss.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+
+namespace vmodem::sim {
+
+GnssReceiver::GnssReceiver(const GnssConfig& config, std::chrono::milliseconds ttff)
+    : world_(config), ttff_(ttff) {}
+
+bool GnssReceiver::start() {
+  if (started_) return false;
+  started_ = std::chrono::steady_clock::now();
+  return true;
+}
+
+bool GnssReceiver::stop() {
+  if (!started_) return false;
+  started_.reset();
+  return true;
+}
+
+std::optional<GnssFix> GnssReceiver::fix() const {
+  if (!started_ || !signal_ || std::chrono::steady_clock::now() - *started_ < ttff_)
+    return std::nullopt;
+  return GnssFix{.latitude = world_.latitude,
+                 .longitude = world_.longitude,
+                 .altitude_m = world_.altitude_m,
+                 .satellites = world_.satellites,
+                 .utc = std::chrono::system_clock::now()};
+}
+
+void GnssReceiver::move_to(double latitude, double longitude, std::optional<double> altitude_m) {
+  world_.latitude = latitude;
+  world_.longitude = longitude;
+  if (altitude_m) world_.altitude_m = *altitude_m;
+}
+
+namespace {
+
+std::string format(const char* pattern, auto... values) {
+  char text[160];
+  std::snprintf(text, sizeof text, pattern, values...);
+  return text;
+}
+
+// ddmm.mmmm,N (or dddmm.mmmm,E) as NMEA writes a coordinate.
+std::string coordinate(double degrees, bool latitude) {
+  const double magnitude = std::fabs(degrees);
+  const int whole = static_cast<int>(magnitude);
+  const double minutes = (magnitude - whole) * 60.0;
+  const char hemisphere = latitude ? (degrees < 0 ? 'S' : 'N') : (degrees < 0 ? 'W' : 'E');
+  return format(latitude ? "%02d%07.4f,%c" : "%03d%07.4f,%c", whole, minutes, hemisphere);
+}
+
+std::tm utc_of(std::chrono::system_clock::time_point at) {
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(at);
+  std::tm parts{};
+  gmtime_r(&seconds, &parts);
+  return parts;
+}
+
+std::string with_checksum(const std::string& body) {
+  unsigned sum = 0;
+  for (const char c : body)
+    sum ^= static_cast<unsigned char>(c);
+  return "$" + body + format("*%02X", sum);
+}
+
+}  // namespace
+
+std::optional<std::string> nmea_sentence(const std::string& type,
+                                         const std::optional<GnssFix>& fix) {
+  const auto now = fix ? fix->utc : std::chrono::system_clock::now();
+  const std::tm t = utc_of(now);
+  const std::string time = format("%02d%02d%02d.000", t.tm_hour, t.tm_min, t.tm_sec);
+  const std::string date = format("%02d%02d%02d", t.tm_mday, t.tm_mon + 1, t.tm_year % 100);
+  if (type == "GGA") {
+    if (!fix) return with_checksum("GPGGA," + time + ",,,,,0,00,,,M,,M,,");
+    return with_checksum("GPGGA," + time + "," + coordinate(fix->latitude, true) + "," +
+                         coordinate(fix->longitude, false) +
+                         format(",1,%02u,1.0,%.1f,M,0.0,M,,", fix->satellites, fix->altitude_m));
+  }
+  if (type == "RMC") {
+    if (!fix) return with_checksum("GPRMC," + time + ",V,,,,,,," + date + ",,,N");
+    return with_checksum("GPRMC," + time + ",A," + coordinate(fix->latitude, true) + "," +
+                         coordinate(fix->longitude, false) + ",0.0,0.0," + date + ",,,A");
+  }
+  if (type == "VTG")
+    return with_checksum(fix ? "GPVTG,0.0,T,,M,0.0,N,0.0,K,A" : "GPVTG,,T,,M,,N,,K,N");
+  if (type == "GSA")
+    return with_checksum(fix ? "GPGSA,A,3,,,,,,,,,,,,,1.5,1.0,1.1" : "GPGSA,A,1,,,,,,,,,,,,,,,");
+  if (type == "GSV") return with_checksum(format("GPGSV,1,1,%02u", fix ? fix->satellites : 0U));
+  return std::nullopt;
+}
+
+}  // namespace vmodem::sim
