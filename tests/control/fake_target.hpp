@@ -103,6 +103,20 @@ class FakeTarget : public sim::ControlTarget {
                          sim::NetworkReport{.latency_ms = request.latency_ms.value_or(0),
                                             .coverage = request.coverage.value_or(true)});
   }
+  sim::Controlled<sim::SmsDelivered> sms_deliver(const sim::SmsDeliverRequest& request) override {
+    if (request.from == "full")
+      return tl::unexpected(sim::ControlError{"InvalidParameter", "SM is full"});
+    return answer("sms-deliver", sim::SmsDelivered{.storage = "SM", .index = 0, .direct = false});
+  }
+  sim::Controlled<std::vector<sim::SmsRecord>> sms_outbox(bool clear) override {
+    return answer(clear ? "sms-outbox --clear" : "sms-outbox",
+                  std::vector<sim::SmsRecord>{{.to = "+123",
+                                               .mr = 0,
+                                               .text = "hi",
+                                               .alphabet = "gsm7",
+                                               .pdu = "00",
+                                               .timestamp_us = 1}});
+  }
   sim::Controlled<sim::GnssReport> gnss(const sim::GnssRequest& request) override {
     return answer("gnss", sim::GnssReport{.latitude = request.latitude.value_or(0),
                                           .longitude = request.longitude.value_or(0)});

@@ -12,6 +12,7 @@ void register_command_set(at::Registry& registry, const CommandServices& m) {
   register_sim_commands(registry, m.sim);
   register_indicator_commands(registry, m.profile.network, m.radio);
   register_dns_commands(registry, m.sockets, m.radio, m.urcs, m.power, m.io);
+  register_sms_commands(registry, m.sms, m.sim, m.radio, m.nv);
   register_power_commands(registry, m.power, m.radio);
   register_backup_commands(registry, m.profile.backup, m.power, m.file_systems);
   register_fota_commands(registry, m);

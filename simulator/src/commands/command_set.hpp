@@ -40,6 +40,10 @@ void register_sim_commands(at::Registry& registry, SimCard& sim);
 // of a card absent, blocked or locked; nullopt for other tags and test forms.
 std::optional<at::Failure> sim_gate(const SimCard& sim, const at::Command& command,
                                     std::uint32_t gate_tag);
+// +CMGF, +CSDH, +CSMS, +CSCA, +CPMS, +CNMI, +CSMP, +CMGS, +CMGW, +CMSS, +CMGR,
+// +CMGL, +CMGD (sms/sms_service.hpp).
+void register_sms_commands(at::Registry& registry, sms::SmsService& service, SimCard& sim,
+                           RuntimeState& radio, NvSettings& nv);
 void register_power_commands(at::Registry& registry, PowerControl& power, RuntimeState& radio);
 void register_backup_commands(at::Registry& registry, const BackupConfig& backup,
                               PowerControl& power, FileSystems& file_systems);

@@ -102,4 +102,24 @@ json to_json(const GnssReport& report) {
               {"longitude", report.longitude}, {"altitude", report.altitude_m}};
 }
 
+json to_json(const SmsDelivered& delivered) {
+  if (delivered.direct) return json{{"direct", true}};
+  return json{{"direct", false}, {"storage", delivered.storage}, {"index", delivered.index}};
+}
+
+json to_json(const std::vector<SmsRecord>& outbox) {
+  json messages = json::array();
+  for (const auto& m : outbox) {
+    const json timestamp = {{"seconds", m.timestamp_us / 1000000},
+                            {"microseconds", m.timestamp_us % 1000000}};
+    messages.push_back({{"to", m.to},
+                        {"mr", m.mr},
+                        {"text", m.text},
+                        {"alphabet", m.alphabet},
+                        {"pdu", m.pdu},
+                        {"timestamp", timestamp}});
+  }
+  return json{{"messages", std::move(messages)}};
+}
+
 }  // namespace vmodem::sim::control

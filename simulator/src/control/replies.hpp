@@ -26,6 +26,8 @@ nlohmann::json to_json(const BackupReport& report);
 nlohmann::json to_json(const SimReport& report);
 nlohmann::json to_json(const NetworkReport& report);
 nlohmann::json to_json(const GnssReport& report);
+nlohmann::json to_json(const SmsDelivered& delivered);
+nlohmann::json to_json(const std::vector<SmsRecord>& outbox);  // {"messages": [...]}
 
 template <class T>
 JsonResult as_json(const Controlled<T>& result) {

@@ -243,6 +243,13 @@ JsonResult call_sync(ControlTarget& target, std::string_view command, const json
     if (!request) return tl::unexpected(request.error());
     return as_json(target.gnss(*request));
   }
+  if (command == "sms-deliver") {
+    SmsDeliverRequest request{.from = args.value("from", std::string()), .text = {}, .pdu = {}};
+    if (args.contains("text")) request.text = args["text"].get<std::string>();
+    if (args.contains("pdu")) request.pdu = args["pdu"].get<std::string>();
+    return as_json(target.sms_deliver(request));
+  }
+  if (command == "sms-outbox") return as_json(target.sms_outbox(args.value("clear", false)));
   if (command == "network") {
     auto request = network_request(args);
     if (!request) return tl::unexpected(request.error());

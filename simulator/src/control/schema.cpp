@@ -218,6 +218,23 @@ std::vector<CommandSpec> build_table() {
         {"signal", T::boolean, false, "The sky is back: a running session fixes"}},
        "{session, fixed, signal, latitude, longitude, altitude}",
        {kInvalidParameter}},
+      {"sms-deliver",
+       "An SMS from the network: stored in the module's <mem3> (AT+CPMS) and announced with "
+       "+CMTI, or handed to the host with +CMT, as AT+CNMI asks",
+       {{"from", T::string, false,
+         "Sender: a number (+4917..., 0170...) or an alphanumeric name of up to 11 GSM "
+         "characters; required with text, replaces the PDU's TP-OA"},
+        {"text", T::string, false,
+         "The message, UTF-8: one SMS (160 GSM 7-bit or 70 UCS2 characters)"},
+        {"pdu", T::string, false, "Instead of text: an SMS-DELIVER TPDU in hex, no SCA field"}},
+       "{direct: false, storage: SM|ME, index} | {direct: true}",
+       {kInvalidParameter, kDeviceNotActive}},
+      {"sms-outbox",
+       "The SMS the host sent (AT+CMGS, AT+CMSS) since the daemon started, oldest first",
+       {{"clear", T::boolean, false, "Empty it after listing"}},
+       "{messages: [{to, mr, text, alphabet: gsm7|8bit|ucs2, pdu, timestamp: {seconds, "
+       "microseconds}}]}",
+       {}},
       {"subscribe",
        "Receive events on this connection (POWER_STATE, URC, RESTORE, NAND_FAULT, "
        "NV_SETTING_INVALID {key, reason, file}: a saved setting that did not validate at boot "

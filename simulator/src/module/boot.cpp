@@ -14,6 +14,7 @@
 #include "module/guardians.hpp"
 #include "module/live_mounts.hpp"
 #include "module/nv_settings.hpp"
+#include "sms/sms_service.hpp"
 
 namespace vmodem::sim {
 
@@ -139,6 +140,13 @@ void Module::load_nv_settings() {
     }
     emit("NV_SETTING_INVALID",
          {{"key", key}, {"reason", problem.reason}, {"file", NvSettings::kPath}});
+  }
+  // The SMS store is NV too (sms/store.hpp): an entry that does not
+  // validate is dropped, the others load.
+  for (const auto& problem : sms_->power_on(modem_fs())) {
+    log_->warn("SMS store {}: {}", sms::MessageStore::kPath, problem);
+    emit("NV_SETTING_INVALID",
+         {{"key", "sms"}, {"reason", problem}, {"file", sms::MessageStore::kPath}});
   }
 }
 

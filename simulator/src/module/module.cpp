@@ -17,6 +17,7 @@
 #include "module/nv_settings.hpp"
 #include "net/reach.hpp"
 #include "net/socket_service.hpp"
+#include "sms/sms_service.hpp"
 
 namespace vmodem::sim {
 
@@ -131,6 +132,11 @@ tl::expected<std::unique_ptr<Module>, std::string> Module::create(boost::asio::i
       .context_lost = [m = module.get()](int cid) { m->sockets_->context_down(cid, true); }});
   module->gnss_ = std::make_unique<GnssReceiver>(module->profile_.gnss,
                                                  module->scaled(module->profile_.gnss.ttff_ms));
+  auto emit = [m = module.get()](const std::string& event, nlohmann::json data) {
+    m->emit(event, std::move(data));
+  };
+  module->sms_ = std::make_unique<sms::SmsService>(
+      sms::SmsService::Parts{.urcs = *module, .emit = std::move(emit)});
   module->manufacture_pending_ = created;
   module->flash_->lock().faults().set_listener(
       [m = module.get()](const nand::FaultEvent& e) { m->on_fault(e); });
@@ -152,7 +158,8 @@ void Module::build_registry() {
                                                   .file_systems = *this,
                                                   .firmware = *this,
                                                   .sockets = *sockets_,
-                                                  .sim = *sim_});
+                                                  .sim = *sim_,
+                                                  .sms = *sms_});
   register_gnss_commands(registry_, *gnss_);
   file_handles_ = std::make_unique<FileHandles>(register_file_commands(
       registry_, FileCommandContext{
@@ -325,6 +332,7 @@ void Module::lose_power() {
   flash_->lock().faults().cut_power();
   disconnect_ports();
   nv_->detach();
+  sms_->power_off();
   // No FUSE request may reach the file systems once they are gone; requests
   // in flight fail with power_loss (the chip is already unpowered). The
   // mounts stay, answering EIO, so the host sees the power loss.
@@ -349,6 +357,7 @@ void Module::stop_orderly() {
       log_->warn("sync before power-off: {}", synced.error().message());
   }
   nv_->detach();
+  sms_->power_off();
   close_file_systems();
   {
     auto flash = flash_->lock();

@@ -57,6 +57,10 @@ class EchoTarget : public ControlTarget {
   Controlled<NetworkReport> network(const NetworkRequest& request) override {
     return NetworkReport{.latency_ms = request.latency_ms.value_or(0)};
   }
+  Controlled<SmsDelivered> sms_deliver(const SmsDeliverRequest& request) override {
+    return SmsDelivered{.storage = request.from, .index = 0, .direct = false};
+  }
+  Controlled<std::vector<SmsRecord>> sms_outbox(bool) override { return std::vector<SmsRecord>{}; }
   Controlled<GnssReport> gnss(const GnssRequest& request) override {
     return GnssReport{.latitude = request.latitude.value_or(0)};
   }

@@ -139,6 +139,12 @@ class SandboxTarget final : public ControlTarget {
     return module_.network(request);
   }
   Controlled<GnssReport> gnss(const GnssRequest& request) override { return module_.gnss(request); }
+  Controlled<SmsDelivered> sms_deliver(const SmsDeliverRequest& request) override {
+    return module_.sms_deliver(request);
+  }
+  Controlled<std::vector<SmsRecord>> sms_outbox(bool clear) override {
+    return module_.sms_outbox(clear);
+  }
   std::uint64_t subscribe(std::function<void(const json&)> listener) override {
     return module_.subscribe(std::move(listener));
   }

@@ -84,6 +84,32 @@ struct NetworkReport {
   std::uint64_t loss_seed = 0;  // the losses drawn so far replay from it
 };
 
+// `ctl sms-deliver`: an SMS from the network. Exactly one of text / pdu.
+struct SmsDeliverRequest {
+  std::string from;                 // "+4917...", "0170..." or an alphanumeric sender
+  std::optional<std::string> text;  // UTF-8, one message (160 GSM / 70 UCS2 characters)
+  std::optional<std::string> pdu;   // hex of an SMS-DELIVER TPDU (no SCA field)
+};
+
+// Where a delivered SMS went: stored (storage, index; +CMTI when AT+CNMI
+// asks) or handed to the host directly (+CMT, not stored).
+struct SmsDelivered {
+  std::string storage;  // "SM", "ME"; empty when direct
+  int index = -1;
+  bool direct = false;
+};
+
+// An SMS the host sent (AT+CMGS, AT+CMSS): the SMS_SENT event and
+// `ctl sms-outbox`. Texts are UTF-8; 8-bit data is only in `pdu`.
+struct SmsRecord {
+  std::string to;
+  int mr = 0;
+  std::string text;               // gsm7 / ucs2 user data; empty for 8-bit data
+  std::string alphabet;           // "gsm7", "8bit", "ucs2"
+  std::string pdu;                // the PDU as the module sends it, hex (SCA field first)
+  std::int64_t timestamp_us = 0;  // since the epoch, host clock
+};
+
 // `ctl gnss`: where the module is and whether it sees the sky. Members left
 // empty keep their value.
 struct GnssRequest {
@@ -215,6 +241,12 @@ class ControlTarget {
   // together) and the sky (signal false: sessions never fix). Kept across
   // boots. Errors: InvalidParameter (out of range, one coordinate alone).
   virtual Controlled<GnssReport> gnss(const GnssRequest& request) = 0;
+  // An SMS arrives from the network (see SmsDeliverRequest / SmsDelivered).
+  // Errors: InvalidParameter (bad number, text, PDU, or <mem3> full),
+  // DeviceNotActive (module off or its SIM not ready).
+  virtual Controlled<SmsDelivered> sms_deliver(const SmsDeliverRequest& request) = 0;
+  // The SMS the host sent since the process started (or the last clear).
+  virtual Controlled<std::vector<SmsRecord>> sms_outbox(bool clear) = 0;
   // Events: {"event":"POWER_STATE"|"URC"|"RESTORE"|"NAND_FAULT"|..., "data":{...},
   // "timestamp":{"seconds":..,"microseconds":..}}, already in their wire
   // form (the module's own parts listen to typed signals instead). Returns

@@ -80,6 +80,9 @@ class SocketService;
 }  // namespace net
 class NvSettings;
 class SimCard;
+namespace sms {
+class SmsService;
+}
 class GnssReceiver;
 class LiveMounts;
 class FileHandles;
@@ -173,6 +176,8 @@ class Module final : public ControlTarget,
   Controlled<SimReport> sim_insert(bool fresh) override;
   Controlled<NetworkReport> network(const NetworkRequest& request) override;
   Controlled<GnssReport> gnss(const GnssRequest& request) override;
+  Controlled<SmsDelivered> sms_deliver(const SmsDeliverRequest& request) override;
+  Controlled<std::vector<SmsRecord>> sms_outbox(bool clear) override;
   std::uint64_t subscribe(std::function<void(const nlohmann::json& event)> listener) override;
   void unsubscribe(std::uint64_t id) override;
 
@@ -275,6 +280,7 @@ class Module final : public ControlTarget,
   std::unique_ptr<net::Reach> reach_;
   std::unique_ptr<net::SocketService> sockets_;  // AT+QIOPEN's; all dropped with the ports
   std::unique_ptr<SimCard> sim_;                 // the card in the slot (across boots)
+  std::unique_ptr<sms::SmsService> sms_;         // its store is on the modem FS
   std::unique_ptr<GnssReceiver> gnss_;           // AT+QGPS's; its world outlives boots
   RuntimeState runtime_;
   std::map<std::uint64_t, std::function<void(const nlohmann::json&)>> listeners_;

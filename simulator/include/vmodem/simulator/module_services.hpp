@@ -32,6 +32,9 @@ class SimCard;
 namespace net {
 class SocketService;
 }
+namespace sms {
+class SmsService;
+}
 
 // Power transitions a command asks for, and the power state it reads.
 class PowerControl {
@@ -99,6 +102,7 @@ struct CommandServices {
   FirmwareUpdate& firmware;
   net::SocketService& sockets;  // AT+QIOPEN and the rest of the TCP/IP commands
   SimCard& sim;                 // the card in the slot, its PIN lock
+  sms::SmsService& sms;         // the message store, AT+CNMI, the outbox
 };
 
 }  // namespace vmodem::sim
