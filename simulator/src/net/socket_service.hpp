@@ -85,7 +85,7 @@ struct OpenRequest {
   AccessMode mode = AccessMode::buffer;
   // Transparent access: told the outcome (then the caller takes its port
   // online, see go_transparent) instead of a +QIOPEN URC.
-  std::function<void(IpError)> on_opened;
+  std::function<void(IpError)> on_opened{};
 };
 
 // One row of AT+QISTATE.
