@@ -69,6 +69,18 @@ TEST_F(CtlTest, SimRemoveAndInsertPrintTheCard) {
   EXPECT_EQ(target_.last_sim_fresh(), true);
 }
 
+TEST_F(CtlTest, SmsDeliverTakesTextAndRefusesBytesThatAreNotUtf8) {
+  auto stored = ctl("sms-deliver --from +4917012345 --text 'Grüße' --json");
+  ASSERT_EQ(stored.exit_code, 0) << stored.out;
+  EXPECT_EQ(nlohmann::json::parse(stored.out)["storage"], "SM");
+  auto bad = ctl("sms-deliver --from +1 --text $(printf '\\377')");
+  EXPECT_NE(bad.exit_code, 0) << bad.out;
+  EXPECT_TRUE(has(bad, "UTF-8")) << bad.out;
+  auto outbox = ctl("sms-outbox --json");
+  ASSERT_EQ(outbox.exit_code, 0) << outbox.out;
+  EXPECT_EQ(nlohmann::json::parse(outbox.out)["messages"][0]["text"], "hi");
+}
+
 TEST_F(CtlTest, NetworkOptionsBecomeTheRequest) {
   auto shaped = ctl("network --latency-ms 150 --bandwidth-kbps 64 --udp-loss 12.5 --detach --json");
   ASSERT_EQ(shaped.exit_code, 0) << shaped.out;

@@ -133,6 +133,21 @@ TEST_F(ServerTest, SimRemoveAndInsertReachTheModuleWithTheirReport) {
   EXPECT_EQ(target_.calls(), (std::vector<std::string>{"sim-remove", "sim-insert", "sim-insert"}));
 }
 
+TEST_F(ServerTest, SmsDeliverAndOutboxReachTheModule) {
+  auto c = client();
+  const json stored = c->execute("sms-deliver", {{"from", "+4917012345"}, {"text", "hi"}});
+  EXPECT_EQ(stored["return"]["storage"], "SM") << stored.dump();
+  EXPECT_EQ(stored["return"]["index"], 0);
+  EXPECT_EQ(c->execute("sms-deliver", {{"text", 5}})["error"]["class"], "InvalidParameter");
+  EXPECT_EQ(c->execute("sms-deliver", {{"to", "+1"}})["error"]["class"], "InvalidParameter");
+  const json full = c->execute("sms-deliver", {{"from", "full"}, {"text", "x"}});
+  EXPECT_EQ(full["error"]["desc"], "SM is full") << "the module's reason, as it gave it";
+  const json outbox = c->execute("sms-outbox", {{"clear", true}});
+  EXPECT_EQ(outbox["return"]["messages"][0]["to"], "+123") << outbox.dump();
+  EXPECT_EQ(outbox["return"]["messages"][0]["timestamp"]["microseconds"], 1);
+  EXPECT_EQ(target_.calls(), (std::vector<std::string>{"sms-deliver", "sms-outbox --clear"}));
+}
+
 TEST_F(ServerTest, NetworkRequestsAreCheckedBeforeTheModule) {
   auto c = client();
   EXPECT_EQ(c->execute("network", {{"udp-loss", 101}})["error"]["class"], "InvalidParameter");
