@@ -182,6 +182,11 @@ void read_sim(JsonReader& in, SimConfig& sim) {
       !all_digits(sim.msisdn.starts_with('+') ? sim.msisdn.substr(1) : sim.msisdn, 1, 20)) {
     in.fail("msisdn", "expected up to 20 digits, optionally after a '+'");
   }
+  sim.smsc = in.string("smsc", "");
+  if (in.ok() && !sim.smsc.empty() &&
+      !all_digits(sim.smsc.starts_with('+') ? sim.smsc.substr(1) : sim.smsc, 1, 20)) {
+    in.fail("smsc", "expected up to 20 digits, optionally after a '+'");
+  }
   in.finish();
 }
 

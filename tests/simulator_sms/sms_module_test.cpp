@@ -225,5 +225,21 @@ TEST_F(ModuleSms, ADamagedStoreFileLoadsWhatValidates) {
   EXPECT_EQ(at("AT+CSCA?"), "\r\n+CSCA: \"+4915550000000\",145\r\n\r\nOK\r\n");
 }
 
+TEST(ModuleSmsProfile, TheCardsServiceCentreIsAtCscasDefault) {
+  Profile profile = builtin();
+  profile.sim.smsc = "+447700900123";
+  ModuleHarness harness(std::move(profile));
+  ASSERT_TRUE(harness.ok());
+  harness.power_on();
+  ASSERT_TRUE(harness.wait_power(PowerState::app_rdy));
+  const std::string answer = harness.on_io([&] {
+    at::Engine engine(harness.module().registry(), at::EngineConfig{});
+    engine.settings().echo = false;
+    (void)engine.feed("AT+CSCA?\r");
+    return engine.take_output();
+  });
+  EXPECT_EQ(answer, "\r\n+CSCA: \"+447700900123\",145\r\n\r\nOK\r\n");
+}
+
 }  // namespace
 }  // namespace vmodem::sim::testing

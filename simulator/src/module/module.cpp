@@ -135,8 +135,8 @@ tl::expected<std::unique_ptr<Module>, std::string> Module::create(boost::asio::i
   auto emit = [m = module.get()](const std::string& event, nlohmann::json data) {
     m->emit(event, std::move(data));
   };
-  module->sms_ = std::make_unique<sms::SmsService>(
-      sms::SmsService::Parts{.urcs = *module, .emit = std::move(emit)});
+  module->sms_ = std::make_unique<sms::SmsService>(sms::SmsService::Parts{
+      .urcs = *module, .emit = std::move(emit), .card_sca = module->profile_.sim.smsc});
   module->manufacture_pending_ = created;
   module->flash_->lock().faults().set_listener(
       [m = module.get()](const nand::FaultEvent& e) { m->on_fault(e); });

@@ -40,6 +40,7 @@ std::vector<std::string> SmsService::power_on(fs::SharedFileSystem* modem_fs) {
 
 Address SmsService::service_centre() const {
   if (const auto& sca = store_.service_centre()) return *sca;
+  if (auto card = address_from_text(parts_.card_sca)) return *card;
   return *address_from_text(kDefaultServiceCentre);
 }
 

@@ -41,6 +41,8 @@ class SmsService {
     UrcSink& urcs;
     // Control events (SMS_SENT): event name and its data.
     std::function<void(const std::string&, nlohmann::json)> emit;
+    // The card's service centre (Profile::sim.smsc); "" kDefaultServiceCentre.
+    std::string card_sca;
   };
   explicit SmsService(Parts parts) : parts_(std::move(parts)) {}
 
@@ -51,7 +53,7 @@ class SmsService {
 
   MessageStore& store() { return store_; }
   Settings& settings() { return settings_; }
-  // AT+CSCA's address, else the default.
+  // AT+CSCA's address, else the card's, else the default.
   Address service_centre() const;
 
   // The host sent `submit` (its PDU as the host gave it, SCA field first):

@@ -110,6 +110,7 @@ struct SimConfig {
   std::string puk = "12345678";  // 8 digits
   bool pin_enabled = false;      // the PIN lock (AT+CLCK="SC"); off: the SIM is ready at boot
   std::string msisdn;            // AT+CNUM's number; "" none
+  std::string smsc;              // the card's SMS service centre (AT+CSCA until set); "" default
 };
 
 // The simulated network the module is registered on.
