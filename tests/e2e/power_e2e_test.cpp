@@ -63,6 +63,27 @@ TEST(Power, ResetReenumeratesUsbButTheUartStays) {
   EXPECT_EQ(daemon.ctl("status")["boots"], 2);
 }
 
+// URCs go to ttyUSB2 by default; AT+QURCCFG="urcport","uart1" sends them,
+// the boot's and POWERED DOWN included, to the UART instead (kept in NV).
+TEST(Power, TheUartGetsTheUrcsWhenUrcportNamesIt) {
+  Daemon daemon({"--uart"});
+  Host uart(daemon.port("ttyS0"));
+  ASSERT_TRUE(uart.is_open());
+  {
+    Host usb(daemon.port("ttyUSB2"));
+    ASSERT_NE(usb.read_until("APP RDY\r\n").find("APP RDY"), std::string::npos)
+        << "the default URC port is the USB AT port";
+    EXPECT_EQ(usb.command("AT+QURCCFG=\"urcport\",\"uart1\""),
+              "AT+QURCCFG=\"urcport\",\"uart1\"\r\r\nOK\r\n");
+    EXPECT_EQ(usb.command("AT+CFUN=1,1"), "AT+CFUN=1,1\r\r\nOK\r\n");
+  }
+  const auto boot = uart.read_until("APP RDY\r\n", 10000ms);
+  EXPECT_NE(boot.find("\r\nRDY\r\n"), std::string::npos) << boot;
+  EXPECT_NE(boot.find("APP RDY"), std::string::npos) << boot;
+  uart.write("AT+QPOWD=1\r");
+  EXPECT_NE(uart.read_until("POWERED DOWN\r\n", 5000ms).find("POWERED DOWN"), std::string::npos);
+}
+
 TEST(Power, CommandsNeedingAppRdyFailBeforeIt) {
   Daemon daemon({"--real-time"});
   Host host(daemon.port("ttyUSB2"), std::chrono::milliseconds(8000));
