@@ -144,38 +144,26 @@ bool CmuxSession::on_frame(cmux::Frame&& frame) {
     case cmux::FrameType::kSabm:
       if (dlci == 0) {
         control_open_ = true;
-        send({.dlci = 0, .cr = true, .type = cmux::FrameType::kUa, .pf = frame.pf, .info = {}});
+        reply(0, cmux::FrameType::kUa, frame.pf);
       } else if (dlci <= kMaxDlc && control_open_) {
         open_channel(dlci, frame.pf);
       } else {
-        send({.dlci = frame.dlci,
-              .cr = true,
-              .type = cmux::FrameType::kDm,
-              .pf = frame.pf,
-              .info = {}});
+        reply(frame.dlci, cmux::FrameType::kDm, frame.pf);
       }
       break;
     case cmux::FrameType::kDisc:
       if (dlci == 0 && control_open_) {
-        send({.dlci = 0, .cr = true, .type = cmux::FrameType::kUa, .pf = frame.pf, .info = {}});
+        reply(0, cmux::FrameType::kUa, frame.pf);
         close_down();
       } else if (channel(dlci) != nullptr) {
-        send({.dlci = frame.dlci,
-              .cr = true,
-              .type = cmux::FrameType::kUa,
-              .pf = frame.pf,
-              .info = {}});
+        reply(frame.dlci, cmux::FrameType::kUa, frame.pf);
         Channel& closing = channels_.at(dlci);
         closing.engine->set_wake({});
         closing.engine.reset();
         closing.inbox.clear();
         closing.peer_stopped = false;
       } else {
-        send({.dlci = frame.dlci,
-              .cr = true,
-              .type = cmux::FrameType::kDm,
-              .pf = frame.pf,
-              .info = {}});
+        reply(frame.dlci, cmux::FrameType::kDm, frame.pf);
       }
       break;
     case cmux::FrameType::kUih:
@@ -280,11 +268,7 @@ void CmuxSession::on_control_message(std::uint8_t type, std::span<const std::uin
 }
 
 void CmuxSession::open_channel(unsigned dlci, bool pf) {
-  send({.dlci = static_cast<std::uint8_t>(dlci),
-        .cr = true,
-        .type = cmux::FrameType::kUa,
-        .pf = pf,
-        .info = {}});
+  reply(dlci, cmux::FrameType::kUa, pf);
   Channel& channel = channels_.at(dlci);
   if (channel.engine) return;  // SABM again on an open DLC: just UA
   channel.engine = std::make_unique<Engine>(registry_, channel_config_);
@@ -307,6 +291,11 @@ void CmuxSession::close_down() {
     channel.inbox.clear();
   }
   urcs_.clear();
+}
+
+// The answer to a SABM or DISC: UA or DM, with the command's P bit as F.
+void CmuxSession::reply(unsigned dlci, cmux::FrameType type, bool pf) {
+  send({.dlci = static_cast<std::uint8_t>(dlci), .cr = true, .type = type, .pf = pf, .info = {}});
 }
 
 void CmuxSession::send(cmux::Frame frame) {

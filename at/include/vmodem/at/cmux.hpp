@@ -121,6 +121,7 @@ class CmuxSession {
   void on_control_message(std::uint8_t type, std::span<const std::uint8_t> value);
   void open_channel(unsigned dlci, bool pf);
   void close_down();
+  void reply(unsigned dlci, cmux::FrameType type, bool pf);
   void send(cmux::Frame frame);
   void send_control(std::uint8_t type, bool command, std::span<const std::uint8_t> value);
   void feed_channels();
