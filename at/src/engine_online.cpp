@@ -52,9 +52,14 @@ void EngineCore::enter_online() {
 
 void EngineCore::host_gone() {
   Entry entry(*this);
-  if (mode_ == EngineMode::kOnline) return escape_online();
-  if (mode_ == EngineMode::kUpload)
+  unheard_ = true;
+  if (mode_ == EngineMode::kOnline) {
+    escape_online();
+  } else if (mode_ == EngineMode::kUpload) {
     finish_upload(upload_draining_ ? UploadEnd::kComplete : UploadEnd::kTimeout);
+  }
+  unheard_ = false;
+  flush_urcs();
 }
 
 void EngineCore::escape_online() {

@@ -8,11 +8,13 @@
 namespace vmodem::at::detail {
 
 void EngineCore::append_output(std::string_view text) {
+  if (unheard_) return;
   out_.append(text);
   stats_.bytes_out += text.size();
 }
 
 void EngineCore::append_output(std::span<const std::uint8_t> bytes) {
+  if (unheard_) return;
   out_.append(bytes);
   stats_.bytes_out += bytes.size();
 }
@@ -69,7 +71,7 @@ void EngineCore::emit_urc(std::string_view line) {
 
 void EngineCore::flush_urcs() {
   // Idle only: a URC must never land inside a response or raw data.
-  if (mode_ != EngineMode::kCommand || muxed_) return;
+  if (mode_ != EngineMode::kCommand || muxed_ || unheard_) return;
   while (!urcs_.empty() && !output_full()) {
     emit_urc(urcs_.front());
     urcs_.pop_front();

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <span>
 #include <system_error>
 #include <utility>
@@ -23,26 +24,9 @@ Error system_error(std::string what, int error_number) {
                error_number};
 }
 
-// Per watch descriptor in `events`: whether any of its events is an open.
 // kEveryWatch: the kernel's queue overflowed (IN_Q_OVERFLOW, wd -1) and
 // events were lost: every watcher must look again.
 constexpr int kEveryWatch = -1;
-constexpr int kDropNone = -2;
-std::map<int, bool> by_watch(std::span<const std::uint8_t> events) {
-  std::map<int, bool> seen;
-  std::size_t at = 0;
-  while (at + sizeof(inotify_event) <= events.size()) {
-    inotify_event event{};
-    std::memcpy(&event, events.data() + at, sizeof event);
-    if ((event.mask & IN_Q_OVERFLOW) != 0) {
-      seen[kEveryWatch] = false;
-    } else if ((event.mask & IN_IGNORED) == 0) {
-      seen[event.wd] |= (event.mask & IN_OPEN) != 0;
-    }
-    at += sizeof event + event.len;
-  }
-  return seen;
-}
 
 }  // namespace
 
@@ -66,8 +50,9 @@ OpenWatch::~OpenWatch() {
   reset();
 }
 
-void OpenWatch::drain() {
-  if (service_ != nullptr) service_->drain(wd_);
+OpenEvents OpenWatch::drain() {
+  if (service_ == nullptr) return {};
+  return service_->drain(wd_);
 }
 
 void OpenWatch::reset() {
@@ -91,6 +76,7 @@ void OpenWatchService::shutdown() {
   const std::lock_guard lock(mutex_);
   stopped_ = true;
   watchers_.clear();
+  backlog_.clear();
   if (inotify_) {
     boost::system::error_code ignored;
     inotify_->close(ignored);
@@ -110,8 +96,7 @@ tl::expected<void, Error> OpenWatchService::start(const asio::any_io_executor& e
 }
 
 tl::expected<OpenWatch, Error> OpenWatchService::watch(const asio::any_io_executor& executor,
-                                                       const std::string& path,
-                                                       std::function<void(bool opened)> notify) {
+                                                       const std::string& path, Notify notify) {
   const std::lock_guard lock(mutex_);
   if (stopped_) return tl::unexpected(Error{ErrorCode::kSystem, "the io context is stopping", 0});
   if (auto started = start(executor); !started) return tl::unexpected(started.error());
@@ -134,76 +119,109 @@ void OpenWatchService::unwatch(int wd) {
   inotify_->close(ignored);
   inotify_.reset();
   ++instance_;
+  backlog_.clear();  // watch numbers start again at 1 in the next instance
   reading_ = false;
 }
 
-// Called with mutex_ held.
+// Called with mutex_ held. Waits, then reads in the handler: an event is
+// either still in the kernel's queue or in backlog_, never inside a finished
+// read not yet handled, so drain() sees every event that happened.
 void OpenWatchService::read_more() {
   if (reading_ || stopped_ || !inotify_) return;
   reading_ = true;
-  inotify_->async_read_some(
-      asio::buffer(buffer_),
-      [this, instance = instance_](boost::system::error_code ec, std::size_t count) {
-        std::vector<std::uint8_t> events;
-        {
-          const std::lock_guard lock(mutex_);
-          if (instance != instance_) return;  // a closed instance's read
-          reading_ = false;
-          // An error ends the watching (the fd is gone): reads still see a host leave.
-          if (ec || stopped_) return;
-          events.assign(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(count));
-        }
-        deliver(events, instance, kDropNone);
-        const std::lock_guard lock(mutex_);
-        read_more();
-      });
+  inotify_->async_wait(asio::posix::descriptor_base::wait_read,
+                       [this, instance = instance_](boost::system::error_code ec) {
+                         {
+                           const std::lock_guard lock(mutex_);
+                           if (instance != instance_) return;  // a closed instance's wait
+                           reading_ = false;
+                           // An error ends the watching (the fd is gone): reads still see a host
+                           // leave.
+                           if (ec || stopped_) return;
+                           read_queued();
+                         }
+                         deliver_backlog();
+                         const std::lock_guard lock(mutex_);
+                         read_more();
+                       });
 }
 
-// Each watcher with events in `events` (but `drop_wd`'s) is told, without
-// the lock held: a watcher may drain or unwatch from inside. Events of an
-// instance since closed are dropped: watch numbers start again at 1 in the
-// next one.
-void OpenWatchService::deliver(const std::vector<std::uint8_t>& events, std::uint64_t instance,
-                               int drop_wd) {
-  for (const auto& [wd, opened] : by_watch(events)) {
-    if (wd == drop_wd) continue;
-    std::vector<std::function<void(bool)>> notify;
+// Called with mutex_ held: every event queued in the kernel, into backlog_.
+void OpenWatchService::read_queued() {
+  if (!inotify_ || !inotify_->is_open()) return;
+  for (;;) {
+    const ssize_t n = ::read(inotify_->native_handle(), buffer_.data(), buffer_.size());
+    if (n <= 0) return;  // EAGAIN: all read
+    std::size_t at = 0;
+    while (at + sizeof(inotify_event) <= static_cast<std::size_t>(n)) {
+      inotify_event event{};
+      std::memcpy(&event, buffer_.data() + at, sizeof event);
+      if ((event.mask & IN_Q_OVERFLOW) != 0) {
+        backlog_.push_back({kEveryWatch, false});
+      } else if ((event.mask & IN_IGNORED) == 0) {
+        backlog_.push_back({event.wd, (event.mask & IN_OPEN) != 0});
+      }
+      at += sizeof event + event.len;
+    }
+  }
+}
+
+// Called with mutex_ held: `wd`'s events out of backlog_, oldest first; an
+// overflow in it counts as lost for `wd` too (and stays for the others).
+OpenEvents OpenWatchService::take(int wd) {
+  OpenEvents mine;
+  std::erase_if(backlog_, [&](const Pending& event) {
+    if (event.wd == kEveryWatch) mine.lost = true;
+    if (event.wd != wd) return false;
+    mine.opened.push_back(event.opened);
+    return true;
+  });
+  return mine;
+}
+
+// One watcher at a time, the one with the oldest event first, its events
+// told without the lock held: a watcher may drain or unwatch from inside,
+// and what it drains is older than anything still to be read.
+void OpenWatchService::deliver_backlog() {
+  for (;;) {
+    std::vector<Notify> notify;
+    OpenEvents events;
     {
       const std::lock_guard lock(mutex_);
-      if (instance != instance_) return;
+      if (backlog_.empty()) return;
+      const int wd = backlog_.front().wd;
       if (wd == kEveryWatch) {
+        backlog_.pop_front();
+        events.lost = true;
         for (const auto& [any, callback] : watchers_)
           notify.push_back(callback);
-      } else if (const auto found = watchers_.find(wd); found != watchers_.end()) {
-        notify.push_back(found->second);
+      } else {
+        events = take(wd);
+        if (const auto found = watchers_.find(wd); found != watchers_.end()) {
+          notify.push_back(found->second);
+        }
       }
     }
     for (const auto& callback : notify)
-      callback(opened);
+      callback(events);
   }
 }
 
-void OpenWatchService::drain(int wd) {
-  std::vector<std::uint8_t> events;
+OpenEvents OpenWatchService::drain(int wd) {
   boost::asio::any_io_executor executor;
-  std::uint64_t instance = 0;
+  OpenEvents mine;
   {
     const std::lock_guard lock(mutex_);
-    if (!inotify_ || !inotify_->is_open()) return;
+    if (!inotify_ || !inotify_->is_open()) return {};
     executor = executor_;
-    instance = instance_;
-    std::vector<std::uint8_t> chunk(buffer_.size());
-    for (;;) {
-      const ssize_t n = ::read(inotify_->native_handle(), chunk.data(), chunk.size());
-      if (n <= 0) break;
-      events.insert(events.end(), chunk.begin(), chunk.begin() + n);
-    }
+    read_queued();
+    mine = take(wd);
+    if (backlog_.empty()) return mine;
   }
-  if (events.empty()) return;
-  // The other watchers' events were read here, not by the pending read:
-  // they are delivered later on the io context, never inside this call.
-  asio::post(executor,
-             [this, events = std::move(events), instance, wd] { deliver(events, instance, wd); });
+  // The other watchers' events read here are told later on the io context,
+  // never inside this call.
+  asio::post(executor, [this] { deliver_backlog(); });
+  return mine;
 }
 
 }  // namespace vmodem::at::detail

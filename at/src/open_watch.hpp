@@ -10,6 +10,7 @@
 // own watch.
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -28,6 +29,16 @@ namespace vmodem::at::detail {
 
 class OpenWatchService;
 
+// One watched path's events, oldest first, from one look at the queue. A
+// close and an open between two looks are both here, in order: a host that
+// leaves as the next one arrives is two events, not "still open".
+struct OpenEvents {
+  std::vector<bool> opened;  // per event: true an open, false a close
+  // The kernel's queue overflowed (IN_Q_OVERFLOW): events are missing, the
+  // watcher must look at the device itself.
+  bool lost = false;
+};
+
 // One path watched; unwatched when destroyed. Move-only.
 class OpenWatch {
  public:
@@ -38,9 +49,11 @@ class OpenWatch {
   OpenWatch& operator=(const OpenWatch&) = delete;
   ~OpenWatch();
 
-  // Drops the events of this watch queued so far (an open and close the
-  // port made itself); events of other watches are still delivered.
-  void drain();
+  // Takes this watch's events queued so far, at once, instead of having
+  // them delivered (the port opened and closed the slave itself and must
+  // tell its own events from a host's); events of other watches are still
+  // delivered, later, on the io context.
+  OpenEvents drain();
   void reset();
 
  private:
@@ -61,22 +74,24 @@ class OpenWatchService : public boost::asio::execution_context::service {
   // The service of `executor`'s execution context (made on first use).
   static OpenWatchService& of(const boost::asio::any_io_executor& executor);
 
-  // Watches `path` for opens and closes. `notify(opened)` runs on the io
-  // context's thread after each batch of events for the path: `opened` is
-  // true if the batch holds an open. Errors: kSystem (no inotify instance or
-  // watch could be had, e.g. the user's limits are reached).
+  // Watches `path` for opens and closes. `notify(events)` runs on the io
+  // context's thread after each batch of events for the path, in order.
+  // Errors: kSystem (no inotify instance or watch could be had, e.g. the
+  // user's limits are reached).
+  using Notify = std::function<void(const OpenEvents&)>;
   tl::expected<OpenWatch, Error> watch(const boost::asio::any_io_executor& executor,
-                                       const std::string& path,
-                                       std::function<void(bool opened)> notify);
+                                       const std::string& path, Notify notify);
 
  private:
   friend class OpenWatch;
   void shutdown() override;
   tl::expected<void, Error> start(const boost::asio::any_io_executor& executor);
   void read_more();
-  void deliver(const std::vector<std::uint8_t>& events, std::uint64_t instance, int drop_wd);
+  void read_queued();
+  OpenEvents take(int wd);
+  void deliver_backlog();
   void unwatch(int wd);
-  void drain(int wd);
+  OpenEvents drain(int wd);
 
   // The members below. The ports themselves are single-threaded, so their
   // io context runs on one thread; a drain() racing a read on another thread
@@ -84,8 +99,14 @@ class OpenWatchService : public boost::asio::execution_context::service {
   std::mutex mutex_;
   std::optional<boost::asio::posix::stream_descriptor> inotify_;
   boost::asio::any_io_executor executor_;  // inotify_'s, for deliveries posted by drain()
-  std::map<int, std::function<void(bool)>> watchers_;  // by watch descriptor
+  std::map<int, Notify> watchers_;         // by watch descriptor
   std::vector<std::uint8_t> buffer_;
+  // Events read, not yet told, oldest first (wd -1: the queue overflowed).
+  struct Pending {
+    int wd;
+    bool opened;
+  };
+  std::deque<Pending> backlog_;
   std::uint64_t instance_ = 0;  // bumped when the inotify instance is closed
   bool reading_ = false;
   bool stopped_ = false;

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <deque>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -28,7 +29,8 @@ class PtyPort::Impl : public std::enable_shared_from_this<Impl> {
         registry_(registry),
         options_(std::move(options)),
         engine_(registry, port_engine_config(options_.engine)),
-        timer_(executor_) {}
+        timer_(executor_),
+        settle_timer_(executor_) {}
 
   tl::expected<void, Error> open();
   void disconnect();
@@ -42,6 +44,7 @@ class PtyPort::Impl : public std::enable_shared_from_this<Impl> {
   Engine& engine() noexcept { return engine_; }
   CmuxSession* mux() noexcept { return session_.get(); }
   void queue_urc(std::string_view line);
+  void send_line(std::string_view line);
   const asio::any_io_executor& executor() const noexcept { return executor_; }
 
  private:
@@ -62,16 +65,21 @@ class PtyPort::Impl : public std::enable_shared_from_this<Impl> {
   // The byte stream's current endpoint: the multiplexer while there is one,
   // else the engine.
   std::span<const std::uint8_t> output() const noexcept {
+    if (options_.output_only) return lines_out_;
     return session_ ? session_->pending_output() : engine_.pending_output();
   }
   void consume(std::size_t count) {
-    if (session_) {
+    if (options_.output_only) {
+      lines_out_.erase(lines_out_.begin(), lines_out_.begin() + static_cast<std::ptrdiff_t>(count));
+    } else if (session_) {
       session_->consume_output(count);
     } else {
       engine_.consume_output(count);
     }
   }
+  // An output-only port reads only to see EIO and to drop what hosts write.
   bool wants_input() const noexcept {
+    if (options_.output_only) return true;
     return session_ ? session_->wants_input() : engine_.wants_input();
   }
   void maybe_start_mux();
@@ -83,14 +91,23 @@ class PtyPort::Impl : public std::enable_shared_from_this<Impl> {
   void request_service();
   void service();
   void feed_held_input();
+  void feed_departed_host();
   void drop_output();
   tl::expected<void, Error> start_watch();
-  void on_watch_event(bool opened);
-  void on_no_opener_left();
-  void forget_departed_host();
+  void on_watch_events(const detail::OpenEvents& events);
+  void walk_watch_events();
+  void count_again();
+  void on_host_opened();
+  void on_host_closed();
+  void finish_departure(bool replaced);
   void discard_unread();
+  void stop_writing();
+  void take_watch_events();
+  void settle_count();
+  void on_hung_up();
   void tell_host_changed(bool open) const;
   void start_read();
+  void take_input(std::span<const std::uint8_t> bytes);
   void start_write();
   void arm_timer();
   void trace(TraceDirection direction, std::span<const std::uint8_t> bytes) const {
@@ -105,6 +122,7 @@ class PtyPort::Impl : public std::enable_shared_from_this<Impl> {
   std::optional<CmuxParams> mux_request_;
   std::unique_ptr<CmuxSession> session_;
   asio::steady_timer timer_;
+  asio::steady_timer settle_timer_;  // settle_count()'s second look
   std::optional<asio::posix::stream_descriptor> master_;
   detail::OpenWatch open_watch_;  // the slave opened/closed
   std::filesystem::path device_path_;
@@ -113,6 +131,7 @@ class PtyPort::Impl : public std::enable_shared_from_this<Impl> {
   std::vector<std::uint8_t> held_input_;  // read but not yet taken by the engine
   std::size_t held_offset_ = 0;
   std::vector<std::uint8_t> write_buffer_;  // a copy: the engine's view moves
+  std::vector<std::uint8_t> lines_out_;     // an output-only port's send_line()s
 
   // Completions of operations started before a disconnect carry an older
   // generation and are ignored.
@@ -128,12 +147,16 @@ class PtyPort::Impl : public std::enable_shared_from_this<Impl> {
   // The master read EIO: no opener and nothing left to read. Reading waits
   // for the watch to report an open.
   bool hung_up_ = false;
-  // A host opened the slave and closed it again between two looks: it may
-  // have left commands (read until EIO) and takes their answers along.
-  bool unseen_visit_ = false;
-  // Bytes were read since the last departure: their answers are the
-  // departed host's if nobody has the port open at EIO.
-  bool heard_ = false;
+  // Open file descriptions of the slave, counted from the watch's events
+  // (the port's own open excluded): a departure is this reaching zero, even
+  // when the next host has opened by the time the events are read.
+  int openers_ = 0;
+  // The watch's events not yet acted on, oldest first (true: an open).
+  std::deque<bool> watch_events_;
+  bool walking_ = false;
+  // The last opener left; what it wrote before closing is still being fed
+  // to the engine. Then the engine is told (a DTR drop) and the answers go.
+  bool departing_ = false;
   // The host closed the port while a command of its ran: that command's
   // answer is the closed host's, not the next opener's.
   bool drop_until_idle_ = false;
@@ -191,8 +214,9 @@ tl::expected<void, Error> PtyPort::Impl::open_pty() {
   master_.emplace(executor_, pty->release_master());
   host_open_ = detail::has_opener(master_->native_handle());
   hung_up_ = false;
-  unseen_visit_ = false;
-  heard_ = false;
+  openers_ = 0;
+  watch_events_.clear();
+  departing_ = false;
   if (options_.linked) options_.linked(options_.link);
   return {};
 }
@@ -203,10 +227,12 @@ void PtyPort::Impl::close_pty() {
   writing_ = false;
   host_open_ = false;
   hung_up_ = false;
-  unseen_visit_ = false;
-  heard_ = false;
+  openers_ = 0;
+  watch_events_.clear();
+  departing_ = false;
   drop_until_idle_ = false;
   timer_.cancel();
+  settle_timer_.cancel();
   boost::system::error_code ignored;
   if (master_) {
     master_->close(ignored);
@@ -216,6 +242,7 @@ void PtyPort::Impl::close_pty() {
   device_path_.clear();
   held_input_.clear();
   held_offset_ = 0;
+  lines_out_.clear();
 }
 
 void PtyPort::Impl::disconnect() {
@@ -299,6 +326,7 @@ void PtyPort::Impl::service() {
     // Also what a host wrote just before it closed the port: a real module
     // runs a command whoever is left to read the answer.
     feed_held_input();
+    if (departing_) feed_departed_host();
     maybe_end_mux();
   }
   start_write();
@@ -316,6 +344,21 @@ void PtyPort::Impl::feed_held_input() {
   }
   held_input_.clear();
   held_offset_ = 0;
+}
+
+// The departed host's last bytes run, their answers dropped as they come
+// (a full output buffer would stop its input); once all are in (EIO) the
+// departure is done. A command still running finishes it when it wakes the
+// port.
+void PtyPort::Impl::feed_departed_host() {
+  for (;;) {
+    drop_output();
+    const std::size_t left = held_input_.size() - held_offset_;
+    feed_held_input();
+    if (held_input_.empty() || held_input_.size() - held_offset_ == left) break;
+  }
+  drop_output();
+  if (held_input_.empty() && hung_up_) finish_departure(/*replaced=*/false);
 }
 
 // The engine's OK to AT+CMUX is written: from the next byte on, the port
@@ -354,9 +397,23 @@ void PtyPort::Impl::queue_urc(std::string_view line) {
   }
 }
 
+void PtyPort::Impl::send_line(std::string_view line) {
+  constexpr std::size_t kMaxWaiting = 64 * 1024;
+  if (!options_.output_only || !connected_ || muted_ || !host_open_ || departing_) return;
+  if (lines_out_.size() + line.size() + 2 > kMaxWaiting) return;
+  lines_out_.insert(lines_out_.end(), line.begin(), line.end());
+  lines_out_.push_back('\r');
+  lines_out_.push_back('\n');
+  request_service();
+}
+
 void PtyPort::Impl::drop_output() {
-  const std::size_t stale = engine_.pending_output().size();
-  if (stale > 0) engine_.consume_output(stale);
+  const std::size_t stale = output().size();
+  if (stale == 0) return;
+  consume(stale);
+  // A write in flight wrote from what is gone: it must not take its count
+  // off the output that comes next.
+  if (writing_) ++output_epoch_;
 }
 
 // The watch lives as long as the PTY: it is how a host's arrival is seen
@@ -365,77 +422,180 @@ void PtyPort::Impl::drop_output() {
 tl::expected<void, Error> PtyPort::Impl::start_watch() {
   std::weak_ptr<Impl> weak = shared_from_this();
   auto watch = detail::OpenWatchService::of(executor_).watch(
-      executor_, device_path_.string(), [weak, generation = generation_](bool opened) {
+      executor_, device_path_.string(),
+      [weak, generation = generation_](const detail::OpenEvents& events) {
         const auto self = weak.lock();
         if (!self || generation != self->generation_ || !self->master_) return;
-        self->on_watch_event(opened);
+        self->on_watch_events(events);
       });
   if (!watch) return tl::unexpected(watch.error());
   open_watch_ = std::move(*watch);
   return {};
 }
 
-void PtyPort::Impl::on_watch_event(bool opened) {
-  const bool was_open = host_open_;
+void PtyPort::Impl::on_watch_events(const detail::OpenEvents& events) {
+  if (events.lost) {
+    count_again();
+  } else {
+    watch_events_.insert(watch_events_.end(), events.opened.begin(), events.opened.end());
+  }
+  walk_watch_events();
+  settle_count();
   host_open_ = detail::has_opener(master_->native_handle());
-  // Read again whatever happened: an arriving host's commands, the last
-  // bytes of a departing one, or EIO.
+  // Read again whatever happened: an arriving host's commands, or EIO.
   hung_up_ = false;
-  if (opened && !was_open && !host_open_) unseen_visit_ = true;
-  const bool departed = was_open && !host_open_;
-  if (departed) forget_departed_host();  // may find a new host already there
   service();
-  if (departed) tell_host_changed(false);
-  if (host_open_ && (departed || !was_open)) tell_host_changed(true);
 }
 
-void PtyPort::Impl::on_no_opener_left() {
+// inotify folds an event into an identical one just before it, unread: two
+// hosts opening at once (`cat PORT &` and `echo AT > PORT`), or a host and
+// the port's own look, count as one open. The device tells the truth at
+// rest: nobody counted but someone there is one opener — an arrival the
+// port's own look hid, or no departure after all. The latter is only
+// believed a moment later: a close event comes before the kernel has
+// finished closing, so the departing host itself may still look open.
+void PtyPort::Impl::settle_count() {
+  if (openers_ > 0 || !detail::has_opener(master_->native_handle())) return;
+  if (!departing_) {
+    openers_ = 1;
+    hung_up_ = false;  // its commands are to be read
+    host_open_ = true;
+    tell_host_changed(true);
+    return;
+  }
+  settle_timer_.expires_after(std::chrono::milliseconds(50));
+  settle_timer_.async_wait(
+      [self = shared_from_this(), generation = generation_](boost::system::error_code ec) {
+        if (ec || generation != self->generation_ || !self->master_) return;
+        self->take_watch_events();
+        self->walk_watch_events();
+        if (self->departing_ && self->openers_ == 0 &&
+            detail::has_opener(self->master_->native_handle())) {
+          self->openers_ = 1;  // another opener stayed: no departure
+          self->departing_ = false;
+        }
+        self->service();
+      });
+}
+
+// EIO: nobody has the slave open. Closes folded into one leave the count
+// above zero with nobody there: that is a departure, its bytes all read.
+void PtyPort::Impl::on_hung_up() {
   hung_up_ = true;
-  const bool was_open = host_open_;
-  const bool visited = std::exchange(unseen_visit_, false);
-  host_open_ = false;
-  if (was_open || visited || heard_) forget_departed_host();
-  service();
-  if (visited && !was_open) tell_host_changed(true);
-  if (visited || was_open) tell_host_changed(false);
-  if (host_open_) tell_host_changed(true);  // one arrived while we discarded
+  if (departing_ || openers_ == 0) return;
+  take_watch_events();
+  walk_watch_events();
+  if (departing_ || openers_ == 0) return;
+  openers_ = 1;
+  on_host_closed();
+  hung_up_ = true;  // this EIO came after everything the host wrote
+}
+
+// One event at a time, in order; a departure finished inside adds the
+// events of the port's own look at the slave to the queue.
+void PtyPort::Impl::walk_watch_events() {
+  if (walking_) return;
+  walking_ = true;
+  while (!watch_events_.empty()) {
+    const bool opened = watch_events_.front();
+    watch_events_.pop_front();
+    if (opened) {
+      on_host_opened();
+    } else {
+      on_host_closed();
+    }
+  }
+  walking_ = false;
+}
+
+// The kernel lost events: the device itself says whether anyone is there.
+void PtyPort::Impl::count_again() {
+  watch_events_.clear();
+  const bool open_now = detail::has_opener(master_->native_handle());
+  if (open_now == (openers_ > 0)) return;
+  if (open_now) {
+    on_host_opened();
+  } else {
+    openers_ = 1;
+    on_host_closed();
+  }
+}
+
+void PtyPort::Impl::on_host_opened() {
+  hung_up_ = false;            // its commands are to be read
+  if (openers_++ > 0) return;  // another opener of a port already open
+  if (departing_) finish_departure(/*replaced=*/true);
+  tell_host_changed(true);
+}
+
+void PtyPort::Impl::on_host_closed() {
+  if (openers_ == 0) return;   // counted again after lost events
+  if (--openers_ > 0) return;  // `cat PORT &` stays while `echo AT > PORT` leaves
+  // What the host wrote before it closed is read on, up to EIO, and fed
+  // before the engine hears of the departure: a host's last upload bytes
+  // are data, not commands. (The close event can come before the kernel has
+  // finished closing: EIO may still be on its way.) The next host's arrival
+  // ends the wait.
+  departing_ = true;
+  hung_up_ = false;
+  stop_writing();  // nothing more for the departed host
+}
+
+// A write in flight (a departed host's answer) is stopped. Cancelled on the
+// executor's thread, it writes nothing more from here on; what it wrote
+// already is taken off the output as usual.
+void PtyPort::Impl::stop_writing() {
+  if (!writing_) return;
+  boost::system::error_code ignored;
+  master_->cancel(ignored);
 }
 
 // What was meant for a host that closed the port goes with it, as a USB
 // port's buffers do: queued output, the answer of a command still running,
 // and bytes the kernel holds for the slave. URCs not yet sent stay queued.
-void PtyPort::Impl::forget_departed_host() {
-  heard_ = false;
+// `replaced`: the next host opened the port before the port could look (its
+// open is among the same events). Then what the port has read and answered
+// since may be the new host's — its first command and that answer — so
+// nothing is dropped: the departure only ends the multiplexer and drops DTR.
+void PtyPort::Impl::finish_departure(bool replaced) {
+  departing_ = false;
   // A USB port that goes away takes the multiplexer along: the next opener
   // finds the port in AT command state.
   end_mux_now();
   // A closed port is a DTR drop: under AT&D1 an online port goes back to
   // command state and its link is suspended, not lost; an upload ends.
   engine_.host_gone();
+  if (replaced) {
+    tell_host_changed(false);
+    return;
+  }
   if (!muted_) {
     drop_output();
-    ++output_epoch_;  // a write in flight must not consume later output
     drop_until_idle_ = engine_.mode() != EngineMode::kCommand;
   }
-  if (writing_) {
-    // The rest of that write must not reach the next opener. Cancelled on
-    // the executor's thread, it writes nothing more from here on.
-    boost::system::error_code ignored;
-    master_->cancel(ignored);
-  }
+  stop_writing();
   discard_unread();
+  tell_host_changed(false);  // told once nothing of the departed host's is left
+  settle_count();
 }
 
 void PtyPort::Impl::discard_unread() {
   // Failing here (the slave cannot be opened) leaves the stale bytes for the
   // next opener; nothing else is lost, and there is no one to tell.
   (void)detail::discard_unread(master_->native_handle(), device_path_.string());
-  // That open and close of the slave were ours, not a host's: drop their
-  // events, then look again, in case a host opened meanwhile.
-  open_watch_.drain();
-  if (detail::has_opener(master_->native_handle())) {
-    host_open_ = true;
-    hung_up_ = false;
+  // That open and close of the slave were the port's own; a host's open
+  // among them (folded into the port's, maybe) is found by settle_count().
+  (void)open_watch_.drain();
+  host_open_ = detail::has_opener(master_->native_handle());
+}
+
+// The watch's events not delivered yet, taken now and queued for the walk.
+void PtyPort::Impl::take_watch_events() {
+  auto events = open_watch_.drain();
+  if (events.lost) {
+    count_again();
+  } else {
+    watch_events_.insert(watch_events_.end(), events.opened.begin(), events.opened.end());
   }
 }
 
@@ -452,26 +612,32 @@ void PtyPort::Impl::start_read() {
                                       boost::system::error_code ec, std::size_t count) {
         if (generation != self->generation_) return;
         self->reading_ = false;
-        if (ec == asio::error::operation_aborted) {  // a departed host's write was cancelled
-          self->service();
-          return;
+        // Cancelled: a departed host's write was stopped (reading goes on).
+        // EIO: no process has the slave open any more, after the bytes a
+        // closing host wrote have been read; reading waits for the watch's
+        // next event.
+        if (self->departing_) {
+          // Whose bytes these are: a next host's, if its open is among the
+          // events not yet delivered (it opened before it wrote); else the
+          // departed host's last.
+          self->take_watch_events();
+          self->walk_watch_events();
         }
-        // EIO: no process has the slave open any more (after the bytes a
-        // closing host wrote have been read).
-        if (ec) {
-          self->on_no_opener_left();
-          return;
-        }
-        const auto bytes = std::span<const std::uint8_t>(self->read_buffer_).first(count);
-        self->heard_ = true;
-        self->trace(TraceDirection::kFromHost, bytes);
-        if (!self->muted_) self->held_input_.assign(bytes.begin(), bytes.end());
+        if (ec && ec != asio::error::operation_aborted) self->on_hung_up();
+        if (!ec) self->take_input(std::span<const std::uint8_t>(self->read_buffer_).first(count));
         self->service();
       });
 }
 
+void PtyPort::Impl::take_input(std::span<const std::uint8_t> bytes) {
+  trace(TraceDirection::kFromHost, bytes);
+  if (!muted_ && !options_.output_only) {
+    held_input_.insert(held_input_.end(), bytes.begin(), bytes.end());
+  }
+}
+
 void PtyPort::Impl::start_write() {
-  if (writing_ || !master_ || !host_open_ || drop_until_idle_) return;
+  if (writing_ || !master_ || !host_open_ || departing_ || drop_until_idle_) return;
   if (options_.silenced && options_.silenced()) return;
   // At most what one write(2) to a pty takes, so the copy stays small.
   constexpr std::size_t kMaxWrite = 16 * 1024;
@@ -568,6 +734,9 @@ void PtyPort::queue_urc(std::string_view line) {
 }
 CmuxSession* PtyPort::mux() noexcept {
   return impl_->mux();
+}
+void PtyPort::send_line(std::string_view line) {
+  impl_->send_line(line);
 }
 asio::any_io_executor PtyPort::executor() const {
   return impl_->executor();

@@ -13,6 +13,7 @@
 #include <optional>
 #include <thread>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -39,13 +40,14 @@ class PtyPortTest : public ::testing::Test {
     std::string pattern = (fs::temp_directory_path() / "vmodem-at-XXXXXX").string();
     state_dir_ = ::mkdtemp(pattern.data());
     install_v250_commands(registry_);
-    (void)registry_.add("+QFUPL", {.write = [](Call& call) {
+    (void)registry_.add("+QFUPL", {.write = [this](Call& call) {
                           Responder responder = call.responder;
                           UploadSpec spec;
                           spec.expected_bytes = static_cast<std::size_t>(
                               call.command.arg(1).as_integer().value_or(0));
                           spec.trailing_grace = milliseconds(10);
-                          spec.on_end = [responder](UploadEnd, std::size_t n) mutable {
+                          spec.on_end = [this, responder](UploadEnd end, std::size_t n) mutable {
+                            last_upload_ = {end, n};
                             responder.info("+QFUPL: " + std::to_string(n) + ",0");
                             responder.ok();
                           };
@@ -90,7 +92,29 @@ class PtyPortTest : public ::testing::Test {
     return result.get();
   }
 
-  OnlineLink link_;  // +DIAL's, on the io thread
+  OnlineLink link_;                                               // +DIAL's, on the io thread
+  std::optional<std::pair<UploadEnd, std::size_t>> last_upload_;  // +QFUPL's, on the io thread
+
+  // Keeps the io thread busy until destroyed: what hosts do meanwhile is
+  // all there, at once, when the port looks next — as on a loaded machine.
+  class IoHold {
+   public:
+    explicit IoHold(PtyPortTest& test) {
+      std::promise<void> held;
+      auto is_held = held.get_future();
+      asio::post(test.io_, [held = std::move(held), release = release_.get_future()]() mutable {
+        held.set_value();
+        release.wait();
+      });
+      is_held.wait();
+    }
+    ~IoHold() { release_.set_value(); }
+    IoHold(const IoHold&) = delete;
+    IoHold& operator=(const IoHold&) = delete;
+
+   private:
+    std::promise<void> release_;
+  };
 
   void start(PortStyle style) {
     on_io([this, style] {
@@ -257,9 +281,7 @@ TEST_F(PtyPortTest, AHostLeavingOnlineModeLeavesTheLinkSuspended) {
 }
 
 // A host that closes the port in the middle of an upload: the next host's
-// command is a command, not the rest of the data. (The departing host sends
-// no data after CONNECT here: bytes it writes just before closing can still
-// be read after its departure was handled — the PTY race in the notes.)
+// command is a command, not the rest of the data.
 TEST_F(PtyPortTest, AHostLeavingMidUploadLeavesNoDataModeBehind) {
   start(PortStyle::kUsb);
   {
@@ -273,6 +295,54 @@ TEST_F(PtyPortTest, AHostLeavingMidUploadLeavesNoDataModeBehind) {
   HostSerial next(link().string());
   ASSERT_TRUE(next.write("AT\r"));
   EXPECT_EQ(next.read_until("OK\r\n"), "\r\nOK\r\n");
+}
+
+// A host that sends an upload's last bytes and closes at once: they are
+// data (the upload completes), not commands after a DTR drop — however the
+// port hears of the close and the bytes. Its result is not the next host's.
+TEST_F(PtyPortTest, AnUploadsLastBytesSentJustBeforeClosingAreData) {
+  start(PortStyle::kUsb);
+  {
+    HostSerial host(link().string());
+    ASSERT_TRUE(host.write("ATE0\r"));
+    ASSERT_EQ(host.read_until("OK\r\n"), "ATE0\r\r\nOK\r\n");
+    ASSERT_TRUE(host.write("AT+QFUPL=\"f\",100\r"));
+    ASSERT_EQ(host.read_until("CONNECT\r\n"), "\r\nCONNECT\r\n");
+    const IoHold hold(*this);
+    ASSERT_TRUE(host.write(std::string(100, 'x')));
+    host.close();
+  }
+  EXPECT_EQ(host_events(2), (std::vector<bool>{true, false}));
+  const auto upload = on_io([this] { return last_upload_; });
+  ASSERT_TRUE(upload.has_value());
+  EXPECT_EQ(upload->first, UploadEnd::kComplete);
+  EXPECT_EQ(upload->second, 100U);
+  HostSerial next(link().string());
+  ASSERT_TRUE(next.write("AT\r"));
+  EXPECT_EQ(next.read_until("OK\r\n"), "\r\nOK\r\n");
+}
+
+// A host that closes the port and another that opens it before the port
+// looks (a script's `echo > PORT; cat PORT`, a driver reopening): still a
+// departure — the online link is suspended, the next host in command state.
+TEST_F(PtyPortTest, AHostReplacedBeforeThePortLooksStillDeparted) {
+  start(PortStyle::kUsb);
+  auto first = std::make_unique<HostSerial>(link().string());
+  ASSERT_TRUE(first->write("ATE0\r"));
+  ASSERT_EQ(first->read_until("OK\r\n"), "ATE0\r\r\nOK\r\n");
+  ASSERT_TRUE(first->write("AT+DIAL\r"));
+  ASSERT_EQ(first->read_until("CONNECT\r\n"), "\r\nCONNECT\r\n");
+  std::optional<HostSerial> next;
+  {
+    const IoHold hold(*this);
+    first.reset();
+    next.emplace(link().string());
+  }
+  EXPECT_EQ(host_events(3), (std::vector<bool>{true, false, true}));
+  EXPECT_TRUE(on_io([this] { return link_.linked() && !link_.online(); }));
+  ASSERT_TRUE(next->write("AT\r"));
+  EXPECT_EQ(next->read_until("OK\r\n"), "\r\nOK\r\n") << "a command, not data";
+  on_io([this] { link_.hang_up(); });
 }
 
 // What the module says while no host has the port open (RDY at boot) waits

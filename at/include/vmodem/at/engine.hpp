@@ -156,10 +156,12 @@ class Engine {
   EngineMode mode() const noexcept;
 
   // The host closed the port (what a DTR drop does under AT&D1): an online
-  // port leaves online data mode as if the host had escaped (OK, the link
+  // port leaves online data mode as if the host had escaped (the link
   // suspended); an upload ends as if its inactivity timeout had passed (no
   // more bytes will come), so the next host's bytes are never taken for the
-  // last one's data. No effect in command state or a download.
+  // last one's data. What is answered during the call (the escape's OK, an
+  // upload's result given at once) is not queued: nobody is there to read
+  // it, and the next host must not. No effect in command state or a download.
   void host_gone();
 
   // A command line asked for multiplexing and ended in OK (see

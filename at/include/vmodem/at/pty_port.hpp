@@ -72,6 +72,10 @@ struct PtyPortOptions {
   // owner's disconnect() (which drops that answer) runs. Optional; may be
   // called from the executor only.
   std::function<bool()> silenced{};
+  // An output-only port (a module's NMEA port): there is no AT engine to
+  // talk to — what the host writes is read and dropped — and send_line() is
+  // how bytes go out. Optional.
+  bool output_only = false;
   // Called when the first host opens the PTY (true) and when the last one
   // closes it (false), after the port has acted on it; a host that came and
   // went between two looks is told as both, in order. Not called when the
@@ -124,6 +128,11 @@ class PtyPort {
   // settings as they were), a disconnect() (reset, power-off, power cut) or
   // the host closing the port (as a USB port going away).
   CmuxSession* mux() noexcept;
+  // An output-only port: `line` and CR LF go out as they are, while a host
+  // has the port open and reads; otherwise the line is lost, as a USB
+  // endpoint's data is when nobody reads it (at most 64 KiB wait for a slow
+  // reader). Ignored on an AT port and while disconnected.
+  void send_line(std::string_view line);
   boost::asio::any_io_executor executor() const;
 
  private:
