@@ -91,6 +91,7 @@ void print_banner(const sim::Module& module, const std::filesystem::path& state,
     std::cout << "  "
               << (port.name == "at"      ? "AT port   "
                   : port.name == "modem" ? "modem port"
+                  : port.name == "nmea"  ? "NMEA port "
                                          : "UART port ")
               << ": " << port.link.string() << (port.usb ? "" : " (UART-style: survives resets)")
               << "\n";

@@ -45,13 +45,8 @@ std::string format(const char* pattern, auto... values) {
   return text;
 }
 
-// ddmm.mmmm,N (or dddmm.mmmm,E) as NMEA writes a coordinate.
 std::string coordinate(double degrees, bool latitude) {
-  const double magnitude = std::fabs(degrees);
-  const int whole = static_cast<int>(magnitude);
-  const double minutes = (magnitude - whole) * 60.0;
-  const char hemisphere = latitude ? (degrees < 0 ? 'S' : 'N') : (degrees < 0 ? 'W' : 'E');
-  return format(latitude ? "%02d%07.4f,%c" : "%03d%07.4f,%c", whole, minutes, hemisphere);
+  return degrees_minutes(degrees, latitude, 4, ",");
 }
 
 std::tm utc_of(std::chrono::system_clock::time_point at) {
@@ -93,6 +88,27 @@ std::optional<std::string> nmea_sentence(const std::string& type,
     return with_checksum(fix ? "GPGSA,A,3,,,,,,,,,,,,,1.5,1.0,1.1" : "GPGSA,A,1,,,,,,,,,,,,,,,");
   if (type == "GSV") return with_checksum(format("GPGSV,1,1,%02u", fix ? fix->satellites : 0U));
   return std::nullopt;
+}
+
+std::vector<std::string> GnssReceiver::nmea_burst() const {
+  std::vector<std::string> burst;
+  if (!on()) return burst;
+  const auto now = fix();
+  for (const char* type : {"GGA", "RMC", "GSV", "GSA", "VTG"}) {
+    if (auto sentence = nmea_sentence(type, now)) burst.push_back(std::move(*sentence));
+  }
+  return burst;
+}
+
+std::string degrees_minutes(double degrees, bool latitude, int decimals,
+                            std::string_view separator) {
+  const double magnitude = std::fabs(degrees);
+  const int whole = static_cast<int>(magnitude);
+  const double minutes = (magnitude - whole) * 60.0;
+  const char hemisphere = latitude ? (degrees < 0 ? 'S' : 'N') : (degrees < 0 ? 'W' : 'E');
+  const std::string text = format(latitude ? "%02d%0*.*f" : "%03d%0*.*f", whole, decimals + 3,
+                                  decimals, minutes);
+  return text + std::string(separator) + hemisphere;
 }
 
 }  // namespace vmodem::sim

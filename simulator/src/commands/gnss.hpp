@@ -14,6 +14,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <vmodem/simulator/profile.hpp>
 
@@ -47,12 +49,30 @@ class GnssReceiver {
   bool signal() const { return signal_; }
   const GnssConfig& position() const { return world_; }
 
+  // AT+QGPSCFG: where the receiver's sentences go each second ("usbnmea",
+  // the NMEA port; "uartnmea", a UART not simulated; "none"), and whether
+  // AT+QGPSGNMEA may read them ("nmeasrc"). Kept across boots.
+  const std::string& outport() const { return outport_; }
+  void set_outport(std::string port) { outport_ = std::move(port); }
+  bool nmea_by_at() const { return nmea_by_at_; }
+  void set_nmea_by_at(bool allowed) { nmea_by_at_ = allowed; }
+  // What the receiver sends each second while a session runs, in order:
+  // GGA, RMC, GSV, GSA, VTG (fields empty before a fix). Empty while off.
+  std::vector<std::string> nmea_burst() const;
+
  private:
   GnssConfig world_;
   std::chrono::milliseconds ttff_;
   std::optional<std::chrono::steady_clock::time_point> started_;
   bool signal_ = true;
+  std::string outport_ = "usbnmea";
+  bool nmea_by_at_ = false;
 };
+
+// A coordinate as NMEA and AT+QGPSLOC write it: ddmm.mm… (dddmm.mm… for a
+// longitude) with `decimals` places of minutes, `separator`, the hemisphere.
+std::string degrees_minutes(double degrees, bool latitude, int decimals,
+                            std::string_view separator);
 
 // NMEA 0183 sentences for `fix` (nullopt: no fix, fields empty), talker
 // "GP": GGA, RMC, VTG, GSA, GSV; `type` upper case. With "$" and "*hh".

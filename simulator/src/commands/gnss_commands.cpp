@@ -35,13 +35,7 @@ std::string format(const char* pattern, auto... values) {
 // 2 signed degrees with five decimals.
 std::string coordinate(double degrees, bool latitude, int mode) {
   if (mode == 2) return format("%.5f", degrees);
-  const double magnitude = std::fabs(degrees);
-  const int whole = static_cast<int>(magnitude);
-  const double minutes = (magnitude - whole) * 60.0;
-  const char hemisphere = latitude ? (degrees < 0 ? 'S' : 'N') : (degrees < 0 ? 'W' : 'E');
-  const char* pattern = mode == 1 ? (latitude ? "%02d%09.6f%c" : "%03d%09.6f%c")
-                                  : (latitude ? "%02d%07.4f%c" : "%03d%07.4f%c");
-  return format(pattern, whole, minutes, hemisphere);
+  return degrees_minutes(degrees, latitude, mode == 1 ? 6 : 4, "");
 }
 
 std::string location_line(const GnssFix& fix, int mode) {
@@ -53,11 +47,6 @@ std::string location_line(const GnssFix& fix, int mode) {
          format(",1.0,%.1f,3,0.00,0.0,0.0,", fix.altitude_m) +
          format("%02d%02d%02d,%02u", t.tm_mday, t.tm_mon + 1, t.tm_year % 100, fix.satellites);
 }
-
-struct NmeaSettings {
-  int nmeasrc = 0;                  // AT+QGPSCFG="nmeasrc": AT+QGPSGNMEA allowed
-  std::string outport = "usbnmea";  // AT+QGPSCFG="outport" (no NMEA port is simulated)
-};
 
 void register_qgps(at::Registry& registry, GnssReceiver& gnss) {
   at::CommandSpec spec;
@@ -111,19 +100,18 @@ void register_qgpsloc(at::Registry& registry, GnssReceiver& gnss) {
 }
 
 void register_nmea(at::Registry& registry, GnssReceiver& gnss) {
-  auto settings = std::make_shared<NmeaSettings>();
   at::CommandSpec cfg;
   cfg.gate_tag = kNeedsRdy;
-  cfg.write = [settings](at::Call& call) {
+  cfg.write = [&gnss](at::Call& call) {
     const auto name = str_arg(call.command, 0);
     const bool reading = call.command.args.size() == 1;
     if (name == "nmeasrc") {
       if (!reading) {
         const auto value = int_arg(call.command, 1, 0, 1);
         if (!value || call.command.args.size() > 2) return void(call.responder.error());
-        settings->nmeasrc = static_cast<int>(*value);
+        gnss.set_nmea_by_at(*value == 1);
       } else {
-        call.responder.info("+QGPSCFG: \"nmeasrc\"," + std::to_string(settings->nmeasrc));
+        call.responder.info(std::string("+QGPSCFG: \"nmeasrc\",") + (gnss.nmea_by_at() ? "1" : "0"));
       }
       return void(call.responder.ok());
     }
@@ -133,9 +121,9 @@ void register_nmea(at::Registry& registry, GnssReceiver& gnss) {
         if (!port || (*port != "none" && *port != "usbnmea" && *port != "uartnmea") ||
             call.command.args.size() > 2)
           return void(call.responder.error());
-        settings->outport = *port;
+        gnss.set_outport(*port);
       } else {
-        call.responder.info("+QGPSCFG: \"outport\"," + sim::quoted(settings->outport));
+        call.responder.info("+QGPSCFG: \"outport\"," + sim::quoted(gnss.outport()));
       }
       return void(call.responder.ok());
     }
@@ -145,10 +133,10 @@ void register_nmea(at::Registry& registry, GnssReceiver& gnss) {
 
   at::CommandSpec gnmea;
   gnmea.gate_tag = kNeedsRdy;
-  gnmea.write = [&gnss, settings](at::Call& call) {
+  gnmea.write = [&gnss](at::Call& call) {
     const auto type = str_arg(call.command, 0);
     if (!type || call.command.args.size() != 1) return void(call.responder.error());
-    if (settings->nmeasrc != 1) return void(call.responder.cme_error(3));  // not allowed
+    if (!gnss.nmea_by_at()) return void(call.responder.cme_error(3));  // not allowed
     if (!gnss.on()) return void(call.responder.cme_error(kSessionNotActive));
     std::string upper = *type;
     for (char& c : upper)

@@ -160,6 +160,8 @@ void Module::reach_rdy() {
   }
   set_state(PowerState::rdy);
   send_urc("RDY");
+  nmea_timer_.emplace(io_);
+  tick_nmea(epoch_);
   note_boot_completed(/*before_rdy=*/true);
 }
 

@@ -41,11 +41,14 @@ struct PortPlan {
   const char* name;
   const char* link;
   at::PortStyle style;
+  bool output_only = false;
 };
 
-// Named like the module's USB interfaces on a Linux host (Quectel: ttyUSB2
-// is the AT port, ttyUSB3 the modem port), plus the main UART.
-constexpr PortPlan kUsbPorts[] = {{"at", "ttyUSB2", at::PortStyle::kUsb},
+// Named like the module's USB interfaces on a Linux host (Quectel: ttyUSB1
+// is the NMEA port, ttyUSB2 the AT port, ttyUSB3 the modem port), plus the
+// main UART.
+constexpr PortPlan kUsbPorts[] = {{"nmea", "ttyUSB1", at::PortStyle::kUsb, true},
+                                  {"at", "ttyUSB2", at::PortStyle::kUsb},
                                   {"modem", "ttyUSB3", at::PortStyle::kUsb}};
 constexpr PortPlan kUartPort = {"uart", "ttyS0", at::PortStyle::kUart};
 
@@ -186,6 +189,7 @@ tl::expected<void, std::string> Module::open_ports() {
     at::PtyPortOptions port_options;
     port_options.link = options_.state_dir / plan.link;
     port_options.style = plan.style;
+    port_options.output_only = plan.output_only;
     // Every port starts disconnected: a UART keeps its PTY (the host may
     // open it before the module boots) and drops input; a USB port has no
     // PTY and no link until the module enumerates at boot.

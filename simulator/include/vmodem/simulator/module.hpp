@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <span>
 #include <string>
@@ -240,6 +241,9 @@ class Module final : public ControlTarget,
   const FsBootEnv& boot_env();
   void load_nv_settings();  // reports each field that fell back (NV_SETTING_INVALID)
   void reach_rdy();
+  // Each second from RDY to the next power transition: the GNSS session's
+  // sentences to the NMEA port (ttyUSB1), as AT+QGPSCFG="outport" says.
+  void tick_nmea(std::uint64_t epoch);
   void reach_app_rdy();
   void note_boot_completed(bool before_rdy);
   MountedFs* mounted(FsRole role);
@@ -269,6 +273,7 @@ class Module final : public ControlTarget,
   // cleared at power-on: the ports send nothing while it is set.
   std::atomic<bool> power_gone_{false};
   std::vector<std::unique_ptr<boost::asio::steady_timer>> timers_;
+  std::optional<boost::asio::steady_timer> nmea_timer_;  // tick_nmea's
   at::Registry registry_;
   std::map<std::string, std::unique_ptr<at::PtyPort>> ports_;
   // One per Profile::file_systems entry, in boot order.
