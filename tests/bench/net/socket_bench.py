@@ -18,17 +18,16 @@ Usage: socket_bench.py --vmodem build/release/simulator/vmodem [--json]
 import argparse
 import json
 import os
+import random
 import select
-import shutil
-import signal
 import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-import tty
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from vmodem_host import Port, running_module  # noqa: E402
 
 
 def echo_server():
@@ -54,41 +53,6 @@ def echo_server():
 
     threading.Thread(target=accept, daemon=True).start()
     return listener.getsockname()[1]
-
-
-class Port:
-    """The host's end of the module's AT port, raw."""
-
-    def __init__(self, path, timeout=10.0):
-        end = time.monotonic() + timeout
-        while not os.path.exists(path):
-            if time.monotonic() > end:
-                raise RuntimeError(f"{path} never appeared")
-            time.sleep(0.01)
-        self.fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
-        tty.setraw(self.fd)
-        self.pending = b""
-
-    def write(self, data):
-        view = memoryview(data)
-        while view:
-            n = os.write(self.fd, view)
-            view = view[n:]
-
-    def read_until(self, needle, timeout=10.0):
-        end = time.monotonic() + timeout
-        while needle not in self.pending:
-            left = end - time.monotonic()
-            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
-                raise RuntimeError(f"timeout waiting for {needle!r}; have {self.pending[-200:]!r}")
-            self.pending += os.read(self.fd, 65536)
-        at = self.pending.index(needle) + len(needle)
-        out, self.pending = self.pending[:at], self.pending[at:]
-        return out
-
-    def command(self, line):
-        self.write(line + b"\r")
-        return self.read_until(b"OK\r\n")
 
 
 def module_send(port, data):
@@ -186,15 +150,12 @@ def main():
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--bulk", type=int, default=64 * 1024, help="throughput bytes")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=1, help="the bulk data's (printed)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
     echo_port = echo_server()
-    state = tempfile.mkdtemp(prefix="vmodem-socket-bench-")
-    daemon = subprocess.Popen([args.vmodem, "run", "--state", state, "--seed", "1",
-                               "--log-level", "warn"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
+    with running_module(args.vmodem) as state:
         port = Port(os.path.join(state, "ttyUSB2"))
         port.read_until(b"APP RDY\r\n")
         port.command(b"ATE0")
@@ -215,7 +176,7 @@ def main():
             plain_rtt.append(plain_round_trip(plain, message))
         plain.close()
 
-        bulk = os.urandom(args.bulk)
+        bulk = random.Random(args.seed).randbytes(args.bulk)
         module_bps, plain_bps = [], []
         for _ in range(args.repeats):
             start = time.perf_counter()
@@ -229,10 +190,6 @@ def main():
         port.read_until(b"CONNECT\r\n")
         online_rtt = [transparent_round_trip(port, message) for _ in range(args.rounds)]
         online_bps = [transparent_throughput(port, bulk) for _ in range(args.repeats)]
-    finally:
-        daemon.send_signal(signal.SIGTERM)
-        daemon.wait(timeout=10)
-        shutil.rmtree(state, ignore_errors=True)
 
     result = {
         "round_trip_ms": {"module": statistics.median(module_rtt) * 1e3,
@@ -243,6 +200,7 @@ def main():
         "throughput_kib_s": {"module": statistics.median(module_bps) / 1024,
                              "plain": statistics.median(plain_bps) / 1024,
                              "bytes": args.bulk, "repeats": args.repeats},
+        "seed": args.seed,
     }
     result["round_trip_ms"]["ratio"] = (result["round_trip_ms"]["module"] /
                                         result["round_trip_ms"]["plain"])
@@ -257,6 +215,7 @@ def main():
         print()
         return
     rt, tp = result["round_trip_ms"], result["throughput_kib_s"]
+    print(f"seed {args.seed}")
     print(f"buffer mode round trip ({args.size} B, median of {args.rounds}): module {rt['module']:.3f} ms, "
           f"plain socket {rt['plain']:.3f} ms ({rt['ratio']:.1f}x)")
     print(f"buffer mode throughput ({args.bulk} B, median of {args.repeats}): module {tp['module']:.0f} KiB/s, "
