@@ -47,7 +47,8 @@ TEST(GnssE2e, TheNmeaPortCarriesEachSecondsSentencesOfASession) {
   const auto placed = daemon.ctl("gnss --latitude 59.32938 --longitude 18.06871");
   ASSERT_FALSE(placed.contains("error")) << placed.dump();
   Host nmea(daemon.port("ttyUSB1"));
-  EXPECT_EQ(host.command("AT+QGPSCFG=\"outport\""), "\r\n+QGPSCFG: \"outport\",\"usbnmea\"\r\n\r\nOK\r\n");
+  EXPECT_EQ(host.command("AT+QGPSCFG=\"outport\""),
+            "\r\n+QGPSCFG: \"outport\",\"usbnmea\"\r\n\r\nOK\r\n");
   EXPECT_EQ(host.command("AT+QGPS=1"), "\r\nOK\r\n");
 
   // Fast mode fixes within a second or two; every second brings a burst.
@@ -60,7 +61,8 @@ TEST(GnssE2e, TheNmeaPortCarriesEachSecondsSentencesOfASession) {
   std::vector<std::string> last_burst;
   for (std::size_t i = lines.size() - 5; i < lines.size(); ++i)
     last_burst.push_back(lines[i].substr(0, 6));
-  EXPECT_EQ(last_burst, (std::vector<std::string>{"$GPGGA", "$GPRMC", "$GPGSV", "$GPGSA", "$GPVTG"}))
+  EXPECT_EQ(last_burst,
+            (std::vector<std::string>{"$GPGGA", "$GPRMC", "$GPGSV", "$GPGSA", "$GPVTG"}))
       << fixed;
   const std::string& gga = lines[lines.size() - 5];
   EXPECT_NE(gga.find(",5919.7628,N,01804.1226,E,1,"), std::string::npos) << gga;

@@ -2,23 +2,19 @@
 // port (ttyUSB2) of the real binary — identify, read what `vmodem ctl
 // sms-deliver` brought, send (SMS_SENT event, ctl sms-outbox), delete; the
 // stored messages across a daemon restart.
-#include <array>
-#include <cstdio>
 #include <fstream>
 
 #include <gtest/gtest.h>
 
 #include "e2e_support.hpp"
+#include "process.hpp"
 
 namespace vmodem::e2e {
 namespace {
 
 constexpr const char* kGammu = "/usr/bin/gammu";
 
-struct GammuRun {
-  int status = -1;
-  std::string output;
-};
+using GammuRun = vmodem::testing::ProcessOutcome;
 
 // gammu with a configuration of its own for the module's AT port.
 class Gammu {
@@ -28,16 +24,8 @@ class Gammu {
                        << "\nconnection = at\n";
   }
   GammuRun operator()(const std::string& args) const {
-    const std::string command =
-        "timeout 60 " + std::string(kGammu) + " -c " + rc_.string() + " " + args + " 2>&1";
-    GammuRun run;
-    FILE* pipe = popen(command.c_str(), "r");
-    if (pipe == nullptr) return run;
-    std::array<char, 4096> buffer{};
-    while (const std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe))
-      run.output.append(buffer.data(), n);
-    run.status = pclose(pipe);
-    return run;
+    return vmodem::testing::run_shell("timeout 60 " + std::string(kGammu) + " -c " + rc_.string() +
+                                      " " + args + " 2>&1");
   }
 
  private:
@@ -55,8 +43,8 @@ TEST(SmsE2e, GammuReadsSendsAndDeletesMessages) {
   const Gammu gammu(daemon);
 
   const GammuRun identify = gammu("identify");
-  EXPECT_EQ(identify.status, 0) << identify.output;
-  EXPECT_NE(identify.output.find("Quectel"), std::string::npos) << identify.output;
+  EXPECT_EQ(identify.exit_code, 0) << identify.out;
+  EXPECT_NE(identify.out.find("Quectel"), std::string::npos) << identify.out;
 
   const auto delivered =
       daemon.ctl("sms-deliver --from +4917012345 --text 'Hello from the network'");
@@ -66,15 +54,15 @@ TEST(SmsE2e, GammuReadsSendsAndDeletesMessages) {
   EXPECT_EQ(unicode["index"], 1) << unicode.dump();
 
   const GammuRun all = gammu("getallsms");
-  EXPECT_EQ(all.status, 0) << all.output;
-  EXPECT_NE(all.output.find("Hello from the network"), std::string::npos) << all.output;
-  EXPECT_NE(all.output.find("\"+4917012345\""), std::string::npos) << all.output;
-  EXPECT_NE(all.output.find("Grüße, Привет"), std::string::npos) << all.output;
-  EXPECT_NE(all.output.find("2 SMS parts in 2 SMS sequences"), std::string::npos) << all.output;
+  EXPECT_EQ(all.exit_code, 0) << all.out;
+  EXPECT_NE(all.out.find("Hello from the network"), std::string::npos) << all.out;
+  EXPECT_NE(all.out.find("\"+4917012345\""), std::string::npos) << all.out;
+  EXPECT_NE(all.out.find("Grüße, Привет"), std::string::npos) << all.out;
+  EXPECT_NE(all.out.find("2 SMS parts in 2 SMS sequences"), std::string::npos) << all.out;
 
   const GammuRun send = gammu("sendsms TEXT +123456 -text 'hi from gammu'");
-  EXPECT_EQ(send.status, 0) << send.output;
-  EXPECT_NE(send.output.find("OK, message reference=0"), std::string::npos) << send.output;
+  EXPECT_EQ(send.exit_code, 0) << send.out;
+  EXPECT_NE(send.out.find("OK, message reference=0"), std::string::npos) << send.out;
   EXPECT_TRUE(control.wait_event("SMS_SENT", "to", "+123456"));
   const auto sent = control.named("SMS_SENT");
   ASSERT_EQ(sent.size(), 1u);
@@ -86,9 +74,9 @@ TEST(SmsE2e, GammuReadsSendsAndDeletesMessages) {
   EXPECT_EQ(daemon.ctl("sms-outbox")["messages"].size(), 0u) << "cleared";
 
   const GammuRun erase = gammu("deleteallsms 1");
-  EXPECT_EQ(erase.status, 0) << erase.output;
+  EXPECT_EQ(erase.exit_code, 0) << erase.out;
   const GammuRun none = gammu("getallsms");
-  EXPECT_NE(none.output.find("0 SMS parts in 0 SMS sequences"), std::string::npos) << none.output;
+  EXPECT_NE(none.out.find("0 SMS parts in 0 SMS sequences"), std::string::npos) << none.out;
 }
 
 TEST(SmsE2e, StoredMessagesSurviveARestartAndBadInputIsRefused) {

@@ -16,6 +16,7 @@
 #include <boost/asio/post.hpp>
 #include <gtest/gtest.h>
 
+#include <vmodem/at/engine.hpp>
 #include <vmodem/fota/firmware_store.hpp>
 #include <vmodem/fota/generator.hpp>
 #include <vmodem/simulator/module.hpp>
@@ -178,6 +179,38 @@ class ModuleHarness {
   std::condition_variable changed_;
   std::vector<nlohmann::json> events_;
   std::function<void(const nlohmann::json&)> hook_;
+};
+
+// A host without a PTY: one command line at a time through an engine of the
+// module's registry (its gate included), on the module's thread. The engine
+// lives on that thread only; drop() (called there) forgets it, e.g. before a
+// reset.
+class ModuleTerminal {
+ public:
+  explicit ModuleTerminal(ModuleHarness& harness) : harness_(harness) {}
+  ~ModuleTerminal() {
+    harness_.on_io([this] { engine_.reset(); });
+  }
+  ModuleTerminal(const ModuleTerminal&) = delete;
+  ModuleTerminal& operator=(const ModuleTerminal&) = delete;
+
+  // The answer to `line` (no echo, +CMEE=1), without URCs.
+  std::string at(const std::string& line) {
+    return harness_.on_io([&] {
+      if (!engine_) {
+        engine_ = std::make_unique<at::Engine>(harness_.module().registry(), at::EngineConfig{});
+        engine_->settings().echo = false;
+        engine_->settings().cmee = at::CmeeMode::kNumeric;
+      }
+      (void)engine_->feed(line + "\r");
+      return engine_->take_output();
+    });
+  }
+  void drop() { engine_.reset(); }
+
+ private:
+  ModuleHarness& harness_;
+  std::unique_ptr<at::Engine> engine_;
 };
 
 inline Profile builtin(const std::string& name = "bg95-m3") {

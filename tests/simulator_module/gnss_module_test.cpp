@@ -8,8 +8,6 @@
 
 #include <gtest/gtest.h>
 
-#include <vmodem/at/engine.hpp>
-
 #include "module_fixture.hpp"
 
 namespace vmodem::sim::testing {
@@ -22,22 +20,8 @@ class ModuleGnss : public ::testing::Test {
     harness_.power_on();
     ASSERT_TRUE(harness_.wait_power(PowerState::app_rdy));
   }
-  void TearDown() override {
-    harness_.on_io([this] { engine_.reset(); });
-  }
-  // One command line through an engine of the module's registry (its gate
-  // included), on the module's thread.
-  std::string at(const std::string& line) {
-    return harness_.on_io([&] {
-      if (!engine_) {
-        engine_ = std::make_unique<at::Engine>(harness_.module().registry(), at::EngineConfig{});
-        engine_->settings().echo = false;
-        engine_->settings().cmee = at::CmeeMode::kNumeric;
-      }
-      (void)engine_->feed(line + "\r");
-      return engine_->take_output();
-    });
-  }
+  // See ModuleTerminal.
+  std::string at(const std::string& line) { return terminal_.at(line); }
   Controlled<GnssReport> gnss(GnssRequest request) {
     return harness_.on_io([&] { return harness_.module().gnss(request); });
   }
@@ -53,7 +37,7 @@ class ModuleGnss : public ::testing::Test {
   }
 
   ModuleHarness harness_{builtin()};
-  std::unique_ptr<at::Engine> engine_;  // used and destroyed on the module's thread only
+  ModuleTerminal terminal_{harness_};
 };
 
 TEST_F(ModuleGnss, ASessionFixesWhereTheControlSocketPutsTheModule) {
@@ -71,7 +55,7 @@ TEST_F(ModuleGnss, ASessionFixesWhereTheControlSocketPutsTheModule) {
 
   harness_.clear_events();
   harness_.on_io([this] {
-    engine_.reset();
+    terminal_.drop();
     return harness_.module().reset();
   });
   ASSERT_TRUE(harness_.wait_power_event({PowerState::app_rdy}));

@@ -6,8 +6,6 @@
 
 #include <gtest/gtest.h>
 
-#include <vmodem/at/engine.hpp>
-
 #include "module_fixture.hpp"
 
 namespace vmodem::sim::testing {
@@ -25,19 +23,8 @@ class ModuleSim : public ::testing::Test {
     harness_.on_io([this] { return harness_.module().reset(); });
     ASSERT_TRUE(harness_.wait_power_event({PowerState::app_rdy}));
   }
-  // One command line through an engine of the module's registry (its gate
-  // included), on the module's thread; the answer without URCs.
-  std::string at(const std::string& line) {
-    return harness_.on_io([&] {
-      if (!engine_) {
-        engine_ = std::make_unique<at::Engine>(harness_.module().registry(), at::EngineConfig{});
-        engine_->settings().echo = false;
-        engine_->settings().cmee = at::CmeeMode::kNumeric;
-      }
-      (void)engine_->feed(line + "\r");
-      return engine_->take_output();
-    });
-  }
+  // See ModuleTerminal.
+  std::string at(const std::string& line) { return terminal_.at(line); }
   std::string sim_state() {
     return harness_.on_io([this] { return harness_.module().status()->sim; });
   }
@@ -47,7 +34,7 @@ class ModuleSim : public ::testing::Test {
   }
 
   ModuleHarness harness_{builtin()};
-  std::unique_ptr<at::Engine> engine_;  // used and destroyed on the module's thread only
+  ModuleTerminal terminal_{harness_};
 };
 
 TEST_F(ModuleSim, TheLockIsKeptAcrossAResetAndTheBootAsksForThePin) {

@@ -101,6 +101,11 @@ TEST_F(Sockets, OpensThatCannotSucceedSayWhyInTheUrc) {
       << "the connectID is taken";
   EXPECT_NE(open("2,4,\"TCP\",\"127.0.0.1\",80,0,0").find("+QIOPEN: 4,561"), std::string::npos)
       << "context 2 is not active";
+  // A name that is not UTF-8 (a host's garbage) is just a name no one knows.
+  EXPECT_NE(open("1,5,\"TCP\",\"\xff\xfe\x80.example\",80,0,0").find("+QIOPEN: 5,565"),
+            std::string::npos);
+  EXPECT_EQ(host().command("AT+QIDNSGIP=1,\"\xc3\x28\""), "\r\nOK\r\n");
+  EXPECT_NE(host().read_until("+QIURC: \"dnsgip\",565\r\n").find("565"), std::string::npos);
   EXPECT_EQ(host().command("AT+QIOPEN=1,12,\"TCP\",\"127.0.0.1\",80"), "\r\nERROR\r\n");
   EXPECT_EQ(host().command("AT+QIOPEN=1,0,\"SCTP\",\"127.0.0.1\",80"), "\r\nERROR\r\n");
 }

@@ -15,11 +15,15 @@
 //
 // A host that closes the port takes what was meant for it along, as a USB
 // port's buffers go with it: answers not yet read (also in the kernel), and
-// the answer of a command of its still running. A command it wrote before
-// closing still runs. Output made while no host has the port open (RDY at
-// boot, URCs) waits in the engine, within its bound, for the next opener.
-// A host that closes and reopens faster than the port is told of the close
-// (microseconds) may still read what its previous opening left.
+// the answer of a command of its still running. What it wrote before closing
+// still runs, before the close counts as a DTR drop (Engine::host_gone): the
+// last bytes of an upload are data. Output made while no host has the port
+// open (RDY at boot, URCs) waits in the engine, within its bound, for the
+// next opener. Arrivals and departures are counted from inotify's ordered
+// open/close events, so a close followed at once by the next host's open is
+// still a departure (the multiplexer ends, DTR drops); then, as the port
+// cannot tell whose bytes it read meanwhile, nothing already answered is
+// dropped.
 //
 // Thread: all methods, and all Responder calls of handlers on this port, must
 // run on `executor` (the simulator owns the io_context; post to it from other
