@@ -106,6 +106,14 @@ TEST_F(GnssCommands, NmeaComesThroughAtOnlyWithNmeasrcAndHasItsChecksum) {
   std::snprintf(hex, sizeof hex, "%02X", sum);
   EXPECT_EQ(gga.substr(star + 1, 2), hex);
   EXPECT_NE(send("AT+QGPSGNMEA=\"rmc\"").find("$GPRMC,"), std::string::npos);
+  // Seven satellites in view: two GSV sentences of up to four each (PRN,
+  // elevation, azimuth, SNR), and GSA names the seven used.
+  const auto gsv = send("AT+QGPSGNMEA=\"GSV\"");
+  EXPECT_NE(gsv.find("+QGPSGNMEA: $GPGSV,2,1,07,02,15,000,30,05,52,083,37,"), std::string::npos)
+      << gsv;
+  EXPECT_NE(gsv.find("\r\n+QGPSGNMEA: $GPGSV,2,2,07,"), std::string::npos) << gsv;
+  EXPECT_NE(send("AT+QGPSGNMEA=\"GSA\"").find("$GPGSA,A,3,02,05,08,11,14,17,20,,,,,,1.5,"),
+            std::string::npos);
   EXPECT_EQ(send("AT+QGPSGNMEA=\"XYZ\""), "\r\nERROR\r\n");
   EXPECT_EQ(send("AT+QGPSCFG=\"outport\",\"uartnmea\""), "\r\nOK\r\n");
   EXPECT_EQ(send("AT+QGPSCFG=\"outport\""), "\r\n+QGPSCFG: \"outport\",\"uartnmea\"\r\n\r\nOK\r\n");

@@ -63,7 +63,32 @@ std::string with_checksum(const std::string& body) {
   return "$" + body + format("*%02X", sum);
 }
 
-}  // namespace
+// Satellite i of the made-up sky: PRN, elevation, azimuth, SNR.
+std::string satellite_fields(std::uint32_t i) {
+  return format(",%02u,%02u,%03u,%02u", 2 + 3 * i, 15 + (i * 37) % 70, (i * 83) % 360,
+                30 + (i * 7) % 15);
+}
+
+std::vector<std::string> gsv_sentences(std::uint32_t in_view) {
+  const std::uint32_t count = in_view == 0 ? 1 : (in_view + 3) / 4;
+  std::vector<std::string> out;
+  for (std::uint32_t n = 0; n < count; ++n) {
+    std::string body = format("GPGSV,%u,%u,%02u", count, n + 1, in_view);
+    for (std::uint32_t i = 4 * n; i < std::min(in_view, 4 * n + 4); ++i)
+      body += satellite_fields(i);
+    out.push_back(with_checksum(body));
+  }
+  return out;
+}
+
+// GSA: 3D fix, the PRNs of up to 12 satellites used.
+std::string gsa_sentence(const std::optional<GnssFix>& fix) {
+  if (!fix) return with_checksum("GPGSA,A,1,,,,,,,,,,,,,,,");
+  std::string body = "GPGSA,A,3";
+  for (std::uint32_t i = 0; i < 12; ++i)
+    body += i < fix->satellites ? format(",%02u", 2 + 3 * i) : std::string(",");
+  return with_checksum(body + ",1.5,1.0,1.1");
+}
 
 std::optional<std::string> nmea_sentence(const std::string& type,
                                          const std::optional<GnssFix>& fix) {
@@ -84,10 +109,17 @@ std::optional<std::string> nmea_sentence(const std::string& type,
   }
   if (type == "VTG")
     return with_checksum(fix ? "GPVTG,0.0,T,,M,0.0,N,0.0,K,A" : "GPVTG,,T,,M,,N,,K,N");
-  if (type == "GSA")
-    return with_checksum(fix ? "GPGSA,A,3,,,,,,,,,,,,,1.5,1.0,1.1" : "GPGSA,A,1,,,,,,,,,,,,,,,");
-  if (type == "GSV") return with_checksum(format("GPGSV,1,1,%02u", fix ? fix->satellites : 0U));
+  if (type == "GSA") return gsa_sentence(fix);
   return std::nullopt;
+}
+
+}  // namespace
+
+std::vector<std::string> nmea_sentences(const std::string& type,
+                                        const std::optional<GnssFix>& fix) {
+  if (type == "GSV") return gsv_sentences(fix ? fix->satellites : 0U);
+  if (auto one = nmea_sentence(type, fix)) return {std::move(*one)};
+  return {};
 }
 
 std::vector<std::string> GnssReceiver::nmea_burst() const {
@@ -95,7 +127,8 @@ std::vector<std::string> GnssReceiver::nmea_burst() const {
   if (!on()) return burst;
   const auto now = fix();
   for (const char* type : {"GGA", "RMC", "GSV", "GSA", "VTG"}) {
-    if (auto sentence = nmea_sentence(type, now)) burst.push_back(std::move(*sentence));
+    for (auto& sentence : nmea_sentences(type, now))
+      burst.push_back(std::move(sentence));
   }
   return burst;
 }
@@ -106,8 +139,8 @@ std::string degrees_minutes(double degrees, bool latitude, int decimals,
   const int whole = static_cast<int>(magnitude);
   const double minutes = (magnitude - whole) * 60.0;
   const char hemisphere = latitude ? (degrees < 0 ? 'S' : 'N') : (degrees < 0 ? 'W' : 'E');
-  const std::string text = format(latitude ? "%02d%0*.*f" : "%03d%0*.*f", whole, decimals + 3,
-                                  decimals, minutes);
+  const std::string text =
+      format(latitude ? "%02d%0*.*f" : "%03d%0*.*f", whole, decimals + 3, decimals, minutes);
   return text + std::string(separator) + hemisphere;
 }
 

@@ -74,9 +74,11 @@ class GnssReceiver {
 std::string degrees_minutes(double degrees, bool latitude, int decimals,
                             std::string_view separator);
 
-// NMEA 0183 sentences for `fix` (nullopt: no fix, fields empty), talker
-// "GP": GGA, RMC, VTG, GSA, GSV; `type` upper case. With "$" and "*hh".
-std::optional<std::string> nmea_sentence(const std::string& type,
-                                         const std::optional<GnssFix>& fix);
+// NMEA 0183 sentences of one type for `fix` (nullopt: no fix, fields
+// empty), talker "GP": GGA, RMC, VTG, GSA, or GSV (one sentence per four
+// satellites in view); `type` upper case. Each with "$" and "*hh". Empty for
+// a type it does not know. The sky is made up but fixed: satellite i has
+// PRN 2+3i, and an elevation, azimuth and SNR derived from i.
+std::vector<std::string> nmea_sentences(const std::string& type, const std::optional<GnssFix>& fix);
 
 }  // namespace vmodem::sim

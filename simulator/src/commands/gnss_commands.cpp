@@ -111,7 +111,8 @@ void register_nmea(at::Registry& registry, GnssReceiver& gnss) {
         if (!value || call.command.args.size() > 2) return void(call.responder.error());
         gnss.set_nmea_by_at(*value == 1);
       } else {
-        call.responder.info(std::string("+QGPSCFG: \"nmeasrc\",") + (gnss.nmea_by_at() ? "1" : "0"));
+        call.responder.info(std::string("+QGPSCFG: \"nmeasrc\",") +
+                            (gnss.nmea_by_at() ? "1" : "0"));
       }
       return void(call.responder.ok());
     }
@@ -141,9 +142,10 @@ void register_nmea(at::Registry& registry, GnssReceiver& gnss) {
     std::string upper = *type;
     for (char& c : upper)
       c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    const auto sentence = nmea_sentence(upper, gnss.fix());
-    if (!sentence) return void(call.responder.error());
-    call.responder.info("+QGPSGNMEA: " + *sentence);
+    const auto sentences = nmea_sentences(upper, gnss.fix());
+    if (sentences.empty()) return void(call.responder.error());
+    for (const auto& sentence : sentences)
+      call.responder.info("+QGPSGNMEA: " + sentence);
     call.responder.ok();
   };
   (void)registry.add("+QGPSGNMEA", std::move(gnmea));
