@@ -65,6 +65,10 @@ void SimulatedChip::cut_power() {
   ++storage_.counters().power_cuts;
 }
 
+void SimulatedChip::power_off() {
+  powered_ = false;
+}
+
 void SimulatedChip::power_up() {
   powered_ = true;
   if (pacing_) set_real_time_pacing(true);

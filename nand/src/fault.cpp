@@ -137,9 +137,22 @@ void FaultInjector::clear_rules() {
   rules_.clear();
 }
 
+std::vector<ArmedRule> FaultInjector::armed_rules() const {
+  std::vector<ArmedRule> out;
+  out.reserve(rules_.size());
+  for (const auto& active : rules_)
+    out.push_back({active.id, active.rule, active.matches, active.fires});
+  return out;
+}
+
 void FaultInjector::cut_power() {
   if (chip_.powered()) drop_countdown_cuts();
   chip_.cut_power();
+}
+
+void FaultInjector::power_off() {
+  if (chip_.powered()) drop_countdown_cuts();
+  chip_.power_off();
 }
 
 void FaultInjector::drop_countdown_cuts() {

@@ -366,7 +366,7 @@ void Module::stop_orderly() {
   {
     auto flash = flash_->lock();
     (void)flash.storage().sync();
-    flash.faults().cut_power();
+    flash.faults().power_off();  // orderly: not a power cut
   }
   set_state(PowerState::off);
 }

@@ -49,7 +49,10 @@ class SimulatedChip final : public Device {
   // --- power ---
   bool powered() const { return powered_.load(std::memory_order_relaxed); }
   // Power goes off now: every access fails with power_loss until power_up().
+  // Counted in the storage's power_cuts.
   void cut_power();
+  // The same, orderly (the firmware shut down first): not a power cut.
+  void power_off();
   // Power comes back. Cells keep whatever the cut left in them.
   void power_up();
 

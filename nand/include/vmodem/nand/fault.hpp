@@ -79,6 +79,14 @@ struct FaultEvent {
   CutMode cut;  // for power_cut: the mode applied (torn_random resolved)
 };
 
+// A rule still armed: its id, what it matches and does, and how far it got.
+struct ArmedRule {
+  std::uint32_t id;
+  FaultRule rule;
+  std::uint64_t matches;  // operations it matched so far
+  std::uint32_t fires;    // times it fired (a spent rule is gone)
+};
+
 class FaultInjector final : public Device {
  public:
   // `chip` and `table` (may be null) must outlive the injector.
@@ -101,6 +109,8 @@ class FaultInjector final : public Device {
   bool remove_rule(std::uint32_t id);
   void clear_rules();
   std::size_t rule_count() const { return rules_.size(); }
+  // The rules armed now, oldest first.
+  std::vector<ArmedRule> armed_rules() const;
 
   // Shorthand: power cut at the `n`th operation from now (any kind, anywhere).
   Result<std::uint32_t> arm_power_cut(std::uint64_t n, CutMode mode);
@@ -117,6 +127,9 @@ class FaultInjector final : public Device {
 
   // The chip's power switch (drops count-down cuts armed for this power-on).
   void cut_power();
+  // The same after an orderly shutdown (reset, power-off): not counted as a
+  // power cut; count-down cuts armed for this power-on are dropped too.
+  void power_off();
   void power_up();
   // Damages the chip now (ctl inject, image inject) as a rule's damage
   // would as an operation passes: the one path to the chip for it.
