@@ -81,6 +81,26 @@ TEST_F(CtlTest, SmsDeliverTakesTextAndRefusesBytesThatAreNotUtf8) {
   EXPECT_EQ(nlohmann::json::parse(outbox.out)["messages"][0]["text"], "hi");
 }
 
+// Armed rules are listed and removed by id (positional or --id) or all at
+// once; an id that is not armed is refused with exit code 1.
+TEST_F(CtlTest, FaultsListsArmedRulesAndDisarmRemovesThem) {
+  auto listed = ctl("faults --json");
+  ASSERT_EQ(listed.exit_code, 0) << listed.out;
+  const auto faults = nlohmann::json::parse(listed.out)["faults"];
+  ASSERT_EQ(faults.size(), 1U) << listed.out;
+  EXPECT_EQ(faults[0]["id"], 7);
+  EXPECT_EQ(faults[0]["effect"], "power_cut");
+  EXPECT_EQ(faults[0]["matches"], 2);
+  auto wrong = ctl("disarm 8");
+  EXPECT_EQ(wrong.exit_code, 1) << wrong.out;
+  EXPECT_TRUE(has(wrong, "no such rule")) << wrong.out;
+  EXPECT_EQ(ctl("disarm").exit_code, 1) << "neither an id nor --all";
+  auto removed = ctl("disarm 7 --json");
+  ASSERT_EQ(removed.exit_code, 0) << removed.out;
+  EXPECT_EQ(nlohmann::json::parse(removed.out)["disarmed"], nlohmann::json::array({7}));
+  EXPECT_EQ(nlohmann::json::parse(ctl("faults --json").out)["faults"].size(), 0U);
+}
+
 TEST_F(CtlTest, NetworkOptionsBecomeTheRequest) {
   auto shaped = ctl("network --latency-ms 150 --bandwidth-kbps 64 --udp-loss 12.5 --detach --json");
   ASSERT_EQ(shaped.exit_code, 0) << shaped.out;

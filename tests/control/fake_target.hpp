@@ -117,6 +117,20 @@ class FakeTarget : public sim::ControlTarget {
                                                .pdu = "00",
                                                .timestamp_us = 1}});
   }
+  // One armed rule (id 7); disarming it or all empties the list.
+  sim::Controlled<std::vector<vmodem::nand::ArmedRule>> faults() override {
+    std::lock_guard lock(mutex_);
+    std::vector<vmodem::nand::ArmedRule> rules;
+    if (!disarmed_) rules.push_back({7, vmodem::nand::FaultRule{}, 2, 0});
+    return answer_locked("faults", rules);
+  }
+  sim::Controlled<std::vector<std::uint32_t>> disarm(std::optional<std::uint32_t> id) override {
+    std::lock_guard lock(mutex_);
+    if ((id && *id != 7) || disarmed_)
+      return tl::unexpected(sim::ControlError{"InvalidParameter", "no such rule"});
+    disarmed_ = true;
+    return answer_locked(id ? "disarm" : "disarm --all", std::vector<std::uint32_t>{7});
+  }
   sim::Controlled<sim::GnssReport> gnss(const sim::GnssRequest& request) override {
     return answer("gnss", sim::GnssReport{.latitude = request.latitude.value_or(0),
                                           .longitude = request.longitude.value_or(0)});
@@ -231,6 +245,7 @@ class FakeTarget : public sim::ControlTarget {
   std::optional<bool> last_sim_fresh_;
   std::optional<sim::NetworkRequest> last_network_;
   bool defer_snapshots_ = false;
+  bool disarmed_ = false;  // rule 7 was disarmed
   std::vector<Deferred> deferred_;
 };
 

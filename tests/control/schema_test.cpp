@@ -34,10 +34,10 @@ void expect_invalid(const std::string& command, const json& args, const std::str
 
 TEST(Schema, TableIsComplete) {
   const std::set<std::string> wanted = {
-      "query-commands", "status",     "power-on",   "power-off",     "power-cut",
-      "reset",          "inject",     "stats",      "snapshot-save", "snapshot-load",
-      "backup-info",    "sim-remove", "sim-insert", "network",       "gnss",
-      "sms-deliver",    "sms-outbox", "subscribe",  "unsubscribe",   "quit"};
+      "query-commands", "status",  "power-on",      "power-off",     "power-cut",   "reset",
+      "inject",         "stats",   "snapshot-save", "snapshot-load", "backup-info", "sim-remove",
+      "sim-insert",     "network", "gnss",          "sms-deliver",   "sms-outbox",  "subscribe",
+      "unsubscribe",    "quit",    "faults",        "disarm"};
   std::set<std::string> names;
   for (const auto& command : command_table()) {
     EXPECT_TRUE(names.insert(std::string(command.name)).second) << "duplicate " << command.name;
@@ -160,6 +160,12 @@ TEST(Requests, PowerCut) {
   EXPECT_EQ(window.seed, 7U);
   EXPECT_EQ(window.mode, vmodem::nand::CutMode::before);
   EXPECT_FALSE(cut({{"window", {5, 5}}}).seed);
+  // A seed as replies give it: a decimal string, exact to 2^64 - 1.
+  EXPECT_EQ(cut({{"window", {1, 2}}, {"seed", "18446744073709551615"}}).seed,
+            18446744073709551615ULL);
+  expect_invalid("power-cut", {{"window", {1, 2}}, {"seed", "18446744073709551616"}}, "seed");
+  expect_invalid("power-cut", {{"window", {1, 2}}, {"seed", "12a"}}, "seed");
+  expect_invalid("power-cut", {{"window", {1, 2}}, {"seed", 1.5e19}}, "seed");
 
   auto clash = power_cut_request({{"after-operations", 1}, {"window", {1, 2}}});
   ASSERT_FALSE(clash);

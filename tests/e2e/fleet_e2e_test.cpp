@@ -50,8 +50,8 @@ TEST(Fleet, ACutInOneModuleLeavesTheOthersOpenFilesAlone) {
             std::string::npos)
       << root.dump();
   // Each module has its own seed: the run's, plus its index.
-  EXPECT_EQ(ctl(daemon, 0, "status")["seed"], 11);
-  EXPECT_EQ(ctl(daemon, 1, "status")["seed"], 12);
+  EXPECT_EQ(ctl(daemon, 0, "status")["seed"], "11");
+  EXPECT_EQ(ctl(daemon, 1, "status")["seed"], "12");
   for (Host* host : {&a, &b})
     ASSERT_EQ(host->command("ATE0"), "ATE0\r\r\nOK\r\n");
   // ... and its own IMEI: module 0 the profile's, module 1 the next one.

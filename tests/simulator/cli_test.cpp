@@ -55,7 +55,7 @@ TEST(Cli, CreateInfoInjectDumpStats) {
   auto created = vmodem("image create " + img + " --profile bg77 --seed 3 --json");
   ASSERT_EQ(created.exit_code, 0) << created.out;
   const auto made = nlohmann::json::parse(created.out);
-  EXPECT_EQ(made["seed"], 3);
+  EXPECT_EQ(made["seed"], "3");
   EXPECT_EQ(made["factory_bad_blocks"].size(), 6U);
   EXPECT_EQ(vmodem("image create " + img).exit_code, 3) << "never overwrites";
 

@@ -83,6 +83,9 @@ tl::expected<json, std::string> convert(const ArgSpec& spec, const std::string& 
   // The protocol is JSON: its strings are UTF-8 (and dump() throws on others).
   if (!sim::is_valid_utf8(text)) return tl::unexpected(std::string("expected UTF-8 text"));
   switch (spec.type) {
+    case ArgType::seed:  // sent as a decimal string: exact whatever parses it
+      if (auto number = parse_seed(text)) return json(std::to_string(*number));
+      return tl::unexpected("expected a non-negative integer, got '" + text + "'");
     case ArgType::integer:
     case ArgType::integer_list: {
       if (auto number = parse_seed(text)) return json(*number);
@@ -216,6 +219,7 @@ std::string type_name(ArgType type) {
   switch (type) {
     case ArgType::integer:
     case ArgType::integer_list:
+    case ArgType::seed:
       return "INT";
     case ArgType::number:
       return "NUMBER";
@@ -242,7 +246,8 @@ void add_argument(CLI::App* sub, const CommandSpec& command, const ArgSpec& spec
     option = sub->add_option(flag, args.lists[key], help)->delimiter(',');
     if (spec.items) option->expected(static_cast<int>(*spec.items));
   } else {
-    option = sub->add_option(flag, args.scalars[key], help);
+    const std::string names = spec.positional ? std::string(spec.name) + "," + flag : flag;
+    option = sub->add_option(names, args.scalars[key], help);
   }
   option->type_name(type_name(spec.type));
   if (!spec.allowed.empty()) {

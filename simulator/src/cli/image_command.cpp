@@ -32,7 +32,7 @@ int create(const ImageArgs& args) {
   if (args.json) {
     print_json({{"image", args.image},
                 {"profile", profile->name},
-                {"seed", seeds.run},
+                {"seed", std::to_string(seeds.run)},
                 {"factory_bad_blocks", bad}});
   } else {
     std::cout << "created " << args.image << " (" << profile->name << ", "

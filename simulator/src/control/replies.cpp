@@ -16,7 +16,7 @@ json to_json(const ModuleStatus& s) {
               {"model", s.model},
               {"profile", s.profile},
               {"revision", s.revision},
-              {"seed", s.seed},
+              {"seed", std::to_string(s.seed)},  // a string: exact in every JSON parser
               {"state_dir", s.state_dir.string()},
               {"ports", ports},
               {"boots", s.boots},
@@ -37,7 +37,7 @@ json to_json(const PowerCutOutcome& outcome) {
               {"rule", outcome.rule},
               {"operation", outcome.operation},
               {"mode", nand::to_string(outcome.mode)}};
-  if (outcome.seed) out["seed"] = *outcome.seed;
+  if (outcome.seed) out["seed"] = std::to_string(*outcome.seed);
   return out;
 }
 
@@ -120,6 +120,58 @@ json to_json(const std::vector<SmsRecord>& outbox) {
                         {"timestamp", timestamp}});
   }
   return json{{"messages", std::move(messages)}};
+}
+
+namespace {
+
+std::string_view trigger_name(nand::Trigger trigger) {
+  switch (trigger) {
+    case nand::Trigger::nth_match:
+      return "nth_match";
+    case nand::Trigger::probability:
+      return "probability";
+    case nand::Trigger::every_match:
+      return "every_match";
+  }
+  return "unknown";
+}
+
+// A rule as inject's `rule` spells it, plus its id and progress.
+json armed_rule_json(const nand::ArmedRule& armed) {
+  const nand::FaultRule& r = armed.rule;
+  json ops = json::array();
+  for (const auto kind : {nand::OpKind::read, nand::OpKind::program, nand::OpKind::erase}) {
+    if ((r.ops & (1U << static_cast<unsigned>(kind))) != 0) ops.push_back(nand::to_string(kind));
+  }
+  json out = {{"id", armed.id},
+              {"effect", nand::to_string(r.effect)},
+              {"ops", ops},
+              {"trigger", trigger_name(r.trigger)},
+              {"max-fires", r.max_fires},
+              {"matches", armed.matches},
+              {"fires", armed.fires}};
+  if (r.trigger == nand::Trigger::nth_match) out["n"] = r.n;
+  if (r.trigger == nand::Trigger::probability) out["p"] = r.p;
+  if (r.partition) out["partition"] = *r.partition;
+  if (r.block_first) out["block-first"] = *r.block_first;
+  if (r.block_last) out["block-last"] = *r.block_last;
+  if (r.page) out["page"] = *r.page;
+  if (r.effect == nand::FaultEffect::power_cut) out["cut"] = nand::to_string(r.cut);
+  if (r.effect == nand::FaultEffect::bit_flips) out["bits"] = r.bits;
+  return out;
+}
+
+}  // namespace
+
+json to_json(const std::vector<nand::ArmedRule>& rules) {
+  json list = json::array();
+  for (const auto& rule : rules)
+    list.push_back(armed_rule_json(rule));
+  return json{{"faults", list}};
+}
+
+json to_json(const std::vector<std::uint32_t>& disarmed) {
+  return json{{"disarmed", disarmed}};
 }
 
 }  // namespace vmodem::sim::control

@@ -27,7 +27,9 @@ nlohmann::json to_json(const SimReport& report);
 nlohmann::json to_json(const NetworkReport& report);
 nlohmann::json to_json(const GnssReport& report);
 nlohmann::json to_json(const SmsDelivered& delivered);
-nlohmann::json to_json(const std::vector<SmsRecord>& outbox);  // {"messages": [...]}
+nlohmann::json to_json(const std::vector<SmsRecord>& outbox);        // {"messages": [...]}
+nlohmann::json to_json(const std::vector<nand::ArmedRule>& rules);   // {"faults": [...]}
+nlohmann::json to_json(const std::vector<std::uint32_t>& disarmed);  // {"disarmed": [ids]}
 
 template <class T>
 JsonResult as_json(const Controlled<T>& result) {

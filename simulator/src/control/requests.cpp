@@ -178,7 +178,7 @@ tl::expected<PowerCutRequest, ControlError> power_cut_request(const json& argume
     request.window_last = args["window"][1].get<std::uint64_t>();
     if (request.window_first > request.window_last)
       return tl::unexpected(invalid_parameter("window", "first must not exceed last"));
-    if (args.contains("seed")) request.seed = args["seed"].get<std::uint64_t>();
+    if (args.contains("seed")) request.seed = seed_value(args["seed"]);
   }
   if (args.contains("mode")) request.mode = cut_mode(args["mode"].get<std::string>());
   return request;
@@ -250,6 +250,14 @@ JsonResult call_sync(ControlTarget& target, std::string_view command, const json
     return as_json(target.sms_deliver(request));
   }
   if (command == "sms-outbox") return as_json(target.sms_outbox(args.value("clear", false)));
+  if (command == "faults") return as_json(target.faults());
+  if (command == "disarm") {
+    const bool all = args.value("all", false);
+    if (all == args.contains("id"))
+      return tl::unexpected(invalid_parameter("id", "name one rule, or all"));
+    if (all) return as_json(target.disarm(std::nullopt));
+    return as_json(target.disarm(args["id"].get<std::uint32_t>()));
+  }
   if (command == "network") {
     auto request = network_request(args);
     if (!request) return tl::unexpected(request.error());

@@ -96,13 +96,33 @@ std::vector<CommandSpec> build_table() {
             1,
             std::nullopt,
             2},
-           {"seed", T::integer, false,
-            "With window: seed of the draw (default: from the run seed)"},
+           {"seed", T::seed, false, "With window: seed of the draw (default: from the run seed)"},
            {"mode", T::string, false, "How the struck operation is torn (default torn_random)",
             kCutModes},
        },
        "{cut: true} for a cut now, else {armed: {...}} describing the armed cut",
        {kDeviceNotActive, kGenericError}},
+      {"faults",
+       "The fault rules armed now (power-cut and inject rule), oldest first; a rule that fired "
+       "its last time is gone, a count-down power cut goes with the power-on it was armed in",
+       {},
+       "{faults: [{id, effect, ops, trigger, n|p, partition?, cut?, matches, fires, ...}]}",
+       {}},
+      {"disarm",
+       "Remove an armed fault rule (its id from power-cut, inject or faults), or all of them",
+       {{"id",
+         T::integer,
+         false,
+         "The rule to remove",
+         {},
+         std::nullopt,
+         UINT32_MAX,
+         std::nullopt,
+         {},
+         /*positional=*/true},
+        {"all", T::boolean, false, "Remove every armed rule"}},
+       "{disarmed: [ids]}",
+       {kInvalidParameter}},
       {"reset",
        "Restart the module, like AT+CFUN=1,1 (USB ports re-enumerate)",
        {},
@@ -296,6 +316,15 @@ tl::expected<void, ControlError> check_integer(const std::string& name, const Ar
   return {};
 }
 
+tl::expected<void, ControlError> check_seed(const std::string& name, const nlohmann::json& value) {
+  if (value.is_string()) {
+    if (parse_decimal_u64(value.get_ref<const std::string&>())) return {};
+    return tl::unexpected(invalid_parameter(name, "expected a decimal 64-bit number"));
+  }
+  if (value.is_number_unsigned()) return {};
+  return tl::unexpected(invalid_parameter(name, "expected a decimal string or an integer"));
+}
+
 tl::expected<void, ControlError> check_string(const std::string& name, const ArgSpec& arg,
                                               const nlohmann::json& value) {
   if (!value.is_string()) return tl::unexpected(invalid_parameter(name, "expected a string"));
@@ -349,6 +378,8 @@ tl::expected<void, ControlError> check_value(const std::string& name, const ArgS
     case T::object:
       if (!value.is_object()) return tl::unexpected(invalid_parameter(name, "expected an object"));
       return check_members(name + ".", arg.fields, value);
+    case T::seed:
+      return check_seed(name, value);
   }
   return {};
 }
@@ -391,8 +422,27 @@ std::string_view to_string(ArgType type) {
       return "array<integer>";
     case T::object:
       return "object";
+    case T::seed:
+      return "seed";
   }
   return "unknown";
+}
+
+std::optional<std::uint64_t> parse_decimal_u64(std::string_view text) {
+  if (text.empty() || text.size() > 20) return std::nullopt;
+  std::uint64_t value = 0;
+  for (const char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    const auto digit = static_cast<std::uint64_t>(c - '0');
+    if (value > (UINT64_MAX - digit) / 10) return std::nullopt;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+std::uint64_t seed_value(const nlohmann::json& value) {
+  if (value.is_string()) return parse_decimal_u64(value.get_ref<const std::string&>()).value_or(0);
+  return value.get<std::uint64_t>();
 }
 
 const std::vector<CommandSpec>& command_table() {

@@ -35,8 +35,16 @@ enum class ArgType : std::uint8_t {
   string_list,
   integer_list,
   object,  // members validated against `fields`
+  // A 64-bit seed: a decimal string (exact, as replies give it) or a JSON
+  // integer (exact only below 2^53 in many clients' JSON parsers).
+  seed,
 };
 std::string_view to_string(ArgType type);
+
+// The value of an argument checked as ArgType::seed.
+std::uint64_t seed_value(const nlohmann::json& value);
+// `text` as a decimal 64-bit number: digits only, no sign, no overflow.
+std::optional<std::uint64_t> parse_decimal_u64(std::string_view text);
 
 struct ArgSpec {
   std::string_view name;
@@ -48,6 +56,8 @@ struct ArgSpec {
   std::optional<std::uint64_t> max{};
   std::optional<std::size_t> items{};  // exact list length, if fixed
   std::vector<ArgSpec> fields{};       // object members
+  // `vmodem ctl` also takes it without its --name (`ctl disarm 3`).
+  bool positional = false;
 };
 
 struct CommandSpec {

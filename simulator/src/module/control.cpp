@@ -76,6 +76,26 @@ Controlled<PowerState> Module::reset() {
   return state_;
 }
 
+Controlled<std::vector<nand::ArmedRule>> Module::faults() {
+  return flash_->lock().faults().armed_rules();
+}
+
+Controlled<std::vector<std::uint32_t>> Module::disarm(std::optional<std::uint32_t> id) {
+  auto flash = flash_->lock();
+  std::vector<std::uint32_t> removed;
+  if (id) {
+    if (!flash.faults().remove_rule(*id))
+      return error("InvalidParameter", "no fault rule " + std::to_string(*id) + " is armed");
+    removed.push_back(*id);
+  } else {
+    for (const auto& rule : flash.faults().armed_rules())
+      removed.push_back(rule.id);
+    flash.faults().clear_rules();
+  }
+  log_->info("fault rules disarmed: {}", removed.size());
+  return removed;
+}
+
 Controlled<PowerCutOutcome> Module::power_cut(const PowerCutRequest& request) {
   using When = PowerCutRequest::When;
   if (request.when == When::now) {

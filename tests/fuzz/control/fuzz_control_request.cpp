@@ -61,6 +61,12 @@ class EchoTarget : public ControlTarget {
     return SmsDelivered{.storage = request.from, .index = 0, .direct = false};
   }
   Controlled<std::vector<SmsRecord>> sms_outbox(bool) override { return std::vector<SmsRecord>{}; }
+  Controlled<std::vector<vmodem::nand::ArmedRule>> faults() override {
+    return std::vector<vmodem::nand::ArmedRule>{};
+  }
+  Controlled<std::vector<std::uint32_t>> disarm(std::optional<std::uint32_t> id) override {
+    return std::vector<std::uint32_t>(id.has_value() ? 1 : 0, id.value_or(0));
+  }
   Controlled<GnssReport> gnss(const GnssRequest& request) override {
     return GnssReport{.latitude = request.latitude.value_or(0)};
   }

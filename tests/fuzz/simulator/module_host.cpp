@@ -145,6 +145,10 @@ class SandboxTarget final : public ControlTarget {
   Controlled<std::vector<SmsRecord>> sms_outbox(bool clear) override {
     return module_.sms_outbox(clear);
   }
+  Controlled<std::vector<nand::ArmedRule>> faults() override { return module_.faults(); }
+  Controlled<std::vector<std::uint32_t>> disarm(std::optional<std::uint32_t> id) override {
+    return module_.disarm(id);
+  }
   std::uint64_t subscribe(std::function<void(const json&)> listener) override {
     return module_.subscribe(std::move(listener));
   }

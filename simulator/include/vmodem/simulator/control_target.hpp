@@ -172,12 +172,12 @@ using SnapshotReply = std::function<void(Controlled<SnapshotDone>)>;
 struct PowerCutRequest {
   enum class When { now, after_operations, partition_operation, random_window };
   When when = When::now;
-  std::uint64_t operations = 0;       // after_operations: the Nth NAND operation from now
-  std::string partition;              // partition_operation: Nth matching op in this partition
-  std::uint8_t op_kinds = 0b111;      // bit (1 << nand::OpKind); for partition_operation
-  std::uint64_t window_first = 1;     // random_window: operation in [first, last] from now,
-  std::uint64_t window_last = 1000;   //   drawn from `seed`
-  std::optional<std::uint64_t> seed;  // random_window: default derived from the run seed
+  std::uint64_t operations = 0;         // after_operations: the Nth NAND operation from now
+  std::string partition{};              // partition_operation: Nth matching op in this partition
+  std::uint8_t op_kinds = 0b111;        // bit (1 << nand::OpKind); for partition_operation
+  std::uint64_t window_first = 1;       // random_window: operation in [first, last] from now,
+  std::uint64_t window_last = 1000;     //   drawn from `seed`
+  std::optional<std::uint64_t> seed{};  // random_window: default derived from the run seed
   nand::CutMode mode = nand::CutMode::torn_random;
 };
 
@@ -212,6 +212,13 @@ class ControlTarget {
   virtual Controlled<PowerCutOutcome> power_cut(const PowerCutRequest& request) = 0;
   virtual Controlled<PowerState> reset() = 0;  // like AT+CFUN=1,1
   virtual Controlled<InjectOutcome> inject(const InjectRequest& request) = 0;
+  // The fault rules armed now (power-cut's and inject's), oldest first. A
+  // rule that fired its last time is gone; a count-down power cut goes with
+  // the power-on it was armed in.
+  virtual Controlled<std::vector<nand::ArmedRule>> faults() = 0;
+  // Removes rule `id`, or every rule (nullopt); returns the ids removed.
+  // Errors: InvalidParameter (no rule with that id is armed).
+  virtual Controlled<std::vector<std::uint32_t>> disarm(std::optional<std::uint32_t> id) = 0;
   virtual Controlled<ModuleStats> stats() = 0;
   // The whole NAND to an image file at `path`, and back (module off). The
   // file I/O runs off the executor, so the ports and other connections keep

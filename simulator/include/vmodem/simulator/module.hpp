@@ -179,6 +179,8 @@ class Module final : public ControlTarget,
   Controlled<GnssReport> gnss(const GnssRequest& request) override;
   Controlled<SmsDelivered> sms_deliver(const SmsDeliverRequest& request) override;
   Controlled<std::vector<SmsRecord>> sms_outbox(bool clear) override;
+  Controlled<std::vector<nand::ArmedRule>> faults() override;
+  Controlled<std::vector<std::uint32_t>> disarm(std::optional<std::uint32_t> id) override;
   std::uint64_t subscribe(std::function<void(const nlohmann::json& event)> listener) override;
   void unsubscribe(std::uint64_t id) override;
 
