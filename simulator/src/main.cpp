@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   vmodem::cli::add_delta_command(app, commands);
   vmodem::cli::add_firmware_command(app, commands);
   vmodem::cli::add_mount_command(app, commands);
+  vmodem::cli::add_profiles_command(app, commands);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,3 +1,4 @@
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -498,9 +499,13 @@ tl::expected<Profile, ProfileError> load_profile(const std::string& name_or_path
   const bool is_path = name_or_path.find('/') != std::string::npos ||
                        (name_or_path.size() > 5 && name_or_path.ends_with(".json"));
   if (!is_path) {
+    // "BG95-M3" is the model of "bg95-m3": names match in any case.
+    std::string lower = name_or_path;
+    for (char& c : lower)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     for (const auto& builtin : builtin_profiles()) {
-      if (builtin.name == name_or_path)
-        return parse_profile(std::string(builtin.json), "builtin:" + name_or_path);
+      if (builtin.name == lower)
+        return parse_profile(std::string(builtin.json), "builtin:" + lower);
     }
     std::string known;
     for (const auto& n : builtin_profile_names())

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <map>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -39,14 +40,39 @@ std::string shell_bytes(const std::string& octal) {
 }
 
 TEST(Cli, HelpOnEveryCommand) {
-  for (const char* cmd : {"", "run", "image", "image create", "image info", "image stats",
-                          "image dump-page", "image mark-bad", "image inject"}) {
+  for (const char* cmd : {"", "run", "profiles", "image", "image create", "image info",
+                          "image stats", "image dump-page", "image mark-bad", "image inject"}) {
     auto r = vmodem(std::string(cmd) + " --help");
     EXPECT_EQ(r.exit_code, 0) << cmd;
     EXPECT_NE(r.out.find("Usage:"), std::string::npos) << cmd;
   }
   EXPECT_EQ(vmodem("").exit_code, 2) << "no subcommand is a usage error";
   EXPECT_EQ(vmodem("frobnicate").exit_code, 2);
+}
+
+// `vmodem profiles` names what --profile takes, and a model name is taken in
+// any case.
+TEST(Cli, ProfilesListsTheBuiltInModulesAndModelNamesWork) {
+  auto listed = vmodem("profiles --json");
+  ASSERT_EQ(listed.exit_code, 0) << listed.out;
+  const auto profiles = nlohmann::json::parse(listed.out)["profiles"];
+  ASSERT_EQ(profiles.size(), 4U) << listed.out;
+  std::map<std::string, std::string> model_of, family_of;
+  for (const auto& p : profiles) {
+    model_of[p["name"]] = p["model"];
+    family_of[p["name"]] = p["family"];
+  }
+  EXPECT_EQ(model_of["bg95-m3"], "BG95-M3");
+  EXPECT_EQ(family_of["uc20"], "uc20");
+  EXPECT_EQ(family_of["bg77"], "bg95");
+  const auto text = vmodem("profiles");
+  EXPECT_NE(text.out.find("bg600l-m3  BG600L-M3  bg95"), std::string::npos) << text.out;
+  vmodem::testing::TempDir dir;
+  const auto made = vmodem("image create " + (dir / "m.img").string() + " --profile BG95-M3");
+  EXPECT_EQ(made.exit_code, 0) << made.out;
+  const auto wrong = vmodem("image create " + (dir / "n.img").string() + " --profile BG96");
+  EXPECT_EQ(wrong.exit_code, 2) << wrong.out;
+  EXPECT_NE(wrong.out.find("built in: "), std::string::npos) << wrong.out;
 }
 
 TEST(Cli, CreateInfoInjectDumpStats) {

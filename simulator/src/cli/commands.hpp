@@ -46,6 +46,9 @@ class CommandList {
 
 void add_run_command(CLI::App& app, CommandList& commands);
 
+// `vmodem profiles [--json]`: the built-in profiles (profiles_command.cpp).
+void add_profiles_command(CLI::App& app, CommandList& commands);
+
 // `vmodem ctl ...`: the client of a running module's control socket, one
 // subcommand per control command (ctl_command.cpp).
 void add_ctl_command(CLI::App& app, CommandList& commands);

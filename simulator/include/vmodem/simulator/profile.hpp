@@ -220,7 +220,8 @@ struct Profile {
 // Names of the profiles built into the binary (configs/*.json).
 std::vector<std::string> builtin_profile_names();
 
-// Loads `name_or_path`: a builtin profile name ("bg95-m3"), or a path to a
+// Loads `name_or_path`: a builtin profile name ("bg95-m3", in any case: the
+// model "BG95-M3" works too), or a path to a
 // JSON file (anything containing '/' or ending in ".json"). Every field is
 // checked: unknown, missing or mistyped fields, impossible geometry, a
 // partition table that overlaps or leaves the chip.
