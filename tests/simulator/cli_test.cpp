@@ -46,8 +46,17 @@ TEST(Cli, HelpOnEveryCommand) {
     EXPECT_EQ(r.exit_code, 0) << cmd;
     EXPECT_NE(r.out.find("Usage:"), std::string::npos) << cmd;
   }
-  EXPECT_EQ(vmodem("").exit_code, 2) << "no subcommand is a usage error";
-  EXPECT_EQ(vmodem("frobnicate").exit_code, 2);
+  const auto bare = vmodem("");
+  EXPECT_EQ(bare.exit_code, 2) << "no subcommand is a usage error";
+  EXPECT_NE(bare.out.find("Subcommands:"), std::string::npos) << "...that shows them: " << bare.out;
+  const auto help = vmodem("help ctl");
+  EXPECT_EQ(help.exit_code, 0) << help.out;
+  EXPECT_NE(help.out.find("Usage: vmodem ctl"), std::string::npos) << help.out;
+  const auto unknown = vmodem("frobnicate");
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.out.find("unknown command 'frobnicate'; the commands are run, "),
+            std::string::npos)
+      << unknown.out;
 }
 
 // `vmodem profiles` names what --profile takes, and a model name is taken in
