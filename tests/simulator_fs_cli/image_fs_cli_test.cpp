@@ -48,6 +48,15 @@ TEST_F(ImageFs, ListsFactoryFilesByNameAndAlias) {
   EXPECT_EQ(tool("ls", "modem").out, modem.out);
 }
 
+// The firmware's own directory for uploads in progress is not the user's:
+// hidden as AT+QFLST hides it, shown with --all.
+TEST_F(ImageFs, LsHidesTheUploadDirectoryUnlessAll) {
+  ASSERT_EQ(tool("mkdir", "ap", "/.qfupl").exit_code, 0);
+  EXPECT_EQ(tool("ls", "ap").out.find(".qfupl"), std::string::npos);
+  EXPECT_EQ(tool("ls", "ap", "-R --json", false).out.find(".qfupl"), std::string::npos);
+  EXPECT_NE(tool("ls", "ap", "--all").out.find(".qfupl"), std::string::npos);
+}
+
 TEST_F(ImageFs, PutCatGetRmMkdirRoundTrip) {
   std::string data(5000, '\0');
   for (std::size_t i = 0; i < data.size(); ++i)

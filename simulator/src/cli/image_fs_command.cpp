@@ -12,6 +12,7 @@
 #include "cli/commands.hpp"
 #include "cli/fs_access.hpp"
 #include "cli/output.hpp"
+#include "commands/file_support.hpp"
 #include "module/fs_config.hpp"
 
 namespace vmodem::cli {
@@ -29,6 +30,7 @@ struct FsArgs {
   bool deep = false;
   bool yes = false;
   bool empty = false;
+  bool all = false;  // ls: the firmware's own entries too
 };
 
 std::string join(const std::string& dir, const std::string& name) {
@@ -48,7 +50,9 @@ struct Listing {
 
 // Lists `path` (a directory's entries, or a file as one entry) and, with
 // `recursive`, every directory below it, depth first.
-fs::Status collect(fs::FileSystem& fs, const std::string& path, bool recursive,
+// Unless `all`, the firmware's own directory for uploads in progress
+// (/.qfupl) is left out, as AT+QFLST leaves it out.
+fs::Status collect(fs::FileSystem& fs, const std::string& path, bool recursive, bool all,
                    std::vector<Listing>& out) {
   auto st = fs.stat(path);
   if (!st) return tl::unexpected(st.error());
@@ -59,11 +63,14 @@ fs::Status collect(fs::FileSystem& fs, const std::string& path, bool recursive,
   }
   auto entries = fs.readdir(path);
   if (!entries) return tl::unexpected(entries.error());
+  if (!all && (path == "/" || path.empty())) {
+    std::erase_if(*entries, [](const auto& e) { return e.name == sim::files::kUploadDir; });
+  }
   out.push_back({path, *entries});
   if (!recursive) return {};
   for (const auto& e : *entries) {
     if (e.type != fs::FileType::directory) continue;
-    if (auto ok = collect(fs, join(path, e.name), true, out); !ok) return ok;
+    if (auto ok = collect(fs, join(path, e.name), true, all, out); !ok) return ok;
   }
   return {};
 }
@@ -87,7 +94,7 @@ int ls(const FsArgs& args) {
   const std::vector<std::string> paths =
       args.paths.empty() ? std::vector<std::string>{"/"} : args.paths;
   for (const auto& path : paths) {
-    if (auto ok = collect(*opened->fs, path, args.recursive, listings); !ok)
+    if (auto ok = collect(*opened->fs, path, args.recursive, args.all, listings); !ok)
       return report_fs_error(path, ok.error());
   }
   if (!args.json) {
@@ -314,6 +321,8 @@ void add_image_fs_commands(CLI::App& image, CommandList& commands) {
       add_leaf(image, commands, args, "ls", "List files in a file system (type, size, name)", ls);
   ls_cmd->add_option("PATH", args->paths, "Directories or files (default /)");
   ls_cmd->add_flag("-R,--recursive", args->recursive, "List subdirectories too");
+  ls_cmd->add_flag("-a,--all", args->all,
+                   "Also the firmware's own /.qfupl (uploads in progress), hidden by default");
 
   auto* cat_cmd = add_leaf(image, commands, args, "cat", "Write a file's content to stdout", cat);
   cat_cmd->add_option("PATH", args->path, "File in the file system")->required();
