@@ -215,10 +215,10 @@ class EngineCore {
   std::uint8_t online_pluses_ = 0;
   bool online_hold_ = false;        // OnlineLink::hold_input
   bool online_wants_room_ = false;  // a link write filled the output
-  bool muxed_ = false;
+  bool muxed_ = false;              // the port multiplexes (EngineConfig::on_mux)
   // Inside host_gone(): what the engine says now has no one to hear it
   // (URCs stay queued).
-  bool unheard_ = false;              // the port multiplexes (EngineConfig::on_mux)
+  bool unheard_ = false;
 };
 
 }  // namespace vmodem::at::detail

@@ -523,6 +523,7 @@ void PtyPort::Impl::count_again() {
 
 void PtyPort::Impl::on_host_opened() {
   hung_up_ = false;            // its commands are to be read
+  host_open_ = true;           // and its answers written
   if (openers_++ > 0) return;  // another opener of a port already open
   if (departing_) finish_departure(/*replaced=*/true);
   tell_host_changed(true);
