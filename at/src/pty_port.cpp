@@ -491,8 +491,8 @@ void PtyPort::Impl::on_hung_up() {
   hung_up_ = true;  // this EIO came after everything the host wrote
 }
 
-// One event at a time, in order; a departure finished inside adds the
-// events of the port's own look at the slave to the queue.
+// One event at a time, in order; a read or a timer that finds events not
+// yet delivered adds them to the queue first (take_watch_events()).
 void PtyPort::Impl::walk_watch_events() {
   if (walking_) return;
   walking_ = true;
