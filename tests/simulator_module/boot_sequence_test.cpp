@@ -71,6 +71,24 @@ TEST(BootSequence, FastModeDividesEveryDelay) {
   EXPECT_FALSE(boot.next().has_value());
 }
 
+// Firmware that never prints APP RDY (UC20) is whole at RDY: the
+// application side mounts before it and is up when RDY is out, so commands
+// that need it answer from RDY on, not app_rdy_after_ms later.
+TEST(BootSequence, WithoutAppRdyTheApplicationSideIsUpAtRdy) {
+  auto profile = load_profile("uc20");
+  ASSERT_TRUE(profile) << profile.error().describe();
+  ASSERT_FALSE(profile->boot.app_rdy);
+  BootSequence boot(profile->boot, /*real_time=*/true);
+  const Time on{};
+  boot.start(on);
+  expect_step(boot, BootStep::firmware, on);
+  expect_step(boot, BootStep::modem_fs, on);
+  const Time app_mounted = expect_step(boot, BootStep::app_fs, on, 30ms);
+  const Time rdy = expect_step(boot, BootStep::rdy, app_mounted + 6000ms);
+  expect_step(boot, BootStep::app_rdy, rdy);
+  expect_step(boot, BootStep::urc, rdy + 300ms, 0ms, "+CPIN: READY");
+}
+
 TEST(BootSequence, AStepThatRunsLateDelaysTheNextOneNeverTheOtherWay) {
   const BootConfig config = bg95_boot();
   BootSequence boot(config, /*real_time=*/true);

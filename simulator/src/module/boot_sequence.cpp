@@ -26,12 +26,18 @@ BootSequence::BootSequence(const BootConfig& boot, bool real_time)
     : boot_(boot), real_time_(real_time) {
   plan_.push_back({BootStep::firmware, {}, false, {}});
   plan_.push_back({BootStep::modem_fs, {}, false, {}});
+  // Firmware that prints no APP RDY (UC20) is whole at RDY: its application
+  // side mounts before it, and what needs that side answers from RDY on.
+  if (!boot.app_rdy) plan_.push_back({BootStep::app_fs, {}, false, {}});
   plan_.push_back({BootStep::rdy, scaled(boot.rdy_after_ms), false, {}});
+  if (!boot.app_rdy) plan_.push_back({BootStep::app_rdy, {}, true, {}});
   std::vector<Planned> after_rdy;
   for (const auto& urc : boot.urcs_after_rdy)
     after_rdy.push_back({BootStep::urc, scaled(urc.after_ms), true, urc.text});
-  after_rdy.push_back({BootStep::app_fs, scaled(boot.app_rdy_after_ms), true, {}});
-  after_rdy.push_back({BootStep::app_rdy, scaled(boot.app_rdy_after_ms), true, {}});
+  if (boot.app_rdy) {
+    after_rdy.push_back({BootStep::app_fs, scaled(boot.app_rdy_after_ms), true, {}});
+    after_rdy.push_back({BootStep::app_rdy, scaled(boot.app_rdy_after_ms), true, {}});
+  }
   // Stable: at equal times the URCs (listed first) come before the mount.
   std::stable_sort(after_rdy.begin(), after_rdy.end(),
                    [](const Planned& a, const Planned& b) { return a.after < b.after; });
