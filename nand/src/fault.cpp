@@ -41,6 +41,18 @@ std::string_view to_string(FaultEffect effect) {
   return "unknown";
 }
 
+std::string_view to_string(Trigger trigger) {
+  switch (trigger) {
+    case Trigger::nth_match:
+      return "nth_match";
+    case Trigger::probability:
+      return "probability";
+    case Trigger::every_match:
+      return "every_match";
+  }
+  return "unknown";
+}
+
 std::string_view to_string(OpKind kind) {
   switch (kind) {
     case OpKind::read:

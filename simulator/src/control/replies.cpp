@@ -124,18 +124,6 @@ json to_json(const std::vector<SmsRecord>& outbox) {
 
 namespace {
 
-std::string_view trigger_name(nand::Trigger trigger) {
-  switch (trigger) {
-    case nand::Trigger::nth_match:
-      return "nth_match";
-    case nand::Trigger::probability:
-      return "probability";
-    case nand::Trigger::every_match:
-      return "every_match";
-  }
-  return "unknown";
-}
-
 // A rule as inject's `rule` spells it, plus its id and progress.
 json armed_rule_json(const nand::ArmedRule& armed) {
   const nand::FaultRule& r = armed.rule;
@@ -146,7 +134,7 @@ json armed_rule_json(const nand::ArmedRule& armed) {
   json out = {{"id", armed.id},
               {"effect", nand::to_string(r.effect)},
               {"ops", ops},
-              {"trigger", trigger_name(r.trigger)},
+              {"trigger", nand::to_string(r.trigger)},
               {"max-fires", r.max_fires},
               {"matches", armed.matches},
               {"fires", armed.fires}};

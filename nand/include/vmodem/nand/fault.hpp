@@ -51,6 +51,7 @@ enum class Trigger : std::uint8_t {
 std::string_view to_string(CutMode mode);
 std::string_view to_string(FaultEffect effect);
 std::string_view to_string(OpKind kind);
+std::string_view to_string(Trigger trigger);
 
 struct FaultRule {
   // Operation kinds matched: bit (1 << OpKind).
