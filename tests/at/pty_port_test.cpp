@@ -116,6 +116,15 @@ class PtyPortTest : public ::testing::Test {
     std::promise<void> release_;
   };
 
+  // A host's first steps in the tests below: echo off, then `command`,
+  // which enters data mode (CONNECT).
+  static void echo_off_and_connect(HostSerial& host, const std::string& command) {
+    ASSERT_TRUE(host.write("ATE0\r"));
+    ASSERT_EQ(host.read_until("OK\r\n"), "ATE0\r\r\nOK\r\n");
+    ASSERT_TRUE(host.write(command + "\r"));
+    ASSERT_EQ(host.read_until("CONNECT\r\n"), "\r\nCONNECT\r\n");
+  }
+
   void start(PortStyle style) {
     on_io([this, style] {
       PtyPortOptions options{.link = link(), .style = style};
@@ -265,10 +274,7 @@ TEST_F(PtyPortTest, AHostLeavingOnlineModeLeavesTheLinkSuspended) {
   start(PortStyle::kUsb);
   {
     HostSerial host(link().string());
-    ASSERT_TRUE(host.write("ATE0\r"));
-    ASSERT_EQ(host.read_until("OK\r\n"), "ATE0\r\r\nOK\r\n");
-    ASSERT_TRUE(host.write("AT+DIAL\r"));
-    ASSERT_EQ(host.read_until("CONNECT\r\n"), "\r\nCONNECT\r\n");
+    ASSERT_NO_FATAL_FAILURE(echo_off_and_connect(host, "AT+DIAL"));
   }
   EXPECT_EQ(host_events(2), (std::vector<bool>{true, false}));
   EXPECT_TRUE(on_io([this] { return link_.linked() && !link_.online(); }));
@@ -286,10 +292,7 @@ TEST_F(PtyPortTest, AHostLeavingMidUploadLeavesNoDataModeBehind) {
   start(PortStyle::kUsb);
   {
     HostSerial host(link().string());
-    ASSERT_TRUE(host.write("ATE0\r"));
-    ASSERT_EQ(host.read_until("OK\r\n"), "ATE0\r\r\nOK\r\n");
-    ASSERT_TRUE(host.write("AT+QFUPL=\"f\",100\r"));
-    ASSERT_EQ(host.read_until("CONNECT\r\n"), "\r\nCONNECT\r\n");
+    ASSERT_NO_FATAL_FAILURE(echo_off_and_connect(host, "AT+QFUPL=\"f\",100"));
   }
   EXPECT_EQ(host_events(2), (std::vector<bool>{true, false}));
   HostSerial next(link().string());
@@ -304,10 +307,7 @@ TEST_F(PtyPortTest, AnUploadsLastBytesSentJustBeforeClosingAreData) {
   start(PortStyle::kUsb);
   {
     HostSerial host(link().string());
-    ASSERT_TRUE(host.write("ATE0\r"));
-    ASSERT_EQ(host.read_until("OK\r\n"), "ATE0\r\r\nOK\r\n");
-    ASSERT_TRUE(host.write("AT+QFUPL=\"f\",100\r"));
-    ASSERT_EQ(host.read_until("CONNECT\r\n"), "\r\nCONNECT\r\n");
+    ASSERT_NO_FATAL_FAILURE(echo_off_and_connect(host, "AT+QFUPL=\"f\",100"));
     const IoHold hold(*this);
     ASSERT_TRUE(host.write(std::string(100, 'x')));
     host.close();
@@ -328,10 +328,7 @@ TEST_F(PtyPortTest, AnUploadsLastBytesSentJustBeforeClosingAreData) {
 TEST_F(PtyPortTest, AHostReplacedBeforeThePortLooksStillDeparted) {
   start(PortStyle::kUsb);
   auto first = std::make_unique<HostSerial>(link().string());
-  ASSERT_TRUE(first->write("ATE0\r"));
-  ASSERT_EQ(first->read_until("OK\r\n"), "ATE0\r\r\nOK\r\n");
-  ASSERT_TRUE(first->write("AT+DIAL\r"));
-  ASSERT_EQ(first->read_until("CONNECT\r\n"), "\r\nCONNECT\r\n");
+  ASSERT_NO_FATAL_FAILURE(echo_off_and_connect(*first, "AT+DIAL"));
   std::optional<HostSerial> next;
   {
     const IoHold hold(*this);
