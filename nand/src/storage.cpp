@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <tuple>
+#include <utility>
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -67,12 +69,21 @@ Result<layout::Header> read_header(int fd, const std::filesystem::path& path) {
       std::memcmp(header.magic, layout::kMagic, sizeof header.magic) != 0) {
     return fail(Errc::bad_image, -1, -1, path.string() + " is not a vmodem NAND image");
   }
-  if (header.format_version != layout::kFormatVersion ||
+  if (header.format_version < layout::kOldestFormatVersion ||
+      header.format_version > layout::kFormatVersion ||
       header.byte_order != layout::kByteOrderMark) {
     return fail(Errc::bad_image, -1, -1,
                 path.string() + " has image format version " +
-                    std::to_string(header.format_version) + "; this vmodem reads version " +
+                    std::to_string(header.format_version) + "; this vmodem reads versions " +
+                    std::to_string(layout::kOldestFormatVersion) + " to " +
                     std::to_string(layout::kFormatVersion));
+  }
+  if (header.format_version == 1) header.attachment_offset = header.attachment_size = 0;
+  if (header.attachment_size > kMaxAttachmentBytes) {
+    return fail(Errc::bad_image, -1, -1,
+                path.string() + " records an attachment of " +
+                    std::to_string(header.attachment_size) + " bytes (at most " +
+                    std::to_string(kMaxAttachmentBytes) + ")");
   }
   return header;
 }
@@ -189,6 +200,14 @@ void init_header(layout::Header& h, const Geometry& g, const StorageOptions& opt
   h.owners_offset = o.owners;
   h.masks_offset = o.masks;
   h.total_size = o.total;
+  h.attachment_offset = o.attachment;
+  h.attachment_size = options.attachment.size();
+}
+
+// Writes the attachment into a fresh device's mapping at `base`.
+void init_attachment(std::uint8_t* base, const StorageOptions& options,
+                     const layout::Offsets& o) {
+  std::memcpy(base + o.attachment, options.attachment.data(), options.attachment.size());
 }
 
 }  // namespace
@@ -196,8 +215,11 @@ void init_header(layout::Header& h, const Geometry& g, const StorageOptions& opt
 Result<std::unique_ptr<Storage>> Storage::create_in_memory(const Geometry& geometry,
                                                            const StorageOptions& options) {
   if (auto ok = validate_geometry(geometry); !ok) return tl::unexpected(ok.error());
+  if (options.attachment.size() > kMaxAttachmentBytes)
+    return fail(Errc::invalid_argument, -1, -1, "the attachment is too large");
   auto impl = std::make_unique<Impl>();
-  impl->offsets = layout::compute_offsets(geometry, options.deviation_slots);
+  impl->offsets =
+      layout::compute_offsets(geometry, options.deviation_slots, options.attachment.size());
   void* base = mmap(nullptr, impl->offsets.total, PROT_READ | PROT_WRITE,
                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (base == MAP_FAILED) {
@@ -209,6 +231,7 @@ Result<std::unique_ptr<Storage>> Storage::create_in_memory(const Geometry& geome
   impl->mapping.size = impl->offsets.total;
   impl->header = reinterpret_cast<layout::Header*>(impl->mapping.base);
   init_header(*impl->header, geometry, options, impl->offsets);
+  init_attachment(impl->mapping.base, options, impl->offsets);
   return std::unique_ptr<Storage>(new Storage(std::move(impl), geometry, {}, false));
 }
 
@@ -216,7 +239,10 @@ Result<std::unique_ptr<Storage>> Storage::create_image(const std::filesystem::pa
                                                        const Geometry& geometry,
                                                        const StorageOptions& options) {
   if (auto ok = validate_geometry(geometry); !ok) return tl::unexpected(ok.error());
-  const auto offsets = layout::compute_offsets(geometry, options.deviation_slots);
+  if (options.attachment.size() > kMaxAttachmentBytes)
+    return fail(Errc::invalid_argument, -1, -1, "the attachment is too large");
+  const auto offsets =
+      layout::compute_offsets(geometry, options.deviation_slots, options.attachment.size());
   // 0600: an image holds the module's secrets (APN passwords, files).
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return fail(Errc::io_error, -1, -1, errno_text("cannot create", path));
@@ -227,8 +253,11 @@ Result<std::unique_ptr<Storage>> Storage::create_image(const std::filesystem::pa
   // cells are stored inverted.
   layout::Header header{};
   init_header(header, geometry, options, offsets);
+  const auto attachment_bytes = static_cast<ssize_t>(options.attachment.size());
   if (ftruncate(fd, static_cast<off_t>(offsets.total)) != 0 ||
-      pwrite(fd, &header, sizeof header, 0) != static_cast<ssize_t>(sizeof header)) {
+      pwrite(fd, &header, sizeof header, 0) != static_cast<ssize_t>(sizeof header) ||
+      pwrite(fd, options.attachment.data(), options.attachment.size(),
+             static_cast<off_t>(offsets.attachment)) != attachment_bytes) {
     auto error = fail(Errc::io_error, -1, -1, errno_text("cannot write", path));
     std::filesystem::remove(path);
     return error;
@@ -265,9 +294,13 @@ Result<ImageShape> inspect_image(int fd, std::uint64_t size, const std::filesyst
   if (auto ok = validate_geometry(geometry); !ok) {
     return fail(Errc::bad_image, -1, -1, path.string() + ": " + ok.error().detail);
   }
-  const auto offsets = layout::compute_offsets(geometry, header->deviation_slots);
+  const auto offsets =
+      layout::compute_offsets(geometry, header->deviation_slots, header->attachment_size);
+  const bool attachment_placed =
+      header->attachment_size == 0 || header->attachment_offset == offsets.attachment;
   if (size != offsets.total || header->total_size != offsets.total ||
-      header->cells_offset != offsets.cells || header->masks_offset != offsets.masks) {
+      header->cells_offset != offsets.cells || header->masks_offset != offsets.masks ||
+      !attachment_placed) {
     return fail(Errc::bad_image, -1, -1,
                 path.string() + " is truncated or its layout is inconsistent (size " +
                     std::to_string(size) + ", expected " + std::to_string(offsets.total) + ")");
@@ -347,6 +380,7 @@ Result<std::unique_ptr<Storage>> Storage::load_into_memory(const std::filesystem
   if (!shape) return tl::unexpected(shape.error());
   StorageOptions options;
   options.deviation_slots = shape->header.deviation_slots;
+  options.attachment.assign(shape->header.attachment_size, '\0');  // read with the rest
   auto ram = create_in_memory(shape->geometry, options);
   if (!ram) return ram;
   // pread, not a mapping: a file truncated by someone else while it is read
@@ -380,6 +414,13 @@ std::uint64_t Storage::manufacture_seed() const {
   return impl_->header->manufacture_seed;
 }
 
+std::string Storage::attachment() const {
+  const auto size = impl_->header->attachment_size;
+  if (size == 0) return {};
+  const auto* at = impl_->mapping.base + impl_->offsets.attachment;
+  return {reinterpret_cast<const char*>(at), size};
+}
+
 std::string Storage::label() const {
   const char* label = impl_->header->label;
   return std::string(label, strnlen(label, sizeof impl_->header->label));
@@ -404,6 +445,7 @@ std::uint64_t Storage::lost_pages() const {
 Result<std::unique_ptr<Storage>> Storage::copy_in_memory() const {
   StorageOptions options;
   options.deviation_slots = deviation_slot_count();
+  options.attachment = attachment();
   auto ram = create_in_memory(geometry_, options);
   if (!ram) return ram;
   // The RAM device's pages are untouched zeros: copying only the chunks
@@ -438,14 +480,23 @@ Status Storage::assign(const Storage& other) {
   }
   snapshot_end();
   // Only the chunks that differ are written: the caller holds the device's
-  // lock, and most of an image is erased in both.
+  // lock, and most of an image is erased in both. The chip ends where the
+  // attachment begins (the same offset in both: same geometry and slots);
+  // the attachment and where the header records it stay this device's.
+  const auto own_version = impl_->header->format_version;
+  const auto own_attachment = std::pair(impl_->header->attachment_offset,
+                                        impl_->header->attachment_size);
+  const std::uint64_t chip_end = impl_->offsets.attachment;
   constexpr std::uint64_t kChunk = 64 * 1024;
   std::uint8_t* to = impl_->mapping.base;
   const std::uint8_t* from = other.impl_->mapping.base;
-  for (std::uint64_t at = 0; at < impl_->mapping.size; at += kChunk) {
-    const std::uint64_t n = std::min(kChunk, impl_->mapping.size - at);
+  for (std::uint64_t at = 0; at < chip_end; at += kChunk) {
+    const std::uint64_t n = std::min(kChunk, chip_end - at);
     if (std::memcmp(to + at, from + at, n) != 0) std::memcpy(to + at, from + at, n);
   }
+  std::tie(impl_->header->attachment_offset, impl_->header->attachment_size) = own_attachment;
+  impl_->header->total_size = impl_->offsets.total;
+  impl_->header->format_version = own_version;
   impl_->rebuild_free_slots();
   return {};
 }

@@ -102,7 +102,7 @@ TEST(Image, InconsistentMetadataIsRefusedNotFollowed) {
     ASSERT_TRUE(chip.inject_bit_flips({1, 2}, 3));
   }
   // Point the damaged page's record somewhere it does not own.
-  const auto offsets = layout::compute_offsets(small_geometry(), StorageOptions{}.deviation_slots);
+  const auto offsets = layout::compute_offsets(small_geometry(), StorageOptions{}.deviation_slots, 0);
   const std::uint64_t meta_at = offsets.page_meta + (1 * 64 + 2) * sizeof(PageMeta);
   auto bytes = file_bytes(path);
   PageMeta meta;
@@ -166,6 +166,54 @@ TEST(Image, ExportImportAndLoadIntoMemory) {
   ASSERT_TRUE(ram->import_image(dir / "copy.img"));
   ASSERT_TRUE(chip.read({2, 0}, main, {}));
   EXPECT_EQ(main, data) << "import brought the page back";
+}
+
+// The creator's attachment (the simulator keeps the profile there) goes
+// wherever the image goes, and loading another image's content keeps it.
+TEST(Image, AnAttachmentTravelsWithTheImageAndStaysWithTheDevice) {
+  TempDir dir;
+  const auto path = dir / "nand.img";
+  StorageOptions options;
+  options.attachment = std::string("{\"name\": \"mine\"}") + std::string(5000, 'x');
+  const auto data = pattern(2048, 43);
+  {
+    auto storage = Storage::create_image(path, small_geometry(), options).value();
+    SimulatedChip chip(*storage, {});
+    ASSERT_TRUE(chip.program({4, 0}, data, {}));
+  }
+  auto storage = Storage::open_image(path, small_geometry()).value();
+  EXPECT_EQ(storage->attachment(), options.attachment);
+  EXPECT_EQ(storage->copy_in_memory().value()->attachment(), options.attachment);
+  ASSERT_TRUE(storage->export_image(dir / "copy.img"));
+  EXPECT_EQ(Storage::load_into_memory(dir / "copy.img").value()->attachment(),
+            options.attachment);
+
+  // Another device of the same chip, with its own attachment: assigning
+  // this one's content to it brings the page but not the attachment.
+  StorageOptions other_options;
+  other_options.attachment = "other";
+  auto other = Storage::create_in_memory(small_geometry(), other_options).value();
+  ASSERT_TRUE(other->assign(*storage));
+  EXPECT_EQ(other->attachment(), "other");
+  SimulatedChip other_chip(*other, {});
+  std::vector<std::uint8_t> main(2048);
+  ASSERT_TRUE(other_chip.read({4, 0}, main, {}));
+  EXPECT_EQ(main, data);
+  ASSERT_TRUE(other->export_image(dir / "other.img"));
+  EXPECT_EQ(Storage::open_image(dir / "other.img", small_geometry())->get()->attachment(), "other");
+}
+
+// Images made before attachments existed (format version 1) still open.
+TEST(Image, AVersion1ImageOpensWithoutAnAttachment) {
+  TempDir dir;
+  const auto path = dir / "nand.img";
+  { auto storage = Storage::create_image(path, small_geometry()).value(); }
+  auto bytes = file_bytes(path);
+  bytes[8] = 1;  // format version
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  auto storage = Storage::open_image(path, small_geometry());
+  ASSERT_TRUE(storage) << storage.error().detail;
+  EXPECT_EQ((*storage)->attachment(), "");
 }
 
 }  // namespace

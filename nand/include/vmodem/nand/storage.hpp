@@ -88,7 +88,14 @@ struct StorageOptions {
   std::uint32_t deviation_slots = 4096;
   std::uint64_t manufacture_seed = 0;  // recorded in the header for `image info`
   std::string label;                   // e.g. the profile name; at most 63 bytes
+  // Bytes the creator keeps with the image, opaque to the NAND model (the
+  // simulator: the profile the image was made for). Written at creation,
+  // never changed after; not part of the chip.
+  std::string attachment;
 };
+
+// The most an attachment may hold.
+inline constexpr std::size_t kMaxAttachmentBytes = 1 << 20;
 
 class Storage {
  public:
@@ -129,6 +136,9 @@ class Storage {
   std::uint32_t deviation_slot_count() const;
   std::uint64_t manufacture_seed() const;
   std::string label() const;
+  // StorageOptions::attachment as created (empty for images made before
+  // attachments existed).
+  std::string attachment() const;
   bool read_only() const { return read_only_; }
   bool file_backed() const { return !path_.empty(); }
   const std::filesystem::path& path() const { return path_; }
@@ -156,7 +166,7 @@ class Storage {
                       std::optional<FileId> also_refuse = {}) const;
   // Replaces this device's content with another device's of the same
   // geometry and deviation store size (bad_image otherwise). Ends an active
-  // snapshot.
+  // snapshot. The attachment stays this device's.
   Status assign(const Storage& other);
   // load_into_memory(path, geometry()) then assign().
   Status import_image(const std::filesystem::path& path);
