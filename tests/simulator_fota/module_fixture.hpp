@@ -32,10 +32,12 @@ using Bytes = std::vector<std::uint8_t>;
 
 class ModuleHarness {
  public:
-  explicit ModuleHarness(Profile profile, std::uint64_t seed = 42)
+  // `image`: the NAND image to boot (default: a new one in the state directory).
+  explicit ModuleHarness(Profile profile, std::uint64_t seed = 42, std::filesystem::path image = {})
       : work_(boost::asio::make_work_guard(io_)) {
     ModuleOptions options;
     options.state_dir = dir_.path() / "state";
+    options.image = std::move(image);
     options.seeds = Seeds{seed};
     auto created = Module::create(io_, std::move(profile), options);
     if (!created) {

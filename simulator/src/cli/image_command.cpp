@@ -1,6 +1,11 @@
 // vmodem image create | info | stats: a module image as a whole.
 #include <iostream>
 
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <vmodem/simulator/manufacture.hpp>
+
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
 #include "stats_json.hpp"
@@ -16,6 +21,29 @@ struct ImageArgs {
   bool json = false;
 };
 
+// The factory bad blocks of an image: the blocks whose marker the
+// factory wrote.
+std::vector<std::uint32_t> factory_bad_blocks(sim::Flash& flash) {
+  std::vector<std::uint32_t> bad;
+  auto access = flash.lock();  // no NAND operation in here
+  for (std::uint32_t b = 0; b < flash.geometry().block_count; ++b) {
+    if (access.storage().block_meta(b).flags & nand::kFactoryBad) bad.push_back(b);
+  }
+  return bad;
+}
+
+int exit_code(sim::ManufactureError::Kind kind) {
+  switch (kind) {
+    case sim::ManufactureError::Kind::no_space:
+      return kExitNoSpace;
+    case sim::ManufactureError::Kind::boot:
+      return kExitFailure;
+    case sim::ManufactureError::Kind::image:
+      break;
+  }
+  return kExitIo;
+}
+
 int create(const ImageArgs& args) {
   auto profile = load_profile_or_report(args.profile.empty() ? sim::kDefaultProfile : args.profile);
   if (!profile) return profile.error();
@@ -26,22 +54,35 @@ int create(const ImageArgs& args) {
       return report_error(kExitUsage, "--seed: expected a number, got '" + args.seed + "'");
     seeds.run = *seed;
   }
-  auto flash = sim::Flash::open(*profile, args.image, sim::Flash::Mode::create_new, seeds);
-  if (!flash) return report_error(kExitIo, flash.error());
-  const auto& bad = (*flash)->factory_bad_blocks();
+  // The boot's warnings and errors reach the user; its routine lines do not.
+  auto log = std::make_shared<spdlog::logger>(
+      "manufacture", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+  log->set_level(spdlog::level::warn);
+  if (auto made = sim::manufacture_image(*profile, args.image, seeds, log); !made)
+    return report_error(exit_code(made.error().kind), made.error().message);
+  auto flash = sim::Flash::open(*profile, args.image, sim::Flash::Mode::open_existing, seeds, true);
+  if (!flash) return report_error(kExitCorrupt, flash.error());
+  const auto bad = factory_bad_blocks(**flash);
+  std::vector<std::string> file_systems;
+  for (const auto& fs : profile->file_systems)
+    file_systems.push_back(fs.name);
   if (args.json) {
     print_json({{"image", args.image},
                 {"profile", profile->name},
                 {"seed", std::to_string(seeds.run)},
-                {"factory_bad_blocks", bad}});
-  } else {
-    std::cout << "created " << args.image << " (" << profile->name << ", "
-              << profile->geometry.block_count << " blocks, seed " << seeds.run << ")\n"
-              << "factory bad blocks:";
-    for (auto b : bad)
-      std::cout << " " << b;
-    std::cout << (bad.empty() ? " none\n" : "\n");
+                {"factory_bad_blocks", bad},
+                {"file_systems", file_systems}});
+    return kExitOk;
   }
+  std::cout << "created " << args.image << " (" << profile->name << ", "
+            << profile->geometry.block_count << " blocks, seed " << seeds.run << ")\n"
+            << "factory bad blocks:";
+  for (auto b : bad)
+    std::cout << " " << b;
+  std::cout << (bad.empty() ? " none\n" : "\n") << "firmware in slot A; file systems";
+  for (const auto& name : file_systems)
+    std::cout << " " << name;
+  std::cout << " formatted with their factory files and backed up\n";
   return kExitOk;
 }
 
@@ -157,7 +198,7 @@ int stats(const ImageArgs& args) {
 void add_image_nand_commands(CLI::App& image, CommandList& commands) {
   auto args = std::make_shared<ImageArgs>();
   auto* create_cmd = image.add_subcommand(
-      "create", "Create and manufacture a new module image (factory bad blocks)");
+      "create", "Manufacture a new module image: what a module's first power-on leaves");
   create_cmd->add_option("IMAGE", args->image, "Image file to create (must not exist)")->required();
   create_cmd->add_option("--profile,-p", args->profile,
                          "Profile name or JSON file (default bg95-m3)");

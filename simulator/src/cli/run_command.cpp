@@ -20,6 +20,7 @@
 
 #include <vmodem/fs/fuse.hpp>
 #include <vmodem/simulator/control_server.hpp>
+#include <vmodem/simulator/manufacture.hpp>
 #include <vmodem/simulator/module.hpp>
 
 #include "cli/commands.hpp"
@@ -190,32 +191,12 @@ tl::expected<std::filesystem::path, int> manufactured_template(const sim::Profil
   if (std::filesystem::exists(image, ec)) return image;
   auto prepared = prepare_state_dir(dir);
   if (!prepared) return tl::unexpected(report_error(kExitIo, prepared.error()));
-  boost::asio::io_context io;
-  sim::ModuleOptions options;
-  options.state_dir = dir;
-  options.seeds = sim::Seeds{seed};
-  auto cause = nand::Errc::bad_image;
-  auto module = sim::Module::create(io, profile, options, &cause);
-  if (!module) {
-    return tl::unexpected(
-        report_error(cause == nand::Errc::no_space ? kExitNoSpace : kExitCorrupt, module.error()));
-  }
-  bool booted = false;
-  (*module)->on_power_state([&](sim::PowerState state) {
-    if (state != sim::PowerState::app_rdy) return;
-    booted = true;
-    io.stop();
-  });
-  boost::asio::steady_timer deadline(io, std::chrono::seconds(60));
-  deadline.async_wait([&](const boost::system::error_code&) { io.stop(); });
-  (void)(*module)->power_on();
-  io.run();
-  (*module)->shutdown();
-  module->reset();
-  if (!booted) {
-    std::filesystem::remove(image, ec);
-    return tl::unexpected(report_error(kExitFailure, "the template module did not boot (see " +
-                                                         (dir / "nand.img").string() + "'s log)"));
+  auto made = sim::manufacture_image(profile, image, sim::Seeds{seed}, nullptr);
+  if (!made) {
+    const int code = made.error().kind == sim::ManufactureError::Kind::no_space ? kExitNoSpace
+                     : made.error().kind == sim::ManufactureError::Kind::boot   ? kExitFailure
+                                                                                : kExitCorrupt;
+    return tl::unexpected(report_error(code, "the template image: " + made.error().message));
   }
   spdlog::info("manufactured the template image {}", image.string());
   return image;

@@ -103,13 +103,13 @@ tl::expected<std::unique_ptr<Module>, std::string> Module::create(boost::asio::i
                                                                   ModuleOptions options,
                                                                   nand::Errc* cause) {
   std::error_code ec;
-  std::filesystem::create_directories(options.state_dir, ec);
+  if (!options.state_dir.empty()) std::filesystem::create_directories(options.state_dir, ec);
   if (ec)
     return tl::unexpected("cannot create " + options.state_dir.string() + ": " + ec.message());
-  auto flash = options.ram_flash
-                   ? Flash::in_memory(profile, options.seeds)
-                   : Flash::open(profile, options.state_dir / "nand.img",
-                                 Flash::Mode::open_or_create, options.seeds, false, cause);
+  const auto image = options.image.empty() ? options.state_dir / "nand.img" : options.image;
+  const auto mode = options.new_image ? Flash::Mode::create_new : Flash::Mode::open_or_create;
+  auto flash = options.ram_flash ? Flash::in_memory(profile, options.seeds)
+                                 : Flash::open(profile, image, mode, options.seeds, false, cause);
   if (!flash) return tl::unexpected(flash.error());
   if ((*flash)->created()) {
     (options.log ? *options.log : *spdlog::default_logger())
@@ -183,6 +183,7 @@ void Module::build_registry() {
 }
 
 tl::expected<void, std::string> Module::open_ports() {
+  if (!options_.ports) return {};
   std::vector<PortPlan> plans(std::begin(kUsbPorts), std::end(kUsbPorts));
   if (options_.uart_port) plans.push_back(kUartPort);
   for (const auto& plan : plans) {
@@ -299,6 +300,10 @@ void Module::send_urc(const std::string& line) {
   const char* name = port == "usbmodem" ? "modem" : port == "uart1" ? "uart" : "at";
   auto it = ports_.find(name);
   if (it == ports_.end()) it = ports_.find("at");
+  if (it == ports_.end()) {  // a module without ports (manufacture)
+    emit("URC", {{"port", "at"}, {"text", line}});
+    return;
+  }
   // A multiplexed port hands it to one of its DLCs (CmuxSession::queue_urc).
   if (it->second->connected()) it->second->queue_urc(line);
   emit("URC", {{"port", it->first}, {"text", line}});

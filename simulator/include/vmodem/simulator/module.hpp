@@ -50,6 +50,14 @@ namespace vmodem::sim {
 
 struct ModuleOptions {
   std::filesystem::path state_dir;
+  // The NAND image; empty: <state_dir>/nand.img.
+  std::filesystem::path image;
+  // Refuse an image that exists already (`vmodem image create`): the module
+  // is made to manufacture a new one, never to boot someone's old image.
+  bool new_image = false;
+  // false: no AT, modem or NMEA port at all (manufacture boots the module
+  // once with nobody to talk to; state_dir may then be empty).
+  bool ports = true;
   Seeds seeds{1};
   bool real_time = false;  // boot timings and NAND pacing at a real module's speed
   bool uart_port = false;  // also serve a UART-style port (ttyS0) that survives resets
