@@ -64,7 +64,46 @@ nand::StorageOptions storage_options(const Profile& profile, Seeds seeds) {
   options.deviation_slots = profile.deviation_slots;
   options.manufacture_seed = seeds.manufacture();
   options.label = profile.name;
+  options.attachment = stored_profile(profile);
   return options;
+}
+
+// Why `storage` (an existing image) cannot be run as `profile`; nullopt
+// when it can. An image that keeps its profile is checked by layout (a
+// profile of another name that lays out the NAND the same way may override
+// it); an older image only by the name on its label.
+std::optional<std::string> refusal(const nand::Storage& storage, const Profile& profile,
+                                   const std::filesystem::path& image) {
+  const std::string label = storage.label();
+  const auto pass = " Pass --profile " + label + " or use another image.";
+  if (const auto stored = storage.attachment(); !stored.empty()) {
+    if (auto made_for = load_stored_profile(stored, image.string())) {
+      if (auto difference = layout_difference(*made_for, profile)) {
+        return image.string() + " was made for profile '" + made_for->name +
+               "', which lays out the NAND differently from '" + profile.name +
+               "': " + *difference + "." + (label.empty() ? "" : pass);
+      }
+      // The same layout is not the same module: its firmware and files are
+      // another model's.
+      if (made_for->identity.model != profile.identity.model && made_for->name != profile.name) {
+        return image.string() + " was made for profile '" + made_for->name + "' (a " +
+               made_for->identity.model + "); this run asks for '" + profile.name + "' (a " +
+               profile.identity.model + ")." + (label.empty() ? "" : pass);
+      }
+      return std::nullopt;
+    }
+  }
+  if (!label.empty() && label != profile.name) {
+    return image.string() + " was made for profile '" + label + "'; this run asks for '" +
+           profile.name + "'." + pass;
+  }
+  return std::nullopt;
+}
+
+// The profile name an image's label records ("" if it cannot be read).
+std::string made_for_profile(const std::filesystem::path& image) {
+  auto storage = nand::Storage::open_image(image, {}, true);
+  return storage ? (*storage)->label() : std::string();
 }
 
 }  // namespace
@@ -87,12 +126,14 @@ tl::expected<std::unique_ptr<Flash>, std::string> Flash::open(const Profile& pro
   }
   if (exists) {
     auto storage = nand::Storage::open_image(image, profile.geometry, read_only);
-    if (!storage) return failed(storage.error());
-    if (!(*storage)->label().empty() && (*storage)->label() != profile.name) {
-      return tl::unexpected(image.string() + " was made for profile '" + (*storage)->label() +
-                            "'; this run asks for '" + profile.name + "'. Pass --profile " +
-                            (*storage)->label() + " or use another image.");
+    if (!storage) {
+      auto error = storage.error();
+      if (auto made_for = made_for_profile(image); !made_for.empty() && made_for != profile.name)
+        error.detail += " (It was made for profile '" + made_for +
+                        "': without --profile, commands use that one.)";
+      return failed(error);
     }
+    if (auto refused = refusal(**storage, profile, image)) return tl::unexpected(*refused);
     std::unique_ptr<Flash> flash(new Flash(profile, std::move(*storage), seeds));
     return flash;
   }

@@ -521,4 +521,56 @@ tl::expected<Profile, ProfileError> load_profile(const std::string& name_or_path
   return parse_profile(text.str(), name_or_path);
 }
 
+namespace {
+constexpr const char* kStoredSchema = "vmodem-image-profile/1";
+}  // namespace
+
+std::string stored_profile(const Profile& profile) {
+  return nlohmann::json{{"schema", kStoredSchema},
+                        {"source", profile.source},
+                        {"profile", profile.document}}
+      .dump();
+}
+
+tl::expected<Profile, ProfileError> load_stored_profile(const std::string& stored,
+                                                        const std::string& image) {
+  const auto where = image + " (the profile the image keeps)";
+  const auto document = nlohmann::json::parse(stored, nullptr, false);
+  if (document.is_discarded() || !document.is_object() ||
+      document.value("schema", "") != kStoredSchema || !document.contains("profile") ||
+      !document["source"].is_string()) {
+    return tl::unexpected(ProfileError{where, "", "not a stored profile this vmodem reads"});
+  }
+  auto profile = parse_profile(document["profile"].dump(), document["source"].get<std::string>());
+  if (!profile) {
+    auto error = profile.error();
+    error.source = where + ", made from " + error.source;
+    return tl::unexpected(error);
+  }
+  return profile;
+}
+
+std::optional<std::string> layout_difference(const Profile& made_for, const Profile& other) {
+  if (!(made_for.geometry == other.geometry)) return "the NAND geometry differs";
+  if (made_for.deviation_slots != other.deviation_slots)
+    return "nand.deviation_slots differs (" + std::to_string(made_for.deviation_slots) + " vs " +
+           std::to_string(other.deviation_slots) + ")";
+  if (made_for.partitions.size() != other.partitions.size())
+    return "the partition tables have " + std::to_string(made_for.partitions.size()) + " and " +
+           std::to_string(other.partitions.size()) + " partitions";
+  for (std::size_t i = 0; i < made_for.partitions.size(); ++i) {
+    const auto& a = made_for.partitions[i];
+    const auto& b = other.partitions[i];
+    if (a.spec.name != b.spec.name || a.spec.first_block != b.spec.first_block ||
+        a.spec.block_count != b.spec.block_count || a.role != b.role) {
+      return "partition " + std::to_string(i) + " is '" + a.spec.name + "' (" +
+             std::string(to_string(a.role)) + ", blocks " + std::to_string(a.spec.first_block) +
+             "+" + std::to_string(a.spec.block_count) + ") in the image, '" + b.spec.name + "' (" +
+             std::string(to_string(b.role)) + ", blocks " + std::to_string(b.spec.first_block) +
+             "+" + std::to_string(b.spec.block_count) + ") in the profile given";
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace vmodem::sim

@@ -257,4 +257,36 @@ TEST(Cli, ARelativeStateDirectoryIsCreated) {
   EXPECT_TRUE(std::filesystem::exists(dir / "st" / "nand.img"));
 }
 
+// A profile travels with the image it made: later commands need no
+// --profile (even when the profile's file is gone), an override that lays
+// out the NAND the same way is taken, one that does not is refused.
+TEST(Cli, AnImageKeepsItsProfile) {
+  vmodem::testing::TempDir dir;
+  auto document = vmodem::sim::load_profile("bg77")->document;
+  document["name"] = "my-bg77";
+  write_file(dir / "my.json", document.dump());
+  const std::string img = (dir / "st" / "nand.img").string();
+  std::filesystem::create_directories(dir / "st");
+  ASSERT_EQ(vmodem("image create " + img + " --profile " + (dir / "my.json").string() +
+                   " --seed 3")
+                .exit_code,
+            0);
+  std::filesystem::remove(dir / "my.json");
+
+  const auto info = nlohmann::json::parse(vmodem_json("image info " + img).out);
+  EXPECT_EQ(info["profile"], "my-bg77");
+  EXPECT_EQ(info["profile_kept_in_image"], true);
+  EXPECT_EQ(vmodem("image ls " + img + " usrfs").exit_code, 0);
+  EXPECT_EQ(vmodem("firmware info " + img).exit_code, 0);
+  const auto run = vmodem("run --once --state " + (dir / "st").string());
+  EXPECT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_NE(run.out.find("BG77"), std::string::npos) << run.out;
+
+  EXPECT_EQ(vmodem("image info " + img + " --profile bg77").exit_code, 0)
+      << "the built-in bg77 lays out the NAND as my-bg77 does";
+  const auto other = vmodem("image ls " + img + " usrfs --profile bg95-m3");
+  EXPECT_EQ(other.exit_code, 4) << other.out;
+  EXPECT_NE(other.out.find("made for profile 'my-bg77'"), std::string::npos) << other.out;
+}
+
 }  // namespace

@@ -29,6 +29,7 @@ struct DeltaArgs {
   std::string package;
   std::string out;
   std::string image;  // apply into a module image instead of files
+  std::string profile;  // with --image: overrides the one the image keeps
   std::string model = "vmodem";
   std::string old_version;
   std::string new_version;
@@ -128,7 +129,7 @@ int info(const DeltaArgs& args) {
 int apply_to_image(const DeltaArgs& args) {
   auto package = fota::read_file(args.old_path, fota::kMaxImageBytes * 2);
   if (!package) return report(package.error(), args.json);
-  auto fw = open_module_firmware(args.image, "", false);
+  auto fw = open_module_firmware(args.image, args.profile, false);
   if (!fw) return fw.error();
   if (auto st = fw->area->stage(*package); !st) return report(st.error(), args.json);
   fota::UpdateOptions options;
@@ -252,6 +253,8 @@ void add_delta_command(CLI::App& app, CommandList& commands) {
       ->add_option("--image", args->image,
                    "Module state directory or NAND image to update in place (as at power-on)")
       ->check(CLI::ExistingPath);
+  apply_cmd->add_option("--profile,-p", args->profile,
+                        "With --image: the module's profile (default: the one the image keeps)");
   apply_cmd->add_option("--expect-model", args->expect_model, "Refuse packages for another model");
   apply_cmd->add_option("--chunk", args->chunk, "Bytes per write (a NAND page)")
       ->capture_default_str()

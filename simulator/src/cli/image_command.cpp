@@ -115,8 +115,10 @@ int info(const ImageArgs& args) {
   const auto& p = (*flash)->profile();
   const auto counters = (*flash)->lock().storage().counters();
   const std::uint64_t manufacture_seed = (*flash)->manufacture_seed();
+  const bool kept = !(*flash)->lock().storage().attachment().empty();
   nlohmann::json out = {{"image", args.image},
                         {"profile", p.name},
+                        {"profile_kept_in_image", kept},
                         {"model", p.identity.model},
                         {"nand",
                          {{"part_number", p.nand_part_number},
@@ -135,7 +137,8 @@ int info(const ImageArgs& args) {
     print_json(out);
     return kExitOk;
   }
-  std::cout << args.image << ": " << p.identity.model << " (profile " << p.name << ")\n"
+  std::cout << args.image << ": " << p.identity.model << " (profile " << p.name
+            << (kept ? ", kept in the image" : "") << ")\n"
             << "NAND " << p.nand_part_number << ": " << g.block_count << " blocks x "
             << g.pages_per_block << " pages x " << g.page_size << "+" << g.spare_size
             << " bytes, ECC " << p.chip.ecc.strength_bits << " bits/" << p.chip.ecc.sector_size

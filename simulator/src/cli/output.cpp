@@ -16,13 +16,19 @@ void print_json(const nlohmann::json& value) {
   std::cout << sim::json_safe(value).dump(2) << "\n";
 }
 
-std::string profile_for_image(const std::filesystem::path& image, const std::string& requested) {
-  if (!requested.empty()) return requested;
-  if (auto storage = nand::Storage::open_image(image, {}, true);
-      storage && !(*storage)->label().empty()) {
-    return (*storage)->label();
+tl::expected<sim::Profile, int> image_profile_or_report(const std::filesystem::path& image,
+                                                        const std::string& requested) {
+  if (!requested.empty()) return load_profile_or_report(requested);
+  auto storage = nand::Storage::open_image(image, {}, true);
+  if (!storage) return load_profile_or_report(sim::kDefaultProfile);  // Flash::open says why
+  if (const auto stored = (*storage)->attachment(); !stored.empty()) {
+    auto profile = sim::load_stored_profile(stored, image.string());
+    if (!profile)
+      return tl::unexpected(report_error(kExitUsage, "profile " + profile.error().describe()));
+    return std::move(*profile);
   }
-  return sim::kDefaultProfile;
+  const auto label = (*storage)->label();
+  return load_profile_or_report(label.empty() ? sim::kDefaultProfile : label);
 }
 
 tl::expected<sim::Profile, int> load_profile_or_report(const std::string& name) {
@@ -34,7 +40,7 @@ tl::expected<sim::Profile, int> load_profile_or_report(const std::string& name) 
 
 tl::expected<std::unique_ptr<sim::Flash>, int> open_image_or_report(
     const std::filesystem::path& image, const std::string& requested_profile, bool read_only) {
-  auto profile = load_profile_or_report(profile_for_image(image, requested_profile));
+  auto profile = image_profile_or_report(image, requested_profile);
   if (!profile) return tl::unexpected(profile.error());
   auto flash =
       sim::Flash::open(*profile, image, sim::Flash::Mode::open_existing, sim::Seeds{0}, read_only);

@@ -24,9 +24,14 @@ int report_error(int code, const std::string& message);
 // (json_text.hpp): data read from an image or a package never aborts it.
 void print_json(const nlohmann::json& value);
 
-// The profile for a tool that works on an existing image: the one named on the
-// command line, else the one recorded in the image, else the default.
-std::string profile_for_image(const std::filesystem::path& image, const std::string& requested);
+// The profile for a tool that works on an existing image: the one named on
+// the command line (an override, which sim::Flash::open checks against the
+// image's), else the one the image keeps, else (images made before images
+// kept their profile) the one its label names, else the default. On failure
+// prints the reason and returns the exit code (2: a profile that does not
+// load).
+tl::expected<sim::Profile, int> image_profile_or_report(const std::filesystem::path& image,
+                                                        const std::string& requested);
 
 // Loads a profile; on failure prints the reason and returns the exit code.
 tl::expected<sim::Profile, int> load_profile_or_report(const std::string& name);

@@ -35,7 +35,7 @@ namespace vmodem::cli {
 namespace {
 
 struct RunArgs {
-  std::string profile = sim::kDefaultProfile;
+  std::string profile;  // empty: the state directory's image's, else the default
   std::string state;
   std::string seed;
   std::string log_level = "info";
@@ -329,9 +329,22 @@ int serve(boost::asio::io_context& io, std::vector<Served>& modules, const RunAr
   return exit_code;
 }
 
+// The profile to run: --profile, else the one the state directory's image
+// keeps (the first module's, with --count), else the default.
+tl::expected<sim::Profile, int> run_profile(const RunArgs& args) {
+  if (!args.profile.empty() || args.state.empty()) {
+    return load_profile_or_report(args.profile.empty() ? sim::kDefaultProfile : args.profile);
+  }
+  const std::filesystem::path state(args.state);
+  const auto image = args.count > 0 ? state / "0" / "nand.img" : state / "nand.img";
+  std::error_code ec;
+  if (!std::filesystem::exists(image, ec)) return load_profile_or_report(sim::kDefaultProfile);
+  return image_profile_or_report(image, "");
+}
+
 int run(const RunArgs& args) {
   const auto started = std::chrono::steady_clock::now();
-  auto profile = load_profile_or_report(args.profile);
+  auto profile = run_profile(args);
   if (!profile) return profile.error();
   const auto state =
       args.state.empty() ? default_state_dir(profile->name) : std::filesystem::path(args.state);
@@ -394,8 +407,9 @@ void add_run_command(CLI::App& app, CommandList& commands) {
   auto args = std::make_shared<RunArgs>();
   auto* cmd = app.add_subcommand(
       "run", "Power on a virtual module (default: BG95-M3 in ~/.local/state/vmodem)");
-  cmd->add_option("--profile,-p", args->profile, "Profile name or JSON file")
-      ->capture_default_str();
+  cmd->add_option("--profile,-p", args->profile,
+                  "Profile name or JSON file (default: the one the state directory's image was "
+                  "made for, else bg95-m3)");
   cmd->add_option("--state,-s", args->state,
                   "State directory (NAND image, ports, control socket, log)");
   cmd->add_option("--seed", args->seed, "Seed for every random choice (random if omitted; logged)");

@@ -230,6 +230,20 @@ tl::expected<Profile, ProfileError> load_profile(const std::string& name_or_path
 tl::expected<Profile, ProfileError> parse_profile(const std::string& text,
                                                   const std::string& source);
 
+// The form in which an image keeps the profile it was made for (the NAND
+// image's attachment): the profile's JSON and where it was loaded from, so
+// relative paths in it (factory directories, a firmware manifest) resolve
+// against that file's directory as they did when the image was made.
+std::string stored_profile(const Profile& profile);
+// The profile an image keeps; `image` names the image in errors.
+tl::expected<Profile, ProfileError> load_stored_profile(const std::string& stored,
+                                                        const std::string& image);
+// Why an image made for `made_for` cannot be run as `other`, for a user:
+// the first difference in chip geometry, damage-record store or partition
+// table. nullopt when `other` lays out the NAND exactly as `made_for` did (it
+// may differ in identity, timings and everything else).
+std::optional<std::string> layout_difference(const Profile& made_for, const Profile& other);
+
 inline constexpr const char* kDefaultProfile = "bg95-m3";
 
 }  // namespace vmodem::sim
