@@ -136,4 +136,69 @@ Result<FirmwareBundle> load_bundle(const std::filesystem::path& path,
   return bundle;
 }
 
+namespace {
+
+std::string image_file_name(const std::string& image) {
+  if (image == "." || image == ".." || image == "manifest.json") return "image-" + image;
+  return image;
+}
+
+// Creates `path`, which must not exist (O_EXCL: nothing is ever replaced),
+// and writes `data`; a failed write removes the file it created.
+Status write_new_file(const std::filesystem::path& path, std::span<const std::uint8_t> data) {
+  std::FILE* file = std::fopen(path.c_str(), "wbx");
+  if (file == nullptr) return fail(ErrorCode::kIo, "cannot create " + path.string());
+  const bool written = std::fwrite(data.data(), 1, data.size(), file) == data.size();
+  if (std::fclose(file) != 0 || !written) {
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+    return fail(ErrorCode::kIo, "cannot write " + path.string());
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::vector<std::filesystem::path>> write_bundle_directory(const FirmwareBundle& bundle,
+                                                                  const std::filesystem::path& dir,
+                                                                  ExistingFiles existing) {
+  nlohmann::json manifest{
+      {"model", bundle.model}, {"version", bundle.version}, {"images", nlohmann::json::array()}};
+  std::vector<std::pair<std::filesystem::path, std::span<const std::uint8_t>>> files;
+  for (const auto& image : bundle.images) {
+    const auto name = image_file_name(image.name);
+    manifest["images"].push_back({{"name", image.name}, {"file", name}});
+    files.emplace_back(dir / name, image.data);
+  }
+  std::string text;
+  try {
+    text = manifest.dump(2) + "\n";
+  } catch (const nlohmann::json::type_error&) {
+    // A firmware's strings are bytes; JSON holds only UTF-8 (image names are
+    // checked ASCII), and altering them would bind the files to another model.
+    return fail(ErrorCode::kUnsupported,
+                "the firmware's model or version is not UTF-8 text, which manifest.json cannot "
+                "hold");
+  }
+  files.emplace_back(dir / "manifest.json",
+                     std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return fail(ErrorCode::kIo, "cannot create " + dir.string() + ": " + ec.message());
+  if (existing == ExistingFiles::refuse) {
+    for (const auto& [path, data] : files) {
+      if (std::filesystem::symlink_status(path, ec).type() != std::filesystem::file_type::not_found)
+        return fail(ErrorCode::kIo, path.string() + " exists; nothing was written");
+    }
+  }
+  std::vector<std::filesystem::path> written;
+  for (const auto& [path, data] : files) {
+    const auto st = existing == ExistingFiles::refuse ? write_new_file(path, data)
+                                                      : write_file_atomic(path, data);
+    if (!st) return tl::unexpected(st.error());
+    written.push_back(path);
+  }
+  return written;
+}
+
 }  // namespace vmodem::fota

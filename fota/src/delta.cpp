@@ -32,37 +32,7 @@ Result<std::vector<std::filesystem::path>> write_output(const FirmwareBundle& bu
     written.push_back(out);
     return written;
   }
-  nlohmann::json manifest{
-      {"model", bundle.model}, {"version", bundle.version}, {"images", nlohmann::json::array()}};
-  for (const auto& image : bundle.images)
-    manifest["images"].push_back({{"name", image.name}, {"file", image.name}});
-  std::string text;
-  try {
-    text = manifest.dump(2) + "\n";
-  } catch (const nlohmann::json::type_error&) {
-    // A package's strings are bytes; JSON holds only UTF-8 (image names are
-    // checked ASCII), and altering them would bind the output to another model.
-    return fail(ErrorCode::kUnsupported,
-                "the package's model or version is not UTF-8 text, which manifest.json cannot "
-                "hold");
-  }
-  std::error_code ec;
-  std::filesystem::create_directories(out, ec);
-  if (ec) return fail(ErrorCode::kIo, "cannot create " + out.string() + ": " + ec.message());
-  for (const auto& image : bundle.images) {
-    const auto path = out / image.name;
-    if (auto st = write_file_atomic(path, image.data); !st) return tl::unexpected(st.error());
-    written.push_back(path);
-  }
-  const auto manifest_path = out / "manifest.json";
-  if (auto st = write_file_atomic(
-          manifest_path,
-          std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
-      !st) {
-    return tl::unexpected(st.error());
-  }
-  written.push_back(manifest_path);
-  return written;
+  return write_bundle_directory(bundle, out, ExistingFiles::replace);
 }
 
 }  // namespace
@@ -76,6 +46,10 @@ Result<GeneratorStats> make(const std::filesystem::path& old_path,
   if (!old_fw) return tl::unexpected(old_fw.error());
   auto new_fw = load_bundle(new_path, new_defaults);
   if (!new_fw) return tl::unexpected(new_fw.error());
+  // Named versions win over a manifest's: an exported firmware changed in
+  // place becomes the next version without editing its manifest.
+  if (!options.old_version.empty()) old_fw->version = options.old_version;
+  if (!options.new_version.empty()) new_fw->version = options.new_version;
   auto package = make_package(*old_fw, *new_fw, options.generator);
   if (!package) return tl::unexpected(package.error());
   if (auto st = write_file_atomic(out, package->bytes); !st) return tl::unexpected(st.error());

@@ -47,6 +47,34 @@ TEST(Bundle, ManifestNamesVersionAndImages) {
   EXPECT_EQ(bundle->find("modem")->data, Bytes{4});
 }
 
+// A bundle written as a directory reads back as the same bundle; written
+// again without replacing, nothing that is there is touched.
+TEST(Bundle, ADirectoryReadsBackAndIsNeverOverwrittenUnasked) {
+  TempDir dir;
+  FirmwareBundle bundle{"BG95-M3", "V2", {{"modem", {1, 2, 3}}, {"manifest.json", {7}}, {"..", {8}}}};
+  const auto out = dir.path() / "fw";
+  auto written = write_bundle_directory(bundle, out, ExistingFiles::refuse);
+  ASSERT_TRUE(written) << written.error().message;
+  EXPECT_EQ(written->back(), out / "manifest.json");
+  auto back = load_bundle(out / "manifest.json");
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->model, "BG95-M3");
+  EXPECT_EQ(back->version, "V2");
+  ASSERT_EQ(back->images.size(), 3U);
+  EXPECT_EQ(back->find("modem")->data, (Bytes{1, 2, 3}));
+  EXPECT_EQ(back->find("manifest.json")->data, Bytes{7}) << "kept apart from the manifest";
+  EXPECT_EQ(back->find("..")->data, Bytes{8});
+
+  dir.write("fw/modem", {9});
+  bundle.version = "V3";
+  auto again = write_bundle_directory(bundle, out, ExistingFiles::refuse);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::kIo);
+  EXPECT_EQ(load_bundle(out / "manifest.json")->version, "V2") << "nothing was written";
+  ASSERT_TRUE(write_bundle_directory(bundle, out, ExistingFiles::replace));
+  EXPECT_EQ(load_bundle(out / "manifest.json")->find("modem")->data, (Bytes{1, 2, 3}));
+}
+
 TEST(Bundle, BadManifestsAreInvalidInput) {
   TempDir dir;
   dir.write("a.bin", {1});

@@ -220,9 +220,9 @@ void add_delta_command(CLI::App& app, CommandList& commands) {
   make_cmd->add_option("--model", args->model, "Model string for plain image files")
       ->capture_default_str();
   make_cmd->add_option("--old-version", args->old_version,
-                       "Version of OLD (plain file; default: file name)");
+                       "Version of OLD (default: the manifest's, or a plain file's name)");
   make_cmd->add_option("--new-version", args->new_version,
-                       "Version of NEW (plain file; default: file name)");
+                       "Version of NEW (default: the manifest's, or a plain file's name)");
   make_cmd->add_flag("--fast", args->fast, "One matcher pass and codec setting (larger, quicker)");
   make_cmd->add_flag("--no-verify", args->no_verify,
                      "Skip applying the package in memory before writing");

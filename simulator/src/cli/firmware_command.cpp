@@ -1,6 +1,7 @@
-// vmodem firmware build | info | stage: bundle files from manifests, the
-// firmware of a module image (A/B slots, boot records, the FOTA area), of
-// manifests and of bundles; offline staging of a delta package that the
+// vmodem firmware build | info | export | stage: bundle files from
+// manifests, the firmware of a module image (A/B slots, boot records, the
+// FOTA area), of manifests and of bundles; the running firmware exported as
+// files to build updates from; offline staging of a delta package that the
 // next `vmodem run` applies with the +QIND: "FOTA" URCs.
 //
 // Exit codes: 0 ok, 1 failure, 2 usage, 3 I/O, 4 corrupt (no valid firmware
@@ -219,6 +220,37 @@ int stage(const FirmwareArgs& args) {
   return kExitOk;
 }
 
+// The running firmware as files a user edits and gives to `delta make`.
+int export_firmware(const FirmwareArgs& args) {
+  auto fw = open_module_firmware(args.target, args.profile, true);
+  if (!fw) return fw.error();
+  auto loaded = fw->store->load();
+  if (!loaded) {
+    return report_error(kExitCorrupt, module_image_path(args.target).string() +
+                                          ": no bootable firmware (" + loaded.error().message +
+                                          ")");
+  }
+  auto written =
+      fota::write_bundle_directory(loaded->bundle, args.out, fota::ExistingFiles::refuse);
+  if (!written) return report_error(kExitIo, written.error().message);
+  const auto& bundle = loaded->bundle;
+  const auto slot = loaded->record.slot == 0 ? "A" : "B";
+  if (args.json) {
+    std::vector<fota::ImageIdentity> ids;
+    for (const auto& image : bundle.images)
+      ids.push_back({image.name, image.data.size(), fota::sha256(image.data)});
+    print_json({{"manifest", written->back().string()},
+                {"model", bundle.model},
+                {"version", bundle.version},
+                {"slot", slot},
+                {"images", images_json(ids)}});
+    return kExitOk;
+  }
+  std::cout << "exported " << bundle.model << " " << bundle.version << " (slot " << slot
+            << "): " << bundle.images.size() << " images and " << written->back().string() << "\n";
+  return kExitOk;
+}
+
 }  // namespace
 
 void add_firmware_command(CLI::App& app, CommandList& commands) {
@@ -246,6 +278,20 @@ void add_firmware_command(CLI::App& app, CommandList& commands) {
   info_cmd->add_option("--profile", args->profile, "Profile (default: the image's)");
   info_cmd->add_flag("--json", args->json, "Machine-readable output");
   commands.add(info_cmd, [args] { return info(*args); });
+
+  auto* export_cmd = firmware->add_subcommand(
+      "export",
+      "Write the firmware a module runs as image files and a manifest.json (delta make's OLD)");
+  export_cmd->add_option("TARGET", args->target, "Module state directory or NAND image")
+      ->required()
+      ->check(CLI::ExistingPath);
+  export_cmd
+      ->add_option("-o,--output", args->out,
+                   "Directory to write (created; files already in it are never replaced)")
+      ->required();
+  export_cmd->add_option("--profile", args->profile, "Profile (default: the image's)");
+  export_cmd->add_flag("--json", args->json, "Machine-readable output");
+  commands.add(export_cmd, [args] { return export_firmware(*args); });
 
   auto* stage_cmd = firmware->add_subcommand(
       "stage", "Store a delta package in a stopped module's FOTA area (applied at power-on)");

@@ -88,4 +88,20 @@ Result<std::vector<std::uint8_t>> read_file(const std::filesystem::path& path,
 // leaves a half-written file under the final name.
 Status write_file_atomic(const std::filesystem::path& path, std::span<const std::uint8_t> data);
 
+// What write_bundle_directory does with a file name that exists already.
+enum class ExistingFiles {
+  replace,  // write beside it and rename over it (delta apply -o DIR, again)
+  refuse,   // fail before writing anything (kIo, naming the file)
+};
+
+// Writes `bundle` as a manifest directory that load_bundle reads back:
+// one file per image, named as the image ("image-" in front of a name that
+// cannot be a file's: ".", "..", "manifest.json"), and manifest.json
+// (model, version, images in the bundle's order). Creates `dir` if needed.
+// kUnsupported when the model or version is not UTF-8 (JSON cannot hold
+// it), kIo otherwise. Returns the files written, manifest.json last.
+Result<std::vector<std::filesystem::path>> write_bundle_directory(const FirmwareBundle& bundle,
+                                                                  const std::filesystem::path& dir,
+                                                                  ExistingFiles existing);
+
 }  // namespace vmodem::fota

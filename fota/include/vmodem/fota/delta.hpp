@@ -19,9 +19,11 @@
 namespace vmodem::fota {
 
 struct MakeOptions {
-  // Used for plain image files only (a manifest carries its own).
+  // The model is used for plain image files only (a manifest carries its
+  // own). A version given here replaces a manifest's; empty: the manifest's,
+  // or a plain file's name without extension.
   std::string model = "vmodem";
-  std::string old_version;  // empty: the file name without extension
+  std::string old_version;
   std::string new_version;
   std::string image_name = "firmware";
   GeneratorOptions generator;
