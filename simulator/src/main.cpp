@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   vmodem::cli::add_run_command(app, commands);
   vmodem::cli::add_image_command(app, commands);
   vmodem::cli::add_ctl_command(app, commands);
+  vmodem::cli::add_at_command(app, commands);
   vmodem::cli::add_delta_command(app, commands);
   vmodem::cli::add_firmware_command(app, commands);
   vmodem::cli::add_mount_command(app, commands);

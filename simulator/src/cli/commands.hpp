@@ -46,6 +46,9 @@ class CommandList {
 
 void add_run_command(CLI::App& app, CommandList& commands);
 
+// `vmodem at TARGET LINE...`: AT commands from a shell (at_command.cpp).
+void add_at_command(CLI::App& app, CommandList& commands);
+
 // `vmodem profiles [--json]`: the built-in profiles (profiles_command.cpp).
 void add_profiles_command(CLI::App& app, CommandList& commands);
 
