@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <sstream>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -39,13 +40,36 @@ std::string shell_bytes(const std::string& octal) {
   return "\"$(printf '" + octal + "')\"";
 }
 
+// The subcommands a --help lists (the lines after "Subcommands:").
+std::vector<std::string> subcommands_in(const std::string& help) {
+  std::vector<std::string> names;
+  const auto at = help.find("\nSubcommands:\n");
+  if (at == std::string::npos) return names;
+  std::istringstream lines(help.substr(at + 14));
+  std::string line;
+  while (std::getline(lines, line) && line.starts_with("  ")) {
+    std::istringstream words(line);
+    std::string name;
+    words >> name;
+    names.push_back(name);
+  }
+  return names;
+}
+
 TEST(Cli, HelpOnEveryCommand) {
-  for (const char* cmd : {"", "run", "profiles", "image", "image create", "image info",
-                          "image stats", "image dump-page", "image mark-bad", "image inject"}) {
-    auto r = vmodem(std::string(cmd) + " --help");
+  std::vector<std::string> pending = {""};
+  std::size_t seen = 0;
+  while (!pending.empty()) {
+    const std::string cmd = pending.back();
+    pending.pop_back();
+    ++seen;
+    auto r = vmodem(cmd + " --help");
     EXPECT_EQ(r.exit_code, 0) << cmd;
     EXPECT_NE(r.out.find("Usage:"), std::string::npos) << cmd;
+    for (const auto& sub : subcommands_in(r.out))
+      pending.push_back(cmd.empty() ? sub : cmd + " " + sub);
   }
+  EXPECT_GT(seen, 40U) << "every command, walked from vmodem --help";
   const auto bare = vmodem("");
   EXPECT_EQ(bare.exit_code, 2) << "no subcommand is a usage error";
   EXPECT_NE(bare.out.find("Subcommands:"), std::string::npos) << "...that shows them: " << bare.out;
@@ -267,8 +291,7 @@ TEST(Cli, AnImageKeepsItsProfile) {
   write_file(dir / "my.json", document.dump());
   const std::string img = (dir / "st" / "nand.img").string();
   std::filesystem::create_directories(dir / "st");
-  ASSERT_EQ(vmodem("image create " + img + " --profile " + (dir / "my.json").string() +
-                   " --seed 3")
+  ASSERT_EQ(vmodem("image create " + img + " --profile " + (dir / "my.json").string() + " --seed 3")
                 .exit_code,
             0);
   std::filesystem::remove(dir / "my.json");

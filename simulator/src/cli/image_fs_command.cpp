@@ -263,8 +263,8 @@ int fsck(const FsArgs& args) {
 int format(const FsArgs& args) {
   if (!args.yes) {
     return report_error(kExitUsage, "format erases every file in " + args.target.partition +
-                                        " and leaves it empty (no factory files); nothing was "
-                                        "changed: add --yes to confirm");
+                                        " (then installs the factory files, unless --empty); "
+                                        "nothing was changed: add --yes to confirm");
   }
   auto opened = open_partition_or_report(args.target, false);
   if (!opened) return opened.error();
