@@ -93,6 +93,9 @@ Result<GeneratedPackage> make_package(const FirmwareBundle& old_fw, const Firmwa
 
   GeneratedPackage out;
   std::vector<std::uint8_t> payload;
+  std::uint64_t total = 0, encoded = 0;
+  for (const auto& image : header.images)
+    total += image.has_target ? image.target_size : 0;
   for (auto& image : header.images) {
     ImageStats stats{image.name, image.source_size, image.target_size};
     if (image.has_target) {
@@ -114,6 +117,9 @@ Result<GeneratedPackage> make_package(const FirmwareBundle& old_fw, const Firmwa
       stats.control_packed = b.control_packed;
       stats.diff_packed = b.diff_packed;
       stats.extra_packed = b.extra_packed;
+      encoded += image.target_size;
+      if (options.on_progress && total > 0)
+        options.on_progress(static_cast<int>(encoded * 1000 / total));
     }
     out.stats.images.push_back(stats);
   }

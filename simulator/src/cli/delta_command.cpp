@@ -12,6 +12,8 @@
 #include <memory>
 #include <string>
 
+#include <unistd.h>
+
 #include <vmodem/fota/delta.hpp>
 #include <vmodem/fota/nand_update.hpp>
 
@@ -28,7 +30,7 @@ struct DeltaArgs {
   std::string new_path;
   std::string package;
   std::string out;
-  std::string image;  // apply into a module image instead of files
+  std::string image;    // apply into a module image instead of files
   std::string profile;  // with --image: overrides the one the image keeps
   std::string model = "vmodem";
   std::string old_version;
@@ -71,6 +73,12 @@ int report(const fota::Error& error, bool as_json) {
                       error.message + " (END " + std::to_string(fota::end_code(error.code)) + ")");
 }
 
+// A progress line rewritten in place ("\r") is for a person at a terminal;
+// a log or a pipe gets only the result.
+bool shows_progress(const DeltaArgs& args) {
+  return !args.quiet && isatty(STDERR_FILENO) == 1;
+}
+
 int make(const DeltaArgs& args) {
   fota::MakeOptions options;
   options.model = args.model;
@@ -78,8 +86,14 @@ int make(const DeltaArgs& args) {
   options.new_version = args.new_version;
   options.generator.thorough = !args.fast;
   options.generator.verify = !args.no_verify;
-  if (!args.quiet) std::cerr << "vmodem: making " << args.out << " ...\n";
+  const bool progress = shows_progress(args);
+  if (progress) {
+    options.generator.on_progress = [&args](int per_mille) {
+      std::cerr << "\rvmodem: making " << args.out << ": " << per_mille / 10 << "%" << std::flush;
+    };
+  }
   auto stats = fota::make(args.old_path, args.new_path, args.out, options);
+  if (progress) std::cerr << "\n";
   if (!stats) return report(stats.error(), args.json);
   if (args.json) {
     auto out = fota::to_json(*stats);
@@ -178,13 +192,14 @@ int apply(const DeltaArgs& args) {
   fota::ApplyFileOptions options;
   options.apply.chunk_size = args.chunk;
   options.apply.expected_model = args.expect_model;
-  if (!args.quiet) {
+  const bool progress = shows_progress(args);
+  if (progress) {
     options.apply.on_progress = [](int pct) {
       std::cerr << "\rvmodem: updating " << pct << "%" << std::flush;
     };
   }
   auto result = fota::apply(args.old_path, args.package, args.out, options);
-  if (!args.quiet) std::cerr << "\n";
+  if (progress) std::cerr << "\n";
   if (!result) return report(result.error(), args.json);
   if (args.json) {
     nlohmann::json files = nlohmann::json::array();

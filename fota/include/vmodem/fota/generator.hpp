@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,9 @@ struct GeneratorOptions {
   bool xtensa_projection = true;
   // Apply the finished package in memory and compare before returning it.
   bool verify = true;
+  // Progress, after each image's patch (may be empty): the per mille of the
+  // new firmware's bytes encoded so far.
+  std::function<void(int per_mille)> on_progress;
 };
 
 struct ImageStats {
