@@ -128,9 +128,10 @@ tl::expected<std::unique_ptr<Flash>, std::string> Flash::open(const Profile& pro
     auto storage = nand::Storage::open_image(image, profile.geometry, read_only);
     if (!storage) {
       auto error = storage.error();
-      if (auto made_for = made_for_profile(image); !made_for.empty() && made_for != profile.name)
+      if (auto made_for = made_for_profile(image); !made_for.empty() && made_for != profile.name) {
         error.detail += " (It was made for profile '" + made_for +
                         "': without --profile, commands use that one.)";
+      }
       return failed(error);
     }
     if (auto refused = refusal(**storage, profile, image)) return tl::unexpected(*refused);

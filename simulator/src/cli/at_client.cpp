@@ -1,7 +1,7 @@
 #include "cli/at_client.hpp"
 
 #include <cerrno>
-#include <cstring>
+#include <system_error>
 #include <thread>
 
 #include <fcntl.h>
@@ -48,7 +48,8 @@ bool AtClient::open(Clock::time_point deadline) {
       make_raw(fd_);
       return true;
     }
-    error_ = "cannot open " + port_.string() + ": " + std::strerror(errno);
+    error_ = "cannot open " + port_.string() + ": " +
+             std::error_code(errno, std::generic_category()).message();
     if (Clock::now() >= deadline) return false;
     std::this_thread::sleep_for(kReopenPoll);
   }

@@ -64,9 +64,10 @@ struct FirmwareArgs {
 
 nlohmann::json images_json(const std::vector<fota::ImageIdentity>& images) {
   nlohmann::json out = nlohmann::json::array();
-  for (const auto& image : images)
+  for (const auto& image : images) {
     out.push_back(
         {{"name", image.name}, {"size", image.size}, {"sha256", fota::to_hex(image.digest)}});
+  }
   return out;
 }
 
