@@ -27,13 +27,19 @@ std::string_view probe_name(Probe probe) {
       return "critical_checksum";
     case Probe::no_space:
       return "no_space";
+    case Probe::data_ecc:
+      return "data_ecc";
+    case Probe::data_checksum:
+      return "data_checksum";
   }
   return "unknown";
 }
 
-std::string CheckFailure::describe() const {
-  std::string s = "probe " + std::to_string(number()) + " " + std::string(name());
+std::string CheckFailure::describe(std::int64_t physical_block) const {
+  std::string s = is_data_error() ? "data error " + std::string(name())
+                                  : "probe " + std::to_string(number()) + " " + std::string(name());
   if (block >= 0) s += " at block " + std::to_string(block);
+  if (block >= 0 && physical_block >= 0) s += " (physical " + std::to_string(physical_block) + ")";
   if (page >= 0) s += " page " + std::to_string(page);
   if (object) s += " object " + std::to_string(object);
   if (!path.empty()) s += " (" + path + ")";
@@ -225,12 +231,12 @@ void Volume::check_data(CheckReport& report) {
           (void)device_error(info.error());
           return;
         }
-        add_failure(report, Probe::metadata_ecc, "live data page uncorrectable", c.page / ppb,
+        add_failure(report, Probe::data_ecc, "live data page uncorrectable", c.page / ppb,
                     c.page % ppb, id, path_of(o));
       } else if (layout::decode_tags({spare, geo.spare_size}, geo.page_size, t) !=
                      layout::TagState::valid ||
                  layout::page_checksum({main.data(), t.bytes}) != t.data_crc) {
-        add_failure(report, Probe::file_length, "data page checksum wrong", c.page / ppb,
+        add_failure(report, Probe::data_checksum, "data page checksum wrong", c.page / ppb,
                     c.page % ppb, id, path_of(o));
       }
     }

@@ -375,7 +375,9 @@ TEST_F(Probes, DeepCheckFindsDamagedData) {
   EXPECT_EQ(mount_probe(), 0) << "mount does not read data pages";
   const auto report = FileSystem::fsck(rig.device(), rig.cfg, {{}, true});
   ASSERT_FALSE(report.ok());
-  EXPECT_EQ(report.first()->probe, Probe::metadata_ecc);
+  EXPECT_EQ(report.first()->probe, Probe::data_ecc) << "a data error, not metadata";
+  EXPECT_TRUE(report.first()->is_data_error());
+  EXPECT_EQ(report.first()->number(), 0) << "no boot probe point";
   EXPECT_EQ(rig.mount().read_file("/cfg/rf.bin").error().code, Errc::corrupt);
 }
 
@@ -384,6 +386,10 @@ TEST(ProbeNames, Stable) {
   EXPECT_EQ(probe_name(Probe::no_space), "no_space");
   CheckFailure f{Probe::metadata_ecc, 4, 7, 12, "/a", "bad"};
   EXPECT_EQ(f.describe(), "probe 3 metadata_ecc at block 4 page 7 object 12 (/a): bad");
+  EXPECT_EQ(f.describe(1030),
+            "probe 3 metadata_ecc at block 4 (physical 1030) page 7 object 12 (/a): bad");
+  CheckFailure data{Probe::data_checksum, 4, 7, 12, "/a", "bad"};
+  EXPECT_EQ(data.describe(), "data error data_checksum at block 4 page 7 object 12 (/a): bad");
 }
 
 }  // namespace

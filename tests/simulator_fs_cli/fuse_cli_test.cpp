@@ -71,7 +71,13 @@ TEST(FuseMount, ShellToolsThroughTheMountPoint) {
   EXPECT_EQ(vmodem("image cat " + image + " ap /vp.copy", false).out,
             vmodem("image cat " + image + " ap /usb/vid_pid", false).out);
   EXPECT_EQ(vmodem("image cat " + image + " ap /usb/composition").exit_code, 5);
-  EXPECT_EQ(vmodem("image fsck " + image + " ap").exit_code, 0);
+  // The structure is sound; the next boot would fail probe 7 without the
+  // removed USB configuration, and fsck says so.
+  EXPECT_EQ(vmodem("image fsck " + image + " ap --no-critical").exit_code, 0);
+  const auto fsck = vmodem("image fsck " + image + " ap");
+  EXPECT_EQ(fsck.exit_code, 1);
+  EXPECT_NE(fsck.out.find("probe 7 critical_missing"), std::string::npos) << fsck.out;
+  EXPECT_NE(fsck.out.find("/usb/composition"), std::string::npos) << fsck.out;
 }
 
 TEST(FuseMount, ReadOnlyRefusesWrites) {

@@ -148,5 +148,67 @@ TEST_F(ImageFs, FsckCleanThenDamaged) {
   EXPECT_EQ(tool("ls", "ap", "/usb").exit_code, 0);
 }
 
+// fsck checks what the boot checks: a missing boot-critical file fails
+// probe 7 here as it would at the next power-on (--no-critical skips it).
+TEST_F(ImageFs, FsckChecksTheBootCriticalFilesUnlessAsked) {
+  ASSERT_EQ(tool("rm", "ap", "/usb/vid_pid").exit_code, 0);
+  const auto fsck = tool("fsck", "ap", "--json", false);
+  EXPECT_EQ(fsck.exit_code, 1) << fsck.out;
+  const auto report = nlohmann::json::parse(fsck.out);
+  ASSERT_EQ(report["failures"].size(), 1U) << fsck.out;
+  EXPECT_EQ(report["failures"][0]["probe"], 7);
+  EXPECT_EQ(report["failures"][0]["path"], "/usb/vid_pid");
+  EXPECT_NE(tool("fsck", "ap").out.find("probe 7 critical_missing"), std::string::npos);
+  EXPECT_EQ(tool("fsck", "ap", "--no-critical").exit_code, 0);
+  EXPECT_EQ(tool("fsck", "modem").exit_code, 0) << "the modem FS's own are all there";
+}
+
+// A damaged data page is found only by --deep, and named a data error (no
+// boot probe reads data), with its block as the partition and the chip
+// number it.
+TEST_F(ImageFs, FsckDeepNamesADataPageErrorAsData) {
+  write_host_file(dir / "z.bin", std::string(3000, 'Z'));
+  ASSERT_EQ(tool("put", "ap", (dir / "z.bin").string() + " /z.bin").exit_code, 0);
+  int found_block = -1, found_page = -1;
+  for (int block = 0; block < 8 && found_block < 0; ++block) {
+    for (int page = 0; page < 64 && found_block < 0; ++page) {
+      const auto dump = vmodem("image dump-page " + image + " " + std::to_string(block) + " " +
+                                   std::to_string(page) + " --partition usrfs --json",
+                               false);
+      if (dump.exit_code != 0) continue;
+      if (nlohmann::json::parse(dump.out)["main"].get<std::string>().rfind("5a5a5a5a", 0) != 0)
+        continue;
+      found_block = block;
+      found_page = page;
+    }
+  }
+  ASSERT_GE(found_block, 0) << "no page of /z.bin found in usrfs blocks 0-7";
+  ASSERT_EQ(vmodem("image inject " + image + " " + std::to_string(found_block) + " " +
+                   std::to_string(found_page) + " --partition usrfs --uncorrectable")
+                .exit_code,
+            0);
+  EXPECT_EQ(tool("fsck", "ap").exit_code, 0) << "the structure is sound";
+  const auto deep = tool("fsck", "ap", "--deep --json", false);
+  EXPECT_EQ(deep.exit_code, 1) << deep.out;
+  const auto failure = nlohmann::json::parse(deep.out)["failures"][0];
+  EXPECT_EQ(failure["check"], "data_ecc") << deep.out;
+  EXPECT_TRUE(failure["data_error"].get<bool>());
+  EXPECT_TRUE(failure["probe"].is_null());
+  EXPECT_EQ(failure["path"], "/z.bin");
+  EXPECT_EQ(failure["block"], found_block);
+  const auto info = nlohmann::json::parse(vmodem("image info " + image + " --json", false).out);
+  int first = -1;
+  for (const auto& part : info["partitions"]) {
+    if (part["name"] == "usrfs") first = part["first_block"].get<int>();
+  }
+  EXPECT_GE(failure["physical_block"].get<int>(), first + found_block) << "bad blocks shift it";
+  const auto text = tool("fsck", "ap", "--deep");
+  EXPECT_NE(
+      text.out.find("data error data_ecc at block " + std::to_string(found_block) + " (physical " +
+                    std::to_string(failure["physical_block"].get<int>()) + ")"),
+      std::string::npos)
+      << text.out;
+}
+
 }  // namespace
 }  // namespace vmodem::fscli

@@ -28,6 +28,7 @@ struct FsArgs {
   bool recursive = false;
   bool parents = false;
   bool deep = false;
+  bool no_critical = false;
   bool yes = false;
   bool empty = false;
   bool all = false;  // ls: the firmware's own entries too
@@ -226,22 +227,40 @@ int mkdir(const FsArgs& args) {
 
 // --- fsck / format ---
 
-nlohmann::json to_json(const fs::CheckFailure& f) {
-  return {{"probe", f.number()}, {"check", f.name()}, {"block", f.block},    {"page", f.page},
-          {"object", f.object},  {"path", f.path},    {"message", f.message}};
+// The chip's number of a partition-logical block (-1: not about a block).
+std::int64_t physical_of(const nand::Partition& partition, std::int64_t block) {
+  if (block < 0 || block >= static_cast<std::int64_t>(partition.spec().block_count)) return -1;
+  return partition.physical_block(static_cast<std::uint32_t>(block));
+}
+
+nlohmann::json to_json(const fs::CheckFailure& f, const nand::Partition& partition) {
+  return {{"probe", f.is_data_error() ? nlohmann::json(nullptr) : nlohmann::json(f.number())},
+          {"check", f.name()},
+          {"data_error", f.is_data_error()},
+          {"block", f.block},
+          {"physical_block", physical_of(partition, f.block)},
+          {"page", f.page},
+          {"object", f.object},
+          {"path", f.path},
+          {"message", f.message}};
 }
 
 int fsck(const FsArgs& args) {
   auto opened = open_partition_or_report(args.target, true);
   if (!opened) return opened.error();
+  // What the boot checks (probes 7 and 8: the files the module cannot come
+  // up without), unless asked not to.
   fs::CheckOptions options;
+  if (!args.no_critical)
+    options = sim::boot_checks(*opened->spec, opened->flash->manufacture_seed());
   options.deep = args.deep;
   const auto report =
       fs::FileSystem::fsck(*opened->partition, sim::fs_config(opened->flash->profile()), options);
+  const nand::Partition& partition = *opened->partition;
   if (args.json) {
     nlohmann::json failures = nlohmann::json::array();
     for (const auto& f : report.failures)
-      failures.push_back(to_json(f));
+      failures.push_back(to_json(f, partition));
     print_json({{"partition", opened->entry->spec.name},
                 {"clean", report.ok()},
                 {"failures", failures},
@@ -255,7 +274,7 @@ int fsck(const FsArgs& args) {
               << (report.ok() ? "clean" : std::to_string(report.failures.size()) + " failures")
               << "\n";
     for (const auto& f : report.failures)
-      std::cout << "  " << f.describe() << "\n";
+      std::cout << "  " << f.describe(physical_of(partition, f.block)) << "\n";
   }
   return report.ok() ? kExitOk : kExitFailure;
 }
@@ -349,7 +368,10 @@ void add_image_fs_commands(CLI::App& image, CommandList& commands) {
   auto* fsck_cmd =
       add_leaf(image, commands, args, "fsck",
                "Check a file system (exit 0 clean, 1 damaged; every failure listed)", fsck);
-  fsck_cmd->add_flag("--deep", args->deep, "Also read every live data page");
+  fsck_cmd->add_flag("--deep", args->deep,
+                     "Also read every live data page (data errors, which no boot probe sees)");
+  fsck_cmd->add_flag("--no-critical", args->no_critical,
+                     "Skip the boot-critical files (probes 7 and 8: presence and CRC-32)");
 
   auto* format_cmd = add_leaf(image, commands, args, "format",
                               "Erase a file system and install its factory files", format);

@@ -25,6 +25,10 @@ enum class Probe : std::uint8_t {
   critical_missing = 7,       // a listed critical file is missing
   critical_checksum = 8,      // a listed critical file's checksum is wrong
   no_space = 9,               // no free blocks / too many bad blocks to run
+  // Found only by a deep check (fsck --deep reads every live data page; a
+  // mount never does): data errors, not boot probe points.
+  data_ecc = 11,       // a live data page is uncorrectable
+  data_checksum = 12,  // a live data page's checksum is wrong
 };
 
 // Stable snake_case name of a probe ("metadata_ecc", ...).
@@ -38,10 +42,14 @@ struct CheckFailure {
   std::string path;          // file path when known
   std::string message;
 
-  int number() const { return static_cast<int>(probe); }
+  // The boot probe point (1-9), or 0 for a data error of a deep check.
+  int number() const { return is_data_error() ? 0 : static_cast<int>(probe); }
+  bool is_data_error() const { return probe == Probe::data_ecc || probe == Probe::data_checksum; }
   std::string_view name() const { return probe_name(probe); }
-  // "probe 3 metadata_ecc at block 4 page 7 object 12 (/a/b): ..."
-  std::string describe() const;
+  // "probe 3 metadata_ecc at block 4 page 7 object 12 (/a/b): ...", or
+  // "data error data_ecc at block ...". With `physical_block` (the chip's
+  // number of `block`): "at block 4 (physical 1030)".
+  std::string describe(std::int64_t physical_block = -1) const;
 };
 
 // A file whose presence and content the module needs to boot (profile list).
