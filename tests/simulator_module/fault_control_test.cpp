@@ -76,5 +76,19 @@ TEST_F(FaultControl, AResetDropsCountDownCutsAndIsNoPowerCut) {
   EXPECT_EQ(power_cuts(), cuts + 1) << "a real cut still counts";
 }
 
+// Once a reset or a power-down is under way (AT+CFUN=1,1, AT+QPOWD, the
+// reset after AT+QFOTADL's download) nothing else runs: every command in
+// that window answers ERROR.
+TEST_F(FaultControl, NothingButTheResetRunsOnceItIsUnderWay) {
+  ModuleTerminal terminal(harness_);
+  harness_.clear_events();
+  // One feed: both lines run before the reset's timer can fire.
+  EXPECT_EQ(terminal.at("AT+CFUN=1,1\rAT+CGMR"), "\r\nOK\r\n\r\nERROR\r\n");
+  ASSERT_TRUE(harness_.wait_power_event({PowerState::app_rdy}));
+  terminal.drop();
+  EXPECT_NE(terminal.at("AT+CGMR").find("OK"), std::string::npos) << "the new boot answers";
+  EXPECT_EQ(terminal.at("AT+QPOWD=1\rAT+CGMR"), "\r\nOK\r\n\r\nERROR\r\n");
+}
+
 }  // namespace
 }  // namespace vmodem::sim::testing

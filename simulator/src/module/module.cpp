@@ -173,6 +173,10 @@ void Module::build_registry() {
                  }));
   registry_.set_gate(
       [this](const at::Command& command, std::uint32_t tag) -> std::optional<at::Failure> {
+        // Once a reset or power-down is under way nothing else may happen
+        // (a second AT+QFOTADL after a download completed, a write the
+        // shutdown would cut).
+        if (going_down_) return at::Failure::error();
         const bool ready =
             tag == kAlways ||
             (tag != kNeedsAppRdy && state_ != PowerState::off && state_ != PowerState::booting) ||
@@ -263,6 +267,7 @@ void Module::after(std::chrono::milliseconds delay, std::function<void()> action
 void Module::set_state(PowerState state) {
   if (state == state_) return;
   state_ = state;
+  going_down_ = false;
   log_->info("power state: {}", to_string(state));
   for (const auto& listener : power_listeners_)
     listener(state);
@@ -377,6 +382,7 @@ void Module::stop_orderly() {
 }
 
 void Module::request_reset() {
+  going_down_ = true;
   after(before_ports_go(profile_.boot.reset_shutdown_ms), [this] {
     log_->info("reset (AT+CFUN=1,1)");
     stop_orderly();
@@ -385,6 +391,7 @@ void Module::request_reset() {
 }
 
 void Module::request_power_down(bool immediate) {
+  going_down_ = true;
   if (immediate) {
     boost::asio::post(io_, [this, epoch = epoch_] {
       if (epoch == epoch_) stop_orderly();

@@ -279,6 +279,9 @@ class Module final : public ControlTarget,
   std::unique_ptr<FsBootEnv> boot_env_;
   bool app_side_up_ = false;  // this boot mounted the file systems APP RDY needs
   std::uint64_t epoch_ = 0;   // bumped on every power transition: stale timers check it
+  // A reset or power-down is on its way (AT+CFUN=1,1, AT+QPOWD, a staged
+  // update): every command answers ERROR until the power state changes.
+  bool going_down_ = false;
   // Set the moment an armed cut strikes (on the thread of the NAND call),
   // cleared at power-on: the ports send nothing while it is set.
   std::atomic<bool> power_gone_{false};
