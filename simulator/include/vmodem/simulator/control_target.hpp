@@ -230,6 +230,8 @@ class ControlTarget {
   // on.
   virtual void snapshot_save(const std::string& path, SnapshotReply done) = 0;
   virtual void snapshot_load(const std::string& path, SnapshotReply done) = 0;
+  // The backup record of `file_system` (a name, alias or partition; empty:
+  // the AP file system's).
   virtual Controlled<BackupReport> backup_info(const std::string& file_system) = 0;
   // The SIM card leaves or enters the slot, with the URCs a module sends
   // (+CPIN: NOT READY, ...) and registration lost or regained while it is
