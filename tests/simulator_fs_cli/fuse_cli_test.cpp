@@ -3,6 +3,9 @@
 // used with ordinary shell tools. Skipped with the reason where FUSE is
 // unavailable.
 #include <csignal>
+#include <cstdlib>
+#include <ctime>
+#include <sstream>
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -61,6 +64,14 @@ TEST(FuseMount, ShellToolsThroughTheMountPoint) {
             "/usb/composition; mkdir " + m + "/d; cat " + m + "/greeting.txt; ls " + m + " 2>&1");
   EXPECT_EQ(ops.exit_code, 0) << ops.out;
   EXPECT_EQ(ops.out, "hello\nd\netc\ngreeting.txt\nlwm2m\nusb\nvp.copy\n");
+  // Times: a file written now is dated now (the host's clock, offline),
+  // the factory files by the production line (2024-01-01).
+  const auto stamp = shell("stat -c %Y " + m + "/greeting.txt " + m + "/usb/vid_pid");
+  std::istringstream stamps(stamp.out);
+  long long written = 0, factory = 0;
+  stamps >> written >> factory;
+  EXPECT_LT(std::llabs(written - static_cast<long long>(std::time(nullptr))), 3600) << stamp.out;
+  EXPECT_EQ(factory, 1704067200) << stamp.out;
 
   EXPECT_EQ(shell("fusermount3 -u " + m).exit_code, 0);
   EXPECT_EQ(wait_exit(pid), 0) << read_host_file(dir / "mount.log");
@@ -132,12 +143,18 @@ TEST_F(RunMount, HostAndAtCommandsSeeTheSameFiles) {
   const auto listed = host.command("AT+QFLST=\"fromhost.txt\"");
   EXPECT_NE(listed.find("+QFLST: \"fromhost.txt\",8"), std::string::npos) << listed;
 
-  // Module -> host.
+  // Module -> host, dated by the module's clock (AT+CCLK sets it).
+  EXPECT_NE(host.command("AT+CCLK=\"30/01/02,03:04:05+00\"").find("OK"), std::string::npos);
   host.write("AT+QFUPL=\"fromat.txt\",5\r");
   ASSERT_NE(host.read_until("CONNECT\r\n").find("CONNECT"), std::string::npos);
   host.write("12345");
   ASSERT_NE(host.read_until("OK\r\n", 5000ms).find("+QFUPL: 5"), std::string::npos);
   EXPECT_EQ(read_host_file(ufs / "fromat.txt"), "12345");
+  const auto mtime = std::filesystem::last_write_time(ufs / "fromat.txt");
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::file_clock::to_sys(mtime).time_since_epoch())
+                           .count();
+  EXPECT_NEAR(static_cast<double>(seconds), 1893553445.0, 5.0) << "2030-01-02 03:04:05 UTC";
 
   // A reset unmounts; the next boot mounts again, files still there.
   EXPECT_NE(host.command("AT+CFUN=1,1").find("OK"), std::string::npos);

@@ -1,5 +1,7 @@
 #include "cli/fs_access.hpp"
 
+#include <chrono>
+
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
 #include "module/fs_config.hpp"
@@ -78,8 +80,15 @@ tl::expected<OpenedFs, int> mount_or_report(const FsTarget& target, bool read_on
   if (!opened) return opened;
   fs::MountOptions options;
   options.read_only = read_only;
-  auto mounted =
-      fs::FileSystem::mount(*opened->partition, sim::fs_config(opened->flash->profile()), options);
+  auto config = sim::fs_config(opened->flash->profile());
+  // Offline, the files a tool writes get the host's time (a module stamps
+  // them with its own clock).
+  config.clock = [] {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  auto mounted = fs::FileSystem::mount(*opened->partition, config, options);
   if (!mounted) {
     return tl::unexpected(
         report_fs_error("cannot mount " + opened->entry->spec.name + " (run `vmodem image fsck`)",

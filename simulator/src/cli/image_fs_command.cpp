@@ -287,7 +287,8 @@ int format(const FsArgs& args) {
   }
   auto opened = open_partition_or_report(args.target, false);
   if (!opened) return opened.error();
-  const auto config = sim::fs_config(opened->flash->profile());
+  auto config = sim::fs_config(opened->flash->profile());
+  config.clock = [] { return sim::kFactoryFileTime; };  // the factory files' date
   const std::uint64_t seed = opened->flash->manufacture_seed();
   fs::FormatOptions options;
   options.volume_id = seed;

@@ -11,6 +11,7 @@
 #include "commands/sim_card.hpp"
 #include "json_text.hpp"
 #include "module/boot_sequence.hpp"
+#include "module/fs_config.hpp"
 #include "module/guardians.hpp"
 #include "module/live_mounts.hpp"
 #include "module/nv_settings.hpp"
@@ -88,6 +89,16 @@ const FsBootEnv& Module::boot_env() {
   const std::uint64_t seed = flash_->manufacture_seed();
   if (!boot_env_ || boot_env_->manufacture_seed != seed) {
     boot_env_ = std::make_unique<FsBootEnv>(*flash_, profile_);
+    // Files are stamped by the module's clock (AT+CCLK's): what `ls -l` shows
+    // on a live mount. The factory files get the production line's fixed
+    // date, so a seed still makes one image, byte for byte.
+    const auto clock = [this]() -> std::int64_t {
+      if (manufacture_pending_) return kFactoryFileTime;
+      const auto now = std::chrono::system_clock::now() + runtime_.clock_offset;
+      return std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+    };
+    boot_env_->config.clock = clock;
+    boot_env_->backup_options.fs_config.clock = clock;
     boot_env_->log = log_.get();
     boot_env_->emit = [this](const std::string& event, nlohmann::json data) {
       emit(event, std::move(data));

@@ -10,6 +10,11 @@ namespace vmodem::sim {
 
 fs::Config fs_config(const Profile& profile);
 
+// The modification time of the files a module is manufactured with
+// (2024-01-01 00:00:00 UTC): the production line's clock, the same for
+// every image, so a seed makes the same image whenever it is made.
+inline constexpr std::int64_t kFactoryFileTime = 1704067200;
+
 // The factory files of a file system: its directory tree when the profile
 // names one, else content generated from `seed` (the modem and AP roles; a
 // data file system starts empty). An error message when the directory cannot
