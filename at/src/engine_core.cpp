@@ -44,7 +44,7 @@ std::size_t EngineCore::feed(std::span<const std::uint8_t> bytes) {
     switch (mode_) {
       case EngineMode::kCommand:
         ++stats_.bytes_in;
-        on_command_byte(rest.front());
+        if (!drop_padding(rest.front())) on_command_byte(rest.front());
         ++used;
         break;
       case EngineMode::kUpload: {
@@ -112,7 +112,7 @@ void EngineCore::poll() {
     return;
   }
   if (mode_ != EngineMode::kUpload || config_.now() < upload_deadline_) return;
-  finish_upload(upload_draining_ ? UploadEnd::kComplete : UploadEnd::kTimeout);
+  finish_upload(UploadEnd::kTimeout);
 }
 
 std::optional<Clock::time_point> EngineCore::next_deadline() const {

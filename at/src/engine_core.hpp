@@ -111,6 +111,10 @@ class EngineCore {
   bool swallow_terminator_lf(std::span<const std::uint8_t> bytes);
   void deliver_upload(std::span<const std::uint8_t> bytes);
   void finish_upload(UploadEnd end);
+  // Opens the trailing-padding window after an upload (none for a zero grace).
+  void begin_padding(Clock::time_point now, std::chrono::milliseconds grace);
+  // True (and counted as discarded) when `byte` is trailing padding.
+  bool drop_padding(std::uint8_t byte);
   void pump_download();
   void finish_download(DownloadEnd end);
   void abort_data_mode();
@@ -172,6 +176,10 @@ class EngineCore {
   // bytes within the maximum (those past it are discarded, not counted).
   std::size_t upload_received_ = 0;
   Clock::time_point upload_deadline_{};
+  // After a byte-counted upload: until then (extended by each dropped
+  // byte), bytes before the next command are trailing padding.
+  std::optional<Clock::time_point> padding_until_;
+  std::chrono::milliseconds padding_grace_{0};
   std::shared_ptr<DownloadSpec> download_;
   std::vector<std::uint8_t> download_scratch_;
   // Output bytes (CONNECT or the upload's prompt, and what precedes it) the
@@ -201,10 +209,9 @@ class EngineCore {
   int depth_ = 0;
   EngineMode mode_ = EngineMode::kCommand;
   bool line_overflow_ = false;
-  bool pending_ = false;          // command `command_id_` has not answered yet
-  bool dispatching_ = false;      // inside a handler call
-  bool block_open_ = false;       // information text of this command has started
-  bool upload_draining_ = false;  // expected bytes in; dropping padding
+  bool pending_ = false;      // command `command_id_` has not answered yet
+  bool dispatching_ = false;  // inside a handler call
+  bool block_open_ = false;   // information text of this command has started
   // The handler gave its final answer during the upload: the announced bytes
   // are still consumed (and dropped), the answer is printed after them.
   bool upload_answered_ = false;

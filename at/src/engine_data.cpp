@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "engine_core.hpp"
+#include "names.hpp"
 
 namespace vmodem::at::detail {
 
@@ -38,7 +39,6 @@ void EngineCore::release_data_specs() {
   if (download_) retired_downloads_.push_back(std::move(download_));
   upload_.reset();
   download_.reset();
-  upload_draining_ = false;
   upload_answered_ = false;
   connect_unsent_ = 0;
 }
@@ -49,15 +49,32 @@ bool EngineCore::start_upload(std::uint64_t id, UploadSpec spec) {
   enter_data_mode(EngineMode::kUpload, spec.prompt);
   upload_ = std::make_shared<UploadSpec>(std::move(spec));
   upload_received_ = 0;
-  upload_draining_ = false;
   upload_answered_ = false;
   upload_deadline_ = config_.now() + upload_->inactivity_timeout;
   // A text-style upload ends only at its Ctrl-Z or ESC, whatever its maximum.
   if (upload_->expected_bytes == std::size_t{0} && !upload_->ends_at_ctrl_z) {
-    upload_draining_ = true;
-    upload_deadline_ = config_.now() + upload_->trailing_grace;
-    if (upload_->trailing_grace.count() <= 0) finish_upload(UploadEnd::kComplete);
+    begin_padding(config_.now(), upload_->trailing_grace);
+    finish_upload(UploadEnd::kComplete);
   }
+  return true;
+}
+
+void EngineCore::begin_padding(Clock::time_point now, std::chrono::milliseconds grace) {
+  if (grace.count() <= 0) return;
+  padding_grace_ = grace;
+  padding_until_ = now + grace;
+}
+
+bool EngineCore::drop_padding(std::uint8_t byte) {
+  if (!padding_until_) return false;
+  const auto now = config_.now();
+  // The next command (its `A`), or a pause longer than the grace, ends it.
+  if (now > *padding_until_ || is_a(static_cast<char>(byte)) || !line_.empty()) {
+    padding_until_.reset();
+    return false;
+  }
+  ++stats_.bytes_discarded;
+  padding_until_ = now + padding_grace_;
   return true;
 }
 
@@ -92,11 +109,6 @@ std::size_t EngineCore::on_upload_bytes(std::span<const std::uint8_t> bytes) {
   if (upload_->ends_at_ctrl_z) return on_text_upload_bytes(bytes);
   const auto now = config_.now();
   const std::shared_ptr<UploadSpec> spec = upload_;
-  if (upload_draining_) {
-    stats_.bytes_discarded += bytes.size();
-    upload_deadline_ = now + spec->trailing_grace;
-    return bytes.size();
-  }
   // Exactly the announced bytes belong to the upload, whatever the handler
   // made of them: an answer given early only stops their delivery, so no
   // byte of the host's data is ever taken for a command.
@@ -108,16 +120,16 @@ std::size_t EngineCore::on_upload_bytes(std::span<const std::uint8_t> bytes) {
   // on_data may have reset the port, which ends data mode.
   if (mode_ != EngineMode::kUpload || upload_ != spec) return take;
   if (spec->expected_bytes != upload_received_) return take;
-  if (spec->trailing_grace.count() <= 0) {
-    finish_upload(UploadEnd::kComplete);
-    return take;
-  }
-  // Everything after the last expected byte, in this chunk and later ones
-  // until the line goes quiet, is padding.
-  upload_draining_ = true;
-  upload_deadline_ = now + spec->trailing_grace;
-  stats_.bytes_discarded += bytes.size() - take;
-  return bytes.size();
+  // All in: the answer goes out now. What the host sends after its data and
+  // before its next command (the next `A`), with no pause longer than the
+  // grace, is trailing padding and dropped, in this chunk and later ones
+  // (drop_padding).
+  begin_padding(now, spec->trailing_grace);
+  std::size_t used = take;
+  while (used < bytes.size() && drop_padding(bytes[used]))
+    ++used;
+  finish_upload(UploadEnd::kComplete);
+  return used;
 }
 
 // Text style: data up to the first Ctrl-Z or ESC, which ends the upload and

@@ -3,6 +3,7 @@
 #include <vmodem/at/parser.hpp>
 
 #include "engine_core.hpp"
+#include "names.hpp"
 
 namespace vmodem::at::detail {
 
@@ -11,10 +12,6 @@ namespace {
 constexpr std::uint8_t kLineFeed = '\n';
 constexpr std::uint8_t kCtrlZ = 0x1A;
 constexpr std::uint8_t kEscape = 0x1B;
-
-bool is_a(char c) {
-  return c == 'A' || c == 'a';
-}
 
 // `AT` or `at`: V.250 names exactly these two spellings.
 bool has_prefix(std::string_view line) {

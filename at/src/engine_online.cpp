@@ -56,7 +56,7 @@ void EngineCore::host_gone() {
   if (mode_ == EngineMode::kOnline) {
     escape_online();
   } else if (mode_ == EngineMode::kUpload) {
-    finish_upload(upload_draining_ ? UploadEnd::kComplete : UploadEnd::kTimeout);
+    finish_upload(UploadEnd::kTimeout);
   }
   unheard_ = false;
   flush_urcs();

@@ -8,6 +8,11 @@
 
 namespace vmodem::at::detail {
 
+// The first letter of a command line (`AT`, `at`, `A/`).
+inline bool is_a(char c) {
+  return c == 'A' || c == 'a';
+}
+
 inline bool is_alpha(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 }

@@ -99,28 +99,39 @@ TEST_F(DataMode, UploadExactLengthThenResult) {
   EXPECT_EQ(engine().mode(), EngineMode::kUpload);
   // Raw bytes: terminators, "AT" and NUL are data here, not commands.
   const std::string payload("AT\r\n\0\bA/+x", 10);
-  EXPECT_EQ(send(payload), "");
+  EXPECT_EQ(send(payload), "\r\n+QFUPL: 10," + checksum(payload) + "\r\n\r\nOK\r\n")
+      << "answered as soon as the announced bytes are in, no wait";
   EXPECT_EQ(received_, payload);
-  EXPECT_FALSE(end_.has_value()) << "waits out the padding grace before answering";
-  advance(milliseconds(25));
   EXPECT_EQ(end_, UploadEnd::kComplete);
-  EXPECT_EQ(engine().take_output(), "\r\n+QFUPL: 10," + checksum(payload) + "\r\n\r\nOK\r\n");
   EXPECT_EQ(engine().mode(), EngineMode::kCommand);
   EXPECT_EQ(send("AT\r"), "\r\nOK\r\n");
 }
 
+// Bytes after the data, before the next command and with no pause longer
+// than the grace, are padding: dropped, in the same chunk or later ones.
 TEST_F(DataMode, TrailingPaddingIsDropped) {
   send("AT+QFUPL=\"a.txt\",6\r");
-  EXPECT_EQ(send("hello!" + std::string(10, '\0')), "");
+  EXPECT_EQ(send("hello!" + std::string(10, '\0')),
+            "\r\n+QFUPL: 6," + checksum("hello!") + "\r\n\r\nOK\r\n");
   advance(milliseconds(10));
-  EXPECT_EQ(send(std::string(1018, '\x1a')), "") << "padding in a later chunk is dropped too";
-  advance(milliseconds(10));
-  EXPECT_FALSE(end_.has_value()) << "each padding chunk restarts the grace";
+  EXPECT_EQ(send(std::string(1018, '\x1a') + "\r\n"), "")
+      << "padding in a later chunk is dropped too, CR included";
   advance(milliseconds(15));
+  EXPECT_EQ(send("\r"), "") << "each padding chunk restarts the grace";
   EXPECT_EQ(received_, "hello!");
-  EXPECT_EQ(engine().stats().bytes_discarded, 1028U);
-  EXPECT_EQ(engine().take_output(), "\r\n+QFUPL: 6," + checksum("hello!") + "\r\n\r\nOK\r\n");
+  EXPECT_EQ(engine().stats().bytes_discarded, 1031U);
   EXPECT_EQ(send("AT\r"), "\r\nOK\r\n");
+}
+
+TEST_F(DataMode, PaddingEndsAtTheNextCommandOrAPause) {
+  send("AT+QFUPL=\"a.txt\",3\r");
+  EXPECT_EQ(send(std::string("abc\0\0AT\r", 8)),
+            "\r\n+QFUPL: 3," + checksum("abc") + "\r\n\r\nOK\r\n\r\nOK\r\n")
+      << "an eager host's next command right behind its padding runs";
+  send("AT+QFUPL=\"b.txt\",3\r");
+  send("xyz");
+  advance(milliseconds(25));
+  EXPECT_EQ(send("?\r"), "\r\nERROR\r\n") << "after a pause, bytes are the parser's again";
 }
 
 TEST_F(DataMode, ZeroGraceAnswersAtOnceAndLeavesLaterBytesToTheParser) {
@@ -188,17 +199,12 @@ TEST_F(DataMode, UnknownSizeEndsOnTimeout) {
 
 TEST_F(DataMode, AckModeWritesRawAcksDuringData) {
   send("AT+QFUPL=\"a.txt\",8,5,1\r");
-  EXPECT_EQ(send("abcdefgh"), "AA");
-  advance(milliseconds(25));
-  EXPECT_EQ(engine().take_output(), "\r\n+QFUPL: 8," + checksum("abcdefgh") + "\r\n\r\nOK\r\n");
+  EXPECT_EQ(send("abcdefgh"), "AA\r\n+QFUPL: 8," + checksum("abcdefgh") + "\r\n\r\nOK\r\n");
 }
 
 TEST_F(DataMode, ChainContinuesAfterDataMode) {
   EXPECT_EQ(send("AT+QFUPL=\"a\",2;+A\r"), "\r\nCONNECT\r\n");
-  send("xy");
-  advance(milliseconds(25));
-  EXPECT_EQ(engine().take_output(),
-            "\r\n+QFUPL: 2," + checksum("xy") + "\r\n\r\n+A: ran\r\n\r\nOK\r\n");
+  EXPECT_EQ(send("xy"), "\r\n+QFUPL: 2," + checksum("xy") + "\r\n\r\n+A: ran\r\n\r\nOK\r\n");
 }
 
 TEST_F(DataMode, NumericModeConnect) {
@@ -250,10 +256,9 @@ TEST_F(EarlyAnswer, TheAnnouncedBytesAreStillDataAndTheErrorFollowsThem) {
   const std::string payload = attack + std::string(40 - attack.size(), 'y');
   EXPECT_EQ(send(payload.substr(0, 30)), "") << "no answer before the last announced byte";
   EXPECT_EQ(engine().mode(), EngineMode::kUpload);
-  EXPECT_EQ(send(payload.substr(30)), "");
+  EXPECT_EQ(send(payload.substr(30)), "\r\n+CME ERROR: 420\r\n")
+      << "the answer once the last announced byte is in";
   EXPECT_EQ(send("\x1a\x1a"), "") << "padding after the last byte is dropped as usual";
-  advance(milliseconds(25));
-  EXPECT_EQ(engine().take_output(), "\r\n+CME ERROR: 420\r\n");
   EXPECT_EQ(deletes_, 0) << "file data ran as a command";
   EXPECT_EQ(delivered_, 30U) << "nothing reaches the handler after its answer";
   EXPECT_EQ(ends_, 0) << "an answered upload gets no on_end";
@@ -284,18 +289,15 @@ TEST_F(EarlyAnswer, ResetAfterTheAnswerPrintsNothing) {
 
 TEST_F(EarlyAnswer, TheChainStopsAtTheFailureAfterTheData) {
   EXPECT_EQ(send("AT+FULL=3;+QFDEL=\"x\"\r"), "\r\nCONNECT\r\n");
-  send("abc");
-  advance(milliseconds(25));
-  EXPECT_EQ(engine().take_output(), "\r\n+CME ERROR: 420\r\n");
+  EXPECT_EQ(send("abc"), "\r\n+CME ERROR: 420\r\n");
   EXPECT_EQ(deletes_, 0);
 }
 
 // Hosts that end command lines with CR LF: the LF is the line's, not data.
 TEST_F(DataMode, CrLfLineThenDataInTheSameRead) {
-  EXPECT_EQ(send("AT+QFUPL=\"a.txt\",5\r\nhello"), "\r\nCONNECT\r\n");
-  advance(milliseconds(25));
+  EXPECT_EQ(send("AT+QFUPL=\"a.txt\",5\r\nhello"),
+            "\r\nCONNECT\r\n\r\n+QFUPL: 5," + checksum("hello") + "\r\n\r\nOK\r\n");
   EXPECT_EQ(received_, "hello");
-  EXPECT_EQ(engine().take_output(), "\r\n+QFUPL: 5," + checksum("hello") + "\r\n\r\nOK\r\n");
   EXPECT_EQ(send("AT\r\n"), "\r\nOK\r\n");
 }
 
@@ -303,8 +305,8 @@ TEST_F(DataMode, CrLfLineWhoseLfComesInTheNextReadBeforeConnectWentOut) {
   EXPECT_EQ(engine().feed("AT+QFUPL=\"a.txt\",5,5,1\r"), 23U);
   EXPECT_EQ(engine().feed("\n"), 1U) << "CONNECT is still in the output: the LF is the line's";
   EXPECT_EQ(engine().take_output(), "\r\nCONNECT\r\n");
-  EXPECT_EQ(send("\nabcd"), "A") << "after CONNECT went out an LF is data";
-  advance(milliseconds(25));
+  EXPECT_EQ(send("\nabcd"), "A\r\n+QFUPL: 5," + checksum("\nabcd") + "\r\n\r\nOK\r\n")
+      << "after CONNECT went out an LF is data";
   EXPECT_EQ(received_, "\nabcd");
 }
 
@@ -316,10 +318,8 @@ TEST_F(DataMode, CrOnlyHostMayStartItsDataWithLf) {
 }
 
 TEST_F(DataMode, OnlyTheByteRightAfterTheCrCanBeItsLf) {
-  send("AT+QFUPL=\"a.txt\",3;+QFUPL=\"b.txt\",3\r\nx\ny");
-  EXPECT_EQ(received_, "x\ny");
-  advance(milliseconds(25));
-  engine().take_output();
+  const auto first = send("AT+QFUPL=\"a.txt\",3;+QFUPL=\"b.txt\",3\r\nx\ny");
+  EXPECT_NE(first.find("+QFUPL: 3," + checksum("x\ny") + "\r\n"), std::string::npos) << first;
   send("\nzz");
   EXPECT_EQ(received_, "\nzz") << "the second upload of the line is past the terminator";
 }

@@ -116,8 +116,7 @@ class FileCommandsTest : public ::testing::Test {
     std::string out = send("AT+QFUPL=\"" + std::string(name) + "\"," + std::to_string(data.size()) +
                            std::string(extra) + "\r");
     if (out != "\r\nCONNECT\r\n") return out;
-    out += send(data);
-    return out + advance(milliseconds(50));
+    return out + send(data);  // answered as soon as the last byte is in
   }
 
   std::string upload_ok(std::string_view data) {
