@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 #include <thread>
 
 #include <fcntl.h>
@@ -174,6 +176,9 @@ FloorPty::FloorPty(Mode mode) : state_(new State) {
   state_->thread = std::thread([s = state_] {
     char chunk[65536];
     static const char ok[] = "\r\nOK\r\n";
+    std::string line;          // upload mode: the command line so far
+    std::size_t expected = 0;  // upload mode: data bytes still to come
+    std::size_t size = 0;
     while (!s->stop) {
       pollfd p{s->master, POLLIN, 0};
       if (::poll(&p, 1, 50) <= 0) continue;
@@ -182,6 +187,31 @@ FloorPty::FloorPty(Mode mode) : state_(new State) {
       s->sunk += static_cast<std::size_t>(n);
       if (s->mode == Mode::echo_ok && std::memchr(chunk, '\r', static_cast<std::size_t>(n))) {
         (void)::write(s->master, ok, sizeof ok - 1);
+      }
+      if (s->mode != Mode::upload) continue;
+      for (ssize_t i = 0; i < n; ++i) {
+        if (expected > 0) {
+          const auto take = std::min(expected, static_cast<std::size_t>(n - i));
+          expected -= take;
+          i += static_cast<ssize_t>(take) - 1;
+          if (expected == 0) {
+            const std::string done = "\r\n+QFUPL: " + std::to_string(size) + ",0\r\n\r\nOK\r\n";
+            (void)::write(s->master, done.data(), done.size());
+          }
+          continue;
+        }
+        if (chunk[i] != '\r') {
+          line += chunk[i];
+          continue;
+        }
+        // "AT+QFUPL=\"name\",<size>,...": the number after the first comma.
+        const auto comma = line.find(',');
+        size =
+            comma == std::string::npos ? 0 : std::strtoull(line.c_str() + comma + 1, nullptr, 10);
+        expected = size;
+        line.clear();
+        static const char connect[] = "\r\nCONNECT\r\n";
+        (void)::write(s->master, connect, sizeof connect - 1);
       }
     }
   });

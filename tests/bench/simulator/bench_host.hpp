@@ -69,7 +69,11 @@ class Control {
 // throughput floor). The client end is the slave.
 class FloorPty {
  public:
-  enum class Mode { echo_ok, sink };
+  // echo_ok: "\r\nOK\r\n" for every CR; sink: swallows everything;
+  // upload: the AT+QFUPL exchange with nothing behind it (a command line
+  // "...,<size>[,...]\r" gets CONNECT, then <size> bytes get
+  // +QFUPL: <size>,0 and OK) — the floor of an upload through a PTY.
+  enum class Mode { echo_ok, sink, upload };
   explicit FloorPty(Mode mode);
   ~FloorPty();
   Port& client() { return client_; }

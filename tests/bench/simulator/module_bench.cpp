@@ -2,7 +2,9 @@
 // same run:
 //   * AT round trip (AT\r -> OK) through `vmodem run`'s PTY, median and p99,
 //     against a trivial responder on a bare PTY pair (target: within 2x);
-//   * AT+QFUPL / AT+QFDWL of 1 MB against raw PTY throughput;
+//   * AT+QFUPL of 64 KB and 1 MB against the same exchange with a bare-PTY
+//     responder (CONNECT, the bytes, +QFUPL and OK; targets 50% and 80%),
+//     interleaved; AT+QFDWL of 1 MB against raw PTY throughput;
 //   * power-on to APP RDY, fast mode (target < 50 ms) and real-time pacing.
 // Usage: module_bench [--round-trips N] [--repetitions N] [--skip-real-time]
 #include <algorithm>
@@ -79,6 +81,18 @@ double download_mbps(Port& port, const std::string& name, std::size_t size) {
   return static_cast<double>(size) / us_since(start);
 }
 
+void delete_file(Port& port, const std::string& name) {
+  std::string buffer;
+  const std::string del = "AT+QFDEL=\"" + name + "\"\r";
+  port.write_all(del.data(), del.size());
+  port.read_until("OK\r\n", buffer, seconds(5));
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values.empty() ? 0 : values[values.size() / 2];
+}
+
 double boot_ms(Control& control, bool first) {
   if (!first) control.call("power-off");
   control.call("subscribe");
@@ -104,7 +118,12 @@ int main(int argc, char** argv) {
 
   // --- AT round trip ---
   std::vector<double> module_samples, floor_samples;
-  double upload = 0, download = 0, raw = 0;
+  double download = 0, raw = 0;
+  struct Upload {
+    std::size_t bytes;
+    double module_mbps, floor_mbps;
+  };
+  std::vector<Upload> uploads;
   std::vector<double> boots;
   {
     Daemon daemon(dir / "fast", {});
@@ -122,25 +141,31 @@ int main(int argc, char** argv) {
       module_samples.insert(module_samples.end(), m.begin(), m.end());
       floor_samples.insert(floor_samples.end(), f.begin(), f.end());
     }
-    // --- 1 MB upload / download ---
+    // --- uploads against the same exchange on a bare PTY, interleaved ---
+    FloorPty upload_floor(FloorPty::Mode::upload);
+    for (const std::size_t size : {std::size_t{64} << 10, std::size_t{1} << 20}) {
+      const auto data = payload(size);
+      std::vector<double> module_mbps, floor_mbps;
+      for (int r = 0; r < reps; ++r) {
+        const std::string name = "up" + std::to_string(r) + ".bin";
+        module_mbps.push_back(upload_mbps(port, name, data));
+        floor_mbps.push_back(upload_mbps(upload_floor.client(), name, data));
+        delete_file(port, name);
+      }
+      uploads.push_back({size, median(module_mbps), median(floor_mbps)});
+    }
+    // --- 1 MB download ---
     const auto data = payload(1 << 20);
-    std::vector<double> ups, downs, raws;
+    std::vector<double> downs, raws;
     for (int r = 0; r < 3; ++r) {
       const std::string name = "bench" + std::to_string(r) + ".bin";
-      ups.push_back(upload_mbps(port, name, data));
+      upload_mbps(port, name, data);
       downs.push_back(download_mbps(port, name, data.size()));
       raws.push_back(raw_pty_mbps(data));
-      buffer.clear();
-      const std::string del = "AT+QFDEL=\"" + name + "\"\r";
-      port.write_all(del.data(), del.size());
-      port.read_until("OK\r\n", buffer, seconds(5));
+      delete_file(port, name);
     }
-    std::sort(ups.begin(), ups.end());
-    std::sort(downs.begin(), downs.end());
-    std::sort(raws.begin(), raws.end());
-    upload = ups[1];
-    download = downs[1];
-    raw = raws[1];
+    download = median(downs);
+    raw = median(raws);
     // --- boot, fast mode ---
     Control control(dir / "fast" / "control.sock");
     for (int r = 0; r < 7; ++r)
@@ -167,8 +192,13 @@ int main(int argc, char** argv) {
               f.p99_us);
   std::printf("ratio to floor                 median %7.2fx     p99 %7.2fx  (target: within 2x)\n",
               m.median_us / f.median_us, m.p99_us / f.p99_us);
-  std::printf("AT+QFUPL 1 MB                  %7.1f MB/s  %5.1f%% of raw PTY\n", upload,
-              100 * upload / raw);
+  for (const auto& up : uploads) {
+    std::printf(
+        "AT+QFUPL %4zu KB               %7.1f MB/s  %5.1f%% of the bare-PTY exchange "
+        "(%.1f MB/s; target %s)\n",
+        up.bytes >> 10, up.module_mbps, 100 * up.module_mbps / up.floor_mbps, up.floor_mbps,
+        up.bytes < (1U << 20) ? ">= 50%" : ">= 80%");
+  }
   std::printf("AT+QFDWL 1 MB                  %7.1f MB/s  %5.1f%% of raw PTY\n", download,
               100 * download / raw);
   std::printf("raw PTY throughput (floor)     %7.1f MB/s\n", raw);
