@@ -279,6 +279,31 @@ TEST_F(FotaDl, ServerClosingMidTransfer) {
   EXPECT_EQ(download(http_url(http.port(), "delta.bin"), false), 719) << http.log();
 }
 
+// The FTP server's own reply codes, one row of README's table each: the
+// reply the server ends with, and at what point of the dialogue.
+TEST_F(FotaDl, FtpServerRepliesHaveTheirCodes) {
+  struct Row {
+    std::vector<std::string> server;  // fota_test_server.py mode and arguments
+    int ftp_err;
+  };
+  const Row rows[] = {
+      {{"ftp-reply", "hangup"}, 606},           // hung up without answering
+      {{"ftp-reply", "greeting", "421"}, 614},  // service not available
+      {{"ftp-reply", "retr", "425"}, 615},      // can't open data connection
+      {{"ftp-reply", "abort", "426"}, 616},     // transfer aborted
+      {{"ftp-reply", "retr", "451"}, 618},      // local error in processing
+      {{"ftp-reply", "retr", "552"}, 629},      // exceeded storage allocation
+  };
+  for (const auto& row : rows) {
+    ScriptServer server(row.server.front(), {row.server.begin() + 1, row.server.end()});
+    SKIP_IF_UNAVAILABLE(server);
+    const std::string url = "FTP://u:p@127.0.0.1:" + std::to_string(server.port()) + "/delta.bin";
+    EXPECT_EQ(download(url, true), row.ftp_err) << row.server[1] << "\n" << server.log();
+    EXPECT_EQ(quiet_after(50ms).find("FOTA"), std::string::npos) << "nothing after the FTPEND";
+  }
+  EXPECT_EQ(host.command("AT"), "\r\nOK\r\n") << "the old firmware keeps running";
+}
+
 TEST_F(FotaDl, PackageLargerThanTheFotaAreaStopsEarlyWith511) {
   // Sparse: the servers announce the size, the module stops before reading it.
   std::filesystem::create_directories(files.path());

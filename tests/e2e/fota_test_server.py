@@ -3,9 +3,20 @@
 
   fota_test_server.py http-close-mid PORT SIZE   200 with Content-Length SIZE,
                                                  half the bytes, then close
-  fota_test_server.py ftp-close-mid PORT SIZE    FTP that announces SIZE, sends
+  fota_test_server.py ftp-close-mid PORT SIZE [REPLY]
+                                                 FTP that announces SIZE, sends
                                                  half on the data connection,
-                                                 closes it and answers 426
+                                                 closes it and answers REPLY
+                                                 (default 226, "complete")
+  fota_test_server.py ftp-reply PORT STAGE REPLY FTP that answers REPLY (e.g.
+                                                 451) at STAGE: "greeting"
+                                                 (instead of 220, then hangs
+                                                 up), "retr" (to RETR) or
+                                                 "abort" (after part of the
+                                                 data; SIZE unanswered, so
+                                                 the client reads the reply);
+                                                 STAGE "hangup": closes every
+                                                 connection without a word
   fota_test_server.py http-trickle PORT SIZE MS  200 with Content-Length SIZE,
                                                  then one byte every MS ms
   fota_test_server.py silent PORT                accepts and never says a word
@@ -75,27 +86,48 @@ def trickle_session(conn, size, interval_ms):
     conn.close()
 
 
-def ftp_close_mid(port, size):
+FTP_TEXT = {
+    226: "Transfer complete.",
+    421: "Service not available, closing control connection.",
+    425: "Can't open data connection.",
+    426: "Connection closed; transfer aborted.",
+    451: "Requested action aborted: local error in processing.",
+    552: "Requested file action aborted. Exceeded storage allocation.",
+}
+
+
+def ftp_server(port, size, stage, code):
     sock = listener(port)
     while True:
         conn, _ = sock.accept()
-        threading.Thread(target=ftp_session, args=(conn, size), daemon=True).start()
+        threading.Thread(target=ftp_session, args=(conn, size, stage, code),
+                         daemon=True).start()
 
 
-def ftp_session(conn, size):
+def ftp_session(conn, size, stage, code):
     try:
-        ftp_dialogue(conn, size)
+        ftp_dialogue(conn, size, stage, code)
     except OSError:
         pass  # a readiness probe or a client that went away
     conn.close()
 
 
-def ftp_dialogue(conn, size):
+def ftp_dialogue(conn, size, stage, code):
+    """An FTP control connection; at `stage` ("greeting", "retr", "mid",
+    "hangup") it answers `code` instead of going on."""
     control = conn.makefile("rwb", buffering=0)
 
     def reply(line):
         control.write(line.encode() + b"\r\n")
 
+    def failure():
+        reply("%d %s" % (code, FTP_TEXT.get(code, "failed")))
+
+    if stage == "hangup":
+        return
+    if stage == "greeting":
+        failure()
+        return
     reply("220 test server")
     passive = None
     while True:
@@ -118,14 +150,18 @@ def ftp_dialogue(conn, size):
             passive = listener(0)
             p = passive.getsockname()[1]
             reply("227 Entering Passive Mode (127,0,0,1,%d,%d)" % (p >> 8, p & 0xFF))
+        elif verb == "SIZE" and stage == "abort":
+            reply("502 not implemented")
         elif verb == "SIZE":
             reply("213 %d" % size)
+        elif verb == "RETR" and stage == "retr":
+            failure()
         elif verb == "RETR" and passive is not None:
             reply("150 opening data connection")
             data, _ = passive.accept()
             data.sendall(b"\x5a" * (size // 2))
             data.close()
-            reply("426 Connection closed; transfer aborted.")
+            failure()
         elif verb == "QUIT":
             reply("221 bye")
             return
@@ -160,7 +196,11 @@ def main():
     elif mode == "http-trickle":
         http_trickle(port, int(sys.argv[3]), int(sys.argv[4]))
     elif mode == "ftp-close-mid":
-        ftp_close_mid(port, int(sys.argv[3]))
+        code = int(sys.argv[4]) if len(sys.argv) > 4 else 226
+        ftp_server(port, int(sys.argv[3]), "mid", code)
+    elif mode == "ftp-reply":
+        code = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+        ftp_server(port, 100000, sys.argv[3], code)
     elif mode == "silent":
         silent(port)
     elif mode == "pyftpdlib":

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <mutex>
+#include <optional>
 
 #include <curl/curl.h>
 #include <spdlog/spdlog.h>
@@ -37,7 +38,29 @@ void init_curl_once() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
+// A failed FTP transfer the server explained with a reply code; none when
+// its last reply does not say more than libcurl's error.
+std::optional<Failure> ftp_reply_failure(long response) {
+  switch (response) {
+    case 421:
+      return Failure::service_unavailable;
+    case 425:
+      return Failure::data_connect;
+    case 426:
+      return Failure::transfer_aborted;
+    case 451:
+      return Failure::local_error;
+    case 552:
+      return Failure::storage_exceeded;
+    default:
+      return std::nullopt;
+  }
+}
+
 Failure classify(SourceKind kind, CURLcode code, long response, const Sink& sink) {
+  if (kind == SourceKind::ftp && code != CURLE_OK && !sink.too_large) {
+    if (auto failure = ftp_reply_failure(response)) return *failure;
+  }
   switch (code) {
     case CURLE_OK:
       // FTP ends on 226; HTTP redirects are not followed (3xx: a failure).
@@ -67,7 +90,9 @@ Failure classify(SourceKind kind, CURLcode code, long response, const Sink& sink
     case CURLE_WEIRD_SERVER_REPLY:
       return Failure::control_closed;
     case CURLE_RECV_ERROR:
-      return Failure::receive_error;
+      // An FTP server that closes before its greeting has said nothing at all.
+      return kind == SourceKind::ftp && response == 0 ? Failure::control_closed
+                                                      : Failure::receive_error;
     case CURLE_SEND_ERROR:
       return Failure::send_error;
     case CURLE_FTP_ACCEPT_FAILED:
@@ -123,6 +148,10 @@ int result_code(SourceKind kind, Failure failure) {
       {Failure::send_error, 608, 718},
       {Failure::data_connect, 615, 716},
       {Failure::too_large, 619, 729},
+      {Failure::service_unavailable, 614, 701},
+      {Failure::transfer_aborted, 616, 701},
+      {Failure::local_error, 618, 701},
+      {Failure::storage_exceeded, 629, 701},
   };
   const bool ftp = kind == SourceKind::ftp;
   for (const auto& row : kCodes) {

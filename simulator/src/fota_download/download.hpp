@@ -38,7 +38,12 @@ enum class Failure {
   send_error,            // connection failed while sending
   data_connect,          // FTP data connection could not be opened
   too_large,             // larger than the FOTA area
-  cancelled,             // power lost or module reset: no report
+  // FTP replies the server gave instead of going on:
+  service_unavailable,  // 421 (closing the control connection)
+  transfer_aborted,     // 426 (the data connection closed, transfer aborted)
+  local_error,          // 451 (local error in processing)
+  storage_exceeded,     // 552 (exceeded storage allocation)
+  cancelled,            // power lost or module reset: no report
   other,
 };
 
