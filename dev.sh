@@ -125,6 +125,8 @@ case "$cmd" in
     python3 tests/bench/net/socket_bench.py --vmodem build/release/simulator/vmodem
     say "tests/bench/sms/sms_bench.py"
     python3 tests/bench/sms/sms_bench.py --vmodem build/release/simulator/vmodem
+    say "tests/bench/startup/startup_bench.py"
+    python3 tests/bench/startup/startup_bench.py --vmodem build/release/simulator/vmodem
     ;;
   fuzz)
     # Every libFuzzer target for SECONDS each (default 60; 600 is the full

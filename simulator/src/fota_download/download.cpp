@@ -7,6 +7,8 @@
 #include <curl/curl.h>
 #include <spdlog/spdlog.h>
 
+#include "fota_download/curl_library.hpp"
+
 namespace vmodem::sim::fota {
 
 namespace {
@@ -31,11 +33,6 @@ std::size_t on_data(char* bytes, std::size_t size, std::size_t count, void* user
   sink.package.insert(sink.package.end(), bytes, bytes + n);
   sink.last_byte = Clock::now();
   return n;
-}
-
-void init_curl_once() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
 // A failed FTP transfer the server explained with a reply code; none when
@@ -106,22 +103,22 @@ Failure classify(SourceKind kind, CURLcode code, long response, const Sink& sink
   }
 }
 
-void configure(CURL* easy, const DownloadRequest& request, Sink& sink, char* error_text,
-               const std::string& url) {
-  curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "ftp,http");
-  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+void configure(const CurlLibrary& curl, CURL* easy, const DownloadRequest& request, Sink& sink,
+               char* error_text, const std::string& url) {
+  curl.easy_setopt(easy, CURLOPT_URL, url.c_str());
+  curl.easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "ftp,http");
+  curl.easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   // The module's network is not the host's: ignore the host's proxy settings.
-  curl_easy_setopt(easy, CURLOPT_PROXY, "");
-  curl_easy_setopt(easy, CURLOPT_FAILONERROR, 1L);
-  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.timeout.count()));
+  curl.easy_setopt(easy, CURLOPT_PROXY, "");
+  curl.easy_setopt(easy, CURLOPT_FAILONERROR, 1L);
+  curl.easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.timeout.count()));
   // Overall: a server sending a byte a second never trips the inactivity check.
-  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(request.deadline.count()));
+  curl.easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(request.deadline.count()));
   // Refused early when the server announces the size (SIZE, Content-Length).
-  curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(request.max_bytes));
-  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_data);
-  curl_easy_setopt(easy, CURLOPT_WRITEDATA, &sink);
-  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error_text);
+  curl.easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(request.max_bytes));
+  curl.easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_data);
+  curl.easy_setopt(easy, CURLOPT_WRITEDATA, &sink);
+  curl.easy_setopt(easy, CURLOPT_ERRORBUFFER, error_text);
 }
 
 }  // namespace
@@ -161,8 +158,7 @@ int result_code(SourceKind kind, Failure failure) {
 }
 
 Transfer::Transfer(DownloadRequest request, Done done) {
-  init_curl_once();
-  multi_ = curl_multi_init();
+  if (const CurlLibrary* curl = curl_library()) multi_ = curl->multi_init();
   thread_ = std::thread(
       [this, request = std::move(request), done = std::move(done)] { run(request, done); });
 }
@@ -170,32 +166,39 @@ Transfer::Transfer(DownloadRequest request, Done done) {
 Transfer::~Transfer() {
   cancel();
   if (thread_.joinable()) thread_.join();
-  curl_multi_cleanup(static_cast<CURLM*>(multi_));
+  if (multi_ != nullptr) curl_library()->multi_cleanup(static_cast<CURLM*>(multi_));
 }
 
 void Transfer::cancel() {
   cancelled_ = true;
-  if (multi_ != nullptr) curl_multi_wakeup(static_cast<CURLM*>(multi_));
+  if (multi_ != nullptr) curl_library()->multi_wakeup(static_cast<CURLM*>(multi_));
 }
 
 void Transfer::run(const DownloadRequest& request, const Done& done) {
+  std::string why;
+  const CurlLibrary* library = curl_library(&why);
+  if (library == nullptr || multi_ == nullptr) {
+    done(DownloadResult{Failure::other, {}, why.empty() ? "libcurl failed to start" : why});
+    return;
+  }
+  const CurlLibrary& curl = *library;
   auto* multi = static_cast<CURLM*>(multi_);
-  CURL* easy = curl_easy_init();
+  CURL* easy = curl.easy_init();
   Sink sink;
   sink.max_bytes = request.max_bytes;
   char error_text[CURL_ERROR_SIZE] = {};
   const std::string url = request.source.curl_url();
-  configure(easy, request, sink, error_text, url);
-  curl_multi_add_handle(multi, easy);
+  configure(curl, easy, request, sink, error_text, url);
+  curl.multi_add_handle(multi, easy);
 
   DownloadResult result;
   bool finished = false;
   CURLcode code = CURLE_OK;
   while (!finished) {
     int running = 0;
-    curl_multi_perform(multi, &running);
+    curl.multi_perform(multi, &running);
     int queued = 0;
-    while (CURLMsg* message = curl_multi_info_read(multi, &queued)) {
+    while (CURLMsg* message = curl.multi_info_read(multi, &queued)) {
       if (message->msg == CURLMSG_DONE) {
         code = message->data.result;
         finished = true;
@@ -213,21 +216,21 @@ void Transfer::run(const DownloadRequest& request, const Done& done) {
       finished = true;
       break;
     }
-    curl_multi_poll(multi, nullptr, 0, kPollMs, nullptr);
+    curl.multi_poll(multi, nullptr, 0, kPollMs, nullptr);
   }
   if (finished) {
     long response = 0;
-    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &response);
+    curl.easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &response);
     result.failure = classify(request.source.kind, code, response, sink);
-    result.detail = error_text[0] != '\0' ? error_text : curl_easy_strerror(code);
+    result.detail = error_text[0] != '\0' ? error_text : curl.easy_strerror(code);
     if (result.failure == Failure::none) {
       result.package = std::move(sink.package);
     } else if (response != 0) {
       result.detail += " (response " + std::to_string(response) + ")";
     }
   }
-  curl_multi_remove_handle(multi, easy);
-  curl_easy_cleanup(easy);
+  curl.multi_remove_handle(multi, easy);
+  curl.easy_cleanup(easy);
   done(std::move(result));
 }
 
