@@ -304,6 +304,15 @@ TEST_F(FotaDl, FtpServerRepliesHaveTheirCodes) {
   EXPECT_EQ(host.command("AT"), "\r\nOK\r\n") << "the old firmware keeps running";
 }
 
+TEST_F(FotaDl, ConnectionResetWhileReceiving) {
+  ScriptServer ftp("ftp-reply", {"reset"});
+  ScriptServer http("http-reset-mid", {"100000"});
+  SKIP_IF_UNAVAILABLE(ftp);
+  EXPECT_EQ(download("FTP://u:p@127.0.0.1:" + std::to_string(ftp.port()) + "/delta.bin", true), 608)
+      << ftp.log();
+  EXPECT_EQ(download(http_url(http.port(), "delta.bin"), false), 717) << http.log();
+}
+
 TEST_F(FotaDl, PackageLargerThanTheFotaAreaStopsEarlyWith511) {
   // Sparse: the servers announce the size, the module stops before reading it.
   std::filesystem::create_directories(files.path());

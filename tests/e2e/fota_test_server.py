@@ -16,7 +16,11 @@
                                                  data; SIZE unanswered, so
                                                  the client reads the reply);
                                                  STAGE "hangup": closes every
-                                                 connection without a word
+                                                 connection without a word;
+                                                 "reset": resets the data
+                                                 connection mid-transfer
+  fota_test_server.py http-reset-mid PORT SIZE   200 with Content-Length SIZE,
+                                                 half the bytes, then an RST
   fota_test_server.py http-trickle PORT SIZE MS  200 with Content-Length SIZE,
                                                  then one byte every MS ms
   fota_test_server.py silent PORT                accepts and never says a word
@@ -29,6 +33,7 @@
 Serves 127.0.0.1:PORT until killed; one client at a time is enough.
 """
 import socket
+import struct
 import sys
 import threading
 import time
@@ -160,6 +165,9 @@ def ftp_dialogue(conn, size, stage, code):
             reply("150 opening data connection")
             data, _ = passive.accept()
             data.sendall(b"\x5a" * (size // 2))
+            if stage == "reset":
+                reset(data)
+                return
             data.close()
             failure()
         elif verb == "QUIT":
@@ -167,6 +175,26 @@ def ftp_dialogue(conn, size, stage, code):
             return
         else:
             reply("502 not implemented")
+
+
+def reset(conn):
+    """Closes `conn` with an RST instead of a FIN (SO_LINGER 0)."""
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    conn.close()
+
+
+def http_reset_mid(port, size):
+    sock = listener(port)
+    while True:
+        conn, _ = sock.accept()
+        try:
+            read_request(conn)
+            head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % size
+            conn.sendall(head + b"\x5a" * (size // 2))
+            time.sleep(0.05)
+            reset(conn)
+        except OSError:
+            conn.close()
 
 
 def silent(port):
@@ -193,6 +221,8 @@ def main():
     mode, port = sys.argv[1], int(sys.argv[2])
     if mode == "http-close-mid":
         http_close_mid(port, int(sys.argv[3]))
+    elif mode == "http-reset-mid":
+        http_reset_mid(port, int(sys.argv[3]))
     elif mode == "http-trickle":
         http_trickle(port, int(sys.argv[3]), int(sys.argv[4]))
     elif mode == "ftp-close-mid":
