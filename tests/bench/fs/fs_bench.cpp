@@ -206,39 +206,79 @@ void BM_SmallFileWriteAmplification(benchmark::State& state) {
 }
 BENCHMARK(BM_SmallFileWriteAmplification)->Iterations(1)->Unit(benchmark::kMillisecond);
 
-// The exhaustive power-loss loop on one core: roll back, arm a cut, mount,
-// run a rewrite workload until the cut, power up, mount, verify.
+// The workload under the cuts: rewrite four files (each write atomic).
+constexpr std::uint32_t kCutFiles = 4;
+bool rewrite_files(fs::FileSystem& f) {
+  for (std::uint32_t i = 0; i < kCutFiles; ++i) {
+    if (!f.write_file("/f" + std::to_string(i), data(5000, 10 + i))) return false;
+  }
+  return true;
+}
+
+std::uint64_t programs_and_erases(const nand::Storage& storage) {
+  const auto c = storage.counters();
+  return c.programs + c.erases;
+}
+
+// The exhaustive power-loss loop on one core: on a mounted file system, the
+// workload is cut at each of its programs and erases in turn (never inside
+// the mount before it), then the chip powers up, the file system mounts and
+// every file is compared with its old or its new content.
 void BM_PowerCutsPerSecond(benchmark::State& state) {
   Bed bed(12);
   nand::FaultInjector inj(*bed.chip, nullptr, 1);
+  std::vector<std::vector<std::uint8_t>> before, after;
   {
     auto f = fs::FileSystem::mount(inj, bed.cfg).value();
-    for (std::uint32_t i = 0; i < 4; ++i)
-      (void)f->write_file("/f" + std::to_string(i), data(3000, i));
+    for (std::uint32_t i = 0; i < kCutFiles; ++i) {
+      before.push_back(data(3000, i));
+      after.push_back(data(5000, 10 + i));
+      (void)f->write_file("/f" + std::to_string(i), before.back());
+    }
   }
   bed.storage->snapshot_begin();
+  // How many programs and erases the workload does, uncut.
+  std::uint64_t writes = 0;
+  {
+    auto f = fs::FileSystem::mount(inj, bed.cfg).value();
+    const auto start = programs_and_erases(*bed.storage);
+    (void)rewrite_files(*f);
+    writes = programs_and_erases(*bed.storage) - start;
+  }
   std::uint64_t n = 1, cuts = 0;
   for (auto _ : state) {
     bed.storage->snapshot_rollback();
     bed.chip->power_up();
     inj.clear_rules();
-    inj.reset_operation_count();
-    (void)inj.arm_power_cut(n, nand::CutMode::torn_partial);
-    n = n % 60 + 1;
     if (auto f = fs::FileSystem::mount(inj, bed.cfg)) {
-      for (std::uint32_t i = 0; i < 4; ++i)
-        if (!(*f)->write_file("/f" + std::to_string(i), data(5000, 10 + i))) break;
+      nand::FaultRule cut;
+      cut.ops = (1U << static_cast<unsigned>(nand::OpKind::program)) |
+                (1U << static_cast<unsigned>(nand::OpKind::erase));
+      cut.n = n;
+      cut.cut = nand::CutMode::torn_partial;
+      (void)inj.add_rule(cut);
+      (void)rewrite_files(**f);
     }
+    n = n % writes + 1;
     bed.chip->power_up();
     inj.clear_rules();
     auto f = fs::FileSystem::mount(inj, bed.cfg);
-    if (!f) state.SkipWithError("mount failed after a cut");
-    for (std::uint32_t i = 0; f && i < 4; ++i)
-      benchmark::DoNotOptimize((*f)->read_file("/f" + std::to_string(i)));
+    if (!f) {
+      state.SkipWithError("mount failed after a cut");
+      break;
+    }
+    for (std::uint32_t i = 0; i < kCutFiles; ++i) {
+      const auto got = (*f)->read_file("/f" + std::to_string(i));
+      if (!got || (*got != before[i] && *got != after[i])) {
+        state.SkipWithError("a file is neither its old nor its new content after a cut");
+        break;
+      }
+    }
     ++cuts;
   }
   state.counters["cuts_per_s"] =
       benchmark::Counter(static_cast<double>(cuts), benchmark::Counter::kIsRate);
+  state.counters["cut_points"] = static_cast<double>(writes);
 }
 BENCHMARK(BM_PowerCutsPerSecond)->Unit(benchmark::kMicrosecond);
 

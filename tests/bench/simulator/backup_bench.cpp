@@ -9,10 +9,12 @@
 //    pages on the same partition of the same chip);
 //  * the exhaustive power-cut run over =1: cuts per second on one core, each
 //    cut = power cut at operation k, power up, boot through the probe points
-//    (both file systems, the engine's decision), verify (mounted check, the tree
-//    compared byte for byte with the recorded one, counters, backup_valid);
-//    each cut reached by branching off one uncut =1, next to reaching it by
-//    replaying =1 up to it.
+//    (both file systems, the engine's decision), verify (mounted check, the
+//    live tree compared byte for byte with the recorded one, counters,
+//    backup_valid) and, with content:1, also what the backup holds: a forced
+//    restore of every valid backup, a second boot and its tree compared (as
+//    the test campaigns verify); each cut reached by branching off one uncut
+//    =1, next to reaching it by replaying =1 up to it.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -169,7 +171,8 @@ BENCHMARK(BM_BootRestoreFull)->Arg(0)->Arg(1)->Iterations(9)->Unit(benchmark::kM
 // The exhaustive power-cut run over =1 (modem FS, factory content plus the
 // host's changes): a cut at every operation. Args: 0 real mode, 1 safe; how
 // each cut is reached: 1 branched off one uncut =1 (the campaigns' way),
-// 0 replaying =1 from the booted module up to it (the baseline).
+// 0 replaying =1 from the booted module up to it (the baseline); content: 1
+// also restores every valid backup and compares its tree.
 void BM_BackupPowerCutCampaign(benchmark::State& state) {
   spdlog::set_level(spdlog::level::off);
   sim::testing::CampaignOptions o;
@@ -178,7 +181,7 @@ void BM_BackupPowerCutCampaign(benchmark::State& state) {
   o.scenario = sim::testing::Scenario::backup;
   o.seed = kSeed;
   o.full_fsck = false;      // the mounted check (probes 5-9) after the mount's 1-6, 9
-  o.check_content = false;  // (the test campaigns restore and compare)
+  o.check_content = state.range(2) != 0;  // restore every valid backup and compare
   o.backup_after = false;
   o.verify_other = false;  // booted and checked, not compared: =1 never touches it
   auto campaign = std::move(*sim::testing::Campaign::prepare(o));
@@ -199,11 +202,13 @@ void BM_BackupPowerCutCampaign(benchmark::State& state) {
   state.counters["ops"] = static_cast<double>(campaign->operations());
 }
 BENCHMARK(BM_BackupPowerCutCampaign)
-    ->ArgNames({"safe", "branch"})
-    ->Args({0, 1})
-    ->Args({0, 0})
-    ->Args({1, 1})
-    ->Args({1, 0})
+    ->ArgNames({"safe", "branch", "content"})
+    ->Args({0, 1, 0})
+    ->Args({0, 0, 0})
+    ->Args({1, 1, 0})
+    ->Args({1, 0, 0})
+    ->Args({0, 1, 1})
+    ->Args({1, 1, 1})
     ->Iterations(5)
     ->Unit(benchmark::kMillisecond);
 
