@@ -205,8 +205,7 @@ void init_header(layout::Header& h, const Geometry& g, const StorageOptions& opt
 }
 
 // Writes the attachment into a fresh device's mapping at `base`.
-void init_attachment(std::uint8_t* base, const StorageOptions& options,
-                     const layout::Offsets& o) {
+void init_attachment(std::uint8_t* base, const StorageOptions& options, const layout::Offsets& o) {
   std::memcpy(base + o.attachment, options.attachment.data(), options.attachment.size());
 }
 
@@ -484,8 +483,8 @@ Status Storage::assign(const Storage& other) {
   // attachment begins (the same offset in both: same geometry and slots);
   // the attachment and where the header records it stay this device's.
   const auto own_version = impl_->header->format_version;
-  const auto own_attachment = std::pair(impl_->header->attachment_offset,
-                                        impl_->header->attachment_size);
+  const auto own_attachment =
+      std::pair(impl_->header->attachment_offset, impl_->header->attachment_size);
   const std::uint64_t chip_end = impl_->offsets.attachment;
   constexpr std::uint64_t kChunk = 64 * 1024;
   std::uint8_t* to = impl_->mapping.base;

@@ -526,9 +526,8 @@ constexpr const char* kStoredSchema = "vmodem-image-profile/1";
 }  // namespace
 
 std::string stored_profile(const Profile& profile) {
-  return nlohmann::json{{"schema", kStoredSchema},
-                        {"source", profile.source},
-                        {"profile", profile.document}}
+  return nlohmann::json{
+      {"schema", kStoredSchema}, {"source", profile.source}, {"profile", profile.document}}
       .dump();
 }
 

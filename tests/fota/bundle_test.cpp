@@ -51,7 +51,8 @@ TEST(Bundle, ManifestNamesVersionAndImages) {
 // again without replacing, nothing that is there is touched.
 TEST(Bundle, ADirectoryReadsBackAndIsNeverOverwrittenUnasked) {
   TempDir dir;
-  FirmwareBundle bundle{"BG95-M3", "V2", {{"modem", {1, 2, 3}}, {"manifest.json", {7}}, {"..", {8}}}};
+  FirmwareBundle bundle{
+      "BG95-M3", "V2", {{"modem", {1, 2, 3}}, {"manifest.json", {7}}, {"..", {8}}}};
   const auto out = dir.path() / "fw";
   auto written = write_bundle_directory(bundle, out, ExistingFiles::refuse);
   ASSERT_TRUE(written) << written.error().message;

@@ -102,7 +102,8 @@ TEST(Image, InconsistentMetadataIsRefusedNotFollowed) {
     ASSERT_TRUE(chip.inject_bit_flips({1, 2}, 3));
   }
   // Point the damaged page's record somewhere it does not own.
-  const auto offsets = layout::compute_offsets(small_geometry(), StorageOptions{}.deviation_slots, 0);
+  const auto offsets =
+      layout::compute_offsets(small_geometry(), StorageOptions{}.deviation_slots, 0);
   const std::uint64_t meta_at = offsets.page_meta + (1 * 64 + 2) * sizeof(PageMeta);
   auto bytes = file_bytes(path);
   PageMeta meta;
@@ -185,8 +186,7 @@ TEST(Image, AnAttachmentTravelsWithTheImageAndStaysWithTheDevice) {
   EXPECT_EQ(storage->attachment(), options.attachment);
   EXPECT_EQ(storage->copy_in_memory().value()->attachment(), options.attachment);
   ASSERT_TRUE(storage->export_image(dir / "copy.img"));
-  EXPECT_EQ(Storage::load_into_memory(dir / "copy.img").value()->attachment(),
-            options.attachment);
+  EXPECT_EQ(Storage::load_into_memory(dir / "copy.img").value()->attachment(), options.attachment);
 
   // Another device of the same chip, with its own attachment: assigning
   // this one's content to it brings the page but not the attachment.

@@ -61,9 +61,7 @@ TEST(Manufacture, AManufacturedImageBootsWithItsProductionLineBackups) {
 TEST(Manufacture, NeverTouchesAnImageThatExists) {
   vmodem::testing::TempDir dir;
   const auto image = dir.path() / "m.img";
-  {
-    std::ofstream(image) << "someone's file";
-  }
+  { std::ofstream(image) << "someone's file"; }
   const auto made = manufacture_image(builtin(), image, Seeds{1}, nullptr);
   ASSERT_FALSE(made);
   EXPECT_EQ(made.error().kind, ManufactureError::Kind::image);

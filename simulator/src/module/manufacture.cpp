@@ -1,11 +1,10 @@
 // manufacture_image: the first power-on of a module nobody talks to.
-#include <vmodem/simulator/manufacture.hpp>
-
 #include <chrono>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <vmodem/simulator/manufacture.hpp>
 #include <vmodem/simulator/module.hpp>
 
 namespace vmodem::sim {

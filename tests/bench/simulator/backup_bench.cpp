@@ -180,7 +180,7 @@ void BM_BackupPowerCutCampaign(benchmark::State& state) {
   o.branch = state.range(1) != 0;
   o.scenario = sim::testing::Scenario::backup;
   o.seed = kSeed;
-  o.full_fsck = false;      // the mounted check (probes 5-9) after the mount's 1-6, 9
+  o.full_fsck = false;                    // the mounted check (probes 5-9) after the mount's 1-6, 9
   o.check_content = state.range(2) != 0;  // restore every valid backup and compare
   o.backup_after = false;
   o.verify_other = false;  // booted and checked, not compared: =1 never touches it
