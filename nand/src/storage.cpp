@@ -206,7 +206,8 @@ void init_header(layout::Header& h, const Geometry& g, const StorageOptions& opt
 
 // Writes the attachment into a fresh device's mapping at `base`.
 void init_attachment(std::uint8_t* base, const StorageOptions& options, const layout::Offsets& o) {
-  std::memcpy(base + o.attachment, options.attachment.data(), options.attachment.size());
+  // Bytes, not a C string: no terminator is wanted (the header records the size).
+  std::copy(options.attachment.begin(), options.attachment.end(), base + o.attachment);
 }
 
 }  // namespace

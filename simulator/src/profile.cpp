@@ -551,12 +551,14 @@ tl::expected<Profile, ProfileError> load_stored_profile(const std::string& store
 
 std::optional<std::string> layout_difference(const Profile& made_for, const Profile& other) {
   if (!(made_for.geometry == other.geometry)) return "the NAND geometry differs";
-  if (made_for.deviation_slots != other.deviation_slots)
+  if (made_for.deviation_slots != other.deviation_slots) {
     return "nand.deviation_slots differs (" + std::to_string(made_for.deviation_slots) + " vs " +
            std::to_string(other.deviation_slots) + ")";
-  if (made_for.partitions.size() != other.partitions.size())
+  }
+  if (made_for.partitions.size() != other.partitions.size()) {
     return "the partition tables have " + std::to_string(made_for.partitions.size()) + " and " +
            std::to_string(other.partitions.size()) + " partitions";
+  }
   for (std::size_t i = 0; i < made_for.partitions.size(); ++i) {
     const auto& a = made_for.partitions[i];
     const auto& b = other.partitions[i];

@@ -328,10 +328,10 @@ void Module::snapshot_load(const std::string& path, SnapshotReply done) {
   });
 }
 
-Controlled<BackupReport> Module::backup_info(const std::string& requested) {
+Controlled<BackupReport> Module::backup_info(const std::string& file_system_or_empty) {
   // By default the AP file system's: the one AT+QPRTPARA=1 backs up for the host.
   const std::string file_system =
-      requested.empty() ? profile_.file_system(FsRole::ap)->name : requested;
+      file_system_or_empty.empty() ? profile_.file_system(FsRole::ap)->name : file_system_or_empty;
   if (!profile_.file_system(file_system)) return unknown_file_system(profile_, file_system);
   MountedFs* slot = mounted(file_system);
   if (!slot || state_ == PowerState::off) return error("DeviceNotActive", "the module is off");

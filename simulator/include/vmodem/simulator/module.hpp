@@ -180,7 +180,7 @@ class Module final : public ControlTarget,
   Controlled<ModuleStats> stats() override;
   void snapshot_save(const std::string& path, SnapshotReply done) override;
   void snapshot_load(const std::string& path, SnapshotReply done) override;
-  Controlled<BackupReport> backup_info(const std::string& file_system) override;
+  Controlled<BackupReport> backup_info(const std::string& file_system_or_empty) override;
   Controlled<SimReport> sim_remove() override;
   Controlled<SimReport> sim_insert(bool fresh) override;
   Controlled<NetworkReport> network(const NetworkRequest& request) override;

@@ -211,7 +211,7 @@ struct Profile {
   const PartitionEntry* find_role(PartitionRole role) const;
   const PartitionEntry* find(std::string_view partition_name) const;
   // The file system named `name`, or whose alias or partition is `name`.
-  const FileSystemSpec* file_system(std::string_view name) const;
+  const FileSystemSpec* file_system(std::string_view wanted) const;
   // The one with `role` (modem, ap: always present; data: the first).
   const FileSystemSpec* file_system(FsRole role) const;
   const FileSystemSpec& ufs() const;  // validated at load time
