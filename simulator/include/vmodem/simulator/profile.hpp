@@ -210,7 +210,7 @@ struct Profile {
   nand::PartitionTable partition_table() const;  // validated at load time
   const PartitionEntry* find_role(PartitionRole role) const;
   const PartitionEntry* find(std::string_view partition_name) const;
-  // The file system named `name`, or whose alias or partition is `name`.
+  // The file system named `wanted`, or whose alias or partition is `wanted`.
   const FileSystemSpec* file_system(std::string_view wanted) const;
   // The one with `role` (modem, ap: always present; data: the first).
   const FileSystemSpec* file_system(FsRole role) const;
