@@ -122,6 +122,7 @@ class PtyPort::Impl : public std::enable_shared_from_this<Impl> {
   std::optional<CmuxParams> mux_request_;
   std::unique_ptr<CmuxSession> session_;
   asio::steady_timer timer_;
+  bool timer_waiting_ = false;       // a wait on timer_ is pending
   asio::steady_timer settle_timer_;  // settle_count()'s second look
   std::optional<asio::posix::stream_descriptor> master_;
   detail::OpenWatch open_watch_;  // the slave opened/closed
@@ -232,6 +233,7 @@ void PtyPort::Impl::close_pty() {
   departing_ = false;
   drop_until_idle_ = false;
   timer_.cancel();
+  timer_waiting_ = false;  // the cancelled wait's handler sees a new generation
   settle_timer_.cancel();
   boost::system::error_code ignored;
   if (master_) {
@@ -674,11 +676,19 @@ void PtyPort::Impl::start_write() {
 void PtyPort::Impl::arm_timer() {
   const auto deadline = session_ ? session_->next_deadline() : engine_.next_deadline();
   if (!deadline) return;
-  if (timer_.expiry() == *deadline) return;  // already waiting for it
+  // A wait that ends no later than the deadline stays: when it ends, poll()
+  // checks the engine's own clock and this re-arms for the rest. An upload
+  // moves its deadline with every read; re-arming each time would cost a
+  // cancelled wait and a new one per 4 KiB.
+  if (timer_waiting_ && timer_.expiry() <= *deadline) return;
   timer_.expires_at(*deadline);
+  timer_waiting_ = true;
   timer_.async_wait(
       [self = shared_from_this(), generation = generation_](boost::system::error_code ec) {
-        if (ec || generation != self->generation_) return;
+        if (generation != self->generation_) return;
+        if (ec == asio::error::operation_aborted) return;  // re-armed: another wait is pending
+        self->timer_waiting_ = false;
+        if (ec) return;
         self->in_service_ = true;
         if (self->session_) {
           self->session_->poll();
