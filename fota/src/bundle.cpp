@@ -1,8 +1,13 @@
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <fstream>
+#include <optional>
+#include <system_error>
 
 #include <nlohmann/json.hpp>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <vmodem/fota/bundle.hpp>
 #include <vmodem/fota/package.hpp>
@@ -57,18 +62,49 @@ Result<std::vector<std::uint8_t>> read_file(const std::filesystem::path& path,
   return data;
 }
 
-Status write_file_atomic(const std::filesystem::path& path, std::span<const std::uint8_t> data) {
-  const std::filesystem::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return fail(ErrorCode::kIo, "cannot create " + tmp.string());
-    out.write(reinterpret_cast<const char*>(data.data()),
-              static_cast<std::streamsize>(data.size()));
-    if (!out.flush()) return fail(ErrorCode::kIo, "cannot write " + tmp.string());
-  }
+namespace {
+
+// Why `path` may not be replaced: only a regular file (or a free name) is.
+// A device, a FIFO, a directory or a symlink (to whatever) is refused.
+std::optional<std::string> not_replaceable(const std::filesystem::path& path) {
   std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return fail(ErrorCode::kIo, "cannot rename to " + path.string() + ": " + ec.message());
+  const auto type = std::filesystem::symlink_status(path, ec).type();
+  if (type == std::filesystem::file_type::not_found ||
+      type == std::filesystem::file_type::regular) {
+    return std::nullopt;
+  }
+  return path.string() + " is not a regular file; nothing was written";
+}
+
+}  // namespace
+
+Status write_file_atomic(const std::filesystem::path& path, std::span<const std::uint8_t> data) {
+  if (auto why = not_replaceable(path)) return fail(ErrorCode::kIo, *why);
+  // A temporary name of its own beside the target (mkstemp never reuses a
+  // name that exists), so no file of the user's is ever written over.
+  std::string temp = path.string() + ".XXXXXX";
+  const int fd = ::mkstemp(temp.data());
+  if (fd < 0) return fail(ErrorCode::kIo, "cannot create a temporary file beside " + path.string());
+  (void)::fchmod(fd, 0644);
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n <= 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  const bool closed = ::close(fd) == 0;
+  const auto give_up = [&temp](const std::string& why) {
+    ::unlink(temp.c_str());
+    return fail(ErrorCode::kIo, why);
+  };
+  if (done != data.size() || !closed) return give_up("cannot write " + temp);
+  // Looked at again right before the rename: the name may have become
+  // something else meanwhile.
+  if (auto why = not_replaceable(path)) return give_up(*why);
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    return give_up("cannot rename to " + path.string() + ": " +
+                   std::error_code(errno, std::generic_category()).message());
+  }
   return {};
 }
 

@@ -1,4 +1,9 @@
 // The one-file firmware bundle (`vmodem firmware build`).
+#include <fstream>
+#include <iterator>
+
+#include <sys/stat.h>
+
 #include "temp_dir.hpp"
 #include "test_support.hpp"
 
@@ -27,6 +32,34 @@ TEST(BundleFile, RoundTripsThroughAFileAndLoadBundle) {
   EXPECT_EQ(loaded->images[1].name, "modem");
   EXPECT_EQ(loaded->images[1].data, bundle.images[1].data);
   EXPECT_EQ(firmware_digest(*loaded), firmware_digest(bundle));
+}
+
+// Output files replace only a regular file, through a temporary name of
+// their own: a FIFO, a directory or a symlink at the path is refused and
+// left alone, and a user's file beside it named like a temporary survives.
+TEST(BundleFile, AtomicWritesReplaceOnlyRegularFiles) {
+  vmodem::testing::TempDir dir;
+  const Bytes data = random_bytes(3000, 3);
+  std::ofstream(dir / "out.bin.tmp") << "mine";
+  ASSERT_TRUE(write_file_atomic(dir / "out.bin", data));
+  ASSERT_TRUE(write_file_atomic(dir / "out.bin", data)) << "a regular file is replaced";
+  std::ifstream tmp(dir / "out.bin.tmp");
+  std::string kept((std::istreambuf_iterator<char>(tmp)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(kept, "mine");
+
+  ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);
+  EXPECT_FALSE(write_file_atomic(dir / "fifo", data));
+  EXPECT_TRUE(std::filesystem::is_fifo(dir / "fifo"));
+  std::filesystem::create_directory(dir / "d");
+  EXPECT_FALSE(write_file_atomic(dir / "d", data));
+  std::filesystem::create_symlink(dir / "out.bin", dir / "link");
+  EXPECT_FALSE(write_file_atomic(dir / "link", data));
+  EXPECT_TRUE(std::filesystem::is_symlink(dir / "link"));
+  std::size_t leftovers = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
+    leftovers += entry.path().filename().string().starts_with("fifo.") ||
+                 entry.path().filename().string().starts_with("out.bin.");
+  EXPECT_EQ(leftovers, 1U) << "only the user's out.bin.tmp; no temporary left behind";
 }
 
 TEST(BundleFile, RefusesDamageAndTruncationEverywhere) {

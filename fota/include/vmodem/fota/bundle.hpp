@@ -84,8 +84,10 @@ Result<FirmwareBundle> parse_manifest(std::string_view json_text,
 Result<std::vector<std::uint8_t>> read_file(const std::filesystem::path& path,
                                             std::uint64_t max_bytes);
 
-// Writes `data` to `path` via a temporary file and rename, so a crash never
-// leaves a half-written file under the final name.
+// Writes `data` to `path` via a temporary file of its own (mkstemp) and a
+// rename, so a crash never leaves a half-written file under the final name.
+// Replaces only a regular file: a device, FIFO, directory or symlink at
+// `path` is refused (kIo) and left alone.
 Status write_file_atomic(const std::filesystem::path& path, std::span<const std::uint8_t> data);
 
 // What write_bundle_directory does with a file name that exists already.
