@@ -58,7 +58,9 @@ def read_request(conn):
     return request
 
 
-def http_close_mid(port, size):
+def http_half(port, size, with_reset):
+    """200 with Content-Length `size`, half the bytes, then a close (FIN) or,
+    `with_reset`, an RST."""
     sock = listener(port)
     while True:
         conn, _ = sock.accept()
@@ -66,6 +68,10 @@ def http_close_mid(port, size):
             read_request(conn)
             head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % size
             conn.sendall(head + b"\x5a" * (size // 2))
+            if with_reset:
+                time.sleep(0.05)
+                reset(conn)
+                continue
         except OSError:
             pass
         conn.close()
@@ -183,20 +189,6 @@ def reset(conn):
     conn.close()
 
 
-def http_reset_mid(port, size):
-    sock = listener(port)
-    while True:
-        conn, _ = sock.accept()
-        try:
-            read_request(conn)
-            head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % size
-            conn.sendall(head + b"\x5a" * (size // 2))
-            time.sleep(0.05)
-            reset(conn)
-        except OSError:
-            conn.close()
-
-
 def silent(port):
     sock = listener(port)
     held = []
@@ -220,9 +212,9 @@ def pyftpdlib_server(port, root, user, password):
 def main():
     mode, port = sys.argv[1], int(sys.argv[2])
     if mode == "http-close-mid":
-        http_close_mid(port, int(sys.argv[3]))
+        http_half(port, int(sys.argv[3]), with_reset=False)
     elif mode == "http-reset-mid":
-        http_reset_mid(port, int(sys.argv[3]))
+        http_half(port, int(sys.argv[3]), with_reset=True)
     elif mode == "http-trickle":
         http_trickle(port, int(sys.argv[3]), int(sys.argv[4]))
     elif mode == "ftp-close-mid":
