@@ -32,18 +32,6 @@ std::vector<std::uint32_t> factory_bad_blocks(sim::Flash& flash) {
   return bad;
 }
 
-int exit_code(sim::ManufactureError::Kind kind) {
-  switch (kind) {
-    case sim::ManufactureError::Kind::no_space:
-      return kExitNoSpace;
-    case sim::ManufactureError::Kind::boot:
-      return kExitFailure;
-    case sim::ManufactureError::Kind::image:
-      break;
-  }
-  return kExitIo;
-}
-
 int create(const ImageArgs& args) {
   auto profile = load_profile_or_report(args.profile.empty() ? sim::kDefaultProfile : args.profile);
   if (!profile) return profile.error();
@@ -59,7 +47,7 @@ int create(const ImageArgs& args) {
       "manufacture", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
   log->set_level(spdlog::level::warn);
   if (auto made = sim::manufacture_image(*profile, args.image, seeds, log); !made)
-    return report_error(exit_code(made.error().kind), made.error().message);
+    return report_error(manufacture_exit_code(made.error().kind), made.error().message);
   auto flash = sim::Flash::open(*profile, args.image, sim::Flash::Mode::open_existing, seeds, true);
   if (!flash) return report_error(kExitCorrupt, flash.error());
   const auto bad = factory_bad_blocks(**flash);

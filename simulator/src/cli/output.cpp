@@ -56,6 +56,18 @@ tl::expected<std::unique_ptr<sim::Flash>, int> open_image_or_report(
   return std::move(*flash);
 }
 
+int manufacture_exit_code(sim::ManufactureError::Kind kind) {
+  switch (kind) {
+    case sim::ManufactureError::Kind::no_space:
+      return kExitNoSpace;
+    case sim::ManufactureError::Kind::boot:
+      return kExitFailure;
+    case sim::ManufactureError::Kind::image:
+      break;
+  }
+  return kExitIo;
+}
+
 std::optional<std::uint64_t> parse_seed(const std::string& text) {
   // std::stoull skips blanks and accepts a sign: "-5" would become 2^64 - 5.
   if (text.empty() || std::isdigit(static_cast<unsigned char>(text.front())) == 0)

@@ -11,6 +11,7 @@
 
 #include <vmodem/nand/stats.hpp>
 #include <vmodem/simulator/flash.hpp>
+#include <vmodem/simulator/manufacture.hpp>
 #include <vmodem/simulator/profile.hpp>
 
 #include "cli/commands.hpp"
@@ -39,6 +40,10 @@ tl::expected<sim::Profile, int> load_profile_or_report(const std::string& name);
 // Opens an existing module image for an offline tool.
 tl::expected<std::unique_ptr<sim::Flash>, int> open_image_or_report(
     const std::filesystem::path& image, const std::string& requested_profile, bool read_only);
+
+// The exit code of a failed manufacture: 7 no space, 1 the first boot
+// failed, 3 the image could not be created.
+int manufacture_exit_code(sim::ManufactureError::Kind kind);
 
 // Parses a seed or another non-negative integer given on the command line
 // (decimal or 0x hex); nullopt for anything else, a sign included.

@@ -193,10 +193,8 @@ tl::expected<std::filesystem::path, int> manufactured_template(const sim::Profil
   if (!prepared) return tl::unexpected(report_error(kExitIo, prepared.error()));
   auto made = sim::manufacture_image(profile, image, sim::Seeds{seed}, nullptr);
   if (!made) {
-    const int code = made.error().kind == sim::ManufactureError::Kind::no_space ? kExitNoSpace
-                     : made.error().kind == sim::ManufactureError::Kind::boot   ? kExitFailure
-                                                                                : kExitCorrupt;
-    return tl::unexpected(report_error(code, "the template image: " + made.error().message));
+    return tl::unexpected(report_error(manufacture_exit_code(made.error().kind),
+                                       "the template image: " + made.error().message));
   }
   spdlog::info("manufactured the template image {}", image.string());
   return image;
