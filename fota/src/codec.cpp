@@ -7,6 +7,8 @@
 #include <lzma.h>
 #include <zstd.h>
 
+#include "sparse_codec.hpp"
+
 namespace vmodem::fota::detail {
 namespace {
 
@@ -32,7 +34,7 @@ Result<Bytes> lzma2_compress(ByteView raw, const CodecChoice& choice, std::uint8
   opts.lc = choice.lc;
   opts.lp = choice.lp;
   opts.pb = choice.pb;
-  opts.nice_len = 273;
+  opts.nice_len = choice.nice_len;
   if (!dictionary.empty()) {
     opts.preset_dict = dictionary.data();
     opts.preset_dict_size = static_cast<std::uint32_t>(dictionary.size());
@@ -195,6 +197,9 @@ Result<Bytes> encode_stream(ByteView raw, const CodecChoice& choice, ByteView di
     case Codec::kZstdWithOld:
       packed = zstd_compress(raw, choice, dict_log, dictionary);
       break;
+    case Codec::kSparse:
+      packed = sparse_compress(raw);
+      break;
   }
   if (!packed) return tl::unexpected(packed.error());
   return frame(choice.codec, dict_log, raw.size(), *packed);
@@ -220,7 +225,7 @@ Result<StreamFrame> read_frame(Reader& reader) {
   if (!reader.ok() || !raw_size || !packed_size) {
     return fail(ErrorCode::kBadPackage, "truncated stream header");
   }
-  if (codec > static_cast<std::uint8_t>(Codec::kZstdWithOld)) {
+  if (codec > static_cast<std::uint8_t>(Codec::kSparse)) {
     return fail(ErrorCode::kUnsupported, "unknown stream codec " + std::to_string(codec));
   }
   if (*raw_size > kMaxStreamBytes) return fail(ErrorCode::kBadPackage, "stream size absurd");
@@ -256,6 +261,8 @@ Result<std::unique_ptr<StreamDecoder>> make_decoder(const StreamFrame& frame, By
     case Codec::kZstd:
     case Codec::kZstdWithOld:
       return std::make_unique<ZstdDecoder>(frame, dictionary);
+    case Codec::kSparse:
+      return make_sparse_decoder(frame);
   }
   return fail(ErrorCode::kUnsupported, "unknown codec");
 }

@@ -28,6 +28,9 @@ enum class Codec : std::uint8_t {
   // needs it.
   kLzma2WithOld = 3,
   kZstdWithOld = 4,
+  // Zero runs, literal-run lengths and literal bytes as three inner frames
+  // (sparse_codec.hpp): for the mostly-zero diff stream.
+  kSparse = 5,
 };
 
 // One encoder configuration the generator may try on a stream.
@@ -36,6 +39,9 @@ struct CodecChoice {
   // LZMA2 literal/position tuning; ignored by other codecs.
   std::uint32_t lc = 3, lp = 0, pb = 2;
   int zstd_level = 22;
+  // LZMA2 match length at which the encoder stops looking for a longer one:
+  // 273 (the maximum) packs runs best but costs time in proportion.
+  std::uint32_t nice_len = 273;
 };
 
 inline bool uses_dictionary(Codec codec) {
