@@ -87,7 +87,8 @@ Result<GeneratedPackage> make_package(const FirmwareBundle& old_fw, const Firmwa
   header.images = plan_images(old_fw, new_fw);
 
   detail::PatchEncodeOptions encode;
-  encode.try_projection = options.xtensa_projection;
+  encode.architecture = options.architecture;
+  encode.load_address = options.load_address;
   encode.exhaustive_codecs = options.thorough;
   if (!options.thorough) encode.min_gains = {8};
 

@@ -1,8 +1,8 @@
-// One image's patch: the bsdiff-class streams plus, for Xtensa firmware, the
-// region tables that drive reference projection.
+// One image's patch: the bsdiff-class streams plus, for Xtensa and Thumb-2
+// firmware, the region tables that drive reference projection.
 //
 // Patch body (all integers little-endian):
-//   [algorithm 2 only] u8 n, n x (u32 offset, u32 length, u32 address)  old regions
+//   [algorithms 2, 3]  u8 n, n x (u32 offset, u32 length, u32 address)  old regions
 //                      u8 m, m x (u32 offset, u32 length, u32 address)  new regions
 //   frame control | frame diff | frame extra                            (codec.hpp)
 // control = varint triples (diff length, extra length, zig-zag old seek).
@@ -10,9 +10,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <vmodem/fota/error.hpp>
+#include <vmodem/fota/generator.hpp>
 #include <vmodem/fota/package.hpp>
 
 #include "byte_io.hpp"
@@ -25,7 +27,9 @@ namespace vmodem::fota::detail {
 struct PatchEncodeOptions {
   // Match thresholds to try (matcher.hpp); each costs one matching pass.
   std::vector<int> min_gains{8, 16};
-  bool try_projection = true;
+  // Reference projections to try (projection_layouts.hpp).
+  Architecture architecture = Architecture::kAuto;
+  std::optional<std::uint32_t> load_address;  // Thumb-2 without a vector table
   // Full codec search (slower); otherwise one good setting per stream.
   bool exhaustive_codecs = true;
 };

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "image_patch.hpp"
+#include "projection_layouts.hpp"
 
 namespace vmodem::fota::detail {
 namespace {
@@ -78,12 +79,13 @@ Result<ParsedPatch> parse_image_patch(std::uint8_t algorithm, ByteView patch,
                                       std::uint64_t old_size, std::uint64_t new_size) {
   ParsedPatch parsed;
   if (algorithm != static_cast<std::uint8_t>(PatchAlgorithm::kBsdiff) &&
-      algorithm != static_cast<std::uint8_t>(PatchAlgorithm::kBsdiffXtensa)) {
+      algorithm != static_cast<std::uint8_t>(PatchAlgorithm::kBsdiffXtensa) &&
+      algorithm != static_cast<std::uint8_t>(PatchAlgorithm::kBsdiffThumb2)) {
     return fail(ErrorCode::kUnsupported, "unknown patch algorithm " + std::to_string(algorithm));
   }
   parsed.algorithm = static_cast<PatchAlgorithm>(algorithm);
   Reader r(patch);
-  if (parsed.algorithm == PatchAlgorithm::kBsdiffXtensa) {
+  if (projection_isa(parsed.algorithm)) {
     auto old_regions = read_regions(r, old_size);
     if (!old_regions) return tl::unexpected(old_regions.error());
     auto new_regions = read_regions(r, new_size);
@@ -111,9 +113,9 @@ Result<ParsedPatch> parse_image_patch(std::uint8_t algorithm, ByteView patch,
 
 Result<std::unique_ptr<ImagePatcher>> ImagePatcher::start(const ParsedPatch& parsed, ByteView old) {
   std::unique_ptr<ImagePatcher> patcher(new ImagePatcher(parsed, old));
-  if (parsed.algorithm == PatchAlgorithm::kBsdiffXtensa) {
+  if (const auto isa = projection_isa(parsed.algorithm)) {
     patcher->projected_ =
-        project_references(old, parsed.program, parsed.old_regions, parsed.new_regions);
+        project_references(*isa, old, parsed.program, parsed.old_regions, parsed.new_regions);
     patcher->old_ = patcher->projected_;
   }
   auto diff = make_decoder(parsed.diff);

@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <optional>
 
-#include "esp_image.hpp"
 #include "image_patch.hpp"
 #include "parallel.hpp"
 #include "patch_streams.hpp"
+#include "projection_layouts.hpp"
 
 namespace vmodem::fota::detail {
 namespace {
@@ -87,7 +87,7 @@ void put_regions(Bytes& out, std::span<const AddressRegion> regions) {
 struct Candidate {
   int min_gain = 8;
   const std::vector<ControlEntry>* program = nullptr;
-  std::optional<std::pair<std::vector<AddressRegion>, std::vector<AddressRegion>>> layouts;
+  const ProjectionLayout* layout = nullptr;  // nullptr: plain bsdiff
 };
 
 Result<EncodedPatch> encode_candidate(ByteView old, ByteView neu, const Candidate& candidate,
@@ -96,13 +96,13 @@ Result<EncodedPatch> encode_candidate(ByteView old, ByteView neu, const Candidat
   ByteView base = old;
   EncodedPatch patch;
   patch.breakdown.min_gain = candidate.min_gain;
-  if (candidate.layouts) {
-    patch.breakdown.algorithm = PatchAlgorithm::kBsdiffXtensa;
-    projected = project_references(old, *candidate.program, candidate.layouts->first,
-                                   candidate.layouts->second);
+  if (const ProjectionLayout* layout = candidate.layout) {
+    patch.breakdown.algorithm = layout->algorithm;
+    projected = project_references(*projection_isa(layout->algorithm), old, *candidate.program,
+                                   layout->old_regions, layout->new_regions);
     base = projected;
-    put_regions(patch.bytes, candidate.layouts->first);
-    put_regions(patch.bytes, candidate.layouts->second);
+    put_regions(patch.bytes, layout->old_regions);
+    put_regions(patch.bytes, layout->new_regions);
   }
   const RawStreams raw = build_streams(base, neu, *candidate.program);
   auto control = encode_stream_best(raw.control, plan.control);
@@ -135,21 +135,14 @@ Result<EncodedPatch> encode_image_patch(ByteView old, ByteView new_image,
     programs[g] = match_images(old, new_image, MatcherOptions{gains[g]});
   });
 
-  // Projection layouts: the same slot assumption for old and new.
-  std::vector<std::pair<std::vector<AddressRegion>, std::vector<AddressRegion>>> layouts;
-  if (options.try_projection) {
-    const auto old_layouts = esp8266_layouts(old);
-    const auto new_layouts = esp8266_layouts(new_image);
-    for (std::size_t i = 0; i < std::min(old_layouts.size(), new_layouts.size()); ++i) {
-      layouts.emplace_back(old_layouts[i], new_layouts[i]);
-    }
-  }
+  const std::vector<ProjectionLayout> layouts =
+      projection_layouts(old, new_image, options.architecture, options.load_address);
 
   std::vector<Candidate> candidates;
   for (std::size_t g = 0; g < gains.size(); ++g) {
-    candidates.push_back({gains[g], &programs[g], std::nullopt});
+    candidates.push_back({gains[g], &programs[g], nullptr});
     for (const auto& layout : layouts)
-      candidates.push_back({gains[g], &programs[g], layout});
+      candidates.push_back({gains[g], &programs[g], &layout});
   }
 
   // Rank every candidate cheaply, keep the best of each matcher threshold,

@@ -70,7 +70,7 @@ Result<PackageImage> read_image(Reader& r) {
   if ((flags & ~(kHasSource | kHasTarget)) != 0) {
     return fail(ErrorCode::kUnsupported, "unknown image flags");
   }
-  if (algorithm > static_cast<std::uint8_t>(PatchAlgorithm::kBsdiffXtensa)) {
+  if (algorithm > static_cast<std::uint8_t>(PatchAlgorithm::kBsdiffThumb2)) {
     return fail(ErrorCode::kUnsupported, "unknown patch algorithm " + std::to_string(algorithm));
   }
   image.algorithm = static_cast<PatchAlgorithm>(algorithm);
@@ -115,6 +115,8 @@ std::string_view algorithm_name(PatchAlgorithm algorithm) {
       return "bsdiff-lzma";
     case PatchAlgorithm::kBsdiffXtensa:
       return "bsdiff-lzma-xtensa";
+    case PatchAlgorithm::kBsdiffThumb2:
+      return "bsdiff-lzma-thumb2";
   }
   return "unknown";
 }

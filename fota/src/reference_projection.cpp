@@ -20,57 +20,6 @@ std::size_t instruction_length(std::uint8_t first_byte) {
   return (first_byte & 0x0F) >= 8 ? 2 : 3;
 }
 
-class AddressMap {
- public:
-  AddressMap(ByteView old, std::span<const ControlEntry> program,
-             std::span<const AddressRegion> old_regions, std::span<const AddressRegion> new_regions)
-      : old_regions_(old_regions), new_regions_(new_regions), new_offset_of_old_(old.size(), -1) {
-    // Where each old byte went. A byte used by several matches keeps the
-    // first, so generator and applier agree without any tie-break data.
-    std::int64_t old_pos = 0, new_pos = 0;
-    for (const auto& e : program) {
-      for (std::uint64_t i = 0; i < e.diff_length; ++i) {
-        auto& slot = new_offset_of_old_[static_cast<std::size_t>(old_pos) + i];
-        if (slot < 0) slot = new_pos + static_cast<std::int64_t>(i);
-      }
-      new_pos += static_cast<std::int64_t>(e.diff_length + e.extra_length);
-      old_pos += static_cast<std::int64_t>(e.diff_length) + e.old_seek;
-    }
-  }
-
-  // The new CPU address of what old had at CPU address `address`, if known.
-  std::optional<std::uint32_t> project(std::uint32_t address) const {
-    const auto old_offset = to_offset(old_regions_, address);
-    if (!old_offset || *old_offset >= new_offset_of_old_.size()) return std::nullopt;
-    const std::int64_t new_offset = new_offset_of_old_[*old_offset];
-    if (new_offset < 0) return std::nullopt;
-    return to_address(new_regions_, static_cast<std::uint64_t>(new_offset));
-  }
-
- private:
-  static std::optional<std::uint64_t> to_offset(std::span<const AddressRegion> regions,
-                                                std::uint32_t address) {
-    for (const auto& r : regions) {
-      if (address >= r.address && address - r.address < r.length) {
-        return std::uint64_t{r.offset} + (address - r.address);
-      }
-    }
-    return std::nullopt;
-  }
-  static std::optional<std::uint32_t> to_address(std::span<const AddressRegion> regions,
-                                                 std::uint64_t offset) {
-    for (const auto& r : regions) {
-      if (offset >= r.offset && offset - r.offset < r.length) {
-        return static_cast<std::uint32_t>(r.address + (offset - r.offset));
-      }
-    }
-    return std::nullopt;
-  }
-
-  std::span<const AddressRegion> old_regions_, new_regions_;
-  std::vector<std::int64_t> new_offset_of_old_;
-};
-
 std::uint32_t load24(ByteView b, std::size_t p) {
   return std::uint32_t{b[p]} | std::uint32_t{b[p + 1]} << 8 | std::uint32_t{b[p + 2]} << 16;
 }
@@ -120,24 +69,23 @@ void project_code(const AddressMap& map, const AddressRegion& region, ByteView o
   }
 }
 
-// Every 4-byte-aligned word that holds a mapped address is re-targeted
-// (literal pools, function pointer tables, data pointers).
-void project_pointers(const AddressMap& map, const AddressRegion& region, ByteView old,
-                      Bytes& out) {
+void project_region_pointers(const AddressMap& map, const AddressRegion& region, ByteView old,
+                             Bytes& out) {
   const std::size_t end = std::size_t{region.offset} + region.length;
   for (std::size_t p = region.offset; p + 4 <= end; ++p) {
     if (((region.address + (p - region.offset)) & 3) != 0) continue;
-    std::uint32_t value = 0;
-    for (int i = 0; i < 4; ++i)
-      value |= std::uint32_t{old[p + i]} << (8 * i);
-    const auto projected = map.project(value);
-    if (!projected) continue;
-    for (int i = 0; i < 4; ++i)
-      out[p + i] = static_cast<std::uint8_t>(*projected >> (8 * i));
+    const auto projected = map.project(load_le(old, p, 4));
+    if (projected) store_le(out, p, 4, *projected);
   }
 }
 
 }  // namespace
+
+void project_pointers(const AddressMap& map, std::span<const AddressRegion> regions, ByteView old,
+                      Bytes& out) {
+  for (const auto& region : regions)
+    project_region_pointers(map, region, old, out);
+}
 
 bool regions_fit(std::span<const AddressRegion> regions, std::uint64_t image_size) {
   if (regions.size() > kMaxRegions) return false;
@@ -148,15 +96,18 @@ bool regions_fit(std::span<const AddressRegion> regions, std::uint64_t image_siz
   return true;
 }
 
-Bytes project_references(ByteView old, std::span<const ControlEntry> program,
+Bytes project_references(Isa isa, ByteView old, std::span<const ControlEntry> program,
                          std::span<const AddressRegion> old_regions,
                          std::span<const AddressRegion> new_regions) {
   Bytes out(old.begin(), old.end());
   const AddressMap map(old, program, old_regions, new_regions);
   // Pointers first, then code: where both readings apply to the same bytes
   // the instruction reading wins, identically on both sides.
-  for (const auto& region : old_regions)
-    project_pointers(map, region, old, out);
+  project_pointers(map, old_regions, old, out);
+  if (isa == Isa::kThumb2) {
+    project_thumb2_code(map, old_regions, old, out);
+    return out;
+  }
   for (const auto& region : old_regions) {
     if (is_code_address(region.address)) project_code(map, region, old, out);
   }

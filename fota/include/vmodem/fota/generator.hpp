@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,12 +13,25 @@
 
 namespace vmodem::fota {
 
+// Which instruction set's references the generator may project (see
+// fota/FORMAT.md, patch algorithms 2 and 3). Whatever is chosen, a patch
+// without projection is tried as well and the smaller one kept.
+enum class Architecture : std::uint8_t {
+  kAuto,    // every ISA the image is recognised as (ESP8266 header, Cortex-M vectors)
+  kNone,    // plain bsdiff only
+  kXtensa,  // ESP8266 images only
+  kThumb2,  // ARM Cortex-M (raw .bin with its vector table, or a named load address)
+};
+
 struct GeneratorOptions {
   // Smallest packages: several matcher thresholds and the full codec search
   // (a few seconds per MB). false: one pass, one codec setting per stream.
   bool thorough = true;
-  // Try Xtensa reference projection on images that look like ESP8266 firmware.
-  bool xtensa_projection = true;
+  // Reference projections to try on images that look like that ISA's firmware.
+  Architecture architecture = Architecture::kAuto;
+  // Thumb-2: the CPU address the images are loaded at, for images whose
+  // vector table does not say (nullopt: detect it from the vector table).
+  std::optional<std::uint32_t> load_address;
   // Apply the finished package in memory and compare before returning it.
   bool verify = true;
   // Progress, after each image's patch (may be empty): the per mille of the

@@ -51,6 +51,7 @@ enum class PatchAlgorithm : std::uint8_t {
   kNone = 0,          // image removed by the update: no target, no patch
   kBsdiff = 1,        // suffix-array matcher, control/diff/extra streams
   kBsdiffXtensa = 2,  // the same over a reference-projected source (Xtensa)
+  kBsdiffThumb2 = 3,  // the same, projecting ARM Thumb-2 references (Cortex-M)
 };
 
 std::string_view algorithm_name(PatchAlgorithm algorithm);
