@@ -1,10 +1,49 @@
 // Writes a handful of tiny valid packages for the fixture firmware.
 #include <cstdio>
 #include <filesystem>
+#include <optional>
+#include <string_view>
 
+#include <vmodem/fota/bundle.hpp>
 #include <vmodem/fota/generator.hpp>
+#include <vmodem/fota/package.hpp>
 
 #include "fuzz_fixture.hpp"
+
+namespace {
+
+// A region table of one region: the whole image at CPU address 0.
+void put_whole_image_region(std::vector<std::uint8_t>& out, std::uint32_t size) {
+  out.push_back(1);
+  for (const std::uint32_t v : {0u, size, 0u})
+    for (int i = 0; i < 4; ++i)
+      out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+}
+
+// The "identical" package turned into a Thumb-2 one (patch algorithm 3):
+// with an identity alignment the projection changes nothing, so the package
+// is valid, and the fuzzer starts from a patch whose region tables and
+// instruction sweep it can mutate (the fixture is no Cortex-M image, so the
+// generator would never choose the projection itself).
+std::optional<std::vector<std::uint8_t>> thumb2_seed(const std::vector<std::uint8_t>& identical) {
+  using namespace vmodem::fota;
+  auto header = parse_package(identical);
+  if (!header || header->images.size() != 1) return std::nullopt;
+  auto& image = header->images[0];
+  const auto patch = patch_bytes(identical, *header, image);
+  std::vector<std::uint8_t> payload;
+  put_whole_image_region(payload, static_cast<std::uint32_t>(image.source_size));
+  put_whole_image_region(payload, static_cast<std::uint32_t>(image.target_size));
+  payload.insert(payload.end(), patch.begin(), patch.end());
+  image.algorithm = PatchAlgorithm::kBsdiffThumb2;
+  image.patch_offset = 0;
+  image.patch_length = payload.size();
+  auto package = serialize_package(*header, payload);
+  if (!package) return std::nullopt;
+  return *package;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace vmodem::fota;
@@ -42,6 +81,10 @@ int main(int argc, char** argv) {
     if (auto st = write_file_atomic(dir / (std::string(name) + ".pkg"), package->bytes); !st)
       return 1;
     std::printf("%s: %zu bytes\n", name, package->bytes.size());
+    if (std::string_view(name) != "identical") continue;
+    const auto thumb2 = thumb2_seed(package->bytes);
+    if (!thumb2 || !write_file_atomic(dir / "identical-thumb2.pkg", *thumb2)) return 1;
+    std::printf("identical-thumb2: %zu bytes\n", thumb2->size());
   }
   return 0;
 }
