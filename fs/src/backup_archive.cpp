@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string>
+#include <unordered_map>
 
 #include <zlib.h>
 
@@ -78,25 +80,12 @@ Result<Archive> read_tree(FileSystem& fs) {
 
 namespace {
 
-// The last image encoded and decoded on this thread. A backup of an unchanged
-// tree (the module backs up the same file system again and again; a
-// power-cut campaign replays one backup thousands of times) and a restore of
-// the same image skip zlib: same input bytes, same output bytes.
+// The last image decoded on this thread: a restore of the same image (a
+// power-cut campaign restores one backup thousands of times) skips zlib.
 struct Memo {
-  int level = -1;
-  Archive encoded;  // encode: archive -> image
-  std::vector<std::uint8_t> image;
   std::vector<std::uint8_t> decoded_from;
-  Archive decoded;  // decode: image -> archive
+  Archive decoded;
 };
-
-bool same(const Archive& a, const Archive& b) {
-  return std::equal(a.entries.begin(), a.entries.end(), b.entries.begin(), b.entries.end(),
-                    [](const ArchiveEntry& x, const ArchiveEntry& y) {
-                      return x.type == y.type && x.mode == y.mode && x.path == y.path &&
-                             x.data == y.data;
-                    });
-}
 Memo& memo() {
   thread_local Memo m;
   return m;
@@ -104,42 +93,186 @@ Memo& memo() {
 
 Result<Archive> decode_uncached(const std::vector<std::uint8_t>& image);
 
+// ---- Encoding in segments ------------------------------------------------
+//
+// The image is one zlib stream (so any zlib reads it, and images written
+// before this scheme still decode), but it is made of independently
+// compressed segments: the archive header, one per entry, the CRC trailer.
+// Each segment is a raw deflate stream of its own ended with a full flush,
+// which byte-aligns it and lets nothing after it refer back into it, so the
+// compressed bytes of an unchanged entry are the same in every image and are
+// reused instead of compressed again — `=11` after the host changed one small
+// file compresses that file only. The zlib trailer's Adler-32 and the
+// archive's CRC-32 are combined from each segment's.
+
+struct Segment {
+  std::vector<std::uint8_t> packed;  // raw deflate, ends with a full flush
+  std::uint32_t crc = 0;             // CRC-32 of its raw bytes
+  std::uint32_t adler = 1;           // Adler-32 of its raw bytes
+  std::size_t raw_size = 0;
+};
+
+// Compresses `raw` as a raw deflate stream; `last` ends it with the final
+// block instead of a full flush.
+Result<Segment> compress_segment(std::span<const std::uint8_t> raw, int level, bool last) {
+  z_stream z{};
+  if (deflateInit2(&z, std::clamp(level, 0, 9), Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    return fail(Errc::io_error, "backup: compression failed");
+  Segment seg;
+  seg.packed.resize(deflateBound(&z, static_cast<uLong>(raw.size())) + 16);
+  z.next_in = const_cast<Bytef*>(raw.data());
+  z.avail_in = static_cast<uInt>(raw.size());
+  z.next_out = seg.packed.data();
+  z.avail_out = static_cast<uInt>(seg.packed.size());
+  const int ret = deflate(&z, last ? Z_FINISH : Z_FULL_FLUSH);
+  const bool done = last ? ret == Z_STREAM_END : ret == Z_OK && z.avail_in == 0 && z.avail_out > 0;
+  seg.packed.resize(seg.packed.size() - z.avail_out);
+  deflateEnd(&z);
+  if (!done) return fail(Errc::io_error, "backup: compression failed");
+  seg.crc = crc32(raw);
+  seg.adler = static_cast<std::uint32_t>(adler32(1, raw.data(), static_cast<uInt>(raw.size())));
+  seg.raw_size = raw.size();
+  return seg;
+}
+
+// Compressed entries of this thread's recent images, by path. An entry is
+// reused only if type, mode, bytes and level are all equal (compared, not
+// hashed: a wrong segment would be a silently wrong backup).
+class SegmentCache {
+ public:
+  const Segment* find(const ArchiveEntry& e, int level) {
+    auto it = by_path_.find(e.path);
+    if (it == by_path_.end()) return nullptr;
+    for (auto& c : it->second) {
+      if (c.level == level && c.type == e.type && c.mode == e.mode && c.data == e.data) {
+        c.last_used = generation_;
+        return &c.segment;
+      }
+    }
+    return nullptr;
+  }
+  void add(const ArchiveEntry& e, int level, Segment segment) {
+    bytes_ += e.data.size() + segment.packed.size();
+    by_path_[e.path].push_back({level, e.type, e.mode, e.data, std::move(segment), generation_});
+  }
+  // Called after each image: forgets what the last few images did not use
+  // (both file systems of a module, backed up in turn, stay cached), and
+  // everything if the cache outgrew its budget.
+  void end_image() {
+    ++generation_;
+    if (bytes_ > kBudget) {
+      by_path_.clear();
+      bytes_ = 0;
+      return;
+    }
+    for (auto it = by_path_.begin(); it != by_path_.end();) {
+      auto& variants = it->second;
+      std::erase_if(variants, [&](const Cached& c) {
+        const bool stale = c.last_used + kKeepImages < generation_;
+        if (stale) bytes_ -= c.data.size() + c.segment.packed.size();
+        return stale;
+      });
+      it = variants.empty() ? by_path_.erase(it) : std::next(it);
+    }
+  }
+
+ private:
+  struct Cached {
+    int level;
+    FileType type;
+    std::uint32_t mode;
+    std::vector<std::uint8_t> data;
+    Segment segment;
+    std::uint64_t last_used;
+  };
+  static constexpr std::uint64_t kKeepImages = 4;
+  static constexpr std::size_t kBudget = 64u << 20;
+  std::unordered_map<std::string, std::vector<Cached>> by_path_;
+  std::uint64_t generation_ = 0;
+  std::size_t bytes_ = 0;
+};
+
+SegmentCache& segment_cache() {
+  thread_local SegmentCache cache;
+  return cache;
+}
+
+std::vector<std::uint8_t> entry_bytes(const ArchiveEntry& e) {
+  std::vector<std::uint8_t> raw;
+  raw.reserve(16 + e.path.size() + e.data.size());
+  put32(raw, static_cast<std::uint32_t>(e.type));
+  put32(raw, e.mode);
+  put32(raw, static_cast<std::uint32_t>(e.path.size()));
+  raw.insert(raw.end(), e.path.begin(), e.path.end());
+  put32(raw, static_cast<std::uint32_t>(e.data.size()));
+  raw.insert(raw.end(), e.data.begin(), e.data.end());
+  return raw;
+}
+
+// Appends `seg` to the image under construction and folds in its checksums.
+struct ImageBuilder {
+  std::vector<std::uint8_t> body;  // the deflate data
+  std::uint32_t crc = 0;           // CRC-32 of the archive so far (not the trailer)
+  std::uint32_t adler = 1;         // Adler-32 of all raw bytes so far
+  std::uint64_t raw_size = 0;
+
+  void append(const Segment& seg, bool counts_in_crc) {
+    body.insert(body.end(), seg.packed.begin(), seg.packed.end());
+    if (counts_in_crc) crc = static_cast<std::uint32_t>(crc32_combine(crc, seg.crc, seg.raw_size));
+    adler = static_cast<std::uint32_t>(adler32_combine(adler, seg.adler, seg.raw_size));
+    raw_size += seg.raw_size;
+  }
+};
+
+// The two-byte zlib header for a deflate stream with a 32 KB window; the
+// level hint is informational (decoders ignore it).
+void put_zlib_header(std::vector<std::uint8_t>& out, int level) {
+  const int hint = level <= 1 ? 0 : level <= 5 ? 1 : level == 6 ? 2 : 3;
+  const unsigned cmf = 0x78;
+  unsigned flg = static_cast<unsigned>(hint) << 6;
+  flg += 31 - (cmf * 256 + flg) % 31;
+  out.push_back(static_cast<std::uint8_t>(cmf));
+  out.push_back(static_cast<std::uint8_t>(flg));
+}
+
 }  // namespace
 
 Result<std::vector<std::uint8_t>> encode_image(const Archive& archive, int level) {
-  Memo& m = memo();
-  if (m.level == level && same(m.encoded, archive)) return m.image;
-  std::size_t size = 16;
-  for (const auto& e : archive.entries)
-    size += 16 + e.path.size() + e.data.size();
-  std::vector<std::uint8_t> raw;
-  raw.reserve(size);
-  put32(raw, kArchiveMagic);
-  put32(raw, kArchiveVersion);
-  put32(raw, static_cast<std::uint32_t>(archive.entries.size()));
+  SegmentCache& cache = segment_cache();
+  ImageBuilder image;
+  std::vector<std::uint8_t> header;
+  put32(header, kArchiveMagic);
+  put32(header, kArchiveVersion);
+  put32(header, static_cast<std::uint32_t>(archive.entries.size()));
+  auto head = compress_segment(header, level, false);
+  if (!head) return tl::unexpected(head.error());
+  image.append(*head, true);
   for (const auto& e : archive.entries) {
-    put32(raw, static_cast<std::uint32_t>(e.type));
-    put32(raw, e.mode);
-    put32(raw, static_cast<std::uint32_t>(e.path.size()));
-    raw.insert(raw.end(), e.path.begin(), e.path.end());
-    put32(raw, static_cast<std::uint32_t>(e.data.size()));
-    raw.insert(raw.end(), e.data.begin(), e.data.end());
+    if (const Segment* hit = cache.find(e, level)) {
+      image.append(*hit, true);
+      continue;
+    }
+    auto seg = compress_segment(entry_bytes(e), level, false);
+    if (!seg) return tl::unexpected(seg.error());
+    image.append(*seg, true);
+    cache.add(e, level, std::move(*seg));
   }
-  put32(raw, crc32(raw));
+  cache.end_image();
+  std::vector<std::uint8_t> trailer;
+  put32(trailer, image.crc);
+  auto tail = compress_segment(trailer, level, true);
+  if (!tail) return tl::unexpected(tail.error());
+  image.append(*tail, false);
+  if (image.raw_size > (256u << 20)) return fail(Errc::no_space, "backup: archive too large");
 
-  uLongf packed_len = compressBound(static_cast<uLong>(raw.size()));
-  std::vector<std::uint8_t> image(4 + packed_len);
-  if (compress2(image.data() + 4, &packed_len, raw.data(), static_cast<uLong>(raw.size()),
-                std::clamp(level, 0, 9)) != Z_OK)
-    return fail(Errc::io_error, "backup: compression failed");
-  image.resize(4 + packed_len);
-  const auto raw_len = static_cast<std::uint32_t>(raw.size());
-  for (int i = 0; i < 4; ++i)
-    image[i] = static_cast<std::uint8_t>(raw_len >> (8 * i));
-  m.level = level;
-  m.encoded = archive;
-  m.image = image;
-  return image;
+  std::vector<std::uint8_t> out;
+  out.reserve(4 + 2 + image.body.size() + 4);
+  put32(out, static_cast<std::uint32_t>(image.raw_size));
+  put_zlib_header(out, level);
+  out.insert(out.end(), image.body.begin(), image.body.end());
+  for (int shift = 24; shift >= 0; shift -= 8)  // zlib's Adler-32 is big-endian
+    out.push_back(static_cast<std::uint8_t>(image.adler >> shift));
+  return out;
 }
 
 Result<Archive> decode_image(const std::vector<std::uint8_t>& image) {
