@@ -7,7 +7,7 @@ namespace vmodem::e2e {
 namespace {
 
 struct AtPort : ::testing::Test {
-  AtPort() : host(daemon.port("ttyUSB2")) { host.read_until("APP RDY\r\n"); }
+  AtPort() : host(daemon.port("ttyUSB2")) { host.read_until_booted(); }
   Daemon daemon;
   Host host;
 };
@@ -87,7 +87,7 @@ TEST_F(AtPort, SettingsSavedToNvSurviveAReset) {
   host.command("AT+CFUN=1,1");
   ASSERT_TRUE(host.hung_up()) << "the USB port goes away on reset";
   Host again(daemon.port("ttyUSB2"));
-  again.read_until("APP RDY\r\n");
+  again.read_until_booted();
   EXPECT_EQ(again.command("AT+QCFG=\"fota/cid\""), "\r\n+QCFG: \"fota/cid\",3\r\n\r\nOK\r\n");
   EXPECT_EQ(again.command("AT+QICSGP=3"), "\r\n+QICSGP: 1,\"iot.apn\",\"\",\"\",0\r\n\r\nOK\r\n");
 }

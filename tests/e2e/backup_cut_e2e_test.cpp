@@ -46,7 +46,7 @@ struct CutModule {
   }
   void connect() {
     host = std::make_unique<Host>(daemon.port("ttyUSB2"));
-    ASSERT_NE(host->read_until("APP RDY\r\n").find("APP RDY"), std::string::npos) << daemon.log();
+    ASSERT_NE(host->read_until_booted().find("APP RDY"), std::string::npos) << daemon.log();
     host->command("ATE0");
   }
   std::vector<long> modem_info() { return qprtpara_fields(host->command("AT+QPRTPARA=4")); }

@@ -42,7 +42,7 @@ struct Backup : ::testing::Test {
   }
   void connect() {
     host = std::make_unique<Host>(daemon.port("ttyUSB2"));
-    ASSERT_NE(host->read_until("APP RDY\r\n").find("APP RDY"), std::string::npos) << daemon.log();
+    ASSERT_NE(host->read_until_booted().find("APP RDY"), std::string::npos) << daemon.log();
     host->command("ATE0");
   }
   // AT+CFUN=1,1 and a fresh host end once the module is back.
@@ -327,8 +327,7 @@ TEST(BackupTiming, WithinTheDocumentsMaximaUnderRealTimePacing) {
   EXPECT_EQ(host.command("AT+QPRTPARA=14"), "\r\nERROR\r\n");
   EXPECT_EQ(host.command("AT+QPRTPARA=13"), "\r\nERROR\r\n");
   EXPECT_EQ(qprtpara_fields(host.command("AT+QPRTPARA=4")).size(), 15U);
-  ASSERT_NE(host.read_until("APP RDY\r\n", 20000ms).find("APP RDY"), std::string::npos)
-      << daemon.log();
+  ASSERT_NE(host.read_until_booted(20000ms).find("APP RDY"), std::string::npos) << daemon.log();
   std::printf("real-time pacing:\n");
   for (const auto& [form, ms] : response_times(host)) {
     const bool backup = form == "AT+QPRTPARA=1" || form == "AT+QPRTPARA=11";
@@ -346,7 +345,7 @@ TEST_F(Backup, MillisecondsInFastMode) {
 // control socket says there is no backup.
 TEST(BackupUc20, NoBackupPartitionsMeansError) {
   Daemon daemon({"--profile", "uc20"});
-  ASSERT_TRUE(daemon.wait_power("app_rdy"));
+  ASSERT_TRUE(daemon.wait_booted());
   Host host(daemon.port("ttyUSB2"));
   host.command("ATE0");
   for (const char* form : {"AT+QPRTPARA=1", "AT+QPRTPARA=4", "AT+QPRTPARA=13"})

@@ -51,7 +51,7 @@ struct BackupFuse : ::testing::Test {
   }
   void connect() {
     host = std::make_unique<Host>(daemon->port("ttyUSB2"));
-    ASSERT_NE(host->read_until("APP RDY\r\n").find("APP RDY"), std::string::npos) << daemon->log();
+    ASSERT_NE(host->read_until_booted().find("APP RDY"), std::string::npos) << daemon->log();
     host->command("ATE0");
   }
   void reset_by_at() {

@@ -55,7 +55,7 @@ class GsmMuxd : public ::testing::Test {
     {
       Host host(daemon_.port("ttyUSB2"));
       ASSERT_TRUE(host.is_open());
-      host.read_until("APP RDY\r\n");
+      host.read_until_booted();
     }
     // A private "system" bus that allows everything: muxd owns
     // org.pyneo.mux on it.

@@ -27,7 +27,7 @@ std::filesystem::path write_three_fs_profile(const std::filesystem::path& dir) {
 TEST(ComposedModule, CtlNamesAThirdFileSystemAsTheProfileDoes) {
   vmodem::testing::TempDir dir;
   Daemon daemon({"--profile", write_three_fs_profile(dir.path()).string()});
-  ASSERT_TRUE(daemon.wait_power("app_rdy", 20s)) << daemon.log();
+  ASSERT_TRUE(daemon.wait_booted(20s)) << daemon.log();
 
   // The third file system is known: it has no backup, which is what it says.
   const auto info = daemon.ctl("backup-info --file-system appfs");

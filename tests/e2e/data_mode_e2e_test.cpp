@@ -47,7 +47,7 @@ std::string repeated_attack(std::size_t size) {
 
 struct DataModeE2e : ::testing::Test {
   DataModeE2e() : host(daemon.port("ttyUSB2")) {
-    host.read_until("APP RDY\r\n");
+    host.read_until_booted();
     host.command("ATE0");
     host.command("AT+CMEE=1");
   }
@@ -157,7 +157,7 @@ TEST(DataModeFullDriveE2e, AWriteThatFailsPartWayRunsNoneOfTheHostsData) {
   vmodem::testing::TempDir mnt;
   Daemon daemon({"--mount", mnt.path().string()});
   Host host(daemon.port("ttyUSB2"));
-  ASSERT_NE(host.read_until("APP RDY\r\n").find("APP RDY"), std::string::npos) << daemon.log();
+  ASSERT_NE(host.read_until_booted().find("APP RDY"), std::string::npos) << daemon.log();
   host.command("ATE0");
   host.command("AT+CMEE=1");
   const auto ufs = mnt.path() / "ufs";

@@ -111,6 +111,15 @@ bool Daemon::wait_power(const std::string& state, std::chrono::milliseconds time
   return false;
 }
 
+bool Daemon::wait_booted(std::chrono::milliseconds timeout) const {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (ctl("status").value("boot_complete", false)) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return false;
+}
+
 Host::Host(const std::filesystem::path& link, std::chrono::milliseconds timeout) {
   const auto end = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < end) {
@@ -165,6 +174,15 @@ std::string Host::take(std::size_t count) {
   std::string out = pending_.substr(0, count);
   pending_.erase(0, count);
   return out;
+}
+
+std::string Host::read_until_booted(std::chrono::milliseconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  std::string seen = read_until("APP RDY\r\n", timeout);
+  if (seen.find("APP RDY\r\n") == std::string::npos) return seen;
+  const auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+  return seen + read_until("+QIND: PB DONE\r\n", std::max(left, 0ms));
 }
 
 std::string Host::read_until(const std::string& needle, std::chrono::milliseconds timeout) {

@@ -49,6 +49,9 @@ class Daemon {
   nlohmann::json ctl(const std::string& args) const;
   // Waits until status.power equals `state`.
   bool wait_power(const std::string& state, std::chrono::milliseconds timeout = 5000ms) const;
+  // Polls until the boot has run to its end (status boot_complete: APP RDY
+  // and the URCs after it, such as PB DONE, are out) or `timeout` passes.
+  bool wait_booted(std::chrono::milliseconds timeout = 5000ms) const;
 
  private:
   vmodem::testing::TempDir dir_;
@@ -71,6 +74,11 @@ class Host {
   // Reads until `needle` has arrived (returns everything read, needle
   // included) or the timeout passes (returns what arrived).
   std::string read_until(const std::string& needle, std::chrono::milliseconds timeout = 3000ms);
+  // Reads the boot's URCs through the last one a BG95-family module with a
+  // ready SIM prints: APP RDY, then +QIND: PB DONE (after APP RDY, in fast
+  // mode as on the module). Returns everything read, or what arrived by the
+  // timeout. (A locked SIM sends no PB DONE: read_until("APP RDY\r\n").)
+  std::string read_until_booted(std::chrono::milliseconds timeout = 3000ms);
   // Reads whatever arrives within `window`.
   std::string read_for(std::chrono::milliseconds window);
   // Sends `line` + CR and reads up to the final result code (OK, ERROR,

@@ -21,7 +21,7 @@ std::string payload(std::size_t size) {
 
 struct Files : ::testing::Test {
   Files() : host(daemon.port("ttyUSB2")) {
-    host.read_until("APP RDY\r\n");
+    host.read_until_booted();
     host.command("ATE0");
   }
   // Uploads `data` as `name`; returns the final response.
@@ -94,7 +94,7 @@ TEST_F(Files, FilesSurviveADaemonRestartAndAKill) {
   daemon.start();
   {
     Host again(daemon.port("ttyUSB2"));
-    again.read_until("APP RDY\r\n");
+    again.read_until_booted();
     EXPECT_NE(again.command("AT+QFLST=\"keep.bin\"").find("\"keep.bin\",5000"), std::string::npos);
     again.write("AT+QFUPL=\"second.bin\",100\r");
     again.read_until("CONNECT\r\n");
@@ -104,7 +104,7 @@ TEST_F(Files, FilesSurviveADaemonRestartAndAKill) {
   daemon.kill_hard();  // no orderly shutdown: like pulling the plug
   daemon.start();
   Host third(daemon.port("ttyUSB2"));
-  third.read_until("APP RDY\r\n");
+  third.read_until_booted();
   EXPECT_NE(third.command("AT+QFLST").find("\"second.bin\",100"), std::string::npos)
       << daemon.log();
 }
@@ -119,7 +119,7 @@ TEST_F(Files, PowerCutDuringAnUploadLeavesNoPartialFile) {
   EXPECT_TRUE(host.hung_up());
   ASSERT_FALSE(daemon.ctl("power-on").contains("error"));
   Host again(daemon.port("ttyUSB2"));
-  again.read_until("APP RDY\r\n");
+  again.read_until_booted();
   const auto listing = again.command("AT+QFLST=\"cut.bin\"");
   EXPECT_EQ(listing.find("+QFLST:"), std::string::npos)
       << "an interrupted upload leaves no file: " << listing;
@@ -139,7 +139,7 @@ TEST_F(Files, PowerCutAtANandOperationDuringAnUpload) {
   ASSERT_TRUE(daemon.wait_power("off"));
   ASSERT_FALSE(daemon.ctl("power-on").contains("error"));
   Host again(daemon.port("ttyUSB2"));
-  EXPECT_NE(again.read_until("APP RDY\r\n").find("APP RDY"), std::string::npos) << daemon.log();
+  EXPECT_NE(again.read_until_booted().find("APP RDY"), std::string::npos) << daemon.log();
   const auto listing = again.command("AT+QFLST=\"torn.bin\"");
   const bool absent = listing.find("+QFLST:") == std::string::npos;
   const bool complete =

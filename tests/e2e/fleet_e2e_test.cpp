@@ -41,8 +41,8 @@ TEST(Fleet, ACutInOneModuleLeavesTheOthersOpenFilesAlone) {
   Daemon daemon({"--count", "2"});
   Host a(daemon.state() / "0" / "ttyUSB2");
   Host b(daemon.state() / "1" / "ttyUSB2");
-  ASSERT_NE(a.read_until("APP RDY\r\n").find("APP RDY"), std::string::npos);
-  ASSERT_NE(b.read_until("APP RDY\r\n").find("APP RDY"), std::string::npos);
+  ASSERT_NE(a.read_until_booted().find("APP RDY"), std::string::npos);
+  ASSERT_NE(b.read_until_booted().find("APP RDY"), std::string::npos);
   // `ctl` on the fleet's own directory says where the modules are.
   const auto root = daemon.ctl("status");
   EXPECT_EQ(root["error"], 6) << root.dump();
@@ -76,7 +76,7 @@ TEST(Fleet, ACutInOneModuleLeavesTheOthersOpenFilesAlone) {
   // Module 0 comes back without the handle its cut took.
   ASSERT_FALSE(ctl(daemon, 0, "power-on").contains("error"));
   Host again(daemon.state() / "0" / "ttyUSB2");
-  ASSERT_NE(again.read_until("APP RDY\r\n").find("APP RDY"), std::string::npos);
+  ASSERT_NE(again.read_until_booted().find("APP RDY"), std::string::npos);
   ASSERT_EQ(again.command("ATE0"), "ATE0\r\r\nOK\r\n");
   EXPECT_NE(again.command("AT+QFCLOSE=" + std::to_string(in_a)).find("ERROR"), std::string::npos);
   EXPECT_EQ(ctl(daemon, 1, "status")["boots"], 1);
@@ -114,7 +114,7 @@ TEST(Fleet, ModulesAreClonedFromOneTemplateAndKeptForTheNextStart) {
 TEST(Fleet, AKilledFleetLeavesNoPortLinkBehind) {
   Daemon daemon({"--count", "2"});
   Host a(daemon.state() / "1" / "ttyUSB2");
-  ASSERT_NE(a.read_until("APP RDY\r\n").find("APP RDY"), std::string::npos);
+  ASSERT_NE(a.read_until_booted().find("APP RDY"), std::string::npos);
   daemon.kill_hard(/*tidy_links=*/false);
   // The reaper removes every module's links once the process is gone.
   const auto until = std::chrono::steady_clock::now() + 5s;

@@ -42,7 +42,7 @@ void write_file(const std::filesystem::path& path, const std::string& data) {
 struct FotaDl : ::testing::Test {
   FotaDl() : host(daemon.port("ttyUSB2")) {
     EXPECT_TRUE(kTimeoutSet);
-    host.read_until("APP RDY\r\n");
+    host.read_until_booted();
     host.command("ATE0");
     EXPECT_EQ(host.command("AT+QIACT=1"), "\r\nOK\r\n");
   }
@@ -152,7 +152,7 @@ TEST_F(FotaDl, ContextMustBeConfiguredAndActive) {
   EXPECT_EQ(host.command("AT+CFUN=1,1"), "\r\nOK\r\n");
   ASSERT_TRUE(host.hung_up());
   Host after(daemon.port("ttyUSB2"));
-  after.read_until("APP RDY\r\n");
+  after.read_until_booted();
   EXPECT_NE(after.command("AT+QCFG=\"fota/cid\"").find("+QCFG: \"fota/cid\",5"), std::string::npos);
   EXPECT_NE(after.command("AT+QICSGP=5").find("+QICSGP: 1,\"UNINET\""), std::string::npos);
 }
@@ -178,7 +178,7 @@ TEST_F(FotaDl, FtpDownloadReachesStaging) {
   // the update ends with an error code and the old firmware boots.
   ASSERT_TRUE(host.hung_up(5000ms));
   Host after(daemon.port("ttyUSB2"), 10000ms);
-  const std::string boot = after.read_until("APP RDY\r\n", 20000ms);
+  const std::string boot = after.read_until_booted(20000ms);
   EXPECT_NE(boot.find("+QIND: \"FOTA\",\"END\",5"), std::string::npos) << boot;
   after.command("ATE0");
   EXPECT_EQ(after.command("AT+CGMR"), version);
@@ -368,7 +368,7 @@ TEST_F(FotaDl, PowerCutDuringDownloadLeavesNoStaleUrc) {
   ASSERT_TRUE(daemon.wait_power("off"));
   EXPECT_FALSE(daemon.ctl("power-on").contains("error"));
   Host after(daemon.port("ttyUSB2"));
-  const auto boot = after.read_until("APP RDY\r\n");
+  const auto boot = after.read_until_booted();
   ASSERT_NE(boot.find("APP RDY"), std::string::npos);
   // Longer than the download's timeout: the cancelled one says nothing.
   const auto later = after.read_for(std::chrono::milliseconds(kTimeoutMs + 800));

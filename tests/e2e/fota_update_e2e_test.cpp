@@ -67,7 +67,7 @@ std::unique_ptr<Host> follow_update(Daemon& daemon, Host& before) {
   EXPECT_TRUE(before.hung_up(5000ms)) << "the USB port must vanish at the reset";
   auto host = std::make_unique<Host>(daemon.port("ttyUSB2"), 10000ms);
   EXPECT_TRUE(host->is_open());
-  const std::string seen = host->read_until("APP RDY\r\n", 20000ms);
+  const std::string seen = host->read_until_booted(20000ms);
   const auto start = seen.find("+QIND: \"FOTA\",\"START\"\r\n");
   const auto first = seen.find("+QIND: \"FOTA\",\"UPDATING\",");
   const auto hundred = seen.find("+QIND: \"FOTA\",\"UPDATING\",100\r\n");
@@ -100,7 +100,7 @@ void expect_version(Host& host, const std::string& version) {
 TEST(FotaUpdate, HttpUpgradeThenUfsDowngradeKeepFiles) {
   Daemon daemon;
   Host host(daemon.port("ttyUSB2"));
-  ASSERT_NE(host.read_until("APP RDY\r\n").find("APP RDY"), std::string::npos);
+  ASSERT_NE(host.read_until_booted().find("APP RDY"), std::string::npos);
   host.command("ATE0");
   ASSERT_EQ(host.command("AT+QIACT=1"), "\r\nOK\r\n");
   const std::string note = "the host's file";

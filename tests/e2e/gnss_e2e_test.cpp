@@ -42,7 +42,7 @@ bool checksum_ok(const std::string& sentence) {
 TEST(GnssE2e, TheNmeaPortCarriesEachSecondsSentencesOfASession) {
   Daemon daemon;
   Host host(daemon.port("ttyUSB2"));
-  host.read_until("APP RDY\r\n");
+  host.read_until_booted();
   host.command("ATE0");
   const auto placed = daemon.ctl("gnss --latitude 59.32938 --longitude 18.06871");
   ASSERT_FALSE(placed.contains("error")) << placed.dump();

@@ -25,8 +25,7 @@ constexpr const char* kSettingsPath = "/nv/vmodem/at_settings.json";
 // Waits for APP RDY on the AT port and switches echo off.
 std::unique_ptr<Host> ready_host(const Daemon& daemon) {
   auto host = std::make_unique<Host>(daemon.port("ttyUSB2"));
-  EXPECT_NE(host->read_until("APP RDY\r\n", 10000ms).find("APP RDY"), std::string::npos)
-      << daemon.log();
+  EXPECT_NE(host->read_until_booted(10000ms).find("APP RDY"), std::string::npos) << daemon.log();
   host->command("ATE0");
   return host;
 }

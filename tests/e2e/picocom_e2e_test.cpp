@@ -16,7 +16,7 @@ constexpr const char* kPicocom = "/usr/bin/picocom";
 TEST(PicocomE2e, ShowsWhatTheModuleAnswersToItsInitString) {
   if (!std::filesystem::exists(kPicocom)) GTEST_SKIP() << kPicocom << " is not installed";
   Daemon daemon;
-  ASSERT_TRUE(daemon.wait_power("app_rdy"));
+  ASSERT_TRUE(daemon.wait_booted());
   // -q quiet, -r no reset on exit, -x: leave after 1.5 s without traffic;
   // stdin is not a terminal, so only the init string is sent.
   const auto run =

@@ -13,7 +13,7 @@ namespace {
 TEST(Power, PowerDownThenPowerOnThroughTheControlSocket) {
   Daemon daemon;
   Host host(daemon.port("ttyUSB2"));
-  host.read_until("APP RDY\r\n");
+  host.read_until_booted();
   EXPECT_EQ(host.command("AT+QPOWD=1"), "AT+QPOWD=1\r\r\nOK\r\n");
   EXPECT_NE(host.read_until("POWERED DOWN\r\n").find("POWERED DOWN"), std::string::npos);
   EXPECT_TRUE(host.hung_up());
@@ -22,7 +22,7 @@ TEST(Power, PowerDownThenPowerOnThroughTheControlSocket) {
       << "a powered-down module has no USB ports";
   ASSERT_FALSE(daemon.ctl("power-on").contains("error"));
   Host again(daemon.port("ttyUSB2"));
-  EXPECT_NE(again.read_until("APP RDY\r\n").find("RDY"), std::string::npos);
+  EXPECT_NE(again.read_until_booted().find("RDY"), std::string::npos);
   EXPECT_EQ(daemon.ctl("power-on")["error"], 1) << "already on";
 }
 
@@ -32,7 +32,7 @@ TEST(Power, PowerDownThenPowerOnThroughTheControlSocket) {
 TEST(Power, ACutInsideACommandLeavesItUnanswered) {
   Daemon daemon;
   Host host(daemon.port("ttyUSB2"));
-  host.read_until("APP RDY\r\n");
+  host.read_until_booted();
   ASSERT_EQ(host.command("ATE0"), "ATE0\r\r\nOK\r\n");
   host.write("AT+QFUPL=\"f.txt\",5,5\r");
   ASSERT_NE(host.read_until("CONNECT\r\n").find("CONNECT"), std::string::npos);
@@ -51,13 +51,13 @@ TEST(Power, ResetReenumeratesUsbButTheUartStays) {
   Host uart(daemon.port("ttyS0"));
   ASSERT_TRUE(uart.is_open());
   Host usb(daemon.port("ttyUSB2"));
-  usb.read_until("APP RDY\r\n");
+  usb.read_until_booted();
   EXPECT_EQ(uart.command("AT"), "AT\r\r\nOK\r\n");
   const auto old_device = std::filesystem::read_symlink(daemon.port("ttyUSB2"));
   EXPECT_EQ(usb.command("AT+CFUN=1,1"), "AT+CFUN=1,1\r\r\nOK\r\n");
   EXPECT_TRUE(usb.hung_up());
   Host usb_again(daemon.port("ttyUSB2"));
-  usb_again.read_until("APP RDY\r\n");
+  usb_again.read_until_booted();
   EXPECT_EQ(usb_again.command("AT"), "AT\r\r\nOK\r\n");
   EXPECT_EQ(uart.command("AT"), "AT\r\r\nOK\r\n") << "the same UART fd still works after the reset";
   EXPECT_EQ(daemon.ctl("status")["boots"], 2);
@@ -71,13 +71,13 @@ TEST(Power, TheUartGetsTheUrcsWhenUrcportNamesIt) {
   ASSERT_TRUE(uart.is_open());
   {
     Host usb(daemon.port("ttyUSB2"));
-    ASSERT_NE(usb.read_until("APP RDY\r\n").find("APP RDY"), std::string::npos)
+    ASSERT_NE(usb.read_until_booted().find("APP RDY"), std::string::npos)
         << "the default URC port is the USB AT port";
     EXPECT_EQ(usb.command("AT+QURCCFG=\"urcport\",\"uart1\""),
               "AT+QURCCFG=\"urcport\",\"uart1\"\r\r\nOK\r\n");
     EXPECT_EQ(usb.command("AT+CFUN=1,1"), "AT+CFUN=1,1\r\r\nOK\r\n");
   }
-  const auto boot = uart.read_until("APP RDY\r\n", 10000ms);
+  const auto boot = uart.read_until_booted(10000ms);
   EXPECT_NE(boot.find("\r\nRDY\r\n"), std::string::npos) << boot;
   EXPECT_NE(boot.find("APP RDY"), std::string::npos) << boot;
   uart.write("AT+QPOWD=1\r");
@@ -92,13 +92,13 @@ TEST(Power, CommandsNeedingAppRdyFailBeforeIt) {
   // file system does not yet.
   EXPECT_EQ(host.command("AT"), "AT\r\r\nOK\r\n");
   EXPECT_EQ(host.command("AT+QFLDS=\"UFS\""), "AT+QFLDS=\"UFS\"\r\r\nERROR\r\n");
-  EXPECT_NE(host.read_until("APP RDY\r\n", 5000ms).find("APP RDY"), std::string::npos);
+  EXPECT_NE(host.read_until_booted(5000ms).find("APP RDY"), std::string::npos);
   EXPECT_NE(host.command("AT+QFLDS=\"UFS\"").find("+QFLDS:"), std::string::npos);
 }
 
 TEST(Power, EventsReportPowerStates) {
   Daemon daemon;
-  ASSERT_TRUE(daemon.wait_power("app_rdy"));
+  ASSERT_TRUE(daemon.wait_booted());
   const auto stats = daemon.ctl("stats");
   EXPECT_GT(stats["counters"]["programs"].get<int>(), 0)
       << "the first boot formatted and filled the file systems";
@@ -109,7 +109,7 @@ TEST(Power, EventsReportPowerStates) {
 // a script reads both the same way.
 TEST(Power, StatsOfTheRunningModuleAndOfTheImageAgree) {
   Daemon daemon;
-  ASSERT_TRUE(daemon.wait_power("app_rdy"));
+  ASSERT_TRUE(daemon.wait_booted());
   const auto running = daemon.ctl("stats");
   ASSERT_EQ(daemon.stop(), 0);
   const auto at_rest = vmodem::testing::run_shell(

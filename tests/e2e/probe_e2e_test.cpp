@@ -164,7 +164,7 @@ void ProbePointE2e::setup_backup() {
   });
   power_on_and_wait();
   Host host(daemon.port("ttyUSB2"));
-  ASSERT_NE(host.read_until("APP RDY\r\n").find("APP RDY"), std::string::npos);
+  ASSERT_NE(host.read_until_booted().find("APP RDY"), std::string::npos);
   host.command("ATE0");
   const std::string backup = c().fs == "ap" ? "AT+QPRTPARA=11" : "AT+QPRTPARA=1";
   ASSERT_EQ(host.command(backup, 5000ms), "\r\nOK\r\n");
@@ -250,7 +250,7 @@ TEST_P(ProbePointE2e, RestoresAndCountsItsOwnProbePoint) {
   want.restores += 1;
   want.probes[c().probe - 1] += 1;
   Host host(daemon.port("ttyUSB2"));
-  ASSERT_NE(host.read_until("APP RDY\r\n").find("APP RDY"), std::string::npos);
+  ASSERT_NE(host.read_until_booted().find("APP RDY"), std::string::npos);
   host.command("ATE0");
   EXPECT_EQ(modem_restore_counters(host.command("AT+QPRTPARA=4")), modem_want)
       << "AT+QPRTPARA=4: only the modem FS's probe " << c().probe << " counter moves";

@@ -38,7 +38,7 @@ std::string replace_all(std::string text, const std::string& from, const std::st
 
 class VmodemAt : public ::testing::Test {
  protected:
-  void SetUp() override { ASSERT_TRUE(daemon_.wait_power("app_rdy")) << daemon_.log(); }
+  void SetUp() override { ASSERT_TRUE(daemon_.wait_booted()) << daemon_.log(); }
   std::string state() const { return daemon_.state().string(); }
   Daemon daemon_;
 };

@@ -40,7 +40,7 @@ TEST(SimE2e, AHostUnlocksTheProfilesLockedCard) {
 TEST(SimE2e, CtlTakesTheCardOutAndPutsItBack) {
   Daemon daemon;
   Host host(daemon.port("ttyUSB2"));
-  host.read_until("APP RDY\r\n");
+  host.read_until_booted();
   host.command("ATE0");
   host.command("AT+CMEE=1");
   EXPECT_EQ(host.command("AT+CEREG=1"), "\r\nOK\r\n");

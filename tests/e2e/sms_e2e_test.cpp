@@ -36,7 +36,7 @@ class Gammu {
 TEST(SmsE2e, GammuReadsSendsAndDeletesMessages) {
   if (!std::filesystem::exists(kGammu)) GTEST_SKIP() << kGammu << " is not installed";
   Daemon daemon;
-  ASSERT_TRUE(daemon.wait_power("app_rdy"));
+  ASSERT_TRUE(daemon.wait_booted());
   Control control(daemon.state() / "control.sock");
   ASSERT_TRUE(control.connected());
   control.execute("subscribe", {{"events", {"SMS_SENT"}}});
@@ -81,7 +81,7 @@ TEST(SmsE2e, GammuReadsSendsAndDeletesMessages) {
 
 TEST(SmsE2e, StoredMessagesSurviveARestartAndBadInputIsRefused) {
   Daemon daemon;
-  ASSERT_TRUE(daemon.wait_power("app_rdy"));
+  ASSERT_TRUE(daemon.wait_booted());
   EXPECT_EQ(daemon.ctl("sms-deliver --from +4917012345 --text kept")["index"], 0);
   const auto hostile = daemon.ctl("sms-deliver --from +1 --pdu 0011");
   EXPECT_TRUE(hostile.contains("error")) << hostile.dump();
@@ -89,7 +89,7 @@ TEST(SmsE2e, StoredMessagesSurviveARestartAndBadInputIsRefused) {
   EXPECT_TRUE(both.contains("error")) << both.dump();
   EXPECT_EQ(daemon.stop(), 0);
   daemon.start();
-  ASSERT_TRUE(daemon.wait_power("app_rdy"));
+  ASSERT_TRUE(daemon.wait_booted());
   Host host(daemon.port("ttyUSB2"));
   host.command("ATE0");
   EXPECT_EQ(host.command("AT+CPMS?"),

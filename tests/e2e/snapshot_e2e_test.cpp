@@ -85,7 +85,7 @@ std::string raw_request(const std::filesystem::path& socket, const std::string& 
 TEST(Snapshot, SaveRefusesTheLiveImageAndWhatIsNotARegularFile) {
   Daemon daemon;
   Host host(daemon.port("ttyUSB2"));
-  host.read_until("APP RDY\r\n");
+  host.read_until_booted();
   host.command("ATE0");
   const auto image = daemon.state() / "nand.img";
   const auto live_inode = inode_of(image);
@@ -115,14 +115,14 @@ TEST(Snapshot, SaveRefusesTheLiveImageAndWhatIsNotARegularFile) {
   daemon.kill_hard();
   daemon.start();
   Host again(daemon.port("ttyUSB2"));
-  again.read_until("APP RDY\r\n");
+  again.read_until_booted();
   EXPECT_NE(again.command("AT+QFLST=\"after.bin\"").find("+QFLST: \"after.bin\",20000"),
             std::string::npos);
 }
 
 TEST(Snapshot, SaveRefusesAPathWithANulByte) {
   Daemon daemon;
-  ASSERT_TRUE(daemon.wait_power("app_rdy"));
+  ASSERT_TRUE(daemon.wait_booted());
   const auto target = daemon.state().parent_path() / "x.img";
   // JSON's \u0000 arrives as a NUL byte in the path string.
   const auto out = raw_request(daemon.state() / "control.sock",
@@ -135,7 +135,7 @@ TEST(Snapshot, SaveRefusesAPathWithANulByte) {
 TEST(Snapshot, SaveThenLoadBringsTheFilesBack) {
   Daemon daemon;
   Host host(daemon.port("ttyUSB2"));
-  host.read_until("APP RDY\r\n");
+  host.read_until_booted();
   host.command("ATE0");
   const auto saved = daemon.state().parent_path() / "before.img";
   { std::ofstream(saved) << "an older file, replaced"; }
@@ -149,14 +149,14 @@ TEST(Snapshot, SaveThenLoadBringsTheFilesBack) {
   EXPECT_EQ(loaded.value("path", ""), saved.string()) << loaded.dump();
   ASSERT_FALSE(daemon.ctl("power-on").contains("error"));
   Host again(daemon.port("ttyUSB2"));
-  again.read_until("APP RDY\r\n");
+  again.read_until_booted();
   EXPECT_NE(again.command("AT+QFLST=\"later.bin\"").find("ERROR"), std::string::npos)
       << "the snapshot predates the upload";
 }
 
 TEST(Snapshot, LoadOfAFifoIsRefusedAndNothingStops) {
   Daemon daemon({"--uart"});
-  ASSERT_TRUE(daemon.wait_power("app_rdy"));
+  ASSERT_TRUE(daemon.wait_booted());
   ASSERT_FALSE(daemon.ctl("power-off").contains("error"));
   ASSERT_TRUE(daemon.wait_power("off"));
   const auto fifo = daemon.state().parent_path() / "pipe.img";
@@ -170,7 +170,7 @@ TEST(Snapshot, LoadOfAFifoIsRefusedAndNothingStops) {
   EXPECT_EQ(daemon.ctl("--timeout 5 status").value("power", ""), "off");
   ASSERT_FALSE(daemon.ctl("--timeout 5 power-on").contains("error"));
   Host host(daemon.port("ttyUSB2"));
-  host.read_until("APP RDY\r\n");
+  host.read_until_booted();
   EXPECT_EQ(host.command("AT"), "AT\r\r\nOK\r\n");
   Host uart(daemon.port("ttyS0"));
   EXPECT_EQ(uart.command("AT"), "AT\r\r\nOK\r\n");
@@ -178,7 +178,7 @@ TEST(Snapshot, LoadOfAFifoIsRefusedAndNothingStops) {
 
 TEST(Snapshot, LoadRefusesAFileThatIsNotAnImageOfThisModule) {
   Daemon daemon;
-  ASSERT_TRUE(daemon.wait_power("app_rdy"));
+  ASSERT_TRUE(daemon.wait_booted());
   ASSERT_FALSE(daemon.ctl("power-cut").contains("error"));
   ASSERT_TRUE(daemon.wait_power("off"));
   const auto junk = daemon.state().parent_path() / "junk.img";
@@ -186,7 +186,7 @@ TEST(Snapshot, LoadRefusesAFileThatIsNotAnImageOfThisModule) {
   EXPECT_EQ(class_of(daemon.ctl("snapshot-load --path " + junk.string())), "InvalidParameter");
   EXPECT_EQ(class_of(daemon.ctl("snapshot-load --path /dev/zero")), "InvalidParameter");
   ASSERT_FALSE(daemon.ctl("power-on").contains("error"));
-  EXPECT_TRUE(daemon.wait_power("app_rdy")) << "the NAND was left as it was";
+  EXPECT_TRUE(daemon.wait_booted()) << "the NAND was left as it was";
 }
 
 // A tmpfs of `megabytes` at a fresh directory, unmounted at destruction.
@@ -252,8 +252,7 @@ TEST(DiskFull, WritesAfterTheDiskFillsStillLandInTheImage) {
   if (!disk.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here";
   Daemon daemon({}, disk.path() / "s");
   Host host(daemon.port("ttyUSB2"));
-  ASSERT_NE(host.read_until("APP RDY\r\n", 10000ms).find("APP RDY"), std::string::npos)
-      << daemon.log();
+  ASSERT_NE(host.read_until_booted(10000ms).find("APP RDY"), std::string::npos) << daemon.log();
   host.command("ATE0");
   disk.fill("filler");  // now every byte of the disk is taken
   // Parts of a sparse image the first boot never wrote (the first boot
@@ -275,8 +274,7 @@ TEST(DiskFull, WritesAfterTheDiskFillsStillLandInTheImage) {
   EXPECT_EQ(host.command("AT+CFUN=1,1"), "\r\nOK\r\n");
   EXPECT_TRUE(host.hung_up());
   Host again(daemon.port("ttyUSB2"));
-  ASSERT_NE(again.read_until("APP RDY\r\n", 10000ms).find("APP RDY"), std::string::npos)
-      << daemon.log();
+  ASSERT_NE(again.read_until_booted(10000ms).find("APP RDY"), std::string::npos) << daemon.log();
   EXPECT_NE(again.command("AT+QFLST=\"f7.bin\"").find("+QFLST: \"f7.bin\",204800"),
             std::string::npos);
   EXPECT_EQ(daemon.ctl("status")["image_lost_pages"], 0);
@@ -284,7 +282,7 @@ TEST(DiskFull, WritesAfterTheDiskFillsStillLandInTheImage) {
   daemon.kill_hard();
   daemon.start();
   Host restarted(daemon.port("ttyUSB2"));
-  ASSERT_NE(restarted.read_until("APP RDY\r\n", 10000ms).find("APP RDY"), std::string::npos)
+  ASSERT_NE(restarted.read_until_booted(10000ms).find("APP RDY"), std::string::npos)
       << daemon.log();
   EXPECT_NE(restarted.command("AT+QFLST=\"f7.bin\"").find("+QFLST: \"f7.bin\",204800"),
             std::string::npos);
@@ -298,7 +296,7 @@ TEST(DiskFull, WritesAfterTheDiskFillsStillLandInTheImage) {
 TEST(DiskFull, ATruncatedImageIsReportedNotFatal) {
   Daemon daemon;
   Host host(daemon.port("ttyUSB2"));
-  host.read_until("APP RDY\r\n");
+  host.read_until_booted();
   host.command("ATE0");
   ASSERT_EQ(::truncate((daemon.state() / "nand.img").c_str(), 0), 0);
   upload(host, "after.bin", payload(50000, 3));  // may fail: the flash reads erased now

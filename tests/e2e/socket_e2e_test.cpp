@@ -38,7 +38,7 @@ TEST(SocketE2e, AHostFetchesAPageFromNginxOverQisendAndQird) {
 
   Daemon daemon;
   Host host(daemon.port("ttyUSB2"));
-  host.read_until("APP RDY\r\n");
+  host.read_until_booted();
   host.command("ATE0");
   ASSERT_EQ(host.command("AT+QIACT=1"), "\r\nOK\r\n");
   ASSERT_EQ(

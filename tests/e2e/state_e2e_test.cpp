@@ -32,7 +32,7 @@ std::string shell_quote(const std::string& text) {
 TEST(StateDir, OnlyItsOwnerCanReadTheStateDirectory) {
   Daemon daemon({"--at-trace"});
   Host host(daemon.port("ttyUSB2"));
-  ASSERT_NE(host.read_until("APP RDY\r\n").find("APP RDY"), std::string::npos) << daemon.log();
+  ASSERT_NE(host.read_until_booted().find("APP RDY"), std::string::npos) << daemon.log();
   EXPECT_NE(host.command("AT+QICSGP=1,1,\"apn\",\"user\",\"secret\",1").find("OK"),
             std::string::npos);
   const auto snapshot = daemon.state().parent_path() / "snapshot.img";
@@ -50,14 +50,14 @@ TEST(StateDir, OnlyItsOwnerCanReadTheStateDirectory) {
 // tightened at the next start, and the log says so.
 TEST(StateDir, AnExistingStateDirectoryIsTightenedAtStart) {
   Daemon daemon;
-  ASSERT_TRUE(daemon.wait_power("app_rdy")) << daemon.log();
+  ASSERT_TRUE(daemon.wait_booted()) << daemon.log();
   ASSERT_EQ(daemon.stop(), 0);
   std::filesystem::permissions(daemon.state(), std::filesystem::perms(0755));
   std::filesystem::permissions(daemon.state() / "nand.img", std::filesystem::perms(0644));
   std::filesystem::permissions(daemon.state() / "vmodem.log", std::filesystem::perms(0644));
 
   daemon.start();
-  ASSERT_TRUE(daemon.wait_power("app_rdy")) << daemon.log();
+  ASSERT_TRUE(daemon.wait_booted()) << daemon.log();
   EXPECT_EQ(mode_of(daemon.state()), 0700U);
   EXPECT_EQ(mode_of(daemon.state() / "nand.img"), 0600U);
   EXPECT_EQ(mode_of(daemon.state() / "vmodem.log"), 0600U);
@@ -73,7 +73,7 @@ TEST(StateDir, AKilledDaemonsLinksNeverLeadToAnotherModule) {
   Daemon a;
   {
     Host host(a.port("ttyUSB2"));
-    ASSERT_NE(host.read_until("APP RDY\r\n").find("APP RDY"), std::string::npos) << a.log();
+    ASSERT_NE(host.read_until_booted().find("APP RDY"), std::string::npos) << a.log();
   }
   ASSERT_TRUE(std::filesystem::is_symlink(a.port("ttyUSB2")));
   a.kill_hard(/*tidy_links=*/false);
@@ -91,7 +91,7 @@ TEST(StateDir, AKilledDaemonsLinksNeverLeadToAnotherModule) {
 
   Daemon b({"--profile", "bg77"});
   Host host_b(b.port("ttyUSB2"));
-  ASSERT_NE(host_b.read_until("APP RDY\r\n").find("APP RDY"), std::string::npos) << b.log();
+  ASSERT_NE(host_b.read_until_booted().find("APP RDY"), std::string::npos) << b.log();
   const int fd = ::open(a.port("ttyUSB2").c_str(), O_RDWR | O_NOCTTY | O_NONBLOCK);
   const int error = errno;
   if (fd >= 0) ::close(fd);

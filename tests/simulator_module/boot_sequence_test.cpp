@@ -62,12 +62,13 @@ TEST(BootSequence, FastModeDividesEveryDelay) {
   expect_step(boot, BootStep::urc, rdy, 0ms, "+CFUN: 1");
   expect_step(boot, BootStep::urc, rdy, 0ms, "+CPIN: READY");
   expect_step(boot, BootStep::urc, rdy, 0ms, "+QUSIM: 1");
-  // SMS DONE (1100 -> 1 ms) and PB DONE (1900 -> 1 ms) fall due with the
-  // mount (1500 -> 1 ms): URCs due together with the mount go first.
+  // SMS DONE (1100 -> 1 ms), the mount and APP RDY (1500 -> 1 ms) and PB
+  // DONE (1900 -> 1 ms) fall due together, in real time's order: a host
+  // sees PB DONE after APP RDY in fast mode as on the module.
   expect_step(boot, BootStep::urc, rdy + 1ms, 0ms, "+QIND: SMS DONE");
-  expect_step(boot, BootStep::urc, rdy + 1ms, 0ms, "+QIND: PB DONE");
   expect_step(boot, BootStep::app_fs, rdy + 1ms);
   expect_step(boot, BootStep::app_rdy, rdy + 1ms);
+  expect_step(boot, BootStep::urc, rdy + 1ms, 0ms, "+QIND: PB DONE");
   EXPECT_FALSE(boot.next().has_value());
 }
 

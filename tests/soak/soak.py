@@ -228,7 +228,9 @@ class Module:
         control = self.control(deadline)
         while True:
             status = control.call("status")
-            if status["power"] in ("app_rdy", "running"):
+            # boot_complete: the URCs after APP RDY (PB DONE) are out too, so
+            # none lands in the middle of the cycle's first response.
+            if status["power"] in ("app_rdy", "running") and status.get("boot_complete", True):
                 return control
             if status["power"] == "off":
                 control.call("power-on")

@@ -21,6 +21,7 @@ json to_json(const ModuleStatus& s) {
               {"ports", ports},
               {"boots", s.boots},
               {"uptime_ms", s.uptime_ms},
+              {"boot_complete", s.boot_complete},
               {"real_time", s.real_time},
               {"nand_operations", s.nand_operations},
               {"image_lost_pages", s.image_lost_pages},

@@ -69,7 +69,8 @@ std::vector<CommandSpec> build_table() {
        "Power state, identity, ports and counters of the module",
        {},
        "{power: off|booting|rdy|app_rdy|running, model, profile, seed, ports:{name:path}, "
-       "uptime_ms, boots, sim: absent|pin_required|puk_required|blocked|ready, ...}",
+       "uptime_ms, boot_complete, boots, sim: absent|pin_required|puk_required|blocked|ready, "
+       "...}",
        {kGenericError}},
       {"power-on", "Boot the module (OFF -> BOOTING -> RDY -> APP RDY)", {}, "{}", {kDeviceBusy}},
       {"power-off", "Orderly power down, like AT+QPOWD=1", {}, "{}", {kDeviceNotActive}},

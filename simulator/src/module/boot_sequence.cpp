@@ -31,17 +31,22 @@ BootSequence::BootSequence(const BootConfig& boot, bool real_time)
   if (!boot.app_rdy) plan_.push_back({BootStep::app_fs, {}, false, {}});
   plan_.push_back({BootStep::rdy, scaled(boot.rdy_after_ms), false, {}});
   if (!boot.app_rdy) plan_.push_back({BootStep::app_rdy, {}, true, {}});
-  std::vector<Planned> after_rdy;
+  // Ordered by the profile's (real-time) delays, then scaled: fast mode
+  // keeps real time's order even where scaling makes two delays equal
+  // (PB DONE at 1.9 s comes after APP RDY at 1.5 s in both).
+  std::vector<std::pair<std::uint32_t, Planned>> after_rdy;
   for (const auto& urc : boot.urcs_after_rdy)
-    after_rdy.push_back({BootStep::urc, scaled(urc.after_ms), true, urc.text});
+    after_rdy.push_back({urc.after_ms, {BootStep::urc, scaled(urc.after_ms), true, urc.text}});
   if (boot.app_rdy) {
-    after_rdy.push_back({BootStep::app_fs, scaled(boot.app_rdy_after_ms), true, {}});
-    after_rdy.push_back({BootStep::app_rdy, scaled(boot.app_rdy_after_ms), true, {}});
+    const std::uint32_t at = boot.app_rdy_after_ms;
+    after_rdy.push_back({at, {BootStep::app_fs, scaled(at), true, {}}});
+    after_rdy.push_back({at, {BootStep::app_rdy, scaled(at), true, {}}});
   }
-  // Stable: at equal times the URCs (listed first) come before the mount.
+  // Stable: at equal delays the URCs (listed first) come before the mount.
   std::stable_sort(after_rdy.begin(), after_rdy.end(),
-                   [](const Planned& a, const Planned& b) { return a.after < b.after; });
-  plan_.insert(plan_.end(), after_rdy.begin(), after_rdy.end());
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [ms, planned] : after_rdy)
+    plan_.push_back(std::move(planned));
 }
 
 std::chrono::milliseconds BootSequence::scaled(std::uint32_t ms) const {

@@ -8,6 +8,7 @@
 #include <vmodem/simulator/module.hpp>
 
 #include "commands/sim_card.hpp"
+#include "module/boot_sequence.hpp"
 
 namespace vmodem::sim {
 
@@ -51,6 +52,7 @@ Controlled<ModuleStatus> Module::status() {
                       .ports = ports(),
                       .boots = boots_,
                       .uptime_ms = uptime,
+                      .boot_complete = state_ != PowerState::off && boot_ && !boot_->next(),
                       .real_time = options_.real_time,
                       .nand_operations = operations,
                       .image_lost_pages = lost_pages,

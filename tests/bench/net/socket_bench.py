@@ -158,6 +158,7 @@ def main():
     with running_module(args.vmodem) as state:
         port = Port(os.path.join(state, "ttyUSB2"))
         port.read_until(b"APP RDY\r\n")
+        port.read_until(b"+QIND: PB DONE\r\n")  # the last boot URC, after APP RDY
         port.command(b"ATE0")
         port.command(b"AT+QIACT=1")
         port.command(b'AT+QIOPEN=1,0,"TCP","127.0.0.1",%d,0,0' % echo_port)

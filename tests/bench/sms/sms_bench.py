@@ -72,6 +72,7 @@ def main():
     with running_module(args.vmodem) as state:
         port = Port(os.path.join(state, "ttyUSB2"))
         port.read_until(b"APP RDY\r\n")
+        port.read_until(b"+QIND: PB DONE\r\n")  # the last boot URC, after APP RDY
         control = Control(os.path.join(state, "control.sock"))
         control.call("subscribe", events=["SMS_SENT"])
         port.command(b"ATE0")

@@ -49,6 +49,10 @@ struct ModuleStatus {
   std::vector<PortInfo> ports;
   std::uint64_t boots = 0;
   std::int64_t uptime_ms = 0;  // since power-on; 0 while off
+  // Every step of the boot has run, the URCs after APP RDY (+QIND: PB DONE)
+  // included: the port is quiet until something happens. false while off or
+  // booting, and after a boot that stopped (a file system that did not come up).
+  bool boot_complete = false;
   bool real_time = false;
   std::uint64_t nand_operations = 0;
   std::uint64_t image_lost_pages = 0;  // pages of the image file found gone (nand::Storage)
