@@ -9,7 +9,6 @@
 // firmware, not enough space). With --json, stdout carries one JSON object
 // and errors add {"error": {"code": <END code>, "class": ..., "message": ...}}.
 #include <iostream>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,8 +38,8 @@ struct DeltaArgs {
   std::string new_version;
   std::string expect_model;
   std::size_t chunk = 2048;
-  fota::Architecture arch = fota::Architecture::kAuto;
-  std::string load_address;  // Thumb-2 load address, "" = from the vector table
+  std::string arch = "auto";  // auto, none, xtensa or thumb2
+  std::string load_address;   // Thumb-2 load address, "" = from the vector table
   bool fast = false;
   bool no_verify = false;
   bool quiet = false;
@@ -83,6 +82,14 @@ bool shows_progress(const DeltaArgs& args) {
   return !args.quiet && isatty(STDERR_FILENO) == 1;
 }
 
+// --arch's names (checked by the option's IsMember) to the generator's choice.
+fota::Architecture architecture_named(const std::string& name) {
+  if (name == "none") return fota::Architecture::kNone;
+  if (name == "xtensa") return fota::Architecture::kXtensa;
+  if (name == "thumb2") return fota::Architecture::kThumb2;
+  return fota::Architecture::kAuto;
+}
+
 // "0x08000000" (or decimal) as a 32-bit address; nullopt for "".
 std::optional<std::uint32_t> parse_address(const std::string& text) {
   if (text.empty()) return std::nullopt;
@@ -91,7 +98,7 @@ std::optional<std::uint32_t> parse_address(const std::string& text) {
 
 int make(const DeltaArgs& args) {
   fota::MakeOptions options;
-  options.generator.architecture = args.arch;
+  options.generator.architecture = architecture_named(args.arch);
   options.generator.load_address = parse_address(args.load_address);
   options.model = args.model;
   options.old_version = args.old_version;
@@ -251,17 +258,13 @@ void add_delta_command(CLI::App& app, CommandList& commands) {
   make_cmd->add_option("--new-version", args->new_version,
                        "Version of NEW (default: the manifest's, or a plain file's name)");
   make_cmd->add_flag("--fast", args->fast, "One matcher pass and codec setting (larger, quicker)");
-  const std::map<std::string, fota::Architecture> arches{{"auto", fota::Architecture::kAuto},
-                                                         {"none", fota::Architecture::kNone},
-                                                         {"xtensa", fota::Architecture::kXtensa},
-                                                         {"thumb2", fota::Architecture::kThumb2}};
   make_cmd
       ->add_option("--arch", args->arch,
                    "Reference projection to try: auto (ESP8266 images -> xtensa, Cortex-M .bin "
                    "with a vector table -> thumb2), none, xtensa, thumb2; the smaller of "
                    "projected and plain is kept")
-      ->transform(CLI::CheckedTransformer(arches, CLI::ignore_case))
-      ->default_str("auto");
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "none", "xtensa", "thumb2"}));
   make_cmd
       ->add_option("--load-address", args->load_address,
                    "With thumb2: the CPU address the images are loaded at (e.g. 0x08000000), for "
