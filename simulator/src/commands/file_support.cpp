@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <cstring>
 #include <utility>
 
 namespace vmodem::sim::files {
@@ -87,14 +88,32 @@ fs::SharedFileSystem* FsTicket::live() const {
 }
 
 void Checksum::add(std::span<const std::uint8_t> bytes) {
-  for (const std::uint8_t byte : bytes) {
-    if (high_) {
-      sum_ ^= static_cast<std::uint16_t>((*high_ << 8U) | byte);
-      high_.reset();
-    } else {
-      high_ = byte;
-    }
+  std::size_t at = 0;
+  if (high_ && !bytes.empty()) {
+    sum_ ^= static_cast<std::uint16_t>((*high_ << 8U) | bytes[0]);
+    high_.reset();
+    at = 1;
   }
+  // XOR is bytewise, so eight bytes at a time fold to the same sum: the
+  // bytes at even distances from `at` are the words' high bytes. (A byte at a
+  // time cost 5 us per 4 KiB of a QFUPL upload, a quarter of its time.)
+  std::uint64_t lanes = 0;
+  for (; at + 8 <= bytes.size(); at += 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, bytes.data() + at, 8);
+    lanes ^= word;
+  }
+  std::array<std::uint8_t, 8> lane{};
+  std::memcpy(lane.data(), &lanes, 8);
+  std::uint8_t high = 0, low = 0;
+  for (std::size_t i = 0; i < 8; i += 2) {
+    high ^= lane[i];
+    low ^= lane[i + 1];
+  }
+  sum_ ^= static_cast<std::uint16_t>((high << 8U) | low);
+  for (; at + 2 <= bytes.size(); at += 2)
+    sum_ ^= static_cast<std::uint16_t>((bytes[at] << 8U) | bytes[at + 1]);
+  if (at < bytes.size()) high_ = bytes[at];
 }
 
 std::uint16_t Checksum::value() const {
