@@ -13,8 +13,34 @@ namespace {
 constexpr CutMode kModes[] = {CutMode::before, CutMode::after, CutMode::torn_partial,
                               CutMode::torn_unstable, CutMode::torn_random};
 
+// `pool` (ascending, not empty) thinned as the plan says: every stride-th,
+// or a seeded sample; always the pool's last.
+std::vector<std::uint64_t> thin(const Plan& plan, const std::vector<std::uint64_t>& pool) {
+  std::vector<std::uint64_t> out;
+  if (plan.sample == 0 || plan.sample >= pool.size()) {
+    const std::size_t stride = std::max<std::uint32_t>(plan.stride, 1);
+    for (std::size_t i = 0; i < pool.size(); i += stride)
+      out.push_back(pool[i]);
+    if (out.back() != pool.back()) out.push_back(pool.back());
+    return out;
+  }
+  Rng rng(plan.seed);
+  std::set<std::uint64_t> chosen{pool.back()};
+  while (chosen.size() < plan.sample)
+    chosen.insert(pool[rng.below(pool.size())]);
+  return {chosen.begin(), chosen.end()};
+}
+
 // The operations of [first, last] a plan cuts at, ascending.
 std::vector<std::uint64_t> operations_of(const Plan& plan, std::uint64_t operations) {
+  if (plan.eligible) {
+    const std::uint64_t last = plan.last == 0 ? operations : std::min(plan.last, operations);
+    std::vector<std::uint64_t> pool;
+    for (std::uint64_t n = std::max<std::uint64_t>(plan.first, 1); n <= last; ++n) {
+      if (plan.eligible(n)) pool.push_back(n);
+    }
+    return pool.empty() ? pool : thin(plan, pool);
+  }
   const std::uint64_t last = plan.last == 0 ? operations : std::min(plan.last, operations);
   const std::uint64_t first = std::max<std::uint64_t>(plan.first, 1);
   std::vector<std::uint64_t> out;

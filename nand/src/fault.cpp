@@ -189,6 +189,7 @@ Result<std::uint32_t> FaultInjector::arm_power_cut(std::uint64_t n, CutMode mode
 
 std::optional<FaultInjector::ActiveRule> FaultInjector::fire(const Op& op) {
   ++operations_;
+  if (observer_) observer_(operations_, op.kind, op.addr);
   if (branch_ && !branching_) run_branch(op);
   for (auto it = rules_.begin(); it != rules_.end(); ++it) {
     ActiveRule& active = *it;

@@ -68,6 +68,25 @@ TEST(CampaignPlan, AStrideKeepsTheLastOperation) {
   EXPECT_EQ(ops, (std::vector<std::uint64_t>{1, 4, 7, 8}));
 }
 
+TEST(CampaignPlan, AFilterLimitsTheCutsToTheOperationsItAccepts) {
+  Plan plan;
+  plan.eligible = [](std::uint64_t n) { return n % 5 == 0; };  // say, one partition's
+  plan.last = 48;
+  std::vector<std::uint64_t> ops;
+  for (const auto& p : cut_points(plan, 100))
+    ops.push_back(p.operation);
+  EXPECT_EQ(ops, (std::vector<std::uint64_t>{5, 10, 15, 20, 25, 30, 35, 40, 45}));
+  plan.sample = 4;
+  plan.seed = 9;
+  const auto sampled = cut_points(plan, 100);
+  ASSERT_EQ(sampled.size(), 4U);
+  for (const auto& p : sampled)
+    EXPECT_EQ(p.operation % 5, 0U) << p.operation;
+  EXPECT_EQ(sampled.back().operation, 45U) << "the last accepted operation is always cut";
+  plan.eligible = [](std::uint64_t) { return false; };
+  EXPECT_TRUE(cut_points(plan, 100).empty());
+}
+
 TEST(CampaignPlan, ACutsIdNamesItAndParsesBack) {
   const CutPoint point{137, CutMode::torn_unstable};
   EXPECT_EQ(point.id(), "137@torn_unstable");

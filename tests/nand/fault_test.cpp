@@ -1,5 +1,6 @@
 // Rule-driven fault injection over the chip.
 #include <set>
+#include <tuple>
 
 #include <vmodem/nand/fault.hpp>
 
@@ -235,6 +236,23 @@ TEST_F(Faults, ListenerHearsEveryFiring) {
   ASSERT_EQ(heard.size(), 1U);
   EXPECT_EQ(heard[0].page, 1U);
   EXPECT_EQ(heard[0].effect, FaultEffect::power_cut);
+}
+
+TEST_F(Faults, ObserverIsToldOfEveryOperationWithItsNumberKindAndPage) {
+  std::vector<std::tuple<std::uint64_t, OpKind, PageAddr>> told;
+  injector->set_observer(
+      [&](std::uint64_t n, OpKind kind, PageAddr addr) { told.emplace_back(n, kind, addr); });
+  auto main = main_buf();
+  (void)injector->read({0, 1}, main, {});
+  (void)injector->erase(3);
+  ASSERT_TRUE(injector->arm_power_cut(1, CutMode::before));
+  (void)injector->read({2, 5}, main, {});  // cut: told before the rule strikes
+  ASSERT_EQ(told.size(), 3U);
+  EXPECT_EQ(told[0], std::make_tuple(1ULL, OpKind::read, PageAddr{0, 1}));
+  EXPECT_EQ(std::get<0>(told[1]), 2U);
+  EXPECT_EQ(std::get<1>(told[1]), OpKind::erase);
+  EXPECT_EQ(std::get<2>(told[1]).block, 3U);
+  EXPECT_EQ(told[2], std::make_tuple(3ULL, OpKind::read, PageAddr{2, 5}));
 }
 
 }  // namespace

@@ -56,6 +56,11 @@ struct Plan {
   // Only operations in [first, last] (last 0 = the action's last).
   std::uint64_t first = 1;
   std::uint64_t last = 0;
+  // Only operations this accepts (empty: all), asked after the measurement
+  // (a case that records where each operation landed can answer by
+  // partition or kind). The sample, stride and "always the last" then apply
+  // to the accepted operations of the window.
+  std::function<bool(std::uint64_t operation)> eligible;
   // Replay exactly this cut (the plan's other fields are ignored).
   std::optional<CutPoint> only;
 };

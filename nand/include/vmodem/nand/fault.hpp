@@ -145,6 +145,13 @@ class FaultInjector final : public Device {
   void set_listener(std::function<void(const FaultEvent&)> listener) {
     listener_ = std::move(listener);
   }
+  // Told of every operation as it is counted (its number, kind and physical
+  // page; a block's first page for an erase or bad-block check), before any
+  // rule or branch sees it: a campaign records where an action's operations
+  // land to choose its cut points by partition and kind. It must not call
+  // back into the device. Empty (the default): nothing is told.
+  using Observer = std::function<void(std::uint64_t operation, OpKind kind, PageAddr addr)>;
+  void set_observer(Observer observer) { observer_ = std::move(observer); }
   std::uint64_t seed() const { return seed_; }
   void reseed(std::uint64_t seed);
   SimulatedChip& chip() { return chip_; }
@@ -215,6 +222,7 @@ class FaultInjector final : public Device {
   std::uint64_t operations_ = 0;
   std::vector<FaultEvent> history_;
   std::function<void(const FaultEvent&)> listener_;
+  Observer observer_;
   std::vector<std::uint8_t> scratch_;
   std::function<void(std::uint64_t)> branch_;
   const Op* pending_ = nullptr;  // inside a branch, until cut_pending()
