@@ -132,11 +132,30 @@ std::vector<std::uint64_t> JsonReader::integer_array(const std::string& key, std
   return values;
 }
 
-void JsonReader::finish() {
+std::vector<std::string> JsonReader::string_array(const std::string& key) {
+  std::vector<std::string> values;
+  const auto* value = get(key, true);
+  if (!value) return values;
+  if (!value->is_array()) {
+    fail(key, "expected an array of strings, got " + shown(*value));
+    return values;
+  }
+  for (std::size_t i = 0; i < value->size(); ++i) {
+    const auto& item = (*value)[i];
+    if (!item.is_string()) {
+      fail(key + "[" + std::to_string(i) + "]", "expected a string, got " + shown(item));
+      return values;
+    }
+    values.push_back(item.get<std::string>());
+  }
+  return values;
+}
+
+void JsonReader::finish(const std::string& schema) {
   if (error_ || !node_.is_object()) return;
   for (const auto& [key, value] : node_.items()) {
     if (!seen_.contains(key)) {
-      fail(key, "unknown field (a typo? see configs/README.md for the schema)");
+      fail(key, "unknown field (a typo? see " + schema + " for the schema)");
       return;
     }
   }

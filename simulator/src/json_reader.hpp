@@ -39,9 +39,11 @@ class JsonReader {
   std::vector<JsonReader> array(const std::string& key);
   std::vector<std::uint64_t> integer_array(const std::string& key, std::uint64_t min,
                                            std::uint64_t max);
+  std::vector<std::string> string_array(const std::string& key);
 
-  // Reports keys present in the object that no getter asked for.
-  void finish();
+  // Reports keys present in the object that no getter asked for; the
+  // message points at `schema` (where the file's fields are described).
+  void finish(const std::string& schema = "configs/README.md");
   // Adopts the first error of a child reader.
   void absorb(const JsonReader& child);
   void fail(const std::string& key, const std::string& message);

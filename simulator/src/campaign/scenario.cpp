@@ -1,0 +1,202 @@
+#include "campaign/scenario.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include <vmodem/nand/campaign.hpp>
+
+#include "json_reader.hpp"
+
+namespace vmodem::sim::campaign {
+
+namespace {
+
+constexpr const char* kSchema = "README.md, \"Power-cut campaigns over your own flow\"";
+constexpr std::uint32_t kMaxTimeoutMs = 3'600'000;
+
+std::optional<std::string> read_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return std::nullopt;
+  return text.str();
+}
+
+// A step's data: inline, or a file relative to the scenario's directory.
+void read_data(JsonReader& r, AtStep& step, const std::filesystem::path& base) {
+  const bool inline_data = r.has("data");
+  const bool file_data = r.has("data_file");
+  if (inline_data && file_data) {
+    r.fail("data_file", "give either data or data_file, not both");
+    return;
+  }
+  if (inline_data) step.data = r.string("data");
+  if (!file_data) return;
+  const std::filesystem::path name = r.string("data_file");
+  if (!r.ok()) return;
+  const auto path = name.is_absolute() ? name : base / name;
+  auto text = read_text(path);
+  if (!text) {
+    r.fail("data_file", "cannot read " + path.string());
+    return;
+  }
+  step.data = std::move(*text);
+}
+
+// "{size}" in a command line stands for the length of the step's data, so
+// an upload's line need not change when its file does.
+void expand_size(AtStep& step) {
+  static constexpr std::string_view kSize = "{size}";
+  if (!step.data) return;
+  for (auto at = step.send.find(kSize); at != std::string::npos; at = step.send.find(kSize, at))
+    step.send.replace(at, kSize.size(), std::to_string(step.data->size()));
+}
+
+AtStep read_step(JsonReader& r, const std::filesystem::path& base) {
+  AtStep step;
+  if (r.has("wait_urc")) {
+    step.kind = AtStep::Kind::wait_urc;
+    step.urc = r.string("wait_urc");
+    step.timeout_ms = static_cast<std::uint32_t>(r.integer("timeout_ms", 1, kMaxTimeoutMs, 60000));
+  } else {
+    step.send = r.string("send");
+    if (r.ok() && step.send.empty()) r.fail("send", "expected a command line, got \"\"");
+    if (r.ok() && step.send.find_first_of("\r\n") != std::string::npos)
+      r.fail("send", "expected one command line (no CR or LF: the runner ends it)");
+    step.expect = r.string("expect", std::string("OK"));
+    step.timeout_ms = static_cast<std::uint32_t>(r.integer("timeout_ms", 1, kMaxTimeoutMs, 5000));
+    read_data(r, step, base);
+    expand_size(step);
+  }
+  r.finish(kSchema);
+  return step;
+}
+
+std::vector<AtStep> read_steps(JsonReader& parent, const std::string& key, bool required,
+                               const std::filesystem::path& base) {
+  std::vector<AtStep> steps;
+  if (!required && !parent.has(key)) return steps;
+  for (JsonReader& item : parent.array(key)) {
+    steps.push_back(read_step(item, base));
+    parent.absorb(item);
+    if (!parent.ok()) break;
+  }
+  return steps;
+}
+
+void read_modes(JsonReader& r, CutSpec& cuts) {
+  if (!r.has("modes")) return;
+  const auto names = r.string_array("modes");
+  if (r.ok() && names.empty()) r.fail("modes", "expected at least one cut mode");
+  if (!r.ok()) return;
+  cuts.modes.clear();
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const auto mode = nand::campaign::cut_mode_from_string(names[i]);
+    if (!mode) {
+      r.fail("modes[" + std::to_string(i) + "]",
+             "expected torn_partial, torn_unstable, torn_random, before or after, got \"" +
+                 names[i] + "\"");
+      return;
+    }
+    cuts.modes.push_back(*mode);
+  }
+}
+
+void read_kinds(JsonReader& r, CutSpec& cuts) {
+  if (!r.has("kinds")) return;
+  const auto names = r.string_array("kinds");
+  if (r.ok() && names.empty()) r.fail("kinds", "expected at least one of read, program, erase");
+  if (!r.ok()) return;
+  cuts.kinds = 0;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    bool known = false;
+    for (const auto kind : {nand::OpKind::read, nand::OpKind::program, nand::OpKind::erase}) {
+      if (names[i] == nand::to_string(kind)) {
+        cuts.kinds |= static_cast<std::uint8_t>(1U << static_cast<unsigned>(kind));
+        known = true;
+      }
+    }
+    if (!known) {
+      r.fail("kinds[" + std::to_string(i) + "]",
+             "expected read, program or erase, got \"" + names[i] + "\"");
+      return;
+    }
+  }
+}
+
+CutSpec read_cuts(JsonReader& parent) {
+  CutSpec cuts;
+  if (!parent.has("cuts")) return cuts;
+  JsonReader r = parent.object("cuts");
+  if (!parent.ok()) return cuts;
+  cuts.sample = static_cast<std::uint32_t>(r.integer("sample", 0, 10'000'000, 0));
+  cuts.first = r.integer("first", 1, UINT64_MAX, 1);
+  cuts.last = r.integer("last", 0, UINT64_MAX, 0);
+  if (r.ok() && cuts.last != 0 && cuts.last < cuts.first)
+    r.fail("last", "expected 0 (the action's last) or an operation >= first");
+  read_modes(r, cuts);
+  if (r.has("partitions")) cuts.partitions = r.string_array("partitions");
+  read_kinds(r, cuts);
+  r.finish(kSchema);
+  parent.absorb(r);
+  return cuts;
+}
+
+void read_start(JsonReader& r, Scenario& s, const std::filesystem::path& base) {
+  auto relative = [&](const std::filesystem::path& p) { return p.is_absolute() ? p : base / p; };
+  s.profile = r.string("profile", std::string("bg95-m3"));
+  // A profile file, like a data file, is found beside the scenario.
+  if (s.profile.ends_with(".json")) s.profile = relative(s.profile).string();
+  if (r.has("image") && r.has("state")) r.fail("state", "give either image or state, not both");
+  if (r.has("image")) s.image = relative(r.string("image"));
+  if (r.has("state")) s.image = relative(r.string("state")) / "nand.img";
+  if (r.has("power_loss_mode")) {
+    const std::string mode = r.string("power_loss_mode");
+    if (mode != "real" && mode != "safe" && r.ok())
+      r.fail("power_loss_mode", "expected \"real\" or \"safe\", got \"" + mode + "\"");
+    s.safe_power_loss = mode == "safe";
+  }
+  s.seed = r.integer("seed", 0, UINT64_MAX, 1);
+}
+
+}  // namespace
+
+std::string AtStep::label() const {
+  return kind == Kind::wait_urc ? "wait " + urc : send;
+}
+
+std::string ScenarioError::describe() const {
+  return field.empty() ? file + ": " + message : file + ": " + field + ": " + message;
+}
+
+tl::expected<Scenario, ScenarioError> parse_scenario(std::string_view text,
+                                                     const std::filesystem::path& file) {
+  const auto root = nlohmann::json::parse(text, nullptr, false);
+  if (root.is_discarded())
+    return tl::unexpected(ScenarioError{file.string(), "", "not valid JSON"});
+  const std::filesystem::path base = file.parent_path();
+  Scenario s;
+  s.file = file;
+  JsonReader r(root, "");
+  read_start(r, s, base);
+  s.setup = read_steps(r, "setup", false, base);
+  s.action = read_steps(r, "action", true, base);
+  if (r.ok() && s.action.empty()) r.fail("action", "expected at least one step");
+  s.cuts = read_cuts(r);
+  s.checks = read_steps(r, "checks", false, base);
+  r.finish(kSchema);
+  if (!r.ok())
+    return tl::unexpected(ScenarioError{file.string(), r.error()->field, r.error()->message});
+  return s;
+}
+
+tl::expected<Scenario, ScenarioError> load_scenario(const std::filesystem::path& file) {
+  auto text = read_text(file);
+  if (!text) return tl::unexpected(ScenarioError{file.string(), "", "cannot read the file"});
+  return parse_scenario(*text, file);
+}
+
+}  // namespace vmodem::sim::campaign

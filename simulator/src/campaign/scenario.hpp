@@ -1,0 +1,87 @@
+// A power-cut campaign over a user's own flow, as written in a scenario file
+// (JSON; README "Power-cut campaigns over your own flow" has the schema):
+// the module to start from, the AT steps that set it up, the AT steps of the
+// action under test, where to cut, and what must hold after power-up.
+//
+// Loading is strict and names what is wrong: the file, the field (as a path:
+// "action[1].timeout_ms") and what was expected. Data files named by a step
+// are read at load, relative to the scenario's directory, so a loaded
+// Scenario is self-contained.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+#include <vmodem/nand/fault.hpp>
+
+namespace vmodem::sim::campaign {
+
+// One thing the host does on the AT port.
+struct AtStep {
+  enum class Kind : std::uint8_t {
+    command,   // send a command line, wait for its final result, check it
+    wait_urc,  // wait until the module sends the URC line `urc`
+  };
+  Kind kind = Kind::command;
+  // The command line, without the CR; "{size}" in it is replaced at load by
+  // the length of the step's data.
+  std::string send;
+  // A line the answer must hold (the final result code usually: "OK",
+  // "+CME ERROR: 409", "+QFUPL: 12,3a").
+  std::string expect = "OK";
+  // Bytes sent once the module asks for data (CONNECT or the "> " prompt):
+  // from "data" (inline text) or "data_file" (read at load).
+  std::optional<std::string> data;
+  std::string urc;                  // wait_urc
+  std::uint32_t timeout_ms = 5000;  // for the final result, or the URC
+
+  // What the transcript and reports call it: the command line, or "wait <urc>".
+  std::string label() const;
+};
+
+// Which NAND operations of the action are cut, and how.
+struct CutSpec {
+  std::vector<nand::CutMode> modes{nand::CutMode::torn_partial};
+  std::uint32_t sample = 0;             // this many operations drawn from the seed; 0 = every one
+  std::uint64_t first = 1;              // the window, 1-based over the action's operations
+  std::uint64_t last = 0;               // 0 = the action's last
+  std::vector<std::string> partitions;  // only operations in these partitions (empty: all)
+  std::uint8_t kinds = 0b111;           // only these kinds: bit (1 << nand::OpKind)
+};
+
+struct Scenario {
+  std::filesystem::path file;       // where it was loaded from (reports name it)
+  std::string profile = "bg95-m3";  // a built-in name or a profile file
+  // Start from this NAND image instead of a freshly manufactured module
+  // ("image", or "state": a `vmodem run` state directory's nand.img).
+  std::filesystem::path image;
+  // The profile's backup.power_loss_mode, overridden ("real" or "safe").
+  std::optional<bool> safe_power_loss;
+  std::uint64_t seed = 1;
+  std::vector<AtStep> setup;   // run once; the flash is kept after it
+  std::vector<AtStep> action;  // cut at its NAND operations
+  std::vector<AtStep> checks;  // the user's own checks after each power-up
+  CutSpec cuts;
+};
+
+struct ScenarioError {
+  std::string file;
+  std::string field;  // empty: the file as a whole (unreadable, not JSON)
+  std::string message;
+  // "FILE: FIELD: MESSAGE".
+  std::string describe() const;
+};
+
+// Reads and checks the scenario at `file`.
+tl::expected<Scenario, ScenarioError> load_scenario(const std::filesystem::path& file);
+// The same from text; data files are read relative to `file`'s directory.
+tl::expected<Scenario, ScenarioError> parse_scenario(std::string_view text,
+                                                     const std::filesystem::path& file);
+
+}  // namespace vmodem::sim::campaign

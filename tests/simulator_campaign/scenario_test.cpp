@@ -1,0 +1,122 @@
+// The scenario file: what it holds once loaded, and how a bad one is named
+// (the file, the field, what was expected).
+#include "campaign/scenario.hpp"
+
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "temp_dir.hpp"
+
+namespace vmodem::sim::campaign {
+namespace {
+
+using vmodem::testing::TempDir;
+
+class ScenarioFile : public ::testing::Test {
+ protected:
+  std::filesystem::path write(const std::string& name, const std::string& text) {
+    auto path = dir_ / name;
+    std::ofstream(path) << text;
+    return path;
+  }
+  ScenarioError error_of(const std::string& text) {
+    auto loaded = load_scenario(write("s.json", text));
+    EXPECT_FALSE(loaded) << "accepted: " << text;
+    return loaded ? ScenarioError{} : loaded.error();
+  }
+  TempDir dir_;
+};
+
+TEST_F(ScenarioFile, LoadsEveryField) {
+  write("cert.pem", "0123456789");
+  auto s = load_scenario(write("s.json", R"({
+    "profile": "bg77", "seed": 9, "power_loss_mode": "safe",
+    "setup": [{"send": "AT+QFUPL=\"a\",{size}", "data": "abc"}],
+    "action": [{"send": "AT+QFUPL=\"cert.pem\",{size}", "data_file": "cert.pem"},
+               {"send": "AT+QPRTPARA=11", "timeout_ms": 4000},
+               {"wait_urc": "+QIND: \"FOTA\",\"END\",0", "timeout_ms": 9000}],
+    "cuts": {"sample": 40, "first": 2, "last": 90, "modes": ["torn_unstable", "after"],
+             "partitions": ["usrfs"], "kinds": ["program", "erase"]},
+    "checks": [{"send": "AT+QFLST", "expect": "+QFLST: \"cert.pem\",10"}]})"));
+  ASSERT_TRUE(s) << s.error().describe();
+  EXPECT_EQ(s->profile, "bg77");
+  EXPECT_EQ(s->seed, 9U);
+  EXPECT_EQ(s->safe_power_loss, true);
+  ASSERT_EQ(s->setup.size(), 1U);
+  EXPECT_EQ(s->setup[0].send, "AT+QFUPL=\"a\",3") << "{size} is the data's length";
+  ASSERT_EQ(s->action.size(), 3U);
+  EXPECT_EQ(s->action[0].data, "0123456789") << "read relative to the scenario";
+  EXPECT_EQ(s->action[0].send, "AT+QFUPL=\"cert.pem\",10");
+  EXPECT_EQ(s->action[0].expect, "OK") << "the default";
+  EXPECT_EQ(s->action[1].timeout_ms, 4000U);
+  EXPECT_EQ(s->action[2].kind, AtStep::Kind::wait_urc);
+  EXPECT_EQ(s->action[2].urc, "+QIND: \"FOTA\",\"END\",0");
+  EXPECT_EQ(s->cuts.sample, 40U);
+  EXPECT_EQ(s->cuts.first, 2U);
+  EXPECT_EQ(s->cuts.last, 90U);
+  EXPECT_EQ(s->cuts.modes,
+            (std::vector<nand::CutMode>{nand::CutMode::torn_unstable, nand::CutMode::after}));
+  EXPECT_EQ(s->cuts.partitions, std::vector<std::string>{"usrfs"});
+  EXPECT_EQ(s->cuts.kinds, 0b110);
+  ASSERT_EQ(s->checks.size(), 1U);
+  EXPECT_EQ(s->checks[0].expect, "+QFLST: \"cert.pem\",10");
+}
+
+TEST_F(ScenarioFile, DefaultsAreAFreshBg95CutAtEveryOperationTornPartial) {
+  auto s = load_scenario(write("s.json", R"({"action": [{"send": "AT+QPRTPARA=11"}]})"));
+  ASSERT_TRUE(s) << s.error().describe();
+  EXPECT_EQ(s->profile, "bg95-m3");
+  EXPECT_TRUE(s->image.empty());
+  EXPECT_FALSE(s->safe_power_loss) << "the profile's own mode";
+  EXPECT_EQ(s->cuts.sample, 0U);
+  EXPECT_EQ(s->cuts.modes, std::vector<nand::CutMode>{nand::CutMode::torn_partial});
+  EXPECT_EQ(s->cuts.kinds, 0b111);
+}
+
+TEST_F(ScenarioFile, BadInputNamesTheFileTheFieldAndWhatWasExpected) {
+  const std::string file = (dir_ / "s.json").string();
+  struct Bad {
+    std::string text, field, message;
+  };
+  const Bad cases[] = {
+      {R"({"action": [{"send": "AT"}], "cuts": {"modes": ["torn"]}})", "cuts.modes[0]",
+       "expected torn_partial, torn_unstable, torn_random, before or after, got \"torn\""},
+      {R"({"action": [{"send": "AT", "timeout_ms": -4}]})", "action[0].timeout_ms",
+       "expected an integer from 1 to 3600000, got -4"},
+      {R"({"action": []})", "action", "expected at least one step"},
+      {R"({"setup": []})", "action", "missing"},
+      {R"({"action": [{"sned": "AT"}]})", "action[0].send", "missing"},
+      {R"({"action": [{"send": "AT", "expcet": "OK"}]})", "action[0].expcet",
+       "unknown field (a typo? see README.md, \"Power-cut campaigns over your own flow\" for the "
+       "schema)"},
+      {R"({"action": [{"send": "AT", "data_file": "absent.bin"}]})", "action[0].data_file",
+       "cannot read " + (dir_ / "absent.bin").string()},
+      {R"({"action": [{"send": "AT"}], "power_loss_mode": "careful"})", "power_loss_mode",
+       "expected \"real\" or \"safe\", got \"careful\""},
+      {R"({"action": [{"send": "AT"}], "cuts": {"kinds": ["write"]}})", "cuts.kinds[0]",
+       "expected read, program or erase, got \"write\""},
+      {R"({"action": [{"send": "AT"}], "cuts": {"first": 9, "last": 3}})", "cuts.last",
+       "expected 0 (the action's last) or an operation >= first"},
+      {R"({"action": [{"send": "AT\rAT"}]})", "action[0].send",
+       "expected one command line (no CR or LF: the runner ends it)"},
+  };
+  for (const Bad& bad : cases) {
+    const ScenarioError e = error_of(bad.text);
+    EXPECT_EQ(e.file, file);
+    EXPECT_EQ(e.field, bad.field) << bad.text;
+    EXPECT_EQ(e.message, bad.message) << bad.text;
+  }
+  EXPECT_EQ(error_of("{\"action\": [").describe(), file + ": not valid JSON");
+  EXPECT_EQ(error_of(R"({"action": [{"send": "AT"}], "cuts": {"modes": []}})").describe(),
+            file + ": cuts.modes: expected at least one cut mode");
+}
+
+TEST_F(ScenarioFile, AnUnreadableFileIsNamed) {
+  auto loaded = load_scenario(dir_ / "absent.json");
+  ASSERT_FALSE(loaded);
+  EXPECT_EQ(loaded.error().describe(), (dir_ / "absent.json").string() + ": cannot read the file");
+}
+
+}  // namespace
+}  // namespace vmodem::sim::campaign
