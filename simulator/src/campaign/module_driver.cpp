@@ -1,0 +1,303 @@
+#include "campaign/module_driver.hpp"
+
+#include <chrono>
+
+#include <spdlog/logger.h>
+
+namespace vmodem::sim::campaign {
+
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+// Handlers run per settle round before the driver looks at the port again:
+// a boot is a handful of zero-delay timers; a runaway chain of posts must
+// not hang the campaign (the step's timeout ends it).
+constexpr std::size_t kSettleBudget = 4096;
+// Far longer than a fast-mode boot (a few ms): only a boot that hangs
+// reaches it.
+constexpr auto kBootDeadline = std::chrono::seconds(30);
+
+// The lines of `text`, CR LF framing and empty lines dropped.
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::string line;
+  for (const char c : text) {
+    if (c == '\r' || c == '\n') {
+      if (!line.empty()) out.push_back(std::move(line));
+      line.clear();
+    } else {
+      line += c;
+    }
+  }
+  if (!line.empty()) out.push_back(std::move(line));
+  return out;
+}
+
+bool is_final(const std::string& line) {
+  return line == "OK" || line == "ERROR" || line == "NO CARRIER" ||
+         line.starts_with("+CME ERROR:") || line.starts_with("+CMS ERROR:");
+}
+
+// The port asks for data: CONNECT, or a "> " prompt (which has no line end).
+bool asks_for_data(const std::string& output) {
+  return output.find("CONNECT\r\n") != std::string::npos || output.ends_with("> ");
+}
+
+std::string joined(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& line : lines)
+    out += (out.empty() ? "" : " | ") + line;
+  return out;
+}
+
+}  // namespace
+
+std::string StepResult::describe(const AtStep& step) const {
+  switch (kind) {
+    case Kind::ok:
+      return step.label() + ": ok";
+    case Kind::mismatch:
+      return step.label() + ": expected \"" + step.expect + "\", got \"" + answer + "\"";
+    case Kind::timeout:
+      return step.label() + ": no " + (step.kind == AtStep::Kind::wait_urc ? "URC" : "answer") +
+             " within " + std::to_string(step.timeout_ms) + " ms" +
+             (answer.empty() ? "" : " (got \"" + answer + "\")");
+    case Kind::power_lost:
+      return step.label() + ": the power went";
+  }
+  return step.label();
+}
+
+tl::expected<std::unique_ptr<ModuleDriver>, std::string> ModuleDriver::create(
+    Profile profile, std::uint64_t seed, const std::filesystem::path& image) {
+  std::unique_ptr<ModuleDriver> d(new ModuleDriver(seed));
+  // Every boot delay zero: a boot is a few zero-delay timers, polled.
+  profile.boot.fast_mode_divisor = 1'000'000;
+  ModuleOptions options;
+  options.ports = false;
+  options.ram_flash = true;
+  options.seeds = Seeds{seed};
+  // A logger with no sink: thousands of boots would drown a terminal.
+  options.log = std::make_shared<spdlog::logger>("campaign");
+  auto created = Module::create(d->io_, std::move(profile), options);
+  if (!created) return tl::unexpected(created.error());
+  d->module_ = std::move(*created);
+  d->module_->subscribe([raw = d.get()](const json& event) { raw->on_event(event); });
+  // The production line: the first boot formats, installs the factory
+  // files and backs them up.
+  Transcript ignored;
+  if (!d->power_on(ignored).complete)
+    return tl::unexpected(std::string("the module did not come up at its first power-on"));
+  d->power_off();
+  if (image.empty()) return d;
+  std::optional<Controlled<SnapshotDone>> loaded;
+  d->module_->snapshot_load(image.string(), [&](const Controlled<SnapshotDone>& r) { loaded = r; });
+  while (!loaded) {
+    if (d->io_.stopped()) d->io_.restart();
+    d->io_.run_one_for(std::chrono::milliseconds(10));
+  }
+  if (!*loaded) return tl::unexpected(image.string() + ": " + loaded->error().desc);
+  return d;
+}
+
+ModuleDriver::~ModuleDriver() {
+  engine_.reset();
+  if (module_ && module_->power_state() != PowerState::off) (void)module_->power_cut({});
+  settle();
+  module_.reset();
+}
+
+void ModuleDriver::on_event(const json& event) {
+  const std::string name = event.value("event", "");
+  const json& data = event.contains("data") ? event["data"] : json::object();
+  if (name == "URC") {
+    const std::string text = data.value("text", "");
+    urcs_.push_back(text);
+    if (transcript_) transcript_->push_back("urc: " + text);
+  } else if (name == "NAND_FAULT" && data.value("effect", "") == "power_cut") {
+    fault_ = data;
+    if (transcript_) {
+      transcript_->push_back("-- power cut: " + data.value("op", std::string()) + " block " +
+                             std::to_string(data.value("block", 0U)) + " page " +
+                             std::to_string(data.value("page", 0U)) + " (" +
+                             data.value("cut", std::string()) + ")");
+    }
+  } else if (name == "RESTORE" || name == "FS_REBUILT" || name == "BOOT_FAILED") {
+    if (transcript_) transcript_->push_back("-- " + name + " " + data.dump());
+    if (boot_) {
+      boot_->events.push_back(name + " " + data.dump());
+      if (name == "RESTORE") boot_->restores.push_back(data);
+      if (name == "FS_REBUILT") boot_->rebuilds.push_back(data);
+    }
+  }
+}
+
+void ModuleDriver::settle() {
+  for (std::size_t ran = 0; ran < kSettleBudget;) {
+    // An io_context that ran out of work stays stopped until restarted.
+    if (io_.stopped()) io_.restart();
+    const std::size_t n = io_.poll();
+    if (n == 0) return;
+    ran += n;
+  }
+}
+
+void ModuleDriver::wait_a_little() {
+  settle();
+  if (io_.stopped()) io_.restart();
+  io_.run_one_for(std::chrono::milliseconds(1));
+}
+
+void ModuleDriver::new_engine() {
+  engine_ = std::make_unique<at::Engine>(module_->registry(), at::EngineConfig{});
+  engine_->settings().echo = false;
+}
+
+BootReport ModuleDriver::power_on(Transcript& transcript) {
+  BootReport report;
+  transcript_ = &transcript;
+  boot_ = &report;
+  urcs_.clear();
+  transcript.emplace_back("-- power on");
+  (void)module_->power_on();
+  const auto deadline = Clock::now() + kBootDeadline;
+  for (;;) {
+    settle();
+    const auto status = module_->status();
+    report.complete = status && status->boot_complete;
+    if (report.complete || module_->power_state() == PowerState::off) break;
+    // A boot that stopped (a file system did not come up) stays where it is.
+    if (!report.events.empty() && report.events.back().starts_with("BOOT_FAILED")) break;
+    if (Clock::now() > deadline) break;
+    wait_a_little();
+  }
+  transcript.emplace_back(report.complete ? "-- boot complete" : "-- boot did not complete");
+  boot_ = nullptr;
+  new_engine();
+  return report;
+}
+
+void ModuleDriver::power_off() {
+  (void)module_->power_off();
+  settle();
+  engine_.reset();
+}
+
+void ModuleDriver::cut() {
+  if (module_->power_state() != PowerState::off) (void)module_->power_cut({});
+  settle();
+  engine_.reset();
+}
+
+StepResult ModuleDriver::run(const AtStep& step, Transcript& transcript) {
+  transcript_ = &transcript;
+  if (!engine_) new_engine();
+  return step.kind == AtStep::Kind::wait_urc ? wait_urc(step, transcript)
+                                             : run_command(step, transcript);
+}
+
+StepResult ModuleDriver::run_command(const AtStep& step, Transcript& transcript) {
+  transcript.push_back("> " + step.send);
+  std::string output;
+  std::string pending = step.send + "\r";
+  bool data_sent = !step.data.has_value();
+  const auto deadline = Clock::now() + std::chrono::milliseconds(step.timeout_ms);
+  StepResult result;
+  std::size_t shown = 0;  // answer lines already in the transcript
+  // Complete lines go to the transcript as they come, in order with the
+  // data sent and the cut.
+  auto show = [&](bool all) {
+    const auto end = all ? output.size() : output.rfind('\n') + 1;
+    const auto lines = lines_of(output.substr(0, end));
+    for (; shown < lines.size(); ++shown)
+      transcript.push_back("< " + lines[shown]);
+  };
+  for (;;) {
+    if (!pending.empty()) pending.erase(0, engine_->feed(pending));
+    settle();
+    engine_->poll();
+    output += engine_->take_output();
+    if (output.find('\n') != std::string::npos) show(false);
+    if (power_lost()) {
+      result.kind = StepResult::Kind::power_lost;
+      break;
+    }
+    if (!data_sent && pending.empty() && asks_for_data(output)) {
+      pending = *step.data;
+      data_sent = true;
+      transcript.push_back("> <" + std::to_string(pending.size()) + " bytes of data>");
+      continue;
+    }
+    const auto lines = lines_of(output);
+    const bool done = pending.empty() && engine_->mode() == at::EngineMode::kCommand &&
+                      !lines.empty() && is_final(lines.back());
+    if (done) {
+      result.kind = std::find(lines.begin(), lines.end(), step.expect) != lines.end()
+                        ? StepResult::Kind::ok
+                        : StepResult::Kind::mismatch;
+      break;
+    }
+    if (Clock::now() > deadline) {
+      result.kind = StepResult::Kind::timeout;
+      break;
+    }
+    if (pending.empty()) wait_a_little();
+  }
+  show(true);
+  result.answer = joined(lines_of(output));
+  return result;
+}
+
+StepResult ModuleDriver::wait_urc(const AtStep& step, Transcript& transcript) {
+  transcript.push_back("-- waiting for " + step.urc);
+  const auto deadline = Clock::now() + std::chrono::milliseconds(step.timeout_ms);
+  StepResult result;
+  for (;;) {
+    settle();
+    const auto it = std::find(urcs_.begin(), urcs_.end(), step.urc);
+    if (it != urcs_.end()) {
+      urcs_.erase(urcs_.begin(), it + 1);  // a later wait looks past this one
+      return result;
+    }
+    if (power_lost()) {
+      result.kind = StepResult::Kind::power_lost;
+      return result;
+    }
+    if (Clock::now() > deadline) {
+      result.kind = StepResult::Kind::timeout;
+      return result;
+    }
+    wait_a_little();
+  }
+}
+
+void ModuleDriver::keep_baseline() {
+  module_->flash().lock().storage().snapshot_begin();
+}
+
+void ModuleDriver::rewind() {
+  cut();
+  auto flash = module_->flash().lock();
+  flash.storage().snapshot_rollback();
+  flash.faults().clear_rules();
+  flash.faults().reset_operation_count();
+  const Seeds seeds{seed_};
+  flash.faults().reseed(seeds.faults());
+  flash.chip().set_generator(nand::Rng(seeds.chip()));
+  fault_.reset();
+}
+
+tl::expected<void, std::string> ModuleDriver::save_image(const std::filesystem::path& path) {
+  std::optional<Controlled<SnapshotDone>> saved;
+  module_->snapshot_save(path.string(), [&](const Controlled<SnapshotDone>& r) { saved = r; });
+  while (!saved) {
+    if (io_.stopped()) io_.restart();
+    io_.run_one_for(std::chrono::milliseconds(10));
+  }
+  if (!*saved) return tl::unexpected(path.string() + ": " + saved->error().desc);
+  return {};
+}
+
+}  // namespace vmodem::sim::campaign
