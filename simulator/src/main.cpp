@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   vmodem::cli::add_firmware_command(app, commands);
   vmodem::cli::add_mount_command(app, commands);
   vmodem::cli::add_profiles_command(app, commands);
+  vmodem::cli::add_campaign_command(app, commands);
   // `vmodem` alone shows what there is; `vmodem help [COMMAND]` is --help;
   // an unknown command is named, with the ones there are.
   std::vector<std::string> args(argv + 1, argv + argc);

@@ -69,6 +69,10 @@ void add_image_debug_commands(CLI::App& image, CommandList& commands);
 // ls | cat | put | get | rm | mkdir | fsck | format (image_fs_command.cpp).
 void add_image_fs_commands(CLI::App& image, CommandList& commands);
 
+// `vmodem campaign run|replay`: power-cut campaigns over a scenario
+// (campaign_command.cpp).
+void add_campaign_command(CLI::App& app, CommandList& commands);
+
 // `vmodem mount IMAGE PARTITION DIR`: a file system over FUSE (mount_command.cpp).
 void add_mount_command(CLI::App& app, CommandList& commands);
 
