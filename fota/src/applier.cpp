@@ -130,7 +130,7 @@ Result<std::unique_ptr<Applier>> Applier::open(ByteView package, SourceImages& s
     state->patches.push_back(std::move(parsed));
   }
   state->package = package;
-  state->progress.package_id = header->header_digest;
+  state->progress.package_id = header->package_id;
   state->header = std::move(*header);
   state->options = std::move(options);
   state->chunk.resize(state->options.chunk_size);

@@ -74,7 +74,7 @@ nlohmann::json to_json(const PackageHeader& h) {
           {"target_version", h.target_version},
           {"source_sha256", to_hex(h.source_firmware_digest)},
           {"target_sha256", to_hex(h.target_firmware_digest)},
-          {"package_id", to_hex(h.header_digest)},
+          {"package_id", to_hex(h.package_id)},
           {"header_bytes", h.header_length},
           {"payload_bytes", h.payload_length},
           {"images", std::move(images)}};

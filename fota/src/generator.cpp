@@ -79,6 +79,7 @@ Result<GeneratedPackage> make_package(const FirmwareBundle& old_fw, const Firmwa
   if (auto st = check_bundles(old_fw, new_fw); !st) return tl::unexpected(st.error());
 
   PackageHeader header;
+  header.format_version = options.format_version;
   header.model = old_fw.model;
   header.source_version = old_fw.version;
   header.target_version = new_fw.version;

@@ -98,9 +98,9 @@ Status NandUpdate::State::check_package() {
     return {};
   }
   running = std::move(*loaded);
-  auto saved = area.last_progress(header.header_digest);
+  auto saved = area.last_progress(header.package_id);
   if (!saved) return tl::unexpected(saved.error());
-  if (running.record.installed_by == header.header_digest && *saved) {
+  if (running.record.installed_by == header.package_id && *saved) {
     // Committed before a power cut withdrew the package (its journal is
     // still there): done. The same package staged anew (staging clears the
     // journal) is checked like any other, and no longer matches.
@@ -179,7 +179,7 @@ Result<bool> NandUpdate::State::verify_and_commit() {
   next.slot = static_cast<std::uint8_t>(target_slot);
   next.model = header.model;
   next.version = header.target_version;
-  next.installed_by = header.header_digest;
+  next.installed_by = header.package_id;
   for (const auto& image : header.images) {
     if (image.has_target)
       next.images.push_back({image.name, image.target_size, image.target_digest});

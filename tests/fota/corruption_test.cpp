@@ -5,7 +5,15 @@
 namespace vmodem::fota::testing {
 namespace {
 
+GeneratorOptions options_for_format(std::uint16_t format) {
+  auto options = fast_options();
+  options.format_version = format;
+  return options;
+}
+
 struct Case {
+  explicit Case(std::uint16_t version = kFormatVersion) : format(version) {}
+  std::uint16_t format;
   FirmwareBundle old_fw = single(random_bytes(6000, 41), "1.0");
   FirmwareBundle new_fw = [this] {
     auto fw = old_fw;
@@ -14,8 +22,14 @@ struct Case {
     fw.images[0].data[100] ^= 0x80;
     return fw;
   }();
-  Bytes package = make_or_die(old_fw, new_fw);
+  Bytes package = make_or_die(old_fw, new_fw, options_for_format(format));
 };
+
+// The container-level cases run on both formats.
+class CorruptionOfFormat : public ::testing::TestWithParam<std::uint16_t> {};
+INSTANTIATE_TEST_SUITE_P(Formats, CorruptionOfFormat,
+                         ::testing::Values(kFormatVersion1, kFormatVersion2),
+                         [](const auto& param) { return "v" + std::to_string(param.param); });
 
 // Opens and runs; returns the error, or nullopt on success. Records whether
 // the sink received any byte.
@@ -38,8 +52,8 @@ std::optional<Error> try_apply(const Bytes& package, const FirmwareBundle& old_f
   return std::nullopt;
 }
 
-TEST(Corruption, TruncatedAtEveryOffsetIsRefusedBeforeWriting) {
-  Case c;
+TEST_P(CorruptionOfFormat, TruncatedAtEveryOffsetIsRefusedBeforeWriting) {
+  Case c(GetParam());
   for (std::size_t length = 0; length < c.package.size(); ++length) {
     const Bytes cut(c.package.begin(), c.package.begin() + static_cast<std::ptrdiff_t>(length));
     bool wrote = false;
@@ -50,8 +64,8 @@ TEST(Corruption, TruncatedAtEveryOffsetIsRefusedBeforeWriting) {
   }
 }
 
-TEST(Corruption, TrailingGarbageIsRefused) {
-  Case c;
+TEST_P(CorruptionOfFormat, TrailingGarbageIsRefused) {
+  Case c(GetParam());
   Bytes padded = c.package;
   padded.push_back(0);
   bool wrote = false;
@@ -60,8 +74,8 @@ TEST(Corruption, TrailingGarbageIsRefused) {
   EXPECT_EQ(error->code, ErrorCode::kBadPackage);
 }
 
-TEST(Corruption, BitFlipAtEveryByteIsRefusedBeforeWriting) {
-  Case c;
+TEST_P(CorruptionOfFormat, BitFlipAtEveryByteIsRefusedBeforeWriting) {
+  Case c(GetParam());
   for (std::size_t i = 0; i < c.package.size(); ++i) {
     Bytes flipped = c.package;
     flipped[i] ^= static_cast<std::uint8_t>(1u << (i % 8));
@@ -77,8 +91,8 @@ TEST(Corruption, BitFlipAtEveryByteIsRefusedBeforeWriting) {
 // With checksums recomputed, flips reach the structure and stream decoders.
 // Anything may then fail, but only with an error (or, if the flip was
 // harmless, with the exact target), never a crash or a wrong success.
-TEST(Corruption, ResealedBitFlipsFailCleanlyOrStillProduceTheTarget) {
-  Case c;
+TEST_P(CorruptionOfFormat, ResealedBitFlipsFailCleanlyOrStillProduceTheTarget) {
+  Case c(GetParam());
   for (std::size_t i = 0; i < c.package.size(); ++i) {
     Bytes flipped = c.package;
     flipped[i] ^= static_cast<std::uint8_t>(1u << (i % 8));
@@ -88,8 +102,8 @@ TEST(Corruption, ResealedBitFlipsFailCleanlyOrStillProduceTheTarget) {
   }
 }
 
-TEST(Corruption, AbsurdImageSizesAreRefused) {
-  Case c;
+TEST(Corruption, AbsurdImageSizesAreRefusedFormat1) {
+  Case c(kFormatVersion1);
   auto header = parse_package(c.package);
   ASSERT_TRUE(header);
   for (std::uint64_t size : {kMaxImageBytes + 1, std::uint64_t{1} << 40, ~std::uint64_t{0}}) {
@@ -103,6 +117,42 @@ TEST(Corruption, AbsurdImageSizesAreRefused) {
     const std::size_t target_size_at = entry + 2 + h.images[0].name.size() + 1 + 8 + 32;
     for (int b = 0; b < 8; ++b)
       mutated[target_size_at + b] = static_cast<std::uint8_t>(size >> (8 * b));
+    reseal(mutated);
+    bool wrote = false;
+    const auto error = try_apply(mutated, c.old_fw, wrote);
+    ASSERT_TRUE(error) << size;
+    EXPECT_EQ(error->code, ErrorCode::kBadPackage) << size;
+    EXPECT_NE(error->message.find("size beyond limits"), std::string::npos) << error->message;
+    EXPECT_FALSE(wrote);
+  }
+}
+
+// Format 2's sizes are varints: a hostile one is spliced in, up to the
+// 10-byte maximum, and the package resealed.
+TEST(Corruption, AbsurdImageSizesAreRefusedFormat2) {
+  Case c(kFormatVersion2);
+  auto header = parse_package(c.package);
+  ASSERT_TRUE(header);
+  ASSERT_EQ(header->images[0].name, kDefaultImageName);
+  // magic+version+flags, model, source version, shared prefix, target rest,
+  // count, kind, empty name, source size varint (6000: 2 bytes), digest.
+  const std::string rest = header->target_version.substr(2);  // "1.0" -> "1.1" shares "1."
+  const std::size_t target_size_at = 10 + 1 + header->model.size() + 1 +
+                                     header->source_version.size() + 1 + 1 + rest.size() + 1 + 1 +
+                                     1 + 2 + 32;
+  detail::Reader at(std::span(c.package).subspan(target_size_at));
+  ASSERT_EQ(at.varint(), header->images[0].target_size) << "layout";
+  ASSERT_EQ(at.position(), 2u);
+  for (std::uint64_t size : {kMaxImageBytes + 1, std::uint64_t{1} << 40, ~std::uint64_t{0}}) {
+    Bytes varint;
+    detail::put_varint(varint, size);
+    Bytes mutated(c.package.begin(),
+                  c.package.begin() + static_cast<std::ptrdiff_t>(target_size_at));
+    mutated.insert(mutated.end(), varint.begin(), varint.end());
+    // The old 2-byte varint is replaced.
+    mutated.insert(mutated.end(),
+                   c.package.begin() + static_cast<std::ptrdiff_t>(target_size_at + 2),
+                   c.package.end());
     reseal(mutated);
     bool wrote = false;
     const auto error = try_apply(mutated, c.old_fw, wrote);

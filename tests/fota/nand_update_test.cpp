@@ -65,6 +65,29 @@ TEST_F(NandUpdateTest, AppliesAStagedPackageIntoTheOtherSlot) {
   EXPECT_EQ(nand_.boot_update().events, Events{"(none)"});
 }
 
+// Packages made before format 2 keep updating a module; the boot record's
+// installed-by is the package id of either format.
+TEST_F(NandUpdateTest, FormatOnePackageStillUpdates) {
+  auto options = fast_options();
+  options.format_version = kFormatVersion1;
+  const Bytes v1_package = make_or_die(v1_, v2_, options);
+  nand_.stage(v1_package);
+  expect_success_sequence(nand_.boot_update().events);
+  auto running = nand_.running();
+  ASSERT_TRUE(running) << running.error();
+  EXPECT_TRUE(same_images(running->bundle, v2_));
+  EXPECT_EQ(running->record.installed_by, parse_package(v1_package)->package_id);
+}
+
+TEST_F(NandUpdateTest, InstalledByIsTheFormatTwoPackageId) {
+  ASSERT_EQ(package_[8], kFormatVersion2);
+  nand_.stage(package_);
+  ASSERT_EQ(nand_.boot_update().end_code, 0);
+  auto running = nand_.running();
+  ASSERT_TRUE(running) << running.error();
+  EXPECT_EQ(running->record.installed_by, parse_package(package_)->package_id);
+}
+
 TEST_F(NandUpdateTest, DowngradesWithTheReversePackage) {
   nand_.stage(package_);
   ASSERT_EQ(nand_.boot_update().end_code, 0);
@@ -98,7 +121,7 @@ TEST_F(NandUpdateTest, TruncatedPackageEnds505) {
 
 TEST_F(NandUpdateTest, NewerFormatVersionEnds504) {
   Bytes newer = package_;
-  newer[8] = 2;  // format version
+  newer[8] = 3;  // format version
   reseal(newer);
   expect_refused(newer, 504);
 }

@@ -37,7 +37,7 @@ TEST(Package, HeaderCarriesVersionsDigestsAndImages) {
   EXPECT_EQ(image.target_size, 3001u);
   EXPECT_EQ(image.source_digest, sha256(old_fw.images[0].data));
   EXPECT_EQ(image.target_digest, sha256(new_fw.images[0].data));
-  EXPECT_EQ(header->header_length + header->payload_length, package.size());
+  EXPECT_EQ(header->header_length + header->payload_length + kPackageCheckBytes, package.size());
   EXPECT_TRUE(std::equal(kPackageMagic.begin(), kPackageMagic.end(), package.begin()));
 }
 
@@ -55,7 +55,8 @@ TEST(Package, FirmwareDigestIgnoresImageOrder) {
 
 TEST(Package, NewerFormatVersionIsUnsupported) {
   Bytes package = small_package();
-  package[8] = 2;  // format version field
+  package[8] = 3;  // format version field
+  reseal(package);
   auto header = parse_package(package);
   ASSERT_FALSE(header);
   EXPECT_EQ(header.error().code, ErrorCode::kUnsupported);

@@ -14,6 +14,8 @@
 #include <vmodem/fota/generator.hpp>
 #include <vmodem/fota/memory_io.hpp>
 
+#include "package_format.hpp"
+
 namespace vmodem::fota::testing {
 
 using Bytes = std::vector<std::uint8_t>;
@@ -89,18 +91,10 @@ inline Bytes make_or_die(const FirmwareBundle& old_fw, const FirmwareBundle& new
 
 namespace vmodem::fota::testing {
 
-// Recomputes a (mutated) package's payload and header digests so that the
+// Recomputes a (mutated) package's digests (either format) so that the
 // mutation reaches the deeper checks instead of failing the checksum.
 inline void reseal(Bytes& package) {
-  if (package.size() < 24) return;
-  std::uint32_t header_length = 0;
-  for (int i = 0; i < 4; ++i)
-    header_length |= std::uint32_t{package[12 + i]} << (8 * i);
-  if (header_length < 64 || header_length > package.size()) return;
-  const Digest payload = sha256(std::span(package).subspan(header_length));
-  std::copy(payload.begin(), payload.end(), package.begin() + header_length - 64);
-  const Digest header = sha256(std::span(package).first(header_length - 32));
-  std::copy(header.begin(), header.end(), package.begin() + header_length - 32);
+  detail::reseal_package(package);
 }
 
 }  // namespace vmodem::fota::testing

@@ -142,7 +142,7 @@ TEST(Thumb2, CorruptRegionTableIsRefusedBeforeWriting) {
   auto generated = make(c, options_for(Architecture::kThumb2));
   ASSERT_TRUE(generated);
   ASSERT_EQ(generated->stats.images[0].algorithm, PatchAlgorithm::kBsdiffThumb2);
-  const std::size_t payload = generated->stats.header_size;
+  const std::size_t payload = parse_package(generated->bytes)->header_length;
   ASSERT_EQ(generated->bytes[payload], 1) << "one region: the whole image";
   const std::size_t new_table = payload + 13;
   ASSERT_EQ(generated->bytes[new_table], 1);
@@ -185,7 +185,7 @@ TEST(Thumb2, WrongButValidRegionTableStillReproducesTheTarget) {
   auto generated = make(c, options_for(Architecture::kThumb2));
   ASSERT_TRUE(generated);
   Bytes bytes = generated->bytes;
-  const std::size_t payload = generated->stats.header_size;
+  const std::size_t payload = parse_package(generated->bytes)->header_length;
   bytes[payload + 1 + 8 + 3] ^= 0x10;  // old region's address, top byte
   reseal(bytes);
   auto applied = apply_in_memory(bytes, c.old_fw);

@@ -38,8 +38,9 @@ struct DeltaArgs {
   std::string new_version;
   std::string expect_model;
   std::size_t chunk = 2048;
-  std::string arch = "auto";  // auto, none, xtensa or thumb2
-  std::string load_address;   // Thumb-2 load address, "" = from the vector table
+  std::string arch = "auto";          // auto, none, xtensa or thumb2
+  std::string load_address;           // Thumb-2 load address, "" = from the vector table
+  int format = fota::kFormatVersion;  // package container version (1 or 2)
   bool fast = false;
   bool no_verify = false;
   bool quiet = false;
@@ -100,6 +101,7 @@ int make(const DeltaArgs& args) {
   fota::MakeOptions options;
   options.generator.architecture = architecture_named(args.arch);
   options.generator.load_address = parse_address(args.load_address);
+  options.generator.format_version = static_cast<std::uint16_t>(args.format);
   options.model = args.model;
   options.old_version = args.old_version;
   options.new_version = args.new_version;
@@ -279,6 +281,11 @@ void add_delta_command(CLI::App& app, CommandList& commands) {
           return bad;
         }
       });
+  make_cmd
+      ->add_option("--format", args->format,
+                   "Package format: 2 (compact) or 1 (for appliers that predate format 2)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 2));
   make_cmd->add_flag("--no-verify", args->no_verify,
                      "Skip applying the package in memory before writing");
   make_cmd->add_flag("-q,--quiet", args->quiet, "No progress on stderr");

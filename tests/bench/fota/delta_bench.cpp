@@ -4,8 +4,11 @@
 // bsdiff/bspatch. Every figure is measured in this run; each measured job
 // runs in its own child process so peak RSS (wait4) belongs to that job.
 // Then Google Benchmark times generation and apply in-process.
+// FOTA_BENCH_FORMAT=1 measures package format 1 instead of the default
+// (sizes, and the apply timings of both parts).
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -83,6 +86,13 @@ FirmwareBundle bundle_of(const std::string& version) {
   return FirmwareBundle{"ESP8266-AT", version, {{"app", data ? *data : Bytes{}}}};
 }
 
+// The package format to measure: $FOTA_BENCH_FORMAT, or the generator's default.
+std::uint16_t bench_format() {
+  const char* format = std::getenv("FOTA_BENCH_FORMAT");
+  return format != nullptr && std::string(format) == "1" ? vmodem::fota::kFormatVersion1
+                                                         : vmodem::fota::kFormatVersion;
+}
+
 bool apply_package(const Bytes& package, const FirmwareBundle& old_fw, std::size_t chunk) {
   vmodem::fota::BundleSource source(old_fw);
   vmodem::fota::ApplyOptions options;
@@ -128,6 +138,7 @@ void print_comparison() {
     c.ours_make = in_child([&] {
       vmodem::fota::GeneratorOptions options;
       options.verify = false;  // timed like bsdiff: generation only
+      options.format_version = bench_format();
       auto package = vmodem::fota::make_package(old_fw, new_fw, options);
       return package && vmodem::fota::write_file_atomic(ours_path, package->bytes).has_value();
     });
@@ -182,7 +193,9 @@ void BM_Generate(benchmark::State& state, const std::string& from, const std::st
 void BM_Apply(benchmark::State& state, const std::string& from, const std::string& to) {
   const auto old_fw = bundle_of(from), new_fw = bundle_of(to);
   if (old_fw.images[0].data.empty()) return state.SkipWithError("corpus missing");
-  auto package = vmodem::fota::make_package(old_fw, new_fw);
+  vmodem::fota::GeneratorOptions options;
+  options.format_version = bench_format();
+  auto package = vmodem::fota::make_package(old_fw, new_fw, options);
   if (!package) return state.SkipWithError(package.error().message.c_str());
   for (auto _ : state) {
     if (!apply_package(package->bytes, old_fw, static_cast<std::size_t>(state.range(0)))) {

@@ -1,7 +1,10 @@
-// Writes a handful of tiny valid packages for the fixture firmware.
+// Writes a handful of tiny valid packages for the fixture firmware, in the
+// generator's current package format: NAME-vFORMAT.pkg (the corpus keeps
+// the seeds of earlier formats and codecs beside them).
 #include <cstdio>
 #include <filesystem>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include <vmodem/fota/bundle.hpp>
@@ -69,6 +72,7 @@ int main(int argc, char** argv) {
   auto renamed = old_fw;
   renamed.images[0].name = "other";  // removes "firmware", adds "other"
   targets.emplace_back("renamed", renamed);
+  const std::string suffix = "-v" + std::to_string(kFormatVersion);
   for (auto& [name, fw] : targets) {
     fw.version = "2.0";
     GeneratorOptions options;
@@ -78,13 +82,13 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "%s: %s\n", name, package.error().message.c_str());
       return 1;
     }
-    if (auto st = write_file_atomic(dir / (std::string(name) + ".pkg"), package->bytes); !st)
-      return 1;
-    std::printf("%s: %zu bytes\n", name, package->bytes.size());
+    if (auto st = write_file_atomic(dir / (name + suffix + ".pkg"), package->bytes); !st) return 1;
+    std::printf("%s%s: %zu bytes\n", name, suffix.c_str(), package->bytes.size());
     if (std::string_view(name) != "identical") continue;
     const auto thumb2 = thumb2_seed(package->bytes);
-    if (!thumb2 || !write_file_atomic(dir / "identical-thumb2.pkg", *thumb2)) return 1;
-    std::printf("identical-thumb2: %zu bytes\n", thumb2->size());
+    if (!thumb2 || !write_file_atomic(dir / ("identical-thumb2" + suffix + ".pkg"), *thumb2))
+      return 1;
+    std::printf("identical-thumb2%s: %zu bytes\n", suffix.c_str(), thumb2->size());
   }
   return 0;
 }

@@ -1,7 +1,7 @@
-// Fuzzes parse_package() and the whole apply path. Each input is tried as
-// is (exercising the integrity checks) and resealed with correct digests
-// (exercising header fields, patch parsing, control validation, stream
-// decoders and the target digest check). Success is only allowed with a
+// Fuzzes parse_package() (both formats) and the whole apply path. Each
+// input is tried as is (exercising the integrity checks) and resealed with
+// correct digests (exercising header fields, patch parsing, control
+// validation, stream decoders and the target digest check). Success is only allowed with a
 // target that matches the package's own digests.
 #include <algorithm>
 #include <cstdint>
@@ -12,20 +12,9 @@
 #include <vmodem/fota/package.hpp>
 
 #include "fuzz_fixture.hpp"
+#include "package_format.hpp"
 
 namespace vmodem::fota::fuzz {
-
-void reseal(std::vector<std::uint8_t>& package) {
-  if (package.size() < 24) return;
-  std::uint32_t header_length = 0;
-  for (int i = 0; i < 4; ++i)
-    header_length |= std::uint32_t{package[12 + i]} << (8 * i);
-  if (header_length < 64 || header_length > package.size()) return;
-  const Digest payload = sha256(std::span(package).subspan(header_length));
-  std::copy(payload.begin(), payload.end(), package.begin() + header_length - 64);
-  const Digest header = sha256(std::span(package).first(header_length - 32));
-  std::copy(header.begin(), header.end(), package.begin() + header_length - 32);
-}
 
 namespace {
 
@@ -55,7 +44,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)parse_package(package);
   (void)ApplyProgress::deserialize(package);
   fuzz::apply_once(package, source_fw);
-  fuzz::reseal(package);
+  detail::reseal_package(package);
   fuzz::apply_once(package, source_fw);
   return 0;
 }

@@ -32,6 +32,9 @@ struct GeneratorOptions {
   // Thumb-2: the CPU address the images are loaded at, for images whose
   // vector table does not say (nullopt: detect it from the vector table).
   std::optional<std::uint32_t> load_address;
+  // The container: kFormatVersion2 (compact), or kFormatVersion1 for
+  // appliers that predate format 2.
+  std::uint16_t format_version = kFormatVersion;
   // Apply the finished package in memory and compare before returning it.
   bool verify = true;
   // Progress, after each image's patch (may be empty): the per mille of the

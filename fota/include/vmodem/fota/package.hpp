@@ -1,24 +1,14 @@
-// The delta package container (format version 1). fota/FORMAT.md is the
-// normative description; in short, all integers little-endian:
+// The delta package container. fota/FORMAT.md is the normative
+// description. Two container versions share the magic "VMFOTA\r\n":
 //
-//   offset  size  field
-//   0       8     magic "VMFOTA\r\n"
-//   8       2     format version (1)
-//   10      2     flags (must be 0)
-//   12      4     header length H (includes the trailing header digest)
-//   16      8     payload length P (package size is exactly H + P)
-//   24      ...   str model | str source version | str target version
-//                 (str = u16 length <= 64, then the bytes)
-//           32    source firmware digest      (see firmware_digest())
-//           32    target firmware digest
-//           2     image count N (1..64)
-//           N x   str name | u8 flags (1 = has source, 2 = has target)
-//                 | u64 source size | 32 source SHA-256
-//                 | u64 target size | 32 target SHA-256
-//                 | u8 patch algorithm | u64 patch offset | u64 patch length
-//           32    payload SHA-256
-//   H-32    32    header SHA-256 over bytes [0, H-32)
-//   H       P     payload: the per-image patches at their offsets
+//  * format 1 (read, and written on request): fixed-width header fields, a
+//    SHA-256 of the payload and of the header, both firmware digests and
+//    every image's digests stored;
+//  * format 2 (what the generator writes): u8-length strings, LEB128 sizes,
+//    patches back to back in image order, each image's source and target
+//    SHA-256 stored once, the firmware digests derived from the image list,
+//    and a trailing check over the whole package (the first 8 bytes of its
+//    SHA-256; the full SHA-256 is the package id).
 //
 // Every length is checked against the bytes actually present and against
 // the limits below before anything is allocated or written.
@@ -28,6 +18,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <vmodem/fota/digest.hpp>
@@ -39,7 +30,14 @@ using ByteView = std::span<const std::uint8_t>;
 
 inline constexpr std::array<std::uint8_t, 8> kPackageMagic = {'V', 'M', 'F',  'O',
                                                               'T', 'A', '\r', '\n'};
-inline constexpr std::uint16_t kFormatVersion = 1;
+inline constexpr std::uint16_t kFormatVersion1 = 1;
+inline constexpr std::uint16_t kFormatVersion2 = 2;
+// What the generator writes unless told otherwise.
+inline constexpr std::uint16_t kFormatVersion = kFormatVersion2;
+// Format 2's trailing check: the first bytes of the SHA-256 of the rest.
+inline constexpr std::size_t kPackageCheckBytes = 8;
+// Format 2 writes this image name as an empty string.
+inline constexpr std::string_view kDefaultImageName = "firmware";
 inline constexpr std::size_t kMaxStringBytes = 64;
 inline constexpr std::size_t kMaxImages = 64;
 // No modem image comes near this; anything larger is a corrupt field.
@@ -48,11 +46,13 @@ inline constexpr std::uint64_t kMaxHeaderBytes = 64 * 1024;
 
 // Patch algorithms of an image entry.
 enum class PatchAlgorithm : std::uint8_t {
-  kNone = 0,          // image removed by the update: no target, no patch
-  kBsdiff = 1,        // suffix-array matcher, control/diff/extra streams
-  kBsdiffXtensa = 2,  // the same over a reference-projected source (Xtensa)
-  kBsdiffThumb2 = 3,  // the same, projecting ARM Thumb-2 references (Cortex-M)
+  kNone = 0,           // image removed by the update: no target, no patch
+  kBsdiff = 1,         // suffix-array matcher, control/diff/extra streams
+  kBsdiffXtensa = 2,   // the same over a reference-projected source (Xtensa)
+  kBsdiffThumb2 = 3,   // the same, projecting ARM Thumb-2 references (Cortex-M)
 };
+// The highest algorithm this build applies; higher ones are kUnsupported.
+inline constexpr PatchAlgorithm kLastPatchAlgorithm = PatchAlgorithm::kBsdiffThumb2;
 
 std::string_view algorithm_name(PatchAlgorithm algorithm);
 
@@ -74,18 +74,23 @@ struct PackageHeader {
   std::string model;
   std::string source_version;
   std::string target_version;
+  // Format 1 stores these (and the applier checks them against the image
+  // list); format 2 derives them from the image list when parsing.
   Digest source_firmware_digest{};
   Digest target_firmware_digest{};
   std::vector<PackageImage> images;
   // Filled in by parse_package() / serialize_package():
-  Digest payload_digest{};
-  Digest header_digest{};  // identifies the whole package (it covers payload_digest)
-  std::uint64_t header_length = 0;
-  std::uint64_t payload_length = 0;
+  Digest payload_digest{};  // format 1 only
+  // Identifies the package (journal records, boot records' installed-by).
+  // Format 1: the header digest (it covers the payload digest); format 2:
+  // the SHA-256 of every byte before the trailing check.
+  Digest package_id{};
+  std::uint64_t header_length = 0;   // bytes before the payload
+  std::uint64_t payload_length = 0;  // format 2: followed by the check
 };
 
-// Parses and fully verifies a package held in memory: magic, version,
-// lengths, limits, header digest, payload digest, patch ranges.
+// Parses and fully verifies a package held in memory (either format):
+// magic, version, the package's digests, lengths, limits, patch ranges.
 // Errors: kBadPackage (corrupt/truncated/inconsistent), kUnsupported (a
 // newer format version, unknown flags or algorithm).
 Result<PackageHeader> parse_package(ByteView package);
@@ -93,8 +98,10 @@ Result<PackageHeader> parse_package(ByteView package);
 // The patch bytes of `image` inside a package parse_package() accepted.
 ByteView patch_bytes(ByteView package, const PackageHeader& header, const PackageImage& image);
 
-// Serialises `header` (its digests and lengths are recomputed) followed by
-// `payload`. Fails with kInvalidInput if a field breaks the limits above.
+// Serialises `header` in header.format_version's container, with
+// `payload` (its digests and lengths are recomputed). Fails with
+// kInvalidInput if a field breaks the limits above, or (format 2) if the
+// patches are not back to back in image order covering the whole payload.
 Result<std::vector<std::uint8_t>> serialize_package(PackageHeader header, ByteView payload);
 
 // True if `name` is a valid image name: 1..64 of [A-Za-z0-9._-].
