@@ -78,6 +78,14 @@ std::vector<std::uint32_t> cortex_m_load_addresses(ByteView image) {
   return bases;
 }
 
+bool looks_like_aarch64(ByteView image) {
+  constexpr std::uint32_t kRet = 0xD65F03C0;  // RET (X30)
+  std::size_t rets = 0;
+  for (std::size_t p = 0; p + 4 <= image.size(); p += 4)
+    rets += load_le(image, p, 4) == kRet ? 1 : 0;
+  return rets >= 4 && rets * 2048 >= image.size();
+}
+
 std::vector<AddressRegion> whole_image_layout(ByteView image, std::uint32_t load_address) {
   // Clipped to the 4 GiB address space, which regions_fit() insists on.
   const std::uint64_t room = kAddressSpace - load_address;

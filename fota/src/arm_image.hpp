@@ -22,6 +22,11 @@ namespace vmodem::fota::detail {
 // 128-byte-aligned base, as the VTOR requires.
 std::vector<std::uint32_t> cortex_m_load_addresses(ByteView image);
 
+// True if `image` holds A64 code: at least 4 RET instructions (d65f03c0,
+// word-aligned), one per 2 KiB or more, which neither data nor Thumb code
+// produce by chance.
+bool looks_like_aarch64(ByteView image);
+
 // The region table for `image` loaded at `load_address`: the whole file as
 // one region (clipped at the top of the 32-bit address space).
 std::vector<AddressRegion> whole_image_layout(ByteView image, std::uint32_t load_address);

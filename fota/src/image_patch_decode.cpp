@@ -78,9 +78,8 @@ Result<std::vector<ControlEntry>> read_program(const StreamFrame& control, const
 Result<ParsedPatch> parse_image_patch(std::uint8_t algorithm, ByteView patch,
                                       std::uint64_t old_size, std::uint64_t new_size) {
   ParsedPatch parsed;
-  if (algorithm != static_cast<std::uint8_t>(PatchAlgorithm::kBsdiff) &&
-      algorithm != static_cast<std::uint8_t>(PatchAlgorithm::kBsdiffXtensa) &&
-      algorithm != static_cast<std::uint8_t>(PatchAlgorithm::kBsdiffThumb2)) {
+  if (algorithm == static_cast<std::uint8_t>(PatchAlgorithm::kNone) ||
+      algorithm > static_cast<std::uint8_t>(kLastPatchAlgorithm)) {
     return fail(ErrorCode::kUnsupported, "unknown patch algorithm " + std::to_string(algorithm));
   }
   parsed.algorithm = static_cast<PatchAlgorithm>(algorithm);

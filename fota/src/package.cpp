@@ -80,6 +80,8 @@ std::string_view algorithm_name(PatchAlgorithm algorithm) {
       return "bsdiff-lzma-xtensa";
     case PatchAlgorithm::kBsdiffThumb2:
       return "bsdiff-lzma-thumb2";
+    case PatchAlgorithm::kBsdiffAarch64:
+      return "bsdiff-lzma-aarch64";
   }
   return "unknown";
 }

@@ -38,6 +38,21 @@ void add_thumb2(ByteView old, ByteView neu, std::optional<std::uint32_t> load_ad
   }
 }
 
+// AArch64: one region per image at the named load address. Without one,
+// at the top of the 32-bit space, page-aligned: PC-relative references
+// project the same at any page-aligned address, and few data words point
+// up there, so the pointer pass stays out of the way.
+void add_aarch64(ByteView old, ByteView neu, Architecture architecture,
+                 std::optional<std::uint32_t> load_address, std::vector<ProjectionLayout>& out) {
+  if (architecture == Architecture::kAuto && !(looks_like_aarch64(old) && looks_like_aarch64(neu)))
+    return;
+  const std::uint64_t span = (std::max(old.size(), neu.size()) + 0xFFF) & ~std::uint64_t{0xFFF};
+  if (span == 0 || span > 0x8000'0000ull) return;
+  const auto base = load_address.value_or(static_cast<std::uint32_t>(0x1'0000'0000ull - span));
+  out.push_back({PatchAlgorithm::kBsdiffAarch64, whole_image_layout(old, base),
+                 whole_image_layout(neu, base)});
+}
+
 }  // namespace
 
 std::optional<Isa> projection_isa(PatchAlgorithm algorithm) {
@@ -46,6 +61,8 @@ std::optional<Isa> projection_isa(PatchAlgorithm algorithm) {
       return Isa::kXtensa;
     case PatchAlgorithm::kBsdiffThumb2:
       return Isa::kThumb2;
+    case PatchAlgorithm::kBsdiffAarch64:
+      return Isa::kAarch64;
     case PatchAlgorithm::kNone:
     case PatchAlgorithm::kBsdiff:
       break;
@@ -62,6 +79,9 @@ std::vector<ProjectionLayout> projection_layouts(ByteView old, ByteView new_imag
   }
   if (architecture == Architecture::kAuto || architecture == Architecture::kThumb2) {
     add_thumb2(old, new_image, load_address, out);
+  }
+  if (architecture == Architecture::kAuto || architecture == Architecture::kAarch64) {
+    add_aarch64(old, new_image, architecture, load_address, out);
   }
   // Empty images have nothing to project, and an empty region table is
   // not worth its bytes.

@@ -24,9 +24,10 @@ struct ProjectionLayout {
 std::optional<Isa> projection_isa(PatchAlgorithm algorithm);
 
 // Layouts worth a candidate for old -> new, most likely first. kAuto offers
-// every detected one; kNone none; kXtensa / kThumb2 only that ISA's. For
-// Thumb-2, `load_address` (if given) replaces vector-table detection, so an
-// image with a header or without a vector table can still be projected.
+// every detected one; kNone none; kXtensa / kThumb2 / kAarch64 only that
+// ISA's. For Thumb-2, `load_address` (if given) replaces vector-table
+// detection, so an image with a header or without a vector table can still
+// be projected; for AArch64 it places the region (pointers project too).
 // Every layout passes regions_fit() for its image.
 std::vector<ProjectionLayout> projection_layouts(ByteView old, ByteView new_image,
                                                  Architecture architecture,

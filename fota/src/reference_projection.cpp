@@ -108,6 +108,10 @@ Bytes project_references(Isa isa, ByteView old, std::span<const ControlEntry> pr
     project_thumb2_code(map, old_regions, old, out);
     return out;
   }
+  if (isa == Isa::kAarch64) {
+    project_aarch64_code(map, old_regions, old, out);
+    return out;
+  }
   for (const auto& region : old_regions) {
     if (is_code_address(region.address)) project_code(map, region, old, out);
   }

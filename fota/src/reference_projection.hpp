@@ -32,8 +32,9 @@ inline constexpr std::size_t kMaxRegions = 16;
 // The instruction sets we can project. Each is a patch algorithm of its own
 // (package.hpp), because the applier must redo the identical rewrite.
 enum class Isa : std::uint8_t {
-  kXtensa,  // CALL0, L32R in 0x401xxxxx/0x402xxxxx code, aligned pointers
-  kThumb2,  // BL, B.W, B<c>.W, B, B<c>, CBZ, LDR literal, ADR, aligned pointers
+  kXtensa,   // CALL0, L32R in 0x401xxxxx/0x402xxxxx code, aligned pointers
+  kThumb2,   // BL, B.W, B<c>.W, B, B<c>, CBZ, LDR literal, ADR, aligned pointers
+  kAarch64,  // B, BL, B.cond, CBZ, TBZ, LDR literal, ADR, ADRP pairs, aligned pointers
 };
 
 // True if every region lies inside an image of `image_size` bytes.
@@ -58,5 +59,11 @@ void project_pointers(const AddressMap& map, std::span<const AddressRegion> regi
 // every region, rewriting PC-relative branches and literal references in `out`.
 void project_thumb2_code(const AddressMap& map, std::span<const AddressRegion> regions,
                          ByteView old, Bytes& out);
+
+// The AArch64 half (aarch64_projection.cpp): every aligned word of the
+// word-aligned regions read as an A64 instruction, PC-relative branches,
+// literal loads, ADR and ADRP + ADD/load/store pairs rewritten in `out`.
+void project_aarch64_code(const AddressMap& map, std::span<const AddressRegion> regions,
+                          ByteView old, Bytes& out);
 
 }  // namespace vmodem::fota::detail

@@ -38,7 +38,7 @@ struct DeltaArgs {
   std::string new_version;
   std::string expect_model;
   std::size_t chunk = 2048;
-  std::string arch = "auto";          // auto, none, xtensa or thumb2
+  std::string arch = "auto";          // auto, none, xtensa, thumb2 or aarch64
   std::string load_address;           // Thumb-2 load address, "" = from the vector table
   int format = fota::kFormatVersion;  // package container version (1 or 2)
   bool fast = false;
@@ -88,6 +88,7 @@ fota::Architecture architecture_named(const std::string& name) {
   if (name == "none") return fota::Architecture::kNone;
   if (name == "xtensa") return fota::Architecture::kXtensa;
   if (name == "thumb2") return fota::Architecture::kThumb2;
+  if (name == "aarch64") return fota::Architecture::kAarch64;
   return fota::Architecture::kAuto;
 }
 
@@ -263,14 +264,15 @@ void add_delta_command(CLI::App& app, CommandList& commands) {
   make_cmd
       ->add_option("--arch", args->arch,
                    "Reference projection to try: auto (ESP8266 images -> xtensa, Cortex-M .bin "
-                   "with a vector table -> thumb2), none, xtensa, thumb2; the smaller of "
-                   "projected and plain is kept")
+                   "with a vector table -> thumb2, A64 code -> aarch64), none, xtensa, thumb2, "
+                   "aarch64; the smaller of projected and plain is kept")
       ->capture_default_str()
-      ->check(CLI::IsMember({"auto", "none", "xtensa", "thumb2"}));
+      ->check(CLI::IsMember({"auto", "none", "xtensa", "thumb2", "aarch64"}));
   make_cmd
       ->add_option("--load-address", args->load_address,
                    "With thumb2: the CPU address the images are loaded at (e.g. 0x08000000), for "
-                   "images whose vector table does not say")
+                   "images whose vector table does not say; with aarch64: lets pointers be "
+                   "projected too")
       ->check([](const std::string& text) -> std::string {
         const auto bad = "not a 32-bit address: " + text;
         try {

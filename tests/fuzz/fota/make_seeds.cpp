@@ -23,12 +23,14 @@ void put_whole_image_region(std::vector<std::uint8_t>& out, std::uint32_t size) 
       out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
 }
 
-// The "identical" package turned into a Thumb-2 one (patch algorithm 3):
-// with an identity alignment the projection changes nothing, so the package
-// is valid, and the fuzzer starts from a patch whose region tables and
-// instruction sweep it can mutate (the fixture is no Cortex-M image, so the
-// generator would never choose the projection itself).
-std::optional<std::vector<std::uint8_t>> thumb2_seed(const std::vector<std::uint8_t>& identical) {
+// The "identical" package turned into a projecting one (patch algorithm 3,
+// Thumb-2, or 4, AArch64): with an identity alignment the projection
+// changes nothing, so the package is valid, and the fuzzer starts from a
+// patch whose region tables and instruction sweep it can mutate (the
+// fixture is neither ISA's image, so the generator would never choose the
+// projection itself).
+std::optional<std::vector<std::uint8_t>> projected_seed(const std::vector<std::uint8_t>& identical,
+                                                        vmodem::fota::PatchAlgorithm algorithm) {
   using namespace vmodem::fota;
   auto header = parse_package(identical);
   if (!header || header->images.size() != 1) return std::nullopt;
@@ -38,7 +40,7 @@ std::optional<std::vector<std::uint8_t>> thumb2_seed(const std::vector<std::uint
   put_whole_image_region(payload, static_cast<std::uint32_t>(image.source_size));
   put_whole_image_region(payload, static_cast<std::uint32_t>(image.target_size));
   payload.insert(payload.end(), patch.begin(), patch.end());
-  image.algorithm = PatchAlgorithm::kBsdiffThumb2;
+  image.algorithm = algorithm;
   image.patch_offset = 0;
   image.patch_length = payload.size();
   auto package = serialize_package(*header, payload);
@@ -85,10 +87,13 @@ int main(int argc, char** argv) {
     if (auto st = write_file_atomic(dir / (name + suffix + ".pkg"), package->bytes); !st) return 1;
     std::printf("%s%s: %zu bytes\n", name, suffix.c_str(), package->bytes.size());
     if (std::string_view(name) != "identical") continue;
-    const auto thumb2 = thumb2_seed(package->bytes);
-    if (!thumb2 || !write_file_atomic(dir / ("identical-thumb2" + suffix + ".pkg"), *thumb2))
-      return 1;
-    std::printf("identical-thumb2%s: %zu bytes\n", suffix.c_str(), thumb2->size());
+    for (const auto& [isa, algorithm] : {std::pair{"thumb2", PatchAlgorithm::kBsdiffThumb2},
+                                         std::pair{"aarch64", PatchAlgorithm::kBsdiffAarch64}}) {
+      const auto seed = projected_seed(package->bytes, algorithm);
+      const std::string file = std::string("identical-") + isa + suffix + ".pkg";
+      if (!seed || !write_file_atomic(dir / file, *seed)) return 1;
+      std::printf("%s: %zu bytes\n", file.c_str(), seed->size());
+    }
   }
   return 0;
 }

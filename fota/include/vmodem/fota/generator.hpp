@@ -17,10 +17,11 @@ namespace vmodem::fota {
 // fota/FORMAT.md, patch algorithms 2 and 3). Whatever is chosen, a patch
 // without projection is tried as well and the smaller one kept.
 enum class Architecture : std::uint8_t {
-  kAuto,    // every ISA the image is recognised as (ESP8266 header, Cortex-M vectors)
-  kNone,    // plain bsdiff only
-  kXtensa,  // ESP8266 images only
-  kThumb2,  // ARM Cortex-M (raw .bin with its vector table, or a named load address)
+  kAuto,     // every ISA the image is recognised as (ESP8266 header, Cortex-M vectors)
+  kNone,     // plain bsdiff only
+  kXtensa,   // ESP8266 images only
+  kThumb2,   // ARM Cortex-M (raw .bin with its vector table, or a named load address)
+  kAarch64,  // AArch64 raw images (A64 code detected, or named; see load_address)
 };
 
 struct GeneratorOptions {
@@ -31,6 +32,8 @@ struct GeneratorOptions {
   Architecture architecture = Architecture::kAuto;
   // Thumb-2: the CPU address the images are loaded at, for images whose
   // vector table does not say (nullopt: detect it from the vector table).
+  // AArch64: the load address lets aligned pointers be projected too
+  // (nullopt: PC-relative references only).
   std::optional<std::uint32_t> load_address;
   // The container: kFormatVersion2 (compact), or kFormatVersion1 for
   // appliers that predate format 2.

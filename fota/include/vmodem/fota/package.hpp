@@ -50,9 +50,10 @@ enum class PatchAlgorithm : std::uint8_t {
   kBsdiff = 1,         // suffix-array matcher, control/diff/extra streams
   kBsdiffXtensa = 2,   // the same over a reference-projected source (Xtensa)
   kBsdiffThumb2 = 3,   // the same, projecting ARM Thumb-2 references (Cortex-M)
+  kBsdiffAarch64 = 4,  // the same, projecting AArch64 (A64) references
 };
 // The highest algorithm this build applies; higher ones are kUnsupported.
-inline constexpr PatchAlgorithm kLastPatchAlgorithm = PatchAlgorithm::kBsdiffThumb2;
+inline constexpr PatchAlgorithm kLastPatchAlgorithm = PatchAlgorithm::kBsdiffAarch64;
 
 std::string_view algorithm_name(PatchAlgorithm algorithm);
 
