@@ -88,7 +88,8 @@ class ModuleDriver {
   void on_event(const nlohmann::json& event);
   // Runs the io_context until nothing is ready (timers due, posted work).
   void settle();
-  // settle(), then waits up to `ms` of real time for more work, once.
+  // settle(), then waits up to 1 ms of real time for one more handler
+  // (a timer with a delay, work posted from another thread).
   void wait_a_little();
   StepResult run_command(const AtStep& step, Transcript& transcript);
   StepResult wait_urc(const AtStep& step, Transcript& transcript);

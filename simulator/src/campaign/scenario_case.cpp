@@ -1,0 +1,98 @@
+#include "campaign/scenario_case.hpp"
+
+#include <algorithm>
+
+namespace vmodem::sim::campaign {
+
+void ScenarioCase::rewind() {
+  d_.rewind();
+  Transcript boot;
+  if (!d_.power_on(boot).complete) anomaly_ = "the kept flash does not boot";
+  // Operations are counted from the action on, not from its boot.
+  d_.injector().reset_operation_count();
+  transcript_.clear();
+  trace_.clear();
+  in_flight_ = 0;
+}
+
+bool ScenarioCase::act() {
+  tracing_ = true;
+  std::vector<StepSpan> spans;
+  for (std::size_t i = 0; i < s_.action.size(); ++i) {
+    in_flight_ = i + 1;
+    const std::uint64_t first = d_.injector().operation_count() + 1;
+    const StepResult r = d_.run(s_.action[i], transcript_);
+    spans.push_back({s_.action[i].label(), first, d_.injector().operation_count()});
+    if (r.kind == StepResult::Kind::power_lost) {
+      tracing_ = false;
+      return true;
+    }
+    if (!r.ok() && anomaly_.empty())
+      anomaly_ = "step " + std::to_string(i + 1) + ": " + r.describe(s_.action[i]);
+  }
+  tracing_ = false;
+  in_flight_ = 0;
+  measured_ = trace_;
+  spans_ = std::move(spans);
+  return false;
+}
+
+tl::expected<void, std::string> ScenarioCase::reference() {
+  rewind();
+  if (!anomaly_.empty()) return tl::unexpected(anomaly_);
+  ref_.push_back(capture(d_.module()));
+  std::uint64_t reading = 0;  // operations of the captures, not the action's
+  for (std::size_t i = 0; i < s_.action.size(); ++i) {
+    tracing_ = true;
+    const StepResult r = d_.run(s_.action[i], transcript_);
+    tracing_ = false;
+    if (!r.ok()) {
+      return tl::unexpected("the action fails without a power cut: step " + std::to_string(i + 1) +
+                            ": " + r.describe(s_.action[i]) + "\n  " + joined(transcript_));
+    }
+    const std::uint64_t before = d_.injector().operation_count();
+    ref_.push_back(capture(d_.module()));
+    reading += d_.injector().operation_count() - before;
+  }
+  reference_ops_ = d_.injector().operation_count() - reading;
+  measured_ = trace_;  // what the filters look at until the engine measures
+  return {};
+}
+
+bool ScenarioCase::eligible(std::uint64_t n) const {
+  if (n == 0 || n > measured_.size()) return false;
+  const Op& op = measured_[n - 1];
+  if (!(s_.cuts.kinds & (1U << static_cast<unsigned>(op.kind)))) return false;
+  if (s_.cuts.partitions.empty()) return true;
+  const std::string name = partition_of(op.block);
+  return std::find(s_.cuts.partitions.begin(), s_.cuts.partitions.end(), name) !=
+         s_.cuts.partitions.end();
+}
+
+std::string ScenarioCase::partition_of(std::uint32_t block) const {
+  for (const auto& entry : d_.module().profile().partitions) {
+    if (block >= entry.spec.first_block && block < entry.spec.end_block()) return entry.spec.name;
+  }
+  return {};
+}
+
+Verdict ScenarioCase::verify(const CutPoint& point) {
+  record_ = CutRecord{};
+  record_.point = point;
+  record_.step = in_flight_;
+  if (d_.last_fault()) {
+    record_.fault = *d_.last_fault();
+    record_.partition = partition_of(record_.fault.value("block", 0U));
+  }
+  d_.cut();  // the module goes down as the cut left it (its io work run)
+  if (!keep_state_.empty()) {
+    if (auto saved = d_.save_image(keep_state_ / "nand.img"); !saved)
+      record_.note = "could not keep the state: " + saved.error();
+  }
+  const BootReport boot = d_.power_on(transcript_);
+  Verdict verdict = judge(boot);
+  record_.transcript = std::move(transcript_);
+  return verdict;
+}
+
+}  // namespace vmodem::sim::campaign

@@ -1,0 +1,96 @@
+// The scenario's action as the campaign engine's case (nand/campaign.hpp),
+// for runner.cpp: scenario_case.cpp runs it (rewind, act, the reference run,
+// the cut filters), judge.cpp judges what a cut left (runner.hpp lists the
+// invariants and the outcomes).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+#include <vmodem/nand/campaign.hpp>
+
+#include "campaign/module_driver.hpp"
+#include "campaign/module_state.hpp"
+#include "campaign/runner.hpp"
+#include "campaign/scenario.hpp"
+
+namespace vmodem::sim::campaign {
+
+using nand::campaign::CutPoint;
+using nand::campaign::Verdict;
+
+// The action under power cuts, as the engine's case: rewind() boots the kept
+// flash, act() runs the action's steps until they end or the power goes,
+// verify() powers up and judges (see runner.hpp for the invariants).
+class ScenarioCase final : public nand::campaign::InjectorCase {
+ public:
+  ScenarioCase(const Scenario& scenario, ModuleDriver& driver, bool safe,
+               std::filesystem::path keep_state)
+      : s_(scenario), d_(driver), safe_(safe), keep_state_(std::move(keep_state)) {
+    d_.injector().set_observer([this](std::uint64_t, nand::OpKind kind, nand::PageAddr addr) {
+      if (tracing_) trace_.push_back({kind, addr.block});
+    });
+  }
+  ~ScenarioCase() override { d_.injector().set_observer({}); }
+  ScenarioCase(const ScenarioCase&) = delete;
+  ScenarioCase& operator=(const ScenarioCase&) = delete;
+
+  nand::FaultInjector& injector() override { return d_.injector(); }
+  void rewind() override;
+  bool act() override;
+  Verdict verify(const CutPoint& point) override;
+  std::string anomaly() override { return anomaly_; }
+
+  // The uncut action once, with the module's state recorded before it and
+  // after each step. An error when a step does not succeed.
+  tl::expected<void, std::string> reference();
+  // Whether the scenario's partition and kind filters let operation `n`
+  // (of the measured run) be cut.
+  bool eligible(std::uint64_t n) const;
+  std::string partition_of(std::uint32_t block) const;
+  CutRecord take_record() { return std::move(record_); }
+  const std::vector<StepSpan>& spans() const { return spans_; }
+  std::uint64_t reference_operations() const { return reference_ops_; }
+
+ private:
+  struct Op {
+    nand::OpKind kind;
+    std::uint32_t block;
+  };
+  Verdict judge(const BootReport& boot);
+  std::optional<Verdict> judge_files(const ModuleState& now, const BootReport& boot,
+                                     std::vector<std::string>& labels);
+  std::optional<Verdict> judge_backups(const ModuleState& now, const BootReport& boot,
+                                       std::vector<std::string>& labels);
+  std::string state_label(const ModuleState& now, const BootReport& boot) const;
+  bool touched_by_action(const std::string& fs) const;
+
+  const Scenario& s_;
+  ModuleDriver& d_;
+  bool safe_;
+  std::filesystem::path keep_state_;
+  std::vector<ModuleState> ref_;  // before the action, then after each step
+  std::vector<StepSpan> spans_;
+  std::uint64_t reference_ops_ = 0;
+  bool tracing_ = false;
+  std::vector<Op> trace_, measured_;
+  std::size_t in_flight_ = 0;  // 1-based step the power went in
+  std::string anomaly_;
+  Transcript transcript_;
+  CutRecord record_;
+};
+
+// "a, b, c".
+inline std::string joined(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& p : parts)
+    out += (out.empty() ? "" : ", ") + p;
+  return out;
+}
+
+}  // namespace vmodem::sim::campaign
