@@ -299,8 +299,9 @@ int serve(boost::asio::io_context& io, std::vector<Served>& modules, const RunAr
       const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::steady_clock::now() - started)
                           .count();
-      spdlog::info("all {} modules APP RDY {} ms after the start", modules.size(), ms);
+      // One module says "booted in N ms" itself; a fleet's total is news.
       if (modules.size() > 1) {
+        spdlog::info("all {} modules APP RDY {} ms after the start", modules.size(), ms);
         std::cout << "all " << modules.size() << " modules APP RDY " << ms
                   << " ms after the start\n"
                   << std::flush;
