@@ -82,7 +82,11 @@ class Reader {
 
   // A view of the next `n` bytes, or an empty view (and failure) if short.
   ByteView bytes(std::uint64_t n) {
-    if (n > remaining() || !take(static_cast<std::size_t>(n))) return {};
+    if (n > remaining()) {
+      failed_ = true;  // as the class promises: a short read fails the reader
+      return {};
+    }
+    if (!take(static_cast<std::size_t>(n))) return {};
     return data_.subspan(pos_ - n, n);
   }
   std::string string(std::uint64_t n) {

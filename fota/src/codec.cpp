@@ -75,6 +75,30 @@ Bytes frame(Codec codec, std::uint8_t parameter, std::size_t raw_size, ByteView 
   return out;
 }
 
+// The raw bytes as a stored frame, in the short form if asked.
+Bytes stored_frame(ByteView raw, bool short_stored) {
+  if (!short_stored) return frame(Codec::kStored, 0, raw.size(), raw);
+  Bytes out;
+  put_u8(out, static_cast<std::uint8_t>(Codec::kStoredShort));
+  put_varint(out, raw.size());
+  put_bytes(out, raw);
+  return out;
+}
+
+// The rest of a kStoredShort frame after its codec byte.
+Result<StreamFrame> read_short_stored(Reader& reader) {
+  StreamFrame f;
+  const auto size = reader.varint();
+  if (!reader.ok() || !size) return fail(ErrorCode::kBadPackage, "truncated stream header");
+  if (*size > kMaxStreamBytes) return fail(ErrorCode::kBadPackage, "stream size absurd");
+  f.raw_size = *size;
+  f.payload = reader.bytes(*size);
+  if (!reader.ok() || f.payload.size() != *size) {
+    return fail(ErrorCode::kBadPackage, "truncated stream data");
+  }
+  return f;
+}
+
 class StoredDecoder final : public StreamDecoder {
  public:
   explicit StoredDecoder(const StreamFrame& f) : StreamDecoder(f.raw_size), data_(f.payload) {}
@@ -188,7 +212,8 @@ Result<Bytes> encode_stream(ByteView raw, const CodecChoice& choice, ByteView di
   Result<Bytes> packed = Bytes{};
   switch (choice.codec) {
     case Codec::kStored:
-      return frame(Codec::kStored, 0, raw.size(), raw);
+    case Codec::kStoredShort:
+      return stored_frame(raw, choice.short_stored || choice.codec == Codec::kStoredShort);
     case Codec::kLzma2:
     case Codec::kLzma2WithOld:
       packed = lzma2_compress(raw, choice, dict_log, dictionary);
@@ -198,7 +223,7 @@ Result<Bytes> encode_stream(ByteView raw, const CodecChoice& choice, ByteView di
       packed = zstd_compress(raw, choice, dict_log, dictionary);
       break;
     case Codec::kSparse:
-      packed = sparse_compress(raw);
+      packed = sparse_compress(raw, choice.short_stored);
       break;
   }
   if (!packed) return tl::unexpected(packed.error());
@@ -206,8 +231,8 @@ Result<Bytes> encode_stream(ByteView raw, const CodecChoice& choice, ByteView di
 }
 
 Result<Bytes> encode_stream_best(ByteView raw, std::span<const CodecChoice> choices,
-                                 ByteView dictionary) {
-  Bytes best = frame(Codec::kStored, 0, raw.size(), raw);
+                                 ByteView dictionary, bool short_stored) {
+  Bytes best = stored_frame(raw, short_stored);
   for (const auto& choice : choices) {
     auto candidate = encode_stream(raw, choice, dictionary);
     if (!candidate) return candidate;
@@ -219,6 +244,9 @@ Result<Bytes> encode_stream_best(ByteView raw, std::span<const CodecChoice> choi
 Result<StreamFrame> read_frame(Reader& reader) {
   StreamFrame f;
   const std::uint8_t codec = reader.u8();
+  if (reader.ok() && codec == static_cast<std::uint8_t>(Codec::kStoredShort)) {
+    return read_short_stored(reader);
+  }
   f.parameter = reader.u8();
   const auto raw_size = reader.varint();
   const auto packed_size = reader.varint();
@@ -251,6 +279,7 @@ Result<std::unique_ptr<StreamDecoder>> make_decoder(const StreamFrame& frame, By
   }
   switch (frame.codec) {
     case Codec::kStored:
+    case Codec::kStoredShort:  // read_frame() returns these as kStored
       return std::make_unique<StoredDecoder>(frame);
     case Codec::kLzma2:
     case Codec::kLzma2WithOld: {

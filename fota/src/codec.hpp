@@ -31,6 +31,11 @@ enum class Codec : std::uint8_t {
   // Zero runs, literal-run lengths and literal bytes as three inner frames
   // (sparse_codec.hpp): for the mostly-zero diff stream.
   kSparse = 5,
+  // Stored bytes behind a 2-byte-shorter header, u8 6 | varint size | bytes
+  // (no parameter, no packed size): small patches have several tiny stored
+  // streams. Read as kStored. Written into format-2 packages only, so a
+  // format-1 package stays readable by appliers that predate it.
+  kStoredShort = 6,
 };
 
 // One encoder configuration the generator may try on a stream.
@@ -42,6 +47,8 @@ struct CodecChoice {
   // LZMA2 match length at which the encoder stops looking for a longer one:
   // 273 (the maximum) packs runs best but costs time in proportion.
   std::uint32_t nice_len = 273;
+  // Stored results (and kSparse's stored inner frames) as kStoredShort.
+  bool short_stored = false;
 };
 
 inline bool uses_dictionary(Codec codec) {
@@ -57,9 +64,10 @@ inline constexpr std::uint64_t kMaxStreamBytes = 256ull << 20;
 // the identical bytes.
 Result<Bytes> encode_stream(ByteView raw, const CodecChoice& choice, ByteView dictionary = {});
 
-// Tries every choice in `choices` (plus kStored) and returns the smallest frame.
+// Tries every choice in `choices` (plus stored: kStoredShort if
+// `short_stored`, else kStored) and returns the smallest frame.
 Result<Bytes> encode_stream_best(ByteView raw, std::span<const CodecChoice> choices,
-                                 ByteView dictionary = {});
+                                 ByteView dictionary = {}, bool short_stored = false);
 
 // The parsed header of a framed stream.
 struct StreamFrame {
@@ -70,6 +78,7 @@ struct StreamFrame {
 };
 
 // Reads one frame from `reader`; fails on truncation or an unknown codec.
+// A kStoredShort frame is returned as kStored.
 Result<StreamFrame> read_frame(Reader& reader);
 
 // Pull-style decoder over one frame. read() fills `out` completely unless

@@ -91,6 +91,7 @@ Result<GeneratedPackage> make_package(const FirmwareBundle& old_fw, const Firmwa
   encode.architecture = options.architecture;
   encode.load_address = options.load_address;
   encode.exhaustive_codecs = options.thorough;
+  encode.short_stored_frames = options.format_version >= kFormatVersion2;
   if (!options.thorough) encode.min_gains = {8};
 
   GeneratedPackage out;

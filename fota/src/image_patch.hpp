@@ -32,6 +32,8 @@ struct PatchEncodeOptions {
   std::optional<std::uint32_t> load_address;  // Thumb-2 without a vector table
   // Full codec search (slower); otherwise one good setting per stream.
   bool exhaustive_codecs = true;
+  // Stored streams as kStoredShort (codec.hpp): package format 2 only.
+  bool short_stored_frames = false;
 };
 
 struct PatchBreakdown {

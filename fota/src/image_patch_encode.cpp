@@ -33,7 +33,19 @@ CodecChoice zstd(Codec codec = Codec::kZstd) {
 struct CodecPlan {
   std::vector<CodecChoice> control, diff, extra;
   bool dense_diff_fallback = false;  // see encode_diff()
+  bool short_stored = false;         // stored streams as kStoredShort
 };
+
+// The plan with stored streams (and the zero-run codec's stored inner
+// frames) in the short form, for format-2 packages.
+CodecPlan with_short_stored(CodecPlan plan, bool short_stored) {
+  plan.short_stored = short_stored;
+  for (auto* choices : {&plan.control, &plan.diff, &plan.extra}) {
+    for (auto& choice : *choices)
+      choice.short_stored = short_stored;
+  }
+  return plan;
+}
 
 CodecChoice sparse() {
   CodecChoice c;
@@ -58,7 +70,7 @@ CodecPlan codec_plan(bool exhaustive) {
 // not mostly zeros (dense changes), the case that codec is not made for. A
 // shorter nice_len costs a tenth of 273's time on what zero runs there are.
 Result<Bytes> encode_diff(ByteView diff, const CodecPlan& plan) {
-  auto best = encode_stream_best(diff, plan.diff);
+  auto best = encode_stream_best(diff, plan.diff, {}, plan.short_stored);
   if (!best || !plan.dense_diff_fallback || best->size() * 16 <= diff.size()) return best;
   CodecChoice dense = lzma(0, 0, 0);
   dense.nice_len = 64;
@@ -71,7 +83,9 @@ Result<Bytes> encode_diff(ByteView diff, const CodecPlan& plan) {
 // its raw bytes depend only on the matcher threshold (not on projection), so
 // storing it keeps the order among one threshold's candidates and skips the
 // costliest pass.
-CodecPlan ranking_plan() { return {{lzma(1, 0, 0)}, {sparse()}, {}}; }
+CodecPlan ranking_plan() {
+  return {{lzma(1, 0, 0)}, {sparse()}, {}};
+}
 
 void put_regions(Bytes& out, std::span<const AddressRegion> regions) {
   put_u8(out, static_cast<std::uint8_t>(regions.size()));
@@ -105,9 +119,9 @@ Result<EncodedPatch> encode_candidate(ByteView old, ByteView neu, const Candidat
     put_regions(patch.bytes, layout->new_regions);
   }
   const RawStreams raw = build_streams(base, neu, *candidate.program);
-  auto control = encode_stream_best(raw.control, plan.control);
+  auto control = encode_stream_best(raw.control, plan.control, {}, plan.short_stored);
   auto diff = encode_diff(raw.diff, plan);
-  auto extra = encode_stream_best(raw.extra, plan.extra, base);
+  auto extra = encode_stream_best(raw.extra, plan.extra, base, plan.short_stored);
   if (!control) return tl::unexpected(control.error());
   if (!diff) return tl::unexpected(diff.error());
   if (!extra) return tl::unexpected(extra.error());
@@ -148,7 +162,7 @@ Result<EncodedPatch> encode_image_patch(ByteView old, ByteView new_image,
   // Rank every candidate cheaply, keep the best of each matcher threshold,
   // encode those in full and keep the smallest — both steps on every core.
   std::vector<Result<EncodedPatch>> ranked(candidates.size(), EncodedPatch{});
-  const CodecPlan ranking = ranking_plan();
+  const CodecPlan ranking = with_short_stored(ranking_plan(), options.short_stored_frames);
   parallel_for(candidates.size(), [&](std::size_t i) {
     ranked[i] = encode_candidate(old, new_image, candidates[i], ranking);
   });
@@ -162,7 +176,8 @@ Result<EncodedPatch> encode_image_patch(ByteView old, ByteView new_image,
     }
     if (best) finalists.push_back(*best);
   }
-  const CodecPlan plan = codec_plan(options.exhaustive_codecs);
+  const CodecPlan plan =
+      with_short_stored(codec_plan(options.exhaustive_codecs), options.short_stored_frames);
   std::vector<Result<EncodedPatch>> encoded(finalists.size(), EncodedPatch{});
   parallel_for(finalists.size(), [&](std::size_t f) {
     encoded[f] = encode_candidate(old, new_image, candidates[finalists[f]], plan);

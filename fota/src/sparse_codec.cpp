@@ -35,12 +35,12 @@ SparseParts split_zero_runs(ByteView raw) {
 
 // The parts are small and have little structure left: LZMA with no literal
 // context (measured best on firmware diffs), or stored if that is smaller.
-Result<Bytes> encode_part(ByteView part) {
+Result<Bytes> encode_part(ByteView part, bool short_stored) {
   CodecChoice choice;
   choice.lc = 0;
   choice.pb = 0;
   const std::array<CodecChoice, 1> choices{choice};
-  return encode_stream_best(part, choices);
+  return encode_stream_best(part, choices, {}, short_stored);
 }
 
 // Reads LEB128 varints from an inner decoder through a small buffer, so a
@@ -167,11 +167,11 @@ Result<std::unique_ptr<StreamDecoder>> open_part(Reader& reader, std::uint64_t m
 
 }  // namespace
 
-Result<Bytes> sparse_compress(ByteView raw) {
+Result<Bytes> sparse_compress(ByteView raw, bool short_stored) {
   const SparseParts parts = split_zero_runs(raw);
   Bytes payload;
   for (const Bytes* part : {&parts.zero_runs, &parts.literal_lengths, &parts.literals}) {
-    auto framed = encode_part(*part);
+    auto framed = encode_part(*part, short_stored);
     if (!framed) return framed;
     put_bytes(payload, *framed);
   }

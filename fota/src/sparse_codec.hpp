@@ -29,8 +29,9 @@
 
 namespace vmodem::fota::detail {
 
-// The payload of a kSparse frame for `raw` (not the frame itself).
-Result<Bytes> sparse_compress(ByteView raw);
+// The payload of a kSparse frame for `raw` (not the frame itself); stored
+// inner frames as kStoredShort if `short_stored`.
+Result<Bytes> sparse_compress(ByteView raw, bool short_stored = false);
 
 // A decoder for a kSparse frame; errors (kBadPackage) if the payload is not
 // three well-formed inner frames.

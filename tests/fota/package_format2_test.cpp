@@ -63,7 +63,8 @@ TEST(PackageFormat2, FormatOneStillParsesAppliesAndDescribes) {
   EXPECT_EQ(h1->target_version, h2->target_version);
   ASSERT_EQ(h1->images.size(), 1u);
   EXPECT_EQ(h1->images[0].target_digest, h2->images[0].target_digest);
-  EXPECT_EQ(patch_total(*h1), patch_total(*h2));
+  // Format 2's patch may be smaller (short stored frames), never larger.
+  EXPECT_LE(patch_total(*h2), patch_total(*h1));
   EXPECT_GE(v1.size(), v2.size() + 170) << "format 1 stores three more digests and wide fields";
   for (const Bytes* package : {&v1, &v2}) {
     auto applied = apply_in_memory(*package, u.old_fw);
