@@ -51,6 +51,12 @@ enum Cme : int {
 // Uploads are written under this directory and renamed into the root when
 // complete. File names cannot contain '/', so the host can never name it.
 inline constexpr std::string_view kUploadDir = ".qfupl";
+// Removes the temporary files of uploads a power cut interrupted (they hold
+// no committed data, only space): the boot calls it once the file system is
+// mounted, an upload before it starts. Files open by a running upload refuse
+// to go and are kept. False when the directory does not exist (nothing is
+// written then: a boot of a module that never uploaded changes no page).
+bool remove_stale_uploads(fs::FileSystem& fs);
 // Longest <filename> the Quectel FILE manuals allow (the FS limit may be lower).
 inline constexpr std::size_t kMaxNameBytes = 80;
 // Handles +QFOPEN hands out at once, module-wide.

@@ -136,17 +136,10 @@ void on_upload_end(Upload& upload, at::UploadEnd end) {
   upload.responder.ok();
 }
 
-// Removes temporary files left by uploads that a power cut interrupted (they
-// hold no committed data) and makes sure the directory exists. Open ones
-// (an upload running on another port) refuse to go and are kept.
+// Removes what remove_stale_uploads() does and makes sure the directory
+// exists.
 void prepare_upload_dir(fs::FileSystem& fs) {
-  const std::string dir = path_of(kUploadDir);
-  if (auto entries = fs.readdir(dir)) {
-    for (const auto& entry : *entries)
-      (void)fs.unlink(dir + "/" + entry.name);
-  } else {
-    (void)fs.mkdir(dir);
-  }
+  if (!remove_stale_uploads(fs)) (void)fs.mkdir(path_of(kUploadDir));
 }
 
 struct UploadRequest {
@@ -306,6 +299,15 @@ void register_transfer_commands(at::Registry& registry, const std::shared_ptr<Fi
   (void)registry.add("+QFDWL", {.write = bind(state, qfdwl),
                                 .test = answer("+QFDWL: <filename>"),
                                 .gate_tag = kNeedsAppRdy});
+}
+
+bool remove_stale_uploads(fs::FileSystem& fs) {
+  const std::string dir = path_of(kUploadDir);
+  auto entries = fs.readdir(dir);
+  if (!entries) return false;
+  for (const auto& entry : *entries)
+    (void)fs.unlink(dir + "/" + entry.name);
+  return true;
 }
 
 }  // namespace vmodem::sim::files

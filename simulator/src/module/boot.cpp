@@ -7,6 +7,7 @@
 #include <vmodem/simulator/module.hpp>
 
 #include "commands/command_set.hpp"
+#include "commands/file_support.hpp"
 #include "commands/gnss.hpp"
 #include "commands/sim_card.hpp"
 #include "json_text.hpp"
@@ -117,6 +118,9 @@ bool Module::mount_stage(bool before_rdy) {
     slot.partition = std::move(booted.partition);
     slot.backup = std::move(booted.backup);
     if (booted.fs) {
+      // An upload a power cut interrupted left a temporary file: it holds
+      // no committed data, so the firmware frees its space at boot.
+      if (slot.spec->ufs) (void)files::remove_stale_uploads(*booted.fs);
       // From here on the FUSE threads and the control socket share it.
       slot.fs = std::make_unique<fs::SharedFileSystem>(std::move(booted.fs));
       continue;
