@@ -101,23 +101,27 @@ nlohmann::json Daemon::ctl(const std::string& args) const {
   return parsed.is_discarded() ? nlohmann::json{{"error", -2}, {"output", out}} : parsed;
 }
 
-bool Daemon::wait_power(const std::string& state, std::chrono::milliseconds timeout) const {
+bool Daemon::wait_status(const std::function<bool(const nlohmann::json&)>& holds,
+                         std::chrono::milliseconds timeout) const {
   const auto end = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < end) {
-    const auto status = ctl("status");
-    if (status.contains("power") && status["power"] == state) return true;
+    if (holds(ctl("status"))) return true;
     std::this_thread::sleep_for(10ms);
   }
   return false;
 }
 
+bool Daemon::wait_power(const std::string& state, std::chrono::milliseconds timeout) const {
+  return wait_status(
+      [&](const nlohmann::json& status) {
+        return status.contains("power") && status["power"] == state;
+      },
+      timeout);
+}
+
 bool Daemon::wait_booted(std::chrono::milliseconds timeout) const {
-  const auto end = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < end) {
-    if (ctl("status").value("boot_complete", false)) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return false;
+  return wait_status(
+      [](const nlohmann::json& status) { return status.value("boot_complete", false); }, timeout);
 }
 
 Host::Host(const std::filesystem::path& link, std::chrono::milliseconds timeout) {

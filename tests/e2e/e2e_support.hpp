@@ -6,6 +6,7 @@
 #include <array>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -52,6 +53,9 @@ class Daemon {
   // Polls until the boot has run to its end (status boot_complete: APP RDY
   // and the URCs after it, such as PB DONE, are out) or `timeout` passes.
   bool wait_booted(std::chrono::milliseconds timeout = 5000ms) const;
+  // Polls `ctl status` until `holds` says yes (true) or `timeout` passes.
+  bool wait_status(const std::function<bool(const nlohmann::json&)>& holds,
+                   std::chrono::milliseconds timeout) const;
 
  private:
   vmodem::testing::TempDir dir_;

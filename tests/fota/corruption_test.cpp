@@ -102,6 +102,18 @@ TEST_P(CorruptionOfFormat, ResealedBitFlipsFailCleanlyOrStillProduceTheTarget) {
   }
 }
 
+// Reseals `mutated` (a package with a hostile image size) and checks that it
+// is refused as beyond the limits before anything is written.
+void expect_size_refused(Bytes mutated, const FirmwareBundle& old_fw, std::uint64_t size) {
+  reseal(mutated);
+  bool wrote = false;
+  const auto error = try_apply(mutated, old_fw, wrote);
+  ASSERT_TRUE(error) << size;
+  EXPECT_EQ(error->code, ErrorCode::kBadPackage) << size;
+  EXPECT_NE(error->message.find("size beyond limits"), std::string::npos) << error->message;
+  EXPECT_FALSE(wrote);
+}
+
 TEST(Corruption, AbsurdImageSizesAreRefusedFormat1) {
   Case c(kFormatVersion1);
   auto header = parse_package(c.package);
@@ -117,13 +129,7 @@ TEST(Corruption, AbsurdImageSizesAreRefusedFormat1) {
     const std::size_t target_size_at = entry + 2 + h.images[0].name.size() + 1 + 8 + 32;
     for (int b = 0; b < 8; ++b)
       mutated[target_size_at + b] = static_cast<std::uint8_t>(size >> (8 * b));
-    reseal(mutated);
-    bool wrote = false;
-    const auto error = try_apply(mutated, c.old_fw, wrote);
-    ASSERT_TRUE(error) << size;
-    EXPECT_EQ(error->code, ErrorCode::kBadPackage) << size;
-    EXPECT_NE(error->message.find("size beyond limits"), std::string::npos) << error->message;
-    EXPECT_FALSE(wrote);
+    expect_size_refused(mutated, c.old_fw, size);
   }
 }
 
@@ -153,13 +159,7 @@ TEST(Corruption, AbsurdImageSizesAreRefusedFormat2) {
     mutated.insert(mutated.end(),
                    c.package.begin() + static_cast<std::ptrdiff_t>(target_size_at + 2),
                    c.package.end());
-    reseal(mutated);
-    bool wrote = false;
-    const auto error = try_apply(mutated, c.old_fw, wrote);
-    ASSERT_TRUE(error) << size;
-    EXPECT_EQ(error->code, ErrorCode::kBadPackage) << size;
-    EXPECT_NE(error->message.find("size beyond limits"), std::string::npos) << error->message;
-    EXPECT_FALSE(wrote);
+    expect_size_refused(mutated, c.old_fw, size);
   }
 }
 
