@@ -5,6 +5,8 @@
 #     (Cortex-M3), and v1.24.0 v1.24.1 for stm32 NUCLEO_G474RE (Cortex-M4F);
 #   * Trusted Firmware-A BL31, LTS tags lts-v2.10.29..31 and lts-v2.12.11..12,
 #     for PLAT=qemu and PLAT=rpi3 (AArch64).
+# Each image's ELF is kept beside it (NAME-VERSION.elf): arm_pairs.sh gives
+# it to detools' ARM-aware data formats.
 # Each tree is a `git archive` of its tag (submodules at the commits the tag
 # pins), built with SOURCE_DATE_EPOCH=1700000000, so the same compilers give
 # the same bytes.
@@ -93,6 +95,7 @@ micropython() {
     build "$work/qemu-$tag.log" -C "$src/ports/$port" BOARD=$board BUILD=$dir "$dir/firmware.elf"
     arm-none-eabi-objcopy -O binary "$src/ports/$port/$dir/firmware.elf" \
       "$out/mpy-qemu-mps2an385-$tag.bin"
+    cp "$src/ports/$port/$dir/firmware.elf" "$out/mpy-qemu-mps2an385-$tag.elf"
     case $tag in
       v1.24.*)
         stm=$(git_dir stm32lib "$STM32LIB_GIT")
@@ -101,6 +104,7 @@ micropython() {
           build-NUCLEO_G474RE/firmware.elf
         arm-none-eabi-objcopy -O binary "$src/ports/stm32/build-NUCLEO_G474RE/firmware.elf" \
           "$out/mpy-stm32-nucleo-g474re-$tag.bin"
+        cp "$src/ports/stm32/build-NUCLEO_G474RE/firmware.elf" "$out/mpy-stm32-nucleo-g474re-$tag.elf"
         ;;
     esac
   done
@@ -117,6 +121,7 @@ tfa() {
       build "$work/tfa-$plat-$tag.log" -C "$src" CROSS_COMPILE=aarch64-linux-gnu- PLAT=$plat \
         BUILD_STRING=fixed bl31
       cp "$src/build/$plat/release/bl31.bin" "$out/tfa$series-bl31-$plat-$version.bin"
+      cp "$src/build/$plat/release/bl31/bl31.elf" "$out/tfa$series-bl31-$plat-$version.elf"
     done
   done
 }
