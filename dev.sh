@@ -14,9 +14,10 @@ BUILD_PACKAGES=(g++ cmake ninja-build pkg-config git libboost-dev nlohmann-json3
   libfmt-dev libcli11-dev libexpected-dev libfuse3-dev fuse3 libcurl4-openssl-dev libzstd-dev
   liblzma-dev libdivsufsort-dev libssl-dev libxxhash-dev libisal-dev)
 # The real host software the e2e tests point at the module: gammu (SMS),
-# gsm0710muxd on a private D-Bus (CMUX), picocom.
+# gsm0710muxd on a private D-Bus (CMUX), picocom; mtd-utils' ubinize makes
+# the UBI images the UBI tests attach.
 TEST_PACKAGES=(libgtest-dev libgmock-dev libbenchmark-dev bsdiff xdelta3 zstd python3
-  python3-pyftpdlib nginx-light procps gammu gsm0710muxd dbus-daemon dbus-bin picocom)
+  python3-pyftpdlib nginx-light procps gammu gsm0710muxd dbus-daemon dbus-bin picocom mtd-utils)
 TOOL_PACKAGES=(clang libclang-rt-14-dev clang-format clang-tidy)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
