@@ -140,13 +140,20 @@ void SimulatedChip::apply_torn_erase(std::uint32_t block, double kept_fraction) 
   std::uint8_t kept[kMaxRawPage];  // 0-bits the interrupted erase left at 0
   for (std::uint32_t p = 0; p < g.pages_per_block; ++p) {
     const PageAddr addr{block, p};
+    storage_.read_cells(addr, 0, {cells, raw});
+    const bool blank = std::all_of(cells, cells + raw, [](std::uint8_t b) { return b == 0xFF; });
+    if (!blank) {
+      bits::random_bits({kept, raw}, to_p256(kept_fraction), rng_);
+      for (std::uint32_t i = 0; i < raw; ++i)
+        cells[i] = static_cast<std::uint8_t>(cells[i] | ~kept[i]);
+      // Written while the page's metadata still says what it held: a
+      // checkpoint or snapshot saves the page on this first touch, and would
+      // take a page whose program count is already reset for erased.
+      storage_.set_cells(addr, 0, {cells, raw});
+    }
     storage_.deviation_release(addr);
     storage_.page_meta(addr) = PageMeta{};
-    storage_.read_cells(addr, 0, {cells, raw});
-    if (std::all_of(cells, cells + raw, [](std::uint8_t b) { return b == 0xFF; })) continue;
-    bits::random_bits({kept, raw}, to_p256(kept_fraction), rng_);
-    for (std::uint32_t i = 0; i < raw; ++i)
-      cells[i] = static_cast<std::uint8_t>(cells[i] | ~kept[i]);
+    if (blank) continue;
     auto slot = storage_.deviation_acquire(addr);
     if (!slot) {
       std::memset(cells, 0xFF, raw);  // cannot remember the damage: erase the page fully

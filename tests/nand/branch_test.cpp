@@ -72,6 +72,21 @@ TEST_F(Checkpoints, RollbackRestoresExactlyWithAndWithoutSnapshot) {
   EXPECT_EQ(storage->block_meta(3).erase_count, 0U);
 }
 
+// A torn erase inside a branch of a block programmed before it: rolling back
+// gives the block its programmed pages back (the page used to be saved as
+// "erased" once the torn erase had reset its metadata, and came back blank).
+TEST_F(Checkpoints, RollbackUndoesATornEraseOfProgrammedPages) {
+  for (std::uint32_t p = 0; p < 3; ++p)
+    ASSERT_TRUE(chip->program({5, p}, pattern(2048, 50 + p), {}));
+  const auto before = fingerprint(*storage);
+  storage->checkpoint_begin();
+  ASSERT_FALSE(chip->erase_torn(5, TearMode::partial));
+  chip->power_up();
+  EXPECT_NE(fingerprint(*storage), before);
+  storage->checkpoint_rollback();
+  EXPECT_EQ(fingerprint(*storage), before);
+}
+
 TEST(Branches, CutPendingOutsideABranchIsRefused) {
   auto storage = Storage::create_in_memory(small_geometry(12)).value();
   SimulatedChip chip(*storage, {});
