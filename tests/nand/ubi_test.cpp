@@ -8,8 +8,8 @@
 #include <gtest/gtest.h>
 
 #include <vmodem/nand/damage.hpp>
-#include <vmodem/nand/ubi/attach.hpp>
 #include <vmodem/nand/ubi/media.hpp>
+#include <vmodem/nand/ubi/ubi_device.hpp>
 
 #include "nand_fixture.hpp"
 #include "process.hpp"
@@ -172,6 +172,26 @@ TEST_F(UbiImageTest, AnImageFromUbinizeAttachesAndItsStaticVolumeReadsBackByteFo
   EXPECT_EQ(ubi->count(PebState::used), 5u);
   EXPECT_EQ(ubi->count(PebState::free), g().block_count - 5);
   EXPECT_EQ(ubi->mean_erase_count(), 1u);  // a fresh chip, erased once
+}
+
+TEST_F(UbiImageTest, TheDynamicVolumeOfAUbinizeImageTakesWritesThatSurviveAttach) {
+  const auto payload = pattern(5000, 8);
+  ASSERT_TRUE(flash_image(*chip, make_image(payload)));
+  auto ubi = attach();
+  ASSERT_TRUE(ubi);
+  const std::uint32_t usrdata = ubi->find("usrdata")->id;
+  const auto page = pattern(2048, 9);
+  ASSERT_TRUE(ubi->write_leb(usrdata, 3, 0, page));
+  ASSERT_TRUE(ubi->change_leb(usrdata, 4, pattern(3000, 10)));
+  auto again = attach();
+  ASSERT_TRUE(again);
+  std::vector<std::uint8_t> back(2048);
+  ASSERT_TRUE(again->read_leb(usrdata, 3, 0, back));
+  EXPECT_TRUE(back == page);
+  std::vector<std::uint8_t> changed(3000);
+  ASSERT_TRUE(again->read_leb(usrdata, 4, 0, changed));
+  EXPECT_TRUE(changed == pattern(3000, 10));
+  EXPECT_TRUE(*again->read_static_volume(ubi->find("rootfs")->id) == payload);
 }
 
 TEST_F(UbiImageTest, FlashingAgainKeepsEachBlocksEraseCounter) {

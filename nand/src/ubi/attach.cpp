@@ -5,7 +5,7 @@
 #include <string>
 #include <utility>
 
-#include <vmodem/nand/ubi/attach.hpp>
+#include <vmodem/nand/ubi/ubi_device.hpp>
 
 #include "ubi/peb_io.hpp"
 
@@ -52,6 +52,7 @@ class Attacher {
       if (auto scanned = scan_vid(peb); !scanned) return scanned;
     settle_erase_counts();
     if (auto table = read_volume_table(); !table) return table;
+    if (ubi_.count(PebState::bad) > ubi_.bad_peb_limit()) ubi_.read_only_ = true;
     return build_volumes();
   }
 
@@ -171,9 +172,7 @@ class Attacher {
     ubi_.mean_ec_ = known ? sum / known : 0;
   }
 
-  std::uint32_t vtbl_bytes() const {
-    return std::min(kMaxVolumes, ubi_.layout_.leb_size / kVtblRecordSize) * kVtblRecordSize;
-  }
+  std::uint32_t vtbl_bytes() const { return ubi_.vtbl_slots() * kVtblRecordSize; }
 
   // One copy of the volume table, or why it is unusable.
   Result<std::vector<VtblRecord>> read_table_copy(std::uint32_t peb) {
@@ -218,6 +217,9 @@ class Attacher {
       if (any_leb) return corrupt_image(-1, "volumes exist but the layout volume is missing");
       return {};  // formatted, no table yet
     }
+    ubi_.has_table_ = true;
+    ubi_.layout_volume_.eba = {leb0 == lebs_.end() ? kUnmapped : leb0->second,
+                               leb1 == lebs_.end() ? kUnmapped : leb1->second};
     Result<std::vector<VtblRecord>> first = corrupt_image(-1, "layout volume LEB 0 is missing");
     if (leb0 != lebs_.end()) first = read_table_copy(leb0->second);
     if (!first && first.error().code != Errc::bad_image) return tl::unexpected(first.error());
@@ -303,8 +305,8 @@ class Attacher {
   std::vector<VtblRecord> table_;
 };
 
-Result<std::unique_ptr<UbiDevice>> UbiDevice::attach(Device& mtd) {
-  std::unique_ptr<UbiDevice> ubi(new UbiDevice(mtd));
+Result<std::unique_ptr<UbiDevice>> UbiDevice::attach(Device& mtd, Options options) {
+  std::unique_ptr<UbiDevice> ubi(new UbiDevice(mtd, options));
   Attacher attacher(*ubi);
   if (auto done = attacher.run(); !done) return tl::unexpected(done.error());
   return ubi;
@@ -325,55 +327,6 @@ const Volume* UbiDevice::find(std::uint32_t id) const {
 std::uint32_t UbiDevice::count(PebState state) const {
   return static_cast<std::uint32_t>(std::count_if(
       pebs_.begin(), pebs_.end(), [&](const PebInfo& p) { return p.state == state; }));
-}
-
-Status UbiDevice::read_leb(std::uint32_t vol_id, std::uint32_t lnum, std::uint32_t offset,
-                           std::span<std::uint8_t> out) {
-  const Volume* volume = find(vol_id);
-  if (!volume || lnum >= volume->eba.size()) {
-    return fail(Errc::invalid_argument, -1, -1,
-                "UBI: no LEB " + std::to_string(lnum) + " in volume " + std::to_string(vol_id));
-  }
-  if (offset > layout_.leb_size || out.size() > layout_.leb_size - offset)
-    return fail(Errc::invalid_argument, -1, -1, "UBI: read beyond the LEB");
-  const std::uint32_t peb = volume->eba[lnum];
-  if (peb == kUnmapped) {
-    std::fill(out.begin(), out.end(), 0xFF);
-    return {};
-  }
-  bool flips = false;
-  return PebIo(mtd_).read(peb, layout_.data_offset + offset, out, flips);
-}
-
-Result<std::vector<std::uint8_t>> UbiDevice::read_static_volume(std::uint32_t vol_id) {
-  const Volume* volume = find(vol_id);
-  if (!volume || volume->record.vol_type != VolumeType::static_) {
-    return fail(Errc::invalid_argument, -1, -1,
-                "UBI: volume " + std::to_string(vol_id) + " is not a static volume");
-  }
-  if (volume->record.upd_marker)
-    return corrupt_image(-1, "an update of volume " + std::to_string(vol_id) + " was interrupted");
-  std::vector<std::uint8_t> data;
-  data.reserve(volume->used_bytes);
-  PebIo io(mtd_);
-  for (std::uint32_t lnum = 0; lnum < volume->used_ebs; ++lnum) {
-    const std::uint32_t peb = volume->eba[lnum];
-    if (peb == kUnmapped) {
-      return corrupt_image(-1, "LEB " + std::to_string(lnum) + " of static volume " +
-                                   std::to_string(vol_id) + " is missing");
-    }
-    const VidHeader& vid = pebs_[peb].vid;
-    const std::size_t at = data.size();
-    data.resize(at + vid.data_size);
-    bool flips = false;
-    auto read = io.read(peb, layout_.data_offset, std::span(data).subspan(at), flips);
-    if (!read) return tl::unexpected(read.error());
-    if (crc32(std::span(data).subspan(at)) != vid.data_crc) {
-      return corrupt_image(peb, "LEB " + std::to_string(lnum) + " of static volume " +
-                                    std::to_string(vol_id) + " does not match its data CRC");
-    }
-  }
-  return data;
 }
 
 }  // namespace vmodem::nand::ubi

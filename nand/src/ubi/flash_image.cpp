@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include <vmodem/nand/ubi/attach.hpp>
+#include <vmodem/nand/ubi/ubi_device.hpp>
 
 #include "ubi/peb_io.hpp"
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include <vmodem/nand/device.hpp>
-#include <vmodem/nand/ubi/attach.hpp>
+#include <vmodem/nand/ubi/ubi_device.hpp>
 #include <vmodem/nand/ubi/media.hpp>
 
 namespace vmodem::nand::ubi {

@@ -1,16 +1,30 @@
-// A UBI device attached over an MTD partition, as Linux's ubi_attach()
-// builds it: every physical eraseblock's (PEB's) headers are scanned once,
-// the newest copy of each logical eraseblock (LEB) wins, and the volume
-// table is read from the layout volume.
+// A UBI device over an MTD partition, as Linux's UBI runs it.
 //
-// This first part reads: the volumes of an image that ubinize made and
-// flash_image() wrote attach and read back byte for byte. Writing LEBs
-// (atomic change, wear-levelling, scrubbing, the bad-PEB reserve) builds on
-// the same scan.
+// Attach scans every physical eraseblock's (PEB's) headers once; the newest
+// copy of each logical eraseblock (LEB) wins and the volume table is read
+// from the layout volume. Writes then keep UBI's promises over a power cut
+// at any NAND operation:
+//   * a LEB is written in place, page by page, in a PEB it was given when
+//     first written (unmapped LEBs read as 0xFF);
+//   * change_leb() replaces a whole LEB atomically: the new copy goes to
+//     another PEB with its data CRC, and only then is the old one erased, so
+//     attach finds the old or the new contents, never a mix;
+//   * a free PEB is erased and given its EC header (the counter + 1) before
+//     use; the least-worn free PEB takes new data, and when the most-worn
+//     free PEB is `wl_threshold` erases ahead of the least-worn PEB in use,
+//     that PEB's LEB moves (wear-levelling);
+//   * a read that needed ECC moves the LEB to a fresh PEB (scrubbing);
+//   * a PEB whose program or erase fails is marked bad and replaced from the
+//     bad-PEB reserve (Linux's 20 per 1024); with the reserve gone the
+//     device turns read-only.
+// Erases run at once, not in a background thread as on Linux, so where a
+// power cut can strike is the same on every run.
 //
-// Errors are nand::Error: the device's own (power_loss, ...) pass through;
-// bad_image means the headers say the partition is not a usable UBI device,
-// with the reason in detail and the PEB in block where one is to blame.
+// Errors are nand::Error: the device's own (power_loss, ...) pass through —
+// after one, drop the object and attach again once the power is back;
+// bad_image: the headers say the partition is not a usable UBI device (the
+// reason in detail, the PEB in block where one is to blame); no_space: no
+// PEB is left for a write; invalid_argument: a request outside the volumes.
 #pragma once
 
 #include <cstdint>
@@ -61,6 +75,26 @@ struct Volume {
   std::uint64_t used_bytes = 0;    // static: the data's exact size; dynamic: reserved LEBs' size
 };
 
+struct Options {
+  // Wear-levelling moves data when the most-worn free PEB is this many erases
+  // ahead of the least-worn used one (Linux's CONFIG_MTD_UBI_WL_THRESHOLD).
+  std::uint32_t wl_threshold = 4096;
+  // PEBs kept for replacing bad ones, per 1024 PEBs of the partition
+  // (CONFIG_MTD_UBI_BEB_LIMIT).
+  std::uint32_t bad_peb_limit_per_1024 = 20;
+  // The image sequence number format() writes.
+  std::uint32_t image_seq = 1;
+};
+
+// What the device did since attach, for logs and tests.
+struct Counters {
+  std::uint64_t erases = 0;
+  std::uint64_t wear_moves = 0;        // LEBs moved by wear-levelling
+  std::uint64_t scrubs = 0;            // LEBs moved after a corrected read
+  std::uint64_t bad_pebs = 0;          // PEBs marked bad
+  std::uint64_t recovered_writes = 0;  // LEBs moved after a failed program
+};
+
 class UbiDevice {
  public:
   // Scans every block of `mtd` (which must outlive the device). A partition
@@ -69,7 +103,37 @@ class UbiDevice {
   // (offsets, image sequence numbers, two copies of a LEB with the same
   // sequence number), a missing or unreadable volume table when volumes
   // exist, or a LEB beyond its volume's size fail with bad_image.
-  static Result<std::unique_ptr<UbiDevice>> attach(Device& mtd);
+  static Result<std::unique_ptr<UbiDevice>> attach(Device& mtd, Options options = {});
+
+  // Makes an unformatted or empty device usable: erases every PEB without an
+  // EC header and gives it one (for 2 KiB-page NAND: VID header at 2048,
+  // data at 4096, as ubiformat does) and writes an empty volume table.
+  // Nothing is lost that attach found: refused (invalid_argument) when
+  // volumes exist.
+  Status format();
+
+  // Adds a volume to the table (change_leb of both layout LEBs, so a cut
+  // leaves the old or the new table). invalid_argument: the name is empty,
+  // too long or taken, `id` is taken or out of range; no_space: not enough
+  // PEBs beyond those of the other volumes and the reserves.
+  Status create_volume(std::uint32_t id, std::string_view name, VolumeType type,
+                       std::uint32_t reserved_pebs, std::uint8_t flags = 0);
+
+  // Writes `data` at `offset` of LEB `lnum` of a dynamic volume. offset and
+  // data.size() must be multiples of the page size, and the pages must not
+  // have been written since the LEB was last unmapped (UBI writes each page
+  // once). An unmapped LEB gets a PEB first.
+  Status write_leb(std::uint32_t vol_id, std::uint32_t lnum, std::uint32_t offset,
+                   std::span<const std::uint8_t> data);
+  // Replaces LEB `lnum` with `data` (at most leb_size bytes) atomically.
+  Status change_leb(std::uint32_t vol_id, std::uint32_t lnum, std::span<const std::uint8_t> data);
+  // Forgets LEB `lnum`: it reads as 0xFF and its PEB is erased.
+  Status unmap_leb(std::uint32_t vol_id, std::uint32_t lnum);
+  bool is_mapped(std::uint32_t vol_id, std::uint32_t lnum) const;
+  bool read_only() const { return read_only_; }
+  const Counters& counters() const { return counters_; }
+  // PEBs not holding a LEB and not reserved: what create_volume can give.
+  std::uint32_t available_pebs() const;
 
   const Layout& layout() const { return layout_; }
   const std::vector<Volume>& volumes() const { return volumes_; }
@@ -82,14 +146,16 @@ class UbiDevice {
   // PEBs whose counter was lost).
   std::uint64_t mean_erase_count() const { return mean_ec_; }
   std::uint64_t max_sqnum() const { return max_sqnum_; }
-  // True when no UBI header was found: the partition must be formatted.
-  bool needs_format() const { return layout_.peb_size == 0; }
+  // True when there is no volume table (no UBI header at all, or formatted
+  // by ubiformat without an image): format() makes one.
+  bool needs_format() const { return !has_table_; }
   // True when one copy of the volume table was unusable (the other was used).
   bool volume_table_degraded() const { return vtbl_degraded_; }
 
   // Reads out.size() bytes at `offset` of LEB `lnum` of volume `vol_id`; an
   // unmapped LEB reads as 0xFF. invalid_argument for an unknown volume or a
   // range outside the LEB; the device's errors (uncorrectable, ...) as is.
+  // A read that ECC had to correct moves the LEB to another PEB first.
   Status read_leb(std::uint32_t vol_id, std::uint32_t lnum, std::uint32_t offset,
                   std::span<std::uint8_t> out);
   // The whole data of a static volume (used_bytes), each LEB checked against
@@ -98,10 +164,41 @@ class UbiDevice {
   Result<std::vector<std::uint8_t>> read_static_volume(std::uint32_t vol_id);
 
  private:
-  explicit UbiDevice(Device& mtd) : mtd_(mtd) {}
+  UbiDevice(Device& mtd, Options options);
+
+  // Private parts, each in its own file: attach.cpp, eba.cpp (LEB reads
+  // and writes), wl.cpp (PEB choice, erase, wear-levelling, scrubbing, bad
+  // PEBs), vtbl.cpp (format, volume table).
+  Volume* volume(std::uint32_t vol_id);
+  Result<Volume*> writable(std::uint32_t vol_id, std::uint32_t lnum);
+  VidHeader next_vid(const Volume& volume, std::uint32_t lnum);
+  Result<std::uint32_t> place_leb(Volume& volume, std::uint32_t lnum, const VidHeader& vid,
+                                  std::span<const std::uint8_t> data);
+  Status program_or_recover(Volume& volume, std::uint32_t lnum, std::uint32_t offset,
+                            std::span<const std::uint8_t> data);
+  Status program_pages(std::uint32_t peb, std::uint32_t offset, std::span<const std::uint8_t> data);
+  Status write_vid(std::uint32_t peb, const VidHeader& vid);
+  Status write_copy(std::uint32_t peb, const VidHeader& vid, std::span<const std::uint8_t> data);
+  Result<std::uint32_t> take_free_peb();
+  Status erase_peb(std::uint32_t peb);
+  Status release_peb(std::uint32_t peb);
+  Status retire_peb(std::uint32_t peb);
+  Status move_leb(std::uint32_t from, std::optional<std::uint32_t> to);
+  Status wear_level();
+  Status after_read(std::uint32_t peb, bool flips);
+  std::uint32_t bad_peb_limit() const;
+  std::uint32_t vtbl_slots() const;
+  std::vector<VtblRecord> volume_table() const;
+  Status write_volume_table(const std::vector<VtblRecord>& table);
 
   friend class Attacher;
   Device& mtd_;
+  Options options_;
+  Counters counters_;
+  bool read_only_ = false;
+  bool has_table_ = false;  // a volume table was found or written
+  bool moving_ = false;     // inside move_leb(): no wear-levelling or scrub of its own
+  Volume layout_volume_;    // the two LEBs of the volume table
   Layout layout_;
   std::vector<PebInfo> pebs_;
   std::vector<Volume> volumes_;
