@@ -158,13 +158,15 @@ namespace {
 // allow; the verdict mounts again and compares.
 class WorkloadCase : public nand::campaign::InjectorCase {
  public:
-  explicit WorkloadCase(const Workload& w)
-      : w_(w), rig_(w.blocks, Config{}, nand::ChipConfig{}, w.pages_per_block) {
+  WorkloadCase(const Workload& w, Medium medium)
+      : w_(w), rig_(w.blocks, Config{}, nand::ChipConfig{}, w.pages_per_block, medium) {
     rig_.format();
     Runner setup(rig_.mount(), {});
     if (w.setup) w.setup(setup);
     initial_ = setup.confirmed();
     rig_.fs.reset();
+    rig_.volume.reset();
+    rig_.ubi.reset();
     rig_.storage->snapshot_begin();
   }
   ~WorkloadCase() override { rig_.storage->snapshot_end(); }
@@ -226,8 +228,8 @@ nand::campaign::Verdict WorkloadCase::verify(const nand::campaign::CutPoint& poi
 }  // namespace
 
 nand::campaign::Result run_campaign(const Workload& workload, nand::CutMode mode,
-                                    std::uint32_t sample, std::uint64_t seed) {
-  WorkloadCase c(workload);
+                                    std::uint32_t sample, std::uint64_t seed, Medium medium) {
+  WorkloadCase c(workload, medium);
   nand::campaign::Plan plan;
   plan.modes = {mode};
   plan.sample = sample;

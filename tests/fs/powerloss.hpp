@@ -87,7 +87,8 @@ struct Workload {
 // recovery" (renaming every file after the recovery, the next mount failed or
 // lost something).
 nand::campaign::Result run_campaign(const Workload& workload, nand::CutMode mode,
-                                    std::uint32_t sample, std::uint64_t seed);
+                                    std::uint32_t sample, std::uint64_t seed,
+                                    Medium medium = Medium::raw_nand);
 
 std::vector<Workload> standard_workloads();
 

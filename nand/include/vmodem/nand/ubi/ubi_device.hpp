@@ -136,6 +136,7 @@ class UbiDevice {
   std::uint32_t available_pebs() const;
 
   const Layout& layout() const { return layout_; }
+  const Geometry& mtd_geometry() const { return mtd_.geometry(); }
   const std::vector<Volume>& volumes() const { return volumes_; }
   const Volume* find(std::string_view name) const;
   const Volume* find(std::uint32_t id) const;
