@@ -57,6 +57,22 @@ TEST_F(ImageFs, LsHidesTheUploadDirectoryUnlessAll) {
   EXPECT_NE(tool("ls", "ap", "--all").out.find(".qfupl"), std::string::npos);
 }
 
+// Host files are hostile input: a device never ends, a FIFO never answers,
+// and the image itself must never be read into itself or overwritten.
+TEST_F(ImageFs, PutAndGetRefuseDevicesFifosAndTheImageItself) {
+  EXPECT_EQ(tool("put", "ap", "/dev/zero /zero").exit_code, 3);
+  ASSERT_EQ(shell("mkfifo " + (dir / "fifo").string()).exit_code, 0);
+  EXPECT_EQ(tool("put", "ap", (dir / "fifo").string() + " /fifo").exit_code, 3);
+  const auto self = tool("put", "ap", image + " /self");
+  EXPECT_EQ(self.exit_code, 3);
+  EXPECT_NE(self.out.find("the module image itself"), std::string::npos) << self.out;
+  const auto size = std::filesystem::file_size(image);
+  EXPECT_EQ(tool("get", "ap", "/usb/vid_pid " + image).exit_code, 3);
+  EXPECT_EQ(std::filesystem::file_size(image), size);
+  EXPECT_EQ(tool("ls", "ap", "/usb").exit_code, 0) << "the image still mounts";
+  EXPECT_EQ(tool("get", "ap", "/usb/vid_pid /dev/null").exit_code, 3);
+}
+
 TEST_F(ImageFs, PutCatGetRmMkdirRoundTrip) {
   std::string data(5000, '\0');
   for (std::size_t i = 0; i < data.size(); ++i)

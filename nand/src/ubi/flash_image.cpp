@@ -16,7 +16,7 @@ tl::unexpected<Error> refuse(std::string detail) {
 
 // Every PEB of the image must carry an EC header that checks: that is what
 // makes it a ubinize image and not some other file.
-Result<EcHeader> check_image(const Geometry& g, std::span<const std::uint8_t> image) {
+Result<EcHeader> first_header(const Geometry& g, std::span<const std::uint8_t> image) {
   const std::uint32_t peb_size = g.pages_per_block * g.page_size;
   if (image.empty() || image.size() % peb_size != 0) {
     return refuse(std::to_string(image.size()) + " bytes is not a whole number of " +
@@ -119,10 +119,18 @@ Result<bool> write_block(Device& mtd, std::uint32_t block, std::span<const std::
 
 }  // namespace
 
+Status check_image(const Geometry& g, std::span<const std::uint8_t> image) {
+  auto header = first_header(g, image);
+  if (!header) return tl::unexpected(header.error());
+  if (image.size() / (std::uint64_t{g.pages_per_block} * g.page_size) > g.block_count)
+    return refuse("the image's eraseblocks outnumber the partition's blocks");
+  return {};
+}
+
 Result<FlashReport> flash_image(Device& mtd, std::span<const std::uint8_t> image) {
   const Geometry& g = mtd.geometry();
   const std::uint32_t peb_size = g.pages_per_block * g.page_size;
-  auto header = check_image(g, image);
+  auto header = first_header(g, image);
   if (!header) return tl::unexpected(header.error());
   auto old = read_counters(mtd);
   if (!old) return tl::unexpected(old.error());

@@ -68,6 +68,8 @@ void add_image_nand_commands(CLI::App& image, CommandList& commands);
 void add_image_debug_commands(CLI::App& image, CommandList& commands);
 // ls | cat | put | get | rm | mkdir | fsck | format (image_fs_command.cpp).
 void add_image_fs_commands(CLI::App& image, CommandList& commands);
+// ubiformat | ubi-info | ubi-read (image_ubi_command.cpp).
+void add_image_ubi_commands(CLI::App& image, CommandList& commands);
 
 // `vmodem campaign run|replay`: power-cut campaigns over a scenario
 // (campaign_command.cpp).

@@ -220,6 +220,7 @@ void add_image_command(CLI::App& app, CommandList& commands) {
   add_image_nand_commands(*image, commands);
   add_image_debug_commands(*image, commands);
   add_image_fs_commands(*image, commands);
+  add_image_ubi_commands(*image, commands);
 }
 
 }  // namespace vmodem::cli

@@ -228,4 +228,8 @@ struct FlashReport {
 // or it needs more PEBs than the partition's good blocks.
 Result<FlashReport> flash_image(Device& mtd, std::span<const std::uint8_t> image);
 
+// flash_image()'s checks of the image alone, against a partition of shape
+// `g` (block_count: its usable blocks), without touching a device.
+Status check_image(const Geometry& g, std::span<const std::uint8_t> image);
+
 }  // namespace vmodem::nand::ubi
