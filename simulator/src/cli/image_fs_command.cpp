@@ -11,6 +11,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/fs_access.hpp"
+#include "cli/host_file.hpp"
 #include "cli/output.hpp"
 #include "commands/file_support.hpp"
 #include "module/fs_config.hpp"
@@ -142,11 +143,9 @@ int get(const FsArgs& args) {
   const std::string& path = args.path;
   auto data = opened->fs->read_file(path);
   if (!data) return report_fs_error(path, data.error());
-  std::ofstream out(args.host_file, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(data->data()),
-            static_cast<std::streamsize>(data->size()));
-  out.close();
-  if (!out) return report_error(kExitIo, "cannot write " + args.host_file);
+  if (auto written = write_host_file(args.host_file, *data, file_id_of(args.target.image));
+      !written)
+    return report_error(kExitIo, written.error());
   if (args.json)
     print_json({{"path", path}, {"host_file", args.host_file}, {"size", data->size()}});
   return kExitOk;
@@ -167,11 +166,19 @@ fs::Status make_parents(fs::FileSystem& fs, const std::string& path, bool includ
   }
 }
 
+// Larger than any file a module's file system takes (the file system
+// refuses past its own limit with a clear error; this only bounds memory).
+constexpr std::uint64_t kMaxPutBytes = 256ull << 20;
+
 int put(const FsArgs& args) {
-  std::ifstream in(args.host_file, std::ios::binary);
-  if (!in) return report_error(kExitNotFound, "cannot read " + args.host_file);
-  const std::vector<std::uint8_t> data((std::istreambuf_iterator<char>(in)),
-                                       std::istreambuf_iterator<char>());
+  // A FIFO, a device or the image itself is refused before anything opens:
+  // the host file is hostile input.
+  auto read = read_host_file(args.host_file, kMaxPutBytes, file_id_of(args.target.image));
+  if (!read) {
+    const bool missing = !std::filesystem::exists(args.host_file);
+    return report_error(missing ? kExitNotFound : kExitIo, read.error());
+  }
+  const std::vector<std::uint8_t>& data = *read;
   auto opened = mount_or_report(args.target, false);
   if (!opened) return opened.error();
   const std::string& path = args.path;
