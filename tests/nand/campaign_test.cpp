@@ -104,27 +104,10 @@ TEST(CampaignPlan, ACutsIdNamesItAndParsesBack) {
 // four pages of each, then a partial program of a spare byte. Its verdict's
 // outcome is a digest of the whole flash right after the cut (power back
 // on): two ways of reaching the same cuts must tally the same digests.
-class ChipCase : public BranchingCase {
+class ChipCase : public testing::ChipBranchingCase {
  public:
   static constexpr std::uint64_t kSeed = 99;
-  ChipCase()
-      : storage_(Storage::create_in_memory(testing::small_geometry(12)).value()),
-        chip_(*storage_, {}),
-        injector_(chip_, nullptr, kSeed) {
-    storage_->snapshot_begin();
-  }
-  FaultInjector& injector() override { return injector_; }
-  void rewind() override {
-    storage_->snapshot_rollback();
-    chip_.power_up();
-    injector_.clear_rules();
-    injector_.reset_operation_count();
-    injector_.reseed(kSeed);
-  }
-  void arm(const CutPoint& point) override {
-    injector_.reseed(Rng::mix(kSeed, point.operation));
-    BranchingCase::arm(point);
-  }
+  ChipCase() : ChipBranchingCase(12, kSeed) { start(); }
   bool act() override {
     std::vector<std::uint8_t> page(2048), main(2048);
     ++acts_;
@@ -143,14 +126,6 @@ class ChipCase : public BranchingCase {
   Verdict verify(const CutPoint&) override {
     chip_.power_up();
     return Verdict::pass(digest());
-  }
-  void branch_enter(const CutPoint& point) override {
-    storage_->checkpoint_begin();
-    injector_.reseed(Rng::mix(kSeed, point.operation));
-  }
-  void branch_leave() override {
-    storage_->checkpoint_rollback();
-    chip_.power_up();
   }
 
  private:
@@ -173,11 +148,6 @@ class ChipCase : public BranchingCase {
  protected:
   std::uint32_t blocks_ = 3;  // erased and programmed by the action
   int acts_ = 0;
-
- private:
-  std::unique_ptr<Storage> storage_;
-  SimulatedChip chip_;
-  FaultInjector injector_;
 };
 
 using Cuts = std::vector<std::pair<std::string, std::string>>;  // id, outcome

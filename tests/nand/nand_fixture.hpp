@@ -7,7 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <vmodem/nand/campaign.hpp>
 #include <vmodem/nand/chip.hpp>
+#include <vmodem/nand/fault.hpp>
 #include <vmodem/nand/storage.hpp>
 
 namespace vmodem::nand::testing {
@@ -65,6 +67,48 @@ struct ChipFixture : ::testing::Test {
   }
   std::unique_ptr<Storage> storage;
   std::unique_ptr<SimulatedChip> chip;
+};
+
+// A campaign case over a RAM chip of `blocks` blocks, every cut replayable
+// or branched: the subclass sets the flash up in its constructor (then calls
+// start()), and writes act() and verify(). Rewinding goes back to start();
+// each cut is seeded from `seed` and the operation, branched or replayed.
+class ChipBranchingCase : public campaign::BranchingCase {
+ public:
+  ChipBranchingCase(std::uint32_t blocks, std::uint64_t seed)
+      : seed_(seed),
+        storage_(Storage::create_in_memory(small_geometry(blocks)).value()),
+        chip_(*storage_, {}),
+        injector_(chip_, nullptr, seed) {}
+  FaultInjector& injector() override { return injector_; }
+  void rewind() override {
+    storage_->snapshot_rollback();
+    chip_.power_up();
+    injector_.clear_rules();
+    injector_.reset_operation_count();
+    injector_.reseed(seed_);
+  }
+  void arm(const campaign::CutPoint& point) override {
+    injector_.reseed(Rng::mix(seed_, point.operation));
+    BranchingCase::arm(point);
+  }
+  void branch_enter(const campaign::CutPoint& point) override {
+    storage_->checkpoint_begin();
+    injector_.reseed(Rng::mix(seed_, point.operation));
+  }
+  void branch_leave() override {
+    storage_->checkpoint_rollback();
+    chip_.power_up();
+  }
+
+ protected:
+  // The flash as it is now is where every run starts.
+  void start() { storage_->snapshot_begin(); }
+
+  std::uint64_t seed_;
+  std::unique_ptr<Storage> storage_;
+  SimulatedChip chip_;
+  FaultInjector injector_;
 };
 
 }  // namespace vmodem::nand::testing

@@ -166,31 +166,15 @@ TEST_F(UbiWrite, WearLevellingMovesColdDataOntoWornPebs) {
 // attaches, LEB 0 holds the old or the new bytes (never a mix), LEB 1 the
 // old bytes or none, the steps took effect in order, and the device takes
 // writes again.
-class UbiCutCase : public campaign::BranchingCase {
+class UbiCutCase : public testing::ChipBranchingCase {
  public:
-  static constexpr std::uint64_t kSeed = 16;
-  UbiCutCase()
-      : storage_(Storage::create_in_memory(testing::small_geometry(24)).value()),
-        chip_(*storage_, {}),
-        injector_(chip_, nullptr, kSeed) {
+  UbiCutCase() : ChipBranchingCase(24, 16) {
     auto ubi = attached(chip_);
     EXPECT_TRUE(ubi->format());
     EXPECT_TRUE(ubi->create_volume(0, "data", VolumeType::dynamic, 8));
     EXPECT_TRUE(ubi->write_leb(0, 0, 0, old0_));
     EXPECT_TRUE(ubi->write_leb(0, 1, 0, old1_));
-    storage_->snapshot_begin();
-  }
-  FaultInjector& injector() override { return injector_; }
-  void rewind() override {
-    storage_->snapshot_rollback();
-    chip_.power_up();
-    injector_.clear_rules();
-    injector_.reset_operation_count();
-    injector_.reseed(kSeed);
-  }
-  void arm(const campaign::CutPoint& point) override {
-    injector_.reseed(Rng::mix(kSeed, point.operation));
-    BranchingCase::arm(point);
+    start();
   }
   bool act() override {
     auto ubi = UbiDevice::attach(injector_);
@@ -236,23 +220,12 @@ class UbiCutCase : public campaign::BranchingCase {
     return campaign::Verdict::pass(std::string(new0 ? "new" : "old") + (gone1 ? ",unmapped" : "") +
                                    (wrote2 ? ",written" : "") + (extra ? ",created" : ""));
   }
-  void branch_enter(const campaign::CutPoint& point) override {
-    storage_->checkpoint_begin();
-    injector_.reseed(Rng::mix(kSeed, point.operation));
-  }
-  void branch_leave() override {
-    storage_->checkpoint_rollback();
-    chip_.power_up();
-  }
 
  private:
   std::vector<std::uint8_t> old0_ = pattern(3 * kPage, 10);
   std::vector<std::uint8_t> old1_ = pattern(2 * kPage, 11);
   std::vector<std::uint8_t> new0_ = pattern(5000, 12);
   std::vector<std::uint8_t> new2_ = pattern(2 * kPage, 13);
-  std::unique_ptr<Storage> storage_;
-  SimulatedChip chip_;
-  FaultInjector injector_;
 };
 
 TEST(UbiPowerCut, EveryOperationInEveryCutModeLeavesOldOrNewInOrder) {
