@@ -156,28 +156,17 @@ namespace {
 // A workload under cuts: the formatted, set-up volume is the rewind point;
 // the action mounts it and runs the steps, tracking what the crash semantics
 // allow; the verdict mounts again and compares.
-class WorkloadCase : public nand::campaign::InjectorCase {
+class WorkloadCase : public RigCase {
  public:
   WorkloadCase(const Workload& w, Medium medium)
-      : w_(w), rig_(w.blocks, Config{}, nand::ChipConfig{}, w.pages_per_block, medium) {
+      : RigCase(Rig(w.blocks, Config{}, nand::ChipConfig{}, w.pages_per_block, medium)), w_(w) {
     rig_.format();
     Runner setup(rig_.mount(), {});
     if (w.setup) w.setup(setup);
     initial_ = setup.confirmed();
-    rig_.fs.reset();
-    rig_.volume.reset();
-    rig_.ubi.reset();
-    rig_.storage->snapshot_begin();
+    start();
   }
-  ~WorkloadCase() override { rig_.storage->snapshot_end(); }
 
-  nand::FaultInjector& injector() override { return *rig_.injector; }
-  void rewind() override {
-    rig_.storage->snapshot_rollback();
-    rig_.chip->power_up();
-    rig_.injector->clear_rules();
-    rig_.injector->reset_operation_count();
-  }
   bool act() override {
     confirmed_ = initial_;
     in_flight_.reset();
@@ -193,7 +182,6 @@ class WorkloadCase : public nand::campaign::InjectorCase {
 
  private:
   const Workload& w_;
-  Rig rig_;
   Tree initial_;
   Tree confirmed_;
   std::optional<Tree> in_flight_;

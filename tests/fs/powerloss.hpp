@@ -80,6 +80,31 @@ struct Workload {
   std::function<void(Runner&)> steps;
 };
 
+// A campaign case over a Rig: the subclass formats and sets the volume up,
+// then calls start(); every rewind goes back to that flash.
+class RigCase : public nand::campaign::InjectorCase {
+ public:
+  explicit RigCase(Rig&& rig) : rig_(std::move(rig)) {}
+  ~RigCase() override { rig_.storage->snapshot_end(); }
+  nand::FaultInjector& injector() override { return *rig_.injector; }
+  void rewind() override {
+    rig_.storage->snapshot_rollback();
+    rig_.chip->power_up();
+    rig_.injector->clear_rules();
+    rig_.injector->reset_operation_count();
+  }
+
+ protected:
+  // Unmounts (RAM state goes) and makes the flash as it is the start point.
+  void start() {
+    rig_.fs.reset();
+    rig_.volume.reset();
+    rig_.ubi.reset();
+    rig_.storage->snapshot_begin();
+  }
+  Rig rig_;
+};
+
 // Cuts at operations 1..N when `sample` is 0, else at `sample` operations
 // drawn from `seed` (nand/campaign.hpp). Outcomes: "last acknowledged state",
 // "operation in flight done"; failures: "mount failed pN", "mount error",

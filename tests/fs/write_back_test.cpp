@@ -10,6 +10,7 @@
 #include <vmodem/nand/campaign.hpp>
 
 #include "fs_fixture.hpp"
+#include "powerloss.hpp"
 
 namespace vmodem::fs::testing {
 namespace {
@@ -107,28 +108,20 @@ TEST_F(WriteBackTest, TheRandomFlusherIsReproducibleFromItsSeed) {
 // three application files, then the version tag. With `syncs`, the files
 // are synced before the tag is written and the tag after; without, a
 // flusher (one chance in two per call) writes back whatever it picks.
-class AppBackupCase : public nand::campaign::InjectorCase {
+class AppBackupCase : public RigCase {
  public:
   AppBackupCase(bool syncs, std::uint64_t seed)
-      : syncs_(syncs), seed_(seed), rig_(16, Config{}, nand::ChipConfig{}, 64, Medium::ubi) {
+      : RigCase(Rig(16, Config{}, nand::ChipConfig{}, 64, Medium::ubi)),
+        syncs_(syncs),
+        seed_(seed) {
     rig_.format();
     FileSystem& fs = rig_.mount();
     EXPECT_TRUE(fs.mkdir("/appbackup"));
     EXPECT_TRUE(fs.write_file("/appbackup/app_ver.txt", text("1\n")));
-    for (int i = 0; i < 3; ++i)
+    for (int i = 0; i < 3; ++i) {
       EXPECT_TRUE(fs.write_file(file(i), bytes(3000, 100 + i)));
-    rig_.fs.reset();
-    rig_.volume.reset();
-    rig_.ubi.reset();
-    rig_.storage->snapshot_begin();
-  }
-  ~AppBackupCase() override { rig_.storage->snapshot_end(); }
-  nand::FaultInjector& injector() override { return *rig_.injector; }
-  void rewind() override {
-    rig_.storage->snapshot_rollback();
-    rig_.chip->power_up();
-    rig_.injector->clear_rules();
-    rig_.injector->reset_operation_count();
+    }
+    start();
   }
   bool act() override {
     auto fs = rig_.try_mount();
@@ -165,7 +158,6 @@ class AppBackupCase : public nand::campaign::InjectorCase {
   static std::string file(int i) { return "/appbackup/app" + std::to_string(i) + ".bin"; }
   bool syncs_;
   std::uint64_t seed_;
-  Rig rig_;
 };
 
 TEST(WriteBackPowerCut, CopySyncThenTagNeverTagsAnIncompleteCopy) {
