@@ -171,6 +171,8 @@ TEST(BackupContent, AddsTheChecksumListAndTheFlag) {
   ASSERT_EQ(out->size(), 3u);
   EXPECT_EQ((*out)[0].path, "/backup_restore.json");
   EXPECT_EQ((*out)[1].path, "/checksum.json");
+  EXPECT_EQ((*out)[2].path, "/usr/main.py");  // /bak/usr/main.py backs up /usr/main.py
+  EXPECT_EQ((*out)[2].data, app[0].data);
   auto list = parse_checksum_list((*out)[1].data);
   ASSERT_TRUE(list);
   ASSERT_EQ(list->size(), 1u);
@@ -182,7 +184,7 @@ TEST(BackupContent, AddsTheChecksumListAndTheFlag) {
 
 TEST(BackupContent, RefusesCollisionsAndAListQuecPythonCannotRead) {
   EXPECT_FALSE(backup_content({{"/checksum.json", {}}}, true));
-  EXPECT_FALSE(backup_content({{"/backup_restore.json", {}}}, true));
+  EXPECT_TRUE(backup_content({{"/backup_restore.json", {}}}, true));  // /bak/usr/...: no clash
   std::vector<fs::FactoryFile> many;
   for (int i = 0; i < 400; ++i)
     many.push_back({"/lib/module_" + std::to_string(i) + ".py", {}});

@@ -60,7 +60,7 @@ class Guardian : public ::testing::Test {
 TEST_F(Guardian, AShippedModuleBootsWithNothingToRestore) {
   make();
   EXPECT_EQ(text(rig_->usr(), "/main.py"), kApp[0].content);
-  EXPECT_EQ(text(rig_->bak(), "/lib/util.py"), kApp[2].content);
+  EXPECT_EQ(text(rig_->bak(), "/usr/lib/util.py"), kApp[2].content);
   // The first boot (manufacture) copied checksum.json into /usr.
   EXPECT_EQ(text(rig_->usr(), "/checksum.json"), text(rig_->bak(), "/checksum.json"));
   EXPECT_EQ(reboot(), Restored{});
@@ -113,7 +113,7 @@ TEST_F(Guardian, AnEditWithChecksumUpdateSurvives) {
   auto list = qp::parse_checksum_list(*rig_->usr().read_file("/checksum.json"));
   ASSERT_TRUE(list);
   EXPECT_EQ(qp::find_entry(*list, "/usr/apn_cfg.json")->crc32, *crc);
-  EXPECT_EQ(text(rig_->bak(), "/apn_cfg.json"), kApp[1].content);
+  EXPECT_EQ(text(rig_->bak(), "/usr/apn_cfg.json"), kApp[1].content);
   // Not listed, not under /usr, no such file: refused, nothing written.
   EXPECT_EQ(qp::update_checksum(rig_->usr(), "/usr/new.py").error().code,
             fs::Errc::invalid_argument);
@@ -158,10 +158,10 @@ TEST_F(Guardian, WithoutABackupBakIsEmptyAndNothingIsRestored) {
 TEST_F(Guardian, BakIsMountedReadOnly) {
   make();
   EXPECT_TRUE(rig_->bak().read_only());
-  EXPECT_EQ(rig_->bak().write_file("/main.py", bytes("x")).error().code, fs::Errc::read_only);
-  EXPECT_EQ(rig_->bak().unlink("/main.py").error().code, fs::Errc::read_only);
+  EXPECT_EQ(rig_->bak().write_file("/usr/main.py", bytes("x")).error().code, fs::Errc::read_only);
+  EXPECT_EQ(rig_->bak().unlink("/usr/main.py").error().code, fs::Errc::read_only);
   EXPECT_EQ(rig_->bak().mkdir("/d").error().code, fs::Errc::read_only);
-  EXPECT_EQ(text(rig_->bak(), "/main.py"), kApp[0].content);
+  EXPECT_EQ(text(rig_->bak(), "/usr/main.py"), kApp[0].content);
 }
 
 TEST_F(Guardian, AListedFileBakLacksIsReportedNotInvented) {

@@ -29,8 +29,10 @@ namespace {
 quecpython::AppTreeLimits app_tree_limits(const Profile& profile, const FileSystemSpec& fs) {
   quecpython::AppTreeLimits limits;
   limits.max_name = profile.fs.max_name;
-  // max_depth counts path components, the file's own name included.
-  limits.max_depth = profile.fs.max_depth > 0 ? profile.fs.max_depth - 1 : 0;
+  // max_depth counts path components, the file's own name included; /bak
+  // keeps the files one level down, under /usr.
+  const std::uint32_t used = fs.app_backup ? 2 : 1;
+  limits.max_depth = profile.fs.max_depth > used ? profile.fs.max_depth - used : 0;
   limits.max_file_size = profile.fs.max_file_size;
   if (const PartitionEntry* entry = profile.find(fs.partition)) {
     const std::uint64_t block_bytes =

@@ -175,12 +175,14 @@ tl::expected<std::vector<fs::FactoryFile>, std::string> backup_content(
   std::vector<fs::FactoryFile> out;
   out.reserve(app.size() + 2);
   for (const fs::FactoryFile& file : app) {
-    if (file.path == kChecksumPath || file.path == kEnablePath) {
+    if (file.path == kChecksumPath) {
       return tl::unexpected("the application holds " + file.path +
-                            ", which the backup generates: rename or remove it");
+                            ", which the backup generates (and the boot copies into /usr): "
+                            "rename or remove it");
     }
+    // In /bak under the name it has in the list: /bak/usr/<path>.
     list.push_back({name_of(file.path), fs::crc32(file.data)});
-    out.push_back(file);
+    out.push_back({name_of(file.path), file.data});
   }
   const std::string checksums = serialize_checksum_list(list);
   if (checksums.size() > kChecksumMaxBytes) {

@@ -36,11 +36,12 @@ tl::expected<std::vector<fs::FactoryFile>, std::string> load_app_tree(
     const std::filesystem::path& dir, const AppTreeLimits& limits);
 
 // The backup file system's content for `app` (the files of /usr as
-// shipped): the files themselves, checksum.json listing every one of them as
-// "/usr/<path>" with its CRC-32, and backup_restore.json with `enable`.
-// Errors: a file of the application is itself named /checksum.json or
-// /backup_restore.json, or checksum.json would pass the 16 KiB QuecPython
-// reads of it.
+// shipped): each file at /usr/<path> (so /bak/usr/main.py backs up
+// /usr/main.py and both are named "/usr/main.py" in the list), checksum.json
+// listing every one of them with its CRC-32, and backup_restore.json with
+// `enable`. Errors: a file of the application is itself /checksum.json (the
+// boot copies the list there), or checksum.json would pass the 16 KiB
+// QuecPython reads of it.
 tl::expected<std::vector<fs::FactoryFile>, std::string> backup_content(
     const std::vector<fs::FactoryFile>& app, bool enable);
 

@@ -171,7 +171,8 @@ class Run {
       if (code == Errc::not_found || code == Errc::is_dir || code == Errc::not_dir)
         reason = kReasonMissing;
     }
-    auto data = bak_.read_file(*path);
+    // /bak keeps it under the name it has in the list (/bak/usr/<path>).
+    auto data = bak_.read_file(entry.name);
     if (!data) {
       if (fatal(data.error())) return tl::unexpected(data.error());
       report_.problems.push_back(entry.name + " is " + std::string(reason) +

@@ -5,7 +5,8 @@
 //   1. /usr/checksum.json missing (or not a checksum list): copied from /bak.
 //   2. Every file it lists is read and its CRC-32 compared with its entry; a
 //      file that is missing, unreadable or different is copied back from
-//      /bak and its entry set to the restored file's CRC-32.
+//      /bak (entry "/usr/main.py": /bak/usr/main.py -> /usr/main.py) and its
+//      entry set to the restored file's CRC-32.
 //   3. /usr/checksum.json is rewritten when an entry changed.
 //
 // Unlisted files are never read or written; a listed file that matches is
