@@ -24,10 +24,6 @@
 
 namespace vmodem::fs {
 
-// crc32() (filesystem.hpp) continued over `data`: crc32_update(crc32(a), b)
-// is the CRC of a followed by b; crc32_update(0, x) == crc32(x).
-std::uint32_t crc32_update(std::uint32_t crc, std::span<const std::uint8_t> data);
-
 inline constexpr std::uint32_t kNoPage = 0xFFFFFFFF;
 inline constexpr std::uint32_t kNoBlock = 0xFFFFFFFF;
 

@@ -68,6 +68,13 @@ tl::expected<OpenedFs, int> open_partition_or_report(const FsTarget& target, boo
   auto spec = resolve(opened.flash->profile(), target.partition);
   if (!spec) return tl::unexpected(spec.error());
   opened.spec = *spec;
+  // Nothing has been written yet: a tool that would write refuses here.
+  if (!read_only && (*spec)->read_only) {
+    return tl::unexpected(report_error(
+        kExitFailure, "the " + (*spec)->name +
+                          " file system is read-only: only manufacture (vmodem image create "
+                          "--app DIR --backup) and the module's firmware write it"));
+  }
   opened.entry = opened.flash->profile().find((*spec)->partition);
   auto partition = opened.flash->partition(opened.entry->spec.name);
   if (!partition) return tl::unexpected(report_error(kExitCorrupt, partition.error().message()));

@@ -8,6 +8,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
+#include "module/fs_config.hpp"
 #include "stats_json.hpp"
 
 namespace vmodem::cli {
@@ -19,7 +20,41 @@ struct ImageArgs {
   std::string profile;
   std::string seed;
   bool json = false;
+  std::string app;               // QuecPython: a host tree for /usr
+  bool backup = false;           // ... and for /bak, with checksum.json, backup_restore.json
+  bool backup_disabled = false;  // ... whose backup_restore.json says off
 };
+
+// QuecPython's packaging (the vendor tool with "backup" ticked): the host
+// tree goes into /usr, and with --backup into /bak too. The tree is read
+// and checked here, exactly as manufacture will read it, before the image
+// exists: a tree that is refused leaves nothing behind.
+int apply_app(const ImageArgs& args, sim::Profile& profile) {
+  if (args.app.empty()) {
+    if (args.backup || args.backup_disabled)
+      return report_error(kExitUsage, "--backup needs --app DIR (the files to back up)");
+    return kExitOk;
+  }
+  if (profile.family != sim::Family::quecpython) {
+    return report_error(kExitUsage, "--app puts a QuecPython application into /usr: profile " +
+                                        profile.name + " is family " +
+                                        std::string(sim::to_string(profile.family)) +
+                                        " (try --profile bg95-m3-quecpython)");
+  }
+  std::error_code ec;
+  const auto dir = std::filesystem::absolute(args.app, ec);
+  if (ec) return report_error(kExitUsage, "--app " + args.app + ": " + ec.message());
+  for (auto& fs : profile.file_systems) {
+    const bool backup_fs = fs.app_backup;
+    if (fs.role != sim::FsRole::ap && !backup_fs) continue;
+    if (backup_fs && !(args.backup || args.backup_disabled)) continue;
+    fs.factory_dir = dir.string();
+    if (backup_fs) fs.restore_enabled = !args.backup_disabled;
+    if (auto files = sim::factory_files(profile, fs, 0); !files)
+      return report_error(kExitUsage, "--app: " + files.error() + " (nothing was written)");
+  }
+  return kExitOk;
+}
 
 // The factory bad blocks of an image: the blocks whose marker the
 // factory wrote.
@@ -35,6 +70,7 @@ std::vector<std::uint32_t> factory_bad_blocks(sim::Flash& flash) {
 int create(const ImageArgs& args) {
   auto profile = load_profile_or_report(args.profile.empty() ? sim::kDefaultProfile : args.profile);
   if (!profile) return profile.error();
+  if (const int refused = apply_app(args, *profile); refused != kExitOk) return refused;
   sim::Seeds seeds = sim::Seeds::from_entropy();
   if (!args.seed.empty()) {
     auto seed = parse_seed(args.seed);
@@ -70,7 +106,11 @@ int create(const ImageArgs& args) {
   std::cout << (bad.empty() ? " none\n" : "\n") << "firmware in slot A; file systems";
   for (const auto& name : file_systems)
     std::cout << " " << name;
-  std::cout << " formatted with their factory files and backed up\n";
+  std::cout << " formatted with their factory files";
+  bool backed_up = false;
+  for (const auto& fs : profile->file_systems)
+    backed_up |= fs.has_backup();
+  std::cout << (backed_up ? " and backed up\n" : "\n");
   return kExitOk;
 }
 
@@ -195,6 +235,13 @@ void add_image_nand_commands(CLI::App& image, CommandList& commands) {
                          "Profile name or JSON file (default bg95-m3)");
   create_cmd->add_option("--seed", args->seed, "Seed for manufacture (random if omitted; printed)");
   create_cmd->add_flag("--json", args->json, "Machine-readable output");
+  create_cmd->add_option("--app", args->app,
+                         "QuecPython profiles: a host directory of application files for /usr");
+  create_cmd->add_flag("--backup", args->backup,
+                       "With --app: the files into /bak too, with a generated checksum.json and "
+                       "backup_restore.json (restore at boot enabled)");
+  create_cmd->add_flag("--backup-disabled", args->backup_disabled,
+                       "As --backup, but backup_restore.json disables the restore");
   commands.add(create_cmd, [args] { return create(*args); });
 
   auto* info_cmd =

@@ -259,7 +259,8 @@ int fsck(const FsArgs& args) {
   // up without), unless asked not to.
   fs::CheckOptions options;
   if (!args.no_critical)
-    options = sim::boot_checks(*opened->spec, opened->flash->manufacture_seed());
+    options = sim::boot_checks(opened->flash->profile(), *opened->spec,
+                               opened->flash->manufacture_seed());
   options.deep = args.deep;
   const auto report =
       fs::FileSystem::fsck(*opened->partition, sim::fs_config(opened->flash->profile()), options);
@@ -307,7 +308,7 @@ int format(const FsArgs& args) {
   std::size_t files = 0;
   if (!args.empty) {
     // The factory content the module's production line would install.
-    const auto factory = sim::factory_files(*opened->spec, seed);
+    const auto factory = sim::factory_files(opened->flash->profile(), *opened->spec, seed);
     if (!factory) return report_error(kExitIo, factory.error());
     if (auto ok = fs::install(*opened->fs, *factory); !ok)
       return report_fs_error("installing factory files", ok.error());

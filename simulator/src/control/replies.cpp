@@ -25,7 +25,9 @@ json to_json(const ModuleStatus& s) {
               {"real_time", s.real_time},
               {"nand_operations", s.nand_operations},
               {"image_lost_pages", s.image_lost_pages},
-              {"sim", s.sim}};
+              {"sim", s.sim},
+              {"files_restored", s.files_restored},
+              {"files_restored_total", s.files_restored_total}};
 }
 
 json to_json(PowerState power) {

@@ -70,7 +70,7 @@ std::vector<CommandSpec> build_table() {
        {},
        "{power: off|booting|rdy|app_rdy|running, model, profile, seed, ports:{name:path}, "
        "uptime_ms, boot_complete, boots, sim: absent|pin_required|puk_required|blocked|ready, "
-       "...}",
+       "files_restored (QuecPython: by the last boot), files_restored_total, ...}",
        {kGenericError}},
       {"power-on", "Boot the module (OFF -> BOOTING -> RDY -> APP RDY)", {}, "{}", {kDeviceBusy}},
       {"power-off", "Orderly power down, like AT+QPOWD=1", {}, "{}", {kDeviceNotActive}},

@@ -133,10 +133,35 @@ bool Module::mount_stage(bool before_rdy) {
     emit("BOOT_FAILED", {{"stage", slot.spec->name + "_fs"}});
     return false;
   }
+  if (!run_stage_guardians(before_rdy)) return false;
   if (before_rdy) {
     load_nv_settings();
     sim_->power_on();  // its lock and retries are in NV
   }
+  return true;
+}
+
+bool Module::run_stage_guardians(bool before_rdy) {
+  if (before_rdy) files_restored_ = 0;
+  // Each file system's lock, in the profile's order (shared.hpp's lock
+  // order); nothing else holds them yet: the live mounts attach at APP RDY.
+  std::vector<std::unique_ptr<fs::SharedFileSystem::Access>> held;
+  std::vector<StageFs> mounted;
+  for (MountedFs& slot : file_systems_) {
+    if ((slot.spec->role == FsRole::modem) != before_rdy || !slot.fs) continue;
+    held.push_back(std::make_unique<fs::SharedFileSystem::Access>(*slot.fs));
+    mounted.push_back({slot.spec, &**held.back()});
+  }
+  auto restored = sim::run_stage_guardians(boot_env(), mounted, before_rdy);
+  if (!restored) {
+    if (restored.error().code == fs::Errc::power_loss) return false;  // on_fault takes it down
+    // The firmware goes on with the files as they are: a check that failed
+    // must not brick the module.
+    log_->error("boot guardians: {}", restored.error().message());
+    return true;
+  }
+  files_restored_ += *restored;
+  files_restored_total_ += *restored;
   return true;
 }
 

@@ -56,7 +56,9 @@ Controlled<ModuleStatus> Module::status() {
                       .real_time = options_.real_time,
                       .nand_operations = operations,
                       .image_lost_pages = lost_pages,
-                      .sim = std::string(to_string(sim_->state()))};
+                      .sim = std::string(to_string(sim_->state())),
+                      .files_restored = files_restored_,
+                      .files_restored_total = files_restored_total_};
 }
 
 Controlled<PowerState> Module::power_on() {

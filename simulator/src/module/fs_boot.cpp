@@ -63,9 +63,12 @@ class FsBooter {
     mark_lost();
     return true;
   }
+  // A file system read-only to the user is mounted read-only at every boot:
+  // every path to it (AT, FUSE, ctl) then meets Errc::read_only.
   fs::MountOptions mount_options() const {
     fs::MountOptions options;
     options.checks = env_.checks(spec_);
+    options.read_only = spec_.read_only;
     return options;
   }
   void mark_lost() {
@@ -199,12 +202,16 @@ class FsBooter {
         env_.log->error("{}: mount after format failed: {}", which_, fresh.error().message());
       return false;
     }
-    auto factory = factory_files(spec_, seed);
+    auto factory = factory_files(env_.profile, spec_, seed);
     if (!factory) {
       env_.log->error("{}: {}", which_, factory.error());
+      // The first power-on makes the image: one without its factory files
+      // is not made at all (manufacture_image removes it).
+      if (manufacture) return false;
     } else if (auto ok = fs::install(**fresh, *factory); !ok) {
       if (lost(ok.error())) return false;
       env_.log->error("{}: installing factory files failed: {}", which_, ok.error().message());
+      if (manufacture) return false;
     }
     // The production line backs each file system up once before delivery.
     fs::BackupEngine* engine = out_.backup.engine.get();
@@ -212,6 +219,21 @@ class FsBooter {
       if (auto ok = engine->backup(**fresh); !ok) {
         if (lost(ok.error())) return false;
         env_.log->error("{}: production-line backup failed: {}", which_, ok.error().message());
+      }
+    }
+    if (spec_.read_only) {
+      // Written by the factory (or rebuilt by the firmware); from here on
+      // read-only like every later boot's mount of it.
+      if (auto ok = (*fresh)->sync(); !ok) {
+        if (!lost(ok.error())) env_.log->error("{}: sync failed: {}", which_, ok.error().message());
+        return false;
+      }
+      fresh->reset();
+      fresh = fs::FileSystem::mount(partition, env_.config, mount_options());
+      if (!fresh) {
+        if (!lost(fresh.error()))
+          env_.log->error("{}: read-only mount failed: {}", which_, fresh.error().message());
+        return false;
       }
     }
     out_.fs = std::move(*fresh);
@@ -235,7 +257,7 @@ FsBootEnv::FsBootEnv(Flash& flash_, const Profile& profile_)
       backup_options(backup_options_of(flash_, profile_)),
       log(spdlog::default_logger_raw()) {
   for (const auto& fs : profile.file_systems) {
-    checks_by_name.emplace(fs.name, boot_checks(fs, manufacture_seed));
+    checks_by_name.emplace(fs.name, boot_checks(profile, fs, manufacture_seed));
   }
 }
 

@@ -4,6 +4,8 @@
 #include <mutex>
 #include <utility>
 
+#include "quecpython/app_tree.hpp"
+
 namespace vmodem::sim {
 
 fs::Config fs_config(const Profile& profile) {
@@ -20,9 +22,44 @@ fs::Config fs_config(const Profile& profile) {
   return config;
 }
 
-tl::expected<std::vector<fs::FactoryFile>, std::string> factory_files(const FileSystemSpec& fs,
+namespace {
+
+// The profile's file-system limits, and roughly what the partition holds,
+// for reading an application tree before any of it is written.
+quecpython::AppTreeLimits app_tree_limits(const Profile& profile, const FileSystemSpec& fs) {
+  quecpython::AppTreeLimits limits;
+  limits.max_name = profile.fs.max_name;
+  // max_depth counts path components, the file's own name included; /bak
+  // keeps the files one level down, under /usr.
+  const std::uint32_t used = fs.app_backup ? 2 : 1;
+  limits.max_depth = profile.fs.max_depth > used ? profile.fs.max_depth - used : 0;
+  limits.max_file_size = profile.fs.max_file_size;
+  if (const PartitionEntry* entry = profile.find(fs.partition)) {
+    const std::uint64_t block_bytes =
+        std::uint64_t{profile.geometry.page_size} * profile.geometry.pages_per_block;
+    const std::uint32_t kept = profile.fs.reserve_blocks + 3;  // reserve, superblock, GC
+    limits.max_total_bytes = entry->spec.block_count > kept
+                                 ? (entry->spec.block_count - kept) * block_bytes
+                                 : block_bytes;
+  }
+  return limits;
+}
+
+}  // namespace
+
+tl::expected<std::vector<fs::FactoryFile>, std::string> factory_files(const Profile& profile,
+                                                                      const FileSystemSpec& fs,
                                                                       std::uint64_t seed) {
+  if (profile.family == Family::quecpython && !fs.factory_dir.empty()) {
+    // The application: read strictly (symlinks, devices, bad names refused),
+    // and in /bak with the generated checksum.json and backup_restore.json.
+    auto app = quecpython::load_app_tree(fs.factory_dir, app_tree_limits(profile, fs));
+    if (!app) return tl::unexpected(app.error());
+    if (!fs.app_backup) return std::move(*app);
+    return quecpython::backup_content(*app, fs.restore_enabled);
+  }
   if (fs.factory_dir.empty()) {
+    if (!fs.generated_factory) return std::vector<fs::FactoryFile>{};
     switch (fs.role) {
       case FsRole::modem:
         return fs::generate_modem_factory(seed);
@@ -56,11 +93,15 @@ std::string_view critical_prefix(FsRole role) {
   return {};
 }
 
-fs::CheckOptions boot_checks_of(const FileSystemSpec& spec, std::uint64_t seed) {
+fs::CheckOptions boot_checks_of(const Profile& profile, const FileSystemSpec& spec,
+                                std::uint64_t seed) {
   fs::CheckOptions checks;
   const std::string_view prefix = critical_prefix(spec.role);
   if (prefix.empty()) return checks;
-  auto files = factory_files(spec, seed);
+  // QuecPython's files are checked by its own guardian (checksum.json), and
+  // its /usr is the application's, with no USB configuration in it.
+  if (profile.family == Family::quecpython) return checks;
+  auto files = factory_files(profile, spec, seed);
   if (!files) return checks;
   std::vector<fs::FactoryFile> critical;
   for (auto& file : *files) {
@@ -72,9 +113,11 @@ fs::CheckOptions boot_checks_of(const FileSystemSpec& spec, std::uint64_t seed) 
 
 }  // namespace
 
-fs::CheckOptions boot_checks(const FileSystemSpec& spec, std::uint64_t seed) {
+fs::CheckOptions boot_checks(const Profile& profile, const FileSystemSpec& spec,
+                             std::uint64_t seed) {
   // A host directory may change between boots: read it every time.
-  if (!spec.factory_dir.empty()) return boot_checks_of(spec, seed);
+  if (!spec.factory_dir.empty() || !spec.generated_factory)
+    return boot_checks_of(profile, spec, seed);
   // Generated content is a function of (role, seed) alone, and generating it
   // (the modem FS's 84 KB of RF calibration, CRC'd) costs more than the boot
   // mount that uses it: the module computes the list at every boot, so it is
@@ -85,7 +128,7 @@ fs::CheckOptions boot_checks(const FileSystemSpec& spec, std::uint64_t seed) {
   const auto key = std::make_pair(spec.role, seed);
   if (auto hit = cache.find(key); hit != cache.end()) return hit->second;
   if (cache.size() >= 64) cache.clear();
-  return cache.emplace(key, boot_checks_of(spec, seed)).first->second;
+  return cache.emplace(key, boot_checks_of(profile, spec, seed)).first->second;
 }
 
 }  // namespace vmodem::sim

@@ -16,10 +16,13 @@ fs::Config fs_config(const Profile& profile);
 inline constexpr std::int64_t kFactoryFileTime = 1704067200;
 
 // The factory files of a file system: its directory tree when the profile
-// names one, else content generated from `seed` (the modem and AP roles; a
-// data file system starts empty). An error message when the directory cannot
-// be read.
-tl::expected<std::vector<fs::FactoryFile>, std::string> factory_files(const FileSystemSpec& fs,
+// names one, else content generated from `seed` (the modem and AP roles
+// unless generated_factory is false; a data file system starts empty). An
+// error message when the directory cannot be read. QuecPython trees are read
+// as hostile input (quecpython/app_tree.hpp) within the profile's limits, and
+// the backup file system's get checksum.json and backup_restore.json.
+tl::expected<std::vector<fs::FactoryFile>, std::string> factory_files(const Profile& profile,
+                                                                      const FileSystemSpec& fs,
                                                                       std::uint64_t seed);
 
 // What the module checks at boot beyond the file system's own structure
@@ -31,6 +34,6 @@ tl::expected<std::vector<fs::FactoryFile>, std::string> factory_files(const File
 // only for their structure. Empty when the factory content cannot be read.
 // Lists from generated content are computed once per (role, seed) and
 // process; a profile's factory tree is read at every call.
-fs::CheckOptions boot_checks(const FileSystemSpec& fs, std::uint64_t seed);
+fs::CheckOptions boot_checks(const Profile& profile, const FileSystemSpec& fs, std::uint64_t seed);
 
 }  // namespace vmodem::sim

@@ -1,5 +1,9 @@
 #include "module/guardians.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include "quecpython/guardian.hpp"
+
 namespace vmodem::sim {
 
 namespace {
@@ -17,8 +21,49 @@ class PartitionBackupGuardian final : public BootGuardian {
   }
 };
 
+// QuecPython (seed 002): /usr and /bak mount plainly (/bak read-only); once
+// both are up, before APP RDY, the listed files of /usr are verified
+// against /usr/checksum.json and restored from /bak.
+class ChecksumGuardian final : public BootGuardian {
+ public:
+  std::string_view name() const override { return "quecpython-checksum"; }
+  std::optional<FsBoot> boot(const FsBootEnv&, const FileSystemSpec&, bool) const override {
+    return std::nullopt;
+  }
+  fs::Result<std::uint32_t> after_stage(const FsBootEnv& env, std::span<const StageFs> mounted,
+                                        bool before_rdy) const override {
+    if (before_rdy) return 0;
+    fs::FileSystem* usr = nullptr;
+    fs::FileSystem* bak = nullptr;
+    for (const StageFs& one : mounted) {
+      if (one.spec->role == FsRole::ap) usr = one.fs;
+      if (one.spec->app_backup) bak = one.fs;
+    }
+    if (!usr || !bak) return 0;
+    auto report = quecpython::restore_from_backup(*usr, *bak);
+    if (!report) return tl::unexpected(report.error());
+    if (!report->enabled) {
+      env.log->debug("quecpython backup restore off: {}", report->disabled_reason);
+      return 0;
+    }
+    for (const auto& problem : report->problems)
+      env.log->warn("quecpython backup restore: {}", problem);
+    for (const auto& file : report->restored) {
+      // A first boot copies checksum.json as a matter of course (seed step
+      // 2): worth a line, not a warning. A restored application file is.
+      const bool list = file.reason == quecpython::kReasonListMissing;
+      env.log->log(list ? spdlog::level::info : spdlog::level::warn,
+                   "quecpython backup restore: {} restored from /bak ({})", file.path, file.reason);
+      if (env.emit) env.emit("FILE_RESTORED", {{"path", file.path}, {"reason", file.reason}});
+    }
+    return static_cast<std::uint32_t>(report->restored.size());
+  }
+};
+
 const PartitionBackupGuardian kPartitionBackup;
 constexpr const BootGuardian* kBg95[] = {&kPartitionBackup};
+const ChecksumGuardian kChecksum;
+constexpr const BootGuardian* kQuecPython[] = {&kChecksum};
 
 }  // namespace
 
@@ -26,12 +71,29 @@ std::span<const BootGuardian* const> guardians_of(Family family) {
   switch (family) {
     case Family::bg95:
       return kBg95;
+    case Family::quecpython:
+      return kQuecPython;
     case Family::uc20:
     case Family::ec2x_quecopen:
-    case Family::quecpython:
       break;
   }
   return {};
+}
+
+fs::Result<std::uint32_t> BootGuardian::after_stage(const FsBootEnv&, std::span<const StageFs>,
+                                                    bool) const {
+  return 0;
+}
+
+fs::Result<std::uint32_t> run_stage_guardians(const FsBootEnv& env,
+                                              std::span<const StageFs> mounted, bool before_rdy) {
+  std::uint32_t restored = 0;
+  for (const BootGuardian* guardian : guardians_of(env.profile.family)) {
+    auto done = guardian->after_stage(env, mounted, before_rdy);
+    if (!done) return done;
+    restored += *done;
+  }
+  return restored;
 }
 
 FsBoot boot_file_system(const FsBootEnv& env, const FileSystemSpec& fs, bool manufacture) {

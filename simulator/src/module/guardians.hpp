@@ -4,14 +4,17 @@
 // charge of a file system boots it, and a file system no guardian takes is
 // mounted plainly (an unusable one is reformatted with its factory files).
 //
-//   bg95  : the partition backup (AT+QPRTPARA; probe points 1-10, SPEC §4)
-//   uc20  : none
+//   bg95       : the partition backup (AT+QPRTPARA; probe points 1-10, SPEC §4)
+//   uc20       : none
+//   quecpython : the per-file restore of /usr from /bak with checksum.json
+//                (seed 002, quecpython/guardian.hpp), in the second hook
 //
-// The EC2x QuecOpen application sync and the QuecPython per-file checksums
-// come next; they check across the mounted file systems, so they will add a
-// second hook that runs once a boot stage's file systems are up.
+// Guardians that check across file systems (QuecPython's; the EC2x QuecOpen
+// application sync next) use the second hook, after_stage(), which runs
+// once a boot stage's file systems are all mounted.
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <string_view>
 
@@ -21,6 +24,12 @@
 
 namespace vmodem::sim {
 
+// A mounted file system of a boot stage.
+struct StageFs {
+  const FileSystemSpec* spec = nullptr;
+  fs::FileSystem* fs = nullptr;
+};
+
 class BootGuardian {
  public:
   virtual ~BootGuardian() = default;
@@ -28,10 +37,22 @@ class BootGuardian {
   // Boots `fs` when this guardian is in charge of it; nullopt when not.
   virtual std::optional<FsBoot> boot(const FsBootEnv& env, const FileSystemSpec& fs,
                                      bool manufacture) const = 0;
+  // Runs once the file systems of a boot stage are mounted (`before_rdy`:
+  // the modem one; else the AP one and the others, before APP RDY), with
+  // all of them. Returns how many files it restored. Errors are the file
+  // systems' (power_loss: the boot stops there and the next one goes on).
+  virtual fs::Result<std::uint32_t> after_stage(const FsBootEnv& env,
+                                                std::span<const StageFs> mounted,
+                                                bool before_rdy) const;
 };
 
 // The guardians of `family`, in the order they run.
 std::span<const BootGuardian* const> guardians_of(Family family);
+
+// The second hook of every guardian of env.profile's family, in order, over
+// the stage's mounted file systems; the files they restored, summed.
+fs::Result<std::uint32_t> run_stage_guardians(const FsBootEnv& env,
+                                              std::span<const StageFs> mounted, bool before_rdy);
 
 // Boots one file system of env.profile as the module does at power-on:
 // through the family's guardians; `manufacture` for the first boot of a

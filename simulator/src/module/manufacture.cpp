@@ -23,10 +23,19 @@ bool boot_once(boost::asio::io_context& io, Module& module) {
     up = true;
     io.stop();
   });
+  // A file system that did not come up (its factory files did not go in)
+  // ends the first power-on at once: there is no APP RDY to wait for.
+  const auto listener = module.subscribe([&](const nlohmann::json& event) {
+    if (event.value("event", std::string()) == "BOOT_FAILED") io.stop();
+  });
   boost::asio::steady_timer deadline(io, kBootDeadline);
   deadline.async_wait([&](const boost::system::error_code&) { io.stop(); });
-  if (!module.power_on()) return false;
+  if (!module.power_on()) {
+    module.unsubscribe(listener);
+    return false;
+  }
   io.run();
+  module.unsubscribe(listener);
   return up;
 }
 

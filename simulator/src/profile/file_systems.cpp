@@ -16,7 +16,7 @@ constexpr FamilyName kFamilies[] = {
     {Family::bg95, "bg95", true},
     {Family::uc20, "uc20", true},
     {Family::ec2x_quecopen, "ec2x-quecopen", false},
-    {Family::quecpython, "quecpython", false},
+    {Family::quecpython, "quecpython", true},
 };
 
 struct FsRoleName {
@@ -66,6 +66,15 @@ FileSystemSpec read_one(JsonReader& item, const std::filesystem::path& base) {
     item.fail("mount", "expected 1-32 characters of a-z, 0-9, _ and -");
   spec.alias = item.string("alias", "");
   spec.factory_dir = read_factory_dir(item, "factory", base);
+  spec.generated_factory = item.boolean("generated_factory", true);
+  spec.read_only = item.boolean("read_only", false);
+  if (item.has("app_backup")) {
+    auto app_backup = item.object("app_backup");
+    spec.app_backup = true;
+    spec.restore_enabled = app_backup.boolean("restore", true);
+    app_backup.finish();
+    item.absorb(app_backup);
+  }
   item.finish();
   return spec;
 }
@@ -84,7 +93,11 @@ void derive(Profile& p) {
                        .backup_info = name_of(PartitionRole::modem_fs_backup_info),
                        .mount_name = "efs",
                        .alias = "efs",
-                       .factory_dir = {}};
+                       .factory_dir = {},
+                       .generated_factory = true,
+                       .read_only = false,
+                       .app_backup = false,
+                       .restore_enabled = true};
   FileSystemSpec ap{.name = "ap",
                     .partition = name_of(PartitionRole::ap_fs),
                     .role = FsRole::ap,
@@ -93,7 +106,11 @@ void derive(Profile& p) {
                     .ufs = true,
                     .mount_name = "ufs",
                     .alias = "ufs",
-                    .factory_dir = {}};
+                    .factory_dir = {},
+                    .generated_factory = true,
+                    .read_only = false,
+                    .app_backup = false,
+                    .restore_enabled = true};
   for (auto* spec : {&modem, &ap}) {
     if (spec->backup_data.empty() || spec->backup_info.empty()) spec->backup_data.clear();
     if (spec->backup_data.empty()) spec->backup_info.clear();
@@ -174,8 +191,32 @@ void check_roles(JsonReader& root, Profile& p) {
       [](const FileSystemSpec& a, const FileSystemSpec& b) { return a.role < b.role; });
 }
 
+// QuecPython: one backup file system ("app_backup"), read-only to the user,
+// besides the AP one (/usr) whose files it backs up. Elsewhere no file
+// system is one.
+void check_app_backup(JsonReader& root, const Profile& p) {
+  int backups = 0;
+  for (std::size_t i = 0; i < p.file_systems.size(); ++i) {
+    const FileSystemSpec& fs = p.file_systems[i];
+    if (!fs.app_backup) continue;
+    const std::string at = "file_systems[" + std::to_string(i) + "].app_backup";
+    if (p.family != Family::quecpython)
+      return root.fail(at, "only the quecpython family has a per-file backup file system");
+    if (fs.role != FsRole::data || !fs.read_only || fs.ufs)
+      return root.fail(at,
+                       "the backup file system must have role data and \"read_only\": true "
+                       "and must not be the UFS one");
+    ++backups;
+  }
+  if (p.family == Family::quecpython && backups != 1) {
+    root.fail("file_systems",
+              "the quecpython family needs exactly one file system with \"app_backup\" (/bak)");
+  }
+}
+
 void check_family(JsonReader& root, const Profile& p) {
-  if (p.family == Family::bg95) return;
+  check_app_backup(root, p);
+  if (!root.ok() || p.family == Family::bg95) return;
   for (std::size_t i = 0; i < p.file_systems.size(); ++i) {
     if (p.file_systems[i].has_backup()) {
       root.fail("file_systems[" + std::to_string(i) + "].backup",

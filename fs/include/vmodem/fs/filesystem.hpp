@@ -213,5 +213,8 @@ Status validate_name(std::string_view name, std::uint32_t max_name);
 
 // zlib/IEEE CRC-32 (the checksum of CriticalFile).
 std::uint32_t crc32(std::span<const std::uint8_t> data);
+// crc32() continued over `data`: crc32_update(crc32(a), b) is the CRC of a
+// followed by b; crc32_update(0, x) == crc32(x). For files read in chunks.
+std::uint32_t crc32_update(std::uint32_t crc, std::span<const std::uint8_t> data);
 
 }  // namespace vmodem::fs

@@ -57,6 +57,10 @@ struct ModuleStatus {
   std::uint64_t nand_operations = 0;
   std::uint64_t image_lost_pages = 0;  // pages of the image file found gone (nand::Storage)
   std::string sim;                     // the SIM's state, as SimReport::state
+  // Files the boot-time guardians restored (QuecPython: /usr from /bak), in
+  // the last boot and since the daemon started.
+  std::uint64_t files_restored = 0;
+  std::uint64_t files_restored_total = 0;
 };
 
 // The SIM card after sim-remove / sim-insert.

@@ -278,7 +278,10 @@ class Module final : public ControlTarget,
   // again only when a loaded snapshot brings another manufacture seed.
   std::unique_ptr<FsBootEnv> boot_env_;
   bool app_side_up_ = false;  // this boot mounted the file systems APP RDY needs
-  std::uint64_t epoch_ = 0;   // bumped on every power transition: stale timers check it
+  // The guardians' second hook over the stage's mounted file systems
+  // (guardians.hpp). False when the power went.
+  bool run_stage_guardians(bool before_rdy);
+  std::uint64_t epoch_ = 0;  // bumped on every power transition: stale timers check it
   // A reset or power-down is on its way (AT+CFUN=1,1, AT+QPOWD, a staged
   // update): every command answers ERROR until the power state changes.
   bool going_down_ = false;
@@ -305,6 +308,10 @@ class Module final : public ControlTarget,
   std::vector<std::function<void(PowerState)>> power_listeners_;
   std::uint64_t next_listener_ = 1;
   std::uint64_t boots_ = 0;
+  // Files the boot-time guardians restored (QuecPython: from /bak): in the
+  // last boot, and since the process started.
+  std::uint64_t files_restored_ = 0;
+  std::uint64_t files_restored_total_ = 0;
   // A freshly manufactured image: the first boot formats the file systems
   // and installs the factory files (the production line), quietly.
   bool manufacture_pending_ = false;

@@ -145,7 +145,7 @@ enum class Family {
   bg95,           // BG95 / BG77 / BG600L: partition backup with AT+QPRTPARA (seed 000)
   uc20,           // UC20: DFOTA, no partition backup (seed 004)
   ec2x_quecopen,  // EC2x QuecOpen: application backup system <-> usr_data (seed 001; not yet)
-  quecpython,     // QuecPython: per-file restore with checksum.json (seed 002; not yet)
+  quecpython,     // QuecPython: per-file restore from /bak with checksum.json (seed 002)
 };
 std::string_view to_string(Family family);
 
@@ -173,6 +173,20 @@ struct FileSystemSpec {
   std::string mount_name;   // `vmodem run --mount DIR` serves it at DIR/<mount_name>; "" never
   std::string alias;        // one more name the image tools accept ("" none)
   std::string factory_dir;  // factory files from this host tree; "" generated (modem, ap) or none
+  // Without factory_dir: the generated modem / AP content; false: empty
+  // (a QuecPython /usr holds the application, not BG95 AP defaults).
+  bool generated_factory = true;
+  // Read-only to the user (QuecPython's /bak): mounted read-only at every
+  // boot, so AT (+CME ERROR: 414), FUSE (EROFS) and the image tools (refused
+  // before the image is opened for writing) cannot change it. Only
+  // manufacture writes it.
+  bool read_only = false;
+  // QuecPython's backup file system: manufacture adds the generated
+  // checksum.json (the CRC-32 of every factory file) and backup_restore.json
+  // (`restore_enabled`) to its factory files, when it has any
+  // (quecpython/manifests.hpp).
+  bool app_backup = false;
+  bool restore_enabled = true;
   bool has_backup() const { return !backup_data.empty(); }
 };
 

@@ -1,0 +1,75 @@
+// A QuecPython module's flash in RAM (profile bg95-m3-quecpython), booted
+// the way the module boots it: each file system through boot_file_system
+// (guardians.hpp), then the guardians' second hook over /usr and /bak (the
+// per-file restore). No ports, no timers: for the guardian's tests and its
+// power-cut campaign. A power cut drops everything without a further write.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <tl/expected.hpp>
+
+#include <vmodem/simulator/flash.hpp>
+#include <vmodem/simulator/profile.hpp>
+
+#include "module/guardians.hpp"
+
+namespace vmodem::sim::testing {
+
+// The application a test ships: path ("/main.py") -> content.
+struct AppFile {
+  std::string path;
+  std::string content;
+};
+// Writes `files` under `dir` (made when missing).
+void write_app(const std::filesystem::path& dir, const std::vector<AppFile>& files);
+
+enum class Booted : std::uint8_t { up, power_lost, failed };
+
+class QpyRig {
+ public:
+  // Manufactures the module with `app` in /usr, and with `backup` in /bak
+  // (checksum.json, backup_restore.json with `enabled`), then powers off.
+  static tl::expected<std::unique_ptr<QpyRig>, std::string> create(const std::filesystem::path& app,
+                                                                   bool backup, bool enabled,
+                                                                   std::uint64_t seed = 1);
+
+  // Power on and boot every file system, then the guardians' hook.
+  Booted power_on();
+  // Orderly power-off: sync, drop, power off.
+  void power_off();
+  // What a power cut leaves: the file systems dropped, nothing written.
+  void drop();
+  // Power back (after a cut), armed rules gone.
+  void restore_power();
+
+  fs::FileSystem& usr() { return *fs_of(FsRole::ap); }
+  fs::FileSystem& bak();
+  Flash& flash() { return *flash_; }
+  nand::FaultInjector& injector() { return flash_->lock().faults(); }
+  // The injector's operation count when the last boot's hook started.
+  std::uint64_t hook_started_at() const { return hook_started_at_; }
+  // The last boot's FILE_RESTORED events (data) and the hook's count.
+  const std::vector<nlohmann::json>& restored_events() const { return events_; }
+  std::uint32_t files_restored() const { return files_restored_; }
+
+ private:
+  QpyRig() = default;
+  Booted boot(bool manufacture);
+  fs::FileSystem* fs_of(FsRole role);
+
+  Profile profile_;
+  std::unique_ptr<Flash> flash_;
+  std::unique_ptr<FsBootEnv> env_;
+  std::vector<FsBoot> booted_;  // in the profile's order
+  std::vector<nlohmann::json> events_;
+  std::uint32_t files_restored_ = 0;
+  std::uint64_t hook_started_at_ = 0;
+};
+
+}  // namespace vmodem::sim::testing
