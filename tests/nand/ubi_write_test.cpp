@@ -160,6 +160,36 @@ TEST_F(UbiWrite, WearLevellingMovesColdDataOntoWornPebs) {
   EXPECT_TRUE(read(*again, 0, 1, kPage) == pattern(kPage, 499));
 }
 
+TEST_F(UbiWrite, ABootFormatsAPartitionItCannotUseAndFindsItsVolumeAfter) {
+  auto first = attach_or_format(*chip, "usrdata");
+  ASSERT_TRUE(first) << first.error().message();
+  EXPECT_EQ(first->formatted_because, "no UBI volume table");
+  const Volume* created = first->ubi->find("usrdata");
+  ASSERT_NE(created, nullptr);
+  EXPECT_EQ(created->record.vol_type, VolumeType::dynamic);
+  EXPECT_GT(created->eba.size(), 20u) << "the volume takes what the partition has";
+  ASSERT_TRUE(first->ubi->write_leb(first->volume_id, 0, 0, pattern(kPage, 1)));
+  first.value().ubi.reset();
+
+  auto again = attach_or_format(*chip, "usrdata");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->formatted_because, "") << "attached as it was";
+  EXPECT_TRUE(read(*again->ubi, again->volume_id, 0, kPage) == pattern(kPage, 1));
+  again.value().ubi.reset();
+
+  // Something that is not UBI (another file system's blocks): formatted.
+  for (std::uint32_t block = 0; block < g().block_count; ++block) {
+    ASSERT_TRUE(chip->erase(block));
+    if (block < 4) {
+      ASSERT_TRUE(chip->program({block, 0}, pattern(kPage, 50 + block), {}));
+    }
+  }
+  auto foreign = attach_or_format(*chip, "usrdata");
+  ASSERT_TRUE(foreign) << foreign.error().message();
+  EXPECT_NE(foreign->formatted_because, "");
+  EXPECT_TRUE(erased(read(*foreign->ubi, foreign->volume_id, 0, kPage)));
+}
+
 // A power cut at every NAND operation of: attach, an atomic change of LEB 0
 // (5000 bytes over its 3 pages), the unmap of LEB 1, a two-page write to
 // LEB 2 and the creation of a second volume. After each: the device

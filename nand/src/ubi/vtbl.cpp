@@ -109,4 +109,67 @@ Status UbiDevice::create_volume(std::uint32_t id, std::string_view name, VolumeT
   return {};
 }
 
+namespace {
+
+// Erases every good block: a device attach refused is started afresh.
+Status erase_all(Device& mtd) {
+  for (std::uint32_t block = 0; block < mtd.geometry().block_count; ++block) {
+    auto bad = mtd.is_bad(block);
+    if (!bad) return tl::unexpected(bad.error());
+    if (*bad) continue;
+    if (auto erased = mtd.erase(block); !erased) {
+      if (erased.error().code != Errc::erase_fail) return erased;
+      if (auto marked = mtd.mark_bad(block); !marked) return marked;
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<OpenedVolume> attach_or_format(Device& mtd, std::string_view name, Options options) {
+  OpenedVolume out;
+  auto attached = UbiDevice::attach(mtd, options);
+  if (!attached) {
+    if (attached.error().code != Errc::bad_image) return tl::unexpected(attached.error());
+    out.formatted_because = attached.error().detail;
+    if (auto erased = erase_all(mtd); !erased) return tl::unexpected(erased.error());
+    attached = UbiDevice::attach(mtd, options);
+    if (!attached) return tl::unexpected(attached.error());
+  }
+  out.ubi = std::move(*attached);
+  UbiDevice& ubi = *out.ubi;
+  if (const Volume* volume = ubi.find(name)) {
+    out.volume_id = volume->id;
+    return out;
+  }
+  if (out.formatted_because.empty()) {
+    out.formatted_because =
+        ubi.needs_format() ? "no UBI volume table" : "no UBI volume \"" + std::string(name) + "\"";
+  }
+  if (!ubi.needs_format() && ubi.available_pebs() == 0) {
+    // Other volumes fill it: the kernel's script formats the whole
+    // partition for its volume.
+    out.ubi.reset();
+    if (auto erased = erase_all(mtd); !erased) return tl::unexpected(erased.error());
+    auto fresh = UbiDevice::attach(mtd, options);
+    if (!fresh) return tl::unexpected(fresh.error());
+    out.ubi = std::move(*fresh);
+  }
+  if (out.ubi->needs_format()) {
+    if (auto formatted = out.ubi->format(); !formatted) return tl::unexpected(formatted.error());
+  }
+  std::uint32_t id = 0;
+  while (out.ubi->find(id))
+    ++id;
+  const std::uint32_t pebs = out.ubi->available_pebs();
+  if (pebs == 0)
+    return fail(Errc::no_space, -1, -1, "UBI: the partition is too small for a volume");
+  if (auto created = out.ubi->create_volume(id, name, VolumeType::dynamic, pebs, kAutoresize);
+      !created)
+    return tl::unexpected(created.error());
+  out.volume_id = id;
+  return out;
+}
+
 }  // namespace vmodem::nand::ubi

@@ -208,6 +208,24 @@ class UbiDevice {
   bool vtbl_degraded_ = false;
 };
 
+// A UBI device with the volume a partition is meant to hold.
+struct OpenedVolume {
+  std::unique_ptr<UbiDevice> ubi;
+  std::uint32_t volume_id = 0;
+  // Why the device was formatted on the way ("" when it attached with the
+  // volume): what a Linux module's boot script says when the kernel could
+  // not use the partition.
+  std::string formatted_because;
+};
+
+// What a Linux module's boot does with a UBI partition (find_partitions):
+// attach, and when that fails, or the device has no volume table, or no
+// volume named `name`, format it (everything on it is lost; the erase
+// counters too when attach refused the device) and create `name` as a
+// dynamic volume of all the PEBs there are. Errors: the device's (power_loss, ...), no_space
+// when the partition is too small for UBI.
+Result<OpenedVolume> attach_or_format(Device& mtd, std::string_view name, Options options = {});
+
 // What flash_image() did.
 struct FlashReport {
   std::uint32_t image_pebs = 0;   // PEBs of the image written

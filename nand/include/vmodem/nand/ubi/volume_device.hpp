@@ -42,6 +42,8 @@ class VolumeDevice final : public Device {
   Result<bool> is_bad(std::uint32_t block) override;
   Status mark_bad(std::uint32_t block) override;
 
+  std::uint32_t vol_id() const { return vol_id_; }
+
  private:
   Status check(PageAddr addr) const;
 
