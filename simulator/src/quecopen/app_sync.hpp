@@ -37,8 +37,9 @@ struct AppSide {
 };
 
 enum class TagWrite : std::uint8_t {
-  reference,  // cp the tag, sync (the seed's script)
-  atomic,     // write a temporary file, sync, rename over the tag, sync
+  reference,      // cp -r tree, sync, cp tag, sync (the seed's script)
+  atomic,         // ... sync, the tag to a temporary file, fsync, rename over the tag, sync
+  unsynced_tree,  // cp -r tree, cp tag, sync: what the seed's note 1 warns against
 };
 
 enum class SyncOutcome : std::uint8_t {
