@@ -145,6 +145,23 @@ void read_backup(JsonReader& in, BackupConfig& backup) {
   in.finish();
 }
 
+void read_app_sync(JsonReader& in, AppSyncConfig& sync) {
+  for (auto [key, field] :
+       {std::pair{"apps", &sync.apps}, std::pair{"tag", &sync.tag},
+        std::pair{"backup_apps", &sync.backup_apps}, std::pair{"backup_tag", &sync.backup_tag}}) {
+    *field = in.string(key, *field);
+    if (in.ok() && (field->empty() || field->front() != '/'))
+      in.fail(key, "expected an absolute path of the module's Linux");
+  }
+  const std::string tag_write = in.string("tag_write", "reference");
+  if (in.ok() && tag_write != "reference" && tag_write != "atomic")
+    in.fail("tag_write", "expected \"reference\" or \"atomic\"");
+  sync.atomic_tag = tag_write == "atomic";
+  sync.flusher_one_in =
+      static_cast<std::uint32_t>(in.integer("flusher_one_in", 0, 1000, sync.flusher_one_in));
+  in.finish();
+}
+
 void read_network(JsonReader& in, NetworkConfig& net) {
   net.operator_long = in.string("operator_long");
   net.operator_short = in.string("operator_short");
@@ -447,6 +464,9 @@ tl::expected<Profile, ProfileError> parse_profile(const std::string& text,
   auto backup = root.object("backup", true);
   read_backup(backup, p.backup);
   root.absorb(backup);
+  auto app_sync = root.object("app_sync", true);
+  read_app_sync(app_sync, p.app_sync);
+  root.absorb(app_sync);
   auto fs_section = root.object("fs", true);
   read_fs(fs_section, p.fs);
   root.absorb(fs_section);

@@ -60,6 +60,30 @@ int report_fs_error(const std::string& what, const fs::Error& error) {
       what + ": " + (error.check ? "failed check: " + error.check->describe() : error.message()));
 }
 
+namespace {
+
+// A file system in a UBI volume: UBI attached on the partition and the
+// volume found. Offline, nothing is formatted: a partition the module would
+// format at its next boot is reported as such.
+int attach_ubi_or_report(OpenedFs& opened) {
+  const std::string& name = opened.spec->ubi_volume;
+  auto ubi = nand::ubi::UbiDevice::attach(*opened.partition);
+  if (!ubi) {
+    return report_error(kExitCorrupt, opened.entry->spec.name + ": " + ubi.error().message() +
+                                          " (the module formats it at its next boot)");
+  }
+  const nand::ubi::Volume* volume = (*ubi)->find(std::string_view(name));
+  if (!volume) {
+    return report_error(kExitCorrupt, opened.entry->spec.name + " has no UBI volume \"" + name +
+                                          "\" (the module formats it at its next boot)");
+  }
+  opened.volume = std::make_unique<nand::ubi::VolumeDevice>(**ubi, volume->id);
+  opened.ubi = std::move(*ubi);
+  return kExitOk;
+}
+
+}  // namespace
+
 tl::expected<OpenedFs, int> open_partition_or_report(const FsTarget& target, bool read_only) {
   OpenedFs opened;
   auto flash = open_image_or_report(target.image, target.profile, read_only);
@@ -79,6 +103,9 @@ tl::expected<OpenedFs, int> open_partition_or_report(const FsTarget& target, boo
   auto partition = opened.flash->partition(opened.entry->spec.name);
   if (!partition) return tl::unexpected(report_error(kExitCorrupt, partition.error().message()));
   opened.partition = std::move(*partition);
+  if (!(*spec)->ubi_volume.empty()) {
+    if (const int code = attach_ubi_or_report(opened); code != kExitOk) return tl::unexpected(code);
+  }
   return opened;
 }
 
@@ -95,7 +122,7 @@ tl::expected<OpenedFs, int> mount_or_report(const FsTarget& target, bool read_on
                std::chrono::system_clock::now().time_since_epoch())
         .count();
   };
-  auto mounted = fs::FileSystem::mount(*opened->partition, config, options);
+  auto mounted = fs::FileSystem::mount(opened->device(), config, options);
   if (!mounted) {
     return tl::unexpected(
         report_fs_error("cannot mount " + opened->entry->spec.name + " (run `vmodem image fsck`)",

@@ -10,6 +10,8 @@
 
 #include <vmodem/fs/filesystem.hpp>
 #include <vmodem/nand/partition.hpp>
+#include <vmodem/nand/ubi/ubi_device.hpp>
+#include <vmodem/nand/ubi/volume_device.hpp>
 #include <vmodem/simulator/flash.hpp>
 
 namespace vmodem::cli {
@@ -27,7 +29,14 @@ struct OpenedFs {
   const sim::FileSystemSpec* spec = nullptr;   // in flash->profile()
   const sim::PartitionEntry* entry = nullptr;  // its partition
   std::unique_ptr<nand::Partition> partition;
+  std::unique_ptr<nand::ubi::UbiDevice> ubi;        // a file system in a UBI volume
+  std::unique_ptr<nand::ubi::VolumeDevice> volume;  // over ubi
   std::unique_ptr<fs::FileSystem> fs;
+  // What the file system runs on: the UBI volume, or the raw partition.
+  nand::Device& device() {
+    if (volume) return *volume;
+    return *partition;
+  }
 };
 
 // Opens the image and the partition without mounting (fsck, format).

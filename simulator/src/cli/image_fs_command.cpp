@@ -234,18 +234,28 @@ int mkdir(const FsArgs& args) {
 
 // --- fsck / format ---
 
-// The chip's number of a partition-logical block (-1: not about a block).
-std::int64_t physical_of(const nand::Partition& partition, std::int64_t block) {
-  if (block < 0 || block >= static_cast<std::int64_t>(partition.spec().block_count)) return -1;
+// The chip's number of a block of the file system (-1: not about a block):
+// a partition-logical block, or in a UBI volume the PEB holding the LEB.
+std::int64_t physical_of(const OpenedFs& opened, std::int64_t block) {
+  const nand::Partition& partition = *opened.partition;
+  if (block < 0) return -1;
+  if (opened.volume) {
+    const nand::ubi::Volume* volume = opened.ubi->find(opened.volume->vol_id());
+    if (!volume || block >= static_cast<std::int64_t>(volume->eba.size())) return -1;
+    const std::uint32_t peb = volume->eba[static_cast<std::size_t>(block)];
+    if (peb == nand::ubi::kUnmapped) return -1;
+    block = peb;
+  }
+  if (block >= static_cast<std::int64_t>(partition.spec().block_count)) return -1;
   return partition.physical_block(static_cast<std::uint32_t>(block));
 }
 
-nlohmann::json to_json(const fs::CheckFailure& f, const nand::Partition& partition) {
+nlohmann::json to_json(const fs::CheckFailure& f, const OpenedFs& opened) {
   return {{"probe", f.is_data_error() ? nlohmann::json(nullptr) : nlohmann::json(f.number())},
           {"check", f.name()},
           {"data_error", f.is_data_error()},
           {"block", f.block},
-          {"physical_block", physical_of(partition, f.block)},
+          {"physical_block", physical_of(opened, f.block)},
           {"page", f.page},
           {"object", f.object},
           {"path", f.path},
@@ -263,12 +273,11 @@ int fsck(const FsArgs& args) {
                                opened->flash->manufacture_seed());
   options.deep = args.deep;
   const auto report =
-      fs::FileSystem::fsck(*opened->partition, sim::fs_config(opened->flash->profile()), options);
-  const nand::Partition& partition = *opened->partition;
+      fs::FileSystem::fsck(opened->device(), sim::fs_config(opened->flash->profile()), options);
   if (args.json) {
     nlohmann::json failures = nlohmann::json::array();
     for (const auto& f : report.failures)
-      failures.push_back(to_json(f, partition));
+      failures.push_back(to_json(f, *opened));
     print_json({{"partition", opened->entry->spec.name},
                 {"clean", report.ok()},
                 {"failures", failures},
@@ -282,7 +291,7 @@ int fsck(const FsArgs& args) {
               << (report.ok() ? "clean" : std::to_string(report.failures.size()) + " failures")
               << "\n";
     for (const auto& f : report.failures)
-      std::cout << "  " << f.describe(physical_of(partition, f.block)) << "\n";
+      std::cout << "  " << f.describe(physical_of(*opened, f.block)) << "\n";
   }
   return report.ok() ? kExitOk : kExitFailure;
 }
@@ -300,9 +309,9 @@ int format(const FsArgs& args) {
   const std::uint64_t seed = opened->flash->manufacture_seed();
   fs::FormatOptions options;
   options.volume_id = seed;
-  if (auto ok = fs::FileSystem::format(*opened->partition, config, options); !ok)
+  if (auto ok = fs::FileSystem::format(opened->device(), config, options); !ok)
     return report_fs_error("format " + opened->entry->spec.name, ok.error());
-  auto mounted = fs::FileSystem::mount(*opened->partition, config);
+  auto mounted = fs::FileSystem::mount(opened->device(), config);
   if (!mounted) return report_fs_error("mount after format", mounted.error());
   opened->fs = std::move(*mounted);
   std::size_t files = 0;

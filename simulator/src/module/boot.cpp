@@ -116,6 +116,8 @@ bool Module::mount_stage(bool before_rdy) {
     slot.close();
     FsBoot booted = boot_file_system(env, *slot.spec, manufacture_pending_);
     slot.partition = std::move(booted.partition);
+    slot.ubi = std::move(booted.ubi);
+    slot.volume = std::move(booted.volume);
     slot.backup = std::move(booted.backup);
     if (booted.fs) {
       // An upload a power cut interrupted left a temporary file: it holds

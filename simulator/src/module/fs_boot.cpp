@@ -40,6 +40,7 @@ class FsBooter {
       return std::move(out_);
     }
     out_.partition = std::move(*opened);
+    if (!spec_.ubi_volume.empty() && !open_ubi_volume(manufacture)) return std::move(out_);
     open_backup();
     if (!count_boot()) return std::move(out_);
     if (manufacture) {
@@ -78,6 +79,29 @@ class FsBooter {
   }
   void emit(const std::string& event, nlohmann::json data) const {
     if (env_.emit) env_.emit(event, std::move(data));
+  }
+
+  // Attaches UBI and finds the file system's volume, formatting what the
+  // kernel would. False when the power went or UBI cannot be used.
+  bool open_ubi_volume(bool manufacture) {
+    auto opened = nand::ubi::attach_or_format(*out_.partition, spec_.ubi_volume);
+    if (!opened) {
+      if (!lost(opened.error())) env_.log->error("{}: UBI: {}", which_, opened.error().message());
+      return false;
+    }
+    if (manufacture) {
+      env_.log->info("manufacture: UBI volume {} created on {}", spec_.ubi_volume, spec_.partition);
+    } else if (!opened->formatted_because.empty()) {
+      env_.log->warn("{}: partition {} formatted for UBI volume {} ({})", which_, spec_.partition,
+                     spec_.ubi_volume, opened->formatted_because);
+      emit("FS_FORMATTED", {{"file_system", which_},
+                            {"partition", spec_.partition},
+                            {"ubi_volume", spec_.ubi_volume},
+                            {"reason", opened->formatted_because}});
+    }
+    out_.ubi = std::move(opened->ubi);
+    out_.volume = std::make_unique<nand::ubi::VolumeDevice>(*out_.ubi, opened->volume_id);
+    return true;
   }
 
   // The engine over the backup data and info partitions; none on modules
@@ -122,7 +146,7 @@ class FsBooter {
   // over (mounted, restored, or the power went); false to format and refill.
   bool mount_or_restore(const PartitionEntry& entry) {
     fs::BackupEngine* engine = out_.backup.engine.get();
-    auto mounted = fs::FileSystem::mount(*out_.partition, env_.config, mount_options());
+    auto mounted = fs::FileSystem::mount(out_.device(), env_.config, mount_options());
     if (!mounted && lost(mounted.error())) return true;  // power went during the scan
     if (!mounted) out_.mount_error = mounted.error();
     fs::BootDecision& decision = out_.decision;
@@ -169,7 +193,7 @@ class FsBooter {
         env_.log->error("{} file system: restore failed: {}", which_, ok.error().message());
       return false;
     }
-    auto mounted = fs::FileSystem::mount(*out_.partition, env_.config, mount_options());
+    auto mounted = fs::FileSystem::mount(out_.device(), env_.config, mount_options());
     if (!mounted) {
       if (!lost(mounted.error()))
         env_.log->error("{} file system: mount after restore failed: {}", which_,
@@ -188,15 +212,15 @@ class FsBooter {
 
   // Format, factory files, and on the production line the first backup.
   bool format_and_fill(bool manufacture) {
-    nand::Partition& partition = *out_.partition;
+    nand::Device& device = out_.device();
     const std::uint64_t seed = env_.flash.manufacture_seed();
     fs::FormatOptions format;
     format.volume_id = seed;
-    if (auto ok = fs::FileSystem::format(partition, env_.config, format); !ok) {
+    if (auto ok = fs::FileSystem::format(device, env_.config, format); !ok) {
       if (!lost(ok.error())) env_.log->error("{}: format failed: {}", which_, ok.error().message());
       return false;
     }
-    auto fresh = fs::FileSystem::mount(partition, env_.config);
+    auto fresh = fs::FileSystem::mount(device, env_.config);
     if (!fresh) {
       if (!lost(fresh.error()))
         env_.log->error("{}: mount after format failed: {}", which_, fresh.error().message());
@@ -229,7 +253,7 @@ class FsBooter {
         return false;
       }
       fresh->reset();
-      fresh = fs::FileSystem::mount(partition, env_.config, mount_options());
+      fresh = fs::FileSystem::mount(device, env_.config, mount_options());
       if (!fresh) {
         if (!lost(fresh.error()))
           env_.log->error("{}: read-only mount failed: {}", which_, fresh.error().message());

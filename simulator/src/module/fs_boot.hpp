@@ -10,6 +10,11 @@
 //   → restore (then mount again), or format and refill with the factory
 //     files and say so (FS_REBUILT): never a silent empty file system.
 //
+// A file system in a UBI volume (Linux modules) is reached through UBI:
+// attached on the partition first, and a partition whose UBI or volume is
+// unusable is formatted with the volume created (FS_FORMATTED), as the
+// kernel's find_partitions does; the file system in it is then rebuilt.
+//
 // On the first boot of a fresh image ("manufacture") the file system is
 // formatted, filled with its factory files and backed up once (the
 // production-line backup).
@@ -31,6 +36,8 @@
 #include <vmodem/fs/config.hpp>
 #include <vmodem/fs/filesystem.hpp>
 #include <vmodem/nand/partition.hpp>
+#include <vmodem/nand/ubi/ubi_device.hpp>
+#include <vmodem/nand/ubi/volume_device.hpp>
 #include <vmodem/simulator/flash.hpp>
 #include <vmodem/simulator/module.hpp>  // BackupSide
 #include <vmodem/simulator/profile.hpp>
@@ -70,12 +77,21 @@ std::string_view to_string(FsBootOutcome outcome);
 // the engine before the partitions they use.
 struct FsBoot {
   std::unique_ptr<nand::Partition> partition;
+  // A file system in a UBI volume (FileSystemSpec::ubi_volume): the device
+  // attached on the partition and the volume the file system runs on.
+  std::unique_ptr<nand::ubi::UbiDevice> ubi;
+  std::unique_ptr<nand::ubi::VolumeDevice> volume;
   BackupSide backup;                   // engine is nullptr without backup partitions
   std::unique_ptr<fs::FileSystem> fs;  // nullptr when outcome is failed
   FsBootOutcome outcome = FsBootOutcome::failed;
   std::optional<fs::Error> mount_error;  // of the first mount (nullopt: it mounted)
   fs::BootDecision decision;             // the engine's (none without an engine)
   bool power_lost = false;
+  // What the file system runs on: the UBI volume, or the raw partition.
+  nand::Device& device() {
+    if (volume) return *volume;
+    return *partition;
+  }
 };
 
 // How a file system comes up, by the guardian in charge of it.

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "quecopen/guardian.hpp"
 #include "quecpython/guardian.hpp"
 
 namespace vmodem::sim {
@@ -60,10 +61,44 @@ class ChecksumGuardian final : public BootGuardian {
   }
 };
 
+// EC2x QuecOpen (seed 001): system and usr_data mount through UBI; once the
+// AP stage is up, the application tree and its tag are synced between them
+// (the higher version over the lower), as app_auto_backup_restore.sh does.
+class AppSyncGuardian final : public BootGuardian {
+ public:
+  std::string_view name() const override { return "quecopen-app-sync"; }
+  std::optional<FsBoot> boot(const FsBootEnv&, const FileSystemSpec&, bool) const override {
+    return std::nullopt;
+  }
+  fs::Result<std::uint32_t> after_stage(const FsBootEnv& env, std::span<const StageFs> mounted,
+                                        bool before_rdy) const override {
+    if (before_rdy) return 0;
+    auto report = quecopen::run_app_sync(env, mounted);
+    if (!report) return tl::unexpected(report.error());
+    const bool copied = report->outcome == quecopen::SyncOutcome::to_backup ||
+                        report->outcome == quecopen::SyncOutcome::to_system;
+    env.log->log(copied ? spdlog::level::info : spdlog::level::debug,
+                 "app sync: {} (system version {}, backup version {}), {} files, {} bytes",
+                 quecopen::to_string(report->outcome), report->system_version,
+                 report->backup_version, report->files, report->bytes);
+    if (report->outcome == quecopen::SyncOutcome::unparsable_tag)
+      env.log->warn("app sync: a version tag is not a number: nothing synced");
+    if (env.emit)
+      env.emit("APP_SYNC", {{"outcome", quecopen::to_string(report->outcome)},
+                            {"system_version", report->system_version},
+                            {"backup_version", report->backup_version},
+                            {"files", report->files},
+                            {"bytes", report->bytes}});
+    return 0;
+  }
+};
+
 const PartitionBackupGuardian kPartitionBackup;
 constexpr const BootGuardian* kBg95[] = {&kPartitionBackup};
 const ChecksumGuardian kChecksum;
 constexpr const BootGuardian* kQuecPython[] = {&kChecksum};
+const AppSyncGuardian kAppSync;
+constexpr const BootGuardian* kQuecOpen[] = {&kAppSync};
 
 }  // namespace
 
@@ -73,8 +108,9 @@ std::span<const BootGuardian* const> guardians_of(Family family) {
       return kBg95;
     case Family::quecpython:
       return kQuecPython;
-    case Family::uc20:
     case Family::ec2x_quecopen:
+      return kQuecOpen;
+    case Family::uc20:
       break;
   }
   return {};

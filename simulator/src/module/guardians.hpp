@@ -8,9 +8,11 @@
 //   uc20       : none
 //   quecpython : the per-file restore of /usr from /bak with checksum.json
 //                (seed 002, quecpython/guardian.hpp), in the second hook
+//   ec2x-quecopen : the application sync between system and usr_data (seed
+//                001, quecopen/guardian.hpp), in the second hook
 //
-// Guardians that check across file systems (QuecPython's; the EC2x QuecOpen
-// application sync next) use the second hook, after_stage(), which runs
+// Guardians that check across file systems (QuecPython's, the EC2x QuecOpen
+// application sync) use the second hook, after_stage(), which runs
 // once a boot stage's file systems are all mounted.
 #pragma once
 

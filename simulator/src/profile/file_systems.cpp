@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include <vmodem/nand/ubi/media.hpp>
+
 namespace vmodem::sim {
 
 namespace {
@@ -15,7 +17,7 @@ struct FamilyName {
 constexpr FamilyName kFamilies[] = {
     {Family::bg95, "bg95", true},
     {Family::uc20, "uc20", true},
-    {Family::ec2x_quecopen, "ec2x-quecopen", false},
+    {Family::ec2x_quecopen, "ec2x-quecopen", true},
     {Family::quecpython, "quecpython", true},
 };
 
@@ -68,6 +70,16 @@ FileSystemSpec read_one(JsonReader& item, const std::filesystem::path& base) {
   spec.factory_dir = read_factory_dir(item, "factory", base);
   spec.generated_factory = item.boolean("generated_factory", true);
   spec.read_only = item.boolean("read_only", false);
+  spec.ubi_volume = item.string("ubi_volume", "");
+  if (item.ok() && !spec.ubi_volume.empty() && spec.ubi_volume.size() > nand::ubi::kVolumeNameMax)
+    item.fail("ubi_volume", "expected a UBI volume name of 1-127 bytes");
+  spec.linux_mount = item.string("linux_mount", "");
+  if (item.ok() && !spec.linux_mount.empty() &&
+      (spec.linux_mount.front() != '/' ||
+       (spec.linux_mount.size() > 1 && spec.linux_mount.back() == '/')))
+    item.fail("linux_mount", "expected an absolute path without a trailing '/'");
+  if (item.ok() && !spec.ubi_volume.empty() && spec.has_backup())
+    item.fail("ubi_volume", "a file system in a UBI volume has no partition backup");
   if (item.has("app_backup")) {
     auto app_backup = item.object("app_backup");
     spec.app_backup = true;
@@ -97,7 +109,9 @@ void derive(Profile& p) {
                        .generated_factory = true,
                        .read_only = false,
                        .app_backup = false,
-                       .restore_enabled = true};
+                       .restore_enabled = true,
+                       .ubi_volume = {},
+                       .linux_mount = {}};
   FileSystemSpec ap{.name = "ap",
                     .partition = name_of(PartitionRole::ap_fs),
                     .role = FsRole::ap,
@@ -110,7 +124,9 @@ void derive(Profile& p) {
                     .generated_factory = true,
                     .read_only = false,
                     .app_backup = false,
-                    .restore_enabled = true};
+                    .restore_enabled = true,
+                    .ubi_volume = {},
+                    .linux_mount = {}};
   for (auto* spec : {&modem, &ap}) {
     if (spec->backup_data.empty() || spec->backup_info.empty()) spec->backup_data.clear();
     if (spec->backup_data.empty()) spec->backup_info.clear();

@@ -36,6 +36,8 @@
 #include <vmodem/fs/backup.hpp>
 #include <vmodem/fs/shared.hpp>
 #include <vmodem/nand/partition.hpp>
+#include <vmodem/nand/ubi/ubi_device.hpp>
+#include <vmodem/nand/ubi/volume_device.hpp>
 #include <vmodem/simulator/control_target.hpp>
 #include <vmodem/simulator/flash.hpp>
 #include <vmodem/simulator/module_services.hpp>
@@ -118,11 +120,15 @@ struct BackupSide {
 struct MountedFs {
   const FileSystemSpec* spec = nullptr;  // in the module's profile
   std::unique_ptr<nand::Partition> partition;
+  std::unique_ptr<nand::ubi::UbiDevice> ubi;        // a file system in a UBI volume
+  std::unique_ptr<nand::ubi::VolumeDevice> volume;  // its volume, over ubi
   BackupSide backup;
   std::unique_ptr<fs::SharedFileSystem> fs;  // nullptr unless mounted
   void close() {
     fs.reset();
     backup.close();
+    volume.reset();
+    ubi.reset();
     partition.reset();
   }
 };

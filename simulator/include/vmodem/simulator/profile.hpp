@@ -92,6 +92,23 @@ struct BackupConfig {
   std::uint32_t qprtpara4_fields = 15;
 };
 
+// EC2x QuecOpen's application sync (section "app_sync"; family
+// ec2x-quecopen, seed 001): where the application tree and its version tag
+// are on the system side and where their backup is, as the module's Linux
+// sees the paths (each file system's linux_mount says where it is mounted).
+struct AppSyncConfig {
+  std::string apps = "/usrapp/apprun/apps";
+  std::string tag = "/usrapp/apprun/app_ver.txt";
+  std::string backup_apps = "/usrdata/appbackup/apps";
+  std::string backup_tag = "/usrdata/appbackup/app_ver.txt";
+  // "tag_write": "reference" (the seed's: cp the tag, sync) or "atomic" (a
+  // synced temporary file renamed over the tag).
+  bool atomic_tag = false;
+  // The page cache's flusher writes a dirty file back after a call with
+  // probability 1 / this (0: only sync writes back).
+  std::uint32_t flusher_one_in = 3;
+};
+
 // The SIM card in the module's slot (profile section "sim", optional). Its
 // The GNSS receiver's world: where the module is (until `ctl gnss` moves
 // it) and how long a session takes to its first fix.
@@ -187,6 +204,15 @@ struct FileSystemSpec {
   // (quecpython/manifests.hpp).
   bool app_backup = false;
   bool restore_enabled = true;
+  // "": the file system is on the raw partition (ThreadX modules). Else the
+  // partition is a UBI device and the file system lives in its volume of
+  // this name (Linux modules: EC2x `system` holds "rootfs"); the boot
+  // attaches UBI first and, like the kernel's find_partitions, formats a
+  // partition whose UBI or volume is unusable.
+  std::string ubi_volume;
+  // Where the module's Linux mounts it ("/" for system, "/usrdata"); ""
+  // for modules without Linux. Linux paths in the profile resolve by it.
+  std::string linux_mount;
   bool has_backup() const { return !backup_data.empty(); }
 };
 
@@ -204,6 +230,7 @@ struct Profile {
   Identity identity;
   BootConfig boot;
   BackupConfig backup;
+  AppSyncConfig app_sync;
   FactoryConfig factory;
   FirmwareConfig firmware;
   FotaConfig fota;

@@ -1,0 +1,82 @@
+// The EC25 (QuecOpen) application sync of seed 001 through the real binary:
+// an application put into `system` with the image tools is backed up into
+// `usr_data` by the next boot, and deleted from `system` it comes back from
+// there (the seed's test method 1, both sides on UBI volumes).
+#include <gtest/gtest.h>
+
+#include "cli_support.hpp"
+#include "temp_dir.hpp"
+
+namespace vmodem::fscli {
+namespace {
+
+class Ec25AppSync : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    state = (dir / "state").string();
+    image = state + "/nand.img";
+    ASSERT_EQ(boot("--profile ec25").exit_code, 0);
+  }
+  // One power-on of the module until its boot is done, then off.
+  Outcome boot(const std::string& extra = "") {
+    return vmodem("run --once --seed 5 --log-level info --state " + state + " " + extra);
+  }
+  Outcome tool(const std::string& sub, const std::string& fs, const std::string& rest) {
+    return vmodem("image " + sub + " " + image + " " + fs + " " + rest);
+  }
+  vmodem::testing::TempDir dir;
+  std::string state;
+  std::string image;
+};
+
+TEST_F(Ec25AppSync, TheBootBacksTheApplicationUpAndRestoresItWhenDeleted) {
+  write_host_file(dir / "app.bin", std::string(20000, 'a') + "end");
+  write_host_file(dir / "ver.txt", "2\n");
+  for (const char* d : {"/usrapp", "/usrapp/apprun", "/usrapp/apprun/apps"})
+    ASSERT_EQ(tool("mkdir", "system", d).exit_code, 0) << d;
+  ASSERT_EQ(
+      tool("put", "system", (dir / "app.bin").string() + " /usrapp/apprun/apps/app.bin").exit_code,
+      0);
+  ASSERT_EQ(
+      tool("put", "system", (dir / "ver.txt").string() + " /usrapp/apprun/app_ver.txt").exit_code,
+      0);
+
+  const auto first = boot();
+  EXPECT_NE(first.out.find("app sync: to_backup (system version 2, backup version -1), 1 files"),
+            std::string::npos)
+      << first.out;
+  EXPECT_EQ(tool("cat", "usrdata", "/appbackup/app_ver.txt").out, "2\n");
+  ASSERT_EQ(
+      tool("get", "usrdata", "/appbackup/apps/app.bin " + (dir / "back.bin").string()).exit_code,
+      0);
+  EXPECT_EQ(read_host_file(dir / "back.bin"), read_host_file(dir / "app.bin"));
+
+  // Test method 1: delete the application and its tag on system.
+  ASSERT_EQ(tool("rm", "system", "-r /usrapp/apprun/apps").exit_code, 0);
+  ASSERT_EQ(tool("rm", "system", "/usrapp/apprun/app_ver.txt").exit_code, 0);
+  const auto second = boot();
+  EXPECT_NE(second.out.find("app sync: to_system (system version -1, backup version 2)"),
+            std::string::npos)
+      << second.out;
+  ASSERT_EQ(tool("get", "system", "/usrapp/apprun/apps/app.bin " + (dir / "again.bin").string())
+                .exit_code,
+            0);
+  EXPECT_EQ(read_host_file(dir / "again.bin"), read_host_file(dir / "app.bin"));
+
+  // In step now: the next boot copies nothing.
+  EXPECT_EQ(boot().out.find("app sync: to_"), std::string::npos);
+}
+
+TEST_F(Ec25AppSync, BothUbiPartitionsAttachWithTheirVolumes) {
+  const auto system = vmodem("image ubi-info " + image + " system --json", false);
+  ASSERT_EQ(system.exit_code, 0) << system.out;
+  EXPECT_NE(system.out.find("\"rootfs\""), std::string::npos) << system.out;
+  const auto usrdata = vmodem("image ubi-info " + image + " usr_data --json", false);
+  ASSERT_EQ(usrdata.exit_code, 0) << usrdata.out;
+  EXPECT_NE(usrdata.out.find("\"usrdata\""), std::string::npos) << usrdata.out;
+  EXPECT_EQ(tool("fsck", "usrdata", "").exit_code, 0);
+  EXPECT_EQ(tool("fsck", "system", "").exit_code, 0);
+}
+
+}  // namespace
+}  // namespace vmodem::fscli
