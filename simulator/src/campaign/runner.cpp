@@ -1,6 +1,8 @@
 #include "campaign/runner.hpp"
 
 #include <chrono>
+#include <mutex>
+#include <thread>
 
 #include <vmodem/simulator/profile.hpp>
 
@@ -10,7 +12,8 @@ namespace vmodem::sim::campaign {
 
 namespace {
 
-nand::campaign::Plan plan_of(const Scenario& s, const RunOptions& options, ScenarioCase& c) {
+nand::campaign::Plan plan_of(const Scenario& s, const RunOptions& options, Shard shard,
+                             ScenarioCase& c) {
   nand::campaign::Plan plan;
   plan.modes = s.cuts.modes;
   plan.sample = s.cuts.sample;
@@ -18,6 +21,7 @@ nand::campaign::Plan plan_of(const Scenario& s, const RunOptions& options, Scena
   plan.first = s.cuts.first;
   plan.last = s.cuts.last;
   plan.only = options.only;
+  plan.shard = shard;
   if (!s.cuts.partitions.empty() || s.cuts.kinds != 0b111)
     plan.eligible = [&c](std::uint64_t n) { return c.eligible(n); };
   return plan;
@@ -47,11 +51,12 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-}  // namespace
+// A worker's cut: the record and the planned count of the whole shard.
+using OnCut = std::function<void(CutRecord&, std::uint64_t planned)>;
 
-tl::expected<Report, std::string> run_campaign(const Scenario& scenario,
-                                               const RunOptions& options) {
-  const auto start = std::chrono::steady_clock::now();
+// One module cutting `shard` (a finer one than options.shard with workers).
+tl::expected<Report, std::string> run_worker(const Scenario& scenario, const RunOptions& options,
+                                             Shard shard, const OnCut& on_cut) {
   auto profile = profile_of(scenario);
   if (!profile) return tl::unexpected(profile.error());
   Report report;
@@ -59,18 +64,31 @@ tl::expected<Report, std::string> run_campaign(const Scenario& scenario,
   std::error_code ec;
   report.scenario = std::filesystem::absolute(scenario.file, ec);
   if (ec) report.scenario = scenario.file;
+  report.digest = scenario.digest;
   report.profile = profile->name;
   report.seed = scenario.seed;
   report.safe_power_loss = profile->backup.safe_power_loss;
+  report.modes = scenario.cuts.modes;
+  report.sample = scenario.cuts.sample;
+  report.shard = shard;
   auto driver = ModuleDriver::create(*profile, scenario.seed, scenario.image);
   if (!driver) return tl::unexpected(driver.error());
   if (auto ok = run_setup(scenario, **driver); !ok) return tl::unexpected(ok.error());
   ScenarioCase c(scenario, **driver, report.safe_power_loss,
                  options.only ? options.keep_state : std::filesystem::path());
   if (auto ok = c.reference(); !ok) return tl::unexpected(ok.error());
-  const nand::campaign::Plan plan = plan_of(scenario, options, c);
+  report.wear = c.wear();
+  const nand::campaign::Plan plan = plan_of(scenario, options, shard, c);
+  // The planned counts, from the reference run's operations (the engine
+  // measures again and cuts by its own count).
+  report.planned = nand::campaign::cut_points(plan, c.reference_operations()).size();
+  const std::uint64_t whole =
+      nand::campaign::cut_points(plan_of(scenario, options, options.shard, c),
+                                 c.reference_operations())
+          .size();
   nand::campaign::Options engine;
   engine.keep_failures = 64;
+  engine.stop = options.stop;
   engine.on_cut = [&](const CutPoint&, const Verdict& verdict) {
     CutRecord record = c.take_record();
     record.outcome = verdict.outcome;
@@ -80,14 +98,50 @@ tl::expected<Report, std::string> run_campaign(const Scenario& scenario,
     // huge; a replay shows any one of them.
     if (!record.failed && !options.only) record.transcript.clear();
     report.cuts.push_back(std::move(record));
-    if (options.on_cut) options.on_cut(report.cuts.back(), report.cuts.size(), report.planned);
+    on_cut(report.cuts.back(), whole);
   };
-  // The planned count for progress, from the reference run's operations
-  // (the engine measures again and cuts by its own count).
-  report.planned = nand::campaign::cut_points(plan, c.reference_operations()).size();
   report.result = nand::campaign::run(c, plan, engine);
   report.operations = report.result.operations;
   report.steps = c.spans();
+  return report;
+}
+
+}  // namespace
+
+tl::expected<Report, std::string> run_campaign(const Scenario& scenario,
+                                               const RunOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  const unsigned workers = options.only ? 1 : std::max(options.workers, 1U);
+  std::mutex mutex;
+  std::uint64_t done = 0;  // GUARDED_BY(mutex), as are the calls of options.on_cut
+  const OnCut on_cut = [&](CutRecord& record, std::uint64_t planned) {
+    if (!options.on_cut) return;
+    const std::lock_guard lock(mutex);
+    options.on_cut(record, ++done, planned);
+  };
+  if (workers == 1) {
+    auto report = run_worker(scenario, options, options.shard, on_cut);
+    if (report) report->seconds = seconds_since(start);
+    return report;
+  }
+  // Worker w cuts every workers-th point of the shard, from the w-th.
+  std::vector<tl::expected<Report, std::string>> parts(workers,
+                                                       tl::unexpected(std::string("not run")));
+  {
+    std::vector<std::jthread> threads;
+    for (unsigned w = 0; w < workers; ++w) {
+      const Shard finer{options.shard.index + options.shard.count * w,
+                        options.shard.count * workers};
+      threads.emplace_back(
+          [&, w, finer] { parts[w] = run_worker(scenario, options, finer, on_cut); });
+    }
+  }
+  std::vector<Report> reports;
+  for (auto& part : parts) {
+    if (!part) return tl::unexpected(part.error());
+    reports.push_back(std::move(*part));
+  }
+  Report report = combine(std::move(reports), options.shard);
   report.seconds = seconds_since(start);
   return report;
 }

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <vmodem/fota/digest.hpp>
 #include <vmodem/nand/campaign.hpp>
 
 #include "json_reader.hpp"
@@ -162,6 +163,22 @@ void read_start(JsonReader& r, Scenario& s, const std::filesystem::path& base) {
   s.seed = r.integer("seed", 0, UINT64_MAX, 1);
 }
 
+// The scenario's text and each step's data, each behind its length.
+std::string digest_of(std::string_view text, const Scenario& s) {
+  fota::Sha256 sha;
+  auto add = [&](std::string_view bytes) {
+    const std::string length = std::to_string(bytes.size()) + ":";
+    sha.update({reinterpret_cast<const std::uint8_t*>(length.data()), length.size()});
+    sha.update({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
+  };
+  add(text);
+  for (const auto* steps : {&s.setup, &s.action, &s.checks}) {
+    for (const AtStep& step : *steps)
+      add(step.data.value_or(std::string()));
+  }
+  return fota::to_hex(sha.peek());
+}
+
 }  // namespace
 
 std::string AtStep::label() const {
@@ -190,6 +207,7 @@ tl::expected<Scenario, ScenarioError> parse_scenario(std::string_view text,
   r.finish(kSchema);
   if (!r.ok())
     return tl::unexpected(ScenarioError{file.string(), r.error()->field, r.error()->message});
+  s.digest = digest_of(text, s);
   return s;
 }
 

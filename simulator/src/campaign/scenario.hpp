@@ -68,6 +68,11 @@ struct Scenario {
   std::vector<AtStep> action;  // cut at its NAND operations
   std::vector<AtStep> checks;  // the user's own checks after each power-up
   CutSpec cuts;
+  // SHA-256 (lower-case hex) of the file's text and of the data its steps
+  // read: the reports of one scenario's shards carry the same digest, so
+  // `campaign merge` can refuse reports of different scenarios wherever
+  // each shard ran (the image a scenario starts from is not in it).
+  std::string digest;
 };
 
 struct ScenarioError {
