@@ -43,6 +43,28 @@ const char* css_class(OutcomeClass c) {
   return "c-mid";
 }
 
+// The colour of a class, as an SVG fill (an SVG cut out of the page keeps
+// its colours) and as the swatches' background in the page's CSS.
+const char* fill(OutcomeClass c) {
+  switch (c) {
+    case OutcomeClass::old_state:
+      return "#1f77b4";
+    case OutcomeClass::new_state:
+      return "#2ca02c";
+    case OutcomeClass::between_steps:
+      return "#17becf";
+    case OutcomeClass::backup_invalid:
+      return "#e6b800";
+    case OutcomeClass::restored:
+      return "#ff7f0e";
+    case OutcomeClass::rebuilt:
+      return "#9467bd";
+    case OutcomeClass::failed:
+      return "#d62728";
+  }
+  return "#17becf";
+}
+
 constexpr const char* kStyle = R"(<style>
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222;max-width:1100px}
 h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #ccc}
@@ -51,12 +73,10 @@ td.n{text-align:right}pre{background:#f6f6f6;padding:.6em;overflow-x:auto;white-
 .sw{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle}
 .partial{background:#fff3cd;border:1px solid #e0c060;padding:.5em}
 .pass{color:#2a7a2a}.fail{color:#b02020;font-weight:bold}
-svg text{font:11px sans-serif;fill:#333}
-.c-old{fill:#1f77b4;background:#1f77b4}.c-new{fill:#2ca02c;background:#2ca02c}
-.c-mid{fill:#17becf;background:#17becf}.c-inv{fill:#e6b800;background:#e6b800}
-.c-res{fill:#ff7f0e;background:#ff7f0e}.c-reb{fill:#9467bd;background:#9467bd}
-.c-fail{fill:#d62728;background:#d62728}.band0{fill:#f2f2f2}.band1{fill:#e4e4e4}
-.wear-old{fill:#aaa;background:#aaa}.wear-new{fill:#ff7f0e;background:#ff7f0e}
+svg text{font:11px sans-serif}
+.c-old{background:#1f77b4}.c-new{background:#2ca02c}.c-mid{background:#17becf}
+.c-inv{background:#e6b800}.c-res{background:#ff7f0e}.c-reb{background:#9467bd}
+.c-fail{background:#d62728}.wear-old{background:#aaa}.wear-new{background:#ff7f0e}
 </style>
 )";
 
@@ -130,12 +150,14 @@ void strip_plot(std::string& out, const Report& r) {
   for (std::size_t i = 0; i < r.steps.size(); ++i) {
     const StepSpan& s = r.steps[i];
     if (s.last < s.first) continue;
-    out += "<rect class=\"band" + std::to_string(i % 2) + "\" x=\"" + num(x(s.first)) + "\" y=\"" +
-           num(kTop - 14) + "\" width=\"" + num(x(s.last + 1) - x(s.first)) + "\" height=\"" +
-           num(rows + 14) + "\"><title>" + e("step " + std::to_string(i + 1) + ": " + s.label) +
-           "</title></rect>\n";
-    out += "<text x=\"" + num(x(s.first) + 2) + "\" y=\"" + num(kTop - 3) + "\">step " +
-           std::to_string(i + 1) + "</text>\n";
+    out += std::string("<rect fill=\"") + (i % 2 == 0 ? "#f2f2f2" : "#e0e0e0") + "\" x=\"" +
+           num(x(s.first)) + "\" y=\"" + num(kTop - 14) + "\" width=\"" +
+           num(x(s.last + 1) - x(s.first)) + "\" height=\"" + num(rows + 14) + "\"><title>" +
+           e("step " + std::to_string(i + 1) + ": " + s.label) + "</title></rect>\n";
+    if (x(s.last + 1) - x(s.first) >= 48) {  // a label where it fits; the title always
+      out += "<text x=\"" + num(x(s.first) + 2) + "\" y=\"" + num(kTop - 3) + "\">step " +
+             std::to_string(i + 1) + "</text>\n";
+    }
   }
   for (std::size_t m = 0; m < r.modes.size(); ++m) {
     const double y = kTop + kRow * static_cast<double>(m) + 3;
@@ -147,7 +169,7 @@ void strip_plot(std::string& out, const Report& r) {
       if (cut.point.mode != r.modes[m]) continue;
       const OutcomeClass c = outcome_class(cut.outcome);
       if (c == OutcomeClass::failed) {
-        failures += "<a href=\"#" + anchor(cut) + "\"><rect class=\"c-fail\" x=\"" +
+        failures += "<a href=\"#" + anchor(cut) + "\"><rect fill=\"" + fill(c) + "\" x=\"" +
                     num(x(cut.point.operation)) + "\" y=\"" + num(y) + "\" width=\"" + num(tick) +
                     "\" height=\"" + num(kRow - 6) + "\"><title>" +
                     e(cut.point.id() + ": " + cut.outcome) + "</title></rect></a>\n";
@@ -157,7 +179,7 @@ void strip_plot(std::string& out, const Report& r) {
                   num(kRow - 6) + "h-" + num(tick) + "z";
     }
     for (const auto& [c, d] : paths) {
-      out += "<path class=\"" + std::string(css_class(c)) + "\" d=\"" + d + "\"><title>" +
+      out += "<path fill=\"" + std::string(fill(c)) + "\" d=\"" + d + "\"><title>" +
              std::string(nand::to_string(r.modes[m])) + ": " + std::string(to_string(c)) +
              "</title></path>\n";
     }
@@ -166,8 +188,8 @@ void strip_plot(std::string& out, const Report& r) {
   const double axis = kTop + rows + 14;
   for (int q = 0; q <= 4; ++q) {
     const auto op = std::max<std::uint64_t>(1, r.operations * static_cast<std::uint64_t>(q) / 4);
-    out += "<text x=\"" + num(x(op)) + "\" y=\"" + num(axis) + "\">" + std::to_string(op) +
-           "</text>\n";
+    out += "<text x=\"" + num(x(op)) + "\" y=\"" + num(axis) + "\"" +
+           (q == 4 ? " text-anchor=\"end\"" : "") + ">" + std::to_string(op) + "</text>\n";
   }
   out += "</svg>\n<p>";
   for (const OutcomeClass c : kClasses) {
@@ -237,8 +259,8 @@ void wear(std::string& out, const Report& r) {
   out += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + num(kLeft + kPlot + 10) +
          "\" height=\"" + num(h + 30) + "\" role=\"img\" aria-label=\"erase count per block\">\n" +
          "<text x=\"4\" y=\"20\">" + std::to_string(top) + " erases</text>\n<text x=\"4\" y=\"" +
-         num(10 + h) + "\">0</text>\n<path class=\"wear-old\" d=\"" + old_part +
-         "\"/>\n<path class=\"wear-new\" d=\"" + new_part + "\"/>\n<text x=\"" + num(kLeft) +
+         num(10 + h) + "\">0</text>\n<path fill=\"#aaa\" d=\"" + old_part +
+         "\"/>\n<path fill=\"#ff7f0e\" d=\"" + new_part + "\"/>\n<text x=\"" + num(kLeft) +
          "\" y=\"" + num(h + 25) + "\">block 0</text>\n<text x=\"" + num(kLeft + kPlot - 60) +
          "\" y=\"" + num(h + 25) + "\">block " + std::to_string(after.size() - 1) +
          "</text>\n</svg>\n";

@@ -92,16 +92,19 @@ class Progress {
   void cut(const cp::CutRecord& cut, std::uint64_t done, std::uint64_t planned) {
     failed_ += cut.failed ? 1 : 0;
     ++tally_[cut.outcome];
+    // The rate from the first cut on: the setup and the reference run
+    // before it are not cuts.
+    if (done == 1) first_ = std::chrono::steady_clock::now();
     const std::uint64_t tenth = planned == 0 ? 0 : done * 10 / planned;
     if (!terminal_ && tenth == shown_tenth_) return;
     shown_tenth_ = tenth;
     const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - first_).count();
     char line[160];
     std::snprintf(line, sizeof line, "%llu/%llu cuts, %llu failed, %.0f cuts/s",
                   static_cast<unsigned long long>(done), static_cast<unsigned long long>(planned),
                   static_cast<unsigned long long>(failed_),
-                  seconds > 0 ? static_cast<double>(done) / seconds : 0.0);
+                  seconds > 0 ? static_cast<double>(done - 1) / seconds : 0.0);
     if (!terminal_) {
       std::fprintf(stderr, "vmodem: campaign: %s\n", line);
       return;
@@ -118,7 +121,7 @@ class Progress {
 
  private:
   bool terminal_;
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point first_ = std::chrono::steady_clock::now();
   std::uint64_t failed_ = 0;
   std::uint64_t shown_tenth_ = 0;
   std::map<std::string, std::uint64_t> tally_;
