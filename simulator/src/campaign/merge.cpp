@@ -26,23 +26,29 @@ std::string difference(const Report& first, const Report& r) {
   auto differs = [](const char* what, const std::string& a, const std::string& b) {
     return std::string(what) + " " + a + ", the first report's " + b;
   };
-  if (r.digest != first.digest)
+  if (r.digest != first.digest) {
     return differs("scenario", r.scenario.string() + " (sha256 " + r.digest.substr(0, 12) + ")",
                    first.scenario.string() + " (sha256 " + first.digest.substr(0, 12) + ")");
+  }
   if (r.profile != first.profile) return differs("profile", r.profile, first.profile);
-  if (r.safe_power_loss != first.safe_power_loss)
+  if (r.safe_power_loss != first.safe_power_loss) {
     return differs("power-loss mode", r.safe_power_loss ? "safe" : "real",
                    first.safe_power_loss ? "safe" : "real");
-  if (r.seed != first.seed)
+  }
+  if (r.seed != first.seed) {
     return differs("seed", std::to_string(r.seed), std::to_string(first.seed));
-  if (r.sample != first.sample)
+  }
+  if (r.sample != first.sample) {
     return differs("sample", std::to_string(r.sample), std::to_string(first.sample));
+  }
   if (r.modes != first.modes) return differs("cut modes", modes_of(r), modes_of(first));
-  if (r.shard.count != first.shard.count)
+  if (r.shard.count != first.shard.count) {
     return differs("shard", shard_name(r.shard), shard_name(first.shard));
-  if (r.operations != first.operations)
+  }
+  if (r.operations != first.operations) {
     return differs("operations", std::to_string(r.operations), std::to_string(first.operations)) +
            " (the action is not repeatable?)";
+  }
   return {};
 }
 
@@ -93,8 +99,9 @@ tl::expected<Report, std::string> merge(std::vector<Report> shards) {
   for (std::size_t i = 0; i < shards.size(); ++i) {
     const Report& r = shards[i];
     const std::string report = "report " + std::to_string(i + 1);
-    if (const std::string why = difference(shards.front(), r); !why.empty())
-      return tl::unexpected(report + ": not a shard of the same campaign: " + why);
+    if (const std::string why = difference(shards.front(), r); !why.empty()) {
+      return tl::unexpected(report + ": not a shard of the same campaign: " += why);
+    }
     if (r.shard.index >= n)
       return tl::unexpected(report + ": shard " + shard_name(r.shard) + " is out of range");
     if (seen[r.shard.index] >= 0) {

@@ -302,12 +302,14 @@ std::string summary(const Report& report) {
                 static_cast<unsigned long long>(report.result.failed), report.seconds, rate,
                 static_cast<unsigned long long>(report.seed));
   std::string out = text;
-  if (report.shard.count > 1)
+  if (report.shard.count > 1) {
     out += ", shard " + std::to_string(report.shard.index + 1) + "/" +
            std::to_string(report.shard.count);
-  if (report.partial())
+  }
+  if (report.partial()) {
     out += ", interrupted after " + std::to_string(report.result.cuts) + " of " +
            std::to_string(report.planned) + " planned";
+  }
   return out;
 }
 

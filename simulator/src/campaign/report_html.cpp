@@ -247,9 +247,10 @@ void wear(std::string& out, const Report& r) {
     const std::uint32_t was = std::min(before[b], after[b]);
     const double h_old = h * was / top;
     const double h_all = h * after[b] / top;
-    if (was > 0)
+    if (was > 0) {
       old_part += "M" + num(x) + " " + num(10 + h - h_old) + "h" + num(std::max(bar, 0.5)) + "V" +
                   num(10 + h) + "h-" + num(std::max(bar, 0.5)) + "z";
+    }
     if (after[b] > was) {
       new_part += "M" + num(x) + " " + num(10 + h - h_all) + "h" + num(std::max(bar, 1.0)) + "V" +
                   num(10 + h - h_old) + "h-" + num(std::max(bar, 1.0)) + "z";

@@ -71,8 +71,9 @@ std::string to_junit(const Report& report, const std::string& report_path) {
     if (cut.failed) {
       out += "      <failure type=\"" + markup_text(cut.outcome, true) + "\" message=\"" +
              markup_text(cut.outcome + ": " + cut.detail, true) + "\">";
-      std::string body = cut.outcome + ": " + cut.detail + "\n" + step + "\n" + where +
-                         "replay: " + replay_command(report_path, cut) + "\n\ntranscript:\n";
+      std::string body = cut.outcome;
+      body.append(": ").append(cut.detail).append("\n").append(step).append("\n").append(where);
+      body.append("replay: ").append(replay_command(report_path, cut)).append("\n\ntranscript:\n");
       for (const auto& line : cut.transcript)
         body += "  " + line + "\n";
       out += markup_text(body) + "</failure>\n";
