@@ -108,6 +108,13 @@ TEST_F(Campaign, BadInputHasItsExitCodeAndSaysWhatIsWrong) {
   EXPECT_NE(out.out.find(bad.string() + ": action[0].timeout_ms: expected an integer"),
             std::string::npos)
       << out.out;
+  const auto typo = dir_ / "typo.json";
+  std::ofstream(typo) << R"({"action": [{"send": "AT"}], "cuts": {"partitions": ["usrf"]}})";
+  out = run_shell(vmodem_binary() + " campaign run " + sh_quote(typo) + " 2>&1");
+  EXPECT_EQ(out.exit_code, 2) << out.out;
+  EXPECT_NE(out.out.find(typo.string() + ": cuts.partitions[0]: expected a partition of bg95-m3"),
+            std::string::npos)
+      << out.out;
   out = run_shell(vmodem_binary() + " campaign run " + sh_quote(dir_ / "absent.json") + " 2>&1");
   EXPECT_EQ(out.exit_code, 3) << out.out;
   out = run_shell(vmodem_binary() + " campaign run " +

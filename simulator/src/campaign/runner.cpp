@@ -28,6 +28,7 @@ nand::campaign::Plan plan_of(const Scenario& s, const RunOptions& options, Shard
 }
 
 tl::expected<Profile, std::string> profile_of(const Scenario& s) {
+  if (auto bad = check_with_profile(s)) return tl::unexpected(bad->describe());
   auto profile = load_profile(s.profile);
   if (!profile) return tl::unexpected(s.file.string() + ": profile: " + profile.error().describe());
   if (s.safe_power_loss) profile->backup.safe_power_loss = *s.safe_power_loss;

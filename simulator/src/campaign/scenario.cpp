@@ -1,5 +1,6 @@
 #include "campaign/scenario.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -7,6 +8,7 @@
 
 #include <vmodem/fota/digest.hpp>
 #include <vmodem/nand/campaign.hpp>
+#include <vmodem/simulator/profile.hpp>
 
 #include "json_reader.hpp"
 
@@ -209,6 +211,25 @@ tl::expected<Scenario, ScenarioError> parse_scenario(std::string_view text,
     return tl::unexpected(ScenarioError{file.string(), r.error()->field, r.error()->message});
   s.digest = digest_of(text, s);
   return s;
+}
+
+std::optional<ScenarioError> check_with_profile(const Scenario& scenario) {
+  const auto profile = load_profile(scenario.profile);
+  if (!profile) return ScenarioError{scenario.file.string(), "profile", profile.error().describe()};
+  const auto& table = profile->partitions;
+  for (std::size_t i = 0; i < scenario.cuts.partitions.size(); ++i) {
+    const std::string& name = scenario.cuts.partitions[i];
+    const bool known = std::any_of(table.begin(), table.end(),
+                                   [&](const PartitionEntry& p) { return p.spec.name == name; });
+    if (known) continue;
+    std::string names;
+    for (const auto& p : table)
+      names += (names.empty() ? "" : ", ") + p.spec.name;
+    return ScenarioError{
+        scenario.file.string(), "cuts.partitions[" + std::to_string(i) + "]",
+        "expected a partition of " + profile->name + " (" + names + "), got \"" + name + "\""};
+  }
+  return std::nullopt;
 }
 
 tl::expected<Scenario, ScenarioError> load_scenario(const std::filesystem::path& file) {

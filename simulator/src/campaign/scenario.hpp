@@ -83,6 +83,14 @@ struct ScenarioError {
   std::string describe() const;
 };
 
+// The checks a scenario needs its profile for: the profile loads (field
+// "profile"), and each partition `cuts.partitions` names is in its table
+// ("cuts.partitions[1]: expected a partition of bg95-m3 (sbl, ...), got
+// \"usrf\"": a typo would otherwise cut nothing). run_campaign() calls it;
+// the CLI calls it first, to tell a malformed scenario from a campaign
+// that cannot run.
+std::optional<ScenarioError> check_with_profile(const Scenario& scenario);
+
 // Reads and checks the scenario at `file`.
 tl::expected<Scenario, ScenarioError> load_scenario(const std::filesystem::path& file);
 // The same from text; data files are read relative to `file`'s directory.

@@ -158,6 +158,8 @@ tl::expected<cp::Scenario, int> scenario_or_report(const std::string& path) {
     return tl::unexpected(report_error(kExitIo, path + ": cannot read the scenario"));
   auto scenario = cp::load_scenario(path);
   if (!scenario) return tl::unexpected(report_error(kExitUsage, scenario.error().describe()));
+  if (auto bad = cp::check_with_profile(*scenario))
+    return tl::unexpected(report_error(kExitUsage, bad->describe()));
   return *scenario;
 }
 
