@@ -225,9 +225,10 @@ std::optional<ScenarioError> check_with_profile(const Scenario& scenario) {
     std::string names;
     for (const auto& p : table)
       names += (names.empty() ? "" : ", ") + p.spec.name;
-    return ScenarioError{
-        scenario.file.string(), "cuts.partitions[" + std::to_string(i) + "]",
-        "expected a partition of " + profile->name + " (" + names + "), got \"" + name + "\""};
+    std::string message = "expected a partition of " + profile->name;
+    message.append(" (").append(names).append("), got \"").append(name).append("\"");
+    return ScenarioError{scenario.file.string(), "cuts.partitions[" + std::to_string(i) + "]",
+                         std::move(message)};
   }
   return std::nullopt;
 }
