@@ -91,7 +91,7 @@ class Progress {
   explicit Progress(bool terminal) : terminal_(terminal) {}
   void cut(const cp::CutRecord& cut, std::uint64_t done, std::uint64_t planned) {
     failed_ += cut.failed ? 1 : 0;
-    ++tally_[cut.outcome];
+    ++tally_[cp::outcome_class(cut.outcome)];
     // The rate from the first cut on: the setup and the reference run
     // before it are not cuts.
     if (done == 1) first_ = std::chrono::steady_clock::now();
@@ -109,14 +109,12 @@ class Progress {
       std::fprintf(stderr, "vmodem: campaign: %s\n", line);
       return;
     }
-    // The most frequent outcome so far, for the feel of it.
-    std::string top;
-    std::uint64_t most = 0;
-    for (const auto& [outcome, n] : tally_) {
-      if (n > most) most = n, top = outcome;
-    }
-    std::fprintf(stderr, "\r  %s  [%llu %s]\033[K", line, static_cast<unsigned long long>(most),
-                 top.c_str());
+    // The tally so far by class (the HTML's colours): "new state 40, ...".
+    std::string tally;
+    for (const auto& [c, n] : tally_)
+      tally.append(tally.empty() ? "" : ", ").append(cp::to_string(c)).append(" ") +=
+          std::to_string(n);
+    std::fprintf(stderr, "\r  %s  [%s]\033[K", line, tally.c_str());
   }
 
  private:
@@ -124,7 +122,7 @@ class Progress {
   std::chrono::steady_clock::time_point first_ = std::chrono::steady_clock::now();
   std::uint64_t failed_ = 0;
   std::uint64_t shown_tenth_ = 0;
-  std::map<std::string, std::uint64_t> tally_;
+  std::map<cp::OutcomeClass, std::uint64_t> tally_;
 };
 
 // "I/N" with 1 <= I <= N as the runner's 0-based shard.
