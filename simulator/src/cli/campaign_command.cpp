@@ -111,9 +111,10 @@ class Progress {
     }
     // The tally so far by class (the HTML's colours): "new state 40, ...".
     std::string tally;
-    for (const auto& [c, n] : tally_)
-      tally.append(tally.empty() ? "" : ", ").append(cp::to_string(c)).append(" ") +=
-          std::to_string(n);
+    for (const auto& [c, n] : tally_) {
+      tally.append(tally.empty() ? "" : ", ").append(cp::to_string(c)).append(" ");
+      tally += std::to_string(n);
+    }
     std::fprintf(stderr, "\r  %s  [%s]\033[K", line, tally.c_str());
   }
 
