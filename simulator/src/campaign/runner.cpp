@@ -1,9 +1,9 @@
 #include "campaign/runner.hpp"
 
 #include <chrono>
-#include <mutex>
 #include <thread>
 
+#include <vmodem/nand/thread_safety.hpp>
 #include <vmodem/simulator/profile.hpp>
 
 #include "campaign/scenario_case.hpp"
@@ -54,6 +54,22 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 // A worker's cut: the record and the planned count of the whole shard.
 using OnCut = std::function<void(CutRecord&, std::uint64_t planned)>;
+
+// Hands every worker's cuts to RunOptions::on_cut one at a time, counted.
+class ProgressGate {
+ public:
+  explicit ProgressGate(const RunOptions& options) : options_(options) {}
+  void cut(CutRecord& record, std::uint64_t planned) {
+    if (!options_.on_cut) return;
+    const nand::MutexLock lock(mutex_);
+    options_.on_cut(record, ++done_, planned);
+  }
+
+ private:
+  const RunOptions& options_;
+  nand::Mutex mutex_;
+  std::uint64_t done_ VMODEM_GUARDED_BY(mutex_) = 0;
+};
 
 // One module cutting `shard` (a finer one than options.shard with workers).
 tl::expected<Report, std::string> run_worker(const Scenario& scenario, const RunOptions& options,
@@ -113,12 +129,9 @@ tl::expected<Report, std::string> run_campaign(const Scenario& scenario,
                                                const RunOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   const unsigned workers = options.only ? 1 : std::max(options.workers, 1U);
-  std::mutex mutex;
-  std::uint64_t done = 0;  // GUARDED_BY(mutex), as are the calls of options.on_cut
-  const OnCut on_cut = [&](CutRecord& record, std::uint64_t planned) {
-    if (!options.on_cut) return;
-    const std::lock_guard lock(mutex);
-    options.on_cut(record, ++done, planned);
+  ProgressGate gate(options);
+  const OnCut on_cut = [&gate](CutRecord& record, std::uint64_t planned) {
+    gate.cut(record, planned);
   };
   if (workers == 1) {
     auto report = run_worker(scenario, options, options.shard, on_cut);
