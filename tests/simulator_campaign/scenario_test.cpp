@@ -101,6 +101,12 @@ TEST_F(ScenarioFile, BadInputNamesTheFileTheFieldAndWhatWasExpected) {
        "expected 0 (the action's last) or an operation >= first"},
       {R"({"action": [{"send": "AT\rAT"}]})", "action[0].send",
        "expected one command line (no CR or LF: the runner ends it)"},
+      {R"({"action": [{"wait_urc": ""}]})", "action[0].wait_urc", "expected a URC line, got \"\""},
+      {R"({"state": "nowhere", "action": [{"send": "AT"}]})", "state",
+       "expected a vmodem run state directory holding nand.img; no " +
+           (dir_ / "nowhere" / "nand.img").string()},
+      {R"({"image": "none.img", "action": [{"send": "AT"}]})", "image",
+       "expected a NAND image file; cannot read " + (dir_ / "none.img").string()},
   };
   for (const Bad& bad : cases) {
     const ScenarioError e = error_of(bad.text);

@@ -63,6 +63,7 @@ AtStep read_step(JsonReader& r, const std::filesystem::path& base) {
   if (r.has("wait_urc")) {
     step.kind = AtStep::Kind::wait_urc;
     step.urc = r.string("wait_urc");
+    if (r.ok() && step.urc.empty()) r.fail("wait_urc", "expected a URC line, got \"\"");
     step.timeout_ms = static_cast<std::uint32_t>(r.integer("timeout_ms", 1, kMaxTimeoutMs, 60000));
   } else {
     step.send = r.string("send");
@@ -156,6 +157,17 @@ void read_start(JsonReader& r, Scenario& s, const std::filesystem::path& base) {
   if (r.has("image") && r.has("state")) r.fail("state", "give either image or state, not both");
   if (r.has("image")) s.image = relative(r.string("image"));
   if (r.has("state")) s.image = relative(r.string("state")) / "nand.img";
+  // Checked here, not when the module is made: a missing start is the
+  // scenario's fault, and the campaign would build a module first.
+  std::error_code ec;
+  if (r.ok() && !s.image.empty() && !std::filesystem::is_regular_file(s.image, ec)) {
+    if (r.has("state")) {
+      r.fail("state",
+             "expected a vmodem run state directory holding nand.img; no " + s.image.string());
+    } else {
+      r.fail("image", "expected a NAND image file; cannot read " + s.image.string());
+    }
+  }
   if (r.has("power_loss_mode")) {
     const std::string mode = r.string("power_loss_mode");
     if (mode != "real" && mode != "safe" && r.ok())
