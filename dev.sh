@@ -67,7 +67,7 @@ TSAN_TARGETS=(vmodem_at_tests control_tests fota_tests)
 # Only the suites that run threads: the generator matches and encodes on
 # every core (fota's NAND power-cut suites take minutes under TSan, no threads).
 declare -A TSAN_FILTERS=([fota_tests]='RoundTrip*:Thumb2*:SparseCodec*')
-E2E_TARGETS=(e2e_tests e2e_fota_tests e2e_backup_fuse_tests)
+E2E_TARGETS=(e2e_tests e2e_fota_tests e2e_backup_fuse_tests e2e_campaign_workers_tests)
 
 cmd=${1:-help}
 shift || true

@@ -91,11 +91,14 @@ std::optional<CutPoint> CutPoint::parse(std::string_view id) {
 std::vector<CutPoint> cut_points(const Plan& plan, std::uint64_t operations) {
   if (plan.only) return {*plan.only};
   const auto chosen = operations_of(plan, operations);
+  const std::uint64_t count = std::max<std::uint32_t>(plan.shard.count, 1);
   std::vector<CutPoint> out;
-  out.reserve(chosen.size() * plan.modes.size());
+  out.reserve(chosen.size() * plan.modes.size() / count + 1);
+  std::uint64_t position = 0;
   for (const CutMode mode : plan.modes) {
-    for (const std::uint64_t n : chosen)
-      out.push_back({n, mode});
+    for (const std::uint64_t n : chosen) {
+      if (position++ % count == plan.shard.index) out.push_back({n, mode});
+    }
   }
   return out;
 }
@@ -158,6 +161,11 @@ void branch_one_run(BranchingCase& c, std::span<const CutPoint> points, Result& 
   std::size_t next = 0;
   c.injector().set_branch([&](std::uint64_t operation) {
     if (next >= points.size() || points[next].operation != operation) return;
+    if (options.stop && options.stop()) {
+      result.stopped = true;
+      next = points.size();  // the rest neither cut nor "not reached"
+      return;
+    }
     const CutPoint point = points[next++];
     c.branch_enter(point);
     (void)c.injector().cut_pending(point.mode);
@@ -166,6 +174,7 @@ void branch_one_run(BranchingCase& c, std::span<const CutPoint> points, Result& 
   });
   const bool lost_power = c.act();
   c.injector().set_branch({});
+  if (result.stopped) return;
   std::uint64_t short_of = 0;  // planned, inside the measured action, never reached
   for (std::size_t i = next; i < points.size(); ++i) {
     ++result.not_reached;
@@ -190,6 +199,10 @@ Result run(Case& c, const Plan& plan, const Options& options) {
   Result result;
   result.operations = measure(c);
   for (const CutPoint& point : cut_points(plan, result.operations)) {
+    if (options.stop && options.stop()) {
+      result.stopped = true;
+      break;
+    }
     c.rewind();
     c.arm(point);
     if (!c.act()) {
@@ -214,6 +227,7 @@ Result run_branched(BranchingCase& c, const Plan& plan, const Options& options) 
     std::size_t end = first;
     while (end < points.size() && points[end].mode == points[first].mode)
       ++end;
+    if (result.stopped) break;
     branch_one_run(c, std::span(points).subspan(first, end - first), result, options);
     first = end;
   }

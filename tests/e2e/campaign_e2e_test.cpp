@@ -108,12 +108,19 @@ TEST_F(Campaign, BadInputHasItsExitCodeAndSaysWhatIsWrong) {
   EXPECT_NE(out.out.find(bad.string() + ": action[0].timeout_ms: expected an integer"),
             std::string::npos)
       << out.out;
+  const auto typo = dir_ / "typo.json";
+  std::ofstream(typo) << R"({"action": [{"send": "AT"}], "cuts": {"partitions": ["usrf"]}})";
+  out = run_shell(vmodem_binary() + " campaign run " + sh_quote(typo) + " 2>&1");
+  EXPECT_EQ(out.exit_code, 2) << out.out;
+  EXPECT_NE(out.out.find(typo.string() + ": cuts.partitions[0]: expected a partition of bg95-m3"),
+            std::string::npos)
+      << out.out;
   out = run_shell(vmodem_binary() + " campaign run " + sh_quote(dir_ / "absent.json") + " 2>&1");
   EXPECT_EQ(out.exit_code, 3) << out.out;
   out = run_shell(vmodem_binary() + " campaign run " +
-                  sh_quote(kExamples + "/cert-backup/scenario.json") + " -j 2 2>&1");
+                  sh_quote(kExamples + "/cert-backup/scenario.json") + " -j 0 2>&1");
   EXPECT_EQ(out.exit_code, 2) << out.out;
-  EXPECT_NE(out.out.find("one worker"), std::string::npos) << out.out;
+  EXPECT_NE(out.out.find("-j 0: expected 1 to 256"), std::string::npos) << out.out;
   out = run_shell(vmodem_binary() + " campaign replay " + sh_quote(bad) +
                   " --cut 3@torn_partial 2>&1");
   EXPECT_EQ(out.exit_code, 4) << out.out;

@@ -100,6 +100,39 @@ TEST(CampaignPlan, ACutsIdNamesItAndParsesBack) {
   EXPECT_EQ(cut_points(plan, 10), std::vector<CutPoint>{point}) << "replayed even past the end";
 }
 
+TEST(CampaignPlan, ShardsAreDisjointAndTogetherTheWholePlan) {
+  Plan plan;
+  plan.modes = {CutMode::before, CutMode::torn_partial};
+  plan.sample = 17;
+  plan.seed = 5;
+  const auto whole = cut_points(plan, 300);
+  ASSERT_EQ(whole.size(), 34U);
+  for (const std::uint32_t n : {1U, 2U, 3U, 7U, 40U}) {
+    std::vector<CutPoint> joined;
+    for (std::uint32_t i = 0; i < n; ++i) {
+      plan.shard = {i, n};
+      const auto part = cut_points(plan, 300);
+      EXPECT_LE(part.size(), whole.size() / n + 1) << i << "/" << n;
+      EXPECT_GE(part.size(), whole.size() / n) << i << "/" << n;
+      joined.insert(joined.end(), part.begin(), part.end());
+    }
+    auto by_position = [&](const CutPoint& a, const CutPoint& b) {
+      return std::find(whole.begin(), whole.end(), a) < std::find(whole.begin(), whole.end(), b);
+    };
+    std::sort(joined.begin(), joined.end(), by_position);
+    EXPECT_EQ(joined, whole) << n << " shards";
+  }
+  // A shard split again is a finer shard: {1, 3} split as {1, 2} is {4, 6}.
+  plan.shard = {1, 3};
+  const auto shard = cut_points(plan, 300);
+  plan.shard = {4, 6};
+  const auto finer = cut_points(plan, 300);
+  std::vector<CutPoint> every_other;
+  for (std::size_t k = 1; k < shard.size(); k += 2)
+    every_other.push_back(shard[k]);
+  EXPECT_EQ(finer, every_other);
+}
+
 // An action over a bare chip: erase three blocks, program and read back
 // four pages of each, then a partial program of a spare byte. Its verdict's
 // outcome is a digest of the whole flash right after the cut (power back
@@ -196,6 +229,26 @@ TEST(CampaignBranches, ASampleOrOneCutBranchesOnlyThere) {
   plan.only = CutPoint::parse(by_replay[2].first);
   const Cuts one = cuts_of(Way::branched, plan, &branched);
   EXPECT_EQ(one, Cuts{by_replay[2]}) << "an id replays its cut alone, branched too";
+}
+
+TEST(CampaignBranches, AStopEndsTheCampaignBeforeTheNextCutEitherWay) {
+  Plan plan;
+  plan.modes = {CutMode::before, CutMode::after};
+  for (const Way way : {Way::replayed, Way::branched}) {
+    ChipCase c;
+    Options options;
+    std::uint64_t seen = 0;
+    options.on_cut = [&](const CutPoint&, const Verdict&) { ++seen; };
+    options.stop = [&] { return seen >= 5; };
+    const Result result =
+        way == Way::branched ? run_branched(c, plan, options) : run(c, plan, options);
+    EXPECT_TRUE(result.stopped);
+    EXPECT_EQ(result.cuts, 5U);
+    EXPECT_EQ(result.not_reached, 0U) << "points not cut after a stop are not 'not reached'";
+    EXPECT_EQ(result.failed, 0U) << result.describe();
+  }
+  ChipCase c;
+  EXPECT_FALSE(run(c, plan).stopped);
 }
 
 // An action that does less after its measurement (not repeatable): the

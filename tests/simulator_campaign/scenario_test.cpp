@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "campaign/runner.hpp"
 #include "temp_dir.hpp"
 
 namespace vmodem::sim::campaign {
@@ -100,6 +101,12 @@ TEST_F(ScenarioFile, BadInputNamesTheFileTheFieldAndWhatWasExpected) {
        "expected 0 (the action's last) or an operation >= first"},
       {R"({"action": [{"send": "AT\rAT"}]})", "action[0].send",
        "expected one command line (no CR or LF: the runner ends it)"},
+      {R"({"action": [{"wait_urc": ""}]})", "action[0].wait_urc", "expected a URC line, got \"\""},
+      {R"({"state": "nowhere", "action": [{"send": "AT"}]})", "state",
+       "expected a vmodem run state directory holding nand.img; no " +
+           (dir_ / "nowhere" / "nand.img").string()},
+      {R"({"image": "none.img", "action": [{"send": "AT"}]})", "image",
+       "expected a NAND image file; cannot read " + (dir_ / "none.img").string()},
   };
   for (const Bad& bad : cases) {
     const ScenarioError e = error_of(bad.text);
@@ -110,6 +117,29 @@ TEST_F(ScenarioFile, BadInputNamesTheFileTheFieldAndWhatWasExpected) {
   EXPECT_EQ(error_of("{\"action\": [").describe(), file + ": not valid JSON");
   EXPECT_EQ(error_of(R"({"action": [{"send": "AT"}], "cuts": {"modes": []}})").describe(),
             file + ": cuts.modes: expected at least one cut mode");
+}
+
+TEST_F(ScenarioFile, WhatOnlyTheProfileCanTellIsNamedToo) {
+  auto s = load_scenario(write("s.json", R"({"action": [{"send": "AT"}],
+      "cuts": {"partitions": ["usrfs", "usrf"]}})"));
+  ASSERT_TRUE(s) << s.error().describe();
+  const auto bad = check_with_profile(*s);
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->field, "cuts.partitions[1]");
+  EXPECT_TRUE(bad->message.starts_with("expected a partition of bg95-m3 (")) << bad->message;
+  EXPECT_TRUE(bad->message.ends_with("), got \"usrf\"")) << bad->message;
+  EXPECT_NE(bad->message.find("usrfs"), std::string::npos) << "the table is listed";
+  const auto run = run_campaign(*s);
+  ASSERT_FALSE(run) << "the runner refuses it too";
+  EXPECT_EQ(run.error(), bad->describe());
+
+  s = load_scenario(write("p.json", R"({"profile": "bg96-nope", "action": [{"send": "AT"}]})"));
+  ASSERT_TRUE(s);
+  ASSERT_TRUE(check_with_profile(*s));
+  EXPECT_EQ(check_with_profile(*s)->field, "profile");
+  s = load_scenario(write("ok.json", R"({"action": [{"send": "AT"}],
+      "cuts": {"partitions": ["usrfs", "usrfs_bak"]}})"));
+  EXPECT_FALSE(check_with_profile(*s));
 }
 
 TEST_F(ScenarioFile, AnUnreadableFileIsNamed) {

@@ -1,7 +1,9 @@
 #include "campaign/runner.hpp"
 
 #include <chrono>
+#include <thread>
 
+#include <vmodem/nand/thread_safety.hpp>
 #include <vmodem/simulator/profile.hpp>
 
 #include "campaign/scenario_case.hpp"
@@ -10,7 +12,8 @@ namespace vmodem::sim::campaign {
 
 namespace {
 
-nand::campaign::Plan plan_of(const Scenario& s, const RunOptions& options, ScenarioCase& c) {
+nand::campaign::Plan plan_of(const Scenario& s, const RunOptions& options, Shard shard,
+                             ScenarioCase& c) {
   nand::campaign::Plan plan;
   plan.modes = s.cuts.modes;
   plan.sample = s.cuts.sample;
@@ -18,12 +21,14 @@ nand::campaign::Plan plan_of(const Scenario& s, const RunOptions& options, Scena
   plan.first = s.cuts.first;
   plan.last = s.cuts.last;
   plan.only = options.only;
+  plan.shard = shard;
   if (!s.cuts.partitions.empty() || s.cuts.kinds != 0b111)
     plan.eligible = [&c](std::uint64_t n) { return c.eligible(n); };
   return plan;
 }
 
 tl::expected<Profile, std::string> profile_of(const Scenario& s) {
+  if (auto bad = check_with_profile(s)) return tl::unexpected(bad->describe());
   auto profile = load_profile(s.profile);
   if (!profile) return tl::unexpected(s.file.string() + ": profile: " + profile.error().describe());
   if (s.safe_power_loss) profile->backup.safe_power_loss = *s.safe_power_loss;
@@ -47,11 +52,28 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-}  // namespace
+// A worker's cut: the record and the planned count of the whole shard.
+using OnCut = std::function<void(CutRecord&, std::uint64_t planned)>;
 
-tl::expected<Report, std::string> run_campaign(const Scenario& scenario,
-                                               const RunOptions& options) {
-  const auto start = std::chrono::steady_clock::now();
+// Hands every worker's cuts to RunOptions::on_cut one at a time, counted.
+class ProgressGate {
+ public:
+  explicit ProgressGate(const RunOptions& options) : options_(options) {}
+  void cut(CutRecord& record, std::uint64_t planned) {
+    if (!options_.on_cut) return;
+    const nand::MutexLock lock(mutex_);
+    options_.on_cut(record, ++done_, planned);
+  }
+
+ private:
+  const RunOptions& options_;
+  nand::Mutex mutex_;
+  std::uint64_t done_ VMODEM_GUARDED_BY(mutex_) = 0;
+};
+
+// One module cutting `shard` (a finer one than options.shard with workers).
+tl::expected<Report, std::string> run_worker(const Scenario& scenario, const RunOptions& options,
+                                             Shard shard, const OnCut& on_cut) {
   auto profile = profile_of(scenario);
   if (!profile) return tl::unexpected(profile.error());
   Report report;
@@ -59,18 +81,31 @@ tl::expected<Report, std::string> run_campaign(const Scenario& scenario,
   std::error_code ec;
   report.scenario = std::filesystem::absolute(scenario.file, ec);
   if (ec) report.scenario = scenario.file;
+  report.digest = scenario.digest;
   report.profile = profile->name;
   report.seed = scenario.seed;
   report.safe_power_loss = profile->backup.safe_power_loss;
+  report.modes = scenario.cuts.modes;
+  report.sample = scenario.cuts.sample;
+  report.shard = shard;
   auto driver = ModuleDriver::create(*profile, scenario.seed, scenario.image);
   if (!driver) return tl::unexpected(driver.error());
   if (auto ok = run_setup(scenario, **driver); !ok) return tl::unexpected(ok.error());
   ScenarioCase c(scenario, **driver, report.safe_power_loss,
                  options.only ? options.keep_state : std::filesystem::path());
   if (auto ok = c.reference(); !ok) return tl::unexpected(ok.error());
-  const nand::campaign::Plan plan = plan_of(scenario, options, c);
+  report.wear = c.wear();
+  const nand::campaign::Plan plan = plan_of(scenario, options, shard, c);
+  // The planned counts, from the reference run's operations (the engine
+  // measures again and cuts by its own count).
+  report.planned = nand::campaign::cut_points(plan, c.reference_operations()).size();
+  const std::uint64_t whole =
+      nand::campaign::cut_points(plan_of(scenario, options, options.shard, c),
+                                 c.reference_operations())
+          .size();
   nand::campaign::Options engine;
   engine.keep_failures = 64;
+  engine.stop = options.stop;
   engine.on_cut = [&](const CutPoint&, const Verdict& verdict) {
     CutRecord record = c.take_record();
     record.outcome = verdict.outcome;
@@ -80,14 +115,47 @@ tl::expected<Report, std::string> run_campaign(const Scenario& scenario,
     // huge; a replay shows any one of them.
     if (!record.failed && !options.only) record.transcript.clear();
     report.cuts.push_back(std::move(record));
-    if (options.on_cut) options.on_cut(report.cuts.back(), report.cuts.size(), report.planned);
+    on_cut(report.cuts.back(), whole);
   };
-  // The planned count for progress, from the reference run's operations
-  // (the engine measures again and cuts by its own count).
-  report.planned = nand::campaign::cut_points(plan, c.reference_operations()).size();
   report.result = nand::campaign::run(c, plan, engine);
   report.operations = report.result.operations;
   report.steps = c.spans();
+  return report;
+}
+
+}  // namespace
+
+tl::expected<Report, std::string> run_campaign(const Scenario& scenario,
+                                               const RunOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  const unsigned workers = options.only ? 1 : std::max(options.workers, 1U);
+  ProgressGate gate(options);
+  const OnCut on_cut = [&gate](CutRecord& record, std::uint64_t planned) {
+    gate.cut(record, planned);
+  };
+  if (workers == 1) {
+    auto report = run_worker(scenario, options, options.shard, on_cut);
+    if (report) report->seconds = seconds_since(start);
+    return report;
+  }
+  // Worker w cuts every workers-th point of the shard, from the w-th.
+  std::vector<tl::expected<Report, std::string>> parts(workers,
+                                                       tl::unexpected(std::string("not run")));
+  {
+    std::vector<std::jthread> threads;
+    for (unsigned w = 0; w < workers; ++w) {
+      const Shard finer{options.shard.index + options.shard.count * w,
+                        options.shard.count * workers};
+      threads.emplace_back(
+          [&, w, finer] { parts[w] = run_worker(scenario, options, finer, on_cut); });
+    }
+  }
+  std::vector<Report> reports;
+  for (auto& part : parts) {
+    if (!part) return tl::unexpected(part.error());
+    reports.push_back(std::move(*part));
+  }
+  Report report = combine(std::move(reports), options.shard);
   report.seconds = seconds_since(start);
   return report;
 }

@@ -36,23 +36,10 @@
 
 #include <vmodem/nand/campaign.hpp>
 
-#include "campaign/module_driver.hpp"
+#include "campaign/report.hpp"
 #include "campaign/scenario.hpp"
 
 namespace vmodem::sim::campaign {
-
-// One verified cut.
-struct CutRecord {
-  nand::campaign::CutPoint point;
-  std::string outcome;
-  bool failed = false;
-  std::string detail;     // a failure: which invariant, what was wrong
-  std::string note;       // a pass: what else is worth knowing (files a restore lost)
-  std::size_t step = 0;   // 1-based action step in flight at the cut
-  nlohmann::json fault;   // the NAND_FAULT of the cut: op, block, page, cut
-  std::string partition;  // where the cut operation landed
-  Transcript transcript;  // kept for failures (and replays)
-};
 
 struct RunOptions {
   // Replay exactly this cut (the scenario's cut plan is ignored).
@@ -60,40 +47,29 @@ struct RunOptions {
   // Replay: write the flash right after the cut to <dir>/nand.img (the
   // state directory `vmodem run --state` boots) and the transcript beside it.
   std::filesystem::path keep_state;
-  // Called after each verified cut (progress).
+  // Only this shard of the plan's cut points (nand::campaign::Plan::Shard,
+  // 0-based): `vmodem campaign run --shard I/N` runs shard {I - 1, N}.
+  Shard shard{};
+  // Workers, each with a module of its own on a thread of its own, each
+  // cutting a finer shard of `shard` (worker w of J: shard {index + count *
+  // w, count * J}). The report is the same for any number of workers but
+  // its `seconds` (wall clock). 0 counts as 1; a replay (`only`) uses one.
+  unsigned workers = 1;
+  // Called after each verified cut, from a worker's thread but never two at
+  // once: `done` counts every worker's cuts, `planned` is the shard's
+  // planned cuts (progress).
   std::function<void(const CutRecord&, std::uint64_t done, std::uint64_t planned)> on_cut;
+  // Asked before each cut, from any worker's thread: true stops every
+  // worker there (Ctrl-C). The report is then partial (Report::partial()).
+  std::function<bool()> stop;
 };
 
-struct StepSpan {
-  std::string label;
-  std::uint64_t first = 0, last = 0;  // the step's NAND operations (last < first: none)
-};
-
-struct Report {
-  std::filesystem::path scenario;
-  std::string profile;
-  std::uint64_t seed = 0;
-  bool safe_power_loss = false;
-  std::uint64_t operations = 0;  // of the uncut action
-  std::vector<StepSpan> steps;
-  std::uint64_t planned = 0;
-  nand::campaign::Result result;
-  std::vector<CutRecord> cuts;  // every verified cut, in the order run
-  double seconds = 0;           // the whole campaign, setup and reference included
-
-  bool passed() const { return result.failed == 0; }
-};
-
-// Runs the campaign. An error (not a failed cut) when the module cannot be
-// made, the setup fails, or the uncut action does not succeed.
+// Runs the campaign: every worker makes its module, runs the setup and the
+// uncut reference run, then cuts its share. Cuts are in the plan's order
+// (mode by mode, operations ascending) whatever the number of workers.
+// An error (not a failed cut) when the module cannot be made, the setup
+// fails, or the uncut action does not succeed (the first worker's error).
 tl::expected<Report, std::string> run_campaign(const Scenario& scenario,
                                                const RunOptions& options = {});
-
-// The report as JSON (README documents the fields); `report_path` makes
-// each cut's replay command.
-nlohmann::json to_json(const Report& report, const std::string& report_path);
-
-// One line: "40 cuts of 212 operations, 0 failed, 2.1 s (19 cuts/s), seed 7".
-std::string summary(const Report& report);
 
 }  // namespace vmodem::sim::campaign

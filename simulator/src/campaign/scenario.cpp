@@ -1,11 +1,14 @@
 #include "campaign/scenario.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include <vmodem/fota/digest.hpp>
 #include <vmodem/nand/campaign.hpp>
+#include <vmodem/simulator/profile.hpp>
 
 #include "json_reader.hpp"
 
@@ -60,6 +63,7 @@ AtStep read_step(JsonReader& r, const std::filesystem::path& base) {
   if (r.has("wait_urc")) {
     step.kind = AtStep::Kind::wait_urc;
     step.urc = r.string("wait_urc");
+    if (r.ok() && step.urc.empty()) r.fail("wait_urc", "expected a URC line, got \"\"");
     step.timeout_ms = static_cast<std::uint32_t>(r.integer("timeout_ms", 1, kMaxTimeoutMs, 60000));
   } else {
     step.send = r.string("send");
@@ -153,6 +157,17 @@ void read_start(JsonReader& r, Scenario& s, const std::filesystem::path& base) {
   if (r.has("image") && r.has("state")) r.fail("state", "give either image or state, not both");
   if (r.has("image")) s.image = relative(r.string("image"));
   if (r.has("state")) s.image = relative(r.string("state")) / "nand.img";
+  // Checked here, not when the module is made: a missing start is the
+  // scenario's fault, and the campaign would build a module first.
+  std::error_code ec;
+  if (r.ok() && !s.image.empty() && !std::filesystem::is_regular_file(s.image, ec)) {
+    if (r.has("state")) {
+      r.fail("state",
+             "expected a vmodem run state directory holding nand.img; no " + s.image.string());
+    } else {
+      r.fail("image", "expected a NAND image file; cannot read " + s.image.string());
+    }
+  }
   if (r.has("power_loss_mode")) {
     const std::string mode = r.string("power_loss_mode");
     if (mode != "real" && mode != "safe" && r.ok())
@@ -160,6 +175,22 @@ void read_start(JsonReader& r, Scenario& s, const std::filesystem::path& base) {
     s.safe_power_loss = mode == "safe";
   }
   s.seed = r.integer("seed", 0, UINT64_MAX, 1);
+}
+
+// The scenario's text and each step's data, each behind its length.
+std::string digest_of(std::string_view text, const Scenario& s) {
+  fota::Sha256 sha;
+  auto add = [&](std::string_view bytes) {
+    const std::string length = std::to_string(bytes.size()) + ":";
+    sha.update({reinterpret_cast<const std::uint8_t*>(length.data()), length.size()});
+    sha.update({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
+  };
+  add(text);
+  for (const auto* steps : {&s.setup, &s.action, &s.checks}) {
+    for (const AtStep& step : *steps)
+      add(step.data.value_or(std::string()));
+  }
+  return fota::to_hex(sha.peek());
 }
 
 }  // namespace
@@ -190,7 +221,28 @@ tl::expected<Scenario, ScenarioError> parse_scenario(std::string_view text,
   r.finish(kSchema);
   if (!r.ok())
     return tl::unexpected(ScenarioError{file.string(), r.error()->field, r.error()->message});
+  s.digest = digest_of(text, s);
   return s;
+}
+
+std::optional<ScenarioError> check_with_profile(const Scenario& scenario) {
+  const auto profile = load_profile(scenario.profile);
+  if (!profile) return ScenarioError{scenario.file.string(), "profile", profile.error().describe()};
+  const auto& table = profile->partitions;
+  for (std::size_t i = 0; i < scenario.cuts.partitions.size(); ++i) {
+    const std::string& name = scenario.cuts.partitions[i];
+    const bool known = std::any_of(table.begin(), table.end(),
+                                   [&](const PartitionEntry& p) { return p.spec.name == name; });
+    if (known) continue;
+    std::string names;
+    for (const auto& p : table)
+      names += (names.empty() ? "" : ", ") + p.spec.name;
+    std::string message = "expected a partition of " + profile->name;
+    message.append(" (").append(names).append("), got \"").append(name).append("\"");
+    return ScenarioError{scenario.file.string(), "cuts.partitions[" + std::to_string(i) + "]",
+                         std::move(message)};
+  }
+  return std::nullopt;
 }
 
 tl::expected<Scenario, ScenarioError> load_scenario(const std::filesystem::path& file) {

@@ -68,6 +68,11 @@ struct Scenario {
   std::vector<AtStep> action;  // cut at its NAND operations
   std::vector<AtStep> checks;  // the user's own checks after each power-up
   CutSpec cuts;
+  // SHA-256 (lower-case hex) of the file's text and of the data its steps
+  // read: the reports of one scenario's shards carry the same digest, so
+  // `campaign merge` can refuse reports of different scenarios wherever
+  // each shard ran (the image a scenario starts from is not in it).
+  std::string digest;
 };
 
 struct ScenarioError {
@@ -77,6 +82,14 @@ struct ScenarioError {
   // "FILE: FIELD: MESSAGE".
   std::string describe() const;
 };
+
+// The checks a scenario needs its profile for: the profile loads (field
+// "profile"), and each partition `cuts.partitions` names is in its table
+// ("cuts.partitions[1]: expected a partition of bg95-m3 (sbl, ...), got
+// \"usrf\"": a typo would otherwise cut nothing). run_campaign() calls it;
+// the CLI calls it first, to tell a malformed scenario from a campaign
+// that cannot run.
+std::optional<ScenarioError> check_with_profile(const Scenario& scenario);
 
 // Reads and checks the scenario at `file`.
 tl::expected<Scenario, ScenarioError> load_scenario(const std::filesystem::path& file);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <vmodem/nand/storage.hpp>
+
 namespace vmodem::sim::campaign {
 
 void ScenarioCase::rewind() {
@@ -37,11 +39,29 @@ bool ScenarioCase::act() {
   return false;
 }
 
+namespace {
+
+std::vector<std::uint32_t> erase_counts(Module& module) {
+  auto flash = module.flash().lock();
+  const nand::Storage& storage = flash.storage();
+  std::vector<std::uint32_t> out(storage.geometry().block_count);
+  for (std::uint32_t b = 0; b < out.size(); ++b)
+    out[b] = storage.block_meta(b).erase_count;
+  return out;
+}
+
+}  // namespace
+
 tl::expected<void, std::string> ScenarioCase::reference() {
   rewind();
   if (!anomaly_.empty()) return tl::unexpected(anomaly_);
+  wear_.before = erase_counts(d_.module());
   ref_.push_back(capture(d_.module()));
-  std::uint64_t reading = 0;  // operations of the captures, not the action's
+  // The action's operations are counted from here: the capture's reads are
+  // not the action's (they made the planned count of every campaign too
+  // large: 279 for the example's 126 operations).
+  d_.injector().reset_operation_count();
+  std::uint64_t reading = 0;  // operations of the later captures, not the action's
   for (std::size_t i = 0; i < s_.action.size(); ++i) {
     tracing_ = true;
     const StepResult r = d_.run(s_.action[i], transcript_);
@@ -55,6 +75,7 @@ tl::expected<void, std::string> ScenarioCase::reference() {
     reading += d_.injector().operation_count() - before;
   }
   reference_ops_ = d_.injector().operation_count() - reading;
+  wear_.after = erase_counts(d_.module());
   measured_ = trace_;  // what the filters look at until the engine measures
   return {};
 }

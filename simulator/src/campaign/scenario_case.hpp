@@ -56,6 +56,8 @@ class ScenarioCase final : public nand::campaign::InjectorCase {
   CutRecord take_record() { return std::move(record_); }
   const std::vector<StepSpan>& spans() const { return spans_; }
   std::uint64_t reference_operations() const { return reference_ops_; }
+  // Erase counts per block before and after the reference run.
+  const Wear& wear() const { return wear_; }
 
  private:
   struct Op {
@@ -77,6 +79,7 @@ class ScenarioCase final : public nand::campaign::InjectorCase {
   std::vector<ModuleState> ref_;  // before the action, then after each step
   std::vector<StepSpan> spans_;
   std::uint64_t reference_ops_ = 0;
+  Wear wear_;
   bool tracing_ = false;
   std::vector<Op> trace_, measured_;
   std::size_t in_flight_ = 0;  // 1-based step the power went in

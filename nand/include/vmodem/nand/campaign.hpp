@@ -63,11 +63,22 @@ struct Plan {
   std::function<bool(std::uint64_t operation)> eligible;
   // Replay exactly this cut (the plan's other fields are ignored).
   std::optional<CutPoint> only;
+  // Only the points whose position in the full list (mode by mode,
+  // operations ascending) is `index` modulo `count`: shard `index` of
+  // `count` (0-based). The shards of one plan are disjoint and together are
+  // the whole plan; shard {i, n} split again as {j, m} is shard
+  // {i + n * j, n * m} — a worker of a shard is a finer shard.
+  struct Shard {
+    std::uint32_t index = 0;
+    std::uint32_t count = 1;  // >= 1
+  };
+  Shard shard{};
 };
 
 // The points a plan cuts at for an action of `operations` NAND operations:
-// mode by mode, operations ascending. The same plan and count give the same
-// points (the sample is drawn from `seed` alone, the same for every mode).
+// mode by mode, operations ascending, then the plan's shard of them. The
+// same plan and count give the same points (the sample is drawn from `seed`
+// alone, the same for every mode and every shard).
 std::vector<CutPoint> cut_points(const Plan& plan, std::uint64_t operations);
 
 // What one cut left behind, as the case judges it.
@@ -151,6 +162,7 @@ struct Result {
   std::map<std::string, std::uint64_t> tally;  // outcome -> cuts
   std::vector<Failure> failures;               // the first `Options::keep_failures`
   double seconds = 0;                          // wall clock
+  bool stopped = false;                        // Options::stop ended it before the plan's end
 
   std::uint64_t count(const std::string& outcome) const;
   // One line per outcome, then the kept failures with their ids.
@@ -161,6 +173,10 @@ struct Options {
   std::size_t keep_failures = 8;
   // Called after each verified cut (progress, per-cut records).
   std::function<void(const CutPoint&, const Verdict&)> on_cut;
+  // Asked before each cut: true stops the campaign there (Ctrl-C); the
+  // points not cut are neither counted nor "not reached", and the result
+  // says it stopped. May be called often: make it cheap (an atomic load).
+  std::function<bool()> stop;
 };
 
 // Measures the action, then cuts at every point of the plan. The flash is
