@@ -3,7 +3,8 @@
 // DIR --backup`, `vmodem run` on that image, the application's files changed
 // through the AT file commands (UFS is /usr) and `ctl inject`, a reset, and
 // what the boot restored read back through FILE_RESTORED, `ctl status`,
-// `ctl crc32` and AT+QFDWL. /bak refuses writes through the image tools, the
+// `ctl crc32` and AT+QFDWL; a power cut in the middle of the application's
+// rewrite of a listed file. /bak refuses writes through the image tools, the
 // control socket and FUSE (where /dev/fuse can be used).
 #include <cerrno>
 #include <fstream>
@@ -129,6 +130,34 @@ TEST_F(QuecPython, TheSeedsThreeTriggersEachRestoreTheirFileAndNothingElse) {
   EXPECT_EQ(daemon_->ctl("status").value("files_restored_total", -1), 3);
   // Settled: the next boot finds nothing to do.
   EXPECT_EQ(reset(), Restored{});
+}
+
+// Trigger 2 by a power cut: the application rewrites a listed file (delete,
+// then upload) and the power goes mid-write; the file system keeps no torn
+// file, so the file is gone, and the boot brings it back.
+TEST_F(QuecPython, APowerCutWhileTheApplicationRewritesAFileIsRepaired) {
+  start();
+  if (HasFatalFailure()) return;
+  EXPECT_EQ(host_->command("AT+QFDEL=\"main.py\""), "\r\nOK\r\n");
+  const json armed = daemon_->ctl("power-cut --partition usrfs --op program --nth 2");
+  ASSERT_TRUE(armed.contains("armed")) << armed.dump();
+  const std::string rewrite(8 * 1024, 'p');
+  host_->write("AT+QFUPL=\"main.py\"," + std::to_string(rewrite.size()) + "\r");
+  host_->read_until("CONNECT\r\n");
+  host_->write(rewrite);
+  EXPECT_TRUE(host_->hung_up(3000ms));
+  ASSERT_TRUE(daemon_->wait_power("off")) << daemon_->log();
+  control_->events.clear();
+  ASSERT_TRUE(control_->execute("power-on").contains("return"));
+  ASSERT_TRUE(control_->wait_event("POWER_STATE", "state", "app_rdy")) << daemon_->log();
+  const auto restored = control_->named("FILE_RESTORED");
+  ASSERT_EQ(restored.size(), 1u) << json(control_->events).dump();
+  EXPECT_EQ(restored[0]["data"]["path"], "/usr/main.py");
+  EXPECT_EQ(restored[0]["data"]["reason"], "missing");
+  host_ = std::make_unique<Host>(daemon_->port("ttyUSB2"));
+  host_->read_until_booted();
+  host_->command("ATE0");
+  EXPECT_EQ(download("main.py"), kMain);
 }
 
 TEST_F(QuecPython, ChecksumUpdateMakesAnIntendedEditSurviveTheNextBoot) {
