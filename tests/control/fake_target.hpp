@@ -88,6 +88,12 @@ class FakeTarget : public sim::ControlTarget {
     report.info.valid = true;
     return answer("backup-info", report);
   }
+  sim::Controlled<sim::FileChecksum> file_crc32(const std::string& path) override {
+    return answer("crc32", sim::FileChecksum{path, 0x1234, false});
+  }
+  sim::Controlled<sim::FileChecksum> checksum_update(const std::string& path) override {
+    return answer("checksum-update", sim::FileChecksum{path, 0x1234, true});
+  }
   sim::Controlled<sim::SimReport> sim_remove() override {
     return answer("sim-remove", sim::SimReport{.state = "absent", .changed = true});
   }

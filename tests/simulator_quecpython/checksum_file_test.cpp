@@ -131,8 +131,8 @@ TEST_F(AppTree, RefusesAFifo) {
 }
 
 TEST_F(AppTree, RefusesANameThatIsNotUtf8) {
-  put("caf\xe9.py", "x");  // Latin-1, not UTF-8
-  expect_refused("not UTF-8");
+  put("caf\xe9.py", "x");                                // Latin-1, not UTF-8
+  expect_refused("caf\\xe9.py: the name is not UTF-8");  // the message stays text
   EXPECT_TRUE(valid_utf8("caf\xc3\xa9"));
   EXPECT_FALSE(valid_utf8("\xc0\xaf"));      // overlong '/'
   EXPECT_FALSE(valid_utf8("\xed\xa0\x80"));  // a surrogate

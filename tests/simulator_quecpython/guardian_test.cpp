@@ -104,15 +104,18 @@ TEST_F(Guardian, AnEditWithChecksumUpdateSurvives) {
   make();
   const std::string edited = R"({"apn": "other"})";
   ASSERT_TRUE(rig_->usr().write_file("/apn_cfg.json", bytes(edited)));
-  auto crc = qp::update_checksum(rig_->usr(), "/USR/APN_CFG.JSON");  // any case
-  ASSERT_TRUE(crc) << crc.error().message();
-  EXPECT_EQ(*crc, fs::crc32(bytes(edited)));
+  auto updated = qp::update_checksum(rig_->usr(), "/USR/APN_CFG.JSON");  // any case
+  ASSERT_TRUE(updated) << updated.error().message();
+  EXPECT_TRUE(updated->changed);
+  const std::uint32_t crc = updated->crc32;
+  EXPECT_EQ(crc, fs::crc32(bytes(edited)));
+  EXPECT_FALSE(qp::update_checksum(rig_->usr(), "/usr/apn_cfg.json")->changed);  // again: no-op
   EXPECT_EQ(reboot(), Restored{});
   EXPECT_EQ(text(rig_->usr(), "/apn_cfg.json"), edited);
   // Only the one entry moved; /bak keeps what was shipped.
   auto list = qp::parse_checksum_list(*rig_->usr().read_file("/checksum.json"));
   ASSERT_TRUE(list);
-  EXPECT_EQ(qp::find_entry(*list, "/usr/apn_cfg.json")->crc32, *crc);
+  EXPECT_EQ(qp::find_entry(*list, "/usr/apn_cfg.json")->crc32, crc);
   EXPECT_EQ(text(rig_->bak(), "/usr/apn_cfg.json"), kApp[1].content);
   // Not listed, not under /usr, no such file: refused, nothing written.
   EXPECT_EQ(qp::update_checksum(rig_->usr(), "/usr/new.py").error().code,

@@ -1,5 +1,7 @@
 #include "control/replies.hpp"
 
+#include <cstdio>
+
 #include "stats_json.hpp"
 
 namespace vmodem::sim::control {
@@ -70,6 +72,15 @@ json to_json(const SnapshotDone& done) {
   json out = {{"path", done.path}};
   if (done.bytes) out["bytes"] = *done.bytes;
   return out;
+}
+
+json to_json(const FileChecksum& checksum) {
+  char hex[9];
+  std::snprintf(hex, sizeof hex, "%08x", checksum.crc32);
+  return json{{"path", checksum.path},
+              {"crc32", checksum.crc32},
+              {"crc32_hex", hex},
+              {"updated", checksum.updated}};
 }
 
 json to_json(const BackupReport& report) {

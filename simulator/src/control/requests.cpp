@@ -231,6 +231,9 @@ JsonResult call_sync(ControlTarget& target, std::string_view command, const json
   if (command == "stats") return as_json(target.stats());
   if (command == "backup-info")
     return as_json(target.backup_info(args.value("file-system", std::string())));
+  if (command == "crc32") return as_json(target.file_crc32(args.value("path", std::string())));
+  if (command == "checksum-update")
+    return as_json(target.checksum_update(args.value("path", std::string())));
   if (command == "sim-remove") return as_json(target.sim_remove());
   if (command == "sim-insert") return as_json(target.sim_insert(args.value("fresh", false)));
   if (command == "power-cut") {

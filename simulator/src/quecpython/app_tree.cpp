@@ -28,6 +28,25 @@ std::string kind_of(stdfs::file_type type) {
   }
 }
 
+// A host path for a message: bytes that are not UTF-8 as \xNN, so the
+// message itself stays text (a terminal, a JSON log).
+std::string printable(const std::string& path) {
+  if (valid_utf8(path)) return path;
+  std::string out;
+  for (const char c : path) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x80) {
+      out += c;
+      continue;
+    }
+    static constexpr char kHex[] = "0123456789abcdef";
+    out += "\\x";
+    out += kHex[byte >> 4];
+    out += kHex[byte & 15];
+  }
+  return out;
+}
+
 // One walk over the tree; the first problem ends it.
 class Walker {
  public:
@@ -46,7 +65,7 @@ class Walker {
 
  private:
   tl::unexpected<std::string> fail(const stdfs::path& at, const std::string& why) {
-    error_ = at.string() + ": " + why;
+    error_ = printable(at.string()) + ": " + why;
     return tl::unexpected(error_);
   }
   bool refuse(const stdfs::path& at, const std::string& why) {
@@ -56,12 +75,14 @@ class Walker {
 
   bool check_name(const stdfs::path& at, const std::string& name) {
     if (!valid_utf8(name)) return refuse(at, "the name is not UTF-8");
-    if (name.size() > limits_.max_name)
+    if (name.size() > limits_.max_name) {
       return refuse(at, "the name is longer than the module's " + std::to_string(limits_.max_name) +
                             " bytes");
+    }
     for (const char c : name) {
-      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
         return refuse(at, "the name holds a control character");
+      }
     }
     return true;
   }
@@ -75,16 +96,20 @@ class Walker {
       const stdfs::path& at = it->path();
       const std::string name = at.filename().string();
       if (!check_name(at, name)) return false;
-      if (++entries_ > limits_.max_files)
+      if (++entries_ > limits_.max_files) {
         return refuse(root_,
                       "more than " + std::to_string(limits_.max_files) + " files and directories");
+      }
       const auto type = it->symlink_status(ec).type();
       if (ec) return refuse(at, ec.message());
-      const std::string path = prefix + "/" + name;
+      std::string path = prefix;
+      path += '/';
+      path += name;
       if (type == stdfs::file_type::directory) {
-        if (depth + 1 > limits_.max_depth)
+        if (depth + 1 > limits_.max_depth) {
           return refuse(at, "deeper than the module's " + std::to_string(limits_.max_depth) +
                                 " directory levels");
+        }
         if (!walk(at, path, depth + 1)) return false;
         continue;
       }
@@ -103,14 +128,16 @@ class Walker {
     std::error_code ec;
     const auto size = stdfs::file_size(at, ec);
     if (ec) return refuse(at, ec.message());
-    if (limits_.max_file_size && size > limits_.max_file_size)
+    if (limits_.max_file_size && size > limits_.max_file_size) {
       return refuse(at, "larger (" + std::to_string(size) + " bytes) than the module's " +
                             std::to_string(limits_.max_file_size) + "-byte file limit");
+    }
     total_ += size;
-    if (limits_.max_total_bytes && total_ > limits_.max_total_bytes)
+    if (limits_.max_total_bytes && total_ > limits_.max_total_bytes) {
       return refuse(root_, "the files hold more than the " +
                                std::to_string(limits_.max_total_bytes) +
                                " bytes the file system can take");
+    }
     fs::FactoryFile file;
     file.path = path;
     file.data.assign(std::istreambuf_iterator<char>(in), {});

@@ -238,7 +238,7 @@ fs::Result<std::uint32_t> file_crc32(fs::FileSystem& fs, std::string_view path) 
   return crc;
 }
 
-fs::Result<std::uint32_t> update_checksum(fs::FileSystem& usr, std::string_view name) {
+fs::Result<ChecksumUpdate> update_checksum(fs::FileSystem& usr, std::string_view name) {
   auto read = read_list(usr);
   if (!read) return tl::unexpected(read.error());
   if (read->missing) return fs::fail(Errc::not_found, "/usr/checksum.json does not exist");
@@ -254,12 +254,12 @@ fs::Result<std::uint32_t> update_checksum(fs::FileSystem& usr, std::string_view 
   if (!path) return fs::fail(Errc::invalid_argument, entry->name + " is not under /usr");
   auto crc = file_crc32(usr, *path);
   if (!crc) return tl::unexpected(crc.error());
-  if (entry->crc32 == *crc) return *crc;  // nothing to write
+  if (entry->crc32 == *crc) return ChecksumUpdate{*crc, false};  // nothing to write
   entry->crc32 = *crc;
   const std::string text = serialize_checksum_list(*read->list);
   if (auto ok = replace_file(usr, kChecksumPath, kChecksumTemp, bytes_of(text)); !ok)
     return tl::unexpected(ok.error());
-  return *crc;
+  return ChecksumUpdate{*crc, true};
 }
 
 fs::Result<GuardianReport> restore_from_backup(fs::FileSystem& usr, fs::FileSystem& bak) {

@@ -64,7 +64,11 @@ fs::Result<std::uint32_t> file_crc32(fs::FileSystem& fs, std::string_view path);
 // invalid_argument (not listed: only backed-up files have entries),
 // not_found (the file, or /usr/checksum.json), corrupt (/usr/checksum.json
 // is no checksum list), and the file system's.
-fs::Result<std::uint32_t> update_checksum(fs::FileSystem& usr, std::string_view name);
+struct ChecksumUpdate {
+  std::uint32_t crc32 = 0;
+  bool changed = false;  // false: the entry had that CRC already (nothing written)
+};
+fs::Result<ChecksumUpdate> update_checksum(fs::FileSystem& usr, std::string_view name);
 
 // `bytes` written to `path` through `temp` and a rename: the target holds
 // the old or the new content whatever a power cut interrupts.

@@ -50,6 +50,12 @@ class EchoTarget : public ControlTarget {
   Controlled<BackupReport> backup_info(const std::string& fs) override {
     return BackupReport{fs, {}};
   }
+  Controlled<FileChecksum> file_crc32(const std::string& path) override {
+    return FileChecksum{path, 0, false};
+  }
+  Controlled<FileChecksum> checksum_update(const std::string& path) override {
+    return FileChecksum{path, 0, true};
+  }
   Controlled<SimReport> sim_remove() override { return SimReport{.state = "absent"}; }
   Controlled<SimReport> sim_insert(bool fresh) override {
     return SimReport{.state = "ready", .changed = fresh};

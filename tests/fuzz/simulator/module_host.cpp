@@ -133,6 +133,12 @@ class SandboxTarget final : public ControlTarget {
   Controlled<BackupReport> backup_info(const std::string& file_system) override {
     return module_.backup_info(file_system);
   }
+  Controlled<FileChecksum> file_crc32(const std::string& path) override {
+    return module_.file_crc32(path);
+  }
+  Controlled<FileChecksum> checksum_update(const std::string& path) override {
+    return module_.checksum_update(path);
+  }
   Controlled<SimReport> sim_remove() override { return module_.sim_remove(); }
   Controlled<SimReport> sim_insert(bool fresh) override { return module_.sim_insert(fresh); }
   Controlled<NetworkReport> network(const NetworkRequest& request) override {

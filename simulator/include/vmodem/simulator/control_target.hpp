@@ -166,6 +166,15 @@ struct SnapshotDone {
   std::optional<std::uint64_t> bytes;  // snapshot-save: the file's size
 };
 
+// `ctl crc32` / `ctl checksum-update`: a file of the user file system and
+// its CRC-32 (QuecPython's file_crc32.calc), and for an update whether its
+// entry in /usr/checksum.json changed.
+struct FileChecksum {
+  std::string path;  // "/usr/main.py"
+  std::uint32_t crc32 = 0;
+  bool updated = false;
+};
+
 struct BackupReport {
   std::string file_system;  // the profile's name for it
   fs::BackupInfo info;
@@ -241,6 +250,15 @@ class ControlTarget {
   // The backup record of `file_system` (a name, alias or partition; empty:
   // the AP file system's).
   virtual Controlled<BackupReport> backup_info(const std::string& file_system) = 0;
+  // QuecPython (family quecpython): the CRC-32 of a file in /usr, named
+  // "/usr/<path>" (file_crc32.calc), and the application's "I changed it on
+  // purpose": its entry in /usr/checksum.json set to that CRC (temporary
+  // file + rename), so the next boot keeps the edit. Errors:
+  // InvalidParameter (not under /usr, no such file, not listed in
+  // checksum.json, or a module of another family), DeviceNotActive (off or
+  // still booting), GenericError (the file system failed).
+  virtual Controlled<FileChecksum> file_crc32(const std::string& path) = 0;
+  virtual Controlled<FileChecksum> checksum_update(const std::string& path) = 0;
   // The SIM card leaves or enters the slot, with the URCs a module sends
   // (+CPIN: NOT READY, ...) and registration lost or regained while it is
   // on; while it is off, the next boot finds the slot so. `fresh`: a new

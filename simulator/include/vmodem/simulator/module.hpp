@@ -187,6 +187,8 @@ class Module final : public ControlTarget,
   void snapshot_save(const std::string& path, SnapshotReply done) override;
   void snapshot_load(const std::string& path, SnapshotReply done) override;
   Controlled<BackupReport> backup_info(const std::string& file_system_or_empty) override;
+  Controlled<FileChecksum> file_crc32(const std::string& path) override;
+  Controlled<FileChecksum> checksum_update(const std::string& path) override;
   Controlled<SimReport> sim_remove() override;
   Controlled<SimReport> sim_insert(bool fresh) override;
   Controlled<NetworkReport> network(const NetworkRequest& request) override;
