@@ -1,7 +1,8 @@
 // The EC25 (QuecOpen) application sync of seed 001 through the real binary:
 // an application put into `system` with the image tools is backed up into
 // `usr_data` by the next boot, and deleted from `system` it comes back from
-// there (the seed's test method 1, both sides on UBI volumes).
+// there (the seed's test method 1, both sides on UBI volumes); a partition
+// erased whole is formatted and refilled (test method 3).
 #include <gtest/gtest.h>
 
 #include "cli_support.hpp"
@@ -65,6 +66,44 @@ TEST_F(Ec25AppSync, TheBootBacksTheApplicationUpAndRestoresItWhenDeleted) {
 
   // In step now: the next boot copies nothing.
   EXPECT_EQ(boot().out.find("app sync: to_"), std::string::npos);
+}
+
+// Test method 3, both ways: a partition erased as `fastboot erase` does is
+// formatted by the next boot (FS_FORMATTED) and refilled from the other
+// side — the seed's scenarios "usr_data damaged" and "system damaged".
+TEST_F(Ec25AppSync, AnErasedPartitionIsFormattedAndRefilledFromTheOther) {
+  write_host_file(dir / "app.bin", std::string(9000, 'b'));
+  write_host_file(dir / "ver.txt", "3\n");
+  for (const char* d : {"/usrapp", "/usrapp/apprun", "/usrapp/apprun/apps"})
+    ASSERT_EQ(tool("mkdir", "system", d).exit_code, 0) << d;
+  ASSERT_EQ(
+      tool("put", "system", (dir / "app.bin").string() + " /usrapp/apprun/apps/app.bin").exit_code,
+      0);
+  ASSERT_EQ(
+      tool("put", "system", (dir / "ver.txt").string() + " /usrapp/apprun/app_ver.txt").exit_code,
+      0);
+  ASSERT_NE(boot().out.find("app sync: to_backup"), std::string::npos);
+
+  ASSERT_EQ(vmodem("image fastboot-erase " + image + " usr_data").exit_code, 0);
+  EXPECT_NE(tool("ls", "usrdata", "/").exit_code, 0) << "nothing to mount until the next boot";
+  const auto refill = boot();
+  EXPECT_NE(refill.out.find("partition usr_data formatted for UBI volume usrdata"),
+            std::string::npos)
+      << refill.out;
+  EXPECT_NE(refill.out.find("app sync: to_backup (system version 3, backup version -1)"),
+            std::string::npos)
+      << refill.out;
+  EXPECT_EQ(tool("cat", "usrdata", "/appbackup/app_ver.txt").out, "3\n");
+
+  ASSERT_EQ(vmodem("image fastboot-erase " + image + " system").exit_code, 0);
+  const auto restore = boot();
+  EXPECT_NE(restore.out.find("app sync: to_system (system version -1, backup version 3)"),
+            std::string::npos)
+      << restore.out;
+  ASSERT_EQ(
+      tool("get", "system", "/usrapp/apprun/apps/app.bin " + (dir / "back.bin").string()).exit_code,
+      0);
+  EXPECT_EQ(read_host_file(dir / "back.bin"), read_host_file(dir / "app.bin"));
 }
 
 TEST_F(Ec25AppSync, BothUbiPartitionsAttachWithTheirVolumes) {

@@ -51,7 +51,7 @@ class ImageUbi : public ::testing::Test {
 };
 
 TEST(ImageUbiHelp, EverySubcommandHasHelp) {
-  for (const char* cmd : {"ubiformat", "ubi-info", "ubi-read"}) {
+  for (const char* cmd : {"ubiformat", "ubi-info", "ubi-read", "fastboot-erase"}) {
     const auto r = vmodem(std::string("image ") + cmd + " --help");
     EXPECT_EQ(r.exit_code, 0) << cmd;
     EXPECT_NE(r.out.find("PARTITION"), std::string::npos) << cmd;

@@ -171,6 +171,46 @@ void add_location(CLI::App* cmd, PageArgs& args, bool with_page) {
   cmd->add_flag("--json", args.json, "Machine-readable output");
 }
 
+struct EraseArgs {
+  std::string image;
+  std::string profile;
+  std::string partition;
+  bool json = false;
+};
+
+// What `fastboot erase PARTITION` does to a module: every good block of the
+// partition erased, whatever it held (the seed 001 test method 3). A block
+// whose erase fails is marked bad, as a flasher would.
+int fastboot_erase(const EraseArgs& args) {
+  auto flash = open_image_or_report(args.image, args.profile, false);
+  if (!flash) return flash.error();
+  auto part = (*flash)->partition(args.partition);
+  if (!part) return report_error(kExitNotFound, part.error().message());
+  std::uint32_t erased = 0;
+  std::uint32_t failed = 0;
+  for (std::uint32_t block = 0; block < (*part)->geometry().block_count; ++block) {
+    auto ok = (*part)->erase(block);
+    if (ok) {
+      ++erased;
+      continue;
+    }
+    if (ok.error().code != nand::Errc::erase_fail)
+      return report_error(kExitIo, ok.error().message());
+    (void)(*part)->mark_bad(block);
+    ++failed;
+  }
+  if (auto synced = (*flash)->lock().storage().sync(); !synced)
+    return report_error(kExitIo, "cannot write the image: " + synced.error().message());
+  if (args.json) {
+    print_json(
+        {{"partition", args.partition}, {"erased_blocks", erased}, {"failed_blocks", failed}});
+  } else {
+    std::cout << args.partition << ": " << erased << " blocks erased"
+              << (failed ? ", " + std::to_string(failed) + " failed and marked bad" : "") << "\n";
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 void add_image_debug_commands(CLI::App& image, CommandList& commands) {
@@ -199,6 +239,19 @@ void add_image_debug_commands(CLI::App& image, CommandList& commands) {
   hurt->add_flag("--fail-block", args->fail_block,
                  "The block reports FAIL on every program and erase");
   commands.add(hurt, [args] { return inject(*args); });
+
+  auto erase_args = std::make_shared<EraseArgs>();
+  auto* erase = image.add_subcommand(
+      "fastboot-erase",
+      "Erase a whole partition, as `fastboot erase PARTITION` does (the module stopped)");
+  erase->add_option("IMAGE", erase_args->image, "Module image")
+      ->required()
+      ->check(CLI::ExistingFile);
+  erase->add_option("PARTITION", erase_args->partition, "Partition to erase")->required();
+  erase->add_option("--profile,-p", erase_args->profile,
+                    "Profile (default: the one recorded in the image)");
+  erase->add_flag("--json", erase_args->json, "Machine-readable output");
+  commands.add(erase, [erase_args] { return fastboot_erase(*erase_args); });
 }
 
 }  // namespace vmodem::cli
