@@ -176,5 +176,35 @@ TEST_F(RunMount, HostAndAtCommandsSeeTheSameFiles) {
   EXPECT_TRUE(wait_mounted(ufs, false));
 }
 
+// The EC25: `run --mount DIR` serves the two UBI file systems as
+// DIR/system and DIR/usrdata, the application backup under the second, and
+// usr_data is the UFS the AT file commands use.
+class Ec25RunMount : public ::testing::Test {
+ protected:
+  Ec25RunMount() : daemon({"--profile", "ec25", "--mount", mounts().string()}) {}
+  ~Ec25RunMount() override {
+    for (const char* sub : {"system", "usrdata", "efs"})
+      force_unmount(mounts() / sub);
+  }
+  std::filesystem::path mounts() const { return dir.path() / "live"; }
+  vmodem::testing::TempDir dir;
+  e2e::Daemon daemon;
+};
+
+TEST_F(Ec25RunMount, SystemAndUsrdataAreServedAndUsrdataIsTheUfs) {
+  SKIP_WITHOUT_FUSE();
+  ASSERT_TRUE(daemon.wait_booted()) << daemon.log();
+  ASSERT_TRUE(wait_mounted(mounts() / "system")) << daemon.log();
+  ASSERT_TRUE(wait_mounted(mounts() / "usrdata")) << daemon.log();
+  std::filesystem::create_directories(mounts() / "system" / "usrapp" / "apprun" / "apps");
+  write_host_file(mounts() / "system" / "usrapp" / "apprun" / "apps" / "app.bin", "app");
+  EXPECT_EQ(read_host_file(mounts() / "system" / "usrapp" / "apprun" / "apps" / "app.bin"), "app");
+  write_host_file(mounts() / "usrdata" / "cert.pem", "cert");
+  e2e::Host host(daemon.port("ttyUSB2"));
+  ASSERT_TRUE(host.is_open());
+  const auto listed = host.command("AT+QFLST=\"cert.pem\"");
+  EXPECT_NE(listed.find("+QFLST: \"cert.pem\",4"), std::string::npos) << listed;
+}
+
 }  // namespace
 }  // namespace vmodem::fscli
