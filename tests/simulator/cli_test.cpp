@@ -89,7 +89,7 @@ TEST(Cli, ProfilesListsTheBuiltInModulesAndModelNamesWork) {
   auto listed = vmodem("profiles --json");
   ASSERT_EQ(listed.exit_code, 0) << listed.out;
   const auto profiles = nlohmann::json::parse(listed.out)["profiles"];
-  ASSERT_EQ(profiles.size(), 6U) << listed.out;
+  ASSERT_EQ(profiles.size(), 7U) << listed.out;
   std::map<std::string, std::string> model_of, family_of;
   for (const auto& p : profiles) {
     model_of[p["name"]] = p["model"];
@@ -101,6 +101,8 @@ TEST(Cli, ProfilesListsTheBuiltInModulesAndModelNamesWork) {
   EXPECT_EQ(family_of["bg95-m3-quecpython"], "quecpython");
   EXPECT_EQ(family_of["ec25"], "ec2x-quecopen");
   EXPECT_EQ(model_of["ec25"], "EC25");
+  EXPECT_EQ(family_of["eg25-g"], "ec2x-quecopen");
+  EXPECT_EQ(model_of["eg25-g"], "EG25-G");
   const auto text = vmodem("profiles");
   EXPECT_NE(text.out.find("bg600l-m3  BG600L-M3  bg95"), std::string::npos) << text.out;
   vmodem::testing::TempDir dir;

@@ -15,7 +15,7 @@ namespace {
 
 TEST(Profiles, EveryBuiltinLoadsAndHasTheRolesTheModuleNeeds) {
   const auto names = builtin_profile_names();
-  EXPECT_EQ(names.size(), 6U);
+  EXPECT_EQ(names.size(), 7U);
   for (const auto& name : names) {
     auto profile = load_profile(name);
     ASSERT_TRUE(profile) << profile.error().describe();
