@@ -7,8 +7,8 @@
 #include <vector>
 
 #include <vmodem/nand/device.hpp>
-#include <vmodem/nand/ubi/ubi_device.hpp>
 #include <vmodem/nand/ubi/media.hpp>
+#include <vmodem/nand/ubi/ubi_device.hpp>
 
 namespace vmodem::nand::ubi {
 
