@@ -11,6 +11,7 @@
 #include <vmodem/nand/ubi/media.hpp>
 #include <vmodem/nand/ubi/ubi_device.hpp>
 
+#include "host_tools.hpp"
 #include "nand_fixture.hpp"
 #include "process.hpp"
 #include "temp_dir.hpp"
@@ -90,16 +91,9 @@ TEST(UbiMedia, VolumeTableRecordsCheckNamesAndEmptySlots) {
   EXPECT_EQ(decode(bytes, back), HeaderState::bad_field);
 }
 
-// Finds mtd-utils' ubinize, which Debian installs under /usr/sbin.
-std::string ubinize_path() {
-  for (const char* dir : {"/usr/sbin", "/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin"})
-    if (fs::exists(fs::path(dir) / "ubinize")) return (fs::path(dir) / "ubinize").string();
-  return {};
-}
-
 struct UbiImageTest : ChipFixture {
   void SetUp() override {
-    tool = ubinize_path();
+    tool = vmodem::testing::host_tool("ubinize");
     if (tool.empty()) GTEST_SKIP() << "ubinize (Debian package mtd-utils) is not installed";
   }
 

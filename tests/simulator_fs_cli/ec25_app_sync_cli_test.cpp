@@ -25,22 +25,27 @@ class Ec25AppSync : public ::testing::Test {
   Outcome tool(const std::string& sub, const std::string& fs, const std::string& rest) {
     return vmodem("image " + sub + " " + image + " " + fs + " " + rest);
   }
+  // An application and its version tag put into system with the image
+  // tools, as a developer installs one (the host copy at dir/app.bin).
+  void install_app(const std::string& content, const std::string& version) {
+    write_host_file(dir / "app.bin", content);
+    write_host_file(dir / "ver.txt", version + "\n");
+    ASSERT_EQ(tool("mkdir", "system", "/usrapp /usrapp/apprun /usrapp/apprun/apps").exit_code, 0);
+    ASSERT_EQ(tool("put", "system", (dir / "app.bin").string() + " /usrapp/apprun/apps/app.bin")
+                  .exit_code,
+              0);
+    ASSERT_EQ(
+        tool("put", "system", (dir / "ver.txt").string() + " /usrapp/apprun/app_ver.txt").exit_code,
+        0);
+  }
   vmodem::testing::TempDir dir;
   std::string state;
   std::string image;
 };
 
 TEST_F(Ec25AppSync, TheBootBacksTheApplicationUpAndRestoresItWhenDeleted) {
-  write_host_file(dir / "app.bin", std::string(20000, 'a') + "end");
-  write_host_file(dir / "ver.txt", "2\n");
-  for (const char* d : {"/usrapp", "/usrapp/apprun", "/usrapp/apprun/apps"})
-    ASSERT_EQ(tool("mkdir", "system", d).exit_code, 0) << d;
-  ASSERT_EQ(
-      tool("put", "system", (dir / "app.bin").string() + " /usrapp/apprun/apps/app.bin").exit_code,
-      0);
-  ASSERT_EQ(
-      tool("put", "system", (dir / "ver.txt").string() + " /usrapp/apprun/app_ver.txt").exit_code,
-      0);
+  install_app(std::string(20000, 'a') + "end", "2");
+  ASSERT_FALSE(HasFatalFailure());
 
   const auto first = boot();
   EXPECT_NE(first.out.find("app sync: to_backup (system version 2, backup version -1), 1 files"),
@@ -72,16 +77,8 @@ TEST_F(Ec25AppSync, TheBootBacksTheApplicationUpAndRestoresItWhenDeleted) {
 // formatted by the next boot (FS_FORMATTED) and refilled from the other
 // side — the seed's scenarios "usr_data damaged" and "system damaged".
 TEST_F(Ec25AppSync, AnErasedPartitionIsFormattedAndRefilledFromTheOther) {
-  write_host_file(dir / "app.bin", std::string(9000, 'b'));
-  write_host_file(dir / "ver.txt", "3\n");
-  for (const char* d : {"/usrapp", "/usrapp/apprun", "/usrapp/apprun/apps"})
-    ASSERT_EQ(tool("mkdir", "system", d).exit_code, 0) << d;
-  ASSERT_EQ(
-      tool("put", "system", (dir / "app.bin").string() + " /usrapp/apprun/apps/app.bin").exit_code,
-      0);
-  ASSERT_EQ(
-      tool("put", "system", (dir / "ver.txt").string() + " /usrapp/apprun/app_ver.txt").exit_code,
-      0);
+  install_app(std::string(9000, 'b'), "3");
+  ASSERT_FALSE(HasFatalFailure());
   ASSERT_NE(boot().out.find("app sync: to_backup"), std::string::npos);
 
   ASSERT_EQ(vmodem("image fastboot-erase " + image + " usr_data").exit_code, 0);

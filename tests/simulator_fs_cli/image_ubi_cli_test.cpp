@@ -6,23 +6,16 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_support.hpp"
+#include "host_tools.hpp"
 #include "temp_dir.hpp"
 
 namespace vmodem::fscli {
 namespace {
 
-std::string ubinize() {
-  for (const char* dir : {"/usr/sbin", "/sbin", "/usr/bin"}) {
-    if (std::filesystem::exists(std::filesystem::path(dir) / "ubinize"))
-      return (std::filesystem::path(dir) / "ubinize").string();
-  }
-  return {};
-}
-
 class ImageUbi : public ::testing::Test {
  protected:
   void SetUp() override {
-    tool_ = ubinize();
+    tool_ = vmodem::testing::host_tool("ubinize");
     if (tool_.empty()) GTEST_SKIP() << "ubinize (Debian package mtd-utils) is not installed";
     image = make_image(dir / "state").string();
     // 300,000 bytes: three LEBs of a static volume, the last one partly used.

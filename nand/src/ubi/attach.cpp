@@ -10,14 +10,6 @@
 #include "ubi/peb_io.hpp"
 
 namespace vmodem::nand::ubi {
-namespace {
-
-tl::unexpected<Error> corrupt_image(std::int64_t peb, std::string detail) {
-  return fail(Errc::bad_image, peb, -1, "UBI: " + std::move(detail));
-}
-
-}  // namespace
-
 const char* to_string(PebState state) {
   switch (state) {
     case PebState::bad:

@@ -7,14 +7,6 @@
 #include "ubi/peb_io.hpp"
 
 namespace vmodem::nand::ubi {
-namespace {
-
-tl::unexpected<Error> refuse(std::string detail) {
-  return fail(Errc::invalid_argument, -1, -1, "UBI: " + std::move(detail));
-}
-
-}  // namespace
-
 Volume* UbiDevice::volume(std::uint32_t vol_id) {
   if (vol_id == kLayoutVolumeId) return &layout_volume_;
   auto it = std::find_if(volumes_.begin(), volumes_.end(),

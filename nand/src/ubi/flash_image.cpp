@@ -10,7 +10,7 @@
 namespace vmodem::nand::ubi {
 namespace {
 
-tl::unexpected<Error> refuse(std::string detail) {
+tl::unexpected<Error> refuse_image(std::string detail) {
   return fail(Errc::invalid_argument, -1, -1, "UBI image: " + std::move(detail));
 }
 
@@ -19,24 +19,24 @@ tl::unexpected<Error> refuse(std::string detail) {
 Result<EcHeader> first_header(const Geometry& g, std::span<const std::uint8_t> image) {
   const std::uint32_t peb_size = g.pages_per_block * g.page_size;
   if (image.empty() || image.size() % peb_size != 0) {
-    return refuse(std::to_string(image.size()) + " bytes is not a whole number of " +
-                  std::to_string(peb_size) + "-byte eraseblocks");
+    return refuse_image(std::to_string(image.size()) + " bytes is not a whole number of " +
+                        std::to_string(peb_size) + "-byte eraseblocks");
   }
   EcHeader first;
   for (std::size_t at = 0; at < image.size(); at += peb_size) {
     EcHeader ec;
     const HeaderState state = decode(image.subspan(at), ec);
     if (state != HeaderState::valid) {
-      return refuse("eraseblock " + std::to_string(at / peb_size) + ": EC header " +
-                    to_string(state));
+      return refuse_image("eraseblock " + std::to_string(at / peb_size) + ": EC header " +
+                          to_string(state));
     }
     if (at == 0) first = ec;
     if (ec.vid_hdr_offset != first.vid_hdr_offset || ec.data_offset != first.data_offset)
-      return refuse("eraseblocks disagree on the header offsets");
+      return refuse_image("eraseblocks disagree on the header offsets");
   }
   if (first.data_offset % g.page_size != 0 || first.data_offset >= peb_size) {
-    return refuse("data offset " + std::to_string(first.data_offset) + " does not suit " +
-                  std::to_string(g.page_size) + "-byte pages");
+    return refuse_image("data offset " + std::to_string(first.data_offset) + " does not suit " +
+                        std::to_string(g.page_size) + "-byte pages");
   }
   return first;
 }
@@ -123,7 +123,7 @@ Status check_image(const Geometry& g, std::span<const std::uint8_t> image) {
   auto header = first_header(g, image);
   if (!header) return tl::unexpected(header.error());
   if (image.size() / (std::uint64_t{g.pages_per_block} * g.page_size) > g.block_count)
-    return refuse("the image's eraseblocks outnumber the partition's blocks");
+    return refuse_image("the image's eraseblocks outnumber the partition's blocks");
   return {};
 }
 
@@ -137,8 +137,8 @@ Result<FlashReport> flash_image(Device& mtd, std::span<const std::uint8_t> image
   const std::uint32_t image_pebs = static_cast<std::uint32_t>(image.size() / peb_size);
   const auto good = static_cast<std::uint32_t>(std::count(old->bad.begin(), old->bad.end(), false));
   if (image_pebs > good) {
-    return refuse(std::to_string(image_pebs) + " eraseblocks do not fit the partition's " +
-                  std::to_string(good) + " good blocks");
+    return refuse_image(std::to_string(image_pebs) + " eraseblocks do not fit the partition's " +
+                        std::to_string(good) + " good blocks");
   }
 
   // A block past the image gets an EC header alone, like the rest of a
@@ -171,8 +171,8 @@ Result<FlashReport> flash_image(Device& mtd, std::span<const std::uint8_t> image
     }
   }
   if (next < image_pebs) {
-    return refuse("blocks failed while writing: " + std::to_string(image_pebs - next) +
-                  " eraseblocks of the image found no good block");
+    return refuse_image("blocks failed while writing: " + std::to_string(image_pebs - next) +
+                        " eraseblocks of the image found no good block");
   }
   return report;
 }

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include <vmodem/nand/device.hpp>
@@ -12,9 +13,18 @@
 
 namespace vmodem::nand::ubi {
 
+// The errors of the UBI layer, with the prefix every UBI message carries:
+// a request outside the volumes, and headers that make no usable device.
+inline tl::unexpected<Error> refuse(std::string detail) {
+  return fail(Errc::invalid_argument, -1, -1, "UBI: " + std::move(detail));
+}
+inline tl::unexpected<Error> corrupt_image(std::int64_t peb, std::string detail) {
+  return fail(Errc::bad_image, peb, -1, "UBI: " + std::move(detail));
+}
+
 class PebIo {
  public:
-  explicit PebIo(Device& mtd) : mtd_(mtd), page_(mtd.geometry().page_size) {}
+  explicit PebIo(Device& mtd) : mtd_(mtd) {}
 
   // Reads out.size() bytes at `offset` of block `peb`; `flips` is set when
   // ECC corrected bits on the way. The device's errors as is.
@@ -40,7 +50,7 @@ class PebIo {
 
  private:
   Device& mtd_;
-  std::vector<std::uint8_t> page_;
+  std::vector<std::uint8_t> page_;  // the bounce buffer of mid-page reads, made on first use
 };
 
 }  // namespace vmodem::nand::ubi

@@ -16,6 +16,7 @@ VolumeDevice::VolumeDevice(UbiDevice& ubi, std::uint32_t vol_id)
   geometry_.pages_per_block = ubi.layout().leb_size / unit_;
   geometry_.block_count = volume ? static_cast<std::uint32_t>(volume->eba.size()) : 0;
   geometry_.nop = 1;
+  unit_buffer_.resize(unit_);
 }
 
 Status VolumeDevice::check(PageAddr addr) const {
@@ -35,7 +36,7 @@ Result<ReadInfo> VolumeDevice::read(PageAddr addr, std::span<std::uint8_t> main,
       return tl::unexpected(read.error());
     return ReadInfo{};
   }
-  std::vector<std::uint8_t> unit(unit_);
+  std::span<std::uint8_t> unit(unit_buffer_);
   if (auto read = ubi_.read_leb(vol_id_, addr.block, at, unit); !read)
     return tl::unexpected(read.error());
   std::copy_n(unit.begin(), main.size(), main.begin());
@@ -49,7 +50,8 @@ Status VolumeDevice::program(PageAddr addr, std::span<const std::uint8_t> main,
   if ((!main.empty() && main.size() != geometry_.page_size) ||
       (!spare.empty() && spare.size() != kInBandSpare))
     return fail(Errc::invalid_argument, addr.block, addr.page, "program buffer size");
-  std::vector<std::uint8_t> unit(unit_, 0xFF);
+  std::span<std::uint8_t> unit(unit_buffer_);
+  std::fill(unit.begin(), unit.end(), 0xFF);
   std::copy(main.begin(), main.end(), unit.begin());
   std::copy(spare.begin(), spare.end(), unit.begin() + geometry_.page_size);
   return ubi_.write_leb(vol_id_, addr.block, addr.page * unit_, unit);

@@ -4,12 +4,10 @@
 
 #include <vmodem/nand/ubi/ubi_device.hpp>
 
+#include "ubi/peb_io.hpp"
+
 namespace vmodem::nand::ubi {
 namespace {
-
-tl::unexpected<Error> refuse(std::string detail) {
-  return fail(Errc::invalid_argument, -1, -1, "UBI: " + std::move(detail));
-}
 
 Volume layout_volume() {
   Volume v;

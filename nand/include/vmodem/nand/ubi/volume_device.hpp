@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include <vmodem/nand/device.hpp>
 #include <vmodem/nand/ubi/ubi_device.hpp>
@@ -51,6 +52,7 @@ class VolumeDevice final : public Device {
   std::uint32_t vol_id_;
   std::uint32_t unit_;  // the NAND page: one device page of main + spare
   Geometry geometry_;
+  std::vector<std::uint8_t> unit_buffer_;  // one unit, for reads with spare and programs
 };
 
 }  // namespace vmodem::nand::ubi
