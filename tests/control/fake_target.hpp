@@ -94,6 +94,20 @@ class FakeTarget : public sim::ControlTarget {
   sim::Controlled<sim::FileChecksum> checksum_update(const std::string& path) override {
     return answer("checksum-update", sim::FileChecksum{path, 0x1234, true});
   }
+  void app_sync(sim::AppSyncReply done) override {
+    done(answer("app-sync", sim::AppSyncDone{.outcome = "in_step",
+                                             .system_version = 1,
+                                             .backup_version = 1,
+                                             .files = 0,
+                                             .bytes = 0,
+                                             .script = std::nullopt}));
+  }
+  sim::Controlled<sim::FastbootErased> fastboot_erase(const std::string& partition) override {
+    return answer(
+        "fastboot-erase",
+        sim::FastbootErased{
+            .partition = partition, .erased_blocks = 8, .failed_blocks = 0, .was_on = true});
+  }
   sim::Controlled<sim::SimReport> sim_remove() override {
     return answer("sim-remove", sim::SimReport{.state = "absent", .changed = true});
   }
