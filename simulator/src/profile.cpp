@@ -439,6 +439,27 @@ const FileSystemSpec& Profile::ufs() const {
   return *file_system(FsRole::ap);
 }
 
+std::optional<std::string> path_under_mount(std::string_view mount, std::string_view path) {
+  if (mount.empty() || path.empty() || path.front() != '/') return std::nullopt;
+  if (mount == "/") return std::string(path);
+  if (path == mount) return std::string("/");
+  if (path.starts_with(mount) && path.size() > mount.size() && path[mount.size()] == '/')
+    return std::string(path.substr(mount.size()));
+  return std::nullopt;
+}
+
+LinuxFile resolve_linux_path(const Profile& profile, std::string_view path) {
+  LinuxFile best;
+  std::size_t best_length = 0;
+  for (const FileSystemSpec& spec : profile.file_systems) {
+    auto inner = path_under_mount(spec.linux_mount, path);
+    if (!inner || (best.fs && spec.linux_mount.size() <= best_length)) continue;
+    best = {&spec, std::move(*inner)};
+    best_length = spec.linux_mount.size();
+  }
+  return best;
+}
+
 tl::expected<Profile, ProfileError> parse_profile(const std::string& text,
                                                   const std::string& source) {
   // Configuration, not the data path: nlohmann reports the position of a

@@ -141,6 +141,29 @@ TEST_F(QuecOpen, FastbootEraseOfTheRunningModuleKeepsItOffUntilPowerOn) {
   EXPECT_EQ(read_file(backup() / "apps" / "app.bin"), kApp);
 }
 
+// A Linux-based module takes a FOTA package by its absolute path in its
+// Linux tree: UFS is /usrdata, so a file the host uploaded is found there.
+TEST_F(QuecOpen, QfotadlTakesAPackageByItsLinuxPath) {
+  start();
+  ASSERT_FALSE(HasFatalFailure());
+  host_->command("AT+CMEE=1");
+  EXPECT_EQ(host_->command("AT+QFOTADL=\"/usrdata/none.bin\""), "\r\n+CME ERROR: 405\r\n");
+  EXPECT_EQ(host_->command("AT+QFOTADL=\"/usrdata/../etc/passwd\""), "\r\nERROR\r\n");
+  const std::string package(300, 'p');
+  host_->write("AT+QFUPL=\"pkg.bin\",300\r");
+  ASSERT_NE(host_->read_until("CONNECT\r\n").find("CONNECT"), std::string::npos);
+  host_->write(package);
+  ASSERT_NE(host_->read_until("OK\r\n").find("+QFUPL: 300"), std::string::npos);
+  EXPECT_EQ(host_->command("AT+QFOTADL=\"/usrdata/pkg.bin\""), "\r\nOK\r\n");
+  // Found and taken: the module resets into the update, which refuses a
+  // package that is none and ends with an error code.
+  EXPECT_TRUE(host_->hung_up(5000ms));
+  Host again(daemon_->port("ttyUSB2"), 10000ms);
+  const std::string seen = again.read_until("+QIND: \"FOTA\",\"END\",", 10000ms);
+  EXPECT_NE(seen.find("+QIND: \"FOTA\",\"START\""), std::string::npos) << seen;
+  EXPECT_NE(seen.find("+QIND: \"FOTA\",\"END\","), std::string::npos) << seen;
+}
+
 // The seed's logic in a test script of our own: the side with the higher
 // version tag (a missing tag counts as -1) is copied over the other — old
 // tree and tag removed, tree copied, sync, tag copied, sync.

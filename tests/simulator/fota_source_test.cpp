@@ -42,6 +42,21 @@ TEST(FotaSource, DefaultsAndCase) {
   EXPECT_TRUE(parse_fota_source("ftp://h/x")->user.empty()) << "anonymous";
 }
 
+// Linux-based modules (EC2x QuecOpen) take a package by its absolute path
+// in the module's Linux tree; the module resolves it to a file system.
+TEST(FotaSource, AnAbsolutePathIsAFileOfTheModulesLinuxTree) {
+  const auto linux_path = parse_fota_source("/usrdata/fota/pkg.bin");
+  ASSERT_TRUE(linux_path);
+  EXPECT_EQ(linux_path->kind, SourceKind::ufs);
+  EXPECT_EQ(linux_path->file, "/usrdata/fota/pkg.bin");
+  EXPECT_EQ(parse_fota_source("UFS:/usrdata/pkg.bin")->file, "/usrdata/pkg.bin");
+  for (const char* bad : {"/", "/usrdata/", "/usrdata/../etc/shadow", "/usrdata//pkg.bin",
+                          "/usrdata/./pkg.bin", "/usrdata/p*.bin",
+                          "/usr\x01"
+                          "data/pkg.bin"})
+    EXPECT_FALSE(parse_fota_source(bad)) << bad;
+}
+
 TEST(FotaSource, PasswordRunsToTheLastAtAndIsNeverLogged) {
   const auto s = parse_fota_source("FTP://me:p@ss:w/rd@10.0.0.1/dir/pkg.bin");
   ASSERT_FALSE(s) << "a '/' ends the server part, so this password cannot be written";

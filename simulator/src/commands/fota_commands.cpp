@@ -106,10 +106,21 @@ class FotaDownloads : public std::enable_shared_from_this<FotaDownloads> {
 
  private:
   void from_file(at::Call& call, const FotaSource& source) {
-    fs::SharedFileSystem* fs = module_.file_systems.file_system(module_.profile.ufs().name);
+    // A flat name is in UFS; an absolute path is a Linux-based module's
+    // (EC2x QuecOpen) place in its Linux tree — on a module without one it
+    // names no file.
+    std::string name = module_.profile.ufs().name;
+    std::string path = files::path_of(source.file);
+    if (source.file.starts_with('/')) {
+      const LinuxFile where = resolve_linux_path(module_.profile, source.file);
+      if (!where.fs) return void(call.responder.cme_error(files::kNotFound));
+      name = where.fs->name;
+      path = where.inner;
+    }
+    fs::SharedFileSystem* fs = module_.file_systems.file_system(name);
     if (fs == nullptr) return void(call.responder.error());
     tl::expected<std::vector<std::uint8_t>, fs::Error> package;
-    package = fs->lock()->read_file(files::path_of(source.file));
+    package = fs->lock()->read_file(path);
     if (!package) {
       module_.log.info("AT+QFOTADL: UFS:{}: {}", source.file, package.error().message());
       const auto why = package.error().code;

@@ -120,10 +120,30 @@ Result parse_http(std::string_view rest) {
   return source;
 }
 
+// An absolute path ("/usrdata/fota.pkg"): a Linux-based module's package
+// by its place in the module's Linux tree (the module resolves it).
+bool valid_linux_path(std::string_view path) {
+  if (path.size() < 2 || path.front() != '/' || path.back() == '/') return false;
+  if (path.find_first_of("\\*?\"") != std::string_view::npos) return false;
+  path.remove_prefix(1);
+  while (!path.empty()) {
+    const auto slash = path.find('/');
+    const auto part = path.substr(0, slash);
+    if (part == "." || part == ".." || part.empty() || has_control_byte(part)) return false;
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  return true;
+}
+
 Result parse_file(std::string_view text) {
   if (text.size() > kMaxFileArgBytes) return refuse("file name argument longer than 128 bytes");
   if (starts_with_nocase(text, "UFS:")) text.remove_prefix(4);
-  if (!valid_file_name(text)) return refuse("not a flat UFS file name");
+  if (!text.empty() && text.front() == '/') {
+    if (!valid_linux_path(text)) return refuse("not a usable absolute path");
+  } else if (!valid_file_name(text)) {
+    return refuse("not a flat UFS file name");
+  }
   FotaSource source;
   source.kind = SourceKind::ufs;
   source.file = std::string(text);

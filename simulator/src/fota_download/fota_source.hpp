@@ -33,7 +33,7 @@ enum class SourceKind { ufs, ftp, http };
 
 struct FotaSource {
   SourceKind kind = SourceKind::ufs;
-  std::string file;            // ufs: the file name (no "UFS:" prefix)
+  std::string file;            // ufs: the file name (no "UFS:" prefix), or an absolute Linux path
   std::string user, password;  // ftp only; empty user: anonymous
   std::string host;
   std::uint16_t port = 0;

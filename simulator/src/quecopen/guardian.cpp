@@ -15,16 +15,10 @@ LinuxPath resolve(std::span<const StageFs> mounted, const std::string& path) {
   std::size_t best_length = 0;
   for (const StageFs& one : mounted) {
     const std::string& mount = one.spec->linux_mount;
-    if (mount.empty()) continue;
-    const bool root = mount == "/";
-    const bool under =
-        root || path == mount ||
-        (path.starts_with(mount) && path.size() > mount.size() && path[mount.size()] == '/');
-    if (!under || (best.mounted && mount.size() <= best_length)) continue;
-    best.mounted = &one;
+    auto inner = path_under_mount(mount, path);
+    if (!inner || (best.mounted && mount.size() <= best_length)) continue;
+    best = {&one, std::move(*inner)};
     best_length = mount.size();
-    best.inner = root ? path : path.substr(mount.size());
-    if (best.inner.empty()) best.inner = "/";
   }
   return best;
 }

@@ -265,6 +265,21 @@ struct Profile {
   const FileSystemSpec& ufs() const;  // validated at load time
 };
 
+// The path inside a file system mounted at `mount` (a linux_mount: "/" or
+// an absolute directory) of the absolute Linux path `path`: "/" for the
+// mount point itself; nullopt when `path` is not at or under `mount`.
+std::optional<std::string> path_under_mount(std::string_view mount, std::string_view path);
+
+// Where an absolute path of the module's Linux lives (Linux-based modules,
+// EC2x QuecOpen): the file system whose linux_mount is the longest prefix of
+// `path` and the path inside it. fs null when none holds it (a profile
+// without Linux mounts).
+struct LinuxFile {
+  const FileSystemSpec* fs = nullptr;
+  std::string inner;
+};
+LinuxFile resolve_linux_path(const Profile& profile, std::string_view path);
+
 // Names of the profiles built into the binary (configs/*.json).
 std::vector<std::string> builtin_profile_names();
 
