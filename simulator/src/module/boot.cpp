@@ -2,8 +2,11 @@
 // the modem file system, RDY, the URCs after it, the other file systems,
 // APP RDY — each run when its timer fires. Timings come from the profile's
 // "boot" section (divided by fast_mode_divisor unless --real-time).
+#include <utility>
+
 #include <spdlog/spdlog.h>
 
+#include <vmodem/fota/nand_update.hpp>
 #include <vmodem/simulator/module.hpp>
 
 #include "commands/command_set.hpp"
@@ -102,6 +105,7 @@ const FsBootEnv& Module::boot_env() {
     boot_env_->backup_options.fs_config.clock = clock;
     boot_env_->log = log_.get();
     boot_env_->emit = [this](const std::string& event, nlohmann::json data) {
+      if (event == "APP_FOTA") note_app_update(data);
       emit(event, std::move(data));
     };
   }
@@ -217,6 +221,9 @@ void Module::reach_app_rdy() {
   live_mounts_->mount(served);
   set_state(PowerState::app_rdy);
   if (profile_.boot.app_rdy) send_urc("APP RDY");
+  // The application update this boot applied or refused, as the firmware
+  // update's END (its START/UPDATING ran before the ports answered).
+  if (app_update_urc_) send_urc(fota::fota_urc("END", *std::exchange(app_update_urc_, {})));
   note_boot_completed(/*before_rdy=*/false);
   const auto elapsed = std::chrono::steady_clock::now() - powered_at_;
   log_->info("booted in {} ms",

@@ -56,6 +56,9 @@ class EchoTarget : public ControlTarget {
   Controlled<FileChecksum> checksum_update(const std::string& path) override {
     return FileChecksum{path, 0, true};
   }
+  Controlled<AppFotaStaged> app_fota(const std::string& path) override {
+    return AppFotaStaged{.path = path, .bytes = 0, .added = 0, .changed = 0, .removed = 0};
+  }
   Controlled<SimReport> sim_remove() override { return SimReport{.state = "absent"}; }
   Controlled<SimReport> sim_insert(bool fresh) override {
     return SimReport{.state = "ready", .changed = fresh};

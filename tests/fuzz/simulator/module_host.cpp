@@ -139,6 +139,9 @@ class SandboxTarget final : public ControlTarget {
   Controlled<FileChecksum> checksum_update(const std::string& path) override {
     return module_.checksum_update(path);
   }
+  Controlled<AppFotaStaged> app_fota(const std::string& path) override {
+    return module_.app_fota(sandboxed(path));
+  }
   Controlled<SimReport> sim_remove() override { return module_.sim_remove(); }
   Controlled<SimReport> sim_insert(bool fresh) override { return module_.sim_insert(fresh); }
   Controlled<NetworkReport> network(const NetworkRequest& request) override {

@@ -61,6 +61,11 @@ struct ModuleStatus {
   // the last boot and since the daemon started.
   std::uint64_t files_restored = 0;
   std::uint64_t files_restored_total = 0;
+  // QuecPython's application updates (app FOTA) the boots applied since the
+  // daemon started, and what the last one that found a package did
+  // ("applied", "resumed", "refused"; empty: none yet).
+  std::uint64_t app_updates_total = 0;
+  std::string last_app_update;
 };
 
 // The SIM card after sim-remove / sim-insert.
@@ -175,6 +180,13 @@ struct FileChecksum {
   bool updated = false;
 };
 
+// `ctl app-fota`: an application package staged in /usr for the next boot.
+struct AppFotaStaged {
+  std::string path;  // the host file it came from
+  std::uint64_t bytes = 0;
+  std::uint32_t added = 0, changed = 0, removed = 0;
+};
+
 struct BackupReport {
   std::string file_system;  // the profile's name for it
   fs::BackupInfo info;
@@ -259,6 +271,15 @@ class ControlTarget {
   // still booting), GenericError (the file system failed).
   virtual Controlled<FileChecksum> file_crc32(const std::string& path) = 0;
   virtual Controlled<FileChecksum> checksum_update(const std::string& path) = 0;
+  // QuecPython: stages the application package at host `path` (absolute) in
+  // /usr; the next boot applies it (quecpython/app_update.hpp). Nothing is
+  // written unless the package is whole, for this module (its profile), and
+  // every file it changes is in /usr as the package expects. Errors:
+  // InvalidParameter (unreadable, not an application package, damaged, for
+  // another module or other files, or a module of another family),
+  // DeviceNotActive (off or booting), GenericError (the file system failed,
+  // e.g. full).
+  virtual Controlled<AppFotaStaged> app_fota(const std::string& path) = 0;
   // The SIM card leaves or enters the slot, with the URCs a module sends
   // (+CPIN: NOT READY, ...) and registration lost or regained while it is
   // on; while it is off, the next boot finds the slot so. `fresh`: a new
