@@ -29,11 +29,12 @@ bool record(fs::FileSystem& fs, const std::string& dir, Tree& tree) {
   return true;
 }
 
-tl::expected<std::unique_ptr<QpyRig>, std::string> QpyRig::create(const std::filesystem::path& app,
-                                                                  bool backup, bool enabled,
-                                                                  std::uint64_t seed) {
+tl::expected<std::unique_ptr<QpyRig>, std::string> QpyRig::create(
+    const std::filesystem::path& app, bool backup, bool enabled, std::uint64_t seed,
+    const std::function<void(Profile&)>& adjust) {
   auto profile = load_profile("bg95-m3-quecpython");
   if (!profile) return tl::unexpected(profile.error().message);
+  if (adjust) adjust(*profile);
   for (FileSystemSpec& fs : profile->file_systems) {
     if (fs.role == FsRole::ap || (fs.app_backup && backup)) fs.factory_dir = app.string();
     if (fs.app_backup) fs.restore_enabled = enabled;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -39,9 +40,10 @@ class QpyRig {
  public:
   // Manufactures the module with `app` in /usr, and with `backup` in /bak
   // (checksum.json, backup_restore.json with `enabled`), then powers off.
-  static tl::expected<std::unique_ptr<QpyRig>, std::string> create(const std::filesystem::path& app,
-                                                                   bool backup, bool enabled,
-                                                                   std::uint64_t seed = 1);
+  // `adjust` may change the profile first (the benchmark's larger /bak).
+  static tl::expected<std::unique_ptr<QpyRig>, std::string> create(
+      const std::filesystem::path& app, bool backup, bool enabled, std::uint64_t seed = 1,
+      const std::function<void(Profile&)>& adjust = {});
 
   // Power on and boot every file system, then the guardians' hook.
   Booted power_on();
