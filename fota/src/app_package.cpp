@@ -141,9 +141,10 @@ bool valid_app_path(std::string_view path) {
 Result<AppPackage> parse_app_package(ByteView package) {
   if (!is_app_package(package)) return bad("not an application package");
   if (package.size() < kFixedHead + kPackageCheckBytes) return bad("package too short");
-  if (package[8] != kAppFormatVersion)
+  if (package[8] != kAppFormatVersion) {
     return fail(ErrorCode::kUnsupported,
                 "application package format " + std::to_string(package[8]));
+  }
   if (package[9] != 0) return fail(ErrorCode::kUnsupported, "unknown package flags");
   // The check first: no other field is trusted before it.
   const auto checked = package.first(package.size() - kPackageCheckBytes);

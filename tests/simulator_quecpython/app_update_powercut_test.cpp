@@ -51,6 +51,7 @@ constexpr const char* kRestoredOverUpdate = "old files restored over the update"
 
 std::vector<fota::AppFile> package_files(const std::vector<AppFile>& app) {
   std::vector<fota::AppFile> out;
+  out.reserve(app.size());
   for (const AppFile& file : app)
     out.push_back({qp::name_of(file.path), {file.content.begin(), file.content.end()}});
   return out;

@@ -32,6 +32,7 @@ fota::AppFile file(const std::string& path, const std::string& content) {
 
 std::vector<fota::AppFile> old_files() {
   std::vector<fota::AppFile> out;
+  out.reserve(kOld.size());
   for (const AppFile& f : kOld)
     out.push_back(file(qp::name_of(f.path), f.content));
   return out;
@@ -191,6 +192,14 @@ TEST_F(AppUpdate, APackageThatWritesChecksumJsonOrTheJournalIsRefused) {
     ASSERT_TRUE(made);
     refused(*made, fota::ErrorCode::kBadPackage, "the module's own file");
   }
+}
+
+TEST_F(AppUpdate, APackageTheUserFileSystemCannotHoldIsRefused) {
+  // 8 MB of zeros: a small package, a file larger than /usr.
+  auto made = fota::make_app_package("bg95-m3-quecpython", {},
+                                     {{"/usr/big.bin", Bytes(8 << 20, 0)}}, {false, false});
+  ASSERT_TRUE(made) << made.error().message;
+  refused(*made, fota::ErrorCode::kNoSpace, "bytes free");
 }
 
 TEST_F(AppUpdate, APackageForOtherFilesIsRefusedBeforeAnythingIsWritten) {

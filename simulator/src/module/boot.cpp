@@ -148,7 +148,10 @@ bool Module::mount_stage(bool before_rdy) {
 }
 
 bool Module::run_stage_guardians(bool before_rdy) {
-  if (before_rdy) files_restored_ = 0;
+  if (before_rdy) {
+    files_restored_ = 0;
+    app_update_urc_.reset();  // a boot cut before APP RDY told nobody; this one tells its own
+  }
   // Each file system's lock, in the profile's order (shared.hpp's lock
   // order); nothing else holds them yet: the live mounts attach at APP RDY.
   std::vector<std::unique_ptr<fs::SharedFileSystem::Access>> held;

@@ -244,6 +244,21 @@ fs::Result<PackageCheck> stage_app_update(fs::FileSystem& usr,
         fota::Error{fota::ErrorCode::kAborted, "an update is being applied: reboot first"};
     return check;
   }
+  // Room for the package and, at the boot, the largest new file beside its
+  // old one, the journal and checksum.json's temporary copy: an apply that
+  // runs out of space half-way cannot be finished.
+  std::uint64_t largest = 0;
+  for (const auto& file : check->header.files)
+    largest = std::max(largest, file.target_size);
+  auto space = usr.statfs();
+  if (!space) return tl::unexpected(space.error());
+  const std::uint64_t needed = package.size() + largest + 2 * kChecksumMaxBytes;
+  if (space->free_bytes < needed) {
+    check->refused = fota::Error{fota::ErrorCode::kNoSpace,
+                                 "/usr has " + std::to_string(space->free_bytes) +
+                                     " bytes free, the update needs " + std::to_string(needed)};
+    return check;
+  }
   if (auto ok = replace_file(usr, kStagedPackage, kStagingTemp, package); !ok)
     return tl::unexpected(ok.error());
   return check;

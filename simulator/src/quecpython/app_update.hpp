@@ -68,7 +68,8 @@ fs::Result<PackageCheck> check_app_package(fs::FileSystem& usr,
                                            std::string_view model);
 
 // Checks `package` (check_app_package: it must find every file at its
-// source) and stores it as kStagedPackage. A refusal writes nothing and is
+// source; kNoSpace when /usr cannot hold it and the apply's largest new
+// file) and stores it as kStagedPackage. A refusal writes nothing and is
 // returned in `refused`; errors are the file system's (no_space, a cut).
 fs::Result<PackageCheck> stage_app_update(fs::FileSystem& usr,
                                           std::span<const std::uint8_t> package,
