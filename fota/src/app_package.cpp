@@ -40,7 +40,17 @@ bool valid_model(std::string_view model) {
          std::all_of(model.begin(), model.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
 }
 
-Result<AppPackageFile> read_entry(Reader& r) {
+FileDigest read_file_digest(Reader& r) {
+  FileDigest d{};
+  const ByteView bytes = r.bytes(d.size());
+  if (bytes.size() == d.size()) std::copy(bytes.begin(), bytes.end(), d.begin());
+  return d;
+}
+
+// `previous`: the entry before's path; a path is stored as the bytes it
+// shares with it and the rest (50 files of one directory cost their
+// directory once).
+Result<AppPackageFile> read_entry(Reader& r, const std::string& previous) {
   AppPackageFile file;
   const std::uint8_t kind = r.u8();
   const auto algorithm = static_cast<std::uint8_t>(kind >> kAlgorithmShift);
@@ -51,9 +61,11 @@ Result<AppPackageFile> read_entry(Reader& r) {
   file.has_source = (kind & detail::kHasSource) != 0;
   file.has_target = (kind & detail::kHasTarget) != 0;
   file.algorithm = static_cast<PatchAlgorithm>(algorithm);
+  const std::uint64_t shared = r.varint().value_or(0);
   const std::uint64_t length = r.varint().value_or(0);
-  if (!r.ok() || length == 0 || length > kMaxAppPathBytes) return bad("bad path length");
-  file.path = r.string(length);
+  if (!r.ok() || shared > previous.size() || length == 0 || shared + length > kMaxAppPathBytes)
+    return bad("bad path length");
+  file.path = previous.substr(0, shared) + r.string(length);
   if (!r.ok()) return bad("truncated file entry");
   if (!valid_app_path(file.path)) return bad("'" + file.path + "' is not a path under /usr");
   if (!file.has_source && !file.has_target) return bad(file.path + ": neither source nor target");
@@ -61,11 +73,11 @@ Result<AppPackageFile> read_entry(Reader& r) {
     return bad(file.path + ": patch algorithm and target disagree");
   if (file.has_source) {
     file.source_size = r.varint().value_or(0);
-    file.source_digest = detail::read_digest(r);
+    file.source_digest = read_file_digest(r);
   }
   if (file.has_target) {
     file.target_size = r.varint().value_or(0);
-    file.target_digest = detail::read_digest(r);
+    file.target_digest = read_file_digest(r);
     file.patch_length = r.varint().value_or(0);
   }
   if (!r.ok()) return bad("truncated file entry");
@@ -74,13 +86,20 @@ Result<AppPackageFile> read_entry(Reader& r) {
   return file;
 }
 
-void put_entry(Bytes& out, const AppPackageFile& file) {
+void put_entry(Bytes& out, const AppPackageFile& file, const std::string& previous) {
   put_u8(out,
          static_cast<std::uint8_t>((file.has_source ? detail::kHasSource : 0) |
                                    (file.has_target ? detail::kHasTarget : 0) |
                                    (static_cast<unsigned>(file.algorithm) << kAlgorithmShift)));
-  put_varint(out, file.path.size());
-  out.insert(out.end(), file.path.begin(), file.path.end());
+  // At most all of `previous`, and never the whole path: the rest is
+  // never empty.
+  std::size_t shared = 0;
+  while (shared < previous.size() && shared + 1 < file.path.size() &&
+         previous[shared] == file.path[shared])
+    ++shared;
+  put_varint(out, shared);
+  put_varint(out, file.path.size() - shared);
+  out.insert(out.end(), file.path.begin() + static_cast<std::ptrdiff_t>(shared), file.path.end());
   if (file.has_source) {
     put_varint(out, file.source_size);
     put_bytes(out, file.source_digest);
@@ -112,7 +131,24 @@ Result<Bytes> decode(const detail::ParsedPatch& parsed, ByteView source, std::ui
   return out;
 }
 
+std::string hex(const FileDigest& d) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (const std::uint8_t b : d) {
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
+}
+
 }  // namespace
+
+FileDigest file_digest(ByteView data) {
+  const Digest full = sha256(data);
+  FileDigest d{};
+  std::copy(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(d.size()), d.begin());
+  return d;
+}
 
 bool is_app_package(ByteView data) {
   return data.size() >= kAppPackageMagic.size() &&
@@ -162,7 +198,7 @@ Result<AppPackage> parse_app_package(ByteView package) {
   if (!r.ok() || count == 0 || count > kMaxAppFiles) return bad("file count out of range");
   std::uint64_t offset = 0;
   for (std::uint64_t i = 0; i < count; ++i) {
-    auto file = read_entry(r);
+    auto file = read_entry(r, h.files.empty() ? std::string() : h.files.back().path);
     if (!file) return tl::unexpected(file.error());
     if (!h.files.empty() && h.files.back().path >= file->path)
       return bad(file->path + ": paths not sorted or repeated");
@@ -226,12 +262,12 @@ Result<std::vector<std::uint8_t>> make_app_package(std::string_view model,
     if (old_file) {
       entry.has_source = true;
       entry.source_size = old_file->data.size();
-      entry.source_digest = sha256(old_file->data);
+      entry.source_digest = file_digest(old_file->data);
     }
     if (new_file) {
       entry.has_target = true;
       entry.target_size = new_file->data.size();
-      entry.target_digest = sha256(new_file->data);
+      entry.target_digest = file_digest(new_file->data);
       const ByteView source = old_file ? ByteView(old_file->data) : ByteView();
       auto patch = detail::encode_image_patch(source, new_file->data, encode);
       if (!patch) return tl::unexpected(patch.error());
@@ -252,8 +288,11 @@ Result<std::vector<std::uint8_t>> make_app_package(std::string_view model,
   put_u8(out, static_cast<std::uint8_t>(header.model.size()));
   out.insert(out.end(), header.model.begin(), header.model.end());
   put_varint(out, header.files.size());
-  for (const AppPackageFile& file : header.files)
-    put_entry(out, file);
+  std::string previous;
+  for (const AppPackageFile& file : header.files) {
+    put_entry(out, file, previous);
+    previous = file.path;
+  }
   put_bytes(out, payload);
   const Digest check = sha256(out);
   out.insert(out.end(), check.begin(), check.begin() + kPackageCheckBytes);
@@ -279,13 +318,14 @@ Result<std::vector<std::uint8_t>> app_file_target(ByteView package, const AppPac
                                                   const AppPackageFile& file, ByteView source) {
   if (!file.has_target) return fail(ErrorCode::kInvalidInput, file.path + " is removed");
   const std::uint64_t expected_size = file.has_source ? file.source_size : 0;
-  if (source.size() != expected_size || (file.has_source && sha256(source) != file.source_digest))
+  if (source.size() != expected_size ||
+      (file.has_source && file_digest(source) != file.source_digest))
     return fail(ErrorCode::kFirmwareMismatch, file.path + " is not the package's source");
   auto parsed = parse_patch(package, header, file);
   if (!parsed) return tl::unexpected(parsed.error());
   auto out = decode(*parsed, source, file.target_size);
   if (!out) return fail(ErrorCode::kUnpackFailed, file.path + ": " + out.error().message);
-  if (sha256(*out) != file.target_digest)
+  if (file_digest(*out) != file.target_digest)
     return fail(ErrorCode::kUnpackFailed, file.path + ": the result is not the target");
   return out;
 }
@@ -307,11 +347,11 @@ nlohmann::json to_json(const AppPackage& package) {
     }
     if (file.has_source) {
       one["source_size"] = file.source_size;
-      one["source_sha256"] = to_hex(file.source_digest);
+      one["source_digest"] = hex(file.source_digest);
     }
     if (file.has_target) {
       one["target_size"] = file.target_size;
-      one["target_sha256"] = to_hex(file.target_digest);
+      one["target_digest"] = hex(file.target_digest);
       one["algorithm"] = algorithm_name(file.algorithm);
       one["patch_size"] = file.patch_length;
     }

@@ -53,9 +53,9 @@ fs::Result<Now> read_now(fs::FileSystem& usr, std::string_view fs_path) {
   return Now{Now::other, {}};  // a directory, or unreadable: neither old nor new
 }
 
-bool matches(const Now& now, bool present, std::uint64_t size, const fota::Digest& digest) {
+bool matches(const Now& now, bool present, std::uint64_t size, const fota::FileDigest& digest) {
   if (!present) return now.kind == Now::absent;
-  return now.kind == Now::file && now.data.size() == size && fota::sha256(now.data) == digest;
+  return now.kind == Now::file && now.data.size() == size && fota::file_digest(now.data) == digest;
 }
 
 bool at_source(const Now& now, const fota::AppPackageFile& file) {

@@ -269,7 +269,8 @@ bool run_tool(const std::vector<std::string>& argv) {
 std::uintmax_t zstd_patch_size(const stdfs::path& work, const Trees& trees) {
   for (const auto* side : {"old", "new"}) {
     stdfs::remove_all(work / side);
-    sim::testing::write_app(work / side, side == std::string("old") ? trees.old_app : trees.new_app);
+    sim::testing::write_app(work / side,
+                            side == std::string("old") ? trees.old_app : trees.new_app);
     if (!run_tool({"tar", "--sort=name", "--mtime=@0", "--owner=0", "--group=0", "--numeric-owner",
                    "-cf", (work / (std::string(side) + ".tar")).string(), "-C",
                    (work / side).string(), "."}))
