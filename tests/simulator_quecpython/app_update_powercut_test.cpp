@@ -11,8 +11,14 @@
 // reference) the same campaign must find the cut where the guardian puts
 // the shipped files back over the update.
 //
-// Quick tier: every 3rd operation, one cut mode; full tier
-// (Full/AppUpdateCampaign.*): every operation in four cut modes.
+// A larger update (27 files rewritten, one added, one removed) in a /usr the
+// user's data fills but 160 KB makes the file system collect garbage under
+// the apply (about 3,600 operations).
+//
+// Quick tier: every 3rd operation (the larger update: a seeded sample of 12,
+// VMODEM_TEST_SEED replays), one cut mode; full tier
+// (Full/AppUpdateCampaign.*): every operation in four cut modes (the larger
+// update: 200 per mode).
 #include <cstdio>
 
 #include <gtest/gtest.h>
@@ -25,6 +31,7 @@
 #include "quecpython/app_update.hpp"
 #include "quecpython/guardian.hpp"
 #include "temp_dir.hpp"
+#include "test_seed.hpp"
 #include "tier.hpp"
 
 namespace vmodem::sim::testing {
@@ -47,6 +54,18 @@ const std::vector<AppFile> kNew = {
     {"/lib/added.py", "def added():\n    return 2\n"},
 };
 
+// A larger update: 24 files of up to 4.5 KB, each rewritten, so the apply
+// runs hundreds of operations and the file system collects garbage.
+std::vector<AppFile> many(char fill) {
+  std::vector<AppFile> files = kOld;
+  for (int i = 0; i < 24; ++i) {
+    files.push_back({"/app/mod" + std::to_string(i) + ".py",
+                     std::string(static_cast<std::size_t>(300 + 700 * (i % 7)),
+                                 static_cast<char>(fill + i % 20))});
+  }
+  return files;
+}
+
 constexpr const char* kRestoredOverUpdate = "old files restored over the update";
 
 std::vector<fota::AppFile> package_files(const std::vector<AppFile>& app) {
@@ -59,7 +78,9 @@ std::vector<fota::AppFile> package_files(const std::vector<AppFile>& app) {
 
 struct UpdateCut final : campaign::InjectorCase {
   std::unique_ptr<QpyRig> rig;
-  Tree final_tree;  // /usr after an uncut boot
+  std::vector<AppFile> old_app = kOld, new_app = kNew;
+  Tree final_tree;         // /usr after an uncut boot
+  fs::FsCounters uncut{};  // /usr's NAND work in the uncut boot
 
   nand::FaultInjector& injector() override { return rig->injector(); }
   void rewind() override {
@@ -100,7 +121,8 @@ struct UpdateCut final : campaign::InjectorCase {
                                                         : events.back().value("state", "")));
   }
 
-  tl::expected<void, std::string> prepare(const std::filesystem::path& app, bool journal) {
+  tl::expected<void, std::string> prepare(const std::filesystem::path& app, bool journal,
+                                          std::uint64_t leave_free = 0) {
     auto made = QpyRig::create(app, /*backup=*/true, /*enabled=*/true);
     if (!made) return tl::unexpected(made.error());
     rig = std::move(*made);
@@ -110,8 +132,20 @@ struct UpdateCut final : campaign::InjectorCase {
     const std::vector<std::uint8_t> note_bytes(notes.begin(), notes.end());
     if (!rig->usr().write_file("/notes.txt", note_bytes))
       return tl::unexpected(std::string("writing /notes.txt"));
-    auto package = fota::make_app_package(rig->profile().name, package_files(kOld),
-                                          package_files(kNew), {.thorough = false, .verify = true});
+    if (leave_free != 0) {
+      // The user's own data fills /usr but `leave_free` bytes: the apply
+      // then needs the garbage collector.
+      const std::vector<std::uint8_t> chunk(64 * 1024, 0x5a);
+      for (int i = 0;; ++i) {
+        auto space = rig->usr().statfs();
+        if (!space) return tl::unexpected(std::string("statfs"));
+        if (space->free_bytes < leave_free + chunk.size()) break;
+        if (!rig->usr().write_file("/fill" + std::to_string(i), chunk)) break;
+      }
+    }
+    auto package =
+        fota::make_app_package(rig->profile().name, package_files(old_app), package_files(new_app),
+                               {.thorough = false, .verify = true});
     if (!package) return tl::unexpected(package.error().message);
     auto staged =
         qp::stage_app_update(rig->usr(), *package, {.model = rig->profile().name, .journal = true});
@@ -123,15 +157,17 @@ struct UpdateCut final : campaign::InjectorCase {
     if (rig->power_on() != Booted::up) return tl::unexpected(std::string("uncut boot failed"));
     if (rig->app_events().empty() || rig->app_events().back().value("state", "") != "applied")
       return tl::unexpected(std::string("the uncut boot did not apply the update"));
+    uncut = rig->usr().counters();
     if (!record(rig->usr(), "/", final_tree)) return tl::unexpected(std::string("reading /usr"));
-    for (const AppFile& file : kNew) {
+    for (const AppFile& file : new_app) {
       auto data = rig->usr().read_file(file.path);
       if (!data || std::string(data->begin(), data->end()) != file.content)
         return tl::unexpected(file.path + " is not new after the uncut boot");
     }
     auto list = qp::parse_checksum_list(*rig->usr().read_file("/checksum.json"));
-    if (!list || list->size() != 3)
-      return tl::unexpected(std::string("checksum.json should list the 3 files left"));
+    if (!list || list->size() != old_app.size() - 1)
+      return tl::unexpected(
+          std::string("checksum.json should list every file but the removed one"));
     for (const auto& entry : *list) {
       auto crc = qp::file_crc32(rig->usr(), *qp::fs_path_of(entry.name));
       if (!crc || *crc != entry.crc32)
@@ -144,14 +180,16 @@ struct UpdateCut final : campaign::InjectorCase {
 struct Tier {
   std::string name;
   std::uint32_t stride;  // 1 = every operation of the boot's hook
+  std::uint32_t sample;  // the larger update: a seeded sample per mode
   std::vector<nand::CutMode> modes;
 };
 void PrintTo(const Tier& tier, std::ostream* os) {
   *os << tier.name;
 }
-const Tier kQuick{"Quick", 3, {nand::CutMode::torn_random}};
+const Tier kQuick{"Quick", 3, 12, {nand::CutMode::torn_random}};
 const Tier kFull{"Full",
                  1,
+                 200,
                  {nand::CutMode::torn_partial, nand::CutMode::torn_unstable, nand::CutMode::after,
                   nand::CutMode::before}};
 
@@ -163,11 +201,19 @@ class AppUpdateCampaign : public ::testing::TestWithParam<Tier> {
   }
   void TearDown() override { spdlog::set_level(spdlog::level::info); }
 
-  campaign::Result run(bool journal) {
+  campaign::Result run(bool journal, bool larger = false) {
     vmodem::testing::TempDir app;
-    write_app(app.path(), kOld);
     UpdateCut c;
-    auto prepared = c.prepare(app.path(), journal);
+    if (larger) {
+      c.old_app = many('a');
+      c.new_app = many('A');
+      c.new_app.erase(c.new_app.begin() + 3);  // /system_config.json, as kNew
+      c.new_app.push_back(kNew[3]);            // /lib/added.py
+      for (std::size_t i = 0; i < 3; ++i)
+        c.new_app[i] = kNew[i];
+    }
+    write_app(app.path(), c.old_app);
+    auto prepared = c.prepare(app.path(), journal, larger ? 160 * 1024 : 0);
     EXPECT_TRUE(prepared) << prepared.error();
     if (!prepared) return {};
     // Cuts only in the hook: the apply and the guardian after it.
@@ -176,14 +222,27 @@ class AppUpdateCampaign : public ::testing::TestWithParam<Tier> {
     campaign::Plan plan;
     plan.modes = GetParam().modes;
     plan.stride = GetParam().stride;
+    if (larger) {
+      plan.sample = GetParam().sample;
+      plan.stride = 1;
+      plan.seed = vmodem::testing::test_seed(17);
+    }
     plan.first = c.rig->hook_started_at() + 1;
     const campaign::Result r = campaign::run(c, plan);
-    std::printf("app update (journal %s): %llu NAND operations (hook from %llu), %llu cuts\n%s",
-                journal ? "on" : "off", static_cast<unsigned long long>(r.operations),
-                static_cast<unsigned long long>(plan.first),
-                static_cast<unsigned long long>(r.cuts), r.describe().c_str());
+    uncut_ = c.uncut;
+    std::printf(
+        "app update (journal %s): %llu NAND operations (hook from %llu; %llu pages "
+        "written, %llu blocks erased, %llu pages copied by GC), %llu cuts\n%s",
+        journal ? "on" : "off", static_cast<unsigned long long>(r.operations),
+        static_cast<unsigned long long>(plan.first),
+        static_cast<unsigned long long>(c.uncut.pages_written),
+        static_cast<unsigned long long>(c.uncut.blocks_erased),
+        static_cast<unsigned long long>(c.uncut.gc_pages_copied),
+        static_cast<unsigned long long>(r.cuts), r.describe().c_str());
     return r;
   }
+
+  fs::FsCounters uncut_{};  // /usr's NAND work in the last run's uncut boot
 };
 
 TEST_P(AppUpdateCampaign, EveryCutEndsWhollyNewAndRestoresNothing) {
@@ -193,6 +252,14 @@ TEST_P(AppUpdateCampaign, EveryCutEndsWhollyNewAndRestoresNothing) {
   // Cuts before the journal leave the apply to the next boot whole; cuts
   // after it leave a part, which the journal finishes.
   EXPECT_GT(r.count("next boot: applied"), 0u) << r.describe();
+  EXPECT_GT(r.count("next boot: resumed"), 0u) << r.describe();
+}
+
+TEST_P(AppUpdateCampaign, ALargerUpdateWithGarbageCollectionEndsWhollyNew) {
+  const campaign::Result r = run(/*journal=*/true, /*larger=*/true);
+  EXPECT_GT(uncut_.gc_pages_copied, 0u) << "the apply should need the garbage collector";
+  EXPECT_EQ(r.failed, 0u) << r.describe();
+  EXPECT_GE(r.cuts, 12u);
   EXPECT_GT(r.count("next boot: resumed"), 0u) << r.describe();
 }
 
