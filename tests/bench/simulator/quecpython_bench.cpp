@@ -134,6 +134,7 @@ Trees make_trees() {
 
 std::vector<fota::AppFile> package_files(const std::vector<sim::testing::AppFile>& app) {
   std::vector<fota::AppFile> out;
+  out.reserve(app.size());
   for (const auto& f : app)
     out.push_back({qp::name_of(f.path), Bytes(f.content.begin(), f.content.end())});
   return out;
@@ -221,6 +222,7 @@ void BM_BootRestore20(benchmark::State& state) {
   const stdfs::path dir = stdfs::temp_directory_path() / ("qpy_bench_" + std::to_string(getpid()));
   auto rig = make_rig(dir, trees);
   std::vector<int> victims;
+  victims.reserve(kRestored);
   for (int i = 0; i < kRestored; ++i)
     victims.push_back(i * (kFiles / kRestored) + 1);
   std::vector<double> restore, write;
@@ -252,6 +254,7 @@ bool run_tool(const std::vector<std::string>& argv) {
   const pid_t pid = fork();
   if (pid == 0) {
     std::vector<char*> args;
+    args.reserve(argv.size() + 1);
     for (const auto& a : argv)
       args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
