@@ -165,9 +165,10 @@ struct UpdateCut final : campaign::InjectorCase {
         return tl::unexpected(file.path + " is not new after the uncut boot");
     }
     auto list = qp::parse_checksum_list(*rig->usr().read_file("/checksum.json"));
-    if (!list || list->size() != old_app.size() - 1)
+    if (!list || list->size() != old_app.size() - 1) {
       return tl::unexpected(
           std::string("checksum.json should list every file but the removed one"));
+    }
     for (const auto& entry : *list) {
       auto crc = qp::file_crc32(rig->usr(), *qp::fs_path_of(entry.name));
       if (!crc || *crc != entry.crc32)
@@ -228,7 +229,7 @@ class AppUpdateCampaign : public ::testing::TestWithParam<Tier> {
       plan.seed = vmodem::testing::test_seed(17);
     }
     plan.first = c.rig->hook_started_at() + 1;
-    const campaign::Result r = campaign::run(c, plan);
+    campaign::Result r = campaign::run(c, plan);
     uncut_ = c.uncut;
     std::printf(
         "app update (journal %s): %llu NAND operations (hook from %llu; %llu pages "

@@ -71,9 +71,10 @@ tl::expected<AppFotaStaged, Module::AppRefusal> Module::stage_app_update(
   if (profile_.family != Family::quecpython)
     return refuse(510, "InvalidParameter", "app-fota is QuecPython's (profile family quecpython)");
   fs::SharedFileSystem* usr = file_system(FsRole::ap);
-  if (!usr || state_ == PowerState::off || state_ == PowerState::booting)
+  if (!usr || state_ == PowerState::off || state_ == PowerState::booting) {
     return refuse(502, "DeviceNotActive",
                   "the user file system is not mounted (module off or booting)");
+  }
   const quecpython::AppUpdateOptions options{.model = profile_.name,
                                              .journal = profile_.fota.app_journal};
   auto staged = quecpython::stage_app_update(*usr->lock(), package, options);
