@@ -58,6 +58,7 @@ class PlainList {
 
   std::optional<ChecksumList> parse() {
     ChecksumList list;
+    list.reserve(static_cast<std::size_t>(std::count(p_, end_, '{')));
     if (!take('[')) return std::nullopt;
     if (take(']')) return end() ? std::optional(std::move(list)) : std::nullopt;
     do {
@@ -127,7 +128,7 @@ class PlainList {
         return std::nullopt;  // another key, or one twice: the full parser decides
       }
     } while (take(','));
-    if (!take('}') || !name || !crc || !fs_path_of(*name)) return std::nullopt;
+    if (!take('}') || !name || !crc || !valid_name(*name)) return std::nullopt;
     return ChecksumEntry{std::string(*name), *crc};
   }
 
@@ -184,21 +185,25 @@ ChecksumEntry* find_entry(ChecksumList& list, std::string_view name) {
   return nullptr;
 }
 
-std::optional<std::string> fs_path_of(std::string_view name) {
-  if (!name.starts_with(kUserPrefix)) return std::nullopt;
+bool valid_name(std::string_view name) {
+  if (!name.starts_with(kUserPrefix)) return false;
   std::string_view rest = name.substr(kUserPrefix.size());
-  if (rest.size() < 2 || rest.front() != '/') return std::nullopt;
+  if (rest.size() < 2 || rest.front() != '/') return false;
   // Every component must be a plain name: no empty, ".", ".." or NUL.
   std::string_view tail = rest.substr(1);
   while (true) {
     const auto slash = tail.find('/');
     const std::string_view part = tail.substr(0, slash);
     if (part.empty() || part == "." || part == ".." || part.find('\0') != std::string_view::npos)
-      return std::nullopt;
-    if (slash == std::string_view::npos) break;
+      return false;
+    if (slash == std::string_view::npos) return true;
     tail.remove_prefix(slash + 1);
   }
-  return std::string(rest);
+}
+
+std::optional<std::string> fs_path_of(std::string_view name) {
+  if (!valid_name(name)) return std::nullopt;
+  return std::string(name.substr(kUserPrefix.size()));
 }
 
 std::string name_of(std::string_view fs_path) {
