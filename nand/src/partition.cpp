@@ -127,4 +127,19 @@ Status Partition::mark_bad(std::uint32_t block) {
   return {};
 }
 
+Result<PartitionErased> erase_every_block(Partition& partition) {
+  PartitionErased out;
+  for (std::uint32_t block = 0; block < partition.geometry().block_count; ++block) {
+    auto erased = partition.erase(block);
+    if (erased) {
+      ++out.erased;
+      continue;
+    }
+    if (erased.error().code != Errc::erase_fail) return tl::unexpected(erased.error());
+    (void)partition.mark_bad(block);
+    ++out.failed;
+  }
+  return out;
+}
+
 }  // namespace vmodem::nand

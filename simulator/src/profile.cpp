@@ -160,6 +160,9 @@ void read_app_sync(JsonReader& in, AppSyncConfig& sync) {
   sync.atomic_tag = tag_write == "atomic";
   sync.flusher_one_in =
       static_cast<std::uint32_t>(in.integer("flusher_one_in", 0, 1000, sync.flusher_one_in));
+  sync.boot_script = in.string("boot_script", sync.boot_script);
+  sync.boot_script_timeout_ms = static_cast<std::uint32_t>(
+      in.integer("boot_script_timeout_ms", 100, 3'600'000, sync.boot_script_timeout_ms));
   in.finish();
 }
 

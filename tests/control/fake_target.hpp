@@ -99,6 +99,20 @@ class FakeTarget : public sim::ControlTarget {
         "app-fota",
         sim::AppFotaStaged{.path = path, .bytes = 1, .added = 0, .changed = 1, .removed = 0});
   }
+  void app_sync(sim::AppSyncReply done) override {
+    done(answer("app-sync", sim::AppSyncDone{.outcome = "in_step",
+                                             .system_version = 1,
+                                             .backup_version = 1,
+                                             .files = 0,
+                                             .bytes = 0,
+                                             .script = std::nullopt}));
+  }
+  sim::Controlled<sim::FastbootErased> fastboot_erase(const std::string& partition) override {
+    return answer(
+        "fastboot-erase",
+        sim::FastbootErased{
+            .partition = partition, .erased_blocks = 8, .failed_blocks = 0, .was_on = true});
+  }
   sim::Controlled<sim::SimReport> sim_remove() override {
     return answer("sim-remove", sim::SimReport{.state = "absent", .changed = true});
   }

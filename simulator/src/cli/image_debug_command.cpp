@@ -186,26 +186,17 @@ int fastboot_erase(const EraseArgs& args) {
   if (!flash) return flash.error();
   auto part = (*flash)->partition(args.partition);
   if (!part) return report_error(kExitNotFound, part.error().message());
-  std::uint32_t erased = 0;
-  std::uint32_t failed = 0;
-  for (std::uint32_t block = 0; block < (*part)->geometry().block_count; ++block) {
-    auto ok = (*part)->erase(block);
-    if (ok) {
-      ++erased;
-      continue;
-    }
-    if (ok.error().code != nand::Errc::erase_fail)
-      return report_error(kExitIo, ok.error().message());
-    (void)(*part)->mark_bad(block);
-    ++failed;
-  }
+  auto erased = nand::erase_every_block(**part);
+  if (!erased) return report_error(kExitIo, erased.error().message());
+  const std::uint32_t failed = erased->failed;
   if (auto synced = (*flash)->lock().storage().sync(); !synced)
     return report_error(kExitIo, "cannot write the image: " + synced.error().message());
   if (args.json) {
-    print_json(
-        {{"partition", args.partition}, {"erased_blocks", erased}, {"failed_blocks", failed}});
+    print_json({{"partition", args.partition},
+                {"erased_blocks", erased->erased},
+                {"failed_blocks", failed}});
   } else {
-    std::cout << args.partition << ": " << erased << " blocks erased"
+    std::cout << args.partition << ": " << erased->erased << " blocks erased"
               << (failed ? ", " + std::to_string(failed) + " failed and marked bad" : "") << "\n";
   }
   return kExitOk;

@@ -29,6 +29,7 @@
 #include "cli/output.hpp"
 #include "cli/state_dir.hpp"
 #include "profile/identity.hpp"
+#include "quecopen/boot_script.hpp"
 
 namespace vmodem::cli {
 
@@ -47,6 +48,7 @@ struct RunArgs {
   std::size_t count = 0;  // 0: one module in the state directory; N: <state>/0 .. <state>/N-1
   std::vector<std::string> allow_net;
   std::vector<std::string> dns;  // NAME=ADDR
+  std::string boot_script;       // EC2x QuecOpen: the user's script instead of the built-in sync
 };
 
 void setup_logging(const std::filesystem::path& log_file, const std::string& level) {
@@ -341,6 +343,25 @@ tl::expected<sim::Profile, int> run_profile(const RunArgs& args) {
   return image_profile_or_report(image, "");
 }
 
+// --boot-script: the profile's app_sync.boot_script, once the script and
+// this machine are fit to run it.
+int set_boot_script(sim::Profile& profile, const std::string& script) {
+  if (profile.family != sim::Family::ec2x_quecopen) {
+    return report_error(kExitUsage, "--boot-script: profile " + profile.name +
+                                        " runs no boot script (EC2x QuecOpen profiles do: ec25, "
+                                        "eg25-g)");
+  }
+  std::error_code ec;
+  const auto path = std::filesystem::absolute(script, ec);
+  if (ec || !std::filesystem::is_regular_file(path, ec))
+    return report_error(kExitNotFound, "--boot-script: " + script + ": not a regular file");
+  std::string why;
+  if (!sim::quecopen::BootScript::available(&why))
+    return report_error(kExitUnavailable, "--boot-script: cannot run boot scripts here: " + why);
+  profile.app_sync.boot_script = path.string();
+  return kExitOk;
+}
+
 int run(const RunArgs& args) {
   const auto started = std::chrono::steady_clock::now();
   auto profile = run_profile(args);
@@ -356,6 +377,9 @@ int run(const RunArgs& args) {
     if (!parsed)
       return report_error(kExitUsage, "--seed: expected a number, got '" + args.seed + "'");
     seed = *parsed;
+  }
+  if (!args.boot_script.empty()) {
+    if (auto set = set_boot_script(*profile, args.boot_script); set != kExitOk) return set;
   }
   if (!args.mount.empty()) {
     std::string why;
@@ -435,6 +459,10 @@ void add_run_command(CLI::App& app, CommandList& commands) {
   cmd->add_option("--dns", args->dns,
                   "NAME=ADDRESS: a name the module resolves (AT+QIOPEN, AT+QIDNSGIP); "
                   "\"localhost\" is always known; repeatable");
+  cmd->add_option("--boot-script", args->boot_script,
+                  "EC2x QuecOpen: run this /bin/sh script at every boot (and by ctl app-sync) "
+                  "instead of the built-in application sync, against the module's partitions "
+                  "(needs root and FUSE; README \"Your own boot script\")");
   commands.add(cmd, [args] { return run(*args); });
 }
 

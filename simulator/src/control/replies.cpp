@@ -91,6 +91,27 @@ json to_json(const AppFotaStaged& staged) {
               {"removed", staged.removed}, {"applies", "at the next boot"}};
 }
 
+json to_json(const AppSyncDone& done) {
+  if (done.script) {
+    return json{{"outcome", done.outcome},
+                {"exit_code", done.script->exit_code},
+                {"timed_out", done.script->timed_out},
+                {"ms", done.script->ms}};
+  }
+  return json{{"outcome", done.outcome},
+              {"system_version", done.system_version},
+              {"backup_version", done.backup_version},
+              {"files", done.files},
+              {"bytes", done.bytes}};
+}
+
+json to_json(const FastbootErased& erased) {
+  return json{{"partition", erased.partition},
+              {"erased_blocks", erased.erased_blocks},
+              {"failed_blocks", erased.failed_blocks},
+              {"was_on", erased.was_on}};
+}
+
 json to_json(const BackupReport& report) {
   const fs::BackupInfo& info = report.info;
   return json{

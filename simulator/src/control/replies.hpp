@@ -25,6 +25,8 @@ nlohmann::json to_json(const SnapshotDone& done);
 nlohmann::json to_json(const BackupReport& report);
 nlohmann::json to_json(const FileChecksum& checksum);
 nlohmann::json to_json(const AppFotaStaged& staged);
+nlohmann::json to_json(const AppSyncDone& done);
+nlohmann::json to_json(const FastbootErased& erased);
 nlohmann::json to_json(const SimReport& report);
 nlohmann::json to_json(const NetworkReport& report);
 nlohmann::json to_json(const GnssReport& report);

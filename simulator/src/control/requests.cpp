@@ -235,6 +235,8 @@ JsonResult call_sync(ControlTarget& target, std::string_view command, const json
   if (command == "checksum-update")
     return as_json(target.checksum_update(args.value("path", std::string())));
   if (command == "app-fota") return as_json(target.app_fota(args.value("path", std::string())));
+  if (command == "fastboot-erase")
+    return as_json(target.fastboot_erase(args.value("partition", std::string())));
   if (command == "sim-remove") return as_json(target.sim_remove());
   if (command == "sim-insert") return as_json(target.sim_insert(args.value("fresh", false)));
   if (command == "power-cut") {
@@ -288,6 +290,10 @@ void call_target(ControlTarget& target, std::string_view command, const json& ar
   }
   if (command == "snapshot-load") {
     target.snapshot_load(args.value("path", std::string()), std::move(written));
+    return;
+  }
+  if (command == "app-sync") {
+    target.app_sync([done](Controlled<AppSyncDone> result) { done(as_json(result)); });
     return;
   }
   done(call_sync(target, command, args));

@@ -236,6 +236,29 @@ std::vector<CommandSpec> build_table() {
          /*positional=*/true}},
        "{path, crc32, crc32_hex, updated}",
        {kInvalidParameter, kDeviceNotActive, kGenericError}},
+      {"app-sync",
+       "EC2x QuecOpen: run the application sync between system and usr_data now, as running "
+       "the backup script by hand does (the boot runs it too; event APP_SYNC), or the module's "
+       "boot script (run --boot-script; event BOOT_SCRIPT)",
+       {},
+       "{outcome: in_step|to_backup|to_system|unparsable_tag, system_version, backup_version, "
+       "files, bytes}; with a boot script {outcome: script, exit_code, timed_out, ms}",
+       {kInvalidParameter, kDeviceNotActive, kDeviceBusy, kGenericError}},
+      {"fastboot-erase",
+       "Erase a whole partition as `fastboot erase` does: the module powers off (in order), "
+       "every good block is erased, and it stays off until power-on",
+       {{"partition",
+         T::string,
+         true,
+         "The partition (vmodem image partitions lists them)",
+         {},
+         std::nullopt,
+         std::nullopt,
+         std::nullopt,
+         {},
+         /*positional=*/true}},
+       "{partition, erased_blocks, failed_blocks, was_on}",
+       {kInvalidParameter, kGenericError}},
       {"app-fota",
        "QuecPython: stage an application package (vmodem delta make --files) in /usr; the next "
        "boot applies it (journaled) and writes the new CRC-32s into /usr/checksum.json",

@@ -81,6 +81,8 @@ bool Module::run_boot_step(const BootAction& action) {
     case BootStep::app_fs:
       // Without them there is no APP RDY; the modem side's URCs still come.
       app_side_up_ = mount_stage(/*before_rdy=*/false);
+      // A user's boot script holds the boot here until it ends.
+      if (app_side_up_ && !profile_.app_sync.boot_script.empty()) return !boot_script_in_boot();
       return true;
     case BootStep::app_rdy:
       if (app_side_up_) reach_app_rdy();

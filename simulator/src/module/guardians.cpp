@@ -108,23 +108,12 @@ class AppSyncGuardian final : public BootGuardian {
   }
   fs::Result<std::uint32_t> after_stage(const FsBootEnv& env, std::span<const StageFs> mounted,
                                         bool before_rdy) const override {
-    if (before_rdy) return 0;
+    // The user's own script replaces the built-in sync: the module runs it
+    // once the stage is up (Module::boot_script_in_boot).
+    if (before_rdy || !env.profile.app_sync.boot_script.empty()) return 0;
     auto report = quecopen::run_app_sync(env, mounted);
     if (!report) return tl::unexpected(report.error());
-    const bool copied = report->outcome == quecopen::SyncOutcome::to_backup ||
-                        report->outcome == quecopen::SyncOutcome::to_system;
-    env.log->log(copied ? spdlog::level::info : spdlog::level::debug,
-                 "app sync: {} (system version {}, backup version {}), {} files, {} bytes",
-                 quecopen::to_string(report->outcome), report->system_version,
-                 report->backup_version, report->files, report->bytes);
-    if (report->outcome == quecopen::SyncOutcome::unparsable_tag)
-      env.log->warn("app sync: a version tag is not a number: nothing synced");
-    if (env.emit)
-      env.emit("APP_SYNC", {{"outcome", quecopen::to_string(report->outcome)},
-                            {"system_version", report->system_version},
-                            {"backup_version", report->backup_version},
-                            {"files", report->files},
-                            {"bytes", report->bytes}});
+    quecopen::announce(env, *report);
     return 0;
   }
 };

@@ -17,6 +17,7 @@
 #include "module/nv_settings.hpp"
 #include "net/reach.hpp"
 #include "net/socket_service.hpp"
+#include "quecopen/boot_script.hpp"
 #include "sms/sms_service.hpp"
 
 namespace vmodem::sim {
@@ -72,6 +73,7 @@ Module::Module(boost::asio::io_context& io, Profile profile, ModuleOptions optio
 }
 
 Module::~Module() {
+  stop_boot_script();  // its mounts serve the file systems destroyed below
   // A snapshot being written finishes first (its file complete); what it
   // posts back finds alive_ expired.
   file_io_.join();
@@ -344,6 +346,7 @@ void Module::lose_power() {
   ++epoch_;
   timers_.clear();
   flash_->lock().faults().cut_power();
+  stop_boot_script();
   disconnect_ports();
   nv_->detach();
   sms_->power_off();
@@ -361,6 +364,7 @@ void Module::lose_power() {
 void Module::stop_orderly() {
   ++epoch_;
   timers_.clear();
+  stop_boot_script();  // as Linux's shutdown kills what still runs
   disconnect_ports();
   // Detach first: files the host still had open are released (committed)
   // and then synced with the rest; the mounts answer EIO until the next boot.

@@ -3,6 +3,8 @@
 #include <map>
 #include <memory>
 
+#include <spdlog/spdlog.h>
+
 #include <vmodem/fs/write_back.hpp>
 #include <vmodem/nand/rng.hpp>
 
@@ -62,6 +64,26 @@ fs::Result<AppSyncReport> run_app_sync(const FsBootEnv& env, std::span<const Sta
   for (auto& [fs, cache] : caches)
     if (auto synced = cache->sync(); !synced) return tl::unexpected(synced.error());
   return report;
+}
+
+void announce(const FsBootEnv& env, const AppSyncReport& report) {
+  const bool copied =
+      report.outcome == SyncOutcome::to_backup || report.outcome == SyncOutcome::to_system;
+  if (env.log) {
+    env.log->log(copied ? spdlog::level::info : spdlog::level::debug,
+                 "app sync: {} (system version {}, backup version {}), {} files, {} bytes",
+                 to_string(report.outcome), report.system_version, report.backup_version,
+                 report.files, report.bytes);
+    if (report.outcome == SyncOutcome::unparsable_tag)
+      env.log->warn("app sync: a version tag is not a number: nothing synced");
+  }
+  if (env.emit) {
+    env.emit("APP_SYNC", {{"outcome", to_string(report.outcome)},
+                          {"system_version", report.system_version},
+                          {"backup_version", report.backup_version},
+                          {"files", report.files},
+                          {"bytes", report.bytes}});
+  }
 }
 
 }  // namespace vmodem::sim::quecopen

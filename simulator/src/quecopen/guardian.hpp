@@ -27,4 +27,8 @@ LinuxPath resolve(std::span<const StageFs> mounted, const std::string& path);
 // file system; otherwise the file systems' errors.
 fs::Result<AppSyncReport> run_app_sync(const FsBootEnv& env, std::span<const StageFs> mounted);
 
+// What a sync did, to the log (info when it copied) and as the APP_SYNC
+// event — the same at boot and for `ctl app-sync`.
+void announce(const FsBootEnv& env, const AppSyncReport& report);
+
 }  // namespace vmodem::sim::quecopen

@@ -59,6 +59,11 @@ class EchoTarget : public ControlTarget {
   Controlled<AppFotaStaged> app_fota(const std::string& path) override {
     return AppFotaStaged{.path = path, .bytes = 0, .added = 0, .changed = 0, .removed = 0};
   }
+  void app_sync(AppSyncReply done) override { done(AppSyncDone{}); }
+  Controlled<FastbootErased> fastboot_erase(const std::string& partition) override {
+    return FastbootErased{
+        .partition = partition, .erased_blocks = 0, .failed_blocks = 0, .was_on = false};
+  }
   Controlled<SimReport> sim_remove() override { return SimReport{.state = "absent"}; }
   Controlled<SimReport> sim_insert(bool fresh) override {
     return SimReport{.state = "ready", .changed = fresh};

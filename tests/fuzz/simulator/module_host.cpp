@@ -142,6 +142,10 @@ class SandboxTarget final : public ControlTarget {
   Controlled<AppFotaStaged> app_fota(const std::string& path) override {
     return module_.app_fota(sandboxed(path));
   }
+  void app_sync(AppSyncReply done) override { module_.app_sync(std::move(done)); }
+  Controlled<FastbootErased> fastboot_erase(const std::string& partition) override {
+    return module_.fastboot_erase(partition);
+  }
   Controlled<SimReport> sim_remove() override { return module_.sim_remove(); }
   Controlled<SimReport> sim_insert(bool fresh) override { return module_.sim_insert(fresh); }
   Controlled<NetworkReport> network(const NetworkRequest& request) override {

@@ -81,4 +81,14 @@ class Partition final : public Device {
   std::vector<std::uint32_t> bad_;
 };
 
+// What a flasher's "erase PARTITION" does (fastboot erase): every good block
+// erased, whatever it held; a block whose erase fails is marked bad and the
+// erase goes on. Errors: anything but erase_fail from the device (a power
+// cut, an I/O error), the blocks before it erased.
+struct PartitionErased {
+  std::uint32_t erased = 0;
+  std::uint32_t failed = 0;  // marked bad
+};
+Result<PartitionErased> erase_every_block(Partition& partition);
+
 }  // namespace vmodem::nand

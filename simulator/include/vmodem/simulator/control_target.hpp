@@ -187,6 +187,36 @@ struct AppFotaStaged {
   std::uint32_t added = 0, changed = 0, removed = 0;
 };
 
+// How the user's boot script ended (EC2x QuecOpen, `run --boot-script`).
+struct BootScriptRun {
+  int exit_code = -1;  // -1: it did not exit (killed at the timeout)
+  bool timed_out = false;
+  std::uint64_t ms = 0;
+};
+
+// `ctl app-sync`: what the EC2x QuecOpen application sync did (seed 001):
+// the direction ("in_step", "to_backup", "to_system", "unparsable_tag"),
+// the versions it compared (-1: no tag) and what it copied — or, on a
+// module running the user's boot script, outcome "script" and how it ended.
+struct AppSyncDone {
+  std::string outcome;
+  std::int64_t system_version = -1;
+  std::int64_t backup_version = -1;
+  std::uint64_t files = 0;
+  std::uint64_t bytes = 0;
+  std::optional<BootScriptRun> script;
+};
+
+// `ctl fastboot-erase`: the partition, its good blocks erased, the blocks
+// whose erase failed (marked bad), and whether the module was on (it was
+// powered off in order first; it stays off).
+struct FastbootErased {
+  std::string partition;
+  std::uint32_t erased_blocks = 0;
+  std::uint32_t failed_blocks = 0;
+  bool was_on = false;
+};
+
 struct BackupReport {
   std::string file_system;  // the profile's name for it
   fs::BackupInfo info;
@@ -196,6 +226,7 @@ struct BackupReport {
 // once, on the module's executor (possibly before the call that took it
 // returns).
 using SnapshotReply = std::function<void(Controlled<SnapshotDone>)>;
+using AppSyncReply = std::function<void(Controlled<AppSyncDone>)>;
 
 // Where a power cut strikes.
 struct PowerCutRequest {
@@ -280,6 +311,21 @@ class ControlTarget {
   // DeviceNotActive (off or booting), GenericError (the file system failed,
   // e.g. full).
   virtual Controlled<AppFotaStaged> app_fota(const std::string& path) = 0;
+  // EC2x QuecOpen (family ec2x-quecopen): runs the application sync on the
+  // running module now, as running the backup script by hand does — the
+  // boot's own sync (event APP_SYNC), or the user's boot script when the
+  // module has one (event BOOT_SCRIPT; `done` once it has ended). Errors:
+  // InvalidParameter (a module of another family), DeviceNotActive (off or
+  // still booting), DeviceBusy (a script is running), GenericError (a file
+  // system failed, the script could not start; a power cut takes the module
+  // down as any other does).
+  virtual void app_sync(AppSyncReply done) = 0;
+  // `fastboot erase PARTITION` (seed 001 test method 3): the module, if on,
+  // is powered off in order (it reboots into the boot loader), every good
+  // block of the partition is erased (a failing one marked bad, as a flasher
+  // does) and it stays off until power-on. Errors: InvalidParameter (no
+  // such partition), GenericError (the flash failed otherwise).
+  virtual Controlled<FastbootErased> fastboot_erase(const std::string& partition) = 0;
   // The SIM card leaves or enters the slot, with the URCs a module sends
   // (+CPIN: NOT READY, ...) and registration lost or regained while it is
   // on; while it is off, the next boot finds the slot so. `fresh`: a new

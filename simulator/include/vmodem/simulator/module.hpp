@@ -98,6 +98,9 @@ class GnssReceiver;
 class LiveMounts;
 class FileHandles;
 class BootSequence;
+namespace quecopen {
+class BootScript;
+}
 struct FsBootEnv;
 struct BootAction;
 
@@ -190,6 +193,8 @@ class Module final : public ControlTarget,
   Controlled<FileChecksum> file_crc32(const std::string& path) override;
   Controlled<FileChecksum> checksum_update(const std::string& path) override;
   Controlled<AppFotaStaged> app_fota(const std::string& path) override;
+  void app_sync(AppSyncReply done) override;
+  Controlled<FastbootErased> fastboot_erase(const std::string& partition) override;
   Controlled<SimReport> sim_remove() override;
   Controlled<SimReport> sim_insert(bool fresh) override;
   Controlled<NetworkReport> network(const NetworkRequest& request) override;
@@ -290,7 +295,21 @@ class Module final : public ControlTarget,
   // The guardians' second hook over the stage's mounted file systems
   // (guardians.hpp). False when the power went.
   bool run_stage_guardians(bool before_rdy);
-  std::uint64_t epoch_ = 0;  // bumped on every power transition: stale timers check it
+  // EC2x QuecOpen: the profile's boot script (app_sync.boot_script) over
+  // the AP stage's file systems; `then` runs on the io thread when it has
+  // ended (not when a power transition ends it first: stop_boot_script).
+  // False, with the reason logged and in `why`, when it could not start.
+  bool start_boot_script(const char* by, std::function<void(const BootScriptRun&)> then,
+                         std::string* why);
+  // The boot waits at the AP stage for the script; false when it did not start.
+  bool boot_script_in_boot();
+  Controlled<AppSyncDone> sync_apps_now();  // the built-in sync, for ctl app-sync
+  // Any script running dies with its mounts (a power transition); a `ctl
+  // app-sync` waiting for it gets an error.
+  void stop_boot_script();
+  std::unique_ptr<quecopen::BootScript> boot_script_;
+  AppSyncReply boot_script_reply_;  // `ctl app-sync`'s, while its script runs
+  std::uint64_t epoch_ = 0;         // bumped on every power transition: stale timers check it
   // A reset or power-down is on its way (AT+CFUN=1,1, AT+QPOWD, a staged
   // update): every command answers ERROR until the power state changes.
   bool going_down_ = false;

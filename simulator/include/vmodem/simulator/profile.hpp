@@ -112,6 +112,13 @@ struct AppSyncConfig {
   // The page cache's flusher writes a dirty file back after a call with
   // probability 1 / this (0: only sync writes back).
   std::uint32_t flusher_one_in = 3;
+  // The user's own script (a host file, /bin/sh) run instead of the
+  // built-in sync at every boot and by `ctl app-sync`, against the module's
+  // partitions (quecopen/boot_script.hpp); `vmodem run --boot-script`
+  // sets it. Empty: the built-in sync.
+  std::string boot_script;
+  // A script still running this long is killed (the boot goes on).
+  std::uint32_t boot_script_timeout_ms = 60'000;
 };
 
 // The SIM card in the module's slot (profile section "sim", optional). Its
