@@ -1,3 +1,4 @@
+#include <vmodem/fota/app_package.hpp>
 #include <vmodem/fota/delta.hpp>
 #include <vmodem/fota/memory_io.hpp>
 
@@ -103,6 +104,11 @@ nlohmann::json to_json(const GeneratorStats& stats) {
 Result<nlohmann::json> info(const std::filesystem::path& package_path) {
   auto package = read_file(package_path, kMaxPackageBytes);
   if (!package) return tl::unexpected(package.error());
+  if (is_app_package(*package)) {
+    auto app = parse_app_package(*package);
+    if (!app) return tl::unexpected(app.error());
+    return to_json(*app);
+  }
   auto header = parse_package(*package);
   if (!header) return tl::unexpected(header.error());
   return to_json(*header);

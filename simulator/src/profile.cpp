@@ -133,6 +133,7 @@ void read_firmware(JsonReader& in, FirmwareConfig& firmware, const std::filesyst
 void read_fota(JsonReader& in, FotaConfig& fota) {
   fota.download_deadline_s = static_cast<std::uint32_t>(
       in.integer("download_deadline_s", 1, 86400, fota.download_deadline_s));
+  fota.app_journal = in.boolean("app_journal", fota.app_journal);
   in.finish();
 }
 

@@ -94,6 +94,11 @@ class FakeTarget : public sim::ControlTarget {
   sim::Controlled<sim::FileChecksum> checksum_update(const std::string& path) override {
     return answer("checksum-update", sim::FileChecksum{path, 0x1234, true});
   }
+  sim::Controlled<sim::AppFotaStaged> app_fota(const std::string& path) override {
+    return answer(
+        "app-fota",
+        sim::AppFotaStaged{.path = path, .bytes = 1, .added = 0, .changed = 1, .removed = 0});
+  }
   void app_sync(sim::AppSyncReply done) override {
     done(answer("app-sync", sim::AppSyncDone{.outcome = "in_step",
                                              .system_version = 1,

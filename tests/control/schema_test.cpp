@@ -34,12 +34,12 @@ void expect_invalid(const std::string& command, const json& args, const std::str
 
 TEST(Schema, TableIsComplete) {
   const std::set<std::string> wanted = {
-      "query-commands", "status",     "power-on",   "power-off",       "power-cut",
-      "reset",          "inject",     "stats",      "snapshot-save",   "snapshot-load",
-      "backup-info",    "sim-remove", "sim-insert", "network",         "gnss",
-      "sms-deliver",    "sms-outbox", "subscribe",  "unsubscribe",     "quit",
-      "faults",         "disarm",     "crc32",      "checksum-update", "app-sync",
-      "fastboot-erase"};
+      "query-commands", "status",        "power-on",   "power-off",       "power-cut",
+      "reset",          "inject",        "stats",      "snapshot-save",   "snapshot-load",
+      "backup-info",    "sim-remove",    "sim-insert", "network",         "gnss",
+      "sms-deliver",    "sms-outbox",    "subscribe",  "unsubscribe",     "quit",
+      "faults",         "disarm",        "crc32",      "checksum-update", "app-fota",
+      "app-sync",       "fastboot-erase"};
   std::set<std::string> names;
   for (const auto& command : command_table()) {
     EXPECT_TRUE(names.insert(std::string(command.name)).second) << "duplicate " << command.name;

@@ -6,6 +6,7 @@
 // `ctl crc32` and AT+QFDWL; a power cut in the middle of the application's
 // rewrite of a listed file. /bak refuses writes through the image tools, the
 // control socket and FUSE (where /dev/fuse can be used).
+#include <algorithm>
 #include <cerrno>
 #include <fstream>
 #include <memory>
@@ -28,6 +29,8 @@ using nlohmann::json;
 const std::string kMain = "import utime\nprint('hello from /usr/main.py')\n";
 const std::string kApn = R"({"apn": "iot.example"})";
 const std::string kUtil = "def add(a, b):\n    return a + b\n";
+const std::string kMainV2 = "import utime\nprint('hello from version 2')\n";
+const std::string kAdded = "VERSION = 2\n";
 
 class QuecPython : public ::testing::Test {
  protected:
@@ -96,10 +99,53 @@ class QuecPython : public ::testing::Test {
     EXPECT_EQ(status.value("files_restored", -1), static_cast<int>(restored.size()))
         << status.dump();
     host_ = std::make_unique<Host>(daemon_->port("ttyUSB2"));
-    host_->read_until_booted();
+    boot_output_ = host_->read_until_booted();
     host_->command("ATE0");
     return restored;
   }
+
+  // The application's next version (main.py changed, apn_cfg.json removed,
+  // added.py added, lib/util.py changed) and its package, made by
+  // `vmodem delta make --files` from the shipped tree. Returns the package.
+  std::filesystem::path make_update() {
+    const auto next = dir_ / "next";
+    std::filesystem::create_directories(next / "lib");
+    std::ofstream(next / "main.py") << kMainV2;
+    std::ofstream(next / "added.py") << kAdded;
+    std::ofstream(next / "lib" / "util.py") << kUtil << "def sub(a, b):\n    return a - b\n";
+    const auto package = dir_ / "app-v2.vmapp";
+    const auto made = vmodem::testing::run_shell(vmodem_binary() + " delta make --files " +
+                                                 (dir_ / "app").string() + " " + next.string() +
+                                                 " -o " + package.string() + " 2>&1");
+    EXPECT_EQ(made.exit_code, 0) << made.out;
+    EXPECT_NE(made.out.find("1 added, 2 changed, 1 removed"), std::string::npos) << made.out;
+    return package;
+  }
+
+  // /usr as the update leaves it, through the AT file commands, and
+  // checksum.json agreeing with ctl crc32 for every file it lists.
+  void expect_updated() {
+    EXPECT_EQ(download("main.py"), kMainV2);
+    EXPECT_EQ(download("added.py"), kAdded);
+    const std::string listing = host_->command("AT+QFLST=\"*\"");
+    EXPECT_NE(listing.find("+QFLST: \"added.py\"," + std::to_string(kAdded.size())),
+              std::string::npos)
+        << listing;
+    EXPECT_NE(listing.find("+QFLST: \"main.py\"," + std::to_string(kMainV2.size())),
+              std::string::npos)
+        << listing;
+    EXPECT_EQ(listing.find("apn_cfg.json"), std::string::npos) << listing;
+    EXPECT_EQ(listing.find(".app_fota"), std::string::npos) << "package or journal left";
+    const json list = json::parse(download("checksum.json"), nullptr, false);
+    ASSERT_TRUE(list.is_array()) << download("checksum.json");
+    ASSERT_EQ(list.size(), 2u) << list.dump();  // main.py, lib/util.py
+    for (const json& entry : list) {
+      const json crc = daemon_->ctl("crc32 " + entry["name"].get<std::string>());
+      EXPECT_EQ(crc.value("crc32", 0u), entry["crc32"].get<std::uint32_t>()) << entry.dump();
+    }
+  }
+
+  std::string boot_output_;  // what the port printed during the last reset()'s boot
 
   vmodem::testing::TempDir dir_;
   std::unique_ptr<Daemon> daemon_;
@@ -180,6 +226,85 @@ TEST_F(QuecPython, ChecksumUpdateMakesAnIntendedEditSurviveTheNextBoot) {
   EXPECT_EQ(daemon_->ctl("checksum-update /usr/notes.txt").value("error", 0), 1);
   EXPECT_EQ(daemon_->ctl("checksum-update /bak/usr/main.py").value("error", 0), 1);
   EXPECT_EQ(daemon_->ctl("crc32 /usr/missing.py").value("error", 0), 1);
+}
+
+// The application update (app FOTA) as a developer does it: the package
+// made from two trees, staged with ctl app-fota, applied by the next boot
+// before the checksum guardian, which then restores nothing.
+TEST_F(QuecPython, AnApplicationUpdateStagedWithCtlIsAppliedAtTheNextBoot) {
+  start();
+  if (HasFatalFailure()) return;  // no daemon or no port to talk to
+  const auto package = make_update();
+  const json staged = daemon_->ctl("app-fota " + package.string());
+  ASSERT_EQ(staged.value("changed", 0), 2) << staged.dump();
+  EXPECT_EQ(staged.value("added", 0), 1);
+  EXPECT_EQ(staged.value("removed", 0), 1);
+  EXPECT_EQ(reset(), Restored{});
+  // The staging's APP_FOTA ("staged") may still be on its way when reset()
+  // clears the events: the boot's is the one that says what happened.
+  std::vector<std::string> states;
+  for (const auto& event : control_->named("APP_FOTA"))
+    states.push_back(event["data"]["state"].get<std::string>());
+  EXPECT_EQ(states.back(), "applied") << json(control_->events).dump();
+  EXPECT_EQ(std::count(states.begin(), states.end(), "applied"), 1);
+  EXPECT_NE(boot_output_.find("APP RDY\r\n\r\n+QIND: \"FOTA\",\"END\",0\r\n"), std::string::npos)
+      << boot_output_;
+  const json status = daemon_->ctl("status");
+  EXPECT_EQ(status.value("app_updates_total", 0), 1) << status.dump();
+  EXPECT_EQ(status.value("last_app_update", ""), "applied");
+  expect_updated();
+  // Settled: the next boot applies and restores nothing.
+  EXPECT_EQ(reset(), Restored{});
+  EXPECT_TRUE(control_->named("APP_FOTA").empty()) << json(control_->events).dump();
+  EXPECT_EQ(download("main.py"), kMainV2);
+}
+
+// The same package through AT+QFOTADL from the UFS: uploaded, staged, the
+// module resets itself and applies it.
+TEST_F(QuecPython, AnApplicationPackageInTheUfsIsAppliedThroughQfotadl) {
+  start();
+  if (HasFatalFailure()) return;  // no daemon or no port to talk to
+  const auto package = make_update();
+  std::ifstream in(package, std::ios::binary);
+  upload("app-v2.vmapp", std::string(std::istreambuf_iterator<char>(in), {}));
+  control_->events.clear();
+  EXPECT_EQ(host_->command("AT+QFOTADL=\"UFS:app-v2.vmapp\""), "\r\nOK\r\n");
+  ASSERT_TRUE(control_->wait_event("APP_FOTA", "state", "applied")) << daemon_->log();
+  ASSERT_TRUE(control_->wait_event("POWER_STATE", "state", "app_rdy")) << daemon_->log();
+  ASSERT_TRUE(daemon_->wait_booted()) << daemon_->log();
+  EXPECT_TRUE(control_->named("FILE_RESTORED").empty());
+  host_ = std::make_unique<Host>(daemon_->port("ttyUSB2"));
+  const std::string booted = host_->read_until_booted();
+  EXPECT_NE(booted.find("+QIND: \"FOTA\",\"END\",0"), std::string::npos) << booted;
+  host_->command("ATE0");
+  expect_updated();
+}
+
+// Hostile packages through ctl app-fota: refused with a message, nothing
+// staged, /usr as it was.
+TEST_F(QuecPython, ADamagedOrMismatchedApplicationPackageIsRefused) {
+  start();
+  if (HasFatalFailure()) return;  // no daemon or no port to talk to
+  const auto package = make_update();
+  const auto size = std::filesystem::file_size(package);
+  const auto truncated = dir_ / "truncated.vmapp";
+  std::filesystem::copy_file(package, truncated);
+  std::filesystem::resize_file(truncated, size - 5);
+  const json damaged = daemon_->ctl("app-fota " + truncated.string());
+  EXPECT_EQ(damaged.value("error", 0), 1) << damaged.dump();
+  // Made for other files: /usr's main.py is not the package's source.
+  upload("main.py", "print('edited on the module')\n");
+  const json other = daemon_->ctl("app-fota " + package.string());
+  EXPECT_EQ(other.value("error", 0), 1) << other.dump();
+  const auto info =
+      vmodem::testing::run_shell(vmodem_binary() + " delta info " + truncated.string() + " 2>&1");
+  EXPECT_EQ(info.exit_code, 4) << info.out;
+  EXPECT_NE(info.out.find("checksum"), std::string::npos) << info.out;
+  control_->events.clear();
+  EXPECT_TRUE(control_->execute("reset").contains("return"));
+  ASSERT_TRUE(control_->wait_event("POWER_STATE", "state", "app_rdy")) << daemon_->log();
+  EXPECT_TRUE(control_->named("APP_FOTA").empty());
+  EXPECT_EQ(daemon_->ctl("status").value("app_updates_total", -1), 0);
 }
 
 TEST_F(QuecPython, DisabledByBackupRestoreJsonTheBootRestoresNothing) {

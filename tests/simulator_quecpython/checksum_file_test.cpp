@@ -6,6 +6,7 @@
 #include <string>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
 #include "bytes.hpp"
@@ -51,6 +52,31 @@ TEST(ChecksumFile, RefusesWhatIsNoChecksumList) {
         R"([{"name":"/usr/a","crc32":4294967296}])", R"([{"name":"/usr/a","crc32":-1}])",
         R"([{"name":"/usr/a","crc32":"xyz"}])", R"([{"name":"/usr/a","crc32":"123456789"}])",
         R"([{"name":"/usr/a","crc32":1.5}])", R"([{"name":7,"crc32":1}])"}) {
+    EXPECT_FALSE(parse_checksum_list(bytes(bad))) << bad;
+  }
+}
+
+// The boot's quick reading of the plain form and the full JSON parser it
+// falls back to give the same answers (checksum_file.cpp, PlainList).
+TEST(ChecksumFile, ThePlainFormAndTheFullParserAgree) {
+  for (const std::string good :
+       {" [ ] ", "[]", "\t[ {\"crc32\" : 5 ,\r\n \"name\" : \"/usr/a\"} ]\n",
+        R"([{"name":"/usr/a","crc32":0},{"name":"/usr/b b","crc32":4294967295}])",
+        R"([{"name":"/usr/a","crc32":1,"size":3}])", R"([{"name":"/usr/\u0061","crc32":1}])",
+        R"([{"name":"/usr/é","crc32":1}])"}) {
+    auto list = parse_checksum_list(bytes(good));
+    ASSERT_TRUE(list) << good << ": " << list.error();
+    const auto doc = nlohmann::json::parse(good);
+    ASSERT_EQ(list->size(), doc.size()) << good;
+    for (std::size_t i = 0; i < doc.size(); ++i) {
+      EXPECT_EQ((*list)[i].name, doc[i]["name"].get<std::string>()) << good;
+      EXPECT_EQ((*list)[i].crc32, doc[i]["crc32"].get<std::uint32_t>()) << good;
+    }
+  }
+  for (const std::string bad :
+       {"[]x", "[", R"([{"name":"/usr/a","crc32":012}])", R"([{"name":"/usr/a","crc32":1e3}])",
+        R"([{"name":"/usr/a","crc32":1},])", R"([{"name":"/usr/a" "crc32":1}])",
+        R"([{"name":"/usr/a	b","crc32":1}])"}) {
     EXPECT_FALSE(parse_checksum_list(bytes(bad))) << bad;
   }
 }

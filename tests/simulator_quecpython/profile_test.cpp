@@ -1,5 +1,6 @@
 // The bg95-m3-quecpython profile and the QuecPython fields of a profile's
-// file systems ("factory", "read_only", "app_backup", "generated_factory").
+// file systems ("factory", "read_only", "app_backup", "generated_factory"),
+// and fota.app_journal.
 #include <fstream>
 
 #include <gtest/gtest.h>
@@ -59,6 +60,22 @@ TEST(QuecPythonProfile, TheApplicationFromAProfileField) {
   auto refused = factory_files(*p, *p->file_system("usr"), 1);
   ASSERT_FALSE(refused);
   EXPECT_NE(refused.error().find("symbolic link"), std::string::npos) << refused.error();
+}
+
+// The application update's journal is on unless a profile says
+// "fota": {"app_journal": false} (the unsafe reference the campaign uses).
+TEST(QuecPythonProfile, TheAppUpdateJournalIsOnUnlessTheProfileTurnsItOff) {
+  EXPECT_TRUE(load_profile("bg95-m3-quecpython")->fota.app_journal);
+  vmodem::testing::TempDir dir;
+  auto doc = load_profile("bg95-m3-quecpython")->document;
+  doc["fota"] = {{"app_journal", false}};
+  std::ofstream(dir / "unsafe.json") << doc.dump();
+  auto p = load_profile((dir / "unsafe.json").string());
+  ASSERT_TRUE(p) << p.error().describe();
+  EXPECT_FALSE(p->fota.app_journal);
+  doc["fota"] = {{"app_journal", "no"}};
+  std::ofstream(dir / "bad.json") << doc.dump();
+  EXPECT_FALSE(load_profile((dir / "bad.json").string()));
 }
 
 }  // namespace

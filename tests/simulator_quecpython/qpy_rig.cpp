@@ -12,11 +12,29 @@ void write_app(const std::filesystem::path& dir, const std::vector<AppFile>& fil
   }
 }
 
-tl::expected<std::unique_ptr<QpyRig>, std::string> QpyRig::create(const std::filesystem::path& app,
-                                                                  bool backup, bool enabled,
-                                                                  std::uint64_t seed) {
+bool record(fs::FileSystem& fs, const std::string& dir, Tree& tree) {
+  auto list = fs.readdir(dir);
+  if (!list) return false;
+  for (const auto& entry : *list) {
+    const std::string path = (dir == "/" ? "" : dir) + "/" + entry.name;
+    if (entry.type == fs::FileType::directory) {
+      tree.emplace_back(path + "/", "");
+      if (!record(fs, path, tree)) return false;
+      continue;
+    }
+    auto data = fs.read_file(path);
+    if (!data) return false;
+    tree.emplace_back(path, std::string(data->begin(), data->end()));
+  }
+  return true;
+}
+
+tl::expected<std::unique_ptr<QpyRig>, std::string> QpyRig::create(
+    const std::filesystem::path& app, bool backup, bool enabled, std::uint64_t seed,
+    const std::function<void(Profile&)>& adjust) {
   auto profile = load_profile("bg95-m3-quecpython");
   if (!profile) return tl::unexpected(profile.error().message);
+  if (adjust) adjust(*profile);
   for (FileSystemSpec& fs : profile->file_systems) {
     if (fs.role == FsRole::ap || (fs.app_backup && backup)) fs.factory_dir = app.string();
     if (fs.app_backup) fs.restore_enabled = enabled;
@@ -30,6 +48,7 @@ tl::expected<std::unique_ptr<QpyRig>, std::string> QpyRig::create(const std::fil
   rig->env_ = std::make_unique<FsBootEnv>(*rig->flash_, rig->profile_);
   rig->env_->emit = [raw = rig.get()](const std::string& event, nlohmann::json data) {
     if (event == "FILE_RESTORED") raw->events_.push_back(std::move(data));
+    if (event == "APP_FOTA") raw->app_events_.push_back(std::move(data));
   };
   rig->flash_->lock().faults().power_up();
   if (rig->boot(/*manufacture=*/true) != Booted::up)
@@ -62,6 +81,7 @@ Booted QpyRig::boot(bool manufacture) {
 Booted QpyRig::power_on() {
   flash_->lock().faults().power_up();
   events_.clear();
+  app_events_.clear();
   files_restored_ = 0;
   return boot(/*manufacture=*/false);
 }

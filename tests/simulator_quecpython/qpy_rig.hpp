@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,15 +30,20 @@ struct AppFile {
 // Writes `files` under `dir` (made when missing).
 void write_app(const std::filesystem::path& dir, const std::vector<AppFile>& files);
 
+// Every file and directory of a file system with its bytes, sorted.
+using Tree = std::vector<std::pair<std::string, std::string>>;
+bool record(fs::FileSystem& fs, const std::string& dir, Tree& tree);
+
 enum class Booted : std::uint8_t { up, power_lost, failed };
 
 class QpyRig {
  public:
   // Manufactures the module with `app` in /usr, and with `backup` in /bak
   // (checksum.json, backup_restore.json with `enabled`), then powers off.
-  static tl::expected<std::unique_ptr<QpyRig>, std::string> create(const std::filesystem::path& app,
-                                                                   bool backup, bool enabled,
-                                                                   std::uint64_t seed = 1);
+  // `adjust` may change the profile first (the benchmark's larger /bak).
+  static tl::expected<std::unique_ptr<QpyRig>, std::string> create(
+      const std::filesystem::path& app, bool backup, bool enabled, std::uint64_t seed = 1,
+      const std::function<void(Profile&)>& adjust = {});
 
   // Power on and boot every file system, then the guardians' hook.
   Booted power_on();
@@ -56,6 +62,12 @@ class QpyRig {
   std::uint64_t hook_started_at() const { return hook_started_at_; }
   // The last boot's FILE_RESTORED events (data) and the hook's count.
   const std::vector<nlohmann::json>& restored_events() const { return events_; }
+  // The last boot's APP_FOTA events (data).
+  const std::vector<nlohmann::json>& app_events() const { return app_events_; }
+  // The profile's fota.app_journal (false: the unsafe reference), from the
+  // next boot on.
+  void set_app_journal(bool on) { profile_.fota.app_journal = on; }
+  const Profile& profile() const { return profile_; }
   std::uint32_t files_restored() const { return files_restored_; }
 
  private:
@@ -68,6 +80,7 @@ class QpyRig {
   std::unique_ptr<FsBootEnv> env_;
   std::vector<FsBoot> booted_;  // in the profile's order
   std::vector<nlohmann::json> events_;
+  std::vector<nlohmann::json> app_events_;
   std::uint32_t files_restored_ = 0;
   std::uint64_t hook_started_at_ = 0;
 };

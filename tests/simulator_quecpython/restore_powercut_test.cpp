@@ -38,25 +38,6 @@ std::vector<std::uint8_t> bytes(const std::string& s) {
   return {s.begin(), s.end()};
 }
 
-// Every file and directory of a file system with its bytes, sorted.
-using Tree = std::vector<std::pair<std::string, std::string>>;
-bool record(fs::FileSystem& fs, const std::string& dir, Tree& tree) {
-  auto list = fs.readdir(dir);
-  if (!list) return false;
-  for (const auto& entry : *list) {
-    const std::string path = (dir == "/" ? "" : dir) + "/" + entry.name;
-    if (entry.type == fs::FileType::directory) {
-      tree.emplace_back(path + "/", "");
-      if (!record(fs, path, tree)) return false;
-      continue;
-    }
-    auto data = fs.read_file(path);
-    if (!data) return false;
-    tree.emplace_back(path, std::string(data->begin(), data->end()));
-  }
-  return true;
-}
-
 enum class Damage { list_deleted, files_damaged, all_lost };
 
 // The application of the all_lost case: enough files, some of several

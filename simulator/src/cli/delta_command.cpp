@@ -15,12 +15,16 @@
 
 #include <unistd.h>
 
+#include <vmodem/fota/app_package.hpp>
 #include <vmodem/fota/delta.hpp>
 #include <vmodem/fota/nand_update.hpp>
 
 #include "cli/commands.hpp"
 #include "cli/firmware_image.hpp"
 #include "cli/output.hpp"
+#include "module/fs_config.hpp"
+#include "quecpython/app_tree.hpp"
+#include "quecpython/checksum_file.hpp"
 
 namespace vmodem::cli {
 
@@ -41,6 +45,7 @@ struct DeltaArgs {
   std::string arch = "auto";          // auto, none, xtensa, thumb2 or aarch64
   std::string load_address;           // Thumb-2 load address, "" = from the vector table
   int format = fota::kFormatVersion;  // package container version (1 or 2)
+  bool files = false;                 // make: OLD and NEW are application trees (app package)
   bool fast = false;
   bool no_verify = false;
   bool quiet = false;
@@ -98,7 +103,64 @@ std::optional<std::uint32_t> parse_address(const std::string& text) {
   return static_cast<std::uint32_t>(std::stoull(text, nullptr, 0));
 }
 
+// The application tree `dir` as the package names its files ("/usr/...").
+tl::expected<std::vector<fota::AppFile>, std::string> load_tree(const std::string& dir,
+                                                                const sim::Profile& profile) {
+  const sim::FileSystemSpec* usr = profile.file_system(sim::FsRole::ap);
+  auto tree = sim::quecpython::load_app_tree(dir, sim::app_tree_limits(profile, *usr));
+  if (!tree) return tl::unexpected(tree.error());
+  std::vector<fota::AppFile> files;
+  files.reserve(tree->size());
+  for (auto& file : *tree)
+    files.push_back({sim::quecpython::name_of(file.path), std::move(file.data)});
+  return files;
+}
+
+// `delta make --files OLD_DIR NEW_DIR`: the application package for the
+// profile's module (its name is the package's model).
+int make_files(const DeltaArgs& args) {
+  const std::string name = args.profile.empty() ? "bg95-m3-quecpython" : args.profile;
+  auto profile = sim::load_profile(name);
+  if (!profile) return report_error(kExitUsage, "profile " + name + ": " + profile.error().message);
+  if (profile->family != sim::Family::quecpython)
+    return report_error(kExitUsage, "profile " + name + " is not a QuecPython module");
+  auto old_files = load_tree(args.old_path, *profile);
+  if (!old_files) return report_error(kExitUsage, "OLD: " + old_files.error());
+  auto new_files = load_tree(args.new_path, *profile);
+  if (!new_files) return report_error(kExitUsage, "NEW: " + new_files.error());
+  fota::AppMakeOptions options;
+  options.thorough = !args.fast;
+  options.verify = !args.no_verify;
+  fota::AppMakeStats stats;
+  auto package = fota::make_app_package(profile->name, *old_files, *new_files, options, &stats);
+  if (!package) return report(package.error(), args.json);
+  if (auto st = fota::write_file_atomic(args.out, *package); !st)
+    return report(st.error(), args.json);
+  if (args.json) {
+    print_json({{"package", args.out},
+                {"kind", "app"},
+                {"model", profile->name},
+                {"package_size", stats.package_size},
+                {"added", stats.added},
+                {"changed", stats.changed},
+                {"removed", stats.removed},
+                {"unchanged", stats.unchanged},
+                {"seconds", stats.seconds}});
+    return kExitOk;
+  }
+  std::cout << args.out << ": application package for " << profile->name << ", "
+            << stats.package_size << " bytes in " << stats.seconds << " s: " << stats.added
+            << " added, " << stats.changed << " changed, " << stats.removed << " removed ("
+            << stats.unchanged << " unchanged)\n";
+  return kExitOk;
+}
+
 int make(const DeltaArgs& args) {
+  if (args.files) return make_files(args);
+  std::error_code ec;
+  if (std::filesystem::is_directory(args.old_path, ec) ||
+      std::filesystem::is_directory(args.new_path, ec))
+    return report_error(kExitUsage, "OLD and NEW are directories: give --files for an application");
   fota::MakeOptions options;
   options.generator.architecture = architecture_named(args.arch);
   options.generator.load_address = parse_address(args.load_address);
@@ -140,6 +202,22 @@ int info(const DeltaArgs& args) {
     return kExitOk;
   }
   const auto& j = *described;
+  if (j.value("kind", std::string()) == "app") {
+    std::cout << "application package " << args.package << " (format " << j["format"].get<int>()
+              << ")\n"
+              << "  model   " << j["model"].get<std::string>() << "\n"
+              << "  files   " << j["added"].get<int>() << " added, " << j["changed"].get<int>()
+              << " changed, " << j["removed"].get<int>() << " removed\n";
+    for (const auto& file : j["files"]) {
+      std::cout << "  " << file["change"].get<std::string>() << " "
+                << file["path"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      if (file.contains("target_size"))
+        std::cout << ": " << file["target_size"].get<std::uint64_t>() << " bytes, patch "
+                  << file["patch_size"].get<std::uint64_t>();
+      std::cout << "\n";
+    }
+    return kExitOk;
+  }
   std::cout << "package " << args.package << " (format " << j["format_version"].get<int>() << ")\n"
             << "  model   " << j["model"].get<std::string>() << "\n"
             << "  update  " << j["source_version"].get<std::string>() << " -> "
@@ -247,12 +325,22 @@ void add_delta_command(CLI::App& app, CommandList& commands) {
   delta->require_subcommand(1);
 
   auto* make_cmd = delta->add_subcommand("make", "Build the package that turns OLD into NEW");
-  make_cmd->add_option("OLD", args->old_path, "Old firmware: image file or manifest .json")
+  make_cmd
+      ->add_option("OLD", args->old_path,
+                   "Old firmware: image file or manifest .json (--files: the old /usr tree)")
       ->required()
-      ->check(CLI::ExistingFile);
-  make_cmd->add_option("NEW", args->new_path, "New firmware: image file or manifest .json")
+      ->check(CLI::ExistingPath);
+  make_cmd
+      ->add_option("NEW", args->new_path,
+                   "New firmware: image file or manifest .json (--files: the new /usr tree)")
       ->required()
-      ->check(CLI::ExistingFile);
+      ->check(CLI::ExistingPath);
+  make_cmd->add_flag("--files", args->files,
+                     "OLD and NEW are directories: an application package (QuecPython app FOTA) "
+                     "of the files added, changed and removed in /usr");
+  make_cmd->add_option("--profile,-p", args->profile,
+                       "With --files: the QuecPython profile the package is for (default "
+                       "bg95-m3-quecpython)");
   make_cmd->add_option("-o,--output", args->out, "Package file to write")->required();
   make_cmd->add_option("--model", args->model, "Model string for plain image files")
       ->capture_default_str();

@@ -29,7 +29,9 @@ json to_json(const ModuleStatus& s) {
               {"image_lost_pages", s.image_lost_pages},
               {"sim", s.sim},
               {"files_restored", s.files_restored},
-              {"files_restored_total", s.files_restored_total}};
+              {"files_restored_total", s.files_restored_total},
+              {"app_updates_total", s.app_updates_total},
+              {"last_app_update", s.last_app_update}};
 }
 
 json to_json(PowerState power) {
@@ -81,6 +83,12 @@ json to_json(const FileChecksum& checksum) {
               {"crc32", checksum.crc32},
               {"crc32_hex", hex},
               {"updated", checksum.updated}};
+}
+
+json to_json(const AppFotaStaged& staged) {
+  return json{{"path", staged.path},       {"bytes", staged.bytes},
+              {"added", staged.added},     {"changed", staged.changed},
+              {"removed", staged.removed}, {"applies", "at the next boot"}};
 }
 
 json to_json(const AppSyncDone& done) {

@@ -24,6 +24,7 @@ nlohmann::json to_json(const ModuleStats& stats);
 nlohmann::json to_json(const SnapshotDone& done);
 nlohmann::json to_json(const BackupReport& report);
 nlohmann::json to_json(const FileChecksum& checksum);
+nlohmann::json to_json(const AppFotaStaged& staged);
 nlohmann::json to_json(const AppSyncDone& done);
 nlohmann::json to_json(const FastbootErased& erased);
 nlohmann::json to_json(const SimReport& report);

@@ -234,6 +234,7 @@ JsonResult call_sync(ControlTarget& target, std::string_view command, const json
   if (command == "crc32") return as_json(target.file_crc32(args.value("path", std::string())));
   if (command == "checksum-update")
     return as_json(target.checksum_update(args.value("path", std::string())));
+  if (command == "app-fota") return as_json(target.app_fota(args.value("path", std::string())));
   if (command == "fastboot-erase")
     return as_json(target.fastboot_erase(args.value("partition", std::string())));
   if (command == "sim-remove") return as_json(target.sim_remove());

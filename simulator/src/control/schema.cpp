@@ -70,7 +70,8 @@ std::vector<CommandSpec> build_table() {
        {},
        "{power: off|booting|rdy|app_rdy|running, model, profile, seed, ports:{name:path}, "
        "uptime_ms, boot_complete, boots, sim: absent|pin_required|puk_required|blocked|ready, "
-       "files_restored (QuecPython: by the last boot), files_restored_total, ...}",
+       "files_restored (QuecPython: by the last boot), files_restored_total, app_updates_total, "
+       "last_app_update, ...}",
        {kGenericError}},
       {"power-on", "Boot the module (OFF -> BOOTING -> RDY -> APP RDY)", {}, "{}", {kDeviceBusy}},
       {"power-off", "Orderly power down, like AT+QPOWD=1", {}, "{}", {kDeviceNotActive}},
@@ -258,6 +259,21 @@ std::vector<CommandSpec> build_table() {
          /*positional=*/true}},
        "{partition, erased_blocks, failed_blocks, was_on}",
        {kInvalidParameter, kGenericError}},
+      {"app-fota",
+       "QuecPython: stage an application package (vmodem delta make --files) in /usr; the next "
+       "boot applies it (journaled) and writes the new CRC-32s into /usr/checksum.json",
+       {{"path",
+         T::path,
+         true,
+         "Absolute path of the package file on the host",
+         {},
+         std::nullopt,
+         std::nullopt,
+         std::nullopt,
+         {},
+         /*positional=*/true}},
+       "{path, bytes, added, changed, removed, applies}",
+       {kInvalidParameter, kDeviceNotActive, kGenericError}},
       {"sim-remove",
        "Take the SIM card out of the slot (+CPIN: NOT READY; registration and PDP contexts lost)",
        {},

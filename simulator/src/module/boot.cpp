@@ -2,8 +2,11 @@
 // the modem file system, RDY, the URCs after it, the other file systems,
 // APP RDY — each run when its timer fires. Timings come from the profile's
 // "boot" section (divided by fast_mode_divisor unless --real-time).
+#include <utility>
+
 #include <spdlog/spdlog.h>
 
+#include <vmodem/fota/nand_update.hpp>
 #include <vmodem/simulator/module.hpp>
 
 #include "commands/command_set.hpp"
@@ -104,6 +107,7 @@ const FsBootEnv& Module::boot_env() {
     boot_env_->backup_options.fs_config.clock = clock;
     boot_env_->log = log_.get();
     boot_env_->emit = [this](const std::string& event, nlohmann::json data) {
+      if (event == "APP_FOTA") note_app_update(data);
       emit(event, std::move(data));
     };
   }
@@ -146,7 +150,10 @@ bool Module::mount_stage(bool before_rdy) {
 }
 
 bool Module::run_stage_guardians(bool before_rdy) {
-  if (before_rdy) files_restored_ = 0;
+  if (before_rdy) {
+    files_restored_ = 0;
+    app_update_urc_.reset();  // a boot cut before APP RDY told nobody; this one tells its own
+  }
   // Each file system's lock, in the profile's order (shared.hpp's lock
   // order); nothing else holds them yet: the live mounts attach at APP RDY.
   std::vector<std::unique_ptr<fs::SharedFileSystem::Access>> held;
@@ -219,6 +226,9 @@ void Module::reach_app_rdy() {
   live_mounts_->mount(served);
   set_state(PowerState::app_rdy);
   if (profile_.boot.app_rdy) send_urc("APP RDY");
+  // The application update this boot applied or refused, as the firmware
+  // update's END (its START/UPDATING ran before the ports answered).
+  if (app_update_urc_) send_urc(fota::fota_urc("END", *std::exchange(app_update_urc_, {})));
   note_boot_completed(/*before_rdy=*/false);
   const auto elapsed = std::chrono::steady_clock::now() - powered_at_;
   log_->info("booted in {} ms",

@@ -58,7 +58,9 @@ Controlled<ModuleStatus> Module::status() {
                       .image_lost_pages = lost_pages,
                       .sim = std::string(to_string(sim_->state())),
                       .files_restored = files_restored_,
-                      .files_restored_total = files_restored_total_};
+                      .files_restored_total = files_restored_total_,
+                      .app_updates_total = app_updates_total_,
+                      .last_app_update = last_app_update_};
 }
 
 Controlled<PowerState> Module::power_on() {

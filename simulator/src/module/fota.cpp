@@ -11,6 +11,7 @@
 // answer ERROR.
 #include <spdlog/spdlog.h>
 
+#include <vmodem/fota/app_package.hpp>
 #include <vmodem/fota/fota_area.hpp>
 #include <vmodem/fota/nand_update.hpp>
 #include <vmodem/simulator/module.hpp>
@@ -34,6 +35,13 @@ struct Module::FirmwareRuntime {
 };
 
 int Module::stage_firmware_update(std::span<const std::uint8_t> package) {
+  // QuecPython's application packages go into /usr, not the FOTA area.
+  if (fota::is_app_package(package)) {
+    auto staged = stage_app_update(package, "AT+QFOTADL");
+    if (!staged) return staged.error().end_code;
+    request_reset();
+    return 0;
+  }
   auto spec = fota_partition(profile_);
   if (!spec) {
     log_->error("FOTA: {}", spec.error());

@@ -22,10 +22,6 @@ fs::Config fs_config(const Profile& profile) {
   return config;
 }
 
-namespace {
-
-// The profile's file-system limits, and roughly what the partition holds,
-// for reading an application tree before any of it is written.
 quecpython::AppTreeLimits app_tree_limits(const Profile& profile, const FileSystemSpec& fs) {
   quecpython::AppTreeLimits limits;
   limits.max_name = profile.fs.max_name;
@@ -44,8 +40,6 @@ quecpython::AppTreeLimits app_tree_limits(const Profile& profile, const FileSyst
   }
   return limits;
 }
-
-}  // namespace
 
 tl::expected<std::vector<fs::FactoryFile>, std::string> factory_files(const Profile& profile,
                                                                       const FileSystemSpec& fs,

@@ -6,6 +6,8 @@
 #include <vmodem/fs/factory.hpp>
 #include <vmodem/simulator/profile.hpp>
 
+#include "quecpython/app_tree.hpp"
+
 namespace vmodem::sim {
 
 fs::Config fs_config(const Profile& profile);
@@ -14,6 +16,11 @@ fs::Config fs_config(const Profile& profile);
 // (2024-01-01 00:00:00 UTC): the production line's clock, the same for
 // every image, so a seed makes the same image whenever it is made.
 inline constexpr std::int64_t kFactoryFileTime = 1704067200;
+
+// The profile's file-system limits, and roughly what the partition holds,
+// for reading an application tree (quecpython/app_tree.hpp) before any of
+// it is written: `image create --app`, `delta make --files`.
+quecpython::AppTreeLimits app_tree_limits(const Profile& profile, const FileSystemSpec& fs);
 
 // The factory files of a file system: its directory tree when the profile
 // names one, else content generated from `seed` (the modem and AP roles

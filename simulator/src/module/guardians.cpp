@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "quecopen/guardian.hpp"
+#include "quecpython/app_update.hpp"
 #include "quecpython/guardian.hpp"
 
 namespace vmodem::sim {
@@ -40,6 +41,12 @@ class ChecksumGuardian final : public BootGuardian {
       if (one.spec->role == FsRole::ap) usr = one.fs;
       if (one.spec->app_backup) bak = one.fs;
     }
+    // The application update first: a journal it left must be finished
+    // before the files are checked against checksum.json.
+    if (usr) {
+      if (auto updated = app_update(env, *usr, bak); !updated)
+        return tl::unexpected(updated.error());
+    }
     if (!usr || !bak) return 0;
     auto report = quecpython::restore_from_backup(*usr, *bak);
     if (!report) return tl::unexpected(report.error());
@@ -59,7 +66,36 @@ class ChecksumGuardian final : public BootGuardian {
     }
     return static_cast<std::uint32_t>(report->restored.size());
   }
+
+ private:
+  // Applies a staged application update (quecpython/app_update.hpp) and
+  // says so: the APP_FOTA event, a log line.
+  static fs::Status app_update(const FsBootEnv& env, fs::FileSystem& usr, fs::FileSystem* bak);
 };
+
+fs::Status ChecksumGuardian::app_update(const FsBootEnv& env, fs::FileSystem& usr,
+                                        fs::FileSystem* bak) {
+  const quecpython::AppUpdateOptions options{.model = env.profile.name,
+                                             .journal = env.profile.fota.app_journal};
+  auto report = quecpython::apply_staged_update(usr, bak, options);
+  if (!report) return tl::unexpected(report.error());
+  if (report->state == quecpython::AppUpdateState::none) return {};
+  const std::string_view state = quecpython::to_string(report->state);
+  if (report->state == quecpython::AppUpdateState::refused) {
+    env.log->warn("application update refused (END {}): {}", report->end_code, report->message);
+  } else {
+    env.log->info("application update {}: {} added, {} changed, {} removed; {} files written now",
+                  state, report->added, report->changed, report->removed, report->files.size());
+  }
+  if (env.emit) {
+    nlohmann::json data = {
+        {"state", state},         {"code", report->end_code},   {"files", report->files},
+        {"added", report->added}, {"changed", report->changed}, {"removed", report->removed}};
+    if (!report->message.empty()) data["message"] = report->message;
+    env.emit("APP_FOTA", std::move(data));
+  }
+  return {};
+}
 
 // EC2x QuecOpen (seed 001): system and usr_data mount through UBI; once the
 // AP stage is up, the application tree and its tag are synced between them

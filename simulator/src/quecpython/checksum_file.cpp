@@ -45,6 +45,97 @@ std::string dump(const json& value, int indent = -1) {
   return value.dump(indent, ' ', false, json::error_handler_t::replace);
 }
 
+// The boot reads checksum.json at every power-on, and a DOM parse of a
+// 200-entry list costs more than checking the files' CRCs. This reads the
+// plain form (what serialize_checksum_list and Quectel's tool write: ASCII
+// names without escapes, decimal CRCs, the two keys once each, any
+// whitespace) and gives up — nullopt — on anything else, which the full
+// parser then reads: the list it returns is the one the full parser would.
+class PlainList {
+ public:
+  explicit PlainList(std::span<const std::uint8_t> bytes)
+      : p_(bytes.data()), end_(p_ + bytes.size()) {}
+
+  std::optional<ChecksumList> parse() {
+    ChecksumList list;
+    list.reserve(static_cast<std::size_t>(std::count(p_, end_, '{')));
+    if (!take('[')) return std::nullopt;
+    if (take(']')) return end() ? std::optional(std::move(list)) : std::nullopt;
+    do {
+      auto entry = object();
+      if (!entry) return std::nullopt;
+      list.push_back(std::move(*entry));
+    } while (take(','));
+    if (!take(']') || !end()) return std::nullopt;
+    return list;
+  }
+
+ private:
+  void space() {
+    while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t'))
+      ++p_;
+  }
+  bool take(char c) {
+    space();
+    if (p_ == end_ || *p_ != static_cast<std::uint8_t>(c)) return false;
+    ++p_;
+    return true;
+  }
+  bool end() {
+    space();
+    return p_ == end_;
+  }
+  // A string of printable ASCII without escapes.
+  std::optional<std::string_view> string() {
+    if (!take('"')) return std::nullopt;
+    const auto* start = p_;
+    while (p_ < end_ && *p_ != '"') {
+      if (*p_ < 0x20 || *p_ >= 0x7f || *p_ == '\\') return std::nullopt;
+      ++p_;
+    }
+    if (p_ == end_) return std::nullopt;
+    return std::string_view(reinterpret_cast<const char*>(start),
+                            static_cast<std::size_t>(p_++ - start));
+  }
+  std::optional<std::uint32_t> number() {
+    space();
+    if (end_ - p_ > 1 && p_[0] == '0' && p_[1] >= '0' && p_[1] <= '9') return std::nullopt;
+    std::uint64_t n = 0;
+    int digits = 0;
+    while (p_ < end_ && *p_ >= '0' && *p_ <= '9' && digits < 11) {
+      n = n * 10 + (*p_++ - '0');
+      ++digits;
+    }
+    // No sign, fraction, exponent or leading zero: JSON's plain integers.
+    if (digits == 0 || digits > 10 || n > 0xffffffffu) return std::nullopt;
+    if (p_ < end_ && (*p_ == '.' || *p_ == 'e' || *p_ == 'E')) return std::nullopt;
+    return static_cast<std::uint32_t>(n);
+  }
+  std::optional<ChecksumEntry> object() {
+    if (!take('{')) return std::nullopt;
+    std::optional<std::string_view> name;
+    std::optional<std::uint32_t> crc;
+    do {
+      const auto key = string();
+      if (!key || !take(':')) return std::nullopt;
+      if (*key == "name" && !name) {
+        name = string();
+        if (!name) return std::nullopt;
+      } else if (*key == "crc32" && !crc) {
+        crc = number();
+        if (!crc) return std::nullopt;
+      } else {
+        return std::nullopt;  // another key, or one twice: the full parser decides
+      }
+    } while (take(','));
+    if (!take('}') || !name || !crc || !valid_name(*name)) return std::nullopt;
+    return ChecksumEntry{std::string(*name), *crc};
+  }
+
+  const std::uint8_t* p_;
+  const std::uint8_t* end_;
+};
+
 }  // namespace
 
 tl::expected<ChecksumList, std::string> parse_checksum_list(std::span<const std::uint8_t> bytes) {
@@ -52,6 +143,7 @@ tl::expected<ChecksumList, std::string> parse_checksum_list(std::span<const std:
     return tl::unexpected("larger than " + std::to_string(kChecksumMaxBytes) +
                           " bytes (QuecPython reads no more)");
   }
+  if (auto plain = PlainList(bytes).parse()) return std::move(*plain);
   const json doc = parse(bytes);
   if (doc.is_discarded()) return tl::unexpected(std::string("not JSON"));
   if (!doc.is_array()) return tl::unexpected(std::string("not a JSON list"));
@@ -93,21 +185,25 @@ ChecksumEntry* find_entry(ChecksumList& list, std::string_view name) {
   return nullptr;
 }
 
-std::optional<std::string> fs_path_of(std::string_view name) {
-  if (!name.starts_with(kUserPrefix)) return std::nullopt;
+bool valid_name(std::string_view name) {
+  if (!name.starts_with(kUserPrefix)) return false;
   std::string_view rest = name.substr(kUserPrefix.size());
-  if (rest.size() < 2 || rest.front() != '/') return std::nullopt;
+  if (rest.size() < 2 || rest.front() != '/') return false;
   // Every component must be a plain name: no empty, ".", ".." or NUL.
   std::string_view tail = rest.substr(1);
   while (true) {
     const auto slash = tail.find('/');
     const std::string_view part = tail.substr(0, slash);
     if (part.empty() || part == "." || part == ".." || part.find('\0') != std::string_view::npos)
-      return std::nullopt;
-    if (slash == std::string_view::npos) break;
+      return false;
+    if (slash == std::string_view::npos) return true;
     tail.remove_prefix(slash + 1);
   }
-  return std::string(rest);
+}
+
+std::optional<std::string> fs_path_of(std::string_view name) {
+  if (!valid_name(name)) return std::nullopt;
+  return std::string(name.substr(kUserPrefix.size()));
 }
 
 std::string name_of(std::string_view fs_path) {

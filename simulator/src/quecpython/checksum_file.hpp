@@ -52,6 +52,8 @@ ChecksumEntry* find_entry(ChecksumList& list, std::string_view name);
 
 // "/usr/a/b.py" -> "/a/b.py" (the path in the user and backup file systems);
 // nullopt for a name outside /usr or with an empty, "." or ".." component.
+// valid_name() says the same without making the path.
+bool valid_name(std::string_view name);
 std::optional<std::string> fs_path_of(std::string_view name);
 // "/a/b.py" -> "/usr/a/b.py".
 std::string name_of(std::string_view fs_path);

@@ -1,6 +1,7 @@
 #include "quecpython/guardian.hpp"
 
-#include <array>
+#include <algorithm>
+#include <memory>
 
 namespace vmodem::sim::quecpython {
 
@@ -221,17 +222,26 @@ fs::Status replace_file(fs::FileSystem& fs, std::string_view path, std::string_v
 fs::Result<std::uint32_t> file_crc32(fs::FileSystem& fs, std::string_view path) {
   auto handle = fs.open(path, fs::kRead);
   if (!handle) return tl::unexpected(handle.error());
-  std::array<std::uint8_t, 16 * 1024> buffer{};
+  // The boot checks every listed file: no zero-filling of a buffer the
+  // reads overwrite, and no read past the size the handle reports.
+  constexpr std::size_t kChunk = 16 * 1024;
+  const auto buffer = std::make_unique_for_overwrite<std::uint8_t[]>(kChunk);
+  auto st = fs.fstat(*handle);
+  if (!st) {
+    (void)fs.close(*handle);
+    return tl::unexpected(st.error());
+  }
   std::uint32_t crc = 0;
   std::uint64_t at = 0;
-  for (;;) {
-    auto got = fs.pread(*handle, buffer, at);
+  while (at < st->size) {
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, st->size - at));
+    auto got = fs.pread(*handle, {buffer.get(), want}, at);
     if (!got) {
       (void)fs.close(*handle);
       return tl::unexpected(got.error());
     }
     if (*got == 0) break;
-    crc = fs::crc32_update(crc, {buffer.data(), *got});
+    crc = fs::crc32_update(crc, {buffer.get(), *got});
     at += *got;
   }
   if (auto ok = fs.close(*handle); !ok) return tl::unexpected(ok.error());

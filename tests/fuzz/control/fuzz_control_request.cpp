@@ -56,6 +56,9 @@ class EchoTarget : public ControlTarget {
   Controlled<FileChecksum> checksum_update(const std::string& path) override {
     return FileChecksum{path, 0, true};
   }
+  Controlled<AppFotaStaged> app_fota(const std::string& path) override {
+    return AppFotaStaged{.path = path, .bytes = 0, .added = 0, .changed = 0, .removed = 0};
+  }
   void app_sync(AppSyncReply done) override { done(AppSyncDone{}); }
   Controlled<FastbootErased> fastboot_erase(const std::string& partition) override {
     return FastbootErased{

@@ -139,6 +139,9 @@ class SandboxTarget final : public ControlTarget {
   Controlled<FileChecksum> checksum_update(const std::string& path) override {
     return module_.checksum_update(path);
   }
+  Controlled<AppFotaStaged> app_fota(const std::string& path) override {
+    return module_.app_fota(sandboxed(path));
+  }
   void app_sync(AppSyncReply done) override { module_.app_sync(std::move(done)); }
   Controlled<FastbootErased> fastboot_erase(const std::string& partition) override {
     return module_.fastboot_erase(partition);

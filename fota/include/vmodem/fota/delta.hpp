@@ -35,7 +35,9 @@ Result<GeneratorStats> make(const std::filesystem::path& old_path,
                             const MakeOptions& options = {});
 
 // Describes a package: format, model, versions, digests, images. Fully
-// verifies it first (kBadPackage / kUnsupported like the applier).
+// verifies it first (kBadPackage / kUnsupported like the applier). An
+// application package (app_package.hpp) is described by its to_json()
+// ("kind": "app").
 Result<nlohmann::json> info(const std::filesystem::path& package);
 
 // The header as JSON (what info() returns for a verified package).

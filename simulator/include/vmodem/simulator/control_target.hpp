@@ -61,6 +61,11 @@ struct ModuleStatus {
   // the last boot and since the daemon started.
   std::uint64_t files_restored = 0;
   std::uint64_t files_restored_total = 0;
+  // QuecPython's application updates (app FOTA) the boots applied since the
+  // daemon started, and what the last one that found a package did
+  // ("applied", "resumed", "refused"; empty: none yet).
+  std::uint64_t app_updates_total = 0;
+  std::string last_app_update;
 };
 
 // The SIM card after sim-remove / sim-insert.
@@ -173,6 +178,13 @@ struct FileChecksum {
   std::string path;  // "/usr/main.py"
   std::uint32_t crc32 = 0;
   bool updated = false;
+};
+
+// `ctl app-fota`: an application package staged in /usr for the next boot.
+struct AppFotaStaged {
+  std::string path;  // the host file it came from
+  std::uint64_t bytes = 0;
+  std::uint32_t added = 0, changed = 0, removed = 0;
 };
 
 // How the user's boot script ended (EC2x QuecOpen, `run --boot-script`).
@@ -290,6 +302,15 @@ class ControlTarget {
   // still booting), GenericError (the file system failed).
   virtual Controlled<FileChecksum> file_crc32(const std::string& path) = 0;
   virtual Controlled<FileChecksum> checksum_update(const std::string& path) = 0;
+  // QuecPython: stages the application package at host `path` (absolute) in
+  // /usr; the next boot applies it (quecpython/app_update.hpp). Nothing is
+  // written unless the package is whole, for this module (its profile), and
+  // every file it changes is in /usr as the package expects. Errors:
+  // InvalidParameter (unreadable, not an application package, damaged, for
+  // another module or other files, or a module of another family),
+  // DeviceNotActive (off or booting), GenericError (the file system failed,
+  // e.g. full).
+  virtual Controlled<AppFotaStaged> app_fota(const std::string& path) = 0;
   // EC2x QuecOpen (family ec2x-quecopen): runs the application sync on the
   // running module now, as running the backup script by hand does — the
   // boot's own sync (event APP_SYNC), or the user's boot script when the

@@ -192,6 +192,7 @@ class Module final : public ControlTarget,
   Controlled<BackupReport> backup_info(const std::string& file_system_or_empty) override;
   Controlled<FileChecksum> file_crc32(const std::string& path) override;
   Controlled<FileChecksum> checksum_update(const std::string& path) override;
+  Controlled<AppFotaStaged> app_fota(const std::string& path) override;
   void app_sync(AppSyncReply done) override;
   Controlled<FastbootErased> fastboot_erase(const std::string& partition) override;
   Controlled<SimReport> sim_remove() override;
@@ -339,6 +340,22 @@ class Module final : public ControlTarget,
   // last boot, and since the process started.
   std::uint64_t files_restored_ = 0;
   std::uint64_t files_restored_total_ = 0;
+  // QuecPython's application updates (quecpython_control.cpp): applied
+  // since the process started, the last outcome, and the END code the host
+  // hears after APP RDY of the boot that applied or refused one.
+  std::uint64_t app_updates_total_ = 0;
+  std::string last_app_update_;
+  std::optional<int> app_update_urc_;
+  // Stages an application package in /usr (ctl app-fota, AT+QFOTADL); a
+  // refusal carries the END code AT+QFOTADL reports and the control error.
+  struct AppRefusal {
+    int end_code = 502;
+    ControlError error;
+  };
+  tl::expected<AppFotaStaged, AppRefusal> stage_app_update(std::span<const std::uint8_t> package,
+                                                           const std::string& from);
+  // The boot's APP_FOTA event, noted for ctl status and the URC.
+  void note_app_update(const nlohmann::json& data);
   // A freshly manufactured image: the first boot formats the file systems
   // and installs the factory files (the production line), quietly.
   bool manufacture_pending_ = false;

@@ -80,6 +80,11 @@ struct FirmwareConfig {
 // The default leaves a 10 MiB package about 47 kbit/s.
 struct FotaConfig {
   std::uint32_t download_deadline_s = 1800;
+  // QuecPython's application update keeps its journal in /usr (the default).
+  // false is the unsafe reference: a cut between the files and
+  // checksum.json lets the checksum guardian restore the old files over the
+  // update (quecpython/app_update.hpp). For tests and demonstrations only.
+  bool app_journal = true;
 };
 
 struct BackupConfig {
