@@ -72,19 +72,15 @@ std::string StepResult::describe(const AtStep& step) const {
 
 tl::expected<std::unique_ptr<ModuleDriver>, std::string> ModuleDriver::create(
     Profile profile, std::uint64_t seed, const std::filesystem::path& image) {
-  std::unique_ptr<ModuleDriver> d(new ModuleDriver(seed));
   // Every boot delay zero: a boot is a few zero-delay timers, polled.
   profile.boot.fast_mode_divisor = 1'000'000;
-  ModuleOptions options;
-  options.ports = false;
-  options.ram_flash = true;
-  options.seeds = Seeds{seed};
-  // A logger with no sink: thousands of boots would drown a terminal.
-  options.log = std::make_shared<spdlog::logger>("campaign");
-  auto created = Module::create(d->io_, std::move(profile), options);
-  if (!created) return tl::unexpected(created.error());
-  d->module_ = std::move(*created);
-  d->module_->subscribe([raw = d.get()](const json& event) { raw->on_event(event); });
+  std::unique_ptr<ModuleDriver> d(new ModuleDriver(std::move(profile), seed));
+  // One thread (the caller's): a branch boots the verifier from inside a
+  // NAND operation of this module's run.
+  auto flash = Flash::in_memory(d->profile_, Seeds{seed}, Flash::Threads::one);
+  if (!flash) return tl::unexpected(flash.error());
+  if (auto made = d->make_module(std::move(*flash), false); !made)
+    return tl::unexpected(made.error());
   // The production line: the first boot formats, installs the factory
   // files and backs them up.
   Transcript ignored;
@@ -102,7 +98,41 @@ tl::expected<std::unique_ptr<ModuleDriver>, std::string> ModuleDriver::create(
   return d;
 }
 
+tl::expected<void, std::string> ModuleDriver::make_module(std::shared_ptr<Flash> flash,
+                                                          bool factory_booted) {
+  ModuleOptions options;
+  options.ports = false;
+  options.flash = std::move(flash);
+  options.factory_booted = factory_booted;
+  options.seeds = Seeds{seed_};
+  // A logger with no sink: thousands of boots would drown a terminal.
+  options.log = std::make_shared<spdlog::logger>("campaign");
+  auto created = Module::create(io_, profile_, options);
+  if (!created) return tl::unexpected(created.error());
+  module_ = std::move(*created);
+  module_->subscribe([this](const json& event) { on_event(event); });
+  return {};
+}
+
+tl::expected<void, std::string> ModuleDriver::add_verifier() {
+  if (verifier_) return {};
+  std::unique_ptr<ModuleDriver> v(new ModuleDriver(profile_, seed_));
+  // The flash this module's first power-on manufactured: never formatted again.
+  if (auto made = v->make_module(module_->shared_flash(), true); !made)
+    return tl::unexpected("the verifying module: " + made.error());
+  verifier_ = std::move(v);
+  module_->take_fault_listener();
+  return {};
+}
+
+void ModuleDriver::hear_faults(Transcript& transcript) {
+  module_->take_fault_listener();
+  transcript_ = &transcript;
+  fault_.reset();
+}
+
 ModuleDriver::~ModuleDriver() {
+  verifier_.reset();
   engine_.reset();
   if (module_ && module_->power_state() != PowerState::off) (void)module_->power_cut({});
   settle();
@@ -203,7 +233,7 @@ StepResult ModuleDriver::run_command(const AtStep& step, Transcript& transcript)
   std::string output;
   std::string pending = step.send + "\r";
   bool data_sent = !step.data.has_value();
-  const auto deadline = Clock::now() + std::chrono::milliseconds(step.timeout_ms);
+  const auto deadline = now() + std::chrono::milliseconds(step.timeout_ms);
   StepResult result;
   std::size_t shown = 0;  // answer lines already in the transcript
   // Complete lines go to the transcript as they come, in order with the
@@ -239,7 +269,7 @@ StepResult ModuleDriver::run_command(const AtStep& step, Transcript& transcript)
                         : StepResult::Kind::mismatch;
       break;
     }
-    if (Clock::now() > deadline) {
+    if (now() > deadline) {
       result.kind = StepResult::Kind::timeout;
       break;
     }
@@ -252,7 +282,7 @@ StepResult ModuleDriver::run_command(const AtStep& step, Transcript& transcript)
 
 StepResult ModuleDriver::wait_urc(const AtStep& step, Transcript& transcript) {
   transcript.push_back("-- waiting for " + step.urc);
-  const auto deadline = Clock::now() + std::chrono::milliseconds(step.timeout_ms);
+  const auto deadline = now() + std::chrono::milliseconds(step.timeout_ms);
   StepResult result;
   for (;;) {
     settle();
@@ -265,7 +295,7 @@ StepResult ModuleDriver::wait_urc(const AtStep& step, Transcript& transcript) {
       result.kind = StepResult::Kind::power_lost;
       return result;
     }
-    if (Clock::now() > deadline) {
+    if (now() > deadline) {
       result.kind = StepResult::Kind::timeout;
       return result;
     }

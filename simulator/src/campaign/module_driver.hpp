@@ -5,10 +5,17 @@
 // A run is deterministic: no thread but the caller's touches the module (a
 // snapshot load is waited for), and every seed comes from the scenario's.
 //
+// Branching (nand::campaign::run_branched): the module's flash is
+// single-threaded (Flash::Threads::one) and shared with a second module,
+// the driver's verifier(), which boots on it while this module's run is
+// suspended inside a NAND operation, and is judged as this module would be
+// after the same cut in a replay.
+//
 // What a run says and hears is appended to a transcript: "> " lines sent,
 // "< " lines answered, "urc: " lines, "-- " notes (power, cuts, boot).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -77,6 +84,21 @@ class ModuleDriver {
   // The flash written to `path` (a NAND image `vmodem run` boots).
   tl::expected<void, std::string> save_image(const std::filesystem::path& path);
 
+  // Makes the second module over this driver's flash (not powered), once:
+  // it verifies a cut branched off this module's run. Its boot events,
+  // cuts and transcript are its own; the caller hands the flash's fault
+  // listener back and forth (hear_faults()).
+  tl::expected<void, std::string> add_verifier();
+  // After add_verifier().
+  ModuleDriver& verifier() { return *verifier_; }
+  // This driver's module hears the flash's faults from now on (the next cut
+  // is its NAND_FAULT), and the notes of its events go to `transcript`.
+  void hear_faults(Transcript& transcript);
+
+  // The caller was away from the run for `d` (a branch verified a cut
+  // inside one of its NAND operations): the steps' timeouts do not count it.
+  void away(std::chrono::steady_clock::duration d) { away_ += d; }
+
   bool power_lost() const { return module_->power_lost(); }
   Module& module() { return *module_; }
   nand::FaultInjector& injector() { return module_->flash().lock().faults(); }
@@ -84,7 +106,9 @@ class ModuleDriver {
   const std::optional<nlohmann::json>& last_fault() const { return fault_; }
 
  private:
-  explicit ModuleDriver(std::uint64_t seed) : seed_(seed) {}
+  ModuleDriver(Profile profile, std::uint64_t seed) : profile_(std::move(profile)), seed_(seed) {}
+  // The module over `flash`, with the driver's profile, seed and options.
+  tl::expected<void, std::string> make_module(std::shared_ptr<Flash> flash, bool factory_booted);
   void on_event(const nlohmann::json& event);
   // Runs the io_context until nothing is ready (timers due, posted work).
   void settle();
@@ -94,7 +118,12 @@ class ModuleDriver {
   StepResult run_command(const AtStep& step, Transcript& transcript);
   StepResult wait_urc(const AtStep& step, Transcript& transcript);
   void new_engine();
+  // The steady clock less the time the caller was away (away()).
+  std::chrono::steady_clock::time_point now() const {
+    return std::chrono::steady_clock::now() - away_;
+  }
 
+  Profile profile_;  // fast mode
   std::uint64_t seed_;
   boost::asio::io_context io_;
   std::unique_ptr<Module> module_;
@@ -103,6 +132,9 @@ class ModuleDriver {
   Transcript* transcript_ = nullptr;
   BootReport* boot_ = nullptr;
   std::optional<nlohmann::json> fault_;
+  std::chrono::steady_clock::duration away_{};
+  // Declared last: destroyed (powered off) before this driver's module.
+  std::unique_ptr<ModuleDriver> verifier_;
 };
 
 }  // namespace vmodem::sim::campaign

@@ -91,6 +91,10 @@ tl::expected<Report, std::string> run_worker(const Scenario& scenario, const Run
   auto driver = ModuleDriver::create(*profile, scenario.seed, scenario.image);
   if (!driver) return tl::unexpected(driver.error());
   if (auto ok = run_setup(scenario, **driver); !ok) return tl::unexpected(ok.error());
+  const bool branch = !options.replay && !options.only;
+  if (branch) {
+    if (auto ok = (*driver)->add_verifier(); !ok) return tl::unexpected(ok.error());
+  }
   ScenarioCase c(scenario, **driver, report.safe_power_loss,
                  options.only ? options.keep_state : std::filesystem::path());
   if (auto ok = c.reference(); !ok) return tl::unexpected(ok.error());
@@ -117,7 +121,8 @@ tl::expected<Report, std::string> run_worker(const Scenario& scenario, const Run
     report.cuts.push_back(std::move(record));
     on_cut(report.cuts.back(), whole);
   };
-  report.result = nand::campaign::run(c, plan, engine);
+  report.result =
+      branch ? nand::campaign::run_branched(c, plan, engine) : nand::campaign::run(c, plan, engine);
   report.operations = report.result.operations;
   report.steps = c.spans();
   return report;
