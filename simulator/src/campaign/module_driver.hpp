@@ -28,6 +28,7 @@
 #include <tl/expected.hpp>
 
 #include <vmodem/at/engine.hpp>
+#include <vmodem/simulator/control_server.hpp>
 #include <vmodem/simulator/module.hpp>
 
 #include "campaign/scenario.hpp"
@@ -60,9 +61,13 @@ struct BootReport {
 class ModuleDriver {
  public:
   // Manufactures `profile`'s module in RAM (seeded by `seed`), boots it
-  // once, powers it off; with `image` set, then loads that NAND image.
+  // once, powers it off; with `image` set, then loads that NAND image. With
+  // `state_dir` (an existing directory), the module also serves its ports
+  // as PTYs linked there (ttyUSB2 the AT port) and its control socket
+  // (control.sock), for host steps.
   static tl::expected<std::unique_ptr<ModuleDriver>, std::string> create(
-      Profile profile, std::uint64_t seed, const std::filesystem::path& image);
+      Profile profile, std::uint64_t seed, const std::filesystem::path& image,
+      const std::filesystem::path& state_dir = {});
   ~ModuleDriver();
   ModuleDriver(const ModuleDriver&) = delete;
   ModuleDriver& operator=(const ModuleDriver&) = delete;
@@ -117,13 +122,16 @@ class ModuleDriver {
   void wait_a_little();
   StepResult run_command(const AtStep& step, Transcript& transcript);
   StepResult wait_urc(const AtStep& step, Transcript& transcript);
+  StepResult run_host(const AtStep& step, Transcript& transcript);
   void new_engine();
   // The steady clock less the time the caller was away (away()).
   std::chrono::steady_clock::time_point now() const {
     return std::chrono::steady_clock::now() - away_;
   }
 
-  Profile profile_;  // fast mode
+  Profile profile_;                  // fast mode
+  std::filesystem::path state_dir_;  // ports and control socket (host steps)
+  std::unique_ptr<ControlServer> control_;
   std::uint64_t seed_;
   boost::asio::io_context io_;
   std::unique_ptr<Module> module_;

@@ -206,7 +206,8 @@ int run_campaign_command(const CampaignArgs& a) {
   std::fprintf(stderr, "vmodem: campaign %s, seed %llu, %u worker%s%s, %s\n", a.scenario.c_str(),
                static_cast<unsigned long long>(scenario->seed), a.jobs, a.jobs == 1 ? "" : "s",
                a.shard.empty() ? "" : (", shard " + a.shard).c_str(),
-               a.replay_cuts ? "each cut replayed" : "cuts branched off one uncut run");
+               a.replay_cuts || cp::has_host_steps(*scenario) ? "each cut replayed"
+                                                              : "cuts branched off one uncut run");
   std::optional<tl::expected<cp::Report, std::string>> report;
   {
     const InterruptGuard guard;
