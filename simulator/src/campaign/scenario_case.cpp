@@ -15,6 +15,7 @@ void ScenarioCase::rewind() {
   transcript_.clear();
   trace_.clear();
   in_flight_ = 0;
+  armed_.reset();
 }
 
 bool ScenarioCase::act() {

@@ -40,9 +40,19 @@ class ScenarioCase final : public nand::campaign::BranchingCase {
   ScenarioCase(const Scenario& scenario, ModuleDriver& driver, bool safe,
                std::filesystem::path keep_state)
       : s_(scenario), d_(driver), safe_(safe), keep_state_(std::move(keep_state)) {
-    d_.injector().set_observer([this](std::uint64_t, nand::OpKind kind, nand::PageAddr addr) {
-      if (tracing_) trace_.push_back({kind, addr.block});
-    });
+    d_.injector().set_observer(
+        [this](std::uint64_t operation, nand::OpKind kind, nand::PageAddr addr) {
+          if (tracing_) trace_.push_back({kind, addr.block});
+          // A replayed cut strikes at the action's operation `armed_`, counted
+          // as a branch counts it: across a reset the action makes the module
+          // do (AT+QFOTADL), which drops a count-down cut armed before it. The
+          // rule is added before the injector looks at its rules for this
+          // operation, so it fires on it.
+          if (armed_ && operation == armed_->operation) {
+            (void)d_.injector().arm_power_cut(1, armed_->mode);
+            armed_.reset();
+          }
+        });
   }
   ~ScenarioCase() override { d_.injector().set_observer({}); }
   ScenarioCase(const ScenarioCase&) = delete;
@@ -50,6 +60,7 @@ class ScenarioCase final : public nand::campaign::BranchingCase {
 
   nand::FaultInjector& injector() override { return d_.injector(); }
   void rewind() override;
+  void arm(const CutPoint& point) override { armed_ = point; }
   bool act() override;
   Verdict verify(const CutPoint& point) override;
   std::string anomaly() override { return anomaly_; }
@@ -101,6 +112,7 @@ class ScenarioCase final : public nand::campaign::BranchingCase {
   // Inside a branch: the uncut run's transcript and tracing, put back after,
   // and when the branch began (the run's timeouts do not count it).
   bool branched_ = false;
+  std::optional<CutPoint> armed_;  // replay: the cut the observer arms at its operation
   Transcript uncut_transcript_;
   bool uncut_tracing_ = false;
   std::chrono::steady_clock::time_point branch_start_{};
