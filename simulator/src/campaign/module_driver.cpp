@@ -316,13 +316,16 @@ StepResult ModuleDriver::wait_urc(const AtStep& step, Transcript& transcript) {
   StepResult result;
   for (;;) {
     settle();
+    // First: the power may have gone after the URC, in the same round (the
+    // boot that follows a FOTA's END,0); the step then lost power, as a
+    // command whose answer came before the cut does.
+    if (power_lost()) {
+      result.kind = StepResult::Kind::power_lost;
+      return result;
+    }
     const auto it = std::find(urcs_.begin(), urcs_.end(), step.urc);
     if (it != urcs_.end()) {
       urcs_.erase(urcs_.begin(), it + 1);  // a later wait looks past this one
-      return result;
-    }
-    if (power_lost()) {
-      result.kind = StepResult::Kind::power_lost;
       return result;
     }
     if (now() > deadline) {
