@@ -1,8 +1,9 @@
 // `vmodem campaign` through the real binary on the shipped example
 // (examples/cert-backup: AT+QFUPL of a certificate, then AT+QPRTPARA=11 on a
 // BG95-M3): the tally of a seeded sample in the safe and the real power-loss
-// mode, a cut replayed from the report with the verdict it had and a state
-// directory `vmodem run --state` boots, and the exit codes of bad input.
+// mode, the same report with --replay-cuts as with the default branching, a
+// cut replayed from the report with the verdict it had and a state directory
+// `vmodem run --state` boots, and the exit codes of bad input.
 #include <fstream>
 
 #include <gtest/gtest.h>
@@ -62,6 +63,21 @@ TEST_F(Campaign, SafeModeSampleHasNoFailureAndNeverAnInvalidBackup) {
   EXPECT_EQ(tally_with(report, "invalid"), 0U) << report["tally"].dump();
   EXPECT_EQ(report["steps"].size(), 2U);
   EXPECT_EQ(report["results"].size(), 40U);
+}
+
+TEST_F(Campaign, ReplayCutsGivesTheBranchedReport) {
+  const std::string scenario = kExamples + "/cert-backup/scenario.json";
+  const auto branched = run(scenario, "--sample 12");
+  const auto replayed = run(scenario, "--sample 12 --replay-cuts");
+  ASSERT_TRUE(branched.is_object());
+  ASSERT_TRUE(replayed.is_object());
+  EXPECT_EQ(branched["tally"], replayed["tally"]);
+  ASSERT_EQ(branched["results"].size(), 12U);
+  ASSERT_EQ(branched["results"].size(), replayed["results"].size());
+  for (std::size_t i = 0; i < branched["results"].size(); ++i) {
+    nlohmann::json a = branched["results"][i], b = replayed["results"][i];
+    EXPECT_EQ(a, b) << i;
+  }
 }
 
 TEST_F(Campaign, RealModeSampleClassifiesInvalidBackupsAsPassesAndAReplayReproducesACut) {

@@ -44,6 +44,37 @@ TEST(FirmwareStore, FallsBackToTheOtherSlotWhenTheActiveOneIsDamaged) {
   EXPECT_TRUE(same_images(running->bundle, synthetic_firmware(1)));
 }
 
+TEST(FirmwareStore, VerifiedImagesAnswerTheSameBytesAndNeverOtherBytes) {
+  VerifiedImages verified;
+  const Bytes image(5000, 0x5a);
+  const Digest digest = sha256(image);
+  EXPECT_TRUE(verified.verify("modem@A", image, digest));
+  EXPECT_TRUE(verified.verify("modem@A", image, digest));  // from the memo
+  Bytes flipped = image;
+  flipped[4321] ^= 0x10;
+  EXPECT_FALSE(verified.verify("modem@A", flipped, digest));
+  EXPECT_FALSE(verified.verify("modem@A", Bytes(image.begin(), image.end() - 1), digest));
+  EXPECT_TRUE(verified.verify("modem@A", image, digest));
+}
+
+TEST(FirmwareStore, ABootWithVerifiedImagesStillFallsBackFromADamagedSlot) {
+  NandFixture nand;
+  nand.install(synthetic_firmware(1));
+  nand.install(synthetic_firmware(2));
+  VerifiedImages verified;
+  for (int boot = 0; boot < 2; ++boot) {
+    auto loaded = nand.store()->load(&verified);
+    ASSERT_TRUE(loaded) << loaded.error().message;
+    EXPECT_FALSE(loaded->fell_back);
+    EXPECT_TRUE(same_images(loaded->bundle, synthetic_firmware(2)));
+  }
+  ASSERT_TRUE(nand.injector().erase(24));  // slot B of "modem"
+  auto loaded = nand.store()->load(&verified);
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  EXPECT_TRUE(loaded->fell_back);
+  EXPECT_TRUE(same_images(loaded->bundle, synthetic_firmware(1)));
+}
+
 TEST(FirmwareStore, ATornBootRecordLeavesThePreviousOneInForce) {
   NandFixture nand;
   nand.install(synthetic_firmware(1));

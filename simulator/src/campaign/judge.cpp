@@ -28,18 +28,18 @@ Verdict ScenarioCase::judge(const BootReport& boot) {
       why += "; " + e;
     return Verdict::fail("failed: boot", why);
   }
-  const ModuleState now = capture(d_.module());
+  const ModuleState now = capture(checker().module());
   for (const auto& [name, fs] : now) {
     if (!fs.mounted) return Verdict::fail("failed: mount", name + " is not mounted");
     if (!fs.error.empty()) return Verdict::fail("failed: readable", name + ": " + fs.error);
-    const fs::CheckReport check = d_.module().file_system(name)->lock()->check();
+    const fs::CheckReport check = checker().module().file_system(name)->lock()->check();
     if (!check.ok()) return Verdict::fail("failed: clean", name + ": " + check.first()->describe());
   }
   std::vector<std::string> labels{state_label(now, boot)};
   if (auto failed = judge_files(now, boot, labels)) return *failed;
   if (auto failed = judge_backups(now, boot, labels)) return *failed;
   for (std::size_t i = 0; i < s_.checks.size(); ++i) {
-    const StepResult r = d_.run(s_.checks[i], transcript_);
+    const StepResult r = checker().run(s_.checks[i], transcript_);
     if (!r.ok())
       return Verdict::fail("failed: check " + std::to_string(i + 1), r.describe(s_.checks[i]));
   }

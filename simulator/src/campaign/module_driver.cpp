@@ -1,8 +1,14 @@
 #include "campaign/module_driver.hpp"
 
 #include <chrono>
+#include <csignal>
+#include <fstream>
 
+#include <fcntl.h>
+#include <spawn.h>
 #include <spdlog/logger.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace vmodem::sim::campaign {
 
@@ -59,8 +65,13 @@ std::string StepResult::describe(const AtStep& step) const {
     case Kind::ok:
       return step.label() + ": ok";
     case Kind::mismatch:
+      if (step.kind == AtStep::Kind::host) return step.label() + ": " + answer;
       return step.label() + ": expected \"" + step.expect + "\", got \"" + answer + "\"";
     case Kind::timeout:
+      if (step.kind == AtStep::Kind::host) {
+        return step.label() + ": killed at its timeout of " + std::to_string(step.timeout_ms) +
+               " ms" + (answer.empty() ? "" : " (" + answer + ")");
+      }
       return step.label() + ": no " + (step.kind == AtStep::Kind::wait_urc ? "URC" : "answer") +
              " within " + std::to_string(step.timeout_ms) + " ms" +
              (answer.empty() ? "" : " (got \"" + answer + "\")");
@@ -71,20 +82,26 @@ std::string StepResult::describe(const AtStep& step) const {
 }
 
 tl::expected<std::unique_ptr<ModuleDriver>, std::string> ModuleDriver::create(
-    Profile profile, std::uint64_t seed, const std::filesystem::path& image) {
-  std::unique_ptr<ModuleDriver> d(new ModuleDriver(seed));
+    Profile profile, std::uint64_t seed, const std::filesystem::path& image,
+    const std::filesystem::path& state_dir) {
   // Every boot delay zero: a boot is a few zero-delay timers, polled.
   profile.boot.fast_mode_divisor = 1'000'000;
-  ModuleOptions options;
-  options.ports = false;
-  options.ram_flash = true;
-  options.seeds = Seeds{seed};
-  // A logger with no sink: thousands of boots would drown a terminal.
-  options.log = std::make_shared<spdlog::logger>("campaign");
-  auto created = Module::create(d->io_, std::move(profile), options);
-  if (!created) return tl::unexpected(created.error());
-  d->module_ = std::move(*created);
-  d->module_->subscribe([raw = d.get()](const json& event) { raw->on_event(event); });
+  std::unique_ptr<ModuleDriver> d(new ModuleDriver(std::move(profile), seed));
+  d->state_dir_ = state_dir;
+  // One thread (the caller's): a branch boots the verifier from inside a
+  // NAND operation of this module's run.
+  auto flash = Flash::in_memory(d->profile_, Seeds{seed}, Flash::Threads::one);
+  if (!flash) return tl::unexpected(flash.error());
+  if (auto made = d->make_module(std::move(*flash), false); !made)
+    return tl::unexpected(made.error());
+  if (!state_dir.empty()) {
+    ControlServerOptions control;
+    control.socket_path = state_dir / "control.sock";
+    control.model = d->profile_.name;
+    auto started = ControlServer::start(d->io_.get_executor(), *d->module_, control);
+    if (!started) return tl::unexpected(started.error());
+    d->control_ = std::move(*started);
+  }
   // The production line: the first boot formats, installs the factory
   // files and backs them up.
   Transcript ignored;
@@ -102,7 +119,43 @@ tl::expected<std::unique_ptr<ModuleDriver>, std::string> ModuleDriver::create(
   return d;
 }
 
+tl::expected<void, std::string> ModuleDriver::make_module(std::shared_ptr<Flash> flash,
+                                                          bool factory_booted) {
+  ModuleOptions options;
+  options.ports = !state_dir_.empty();
+  options.state_dir = state_dir_;
+  options.flash = std::move(flash);
+  options.factory_booted = factory_booted;
+  options.seeds = Seeds{seed_};
+  // A logger with no sink: thousands of boots would drown a terminal.
+  options.log = std::make_shared<spdlog::logger>("campaign");
+  auto created = Module::create(io_, profile_, options);
+  if (!created) return tl::unexpected(created.error());
+  module_ = std::move(*created);
+  module_->subscribe([this](const json& event) { on_event(event); });
+  return {};
+}
+
+tl::expected<void, std::string> ModuleDriver::add_verifier() {
+  if (verifier_) return {};
+  std::unique_ptr<ModuleDriver> v(new ModuleDriver(profile_, seed_));  // no ports
+  // The flash this module's first power-on manufactured: never formatted again.
+  if (auto made = v->make_module(module_->shared_flash(), true); !made)
+    return tl::unexpected("the verifying module: " + made.error());
+  verifier_ = std::move(v);
+  module_->take_fault_listener();
+  return {};
+}
+
+void ModuleDriver::hear_faults(Transcript& transcript) {
+  module_->take_fault_listener();
+  transcript_ = &transcript;
+  fault_.reset();
+}
+
 ModuleDriver::~ModuleDriver() {
+  verifier_.reset();
+  control_.reset();  // its timers and sockets before the io_context
   engine_.reset();
   if (module_ && module_->power_state() != PowerState::off) (void)module_->power_cut({});
   settle();
@@ -194,8 +247,15 @@ void ModuleDriver::cut() {
 StepResult ModuleDriver::run(const AtStep& step, Transcript& transcript) {
   transcript_ = &transcript;
   if (!engine_) new_engine();
-  return step.kind == AtStep::Kind::wait_urc ? wait_urc(step, transcript)
-                                             : run_command(step, transcript);
+  switch (step.kind) {
+    case AtStep::Kind::wait_urc:
+      return wait_urc(step, transcript);
+    case AtStep::Kind::host:
+      return run_host(step, transcript);
+    case AtStep::Kind::command:
+      break;
+  }
+  return run_command(step, transcript);
 }
 
 StepResult ModuleDriver::run_command(const AtStep& step, Transcript& transcript) {
@@ -203,7 +263,7 @@ StepResult ModuleDriver::run_command(const AtStep& step, Transcript& transcript)
   std::string output;
   std::string pending = step.send + "\r";
   bool data_sent = !step.data.has_value();
-  const auto deadline = Clock::now() + std::chrono::milliseconds(step.timeout_ms);
+  const auto deadline = now() + std::chrono::milliseconds(step.timeout_ms);
   StepResult result;
   std::size_t shown = 0;  // answer lines already in the transcript
   // Complete lines go to the transcript as they come, in order with the
@@ -239,7 +299,7 @@ StepResult ModuleDriver::run_command(const AtStep& step, Transcript& transcript)
                         : StepResult::Kind::mismatch;
       break;
     }
-    if (Clock::now() > deadline) {
+    if (now() > deadline) {
       result.kind = StepResult::Kind::timeout;
       break;
     }
@@ -252,20 +312,23 @@ StepResult ModuleDriver::run_command(const AtStep& step, Transcript& transcript)
 
 StepResult ModuleDriver::wait_urc(const AtStep& step, Transcript& transcript) {
   transcript.push_back("-- waiting for " + step.urc);
-  const auto deadline = Clock::now() + std::chrono::milliseconds(step.timeout_ms);
+  const auto deadline = now() + std::chrono::milliseconds(step.timeout_ms);
   StepResult result;
   for (;;) {
     settle();
+    // First: the power may have gone after the URC, in the same round (the
+    // boot that follows a FOTA's END,0); the step then lost power, as a
+    // command whose answer came before the cut does.
+    if (power_lost()) {
+      result.kind = StepResult::Kind::power_lost;
+      return result;
+    }
     const auto it = std::find(urcs_.begin(), urcs_.end(), step.urc);
     if (it != urcs_.end()) {
       urcs_.erase(urcs_.begin(), it + 1);  // a later wait looks past this one
       return result;
     }
-    if (power_lost()) {
-      result.kind = StepResult::Kind::power_lost;
-      return result;
-    }
-    if (Clock::now() > deadline) {
+    if (now() > deadline) {
       result.kind = StepResult::Kind::timeout;
       return result;
     }
@@ -298,6 +361,110 @@ tl::expected<void, std::string> ModuleDriver::save_image(const std::filesystem::
   }
   if (!*saved) return tl::unexpected(path.string() + ": " + saved->error().desc);
   return {};
+}
+
+namespace {
+
+// The program's output (stdout and stderr, one file) as transcript lines.
+void append_output(const std::filesystem::path& file, Transcript& transcript) {
+  std::ifstream in(file, std::ios::binary);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    transcript.push_back("host: " + line);
+  }
+}
+
+std::string exit_text(int status) {
+  if (WIFEXITED(status)) return "exit " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
+  return "ended";
+}
+
+}  // namespace
+
+StepResult ModuleDriver::run_host(const AtStep& step, Transcript& transcript) {
+  transcript.push_back("$ " + step.run);
+  StepResult result;
+  if (state_dir_.empty()) {
+    result.kind = StepResult::Kind::mismatch;
+    result.answer = "no ports (the module was made without a state directory)";
+    return result;
+  }
+  const std::filesystem::path output = state_dir_ / "host-output.txt";
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view entry(*e);
+    if (!entry.starts_with("VMODEM_AT_PORT=") && !entry.starts_with("VMODEM_CTL=") &&
+        !entry.starts_with("VMODEM_STATE="))
+      env.emplace_back(entry);
+  }
+  env.push_back("VMODEM_AT_PORT=" + (state_dir_ / "ttyUSB2").string());
+  env.push_back("VMODEM_CTL=" + (state_dir_ / "control.sock").string());
+  env.push_back("VMODEM_STATE=" + state_dir_.string());
+  std::vector<char*> envp;
+  envp.reserve(env.size() + 1);
+  for (auto& e : env)
+    envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::string shell = "/bin/sh", dash_c = "-c", command = step.run;
+  char* argv[] = {shell.data(), dash_c.data(), command.data(), nullptr};
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attributes;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, output.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addchdir_np(&actions, step.dir.c_str());
+  posix_spawnattr_init(&attributes);
+  // A group of its own: the power cut and the timeout kill it whole.
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attributes, 0);
+  pid_t pid = 0;
+  const int spawned = posix_spawn(&pid, shell.c_str(), &actions, &attributes, argv, envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attributes);
+  if (spawned != 0) {
+    result.kind = StepResult::Kind::mismatch;
+    result.answer = "cannot start /bin/sh (error " + std::to_string(spawned) + ")";
+    return result;
+  }
+  const auto deadline = now() + std::chrono::milliseconds(step.timeout_ms);
+  int status = 0;
+  auto stop = [&](StepResult::Kind kind) {
+    ::kill(-pid, SIGKILL);
+    (void)::waitpid(pid, &status, 0);
+    result.kind = kind;
+  };
+  for (;;) {
+    settle();
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      settle();  // what it sent last
+      result.answer = exit_text(status);
+      // A program that ended because its port vanished at the cut: the power went.
+      if (power_lost()) {
+        result.kind = StepResult::Kind::power_lost;
+      } else {
+        result.kind = WIFEXITED(status) && WEXITSTATUS(status) == 0 ? StepResult::Kind::ok
+                                                                    : StepResult::Kind::mismatch;
+      }
+      break;
+    }
+    if (power_lost()) {
+      stop(StepResult::Kind::power_lost);
+      transcript.push_back("-- host program killed: the power went");
+      break;
+    }
+    if (now() > deadline) {
+      stop(StepResult::Kind::timeout);
+      transcript.push_back("-- host program killed at its timeout (" +
+                           std::to_string(step.timeout_ms) + " ms)");
+      break;
+    }
+    wait_a_little();
+  }
+  append_output(output, transcript);
+  return result;
 }
 
 }  // namespace vmodem::sim::campaign

@@ -5,10 +5,17 @@
 // A run is deterministic: no thread but the caller's touches the module (a
 // snapshot load is waited for), and every seed comes from the scenario's.
 //
+// Branching (nand::campaign::run_branched): the module's flash is
+// single-threaded (Flash::Threads::one) and shared with a second module,
+// the driver's verifier(), which boots on it while this module's run is
+// suspended inside a NAND operation, and is judged as this module would be
+// after the same cut in a replay.
+//
 // What a run says and hears is appended to a transcript: "> " lines sent,
 // "< " lines answered, "urc: " lines, "-- " notes (power, cuts, boot).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -21,6 +28,7 @@
 #include <tl/expected.hpp>
 
 #include <vmodem/at/engine.hpp>
+#include <vmodem/simulator/control_server.hpp>
 #include <vmodem/simulator/module.hpp>
 
 #include "campaign/scenario.hpp"
@@ -53,9 +61,13 @@ struct BootReport {
 class ModuleDriver {
  public:
   // Manufactures `profile`'s module in RAM (seeded by `seed`), boots it
-  // once, powers it off; with `image` set, then loads that NAND image.
+  // once, powers it off; with `image` set, then loads that NAND image. With
+  // `state_dir` (an existing directory), the module also serves its ports
+  // as PTYs linked there (ttyUSB2 the AT port) and its control socket
+  // (control.sock), for host steps.
   static tl::expected<std::unique_ptr<ModuleDriver>, std::string> create(
-      Profile profile, std::uint64_t seed, const std::filesystem::path& image);
+      Profile profile, std::uint64_t seed, const std::filesystem::path& image,
+      const std::filesystem::path& state_dir = {});
   ~ModuleDriver();
   ModuleDriver(const ModuleDriver&) = delete;
   ModuleDriver& operator=(const ModuleDriver&) = delete;
@@ -77,6 +89,21 @@ class ModuleDriver {
   // The flash written to `path` (a NAND image `vmodem run` boots).
   tl::expected<void, std::string> save_image(const std::filesystem::path& path);
 
+  // Makes the second module over this driver's flash (not powered), once:
+  // it verifies a cut branched off this module's run. Its boot events,
+  // cuts and transcript are its own; the caller hands the flash's fault
+  // listener back and forth (hear_faults()).
+  tl::expected<void, std::string> add_verifier();
+  // After add_verifier().
+  ModuleDriver& verifier() { return *verifier_; }
+  // This driver's module hears the flash's faults from now on (the next cut
+  // is its NAND_FAULT), and the notes of its events go to `transcript`.
+  void hear_faults(Transcript& transcript);
+
+  // The caller was away from the run for `d` (a branch verified a cut
+  // inside one of its NAND operations): the steps' timeouts do not count it.
+  void away(std::chrono::steady_clock::duration d) { away_ += d; }
+
   bool power_lost() const { return module_->power_lost(); }
   Module& module() { return *module_; }
   nand::FaultInjector& injector() { return module_->flash().lock().faults(); }
@@ -84,7 +111,9 @@ class ModuleDriver {
   const std::optional<nlohmann::json>& last_fault() const { return fault_; }
 
  private:
-  explicit ModuleDriver(std::uint64_t seed) : seed_(seed) {}
+  ModuleDriver(Profile profile, std::uint64_t seed) : profile_(std::move(profile)), seed_(seed) {}
+  // The module over `flash`, with the driver's profile, seed and options.
+  tl::expected<void, std::string> make_module(std::shared_ptr<Flash> flash, bool factory_booted);
   void on_event(const nlohmann::json& event);
   // Runs the io_context until nothing is ready (timers due, posted work).
   void settle();
@@ -93,8 +122,16 @@ class ModuleDriver {
   void wait_a_little();
   StepResult run_command(const AtStep& step, Transcript& transcript);
   StepResult wait_urc(const AtStep& step, Transcript& transcript);
+  StepResult run_host(const AtStep& step, Transcript& transcript);
   void new_engine();
+  // The steady clock less the time the caller was away (away()).
+  std::chrono::steady_clock::time_point now() const {
+    return std::chrono::steady_clock::now() - away_;
+  }
 
+  Profile profile_;                  // fast mode
+  std::filesystem::path state_dir_;  // ports and control socket (host steps)
+  std::unique_ptr<ControlServer> control_;
   std::uint64_t seed_;
   boost::asio::io_context io_;
   std::unique_ptr<Module> module_;
@@ -103,6 +140,9 @@ class ModuleDriver {
   Transcript* transcript_ = nullptr;
   BootReport* boot_ = nullptr;
   std::optional<nlohmann::json> fault_;
+  std::chrono::steady_clock::duration away_{};
+  // Declared last: destroyed (powered off) before this driver's module.
+  std::unique_ptr<ModuleDriver> verifier_;
 };
 
 }  // namespace vmodem::sim::campaign

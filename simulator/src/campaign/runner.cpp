@@ -1,7 +1,10 @@
 #include "campaign/runner.hpp"
 
 #include <chrono>
+#include <optional>
 #include <thread>
+
+#include <stdlib.h>
 
 #include <vmodem/nand/thread_safety.hpp>
 #include <vmodem/simulator/profile.hpp>
@@ -52,6 +55,22 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// A temporary directory for a worker's ports and control socket, removed
+// with everything in it (path empty when it could not be made).
+struct StateDir {
+  std::filesystem::path path;
+  StateDir() {
+    std::string name = (std::filesystem::temp_directory_path() / "vmodem-campaign-XXXXXX").string();
+    if (::mkdtemp(name.data()) != nullptr) path = name;
+  }
+  ~StateDir() {
+    std::error_code ec;
+    if (!path.empty()) std::filesystem::remove_all(path, ec);
+  }
+  StateDir(const StateDir&) = delete;
+  StateDir& operator=(const StateDir&) = delete;
+};
+
 // A worker's cut: the record and the planned count of the whole shard.
 using OnCut = std::function<void(CutRecord&, std::uint64_t planned)>;
 
@@ -88,9 +107,23 @@ tl::expected<Report, std::string> run_worker(const Scenario& scenario, const Run
   report.modes = scenario.cuts.modes;
   report.sample = scenario.cuts.sample;
   report.shard = shard;
-  auto driver = ModuleDriver::create(*profile, scenario.seed, scenario.image);
+  // Host steps: the module serves its ports and control socket in a
+  // directory of the worker's own, and every cut is replayed (a program
+  // cannot be suspended inside a NAND operation and resumed).
+  const bool host = has_host_steps(scenario);
+  std::optional<StateDir> state;
+  if (host) {
+    state.emplace();
+    if (state->path.empty()) return tl::unexpected(std::string("cannot make a state directory"));
+  }
+  auto driver = ModuleDriver::create(*profile, scenario.seed, scenario.image,
+                                     state ? state->path : std::filesystem::path());
   if (!driver) return tl::unexpected(driver.error());
   if (auto ok = run_setup(scenario, **driver); !ok) return tl::unexpected(ok.error());
+  const bool branch = !options.replay && !options.only && !host;
+  if (branch) {
+    if (auto ok = (*driver)->add_verifier(); !ok) return tl::unexpected(ok.error());
+  }
   ScenarioCase c(scenario, **driver, report.safe_power_loss,
                  options.only ? options.keep_state : std::filesystem::path());
   if (auto ok = c.reference(); !ok) return tl::unexpected(ok.error());
@@ -117,7 +150,8 @@ tl::expected<Report, std::string> run_worker(const Scenario& scenario, const Run
     report.cuts.push_back(std::move(record));
     on_cut(report.cuts.back(), whole);
   };
-  report.result = nand::campaign::run(c, plan, engine);
+  report.result =
+      branch ? nand::campaign::run_branched(c, plan, engine) : nand::campaign::run(c, plan, engine);
   report.operations = report.result.operations;
   report.steps = c.spans();
   return report;

@@ -3,10 +3,16 @@
 // from an image), the setup runs once and the module is powered off in
 // order; that flash is every run's start. The action is run once uncut as a
 // reference (the file systems' trees and backup records after each step),
-// measured by the engine, and then cut at each planned operation: each cut
-// replays the action from the kept flash up to the cut (branching off one
-// uncut run, as the backup campaigns do, is a later optimisation), powers
-// up, and is judged:
+// measured by the engine, and then cut at each planned operation. By
+// default the cuts branch off one uncut run per cut mode, as the backup
+// campaigns do: at a planned operation the flash is checkpointed, the
+// operation cut short, a second module in this process powers up on that
+// flash and is judged, the flash is rolled back and the uncut run goes on
+// (a cut costs its recovery, not the action before it). With
+// RunOptions::replay, and for a one-cut replay (`only`), each cut instead
+// replays the action from the kept flash up to the cut. Both give the same
+// cuts, flash and verdicts (tests/simulator_campaign/branch_test.cpp). A
+// cut then powers up and is judged:
 //
 //  * boot: the module completes its boot (APP RDY; RDY on UC20);
 //  * clean: every mounted file system passes its check (probes 5-9);
@@ -44,6 +50,9 @@ namespace vmodem::sim::campaign {
 struct RunOptions {
   // Replay exactly this cut (the scenario's cut plan is ignored).
   std::optional<nand::campaign::CutPoint> only;
+  // Replay the action up to every cut instead of branching off one uncut
+  // run (`vmodem campaign run --replay-cuts`): slower, the same report.
+  bool replay = false;
   // Replay: write the flash right after the cut to <dir>/nand.img (the
   // state directory `vmodem run --state` boots) and the transcript beside it.
   std::filesystem::path keep_state;

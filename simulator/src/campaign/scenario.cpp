@@ -60,7 +60,14 @@ void expand_size(AtStep& step) {
 
 AtStep read_step(JsonReader& r, const std::filesystem::path& base) {
   AtStep step;
-  if (r.has("wait_urc")) {
+  if (r.has("run")) {
+    step.kind = AtStep::Kind::host;
+    step.run = r.string("run");
+    if (r.ok() && step.run.empty()) r.fail("run", "expected a shell command line, got \"\"");
+    step.timeout_ms = static_cast<std::uint32_t>(r.integer("timeout_ms", 1, kMaxTimeoutMs, 60000));
+    std::error_code ec;
+    step.dir = std::filesystem::absolute(base.empty() ? "." : base, ec);
+  } else if (r.has("wait_urc")) {
     step.kind = AtStep::Kind::wait_urc;
     step.urc = r.string("wait_urc");
     if (r.ok() && step.urc.empty()) r.fail("wait_urc", "expected a URC line, got \"\"");
@@ -196,6 +203,7 @@ std::string digest_of(std::string_view text, const Scenario& s) {
 }  // namespace
 
 std::string AtStep::label() const {
+  if (kind == Kind::host) return "run " + run;
   return kind == Kind::wait_urc ? "wait " + urc : send;
 }
 
@@ -249,6 +257,14 @@ tl::expected<Scenario, ScenarioError> load_scenario(const std::filesystem::path&
   auto text = read_text(file);
   if (!text) return tl::unexpected(ScenarioError{file.string(), "", "cannot read the file"});
   return parse_scenario(*text, file);
+}
+
+bool has_host_steps(const Scenario& scenario) {
+  for (const auto* steps : {&scenario.setup, &scenario.action, &scenario.checks}) {
+    for (const auto& step : *steps)
+      if (step.kind == AtStep::Kind::host) return true;
+  }
+  return false;
 }
 
 }  // namespace vmodem::sim::campaign

@@ -27,6 +27,7 @@ struct AtStep {
   enum class Kind : std::uint8_t {
     command,   // send a command line, wait for its final result, check it
     wait_urc,  // wait until the module sends the URC line `urc`
+    host,      // run the host program `run`: it drives the module's real PTY
   };
   Kind kind = Kind::command;
   // The command line, without the CR; "{size}" in it is replaced at load by
@@ -39,9 +40,16 @@ struct AtStep {
   // from "data" (inline text) or "data_file" (read at load).
   std::optional<std::string> data;
   std::string urc;                  // wait_urc
-  std::uint32_t timeout_ms = 5000;  // for the final result, or the URC
+  std::uint32_t timeout_ms = 5000;  // for the final result, the URC, or the program's exit
+  // host: a shell command line (/bin/sh -c), run in `dir` (the scenario's
+  // directory) with VMODEM_AT_PORT, VMODEM_CTL and VMODEM_STATE in its
+  // environment; it succeeds when it exits 0, and is killed (its process
+  // group) when the power goes or at its timeout.
+  std::string run;
+  std::filesystem::path dir;
 
-  // What the transcript and reports call it: the command line, or "wait <urc>".
+  // What the transcript and reports call it: the command line, "wait
+  // <urc>" or "run <command>".
   std::string label() const;
 };
 
@@ -74,6 +82,10 @@ struct Scenario {
   // each shard ran (the image a scenario starts from is not in it).
   std::string digest;
 };
+
+// Whether a step of the setup, the action or the checks runs a host program
+// (such a campaign runs its module with real PTYs and replays every cut).
+bool has_host_steps(const Scenario& scenario);
 
 struct ScenarioError {
   std::string file;

@@ -15,6 +15,7 @@ void ScenarioCase::rewind() {
   transcript_.clear();
   trace_.clear();
   in_flight_ = 0;
+  armed_.reset();
 }
 
 bool ScenarioCase::act() {
@@ -98,22 +99,50 @@ std::string ScenarioCase::partition_of(std::uint32_t block) const {
 }
 
 Verdict ScenarioCase::verify(const CutPoint& point) {
+  ModuleDriver& d = checker();
   record_ = CutRecord{};
   record_.point = point;
   record_.step = in_flight_;
-  if (d_.last_fault()) {
-    record_.fault = *d_.last_fault();
+  d.cut();  // the module goes down as the cut left it (its io work run: the cut heard)
+  if (d.last_fault()) {
+    record_.fault = *d.last_fault();
     record_.partition = partition_of(record_.fault.value("block", 0U));
   }
-  d_.cut();  // the module goes down as the cut left it (its io work run)
   if (!keep_state_.empty()) {
-    if (auto saved = d_.save_image(keep_state_ / "nand.img"); !saved)
+    if (auto saved = d.save_image(keep_state_ / "nand.img"); !saved)
       record_.note = "could not keep the state: " + saved.error();
   }
-  const BootReport boot = d_.power_on(transcript_);
+  const BootReport boot = d.power_on(transcript_);
   Verdict verdict = judge(boot);
   record_.transcript = std::move(transcript_);
   return verdict;
+}
+
+void ScenarioCase::branch_enter(const CutPoint&) {
+  // Nothing to seed: arm() seeds nothing, and the branch finds the
+  // injector's and the chip's generators as a replay's cut finds them (the
+  // uncut run draws from them what the replay draws up to the cut).
+  branch_start_ = std::chrono::steady_clock::now();
+  branched_ = true;
+  uncut_tracing_ = tracing_;
+  tracing_ = false;  // the verifier's operations are not the action's
+  uncut_transcript_ = transcript_;
+  d_.module().flash().lock().storage().checkpoint_begin();
+  d_.verifier().hear_faults(transcript_);  // the cut takes the verifier's power
+}
+
+void ScenarioCase::branch_leave() {
+  d_.verifier().cut();
+  {
+    auto flash = d_.module().flash().lock();
+    flash.storage().checkpoint_rollback();
+    flash.faults().power_up();  // the suspended operation finds the chip as it left it
+  }
+  d_.module().take_fault_listener();
+  transcript_ = std::move(uncut_transcript_);
+  tracing_ = uncut_tracing_;
+  branched_ = false;
+  d_.away(std::chrono::steady_clock::now() - branch_start_);
 }
 
 }  // namespace vmodem::sim::campaign

@@ -4,6 +4,7 @@
 // invariants and the outcomes).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -27,14 +28,31 @@ using nand::campaign::Verdict;
 // The action under power cuts, as the engine's case: rewind() boots the kept
 // flash, act() runs the action's steps until they end or the power goes,
 // verify() powers up and judges (see runner.hpp for the invariants).
-class ScenarioCase final : public nand::campaign::InjectorCase {
+//
+// Branched (nand::campaign::run_branched, after driver.add_verifier()): at a
+// planned operation of the uncut act() the flash is checkpointed, the
+// operation cut short, and the driver's verifier module powers up on that
+// flash and is judged as the driver's own module is after a replayed cut;
+// then the flash is rolled back and the uncut run goes on. The cut's
+// transcript is the uncut run's up to the operation, then the verifier's.
+class ScenarioCase final : public nand::campaign::BranchingCase {
  public:
   ScenarioCase(const Scenario& scenario, ModuleDriver& driver, bool safe,
                std::filesystem::path keep_state)
       : s_(scenario), d_(driver), safe_(safe), keep_state_(std::move(keep_state)) {
-    d_.injector().set_observer([this](std::uint64_t, nand::OpKind kind, nand::PageAddr addr) {
-      if (tracing_) trace_.push_back({kind, addr.block});
-    });
+    d_.injector().set_observer(
+        [this](std::uint64_t operation, nand::OpKind kind, nand::PageAddr addr) {
+          if (tracing_) trace_.push_back({kind, addr.block});
+          // A replayed cut strikes at the action's operation `armed_`, counted
+          // as a branch counts it: across a reset the action makes the module
+          // do (AT+QFOTADL), which drops a count-down cut armed before it. The
+          // rule is added before the injector looks at its rules for this
+          // operation, so it fires on it.
+          if (armed_ && operation == armed_->operation) {
+            (void)d_.injector().arm_power_cut(1, armed_->mode);
+            armed_.reset();
+          }
+        });
   }
   ~ScenarioCase() override { d_.injector().set_observer({}); }
   ScenarioCase(const ScenarioCase&) = delete;
@@ -42,9 +60,12 @@ class ScenarioCase final : public nand::campaign::InjectorCase {
 
   nand::FaultInjector& injector() override { return d_.injector(); }
   void rewind() override;
+  void arm(const CutPoint& point) override { armed_ = point; }
   bool act() override;
   Verdict verify(const CutPoint& point) override;
   std::string anomaly() override { return anomaly_; }
+  void branch_enter(const CutPoint& point) override;
+  void branch_leave() override;
 
   // The uncut action once, with the module's state recorded before it and
   // after each step. An error when a step does not succeed.
@@ -71,6 +92,8 @@ class ScenarioCase final : public nand::campaign::InjectorCase {
                                        std::vector<std::string>& labels);
   std::string state_label(const ModuleState& now, const BootReport& boot) const;
   bool touched_by_action(const std::string& fs) const;
+  // The module a cut is verified on: the verifier inside a branch.
+  ModuleDriver& checker() { return branched_ ? d_.verifier() : d_; }
 
   const Scenario& s_;
   ModuleDriver& d_;
@@ -86,6 +109,13 @@ class ScenarioCase final : public nand::campaign::InjectorCase {
   std::string anomaly_;
   Transcript transcript_;
   CutRecord record_;
+  // Inside a branch: the uncut run's transcript and tracing, put back after,
+  // and when the branch began (the run's timeouts do not count it).
+  bool branched_ = false;
+  std::optional<CutPoint> armed_;  // replay: the cut the observer arms at its operation
+  Transcript uncut_transcript_;
+  bool uncut_tracing_ = false;
+  std::chrono::steady_clock::time_point branch_start_{};
 };
 
 // "a, b, c".

@@ -44,6 +44,7 @@ struct CampaignArgs {
   std::string shard;
   std::vector<std::string> reports;
   unsigned jobs = 1;
+  bool replay_cuts = false;
   std::optional<std::uint32_t> sample;
   std::string seed;
   std::string report;
@@ -196,14 +197,17 @@ int run_campaign_command(const CampaignArgs& a) {
   cp::RunOptions options;
   options.shard = *shard;
   options.workers = a.jobs;
+  options.replay = a.replay_cuts;
   options.on_cut = [&](const cp::CutRecord& cut, std::uint64_t done, std::uint64_t planned) {
     progress.cut(cut, done, planned);
   };
   options.stop = [] { return g_interrupted.load(std::memory_order_relaxed); };
   // The seed is logged: every random choice of the campaign comes from it.
-  std::fprintf(stderr, "vmodem: campaign %s, seed %llu, %u worker%s%s\n", a.scenario.c_str(),
+  std::fprintf(stderr, "vmodem: campaign %s, seed %llu, %u worker%s%s, %s\n", a.scenario.c_str(),
                static_cast<unsigned long long>(scenario->seed), a.jobs, a.jobs == 1 ? "" : "s",
-               a.shard.empty() ? "" : (", shard " + a.shard).c_str());
+               a.shard.empty() ? "" : (", shard " + a.shard).c_str(),
+               a.replay_cuts || cp::has_host_steps(*scenario) ? "each cut replayed"
+                                                              : "cuts branched off one uncut run");
   std::optional<tl::expected<cp::Report, std::string>> report;
   {
     const InterruptGuard guard;
@@ -332,6 +336,9 @@ void add_campaign_command(CLI::App& app, CommandList& commands) {
          "Cut this many operations drawn from the seed (0: every one); overrides the scenario")
       ->check(kNotNegative);
   run->add_option("--seed", args->seed, "The run's seed; overrides the scenario's");
+  run->add_flag("--replay-cuts", args->replay_cuts,
+                "Replay the action up to each cut instead of branching every cut off one "
+                "uncut run (slower; the same report)");
   commands.add(run, [args] { return run_campaign_command(*args); });
 
   auto* replay = campaign->add_subcommand(

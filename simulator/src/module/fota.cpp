@@ -26,6 +26,8 @@ struct Module::FirmwareRuntime {
   std::unique_ptr<fota::FotaArea> area;
   std::unique_ptr<fota::NandUpdate> update;
   bool ports_up = false;
+  // The firmware images earlier boots verified (kept across boots).
+  fota::VerifiedImages verified;
   void close() {
     update.reset();
     area.reset();
@@ -94,7 +96,7 @@ bool Module::start_firmware_update() {
     log_->error("firmware store: {}", store.error().message);
     return false;
   }
-  auto loaded = (*store)->load();
+  auto loaded = (*store)->load(&fw.verified);
   if (!loaded && !fota::is_flash_failure(loaded.error().code)) {
     // No bootable firmware: an image from before firmware lived in NAND,
     // or both slots damaged outside an update. The module reinstalls the
@@ -106,7 +108,7 @@ bool Module::start_firmware_update() {
     if (!installed && !power_lost()) log_->error("firmware: {}", installed.error());
     if (power_lost()) return true;
     store = fota::FirmwareStore::open(flash_->device(), *layout);
-    if (store) loaded = (*store)->load();
+    if (store) loaded = (*store)->load(&fw.verified);
   }
   if (!store || !loaded) {
     if (power_lost()) return true;

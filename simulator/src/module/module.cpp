@@ -56,7 +56,7 @@ constexpr PortPlan kUartPort = {"uart", "ttyS0", at::PortStyle::kUart};
 }  // namespace
 
 Module::Module(boost::asio::io_context& io, Profile profile, ModuleOptions options,
-               std::unique_ptr<Flash> flash)
+               std::shared_ptr<Flash> flash)
     : io_(io),
       profile_(std::move(profile)),
       options_(std::move(options)),
@@ -110,16 +110,19 @@ tl::expected<std::unique_ptr<Module>, std::string> Module::create(boost::asio::i
     return tl::unexpected("cannot create " + options.state_dir.string() + ": " + ec.message());
   const auto image = options.image.empty() ? options.state_dir / "nand.img" : options.image;
   const auto mode = options.new_image ? Flash::Mode::create_new : Flash::Mode::open_or_create;
-  auto flash = options.ram_flash ? Flash::in_memory(profile, options.seeds)
-                                 : Flash::open(profile, image, mode, options.seeds, false, cause);
+  tl::expected<std::shared_ptr<Flash>, std::string> flash = options.flash;
+  if (!options.flash) {
+    flash = options.ram_flash ? Flash::in_memory(profile, options.seeds)
+                              : Flash::open(profile, image, mode, options.seeds, false, cause);
+  }
   if (!flash) return tl::unexpected(flash.error());
-  if ((*flash)->created()) {
+  if ((*flash)->created() && !options.flash) {
     (options.log ? *options.log : *spdlog::default_logger())
         .info("manufactured a new NAND image ({} factory bad blocks)",
               (*flash)->factory_bad_blocks().size());
   }
   (*flash)->lock().chip().set_real_time_pacing(options.real_time);
-  const bool created = (*flash)->created();
+  const bool created = (*flash)->created() && !options.factory_booted;
   auto reach = make_reach(options);
   if (!reach) return tl::unexpected(reach.error());
   std::unique_ptr<Module> module(
@@ -143,8 +146,7 @@ tl::expected<std::unique_ptr<Module>, std::string> Module::create(boost::asio::i
   module->sms_ = std::make_unique<sms::SmsService>(sms::SmsService::Parts{
       .urcs = *module, .emit = std::move(emit), .card_sca = module->profile_.sim.smsc});
   module->manufacture_pending_ = created;
-  module->flash_->lock().faults().set_listener(
-      [m = module.get()](const nand::FaultEvent& e) { m->on_fault(e); });
+  module->take_fault_listener();
   module->build_registry();
   if (auto ok = module->open_ports(); !ok) return tl::unexpected(ok.error());
   return module;
@@ -321,6 +323,10 @@ void Module::disconnect_ports() {
     port->disconnect();
   file_handles_->reset();
   sockets_->drop_all();
+}
+
+void Module::take_fault_listener() {
+  flash_->lock().faults().set_listener([this](const nand::FaultEvent& e) { on_fault(e); });
 }
 
 void Module::on_fault(const nand::FaultEvent& event) {

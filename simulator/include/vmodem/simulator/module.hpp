@@ -66,6 +66,17 @@ struct ModuleOptions {
   // The NAND in RAM, freshly manufactured, instead of <state_dir>/nand.img
   // (fuzzing: nothing is written to the host but the port links).
   bool ram_flash = false;
+  // Run on this flash instead of opening one (`image` and `ram_flash` are
+  // then ignored). Two modules of one profile may share a flash in one
+  // process: a branching campaign's second module boots on the flash the
+  // first one's run is suspended inside a NAND operation of (such a flash
+  // is Flash::Threads::one, and only one of the modules is powered at a
+  // time). The flash's faults go to the module that took its listener last
+  // (take_fault_listener()).
+  std::shared_ptr<Flash> flash;
+  // With `flash`: its production-line boot was done (by the module sharing
+  // it), so this module's first boot does not format it.
+  bool factory_booted = false;
   // Non-empty: mount the AP FS at <mount_dir>/ufs and the modem FS at
   // <mount_dir>/efs over FUSE while the module is APP RDY.
   std::filesystem::path mount_dir;
@@ -156,6 +167,8 @@ class Module final : public ControlTarget,
   const Profile& profile() const { return profile_; }
   spdlog::logger& log() const { return *log_; }
   Flash& flash() { return *flash_; }
+  // The flash, for a second module to share (ModuleOptions::flash).
+  std::shared_ptr<Flash> shared_flash() { return flash_; }
   // The command set every port's engine runs, gated by the power state. An
   // in-process host (the module fuzzer) drives an at::Engine of its own over
   // it instead of a PTY.
@@ -178,6 +191,10 @@ class Module final : public ControlTarget,
 
   // Orderly stop for process exit: sync file systems and the image.
   void shutdown();
+  // Points the flash's fault listener at this module (create() does): the
+  // module whose power a cut takes. Of two modules sharing a flash
+  // (ModuleOptions::flash), the one about to run takes it.
+  void take_fault_listener();
 
   // --- ControlTarget ---
   Controlled<ModuleStatus> status() override;
@@ -244,7 +261,7 @@ class Module final : public ControlTarget,
   struct FirmwareRuntime;
   std::shared_ptr<FirmwareRuntime> firmware_;  // shared_ptr: complete type only in fota.cpp
   Module(boost::asio::io_context& io, Profile profile, ModuleOptions options,
-         std::unique_ptr<Flash> flash);
+         std::shared_ptr<Flash> flash);
   tl::expected<void, std::string> open_ports();
   void build_registry();
   void set_state(PowerState state);
@@ -284,7 +301,7 @@ class Module final : public ControlTarget,
   Profile profile_;
   ModuleOptions options_;
   std::shared_ptr<spdlog::logger> log_;  // never null
-  std::unique_ptr<Flash> flash_;
+  std::shared_ptr<Flash> flash_;         // shared only with ModuleOptions::flash
   PowerState state_ = PowerState::off;
   std::unique_ptr<BootSequence> boot_;  // complete type only in the module's sources
   // What each file system's boot needs (config, backup options, the factory
