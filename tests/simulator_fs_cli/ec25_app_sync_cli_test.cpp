@@ -114,5 +114,24 @@ TEST_F(Ec25AppSync, BothUbiPartitionsAttachWithTheirVolumes) {
   EXPECT_EQ(tool("fsck", "system", "").exit_code, 0);
 }
 
+// The image tools take paths as the module's Linux sees them: usr_data's
+// /appbackup is /usrdata/appbackup (its volume is mounted there), and a
+// path not under the mount point is one inside the file system.
+TEST_F(Ec25AppSync, TheImageToolsTakeTheModulesLinuxPaths) {
+  install_app("linux paths", "7");
+  ASSERT_FALSE(HasFatalFailure());
+  ASSERT_NE(boot().out.find("app sync: to_backup"), std::string::npos);
+  EXPECT_EQ(tool("cat", "usr_data", "/usrdata/appbackup/app_ver.txt").out, "7\n");
+  EXPECT_EQ(tool("cat", "usr_data", "/appbackup/app_ver.txt").out, "7\n");
+  EXPECT_NE(tool("ls", "usr_data", "/usrdata/appbackup/apps").out.find("app.bin"),
+            std::string::npos);
+  ASSERT_EQ(tool("mkdir", "usr_data", "/usrdata/notes").exit_code, 0);
+  ASSERT_EQ(tool("put", "usr_data", (dir / "ver.txt").string() + " /usrdata/notes/v").exit_code, 0);
+  EXPECT_EQ(tool("cat", "usr_data", "/notes/v").out, "7\n");
+  ASSERT_EQ(tool("rm", "usr_data", "-r /usrdata/notes").exit_code, 0);
+  EXPECT_NE(tool("cat", "usr_data", "/notes/v").exit_code, 0);
+  EXPECT_EQ(tool("cat", "system", "/usrapp/apprun/app_ver.txt").out, "7\n");
+}
+
 }  // namespace
 }  // namespace vmodem::fscli

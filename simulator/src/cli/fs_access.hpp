@@ -32,6 +32,15 @@ struct OpenedFs {
   std::unique_ptr<nand::ubi::UbiDevice> ubi;        // a file system in a UBI volume
   std::unique_ptr<nand::ubi::VolumeDevice> volume;  // over ubi
   std::unique_ptr<fs::FileSystem> fs;
+  // A path the user gave, as a path inside the file system: on a module
+  // whose Linux mounts it (EC2x QuecOpen: usrdata at /usrdata), a path at
+  // or under that mount point is the module's Linux path
+  // ("/usrdata/appbackup" is "/appbackup"); any other path is already one
+  // inside the file system.
+  std::string inner_path(const std::string& path) const {
+    if (!spec || spec->linux_mount.empty() || spec->linux_mount == "/") return path;
+    return sim::path_under_mount(spec->linux_mount, path).value_or(path);
+  }
   // What the file system runs on: the UBI volume, or the raw partition.
   nand::Device& device() {
     if (volume) return *volume;

@@ -95,7 +95,8 @@ int ls(const FsArgs& args) {
   std::vector<Listing> listings;
   const std::vector<std::string> paths =
       args.paths.empty() ? std::vector<std::string>{"/"} : args.paths;
-  for (const auto& path : paths) {
+  for (const auto& given : paths) {
+    const std::string path = opened->inner_path(given);
     if (auto ok = collect(*opened->fs, path, args.recursive, args.all, listings); !ok)
       return report_fs_error(path, ok.error());
   }
@@ -123,7 +124,7 @@ int ls(const FsArgs& args) {
 int cat(const FsArgs& args) {
   auto opened = mount_or_report(args.target, true);
   if (!opened) return opened.error();
-  const std::string& path = args.path;
+  const std::string path = opened->inner_path(args.path);
   auto data = opened->fs->read_file(path);
   if (!data) return report_fs_error(path, data.error());
   if (args.json) {
@@ -140,7 +141,7 @@ int cat(const FsArgs& args) {
 int get(const FsArgs& args) {
   auto opened = mount_or_report(args.target, true);
   if (!opened) return opened.error();
-  const std::string& path = args.path;
+  const std::string path = opened->inner_path(args.path);
   auto data = opened->fs->read_file(path);
   if (!data) return report_fs_error(path, data.error());
   if (auto written = write_host_file(args.host_file, *data, file_id_of(args.target.image));
@@ -181,7 +182,7 @@ int put(const FsArgs& args) {
   const std::vector<std::uint8_t>& data = *read;
   auto opened = mount_or_report(args.target, false);
   if (!opened) return opened.error();
-  const std::string& path = args.path;
+  const std::string path = opened->inner_path(args.path);
   if (args.parents) {
     if (auto ok = make_parents(*opened->fs, path, false); !ok)
       return report_fs_error(path, ok.error());
@@ -211,7 +212,8 @@ fs::Status remove(fs::FileSystem& fs, const std::string& path, bool recursive) {
 int rm(const FsArgs& args) {
   auto opened = mount_or_report(args.target, false);
   if (!opened) return opened.error();
-  for (const auto& path : args.paths) {
+  for (const auto& given : args.paths) {
+    const std::string path = opened->inner_path(given);
     if (auto ok = remove(*opened->fs, path, args.recursive); !ok)
       return report_fs_error(path, ok.error());
   }
@@ -223,7 +225,8 @@ int rm(const FsArgs& args) {
 int mkdir(const FsArgs& args) {
   auto opened = mount_or_report(args.target, false);
   if (!opened) return opened.error();
-  for (const auto& path : args.paths) {
+  for (const auto& given : args.paths) {
+    const std::string path = opened->inner_path(given);
     auto ok = args.parents ? make_parents(*opened->fs, path, true) : opened->fs->mkdir(path);
     if (!ok) return report_fs_error(path, ok.error());
   }
