@@ -1,8 +1,9 @@
 // The EC25 (QuecOpen) application sync of seed 001 through the real binary:
 // an application put into `system` with the image tools is backed up into
 // `usr_data` by the next boot, and deleted from `system` it comes back from
-// there (the seed's test method 1, both sides on UBI volumes); a partition
-// erased whole is formatted and refilled (test method 3).
+// there (the seed's test method 1, both sides on UBI volumes); an updated
+// side is copied over the other (test method 2); a partition erased whole is
+// formatted and refilled (test method 3).
 #include <gtest/gtest.h>
 
 #include "cli_support.hpp"
@@ -112,6 +113,48 @@ TEST_F(Ec25AppSync, BothUbiPartitionsAttachWithTheirVolumes) {
   EXPECT_NE(usrdata.out.find("\"usrdata\""), std::string::npos) << usrdata.out;
   EXPECT_EQ(tool("fsck", "usrdata", "").exit_code, 0);
   EXPECT_EQ(tool("fsck", "system", "").exit_code, 0);
+}
+
+// Test method 2, both ways: an application updated on one side (a file
+// added, the version raised by one) is copied over the other by the next
+// boot — system's update into usr_data, then usr_data's into system.
+TEST_F(Ec25AppSync, AnUpdatedSideIsCopiedOverTheOther) {
+  install_app("first", "2");
+  ASSERT_FALSE(HasFatalFailure());
+  ASSERT_NE(boot().out.find("app sync: to_backup"), std::string::npos);
+
+  write_host_file(dir / "new.py", "print('added on system')\n");
+  write_host_file(dir / "v3.txt", "3\n");
+  ASSERT_EQ(
+      tool("put", "system", (dir / "new.py").string() + " /usrapp/apprun/apps/new.py").exit_code,
+      0);
+  ASSERT_EQ(tool("rm", "system", "/usrapp/apprun/app_ver.txt").exit_code, 0);
+  ASSERT_EQ(
+      tool("put", "system", (dir / "v3.txt").string() + " /usrapp/apprun/app_ver.txt").exit_code,
+      0);
+  const auto up = boot();
+  EXPECT_NE(up.out.find("app sync: to_backup (system version 3, backup version 2), 2 files"),
+            std::string::npos)
+      << up.out;
+  EXPECT_EQ(tool("cat", "usr_data", "/usrdata/appbackup/apps/new.py").out,
+            "print('added on system')\n");
+
+  write_host_file(dir / "back.py", "print('added on usr_data')\n");
+  write_host_file(dir / "v4.txt", "4\n");
+  ASSERT_EQ(tool("put", "usr_data", (dir / "back.py").string() + " /usrdata/appbackup/apps/back.py")
+                .exit_code,
+            0);
+  ASSERT_EQ(tool("rm", "usr_data", "/usrdata/appbackup/app_ver.txt").exit_code, 0);
+  ASSERT_EQ(tool("put", "usr_data", (dir / "v4.txt").string() + " /usrdata/appbackup/app_ver.txt")
+                .exit_code,
+            0);
+  const auto down = boot();
+  EXPECT_NE(down.out.find("app sync: to_system (system version 3, backup version 4), 3 files"),
+            std::string::npos)
+      << down.out;
+  EXPECT_EQ(tool("cat", "system", "/usrapp/apprun/apps/back.py").out,
+            "print('added on usr_data')\n");
+  EXPECT_EQ(tool("cat", "system", "/usrapp/apprun/app_ver.txt").out, "4\n");
 }
 
 // The image tools take paths as the module's Linux sees them: usr_data's
