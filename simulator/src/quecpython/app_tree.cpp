@@ -156,41 +156,6 @@ class Walker {
 
 }  // namespace
 
-bool valid_utf8(std::string_view bytes) {
-  std::size_t i = 0;
-  while (i < bytes.size()) {
-    const auto c = static_cast<unsigned char>(bytes[i]);
-    std::size_t more = 0;
-    std::uint32_t cp = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    if ((c & 0xe0) == 0xc0) {
-      more = 1;
-      cp = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-      more = 2;
-      cp = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-      more = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + more >= bytes.size()) return false;  // truncated sequence
-    for (std::size_t k = 1; k <= more; ++k) {
-      const auto b = static_cast<unsigned char>(bytes[i + k]);
-      if ((b & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (b & 0x3f);
-    }
-    static constexpr std::uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[more] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
-    i += more + 1;
-  }
-  return true;
-}
-
 tl::expected<std::vector<fs::FactoryFile>, std::string> load_app_tree(
     const std::filesystem::path& dir, const AppTreeLimits& limits) {
   return Walker(dir, limits).run();

@@ -17,6 +17,7 @@
 
 #include <tl/expected.hpp>
 
+#include <vmodem/fota/app_package.hpp>
 #include <vmodem/fs/factory.hpp>
 
 namespace vmodem::sim::quecpython {
@@ -45,7 +46,8 @@ tl::expected<std::vector<fs::FactoryFile>, std::string> load_app_tree(
 tl::expected<std::vector<fs::FactoryFile>, std::string> backup_content(
     const std::vector<fs::FactoryFile>& app, bool enable);
 
-// True when `bytes` are UTF-8 (no overlong forms, no surrogates).
-bool valid_utf8(std::string_view bytes);
+// True when `bytes` are UTF-8 (no overlong forms, no surrogates): the
+// application package's own check, which names in /usr pass too.
+using ::vmodem::fota::valid_utf8;
 
 }  // namespace vmodem::sim::quecpython

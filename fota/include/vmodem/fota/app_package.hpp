@@ -77,9 +77,13 @@ struct AppPackage {
 // True when `data` starts with the application package magic.
 bool is_app_package(ByteView data);
 
-// True for "/usr/<c>[/<c>...]": components of 1..255 bytes, none ".", ".."
-// or holding a NUL, '\\' or a control character; at most 1024 bytes.
+// True for "/usr/<c>[/<c>...]": UTF-8, components of 1..255 bytes, none
+// ".", ".." or holding a NUL, '\\' or a control character; at most 1024
+// bytes.
 bool valid_app_path(std::string_view path);
+
+// True when `bytes` are UTF-8 (no overlong forms, no surrogates).
+bool valid_utf8(std::string_view bytes);
 
 // Parses and fully verifies a package held in memory: magic, format,
 // the trailing check, every path, size and patch program (so an applier
