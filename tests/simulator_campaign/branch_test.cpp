@@ -8,24 +8,16 @@
 #include "campaign/runner.hpp"
 #include "test_seed.hpp"
 #include "tier.hpp"
+#include "upload_scenario.hpp"
 
 namespace vmodem::sim::campaign {
 namespace {
 
-Scenario upload_then_backup(bool safe, std::uint32_t sample) {
-  auto s = parse_scenario(R"({
-    "setup": [{"send": "AT+QFUPL=\"device.cfg\",{size}", "data": "apn=internet\n"}],
-    "action": [{"send": "AT+QFUPL=\"cert.pem\",{size}",
-                "data": "-----BEGIN CERTIFICATE-----\nMIIB...\n-----END CERTIFICATE-----\n"},
-               {"send": "AT+QPRTPARA=11", "timeout_ms": 4000}],
-    "cuts": {"modes": ["torn_partial", "torn_random", "before"]},
-    "checks": [{"send": "AT+QFLST=\"device.cfg\"", "expect": "+QFLST: \"device.cfg\",13"}]})",
-                          "inline.json");
-  EXPECT_TRUE(s) << s.error().describe();
-  s->safe_power_loss = safe;
-  s->cuts.sample = sample;
-  s->seed = vmodem::testing::test_seed(15);
-  return *s;
+// Cut in three modes: a torn page, a random tear, a clean cut before.
+Scenario three_mode_upload(bool safe, std::uint32_t sample) {
+  return upload_then_backup(
+      safe, sample,
+      {nand::CutMode::torn_partial, nand::CutMode::torn_random, nand::CutMode::before});
 }
 
 // One cut as the report has it (a failed cut's transcript included: the
@@ -69,7 +61,7 @@ Report run(const Scenario& s, bool replay, unsigned workers = 1) {
 }
 
 TEST(Branching, RealModeCutsAreTheReplayedCuts) {
-  const Scenario s = upload_then_backup(false, 24);
+  const Scenario s = three_mode_upload(false, 24);
   const Report replayed = run(s, true);
   const Report branched = run(s, false);
   ASSERT_EQ(replayed.cuts.size(), 72U);
@@ -79,7 +71,7 @@ TEST(Branching, RealModeCutsAreTheReplayedCuts) {
 }
 
 TEST(Branching, SafeModeWithWorkersCutsAreTheReplayedCuts) {
-  const Scenario s = upload_then_backup(true, 16);
+  const Scenario s = three_mode_upload(true, 16);
   const Report replayed = run(s, true);
   const Report branched = run(s, false, 2);
   ASSERT_EQ(replayed.cuts.size(), 48U);
@@ -87,7 +79,7 @@ TEST(Branching, SafeModeWithWorkersCutsAreTheReplayedCuts) {
 }
 
 TEST(Branching, AFailedCutKeepsTheTranscriptOfItsBranch) {
-  Scenario s = upload_then_backup(true, 4);
+  Scenario s = three_mode_upload(true, 4);
   s.cuts.modes = {nand::CutMode::torn_partial};
   AtStep missing;
   missing.send = "AT+QFLST=\"missing.txt\"";
@@ -113,7 +105,7 @@ TEST(BranchingFull, EveryOperationBranchedIsReplayed) {
   VMODEM_FULL_TIER_ONLY();
   for (const bool safe : {false, true}) {
     SCOPED_TRACE(safe ? "safe" : "real");
-    const Scenario s = upload_then_backup(safe, 0);
+    const Scenario s = three_mode_upload(safe, 0);
     expect_same(run(s, false), run(s, true));
   }
 }

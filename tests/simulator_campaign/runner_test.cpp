@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "test_seed.hpp"
+#include "upload_scenario.hpp"
 
 namespace vmodem::sim::campaign {
 namespace {
@@ -15,21 +16,6 @@ AtStep command(const std::string& line) {
   AtStep step;
   step.send = line;
   return step;
-}
-
-Scenario upload_then_backup(bool safe, std::uint32_t sample) {
-  auto s = parse_scenario(R"({
-    "setup": [{"send": "AT+QFUPL=\"device.cfg\",{size}", "data": "apn=internet\n"}],
-    "action": [{"send": "AT+QFUPL=\"cert.pem\",{size}",
-                "data": "-----BEGIN CERTIFICATE-----\nMIIB...\n-----END CERTIFICATE-----\n"},
-               {"send": "AT+QPRTPARA=11", "timeout_ms": 4000}],
-    "checks": [{"send": "AT+QFLST=\"device.cfg\"", "expect": "+QFLST: \"device.cfg\",13"}]})",
-                          "inline.json");
-  EXPECT_TRUE(s) << s.error().describe();
-  s->safe_power_loss = safe;
-  s->cuts.sample = sample;
-  s->seed = vmodem::testing::test_seed(15);
-  return *s;
 }
 
 std::string tally_of(const Report& report) {
