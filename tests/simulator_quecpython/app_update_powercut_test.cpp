@@ -76,41 +76,19 @@ std::vector<fota::AppFile> package_files(const std::vector<AppFile>& app) {
   return out;
 }
 
-struct UpdateCut final : campaign::InjectorCase {
-  std::unique_ptr<QpyRig> rig;
+struct UpdateCut final : BootCut {
   std::vector<AppFile> old_app = kOld, new_app = kNew;
-  Tree final_tree;         // /usr after an uncut boot
   fs::FsCounters uncut{};  // /usr's NAND work in the uncut boot
 
-  nand::FaultInjector& injector() override { return rig->injector(); }
-  void rewind() override {
-    rig->drop();
-    rig->flash().lock().storage().snapshot_rollback();
-    rig->restore_power();
-    injector().reset_operation_count();
-  }
-  bool act() override { return rig->power_on() == Booted::power_lost; }
-
   campaign::Verdict verify(const campaign::CutPoint&) override {
-    rig->drop();
-    rig->restore_power();
-    if (rig->power_on() != Booted::up)
-      return campaign::Verdict::fail("no boot", "the boot after the cut failed");
+    if (auto failed = boot_after_cut()) return *failed;
     if (rig->files_restored() != 0) {
       std::string detail = "restored from /bak:";
       for (const auto& event : rig->restored_events())
         detail += " " + event.value("path", std::string());
       return campaign::Verdict::fail(kRestoredOverUpdate, detail);
     }
-    Tree tree;
-    if (!record(rig->usr(), "/", tree))
-      return campaign::Verdict::fail("unreadable", "/usr could not be read");
-    if (tree != final_tree) {
-      std::string detail = "/usr differs from an uncut boot's:";
-      for (const auto& [path, data] : tree)
-        detail += " " + path + "(" + std::to_string(data.size()) + ")";
-      return campaign::Verdict::fail("wrong tree", detail);
-    }
+    if (auto failed = tree_differs()) return *failed;
     auto update = qp::apply_staged_update(rig->usr(), &rig->bak(), {rig->profile().name, true});
     auto again = qp::restore_from_backup(rig->usr(), rig->bak());
     if (!update || update->state != qp::AppUpdateState::none || !again || !again->restored.empty())

@@ -9,12 +9,14 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 #include <tl/expected.hpp>
 
+#include <vmodem/nand/campaign.hpp>
 #include <vmodem/simulator/flash.hpp>
 #include <vmodem/simulator/profile.hpp>
 
@@ -83,6 +85,44 @@ class QpyRig {
   std::vector<nlohmann::json> app_events_;
   std::uint32_t files_restored_ = 0;
   std::uint64_t hook_started_at_ = 0;
+};
+
+// A power-cut campaign case over one boot of the rig (the restore, an
+// application update): rewind to the snapshot, boot until the cut, and for
+// the verdict power up again and compare /usr with an uncut boot's.
+struct BootCut : nand::campaign::InjectorCase {
+  std::unique_ptr<QpyRig> rig;
+  Tree final_tree;  // /usr after an uncut boot
+
+  nand::FaultInjector& injector() override { return rig->injector(); }
+  void rewind() override {
+    rig->drop();
+    rig->flash().lock().storage().snapshot_rollback();
+    rig->restore_power();
+    injector().reset_operation_count();
+  }
+  bool act() override { return rig->power_on() == Booted::power_lost; }
+
+  // After the cut: the power back and a boot; a failure's verdict if the
+  // boot did not come up.
+  std::optional<nand::campaign::Verdict> boot_after_cut() {
+    rig->drop();
+    rig->restore_power();
+    if (rig->power_on() != Booted::up)
+      return nand::campaign::Verdict::fail("no boot", "the boot after the cut failed");
+    return std::nullopt;
+  }
+  // A failure's verdict unless /usr is what an uncut boot left.
+  std::optional<nand::campaign::Verdict> tree_differs() {
+    Tree tree;
+    if (!record(rig->usr(), "/", tree))
+      return nand::campaign::Verdict::fail("unreadable", "/usr could not be read");
+    if (tree == final_tree) return std::nullopt;
+    std::string detail = "/usr differs from an uncut boot's:";
+    for (const auto& [path, data] : tree)
+      detail += " " + path + "(" + std::to_string(data.size()) + ")";
+    return nand::campaign::Verdict::fail("wrong tree", detail);
+  }
 };
 
 }  // namespace vmodem::sim::testing

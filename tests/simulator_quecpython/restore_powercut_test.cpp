@@ -88,35 +88,13 @@ tl::expected<void, std::string> damage(QpyRig& rig, Damage what) {
   return {};
 }
 
-struct RestoreCut final : campaign::InjectorCase {
-  std::unique_ptr<QpyRig> rig;
-  Tree final_tree;  // /usr after an uncut boot
+struct RestoreCut final : BootCut {
   std::size_t uncut_restored = 0;
 
-  nand::FaultInjector& injector() override { return rig->injector(); }
-  void rewind() override {
-    rig->drop();
-    rig->flash().lock().storage().snapshot_rollback();
-    rig->restore_power();
-    injector().reset_operation_count();
-  }
-  bool act() override { return rig->power_on() == Booted::power_lost; }
-
   campaign::Verdict verify(const campaign::CutPoint&) override {
-    rig->drop();
-    rig->restore_power();
-    if (rig->power_on() != Booted::up)
-      return campaign::Verdict::fail("no boot", "the boot after the cut failed");
+    if (auto failed = boot_after_cut()) return *failed;
     const std::size_t restored = rig->files_restored();
-    Tree tree;
-    if (!record(rig->usr(), "/", tree))
-      return campaign::Verdict::fail("unreadable", "/usr could not be read");
-    if (tree != final_tree) {
-      std::string detail = "/usr differs from an uncut boot's:";
-      for (const auto& [path, data] : tree)
-        detail += " " + path + "(" + std::to_string(data.size()) + ")";
-      return campaign::Verdict::fail("wrong tree", detail);
-    }
+    if (auto failed = tree_differs()) return *failed;
     auto again = qp::restore_from_backup(rig->usr(), rig->bak());
     if (!again || !again->restored.empty())
       return campaign::Verdict::fail("not settled", "a further run restored files");
