@@ -156,14 +156,11 @@ bool Module::run_stage_guardians(bool before_rdy) {
   }
   // Each file system's lock, in the profile's order (shared.hpp's lock
   // order); nothing else holds them yet: the live mounts attach at APP RDY.
-  std::vector<std::unique_ptr<fs::SharedFileSystem::Access>> held;
-  std::vector<StageFs> mounted;
+  LockedStage stage;
   for (MountedFs& slot : file_systems_) {
-    if ((slot.spec->role == FsRole::modem) != before_rdy || !slot.fs) continue;
-    held.push_back(std::make_unique<fs::SharedFileSystem::Access>(*slot.fs));
-    mounted.push_back({slot.spec, &**held.back()});
+    if ((slot.spec->role == FsRole::modem) == before_rdy && slot.fs) stage.add(slot.spec, *slot.fs);
   }
-  auto restored = sim::run_stage_guardians(boot_env(), mounted, before_rdy);
+  auto restored = sim::run_stage_guardians(boot_env(), stage.mounted(), before_rdy);
   if (!restored) {
     if (restored.error().code == fs::Errc::power_loss) return false;  // on_fault takes it down
     // The firmware goes on with the files as they are: a check that failed

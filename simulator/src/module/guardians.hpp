@@ -17,9 +17,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string_view>
+#include <vector>
 
+#include <vmodem/fs/shared.hpp>
 #include <vmodem/simulator/profile.hpp>
 
 #include "module/fs_boot.hpp"
@@ -30,6 +33,21 @@ namespace vmodem::sim {
 struct StageFs {
   const FileSystemSpec* spec = nullptr;
   fs::FileSystem* fs = nullptr;
+};
+
+// File systems of a stage, each under its lock (taken in the order added:
+// the profile's, shared.hpp's lock order) for as long as this lives.
+class LockedStage {
+ public:
+  void add(const FileSystemSpec* spec, fs::SharedFileSystem& shared) {
+    held_.push_back(std::make_unique<fs::SharedFileSystem::Access>(shared));
+    mounted_.push_back({spec, &**held_.back()});
+  }
+  std::span<const StageFs> mounted() const { return mounted_; }
+
+ private:
+  std::vector<std::unique_ptr<fs::SharedFileSystem::Access>> held_;
+  std::vector<StageFs> mounted_;
 };
 
 class BootGuardian {

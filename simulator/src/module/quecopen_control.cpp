@@ -44,15 +44,13 @@ bool Module::start_boot_script(const char* by, std::function<void(const BootScri
   options.timeout = std::chrono::milliseconds(profile_.app_sync.boot_script_timeout_ms);
   options.log = log_;
   {
-    std::vector<std::unique_ptr<fs::SharedFileSystem::Access>> held;
-    std::vector<StageFs> mounted;
+    LockedStage stage;
     for (MountedFs& slot : file_systems_) {
       if (slot.spec->linux_mount.empty() || !slot.fs) continue;
       options.mounts.push_back({slot.spec->linux_mount, slot.fs.get()});
-      held.push_back(std::make_unique<fs::SharedFileSystem::Access>(*slot.fs));
-      mounted.push_back({slot.spec, &**held.back()});
+      stage.add(slot.spec, *slot.fs);
     }
-    make_rootfs_dirs(profile_, mounted);
+    make_rootfs_dirs(profile_, stage.mounted());
   }  // the locks go: the script's FUSE threads take them
   log_->info("boot script {} ({}): starting", profile_.app_sync.boot_script, by);
   const std::uint64_t epoch = epoch_;
@@ -148,14 +146,11 @@ Controlled<AppSyncDone> Module::sync_apps_now() {
   // The AP stage's file systems, each under its lock in the profile's order
   // (shared.hpp's lock order), as the boot runs the sync: a host writing
   // through a live mount meanwhile waits.
-  std::vector<std::unique_ptr<fs::SharedFileSystem::Access>> held;
-  std::vector<StageFs> mounted;
+  LockedStage stage;
   for (MountedFs& slot : file_systems_) {
-    if (slot.spec->role == FsRole::modem || !slot.fs) continue;
-    held.push_back(std::make_unique<fs::SharedFileSystem::Access>(*slot.fs));
-    mounted.push_back({slot.spec, &**held.back()});
+    if (slot.spec->role != FsRole::modem && slot.fs) stage.add(slot.spec, *slot.fs);
   }
-  auto report = quecopen::run_app_sync(boot_env(), mounted);
+  auto report = quecopen::run_app_sync(boot_env(), stage.mounted());
   if (!report) {
     // A power cut is the injector's to handle (the module drops to off).
     return error("GenericError", "app sync: " + report.error().message());
