@@ -1,6 +1,7 @@
 #include "quecpython/checksum_file.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 
 #include <nlohmann/json.hpp>
@@ -52,13 +53,28 @@ std::string dump(const json& value, int indent = -1) {
 // whitespace) and gives up — nullopt — on anything else, which the full
 // parser then reads: the list it returns is the one the full parser would.
 class PlainList {
+  // What each byte is inside a plain string: printable ASCII but the quote
+  // and the backslash, the closing quote, or anything else (escapes,
+  // control bytes, UTF-8), which sends the list to the full parser. One
+  // load per byte: the boot reads every name of the list.
+  enum ByteClass : std::uint8_t { kOther, kPlain, kQuote };
+  static constexpr std::array<ByteClass, 256> kNameByte = [] {
+    std::array<ByteClass, 256> table{};
+    for (int c = 0x20; c < 0x7f; ++c)
+      table[static_cast<std::size_t>(c)] = kPlain;
+    table['"'] = kQuote;
+    table['\\'] = kOther;
+    return table;
+  }();
+
  public:
   explicit PlainList(std::span<const std::uint8_t> bytes)
       : p_(bytes.data()), end_(p_ + bytes.size()) {}
 
   std::optional<ChecksumList> parse() {
     ChecksumList list;
-    list.reserve(static_cast<std::size_t>(std::count(p_, end_, '{')));
+    // An entry takes at least 20 bytes ({"name":"/usr/x","crc32":0}).
+    list.reserve(static_cast<std::size_t>(end_ - p_) / 20);
     if (!take('[')) return std::nullopt;
     if (take(']')) return end() ? std::optional(std::move(list)) : std::nullopt;
     do {
@@ -89,11 +105,9 @@ class PlainList {
   std::optional<std::string_view> string() {
     if (!take('"')) return std::nullopt;
     const auto* start = p_;
-    while (p_ < end_ && *p_ != '"') {
-      if (*p_ < 0x20 || *p_ >= 0x7f || *p_ == '\\') return std::nullopt;
+    while (p_ < end_ && kNameByte[*p_] == kPlain)
       ++p_;
-    }
-    if (p_ == end_) return std::nullopt;
+    if (p_ == end_ || kNameByte[*p_] != kQuote) return std::nullopt;
     return std::string_view(reinterpret_cast<const char*>(start),
                             static_cast<std::size_t>(p_++ - start));
   }
@@ -189,16 +203,19 @@ bool valid_name(std::string_view name) {
   if (!name.starts_with(kUserPrefix)) return false;
   std::string_view rest = name.substr(kUserPrefix.size());
   if (rest.size() < 2 || rest.front() != '/') return false;
-  // Every component must be a plain name: no empty, ".", ".." or NUL.
-  std::string_view tail = rest.substr(1);
-  while (true) {
-    const auto slash = tail.find('/');
-    const std::string_view part = tail.substr(0, slash);
-    if (part.empty() || part == "." || part == ".." || part.find('\0') != std::string_view::npos)
-      return false;
-    if (slash == std::string_view::npos) return true;
-    tail.remove_prefix(slash + 1);
+  // Every component must be a plain name: no empty, ".", ".." or NUL. One
+  // pass over the bytes (the boot checks every name of the list).
+  std::size_t part_start = 1;
+  for (std::size_t i = 1; i <= rest.size(); ++i) {
+    if (i < rest.size() && rest[i] != '/') {
+      if (rest[i] == '\0') return false;
+      continue;
+    }
+    const std::string_view part = rest.substr(part_start, i - part_start);
+    if (part.empty() || part == "." || part == "..") return false;
+    part_start = i + 1;
   }
+  return true;
 }
 
 std::optional<std::string> fs_path_of(std::string_view name) {

@@ -36,6 +36,11 @@ inline constexpr std::string_view kUserPrefix = "/usr";
 struct ChecksumEntry {
   std::string name;  // "/usr/<path>" as listed
   std::uint32_t crc32 = 0;
+
+  // The path in the user and backup file systems ("/a/b.py"), a view into
+  // `name`. Only for an entry parse_checksum_list returned (its names are
+  // valid_name()s): the boot checks every entry without copying its path.
+  std::string_view fs_path() const { return std::string_view(name).substr(kUserPrefix.size()); }
 };
 
 using ChecksumList = std::vector<ChecksumEntry>;

@@ -159,10 +159,9 @@ class Run {
   // Verifies one listed file and restores it when it must. True when its
   // entry changed.
   fs::Result<bool> check_entry(ChecksumEntry& entry) {
-    const auto path = fs_path_of(entry.name);  // parse_checksum_list checked it
-    if (!path) return false;
+    const std::string_view path = entry.fs_path();
     std::string_view reason = kReasonChecksum;
-    auto crc = file_crc32(usr_, *path);
+    auto crc = file_crc32(usr_, path);
     if (crc) {
       if (*crc == entry.crc32) return false;
     } else {
@@ -180,7 +179,7 @@ class Run {
                                  " but /bak has no copy: " + data.error().message());
       return false;
     }
-    if (auto ok = replace_file(usr_, *path, kRestoreTemp, *data); !ok) {
+    if (auto ok = replace_file(usr_, path, kRestoreTemp, *data); !ok) {
       if (fatal(ok.error())) return tl::unexpected(ok.error());
       report_.problems.push_back(entry.name + " not restored: " + ok.error().message());
       return false;

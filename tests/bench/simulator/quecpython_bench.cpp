@@ -186,7 +186,33 @@ void BM_BootVerify(benchmark::State& state) {
   std::string all;
   for (const auto& f : trees.old_app)
     all += f.content;
+  const auto verify_once = [&] {
+    const double t0 = cpu_now();
+    auto report = qp::restore_from_backup(rig->usr(), rig->bak());
+    verify.push_back(cpu_now() - t0);
+    if (!report || !report->restored.empty()) state.SkipWithError("verification restored files");
+  };
+  const auto read_once = [&] {
+    const double t0 = cpu_now();
+    bytes = 0;
+    for (const auto& f : trees.old_app) {
+      auto data = rig->usr().read_file(f.path);
+      bytes += data ? data->size() : 0;
+    }
+    read.push_back(cpu_now() - t0);
+  };
+  bool verify_first = true;
   for (auto _ : state) {
+    // Whichever runs second finds the flash's cells in the CPU caches the
+    // first one warmed: the order alternates, so neither gains from it.
+    if (verify_first) {
+      verify_once();
+      read_once();
+    } else {
+      read_once();
+      verify_once();
+    }
+    verify_first = !verify_first;
     double t_part = cpu_now();
     (void)qp::parse_checksum_list(*list_bytes);
     parse.push_back(cpu_now() - t_part);
@@ -194,17 +220,6 @@ void BM_BootVerify(benchmark::State& state) {
     benchmark::DoNotOptimize(
         fs::crc32({reinterpret_cast<const std::uint8_t*>(all.data()), all.size()}));
     crc.push_back(cpu_now() - t_part);
-    double t0 = cpu_now();
-    auto report = qp::restore_from_backup(rig->usr(), rig->bak());
-    verify.push_back(cpu_now() - t0);
-    if (!report || !report->restored.empty()) state.SkipWithError("verification restored files");
-    t0 = cpu_now();
-    bytes = 0;
-    for (const auto& f : trees.old_app) {
-      auto data = rig->usr().read_file(f.path);
-      bytes += data ? data->size() : 0;
-    }
-    read.push_back(cpu_now() - t0);
   }
   state.counters["ms"] = median(verify) * 1e3;
   state.counters["read_ms"] = median(read) * 1e3;
@@ -215,7 +230,7 @@ void BM_BootVerify(benchmark::State& state) {
   state.counters["KB"] = static_cast<double>(bytes) / 1024.0;
   stdfs::remove_all(dir);
 }
-BENCHMARK(BM_BootVerify)->Iterations(15)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_BootVerify)->Iterations(31)->Unit(benchmark::kMillisecond);
 
 void BM_BootRestore20(benchmark::State& state) {
   const Trees trees = make_trees();
