@@ -280,31 +280,62 @@ void SimulatedChip::maybe_wear_and_disturb(PageAddr addr) {
   }
 }
 
-Result<ReadInfo> SimulatedChip::read(PageAddr addr, std::span<std::uint8_t> main,
-                                     std::span<std::uint8_t> spare) {
+// What every read does before the cells are sensed: counted as an
+// operation even when refused, then power, address and the caller's buffer
+// sizes (`sizes_ok`) checked, and the read's wear and time spent.
+Status SimulatedChip::start_read(PageAddr addr, bool sizes_ok, std::size_t bytes_moved) {
   const Geometry& g = geometry();
   ++storage_.counters().operations;
-  if (!powered_) return tl::unexpected(power_loss_error(addr.block, addr.page).error());
+  if (!powered_) return power_loss_error(addr.block, addr.page);
   if (addr.block >= g.block_count || addr.page >= g.pages_per_block) {
     return fail(Errc::out_of_range, addr.block, addr.page);
   }
-  if (main.size() > g.page_size || (!spare.empty() && spare.size() != g.spare_size)) {
-    return fail(Errc::invalid_argument, addr.block, addr.page, "read buffer size");
-  }
+  if (!sizes_ok) return fail(Errc::invalid_argument, addr.block, addr.page, "read buffer size");
   storage_.will_modify_meta(addr.block);
   ++storage_.block_meta(addr.block).reads;
   ++storage_.counters().reads;
   spend(std::uint64_t{config_.timing.read_us} * 1000 +
-        std::uint64_t{config_.timing.transfer_ns_per_byte} * (main.size() + spare.size()));
+        std::uint64_t{config_.timing.transfer_ns_per_byte} * bytes_moved);
   if (config_.wear.wear_bit_errors || config_.wear.read_disturb) maybe_wear_and_disturb(addr);
+  return {};
+}
 
+// A page read as programmed, with no bit for the ECC engine to correct.
+bool SimulatedChip::reads_clean(PageAddr addr) const {
   const PageMeta& page = storage_.page_meta(addr);
-  if (page.deviation_slot == 0 && !(page.flags & kUnstable)) {
+  return page.deviation_slot == 0 && !(page.flags & kUnstable);
+}
+
+Result<ReadInfo> SimulatedChip::read(PageAddr addr, std::span<std::uint8_t> main,
+                                     std::span<std::uint8_t> spare) {
+  const Geometry& g = geometry();
+  const bool sizes_ok =
+      main.size() <= g.page_size && (spare.empty() || spare.size() == g.spare_size);
+  if (auto ok = start_read(addr, sizes_ok, main.size() + spare.size()); !ok)
+    return tl::unexpected(ok.error());
+  if (reads_clean(addr)) {
     if (!main.empty()) storage_.read_cells(addr, 0, main);
     if (!spare.empty()) storage_.read_cells(addr, g.page_size, spare);
     return ReadInfo{};
   }
   return decode(addr, main, spare);
+}
+
+Result<ReadInfo> SimulatedChip::read_column(PageAddr addr, std::uint32_t column,
+                                            std::span<std::uint8_t> out) {
+  const Geometry& g = geometry();
+  const bool sizes_ok = column <= g.page_size && out.size() <= g.page_size - column;
+  if (auto ok = start_read(addr, sizes_ok, out.size()); !ok) return tl::unexpected(ok.error());
+  if (reads_clean(addr)) {
+    storage_.read_cells(addr, column, out);
+    return ReadInfo{};
+  }
+  // Bits to correct: the ECC engine decodes the sectors, as for read().
+  std::uint8_t main[kMaxPageSize];
+  auto info = decode(addr, {main, column + out.size()}, {});
+  if (info || info.error().code == Errc::uncorrectable)
+    std::memcpy(out.data(), main + column, out.size());
+  return info;
 }
 
 Result<ReadInfo> SimulatedChip::decode(PageAddr addr, std::span<std::uint8_t> main,

@@ -369,17 +369,27 @@ Status FaultInjector::cut_erase(std::uint32_t block, CutMode mode) {
   }
 }
 
+// A rule that fires on a read: a cut before the chip runs it, or damage to
+// the page it then reads. Nothing fired: the read goes on.
+Status FaultInjector::before_read(PageAddr addr) {
+  const Op op{OpKind::read, addr};
+  auto fired = fire(op);
+  if (!fired) return {};
+  if (fired->rule.effect == FaultEffect::power_cut) return cut(op, fired->rule.cut, fired->id);
+  record(*fired, op, fired->rule.cut);
+  return damage_page(*fired, op);
+}
+
 Result<ReadInfo> FaultInjector::read(PageAddr addr, std::span<std::uint8_t> main,
                                      std::span<std::uint8_t> spare) {
-  const Op op{OpKind::read, addr};
-  if (auto fired = fire(op)) {
-    if (fired->rule.effect == FaultEffect::power_cut) {
-      return tl::unexpected(cut(op, fired->rule.cut, fired->id).error());
-    }
-    record(*fired, op, fired->rule.cut);
-    if (auto ok = damage_page(*fired, op); !ok) return tl::unexpected(ok.error());
-  }
+  if (auto ok = before_read(addr); !ok) return tl::unexpected(ok.error());
   return chip_.read(addr, main, spare);
+}
+
+Result<ReadInfo> FaultInjector::read_column(PageAddr addr, std::uint32_t column,
+                                            std::span<std::uint8_t> out) {
+  if (auto ok = before_read(addr); !ok) return tl::unexpected(ok.error());
+  return chip_.read_column(addr, column, out);
 }
 
 Status FaultInjector::dispatch_program(const Op& op) {

@@ -98,6 +98,12 @@ Result<ReadInfo> Partition::read(PageAddr addr, std::span<std::uint8_t> main,
   return device_.read(physical(addr), main, spare);
 }
 
+Result<ReadInfo> Partition::read_column(PageAddr addr, std::uint32_t column,
+                                        std::span<std::uint8_t> out) {
+  if (auto ok = check(addr.block); !ok) return tl::unexpected(ok.error());
+  return device_.read_column(physical(addr), column, out);
+}
+
 Status Partition::program(PageAddr addr, std::span<const std::uint8_t> main,
                           std::span<const std::uint8_t> spare) {
   if (auto ok = check(addr.block); !ok) return ok;

@@ -28,6 +28,11 @@ Result<ReadInfo> SharedDevice::read(PageAddr addr, std::span<std::uint8_t> main,
   return paced([&](FaultInjector& faults) { return faults.read(addr, main, spare); });
 }
 
+Result<ReadInfo> SharedDevice::read_column(PageAddr addr, std::uint32_t column,
+                                           std::span<std::uint8_t> out) {
+  return paced([&](FaultInjector& faults) { return faults.read_column(addr, column, out); });
+}
+
 Status SharedDevice::program(PageAddr addr, std::span<const std::uint8_t> main,
                              std::span<const std::uint8_t> spare) {
   return paced([&](FaultInjector& faults) { return faults.program(addr, main, spare); });

@@ -64,6 +64,40 @@ TEST_F(Ecc, PrefixReadsReturnTheFirstBytesAndCheckTheWholePage) {
   EXPECT_EQ(failed.error().code, Errc::uncorrectable);
 }
 
+// A column read from mid-page (what UBI does for a VID header or a volume
+// page's in-band tags) returns those bytes as programmed, is one counted
+// read, and gets the same ECC verdict as a read of the whole page.
+TEST_F(Ecc, ColumnReadsReturnTheBytesThereAndCheckTheWholePage) {
+  const auto data = pattern(g().page_size, 15);
+  ASSERT_TRUE(chip->program({1, 0}, data, {}));
+  std::vector<std::uint8_t> window(64);
+  const std::uint32_t column = g().page_size - 64;
+  const auto reads_before = storage->counters().reads;
+  ASSERT_TRUE(chip->read_column({1, 0}, column, window));
+  EXPECT_EQ(storage->counters().reads, reads_before + 1);
+  EXPECT_TRUE(std::equal(window.begin(), window.end(), data.begin() + column));
+
+  const std::uint32_t t = chip->config().ecc.strength_bits;
+  ASSERT_TRUE(chip->inject_bit_flips({1, 0}, t, 0));  // in sector 0, not the window's
+  auto info = chip->read_column({1, 0}, column, window);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->corrected_bits, t);
+  EXPECT_TRUE(std::equal(window.begin(), window.end(), data.begin() + column));
+
+  ASSERT_TRUE(chip->program({1, 1}, data, {}));
+  ASSERT_TRUE(chip->inject_bit_flips({1, 1}, t + 1, 0));
+  auto failed = chip->read_column({1, 1}, column, window);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, Errc::uncorrectable);
+
+  // Past the main area: refused, and still counted as an operation.
+  const auto ops = storage->counters().operations;
+  auto past = chip->read_column({1, 0}, column + 1, window);
+  ASSERT_FALSE(past);
+  EXPECT_EQ(past.error().code, Errc::invalid_argument);
+  EXPECT_EQ(storage->counters().operations, ops + 1);
+}
+
 TEST_F(Ecc, FlipsSpreadOverSectorsAreCorrectedPerSector) {
   ASSERT_TRUE(chip->program({2, 0}, pattern(g().page_size, 13), {}));
   const std::uint32_t t = chip->config().ecc.strength_bits;

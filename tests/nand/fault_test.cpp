@@ -32,6 +32,18 @@ TEST_F(Faults, PowerCutAtTheNthOperation) {
   EXPECT_EQ(injector->rule_count(), 0U) << "a one-shot rule is spent";
 }
 
+// A column read is a read like any other: counted, and struck by a cut
+// armed on its operation.
+TEST_F(Faults, AColumnReadIsAnOperationACutStrikes) {
+  std::vector<std::uint8_t> window(64);
+  ASSERT_TRUE(injector->arm_power_cut(2, CutMode::before));
+  EXPECT_TRUE(injector->read_column({0, 0}, 1984, window));
+  EXPECT_EQ(injector->read_column({0, 0}, 1984, window).error().code, Errc::power_loss);
+  EXPECT_EQ(injector->operation_count(), 2U);
+  ASSERT_EQ(injector->history().size(), 1U);
+  EXPECT_EQ(injector->history()[0].op, OpKind::read);
+}
+
 // An armed count-down cut belongs to the power-on it was armed in: power
 // that goes first (another cut, a hand cut) takes it along, so it never
 // strikes a later, unrelated boot.

@@ -38,6 +38,8 @@ class SimulatedChip final : public Device {
   const Geometry& geometry() const override { return storage_.geometry(); }
   Result<ReadInfo> read(PageAddr addr, std::span<std::uint8_t> main,
                         std::span<std::uint8_t> spare) override;
+  Result<ReadInfo> read_column(PageAddr addr, std::uint32_t column,
+                               std::span<std::uint8_t> out) override;
   Status program(PageAddr addr, std::span<const std::uint8_t> main,
                  std::span<const std::uint8_t> spare) override;
   Status program_partial(PageAddr addr, std::uint32_t column,
@@ -147,6 +149,8 @@ class SimulatedChip final : public Device {
   bool wear_failure(std::uint32_t block);
   void spend(std::uint64_t ns);
   Status power_loss_error(std::int64_t block = -1, std::int64_t page = -1) const;
+  Status start_read(PageAddr addr, bool sizes_ok, std::size_t bytes_moved);
+  bool reads_clean(PageAddr addr) const;
   Status refuse(Errc code, PageAddr addr, std::uint64_t DeviceCounters::*counter);
 
   Storage& storage_;

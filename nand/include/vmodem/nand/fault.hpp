@@ -96,6 +96,8 @@ class FaultInjector final : public Device {
   const Geometry& geometry() const override { return chip_.geometry(); }
   Result<ReadInfo> read(PageAddr addr, std::span<std::uint8_t> main,
                         std::span<std::uint8_t> spare) override;
+  Result<ReadInfo> read_column(PageAddr addr, std::uint32_t column,
+                               std::span<std::uint8_t> out) override;
   Status program(PageAddr addr, std::span<const std::uint8_t> main,
                  std::span<const std::uint8_t> spare) override;
   Status program_partial(PageAddr addr, std::uint32_t column,
@@ -200,6 +202,7 @@ class FaultInjector final : public Device {
   // (a copy: a spent rule is removed).
   std::optional<ActiveRule> fire(const Op& op);
   Status damage_page(const ActiveRule& rule, const Op& op);
+  Status before_read(PageAddr addr);
   Status dispatch_program(const Op& op);
   Status run_program(const Op& op);
   // The power cut a rule (or cut_pending) brings down on `op`: recorded

@@ -30,6 +30,8 @@ class SharedDevice final : public Device {
   const Geometry& geometry() const override { return geometry_; }
   Result<ReadInfo> read(PageAddr addr, std::span<std::uint8_t> main,
                         std::span<std::uint8_t> spare) override;
+  Result<ReadInfo> read_column(PageAddr addr, std::uint32_t column,
+                               std::span<std::uint8_t> out) override;
   Status program(PageAddr addr, std::span<const std::uint8_t> main,
                  std::span<const std::uint8_t> spare) override;
   Status program_partial(PageAddr addr, std::uint32_t column,
