@@ -14,16 +14,10 @@ Status PebIo::read(std::uint32_t peb, std::uint32_t offset, std::span<std::uint8
     const std::uint32_t page = at / page_size;
     const std::uint32_t column = at % page_size;
     const std::size_t take = std::min<std::size_t>(out.size() - done, page_size - column);
-    // A column read moves only the bytes up to the last one wanted. From
-    // the start of a page it lands in `out` itself (every read of whole
-    // pages, the file system's); only a read from mid-page needs a bounce.
-    const bool direct = column == 0;
-    if (!direct && page_.empty()) page_.resize(page_size);
-    auto window = direct ? out.subspan(done, take) : std::span(page_).first(column + take);
-    auto info = mtd_.read({peb, page}, window, {});
+    // A column read moves only the bytes wanted, into `out` itself.
+    auto info = mtd_.read_column({peb, page}, column, out.subspan(done, take));
     if (!info) return tl::unexpected(info.error());
     flips = flips || info->corrected();
-    if (!direct) std::memcpy(out.data() + done, window.data() + column, take);
     done += take;
   }
   return {};

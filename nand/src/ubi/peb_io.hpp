@@ -50,7 +50,6 @@ class PebIo {
 
  private:
   Device& mtd_;
-  std::vector<std::uint8_t> page_;  // the bounce buffer of mid-page reads, made on first use
 };
 
 }  // namespace vmodem::nand::ubi

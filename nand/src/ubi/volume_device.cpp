@@ -36,6 +36,13 @@ Result<ReadInfo> VolumeDevice::read(PageAddr addr, std::span<std::uint8_t> main,
       return tl::unexpected(read.error());
     return ReadInfo{};
   }
+  if (main.empty()) {
+    // The tags alone (a mount's scan reads every page's): a column read of
+    // the unit's last bytes, not the whole unit.
+    if (auto read = ubi_.read_leb(vol_id_, addr.block, at + geometry_.page_size, spare); !read)
+      return tl::unexpected(read.error());
+    return ReadInfo{};
+  }
   std::span<std::uint8_t> unit(unit_buffer_);
   if (auto read = ubi_.read_leb(vol_id_, addr.block, at, unit); !read)
     return tl::unexpected(read.error());
