@@ -1,6 +1,7 @@
 // UBI header encoding and decoding. Offsets follow struct ubi_ec_hdr,
 // struct ubi_vid_hdr and struct ubi_vtbl_record of Linux's ubi-media.h.
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include <isa-l/crc.h>
@@ -168,8 +169,29 @@ HeaderState decode(std::span<const std::uint8_t> in, VidHeader& out) {
   return HeaderState::valid;
 }
 
+namespace {
+
+// An empty slot as UBI writes it: zeroes and their CRC. Most of a table is
+// empty slots, and every attach reads two copies: one compare each instead
+// of a CRC and a scan.
+const std::array<std::uint8_t, kVtblRecordSize>& empty_record() {
+  static const std::array<std::uint8_t, kVtblRecordSize> record = [] {
+    std::array<std::uint8_t, kVtblRecordSize> r{};
+    put32(r, kRecordCrcAt, crc32(std::span<const std::uint8_t>(r).first(kRecordCrcAt)));
+    return r;
+  }();
+  return record;
+}
+
+}  // namespace
+
 HeaderState decode(std::span<const std::uint8_t> in, VtblRecord& out) {
   const auto record = in.first(kVtblRecordSize);
+  if (std::memcmp(record.data(), empty_record().data(), kVtblRecordSize) == 0) {
+    out = VtblRecord{};
+    out.alignment = 0;
+    return HeaderState::valid;
+  }
   if (get32(record, kRecordCrcAt) != crc32(record.first(kRecordCrcAt))) return HeaderState::bad_crc;
   VtblRecord r;
   r.reserved_pebs = get32(record, 0);
