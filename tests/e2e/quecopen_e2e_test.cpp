@@ -141,6 +141,45 @@ TEST_F(QuecOpen, FastbootEraseOfTheRunningModuleKeepsItOffUntilPowerOn) {
   EXPECT_EQ(read_file(backup() / "apps" / "app.bin"), kApp);
 }
 
+// A block of usr_data that fails a program while the host writes a file:
+// UBI retires it (marks it bad), takes another from its pool, writes the
+// LEB there, and the file reads back whole — before and after a power
+// cycle. The partition steps over a marked block from then on, so UBI's
+// next attach finds one PEB fewer, none of them bad.
+TEST_F(QuecOpen, ABlockOfUsrDataThatFailsAProgramIsReplacedAndTheFileKeepsItsData) {
+  start();
+  ASSERT_FALSE(HasFatalFailure());
+  const auto ubi_pebs = [&] {
+    const auto info =
+        shell("image ubi-info " + (state() / "nand.img").string() + " usr_data --json");
+    EXPECT_EQ(info.exit_code, 0) << info.out;
+    return nlohmann::json::parse(info.out, nullptr, false)["pebs"];
+  };
+  const auto before = ubi_pebs();  // the module idle after its boot
+  const auto armed = execute(
+      "inject",
+      {{"kind", "rule"},
+       {"rule", {{"effect", "program_fail"}, {"ops", {"program"}}, {"partition", "usr_data"}}}});
+  ASSERT_TRUE(armed.contains("return")) << armed;
+
+  std::string content;
+  for (int i = 0; content.size() < 300000; ++i)
+    content += "line " + std::to_string(i) + " of a file a block fails under\n";
+  write_file(mnt() / "usrdata" / "big.txt", content);
+  EXPECT_TRUE(execute("faults")["return"]["faults"].empty()) << "the program_fail fired";
+  EXPECT_EQ(read_file(mnt() / "usrdata" / "big.txt"), content);
+
+  // Off: the image as the module left it, read with the offline tool.
+  ASSERT_TRUE(execute("power-off").contains("return"));
+  const auto after = ubi_pebs();
+  EXPECT_EQ(after["total"], before["total"].get<int>() - 1) << after;
+  EXPECT_EQ(after["bad"], 0) << after;
+
+  ASSERT_TRUE(execute("power-on").contains("return"));
+  ASSERT_TRUE(daemon_->wait_booted()) << daemon_->log();
+  EXPECT_EQ(read_file(mnt() / "usrdata" / "big.txt"), content);
+}
+
 // A Linux-based module takes a FOTA package by its absolute path in its
 // Linux tree: UFS is /usrdata, so a file the host uploaded is found there.
 TEST_F(QuecOpen, QfotadlTakesAPackageByItsLinuxPath) {
