@@ -161,5 +161,41 @@ TEST_F(Campaign, FullEveryOperationInFourCutModes) {
   }
 }
 
+// examples/fota-ufs: prepare.sh makes a module and a delta package for the
+// firmware it runs; the campaign uploads it, then cuts the power inside
+// AT+QFOTADL through to +QIND: "FOTA","END",0 (the package taken, the reset,
+// the journaled update at boot, the boot on the new firmware). Every cut of
+// the sample passes, most on the new firmware; a replayed "new state" cut
+// leaves a module that runs the new version from the other slot.
+TEST_F(Campaign, TheFotaExampleEndsEveryCutOnAVerifiedFirmware) {
+  const auto work = dir_ / "fota";
+  const auto prepared =
+      run_shell("VMODEM=" + vmodem_binary() + " sh " +
+                sh_quote(kExamples + "/fota-ufs/prepare.sh") + " " + sh_quote(work) + " 2>&1");
+  ASSERT_EQ(prepared.exit_code, 0) << prepared.out;
+  const auto report = run((work / "scenario.json").string(), "--sample 40");
+  ASSERT_TRUE(report.is_object());
+  EXPECT_EQ(report["cuts"], 40);
+  EXPECT_EQ(report["failed"], 0) << report["tally"].dump();
+  EXPECT_GT(report["operations"].get<int>(), 1000) << "the update's own operations are cut";
+  EXPECT_GT(tally_with(report, "new state"), 0U) << report["tally"].dump();
+
+  nlohmann::json cut;
+  for (const auto& c : report["results"]) {
+    if (c["outcome"] == "new state") cut = c;
+  }
+  ASSERT_FALSE(cut.is_null());
+  const auto state = dir_ / "cut";
+  const auto replay =
+      run_shell(vmodem_binary() + " campaign replay " + sh_quote(report_) + " --cut " +
+                cut["id"].get<std::string>() + " --state " + sh_quote(state) + " 2>&1");
+  ASSERT_EQ(replay.exit_code, 0) << replay.out;
+  const auto info = run_shell(vmodem_binary() + " firmware info " + sh_quote(state) + " --json");
+  ASSERT_EQ(info.exit_code, 0) << info.out;
+  const auto running = nlohmann::json::parse(info.out, nullptr, false)["running"];
+  EXPECT_EQ(running["version"], "BG95M3LAR02A04") << info.out;
+  EXPECT_EQ(running["fell_back"], false) << info.out;
+}
+
 }  // namespace
 }  // namespace vmodem::e2e
