@@ -19,6 +19,7 @@
 // VMODEM_TEST_SEED replays), one cut mode; full tier
 // (Full/AppUpdateCampaign.*): every operation in four cut modes (the larger
 // update: 200 per mode).
+#include <algorithm>
 #include <cstdio>
 
 #include <gtest/gtest.h>
@@ -156,6 +157,66 @@ struct UpdateCut final : BootCut {
   }
 };
 
+// A cut while the application stages the package (`ctl app-fota`,
+// AT+QFOTADL): the next boot finds it staged whole and applies it, or finds
+// nothing staged and leaves the old files — never a torn package applied,
+// a temporary file left behind, or a file restored from /bak.
+struct StageCut final : BootCut {
+  std::vector<std::uint8_t> package;
+  Tree old_tree;  // /usr after a boot with nothing staged; final_tree: staged and applied
+  std::uint64_t boot_ops = 0;
+
+  // The boot, then the staging: cuts are planned after boot_ops.
+  bool act() override {
+    if (rig->power_on() != Booted::up) return true;
+    boot_ops = injector().operation_count();
+    auto staged =
+        qp::stage_app_update(rig->usr(), package, {.model = rig->profile().name, .journal = true});
+    return !staged && staged.error().code == fs::Errc::power_loss;
+  }
+  campaign::Verdict verify(const campaign::CutPoint&) override {
+    if (auto failed = boot_after_cut()) return *failed;
+    if (rig->files_restored() != 0)
+      return campaign::Verdict::fail(kRestoredOverUpdate, "a file came back from /bak");
+    Tree tree;
+    if (!record(rig->usr(), "/", tree))
+      return campaign::Verdict::fail("unreadable", "/usr could not be read");
+    if (tree == old_tree) return campaign::Verdict::pass("not staged: old files");
+    if (tree == final_tree) return campaign::Verdict::pass("staged: applied at the next boot");
+    std::string detail = "/usr is neither the old files nor the update:";
+    for (const auto& [path, data] : tree)
+      detail += " " + path + "(" + std::to_string(data.size()) + ")";
+    return campaign::Verdict::fail("torn", detail);
+  }
+
+  tl::expected<void, std::string> prepare(const std::filesystem::path& app) {
+    auto made = QpyRig::create(app, /*backup=*/true, /*enabled=*/true);
+    if (!made) return tl::unexpected(made.error());
+    rig = std::move(*made);
+    if (rig->power_on() != Booted::up) return tl::unexpected(std::string("first boot failed"));
+    auto made_package =
+        fota::make_app_package(rig->profile().name, package_files(kOld), package_files(kNew),
+                               {.thorough = false, .verify = true});
+    if (!made_package) return tl::unexpected(made_package.error().message);
+    package = std::move(*made_package);
+    rig->power_off();
+    rig->flash().lock().storage().snapshot_begin();
+    // Nothing staged: the old files.
+    rewind();
+    if (rig->power_on() != Booted::up || !record(rig->usr(), "/", old_tree))
+      return tl::unexpected(std::string("the boot without a package failed"));
+    // Staged uncut, then the boot that applies it.
+    rewind();
+    if (act()) return tl::unexpected(std::string("the uncut staging lost power"));
+    rig->power_off();
+    rig->restore_power();
+    if (rig->power_on() != Booted::up || !record(rig->usr(), "/", final_tree))
+      return tl::unexpected(std::string("the boot after staging failed"));
+    if (final_tree == old_tree) return tl::unexpected(std::string("the update changed nothing"));
+    return {};
+  }
+};
+
 struct Tier {
   std::string name;
   std::uint32_t stride;  // 1 = every operation of the boot's hook
@@ -249,6 +310,32 @@ TEST_P(AppUpdateCampaign, WithoutTheJournalTheGuardianRestoresOldFilesOverTheUpd
   // the shipped files over the new ones.
   EXPECT_GT(r.count(kRestoredOverUpdate), 0u) << r.describe();
   EXPECT_GT(r.failed, 0u);
+}
+
+TEST_P(AppUpdateCampaign, ACutWhileStagingLeavesTheOldFilesOrTheWholeUpdate) {
+  vmodem::testing::TempDir app;
+  write_app(app.path(), kOld);
+  StageCut c;
+  auto prepared = c.prepare(app.path());
+  ASSERT_TRUE(prepared) << prepared.error();
+  c.rewind();
+  ASSERT_FALSE(c.act());
+  campaign::Plan plan;
+  plan.modes = GetParam().modes;
+  // A torn last operation (the rename's commit) leaves nothing staged; a
+  // cut right after it, the package staged: both outcomes in every tier.
+  if (std::find(plan.modes.begin(), plan.modes.end(), nand::CutMode::after) == plan.modes.end())
+    plan.modes.push_back(nand::CutMode::after);
+  plan.first = c.boot_ops + 1;  // the staging's operations only
+  const campaign::Result r = campaign::run(c, plan);
+  std::printf("staging: operations %llu to %llu, %llu cuts\n%s",
+              static_cast<unsigned long long>(plan.first),
+              static_cast<unsigned long long>(r.operations),
+              static_cast<unsigned long long>(r.cuts), r.describe().c_str());
+  EXPECT_EQ(r.failed, 0u) << r.describe();
+  EXPECT_GT(r.cuts, 3u);
+  EXPECT_GT(r.count("not staged: old files"), 0u) << r.describe();
+  EXPECT_GT(r.count("staged: applied at the next boot"), 0u) << r.describe();
 }
 
 INSTANTIATE_TEST_SUITE_P(Quick, AppUpdateCampaign, ::testing::Values(kQuick),
