@@ -12,7 +12,7 @@ cd "$(dirname "$0")"
 
 BUILD_PACKAGES=(g++ cmake ninja-build pkg-config git libboost-dev nlohmann-json3-dev libspdlog-dev
   libfmt-dev libcli11-dev libexpected-dev libfuse3-dev fuse3 libcurl4-openssl-dev libzstd-dev
-  liblzma-dev libdivsufsort-dev libssl-dev libxxhash-dev libisal-dev)
+  liblzma-dev libdivsufsort-dev libssl-dev libxxhash-dev libisal-dev libyaml-cpp-dev)
 # The real host software the e2e tests point at the module: gammu (SMS),
 # gsm0710muxd on a private D-Bus (CMUX), picocom; mtd-utils' ubinize makes
 # the UBI images the UBI tests attach.

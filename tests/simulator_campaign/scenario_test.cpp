@@ -148,5 +148,61 @@ TEST_F(ScenarioFile, AnUnreadableFileIsNamed) {
   EXPECT_EQ(loaded.error().describe(), (dir_ / "absent.json").string() + ": cannot read the file");
 }
 
+// The shipped example in YAML is the JSON one: every step, its data, the
+// cuts, and the data file found beside the scenario.
+TEST_F(ScenarioFile, TheYamlExampleIsTheJsonExample) {
+  const std::filesystem::path examples = VMODEM_EXAMPLES;
+  auto json_one = load_scenario(examples / "cert-backup" / "scenario-safe.json");
+  auto yaml_one = load_scenario(examples / "cert-backup" / "scenario-safe.yaml");
+  ASSERT_TRUE(json_one) << json_one.error().describe();
+  ASSERT_TRUE(yaml_one) << yaml_one.error().describe();
+  EXPECT_EQ(yaml_one->profile, json_one->profile);
+  EXPECT_EQ(yaml_one->seed, json_one->seed);
+  EXPECT_EQ(yaml_one->safe_power_loss, json_one->safe_power_loss);
+  EXPECT_EQ(yaml_one->cuts.modes, json_one->cuts.modes);
+  for (const auto steps : {&Scenario::setup, &Scenario::action, &Scenario::checks}) {
+    const auto& a = (*yaml_one).*steps;
+    const auto& b = (*json_one).*steps;
+    ASSERT_EQ(a.size(), b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      EXPECT_EQ(a[i].send, b[i].send) << i;
+      EXPECT_EQ(a[i].data, b[i].data) << i;
+      EXPECT_EQ(a[i].expect, b[i].expect) << i;
+      EXPECT_EQ(a[i].timeout_ms, b[i].timeout_ms) << i;
+    }
+  }
+}
+
+// YAML's own mistakes say where; a quoted number is a string, so the
+// schema's message is the JSON one; a key given twice is refused.
+TEST_F(ScenarioFile, BadYamlSaysWhereAndWhat) {
+  auto broken = load_scenario(write("s.yaml", "action:\n  - send: [AT\n"));
+  ASSERT_FALSE(broken);
+  EXPECT_NE(broken.error().message.find("not valid YAML: line "), std::string::npos)
+      << broken.error().describe();
+
+  auto quoted = load_scenario(write("q.yml", "seed: \"15\"\naction:\n  - send: AT\n"));
+  ASSERT_FALSE(quoted);
+  EXPECT_EQ(quoted.error().field, "seed") << quoted.error().describe();
+
+  auto twice = load_scenario(write("t.yaml", "seed: 1\nseed: 2\naction:\n  - send: AT\n"));
+  ASSERT_FALSE(twice);
+  EXPECT_NE(twice.error().message.find("\"seed\" given twice"), std::string::npos)
+      << twice.error().describe();
+
+  auto raw = load_scenario(write("r.yaml",
+                                 "action:\n  - send: \"AT\xff"
+                                 "\xfe\"\n"));
+  ASSERT_FALSE(raw);
+  EXPECT_NE(raw.error().message.find("not UTF-8 text"), std::string::npos)
+      << raw.error().describe();
+
+  auto plain =
+      load_scenario(write("p.yaml", "seed: 7\naction:\n  - send: AT+CSQ\n    timeout_ms: 900\n"));
+  ASSERT_TRUE(plain) << plain.error().describe();
+  EXPECT_EQ(plain->seed, 7U);
+  EXPECT_EQ(plain->action[0].timeout_ms, 900U);
+}
+
 }  // namespace
 }  // namespace vmodem::sim::campaign

@@ -10,6 +10,7 @@
 #include <vmodem/nand/campaign.hpp>
 #include <vmodem/simulator/profile.hpp>
 
+#include "campaign/scenario_yaml.hpp"
 #include "json_reader.hpp"
 
 namespace vmodem::sim::campaign {
@@ -213,9 +214,18 @@ std::string ScenarioError::describe() const {
 
 tl::expected<Scenario, ScenarioError> parse_scenario(std::string_view text,
                                                      const std::filesystem::path& file) {
-  const auto root = nlohmann::json::parse(text, nullptr, false);
-  if (root.is_discarded())
-    return tl::unexpected(ScenarioError{file.string(), "", "not valid JSON"});
+  nlohmann::json root;
+  if (is_yaml_file(file.filename().string())) {
+    auto document = yaml_to_json(text);
+    if (!document)
+      return tl::unexpected(
+          ScenarioError{file.string(), "", "not valid YAML: " + document.error()});
+    root = std::move(*document);
+  } else {
+    root = nlohmann::json::parse(text, nullptr, false);
+    if (root.is_discarded())
+      return tl::unexpected(ScenarioError{file.string(), "", "not valid JSON"});
+  }
   const std::filesystem::path base = file.parent_path();
   Scenario s;
   s.file = file;

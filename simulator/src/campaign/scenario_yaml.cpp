@@ -1,0 +1,135 @@
+#include "campaign/scenario_yaml.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <initializer_list>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include <vmodem/fota/app_package.hpp>
+
+namespace vmodem::sim::campaign {
+
+namespace {
+
+using nlohmann::json;
+
+bool one_of(const std::string& s, std::initializer_list<std::string_view> words) {
+  for (const auto word : words)
+    if (s == word) return true;
+  return false;
+}
+
+bool digits(std::string_view s) {
+  return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+// YAML 1.2 core schema, for a plain scalar; nullopt: a string.
+std::optional<json> core_scalar(const std::string& s) {
+  if (one_of(s, {"", "~", "null", "Null", "NULL"})) return json(nullptr);
+  if (one_of(s, {"true", "True", "TRUE"})) return json(true);
+  if (one_of(s, {"false", "False", "FALSE"})) return json(false);
+  const std::string_view unsigned_part =
+      std::string_view(s).substr(s[0] == '+' || s[0] == '-' ? 1 : 0);
+  if (digits(unsigned_part)) {
+    const char* last = s.data() + s.size();
+    if (s[0] == '-') {
+      std::int64_t v = 0;
+      if (std::from_chars(s.data(), last, v).ec == std::errc()) return json(v);
+    } else {
+      std::uint64_t v = 0;
+      if (std::from_chars(unsigned_part.data(), last, v).ec == std::errc()) return json(v);
+    }
+    return std::nullopt;  // out of range: a string, which the schema then refuses
+  }
+  // A decimal number with a fraction or an exponent (not inf or nan, not hex).
+  if (unsigned_part.find_first_of("0123456789") != std::string_view::npos &&
+      unsigned_part.find_first_not_of("0123456789.eE+-") == std::string_view::npos) {
+    double v = 0;
+    const char* last = s.data() + s.size();
+    const char* first = s.data() + (s[0] == '+' ? 1 : 0);
+    const auto [end, ec] = std::from_chars(first, last, v);
+    if (ec == std::errc() && end == last && std::isfinite(v)) return json(v);
+  }
+  return std::nullopt;
+}
+
+std::string where(const YAML::Mark& mark) {
+  return "line " + std::to_string(mark.line + 1) + ", column " + std::to_string(mark.column + 1);
+}
+
+// Deep enough for any scenario; an alias cycle or a hostile nesting stops here.
+constexpr int kMaxDepth = 64;
+
+tl::expected<json, std::string> convert(const YAML::Node& node, int depth) {
+  if (depth > kMaxDepth) return tl::unexpected(where(node.Mark()) + ": nested too deep");
+  switch (node.Type()) {
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      return json(nullptr);
+    case YAML::NodeType::Scalar: {
+      // yaml-cpp passes bytes that are not UTF-8 through; JSON text cannot
+      // hold them (the report would not be written), and nlohmann's parser
+      // refuses them in a JSON scenario too.
+      if (!fota::valid_utf8(node.Scalar()))
+        return tl::unexpected(where(node.Mark()) + ": not UTF-8 text");
+      // "!" marks a quoted (non-plain) scalar: always a string.
+      if (node.Tag() == "?") {
+        if (auto typed = core_scalar(node.Scalar())) return *typed;
+      } else if (node.Tag() != "!" && node.Tag() != "tag:yaml.org,2002:str") {
+        return tl::unexpected(where(node.Mark()) + ": tags (" + node.Tag() + ") are not read");
+      }
+      return json(node.Scalar());
+    }
+    case YAML::NodeType::Sequence: {
+      json out = json::array();
+      for (const auto& item : node) {
+        auto value = convert(item, depth + 1);
+        if (!value) return value;
+        out.push_back(std::move(*value));
+      }
+      return out;
+    }
+    case YAML::NodeType::Map: {
+      json out = json::object();
+      for (const auto& entry : node) {
+        if (!entry.first.IsScalar())
+          return tl::unexpected(where(entry.first.Mark()) + ": a key must be a plain name");
+        const std::string& key = entry.first.Scalar();
+        if (!fota::valid_utf8(key))
+          return tl::unexpected(where(entry.first.Mark()) + ": a key that is not UTF-8 text");
+        if (out.contains(key))
+          return tl::unexpected(where(entry.first.Mark()) + ": \"" + key + "\" given twice");
+        auto value = convert(entry.second, depth + 1);
+        if (!value) return value;
+        out[key] = std::move(*value);
+      }
+      return out;
+    }
+  }
+  return tl::unexpected(where(node.Mark()) + ": unreadable node");
+}
+
+}  // namespace
+
+bool is_yaml_file(std::string_view file_name) {
+  return file_name.ends_with(".yaml") || file_name.ends_with(".yml");
+}
+
+tl::expected<nlohmann::json, std::string> yaml_to_json(std::string_view text) {
+  try {
+    const std::vector<YAML::Node> documents = YAML::LoadAll(std::string(text));
+    if (documents.size() != 1)
+      return tl::unexpected("expected one YAML document, found " +
+                            std::to_string(documents.size()));
+    return convert(documents.front(), 0);
+  } catch (const YAML::Exception& e) {
+    // yaml-cpp reports malformed input by throwing: caught at this boundary.
+    return tl::unexpected(where(e.mark) + ": " + e.msg);
+  }
+}
+
+}  // namespace vmodem::sim::campaign
