@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "campaign/runner.hpp"
 #include "temp_dir.hpp"
@@ -92,7 +93,9 @@ TEST_F(ScenarioFile, BadInputNamesTheFileTheFieldAndWhatWasExpected) {
        "unknown field (a typo? see README.md, \"Power-cut campaigns over your own flow\" for the "
        "schema)"},
       {R"({"action": [{"send": "AT", "data_file": "absent.bin"}]})", "action[0].data_file",
-       "cannot read " + (dir_ / "absent.bin").string()},
+       "cannot open " + (dir_ / "absent.bin").string() + ": No such file or directory"},
+      {R"({"action": [{"send": "AT", "data_file": "/dev/zero"}]})", "action[0].data_file",
+       "/dev/zero is not a regular file"},
       {R"({"action": [{"send": "AT"}], "power_loss_mode": "careful"})", "power_loss_mode",
        "expected \"real\" or \"safe\", got \"careful\""},
       {R"({"action": [{"send": "AT"}], "cuts": {"kinds": ["write"]}})", "cuts.kinds[0]",
@@ -145,7 +148,16 @@ TEST_F(ScenarioFile, WhatOnlyTheProfileCanTellIsNamedToo) {
 TEST_F(ScenarioFile, AnUnreadableFileIsNamed) {
   auto loaded = load_scenario(dir_ / "absent.json");
   ASSERT_FALSE(loaded);
-  EXPECT_EQ(loaded.error().describe(), (dir_ / "absent.json").string() + ": cannot read the file");
+  EXPECT_EQ(loaded.error().describe(), (dir_ / "absent.json").string() + ": cannot open " +
+                                           (dir_ / "absent.json").string() +
+                                           ": No such file or directory");
+  // A FIFO with no writer is refused at once, not waited on.
+  const auto fifo = dir_ / "fifo.json";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  auto from_fifo = load_scenario(fifo);
+  ASSERT_FALSE(from_fifo);
+  EXPECT_NE(from_fifo.error().message.find("is not a regular file"), std::string::npos)
+      << from_fifo.error().describe();
 }
 
 // The shipped example in YAML is the JSON one: every step, its data, the

@@ -1,8 +1,6 @@
 #include "campaign/scenario.hpp"
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -11,6 +9,7 @@
 #include <vmodem/simulator/profile.hpp>
 
 #include "campaign/scenario_yaml.hpp"
+#include "host_file.hpp"
 #include "json_reader.hpp"
 
 namespace vmodem::sim::campaign {
@@ -20,13 +19,17 @@ namespace {
 constexpr const char* kSchema = "README.md, \"Power-cut campaigns over your own flow\"";
 constexpr std::uint32_t kMaxTimeoutMs = 3'600'000;
 
-std::optional<std::string> read_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return std::nullopt;
-  return text.str();
+// What a scenario may name, read as hostile input (host_file.hpp): a
+// regular file of at most this many bytes — a FIFO, /dev/zero or a
+// directory is refused with the reason, not waited on or read forever.
+constexpr std::uint64_t kMaxScenarioBytes = 4 << 20;
+constexpr std::uint64_t kMaxDataBytes = 256 << 20;  // an upload: up to a whole UFS
+
+tl::expected<std::string, std::string> read_text(const std::filesystem::path& path,
+                                                 std::uint64_t max_bytes) {
+  auto bytes = read_host_file(path, max_bytes);
+  if (!bytes) return tl::unexpected(bytes.error());
+  return std::string(bytes->begin(), bytes->end());
 }
 
 // A step's data: inline, or a file relative to the scenario's directory.
@@ -42,9 +45,9 @@ void read_data(JsonReader& r, AtStep& step, const std::filesystem::path& base) {
   const std::filesystem::path name = r.string("data_file");
   if (!r.ok()) return;
   const auto path = name.is_absolute() ? name : base / name;
-  auto text = read_text(path);
+  auto text = read_text(path, kMaxDataBytes);
   if (!text) {
-    r.fail("data_file", "cannot read " + path.string());
+    r.fail("data_file", text.error());
     return;
   }
   step.data = std::move(*text);
@@ -264,8 +267,8 @@ std::optional<ScenarioError> check_with_profile(const Scenario& scenario) {
 }
 
 tl::expected<Scenario, ScenarioError> load_scenario(const std::filesystem::path& file) {
-  auto text = read_text(file);
-  if (!text) return tl::unexpected(ScenarioError{file.string(), "", "cannot read the file"});
+  auto text = read_text(file, kMaxScenarioBytes);
+  if (!text) return tl::unexpected(ScenarioError{file.string(), "", text.error()});
   return parse_scenario(*text, file);
 }
 

@@ -11,9 +11,9 @@
 
 #include "cli/commands.hpp"
 #include "cli/fs_access.hpp"
-#include "cli/host_file.hpp"
 #include "cli/output.hpp"
 #include "commands/file_support.hpp"
+#include "host_file.hpp"
 #include "module/fs_config.hpp"
 
 namespace vmodem::cli {
@@ -144,7 +144,8 @@ int get(const FsArgs& args) {
   const std::string path = opened->inner_path(args.path);
   auto data = opened->fs->read_file(path);
   if (!data) return report_fs_error(path, data.error());
-  if (auto written = write_host_file(args.host_file, *data, file_id_of(args.target.image));
+  if (auto written =
+          sim::write_host_file(args.host_file, *data, sim::file_id_of(args.target.image));
       !written)
     return report_error(kExitIo, written.error());
   if (args.json)
@@ -174,7 +175,7 @@ constexpr std::uint64_t kMaxPutBytes = 256ull << 20;
 int put(const FsArgs& args) {
   // A FIFO, a device or the image itself is refused before anything opens:
   // the host file is hostile input.
-  auto read = read_host_file(args.host_file, kMaxPutBytes, file_id_of(args.target.image));
+  auto read = sim::read_host_file(args.host_file, kMaxPutBytes, sim::file_id_of(args.target.image));
   if (!read) {
     const bool missing = !std::filesystem::exists(args.host_file);
     return report_error(missing ? kExitNotFound : kExitIo, read.error());

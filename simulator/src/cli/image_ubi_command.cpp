@@ -11,8 +11,8 @@
 #include <vmodem/nand/ubi/ubi_device.hpp>
 
 #include "cli/commands.hpp"
-#include "cli/host_file.hpp"
 #include "cli/output.hpp"
+#include "host_file.hpp"
 #include "json_text.hpp"
 
 namespace vmodem::cli {
@@ -67,7 +67,7 @@ int ubiformat(const UbiArgs& args) {
     shape = peek->partition->geometry();
     module_image = peek->flash->lock().storage().file_id();
   }
-  auto bytes = read_host_file(args.ubi_image, shape.capacity_bytes(), module_image);
+  auto bytes = sim::read_host_file(args.ubi_image, shape.capacity_bytes(), module_image);
   if (!bytes) return report_error(kExitIo, bytes.error());
   if (auto valid = nand::ubi::check_image(shape, *bytes); !valid)
     return report_error(exit_code_of(valid.error()), valid.error().message());
@@ -229,7 +229,7 @@ int ubi_read(const UbiArgs& args) {
         return report_error(exit_code_of(read.error()), read.error().message());
     }
   }
-  auto written = write_host_file(args.output, data, opened->flash->lock().storage().file_id());
+  auto written = sim::write_host_file(args.output, data, opened->flash->lock().storage().file_id());
   if (!written) return report_error(kExitIo, written.error());
   if (args.json) {
     print_json({{"partition", args.partition},

@@ -1,6 +1,7 @@
-// Reading a file the user names on the command line, as hostile input: it
-// may be a FIFO (a read would wait forever), a device (/dev/zero never
-// ends), a directory, too large, or the module image itself.
+// Reading a file the user names (on the command line, in a campaign
+// scenario), as hostile input: it may be a FIFO (a read would wait
+// forever), a device (/dev/zero never ends), a directory, too large, or the
+// module image itself.
 #pragma once
 
 #include <cstdint>
@@ -14,7 +15,7 @@
 
 #include <vmodem/nand/storage.hpp>
 
-namespace vmodem::cli {
+namespace vmodem::sim {
 
 // The whole content of regular file `path`, at most `max_bytes`. Refused
 // with a message naming the path: not a regular file, larger than
@@ -37,4 +38,4 @@ tl::expected<void, std::string> write_host_file(const std::filesystem::path& pat
                                                 std::span<const std::uint8_t> bytes,
                                                 std::optional<nand::FileId> refuse = std::nullopt);
 
-}  // namespace vmodem::cli
+}  // namespace vmodem::sim

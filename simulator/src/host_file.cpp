@@ -1,4 +1,4 @@
-#include "cli/host_file.hpp"
+#include "host_file.hpp"
 
 #include <cerrno>
 #include <system_error>
@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-namespace vmodem::cli {
+namespace vmodem::sim {
 
 tl::expected<std::vector<std::uint8_t>, std::string> read_host_file(
     const std::filesystem::path& path, std::uint64_t max_bytes,
@@ -93,4 +93,4 @@ tl::expected<void, std::string> write_host_file(const std::filesystem::path& pat
   return {};
 }
 
-}  // namespace vmodem::cli
+}  // namespace vmodem::sim
