@@ -209,6 +209,12 @@ TEST_F(ScenarioFile, BadYamlSaysWhereAndWhat) {
   EXPECT_NE(raw.error().message.find("not UTF-8 text"), std::string::npos)
       << raw.error().describe();
 
+  // yaml-cpp quotes the byte it stumbled on: the message shows it escaped.
+  auto escape = load_scenario(write("e.yaml", "a: \"\\\xf3\"\n"));
+  ASSERT_FALSE(escape);
+  EXPECT_NE(escape.error().message.find("unknown escape character: \\xF3"), std::string::npos)
+      << escape.error().describe();
+
   auto plain =
       load_scenario(write("p.yaml", "seed: 7\naction:\n  - send: AT+CSQ\n    timeout_ms: 900\n"));
   ASSERT_TRUE(plain) << plain.error().describe();

@@ -57,6 +57,25 @@ std::optional<json> core_scalar(const std::string& s) {
   return std::nullopt;
 }
 
+// Text from the file quoted in a message (yaml-cpp quotes the offending
+// byte: "unknown escape character: \xF3"): printable ASCII as is, any other
+// byte as \xNN, so the message goes into a JSON report whatever the file held.
+std::string printable(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte < 0x7f) {
+      out += c;
+    } else {
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xf];
+    }
+  }
+  return out;
+}
+
 std::string where(const YAML::Mark& mark) {
   return "line " + std::to_string(mark.line + 1) + ", column " + std::to_string(mark.column + 1);
 }
@@ -80,7 +99,8 @@ tl::expected<json, std::string> convert(const YAML::Node& node, int depth) {
       if (node.Tag() == "?") {
         if (auto typed = core_scalar(node.Scalar())) return *typed;
       } else if (node.Tag() != "!" && node.Tag() != "tag:yaml.org,2002:str") {
-        return tl::unexpected(where(node.Mark()) + ": tags (" + node.Tag() + ") are not read");
+        return tl::unexpected(where(node.Mark()) + ": tags (" + printable(node.Tag()) +
+                              ") are not read");
       }
       return json(node.Scalar());
     }
@@ -128,7 +148,7 @@ tl::expected<nlohmann::json, std::string> yaml_to_json(std::string_view text) {
     return convert(documents.front(), 0);
   } catch (const YAML::Exception& e) {
     // yaml-cpp reports malformed input by throwing: caught at this boundary.
-    return tl::unexpected(where(e.mark) + ": " + e.msg);
+    return tl::unexpected(where(e.mark) + ": " + printable(e.msg));
   }
 }
 
