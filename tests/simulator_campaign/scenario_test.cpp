@@ -215,6 +215,19 @@ TEST_F(ScenarioFile, BadYamlSaysWhereAndWhat) {
   EXPECT_NE(escape.error().message.find("unknown escape character: \\xF3"), std::string::npos)
       << escape.error().describe();
 
+  // "Billion laughs": nine levels of ten aliases each would be 10^9 values.
+  std::string laughs = "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n";
+  for (int i = 1; i < 10; ++i) {
+    const std::string prev = "*a" + std::to_string(i - 1);
+    laughs += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int k = 0; k < 10; ++k)
+      laughs += prev + (k < 9 ? ", " : "]\n");
+  }
+  auto bomb = load_scenario(write("bomb.yaml", laughs + "action:\n  - send: AT\n"));
+  ASSERT_FALSE(bomb);
+  EXPECT_NE(bomb.error().message.find("values once aliases are expanded"), std::string::npos)
+      << bomb.error().describe();
+
   auto plain =
       load_scenario(write("p.yaml", "seed: 7\naction:\n  - send: AT+CSQ\n    timeout_ms: 900\n"));
   ASSERT_TRUE(plain) << plain.error().describe();

@@ -82,9 +82,17 @@ std::string where(const YAML::Mark& mark) {
 
 // Deep enough for any scenario; an alias cycle or a hostile nesting stops here.
 constexpr int kMaxDepth = 64;
+// Values after aliases are expanded: a scenario has hundreds; "billion
+// laughs" (each level an alias list of the one before) would have 10^9 and
+// the memory to match (fuzz_scenario ran out of 4 GB before this).
+constexpr std::size_t kMaxValues = 100'000;
 
-tl::expected<json, std::string> convert(const YAML::Node& node, int depth) {
+tl::expected<json, std::string> convert(const YAML::Node& node, int depth, std::size_t& values) {
   if (depth > kMaxDepth) return tl::unexpected(where(node.Mark()) + ": nested too deep");
+  if (++values > kMaxValues) {
+    return tl::unexpected(where(node.Mark()) + ": more than " + std::to_string(kMaxValues) +
+                          " values once aliases are expanded");
+  }
   switch (node.Type()) {
     case YAML::NodeType::Null:
     case YAML::NodeType::Undefined:
@@ -107,7 +115,7 @@ tl::expected<json, std::string> convert(const YAML::Node& node, int depth) {
     case YAML::NodeType::Sequence: {
       json out = json::array();
       for (const auto& item : node) {
-        auto value = convert(item, depth + 1);
+        auto value = convert(item, depth + 1, values);
         if (!value) return value;
         out.push_back(std::move(*value));
       }
@@ -123,7 +131,7 @@ tl::expected<json, std::string> convert(const YAML::Node& node, int depth) {
           return tl::unexpected(where(entry.first.Mark()) + ": a key that is not UTF-8 text");
         if (out.contains(key))
           return tl::unexpected(where(entry.first.Mark()) + ": \"" + key + "\" given twice");
-        auto value = convert(entry.second, depth + 1);
+        auto value = convert(entry.second, depth + 1, values);
         if (!value) return value;
         out[key] = std::move(*value);
       }
@@ -145,7 +153,8 @@ tl::expected<nlohmann::json, std::string> yaml_to_json(std::string_view text) {
     if (documents.size() != 1)
       return tl::unexpected("expected one YAML document, found " +
                             std::to_string(documents.size()));
-    return convert(documents.front(), 0);
+    std::size_t values = 0;
+    return convert(documents.front(), 0, values);
   } catch (const YAML::Exception& e) {
     // yaml-cpp reports malformed input by throwing: caught at this boundary.
     return tl::unexpected(where(e.mark) + ": " + printable(e.msg));
