@@ -4,10 +4,16 @@ namespace vmodem::sim {
 
 namespace {
 
+// The value as the message quotes it: at most 40 bytes, cut between two
+// UTF-8 characters (never inside one: the message goes into JSON replies
+// and reports, which must stay UTF-8 — fuzz_scenario found the cut).
 std::string shown(const nlohmann::json& value) {
-  std::string text = value.dump();
-  if (text.size() > 40) text = text.substr(0, 37) + "...";
-  return text;
+  std::string text = value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (text.size() <= 40) return text;
+  std::size_t cut = 37;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80)
+    --cut;  // a continuation byte: the character started before it
+  return text.substr(0, cut) + "...";
 }
 
 }  // namespace

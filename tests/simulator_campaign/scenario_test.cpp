@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
 #include "campaign/runner.hpp"
@@ -143,6 +144,19 @@ TEST_F(ScenarioFile, WhatOnlyTheProfileCanTellIsNamedToo) {
   s = load_scenario(write("ok.json", R"({"action": [{"send": "AT"}],
       "cuts": {"partitions": ["usrfs", "usrfs_bak"]}})"));
   EXPECT_FALSE(check_with_profile(*s));
+}
+
+// A message quotes at most 40 bytes of the value it refuses, cut between
+// characters: it stays UTF-8, so it can go into a JSON report.
+TEST_F(ScenarioFile, AQuotedValueIsCutBetweenCharacters) {
+  std::string text = "\"x";  // the 38th byte of the quoted value: inside an é
+  for (int i = 0; i < 30; ++i)
+    text += "\xc3\xa9";  // é
+  text += "\"";
+  const ScenarioError error = error_of(text);
+  EXPECT_NE(error.message.find("expected an object, got \""), std::string::npos) << error.message;
+  EXPECT_NE(error.message.find("..."), std::string::npos) << error.message;
+  EXPECT_NO_THROW((void)nlohmann::json(error.describe()).dump()) << error.message;
 }
 
 TEST_F(ScenarioFile, AnUnreadableFileIsNamed) {
