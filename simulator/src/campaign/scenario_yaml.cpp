@@ -9,7 +9,7 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <vmodem/fota/app_package.hpp>
+#include "json_text.hpp"
 
 namespace vmodem::sim::campaign {
 
@@ -57,25 +57,6 @@ std::optional<json> core_scalar(const std::string& s) {
   return std::nullopt;
 }
 
-// Text from the file quoted in a message (yaml-cpp quotes the offending
-// byte: "unknown escape character: \xF3"): printable ASCII as is, any other
-// byte as \xNN, so the message goes into a JSON report whatever the file held.
-std::string printable(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte >= 0x20 && byte < 0x7f) {
-      out += c;
-    } else {
-      out += "\\x";
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0xf];
-    }
-  }
-  return out;
-}
-
 std::string where(const YAML::Mark& mark) {
   return "line " + std::to_string(mark.line + 1) + ", column " + std::to_string(mark.column + 1);
 }
@@ -101,13 +82,13 @@ tl::expected<json, std::string> convert(const YAML::Node& node, int depth, std::
       // yaml-cpp passes bytes that are not UTF-8 through; JSON text cannot
       // hold them (the report would not be written), and nlohmann's parser
       // refuses them in a JSON scenario too.
-      if (!fota::valid_utf8(node.Scalar()))
+      if (!is_valid_utf8(node.Scalar()))
         return tl::unexpected(where(node.Mark()) + ": not UTF-8 text");
       // "!" marks a quoted (non-plain) scalar: always a string.
       if (node.Tag() == "?") {
         if (auto typed = core_scalar(node.Scalar())) return *typed;
       } else if (node.Tag() != "!" && node.Tag() != "tag:yaml.org,2002:str") {
-        return tl::unexpected(where(node.Mark()) + ": tags (" + printable(node.Tag()) +
+        return tl::unexpected(where(node.Mark()) + ": tags (" + json_text(node.Tag()) +
                               ") are not read");
       }
       return json(node.Scalar());
@@ -127,7 +108,7 @@ tl::expected<json, std::string> convert(const YAML::Node& node, int depth, std::
         if (!entry.first.IsScalar())
           return tl::unexpected(where(entry.first.Mark()) + ": a key must be a plain name");
         const std::string& key = entry.first.Scalar();
-        if (!fota::valid_utf8(key))
+        if (!is_valid_utf8(key))
           return tl::unexpected(where(entry.first.Mark()) + ": a key that is not UTF-8 text");
         if (out.contains(key))
           return tl::unexpected(where(entry.first.Mark()) + ": \"" + key + "\" given twice");
@@ -157,7 +138,9 @@ tl::expected<nlohmann::json, std::string> yaml_to_json(std::string_view text) {
     return convert(documents.front(), 0, values);
   } catch (const YAML::Exception& e) {
     // yaml-cpp reports malformed input by throwing: caught at this boundary.
-    return tl::unexpected(where(e.mark) + ": " + printable(e.msg));
+    // Its message quotes the offending byte raw ("unknown escape character:
+    // \xF3"): json_text() keeps the message UTF-8 for the JSON report.
+    return tl::unexpected(where(e.mark) + ": " + json_text(e.msg));
   }
 }
 
