@@ -131,9 +131,10 @@ bool is_yaml_file(std::string_view file_name) {
 tl::expected<nlohmann::json, std::string> yaml_to_json(std::string_view text) {
   try {
     const std::vector<YAML::Node> documents = YAML::LoadAll(std::string(text));
-    if (documents.size() != 1)
+    if (documents.size() != 1) {
       return tl::unexpected("expected one YAML document, found " +
                             std::to_string(documents.size()));
+    }
     std::size_t values = 0;
     return convert(documents.front(), 0, values);
   } catch (const YAML::Exception& e) {
