@@ -2,10 +2,13 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -89,7 +92,55 @@ int lazy_unmount(const std::filesystem::path& dir) {
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+// /proc/self/mountinfo writes a space, tab, newline or backslash in a path
+// as a three-digit octal escape.
+std::string unescape_mountinfo(const std::string& field) {
+  std::string out;
+  for (std::size_t i = 0; i < field.size(); ++i) {
+    const bool escape = field[i] == '\\' && i + 3 < field.size() &&
+                        field.find_first_not_of("01234567", i + 1) >= i + 4;
+    if (escape) {
+      out += static_cast<char>(std::stoi(field.substr(i + 1, 3), nullptr, 8));
+      i += 3;
+    } else {
+      out += field[i];
+    }
+  }
+  return out;
+}
+
+// The file-system type of the mount whose mount point is `dir` ("" if none).
+std::string mount_type_at(const std::filesystem::path& dir) {
+  std::ifstream info("/proc/self/mountinfo");
+  std::string line, type;
+  while (std::getline(info, line)) {
+    std::istringstream fields(line);
+    std::string id, parent, device, root, point;
+    fields >> id >> parent >> device >> root >> point;
+    if (unescape_mountinfo(point) != dir.string()) continue;
+    const auto dash = line.find(" - ");
+    if (dash == std::string::npos) continue;
+    std::istringstream tail(line.substr(dash + 3));
+    tail >> type;  // the last mount at a point is the visible one
+  }
+  return type;
+}
+
 }  // namespace
+
+bool clear_dead_mount(const std::filesystem::path& dir) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) == 0 || errno != ENOTCONN) return false;
+  // The path as mountinfo spells it: absolute, the parent's links resolved
+  // (the dead mount point itself cannot be resolved).
+  std::error_code ec;
+  const auto absolute = std::filesystem::absolute(dir, ec);
+  if (ec) return false;
+  auto parent = std::filesystem::canonical(absolute.parent_path(), ec);
+  if (ec) return false;
+  if (mount_type_at(parent / absolute.filename()) != "fuse.vmodemfs") return false;
+  return lazy_unmount(parent / absolute.filename()) == 0;
+}
 
 Status mount(SharedFileSystem& fs, const std::filesystem::path& dir, const FuseOptions& options) {
   auto inst = create(fs, dir, options, true);

@@ -8,7 +8,11 @@ bool fuse_available(std::string* why) {
   return false;
 }
 
-Status mount(FileSystem&, const std::filesystem::path&, const FuseOptions&) {
+bool clear_dead_mount(const std::filesystem::path&) {
+  return false;
+}
+
+Status mount(SharedFileSystem&, const std::filesystem::path&, const FuseOptions&) {
   return fail(Errc::unsupported, "built without libfuse3");
 }
 
@@ -17,7 +21,7 @@ struct FuseMount::State {
 };
 FuseMount::FuseMount(std::unique_ptr<State> state) : state_(std::move(state)) {}
 FuseMount::~FuseMount() = default;
-Result<std::unique_ptr<FuseMount>> FuseMount::start(FileSystem&, const std::filesystem::path&,
+Result<std::unique_ptr<FuseMount>> FuseMount::start(SharedFileSystem&, const std::filesystem::path&,
                                                     const FuseOptions&) {
   return fail(Errc::unsupported, "built without libfuse3");
 }
@@ -25,7 +29,7 @@ Status FuseMount::stop() {
   return {};
 }
 void FuseMount::detach(bool) {}
-void FuseMount::attach(FileSystem&) {}
+void FuseMount::attach(SharedFileSystem&) {}
 bool FuseMount::attached() const {
   return false;
 }

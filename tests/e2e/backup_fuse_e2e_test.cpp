@@ -137,6 +137,26 @@ TEST_F(BackupFuse, AMountRefusesWritesWhileThePowerIsOff) {
   EXPECT_FALSE(std::filesystem::exists(ufs() / "lost.txt")) << "nothing landed on the host disk";
 }
 
+// kill -9 leaves the daemon's mounts behind, dead: every access fails with
+// "Transport endpoint is not connected" and nothing can be mounted there.
+// The next start detaches them and mounts again, where a user would
+// otherwise have to find fusermount3 -uz.
+TEST_F(BackupFuse, TheDeadMountsOfAKilledDaemonAreTakenBackAtTheNextStart) {
+  ASSERT_EQ(create_and_write(ufs() / "kept.txt", "written before the kill"), 0);
+  ASSERT_TRUE(listed("kept.txt"));
+  daemon->kill_hard();
+  std::error_code dead;
+  (void)std::filesystem::status(ufs(), dead);
+  ASSERT_EQ(dead.value(), ENOTCONN) << "the killed daemon's mount stays behind, dead";
+
+  daemon->start();
+  connect();
+  EXPECT_EQ(slurp(ufs() / "kept.txt"), "written before the kill") << daemon->log();
+  EXPECT_NE(daemon->log().find("detached the dead mount a killed vmodem left at"),
+            std::string::npos)
+      << daemon->log();
+}
+
 // Damage injected through the control socket while the host writes through
 // the mount: both reach the flash from different threads of the daemon (the
 // io thread, FUSE threads) and both go through the flash's one lock. Under

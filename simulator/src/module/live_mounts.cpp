@@ -15,6 +15,8 @@ std::unique_ptr<fs::FuseMount> LiveMounts::start(fs::SharedFileSystem* fs,
                                                  const std::string& name) {
   if (!fs) return nullptr;
   const auto dir = root_ / name;
+  if (fs::clear_dead_mount(dir))
+    log_->warn("live mount: detached the dead mount a killed vmodem left at {}", dir.string());
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) {

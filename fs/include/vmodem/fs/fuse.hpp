@@ -29,6 +29,14 @@ struct FuseOptions {
 // "/dev/fuse: Permission denied").
 bool fuse_available(std::string* why = nullptr);
 
+// A vmodem mount at `dir` whose server died (a daemon killed with SIGKILL
+// leaves its mounts behind: every access fails with "Transport endpoint is
+// not connected" and nothing can be mounted there) is detached lazily.
+// Only a dead mount of vmodem's own type (fuse.vmodemfs) is touched: a live
+// one, another file system's or a plain directory is left as it is.
+// Returns true when a dead mount was detached.
+bool clear_dead_mount(const std::filesystem::path& dir);
+
 // Mounts `fs` at `dir` and serves requests in the calling thread until the
 // directory is unmounted (fusermount3 -u DIR) or SIGINT/SIGTERM arrives.
 // Errors: unsupported (no FUSE), io_error (mount refused, message from
