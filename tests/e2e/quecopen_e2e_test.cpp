@@ -59,6 +59,15 @@ class QuecOpen : public ::testing::Test {
     host_ = std::make_unique<Host>(daemon_->port("ttyUSB2"));
     host_->command("ATE0");
   }
+  // Orderly, as a developer stops it: the mounts are taken away and a boot
+  // script still running is killed with its private mount directory.
+  void TearDown() override {
+    if (daemon_ && daemon_->running()) {
+      EXPECT_EQ(daemon_->stop(), 0) << daemon_->log();
+    }
+    EXPECT_FALSE(std::filesystem::exists(mnt() / "system" / "usrapp"))
+        << "the system partition is still mounted after the daemon stopped";
+  }
   std::filesystem::path state() const { return dir_.path() / "state"; }
   std::filesystem::path mnt() const { return dir_.path() / "mnt"; }
   std::filesystem::path backup() const { return mnt() / "usrdata" / "appbackup"; }
