@@ -3,6 +3,7 @@
 // read without crashing.
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -31,7 +32,14 @@ const std::vector<std::uint8_t>& template_image() {
     g.pages_per_block = 4;
     vmodem::nand::StorageOptions options;
     options.deviation_slots = 64;
-    { auto storage = vmodem::nand::Storage::create_image(path, g, options); }
+    {
+      auto storage = vmodem::nand::Storage::create_image(path, g, options);
+      if (!storage) {  // a full disk, say: no template, nothing to fuzz
+        std::fprintf(stderr, "cannot make the template image at %s: %s\n", path.c_str(),
+                     storage.error().message().c_str());
+        std::abort();
+      }
+    }
     std::vector<std::uint8_t> image(std::filesystem::file_size(path));
     FILE* f = std::fopen(path.c_str(), "rb");
     if (f) {
