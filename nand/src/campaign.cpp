@@ -145,32 +145,34 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// Cuts at `points` (one mode, operations ascending) branched off one uncut
-// run of the action.
-void fail_uncut(Result& result, CutMode mode, std::string detail, const Options& options) {
+void fail_uncut(Result& result, std::string detail, const Options& options) {
   ++result.failed;
-  if (result.failures.size() < options.keep_failures) {
-    result.failures.push_back(
-        {"uncut@" + std::string(to_string(mode)), "uncut run", std::move(detail)});
-  }
+  if (result.failures.size() < options.keep_failures)
+    result.failures.push_back({"uncut", "uncut run", std::move(detail)});
 }
 
+// Cuts at `points` (operations ascending; at one operation its modes in the
+// plan's order) branched off one uncut run of the action: at a planned
+// operation each of its cuts branches in turn, the flash put back after
+// each, so every mode's cut there starts from the same flash.
 void branch_one_run(BranchingCase& c, std::span<const CutPoint> points, Result& result,
                     const Options& options) {
   c.rewind();
   std::size_t next = 0;
   c.injector().set_branch([&](std::uint64_t operation) {
-    if (next >= points.size() || points[next].operation != operation) return;
-    if (options.stop && options.stop()) {
-      result.stopped = true;
-      next = points.size();  // the rest neither cut nor "not reached"
-      return;
+    while (next < points.size() && points[next].operation == operation) {
+      if (options.stop && options.stop()) {
+        result.stopped = true;
+        next = points.size();  // the rest neither cut nor "not reached"
+        return;
+      }
+      const CutPoint point = points[next++];
+      (void)c.injector().rewind_branch();  // as the uncut run left it, whatever cut came before
+      c.branch_enter(point);
+      (void)c.injector().cut_pending(point.mode);
+      count(result, point, c.verify(point), options);
+      c.branch_leave();
     }
-    const CutPoint point = points[next++];
-    c.branch_enter(point);
-    (void)c.injector().cut_pending(point.mode);
-    count(result, point, c.verify(point), options);
-    c.branch_leave();
   });
   const bool lost_power = c.act();
   c.injector().set_branch({});
@@ -180,12 +182,11 @@ void branch_one_run(BranchingCase& c, std::span<const CutPoint> points, Result& 
     ++result.not_reached;
     if (points[i].operation <= result.operations) ++short_of;
   }
-  const CutMode mode = points.front().mode;
   if (lost_power) {
     const std::string why = c.anomaly();
-    fail_uncut(result, mode, why.empty() ? "the action lost power without a cut" : why, options);
+    fail_uncut(result, why.empty() ? "the action lost power without a cut" : why, options);
   } else if (short_of > 0) {
-    fail_uncut(result, mode,
+    fail_uncut(result,
                "the uncut run ended " + std::to_string(short_of) +
                    " planned operation(s) before the measured " + std::to_string(result.operations),
                options);
@@ -220,17 +221,11 @@ Result run_branched(BranchingCase& c, const Plan& plan, const Options& options) 
   const auto start = std::chrono::steady_clock::now();
   Result result;
   result.operations = measure(c);
-  const std::vector<CutPoint> points = cut_points(plan, result.operations);
-  // cut_points() lists them mode by mode, operations ascending: one uncut
-  // run per mode.
-  for (std::size_t first = 0; first < points.size();) {
-    std::size_t end = first;
-    while (end < points.size() && points[end].mode == points[first].mode)
-      ++end;
-    if (result.stopped) break;
-    branch_one_run(c, std::span(points).subspan(first, end - first), result, options);
-    first = end;
-  }
+  std::vector<CutPoint> points = cut_points(plan, result.operations);
+  // cut_points() lists them mode by mode: one uncut run takes them all,
+  // operation by operation (stable: an operation's modes in the plan's order).
+  std::ranges::stable_sort(points, {}, &CutPoint::operation);
+  branch_one_run(c, points, result, options);
   c.rewind();
   result.seconds = seconds_since(start);
   return result;

@@ -237,27 +237,35 @@ void FaultInjector::record(std::uint32_t rule_id, FaultEffect effect, const Op& 
 }
 
 void FaultInjector::run_branch(const Op& op) {
-  // Everything the branch may move, put back afterwards: the run goes on as
-  // if the branch had never been taken.
-  const std::uint64_t operations = operations_;
-  const std::uint64_t seed = seed_;
-  const Rng rng = rng_;
-  const Rng chip_rng = chip_.generator();
-  std::vector<ActiveRule> rules = rules_;
-  const std::uint32_t next_id = next_id_;
-  const std::size_t history = history_.size();
+  // Everything the branch may move, put back afterwards (and before each of
+  // its cuts): the run goes on as if the branch had never been taken.
+  branch_point_ = {operations_, seed_, rng_, chip_.generator(), rules_, next_id_, history_.size()};
   branching_ = true;
   pending_ = &op;
-  branch_(operations);
+  branch_(operations_);
   pending_ = nullptr;
   branching_ = false;
-  operations_ = operations;
-  seed_ = seed;
-  rng_ = rng;
-  chip_.set_generator(chip_rng);
-  rules_ = std::move(rules);
-  next_id_ = next_id;
-  history_.erase(history_.begin() + static_cast<std::ptrdiff_t>(history), history_.end());
+  restore(branch_point_);
+  branch_point_.rules.clear();
+}
+
+void FaultInjector::restore(const BranchPoint& point) {
+  operations_ = point.operations;
+  seed_ = point.seed;
+  rng_ = point.rng;
+  chip_.set_generator(point.chip_rng);
+  rules_ = point.rules;
+  next_id_ = point.next_id;
+  history_.erase(history_.begin() + static_cast<std::ptrdiff_t>(point.history), history_.end());
+}
+
+Status FaultInjector::rewind_branch() {
+  if (!pending_) {
+    return fail(Errc::invalid_argument, -1, -1,
+                "no branch to rewind (rewind_branch is for a branch)");
+  }
+  restore(branch_point_);
+  return {};
 }
 
 Status FaultInjector::cut_pending(CutMode mode) {
@@ -265,9 +273,7 @@ Status FaultInjector::cut_pending(CutMode mode) {
     return fail(Errc::invalid_argument, -1, -1,
                 "no operation pending (cut_pending is for a branch)");
   }
-  const Op op = *pending_;
-  pending_ = nullptr;
-  return cut(op, mode, 0);
+  return cut(*pending_, mode, 0);
 }
 
 Status FaultInjector::cut(const Op& op, CutMode requested, std::uint32_t rule_id) {

@@ -61,9 +61,18 @@ Report combine(std::vector<Report> parts, Shard whole) {
   std::vector<CutRecord> cuts = std::move(out.cuts);
   out.cuts.clear();
   out.shard = whole;
+  // A failed uncut run has no cut record: its failure is kept as it is.
+  std::vector<nand::campaign::Failure> uncut;
+  auto keep_uncut = [&uncut](const Report& part) {
+    for (const auto& f : part.result.failures) {
+      if (!nand::campaign::CutPoint::parse(f.id)) uncut.push_back(f);
+    }
+  };
+  keep_uncut(out);
   out.result.failures.clear();
   for (std::size_t i = 1; i < parts.size(); ++i) {
     Report& p = parts[i];
+    keep_uncut(p);
     out.planned += p.planned;
     out.result.cuts += p.result.cuts;
     out.result.not_reached += p.result.not_reached;
@@ -84,6 +93,7 @@ Report combine(std::vector<Report> parts, Shard whole) {
     const auto rb = rank(b.point.mode);
     return ra != rb ? ra < rb : a.point.operation < b.point.operation;
   });
+  out.result.failures = std::move(uncut);
   for (const auto& cut : cuts) {
     if (cut.failed && out.result.failures.size() < kKeptFailures)
       out.result.failures.push_back({cut.point.id(), cut.outcome, cut.detail});

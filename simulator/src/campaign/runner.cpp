@@ -169,8 +169,13 @@ tl::expected<Report, std::string> run_campaign(const Scenario& scenario,
   };
   if (workers == 1) {
     auto report = run_worker(scenario, options, options.shard, on_cut);
-    if (report) report->seconds = seconds_since(start);
-    return report;
+    if (!report) return report;
+    // Branched, the cuts come operation by operation: the plan's order back.
+    std::vector<Report> one;
+    one.push_back(std::move(*report));
+    Report ordered = combine(std::move(one), options.shard);
+    ordered.seconds = seconds_since(start);
+    return ordered;
   }
   // Worker w cuts every workers-th point of the shard, from the w-th.
   std::vector<tl::expected<Report, std::string>> parts(workers,

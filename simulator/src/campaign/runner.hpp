@@ -4,7 +4,7 @@
 // order; that flash is every run's start. The action is run once uncut as a
 // reference (the file systems' trees and backup records after each step),
 // measured by the engine, and then cut at each planned operation. By
-// default the cuts branch off one uncut run per cut mode, as the backup
+// default the cuts branch off one uncut run (every mode's), as the backup
 // campaigns do: at a planned operation the flash is checkpointed, the
 // operation cut short, a second module in this process powers up on that
 // flash and is judged, the flash is rolled back and the uncut run goes on

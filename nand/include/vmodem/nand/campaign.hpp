@@ -132,7 +132,7 @@ class InjectorCase : public Case {
 
 // A case whose cuts can branch off one uncut run of the action
 // (FaultInjector::set_branch) instead of replaying the action up to each:
-// run_branched() runs the action once per cut mode, and when it reaches a
+// run_branched() runs the action once, and when it reaches a
 // planned operation the case saves the flash, the operation is cut short
 // as an armed cut would strike it, the case verifies (power up, recover,
 // check) and puts the flash back, and the uncut run goes on. A cut costs
@@ -183,11 +183,13 @@ struct Options {
 // left rewound.
 Result run(Case& c, const Plan& plan, const Options& options = {});
 
-// The same cuts as run(), each branched off an uncut run of the action. A
-// plan's `only` replays its one cut by branching too. An uncut run that
-// loses power itself, or ends before a planned operation the measurement
-// reached (the action is not repeatable), is a failure with id
-// "uncut@<mode>"; points past the measured action are not reached.
+// The same cuts as run(), each branched off one uncut run of the action
+// (every mode's: at a planned operation each of its modes branches in turn).
+// on_cut hears them operation by operation, not in the plan's mode-by-mode
+// order. A plan's `only` replays its one cut by branching too. An uncut run
+// that loses power itself, or ends before a planned operation the
+// measurement reached (the action is not repeatable), is a failure with id
+// "uncut"; points past the measured action are not reached.
 Result run_branched(BranchingCase& c, const Plan& plan, const Options& options = {});
 
 // The NAND operations of one uncut run of the action.

@@ -165,8 +165,9 @@ class FaultInjector final : public Device {
   // (operation_count(), 1-based since the last reset). Inside, the branch
   // may call cut_pending() to apply that operation cut short, exactly as a
   // power-cut rule firing on it would; then power up, boot, look around, and
-  // before returning put the flash back (Storage::checkpoint_*) with power
-  // on. Operations inside the branch do not branch again. When the branch
+  // put the flash back (Storage::checkpoint_*) with power on — and cut it
+  // again (rewind_branch(), then cut_pending()) as often as it likes.
+  // Operations inside the branch do not branch again. When the branch
   // returns, the injector's count, seed, generator, rules and history and the
   // chip's generator are as they were, and the operation goes ahead as if
   // nothing had happened. An empty function removes the branch.
@@ -176,8 +177,16 @@ class FaultInjector final : public Device {
   // Inside a branch: the pending operation, struck by a power cut `mode`
   // (torn_random drawn from the injector's generator, as for a rule). Returns
   // what the operation returns to its caller (power_loss, or the chip's
-  // refusal). invalid_argument outside a branch or when called twice.
+  // refusal). May be called again after the caller has put the flash back,
+  // powered it up and called rewind_branch(). invalid_argument outside a
+  // branch.
   Status cut_pending(CutMode mode);
+  // Inside a branch, before another cut of the same operation: the
+  // injector's count, seed, generator, rules and history and the chip's
+  // generator back as the uncut run left them at the operation (what an
+  // earlier cut and its verification moved). invalid_argument outside a
+  // branch.
+  Status rewind_branch();
 
  private:
   struct ActiveRule {
@@ -210,7 +219,18 @@ class FaultInjector final : public Device {
   Status cut(const Op& op, CutMode requested, std::uint32_t rule_id);
   Status cut_program(const Op& op, CutMode mode);
   Status cut_erase(std::uint32_t block, CutMode mode);
+  // What a branch may move, put back after it and before each of its cuts.
+  struct BranchPoint {
+    std::uint64_t operations = 0;
+    std::uint64_t seed = 0;
+    Rng rng{0};
+    Rng chip_rng{0};
+    std::vector<ActiveRule> rules;
+    std::uint32_t next_id = 0;
+    std::size_t history = 0;
+  };
   void run_branch(const Op& op);
+  void restore(const BranchPoint& point);
   CutMode resolve(CutMode mode);
   void drop_countdown_cuts();
   void record(const ActiveRule& rule, const Op& op, CutMode cut);
@@ -228,7 +248,8 @@ class FaultInjector final : public Device {
   Observer observer_;
   std::vector<std::uint8_t> scratch_;
   std::function<void(std::uint64_t)> branch_;
-  const Op* pending_ = nullptr;  // inside a branch, until cut_pending()
+  const Op* pending_ = nullptr;  // inside a branch
+  BranchPoint branch_point_;     // inside a branch: the uncut run's state
   bool branching_ = false;
 };
 
