@@ -4,6 +4,7 @@
 #include <bit>
 #include <cstring>
 #include <thread>
+#include <utility>
 
 #include <vmodem/nand/chip.hpp>
 
@@ -231,7 +232,7 @@ Result<bool> SimulatedChip::is_bad(std::uint32_t block) {
   if (block >= geometry().block_count) return fail(Errc::out_of_range, block);
   std::uint8_t marker = 0;
   storage_.read_cells({block, 0}, geometry().page_size, {&marker, 1});
-  storage_.will_modify_meta(block);
+  storage_.will_count_read(block);
   ++storage_.block_meta(block).reads;
   ++storage_.counters().reads;
   spend(std::uint64_t{config_.timing.read_us} * 1000 + config_.timing.transfer_ns_per_byte);
@@ -291,7 +292,7 @@ Status SimulatedChip::start_read(PageAddr addr, bool sizes_ok, std::size_t bytes
     return fail(Errc::out_of_range, addr.block, addr.page);
   }
   if (!sizes_ok) return fail(Errc::invalid_argument, addr.block, addr.page, "read buffer size");
-  storage_.will_modify_meta(addr.block);
+  storage_.will_count_read(addr.block);
   ++storage_.block_meta(addr.block).reads;
   ++storage_.counters().reads;
   spend(std::uint64_t{config_.timing.read_us} * 1000 +
@@ -346,7 +347,7 @@ Result<ReadInfo> SimulatedChip::decode(PageAddr addr, std::span<std::uint8_t> ma
   storage_.read_cells(addr, 0, {cells, raw});
   // Two kinds of wrong bits: persistent ones (the mask: cells vs. what was
   // programmed) and, on a marginal page, the flips of this read only.
-  const std::uint8_t* mask = storage_.deviation(addr);
+  const std::uint8_t* mask = std::as_const(storage_).deviation(addr);  // read, not touched
   PageMeta& page = storage_.page_meta(addr);
   std::uint8_t transient[kMaxRawPage];
   const bool unstable = (page.flags & kUnstable) != 0;
@@ -354,6 +355,7 @@ Result<ReadInfo> SimulatedChip::decode(PageAddr addr, std::span<std::uint8_t> ma
   if (unstable) {
     std::memset(transient, 0, raw);
     unstable_read_noise(addr, page.unstable_reads, transient);
+    storage_.will_modify_meta(addr.block);  // the next read of the page differs
     page.unstable_reads = static_cast<std::uint16_t>(std::min(page.unstable_reads + 1, 0xFFFF));
     std::memcpy(noise, transient, raw);
     if (mask) bits::xor_into(noise, mask, raw);

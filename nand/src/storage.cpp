@@ -1,6 +1,7 @@
 // Storage: one byte layout (image_layout.hpp) over anonymous memory or a
 // MAP_SHARED file mapping, plus the deviation store and COW snapshots.
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <tuple>
@@ -94,6 +95,16 @@ Geometry geometry_of(const layout::Header& h) {
 
 }  // namespace
 
+namespace {
+
+// Content ids are unique in the process: two storages never share one.
+std::atomic<std::uint64_t> next_content_id{1};
+std::uint64_t fresh_content_id() {
+  return next_content_id.fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace
+
 struct Storage::Impl {
   Mapping mapping;
   layout::Offsets offsets{};
@@ -104,11 +115,16 @@ struct Storage::Impl {
   SnapshotStore snapshot;
   Checkpoint checkpoint;
   std::optional<FileId> id;  // the image file's, if file-backed
+  // Storage::content_id(), and the ids the rollback points give back.
+  std::uint64_t content_id = fresh_content_id();
+  std::uint64_t snapshot_content_id = 0;
+  std::uint64_t checkpoint_content_id = 0;
 
   // Every change to cells or masks is announced to both rollback points.
   void touch_page(PageAddr addr) {
     snapshot.touch_page(addr);
     checkpoint.touch_page(addr);
+    content_id = fresh_content_id();
   }
 
   std::uint8_t* cells(const Geometry& g, PageAddr a) {
@@ -498,6 +514,7 @@ Status Storage::assign(const Storage& other) {
   impl_->header->total_size = impl_->offsets.total;
   impl_->header->format_version = own_version;
   impl_->rebuild_free_slots();
+  impl_->content_id = fresh_content_id();
   return {};
 }
 
@@ -549,6 +566,7 @@ bool Storage::cells_erased(PageAddr addr) const {
 void Storage::erase_cells(std::uint32_t block) {
   impl_->snapshot.touch_block(block);
   impl_->checkpoint.touch_block(block);
+  impl_->content_id = fresh_content_id();
   std::uint8_t* cells = impl_->cells(geometry_, {block, 0});
   const std::size_t size = std::size_t{geometry_.pages_per_block} * impl_->raw_page;
   // A block already erased is left as it is: storing zeros over it would
@@ -631,27 +649,39 @@ std::uint32_t Storage::deviation_slots_in_use() const {
 // --- snapshots ---
 
 void Storage::will_modify_meta(std::uint32_t block) {
-  if (impl_->snapshot.active()) impl_->snapshot.save_meta(block);
-  impl_->checkpoint.save_meta(block);
+  will_count_read(block);
+  impl_->content_id = fresh_content_id();
 }
 void Storage::will_modify_data(std::uint32_t block) {
   if (impl_->snapshot.active()) impl_->snapshot.save_data(block);
   impl_->checkpoint.save_meta(block);
+  impl_->content_id = fresh_content_id();
+}
+void Storage::will_count_read(std::uint32_t block) {
+  if (impl_->snapshot.active()) impl_->snapshot.save_meta(block);
+  impl_->checkpoint.save_meta(block);
+}
+std::uint64_t Storage::content_id() const {
+  return impl_->content_id;
 }
 void Storage::snapshot_begin() {
   impl_->snapshot.begin();
+  impl_->snapshot_content_id = impl_->content_id;
 }
 void Storage::snapshot_rollback() {
   impl_->snapshot.rollback();
+  impl_->content_id = impl_->snapshot_content_id;
 }
 void Storage::snapshot_end() {
   impl_->snapshot.end();
 }
 void Storage::checkpoint_begin() {
   impl_->checkpoint.begin();
+  impl_->checkpoint_content_id = impl_->content_id;
 }
 void Storage::checkpoint_rollback() {
   impl_->checkpoint.rollback();
+  impl_->content_id = impl_->checkpoint_content_id;
 }
 bool Storage::checkpoint_active() const {
   return impl_->checkpoint.active();

@@ -37,10 +37,12 @@ std::string read_text(const std::filesystem::path& path) {
   return {std::istreambuf_iterator<char>(in), {}};
 }
 
-// What two reports of one campaign share: no wall clock, no replay command
-// (it names the report's own path).
+// What two reports of one campaign share: no wall clock, no count of the
+// power-ups the cuts shared (fewer in a shard), no replay command (it names
+// the report's own path).
 nlohmann::json comparable(nlohmann::json report) {
   report.erase("seconds");
+  report.erase("power_ups");
   for (auto& cut : report["results"])
     cut.erase("replay");
   return report;

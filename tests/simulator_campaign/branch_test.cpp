@@ -1,7 +1,8 @@
 // Branched cuts against replayed ones: the same scenario run both ways
 // (RunOptions::replay) gives the same cuts with the same outcomes, details,
 // struck operations, notes and failure transcripts, with one worker or
-// several, in both power-loss modes and several cut modes. The full tier compares every
+// several, in both power-loss modes and several cut modes — though branched
+// cuts that leave the same flash share one power-up. The full tier compares every
 // operation of the action.
 #include <gtest/gtest.h>
 
@@ -68,6 +69,12 @@ TEST(Branching, RealModeCutsAreTheReplayedCuts) {
   expect_same(branched, replayed);
   // Real mode leaves some backups invalid: the comparison covers more than one outcome.
   EXPECT_GT(replayed.result.tally.size(), 1U);
+  // A replay powers up once per cut; branched, cuts that leave the same
+  // flash (all three modes at a read, a clean cut before an operation and
+  // after the one before it) share one power-up and what it said.
+  EXPECT_EQ(replayed.power_ups, replayed.result.cuts);
+  EXPECT_LT(branched.power_ups, branched.result.cuts * 2 / 3);
+  EXPECT_GT(branched.power_ups, 0U);
 }
 
 TEST(Branching, SafeModeWithWorkersCutsAreTheReplayedCuts) {

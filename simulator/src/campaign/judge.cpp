@@ -21,28 +21,40 @@ bool rebuilt(const BootReport& boot, const std::string& fs) {
 
 }  // namespace
 
-Verdict ScenarioCase::judge(const BootReport& boot) {
-  if (!boot.complete) {
+std::optional<Verdict> ScenarioCase::judge_power_up(ModuleDriver& d, PowerUp& p) const {
+  if (!p.boot.complete) {
     std::string why = "the module did not complete its boot";
-    for (const auto& e : boot.events)
+    for (const auto& e : p.boot.events)
       why += "; " + e;
     return Verdict::fail("failed: boot", why);
   }
-  const ModuleState now = capture(checker().module());
-  for (const auto& [name, fs] : now) {
+  p.now = capture(d.module());
+  for (const auto& [name, fs] : p.now) {
     if (!fs.mounted) return Verdict::fail("failed: mount", name + " is not mounted");
     if (!fs.error.empty()) return Verdict::fail("failed: readable", name + ": " + fs.error);
-    const fs::CheckReport check = checker().module().file_system(name)->lock()->check();
+    const fs::CheckReport check = d.module().file_system(name)->lock()->check();
     if (!check.ok()) return Verdict::fail("failed: clean", name + ": " + check.first()->describe());
   }
-  std::vector<std::string> labels{state_label(now, boot)};
-  if (auto failed = judge_files(now, boot, labels)) return *failed;
-  if (auto failed = judge_backups(now, boot, labels)) return *failed;
+  return std::nullopt;
+}
+
+std::optional<Verdict> ScenarioCase::run_checks(ModuleDriver& d) {
   for (std::size_t i = 0; i < s_.checks.size(); ++i) {
-    const StepResult r = checker().run(s_.checks[i], transcript_);
+    const StepResult r = d.run(s_.checks[i], transcript_);
     if (!r.ok())
       return Verdict::fail("failed: check " + std::to_string(i + 1), r.describe(s_.checks[i]));
   }
+  return std::nullopt;
+}
+
+// The power-up's own verdicts first, then the cut's (the step in flight
+// decides what the files and backups may be), then the scenario's checks.
+Verdict ScenarioCase::judge(const PowerUp& p) {
+  if (p.failed) return *p.failed;
+  std::vector<std::string> labels{state_label(p.now, p.boot)};
+  if (auto failed = judge_files(p.now, p.boot, labels)) return *failed;
+  if (auto failed = judge_backups(p.now, p.boot, labels)) return *failed;
+  if (p.check_failed) return *p.check_failed;
   return Verdict::pass(joined(labels));
 }
 

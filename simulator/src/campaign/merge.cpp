@@ -74,6 +74,7 @@ Report combine(std::vector<Report> parts, Shard whole) {
     Report& p = parts[i];
     keep_uncut(p);
     out.planned += p.planned;
+    out.power_ups += p.power_ups;
     out.result.cuts += p.result.cuts;
     out.result.not_reached += p.result.not_reached;
     out.result.failed += p.result.failed;

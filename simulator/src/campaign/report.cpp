@@ -199,6 +199,7 @@ json to_json(const Report& report, const std::string& report_path) {
       {"cuts", report.result.cuts},
       {"not_reached", report.result.not_reached},
       {"failed", report.result.failed},
+      {"power_ups", report.power_ups},
       {"seconds", report.seconds},
       {"tally", std::move(tally)},
       {"wear",
@@ -228,6 +229,8 @@ tl::expected<Report, std::string> report_from_json(const json& j) {
   r.result.not_reached = f.get<std::uint64_t>("not_reached");
   r.result.failed = f.get<std::uint64_t>("failed");
   r.seconds = f.get<double>("seconds");
+  // Absent from the reports of vmodem before it counted them.
+  r.power_ups = f.get<std::uint64_t>("power_ups", 0, /*required=*/false);
   if (!f.error().empty()) return tl::unexpected(f.error());
   if (auto plan = read_plan(j, r); !plan) return tl::unexpected(plan.error());
   for (std::size_t i = 0; const auto& s : f.array("steps")) {

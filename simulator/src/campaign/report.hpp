@@ -66,7 +66,10 @@ struct Report {
   std::uint64_t planned = 0;  // cut points of this shard
   nand::campaign::Result result;
   std::vector<CutRecord> cuts;  // every verified cut, in the plan's order
-  double seconds = 0;           // the whole campaign, setup and reference included
+  // Power-ups the cuts were verified on: branched, cuts that left the same
+  // flash (Storage::content_id, the chip's generator) share one.
+  std::uint64_t power_ups = 0;
+  double seconds = 0;  // the whole campaign, setup and reference included
   Wear wear;
 
   bool passed() const { return result.failed == 0; }

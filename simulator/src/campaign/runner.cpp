@@ -154,6 +154,7 @@ tl::expected<Report, std::string> run_worker(const Scenario& scenario, const Run
       branch ? nand::campaign::run_branched(c, plan, engine) : nand::campaign::run(c, plan, engine);
   report.operations = report.result.operations;
   report.steps = c.spans();
+  report.power_ups = c.power_ups();
   return report;
 }
 

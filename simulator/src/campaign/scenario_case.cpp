@@ -112,10 +112,51 @@ Verdict ScenarioCase::verify(const CutPoint& point) {
     if (auto saved = d.save_image(keep_state_ / "nand.img"); !saved)
       record_.note = "could not keep the state: " + saved.error();
   }
-  const BootReport boot = d.power_on(transcript_);
-  Verdict verdict = judge(boot);
+  PowerUp& p = power_up_after_cut(d);
+  if (const auto seen = p.judged.find(in_flight_); seen != p.judged.end()) {
+    record_.note = seen->second.second;
+    record_.transcript = std::move(transcript_);
+    return seen->second.first;
+  }
+  Verdict verdict = judge(p);
+  p.judged.emplace(in_flight_, std::pair(verdict, record_.note));
   record_.transcript = std::move(transcript_);
   return verdict;
+}
+
+ScenarioCase::PowerUp ScenarioCase::power_up(ModuleDriver& d) {
+  ++power_ups_;
+  PowerUp p;
+  const std::size_t from = transcript_.size();
+  p.boot = d.power_on(transcript_);
+  p.failed = judge_power_up(d, p);
+  if (!p.failed) p.check_failed = run_checks(d);
+  p.lines.assign(transcript_.begin() + static_cast<std::ptrdiff_t>(from), transcript_.end());
+  return p;
+}
+
+ScenarioCase::PowerUp& ScenarioCase::power_up_after_cut(ModuleDriver& d) {
+  if (!branched_ || !remember_) {
+    last_ = power_up(d);
+    return last_;
+  }
+  std::uint64_t content = 0;
+  nand::Rng chip{0};
+  {
+    auto flash = d.module().flash().lock();
+    content = flash.storage().content_id();
+    chip = flash.faults().chip().generator();
+  }
+  for (Remembered& r : remembered_) {
+    if (r.content == content && r.chip == chip) {
+      transcript_.insert(transcript_.end(), r.power_up.lines.begin(), r.power_up.lines.end());
+      return r.power_up;
+    }
+  }
+  constexpr std::size_t kRemembered = 64;
+  if (remembered_.size() == kRemembered) remembered_.pop_front();
+  remembered_.push_back({content, chip, power_up(d)});
+  return remembered_.back().power_up;
 }
 
 void ScenarioCase::branch_enter(const CutPoint&) {

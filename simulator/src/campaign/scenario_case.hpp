@@ -6,7 +6,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +16,7 @@
 #include <tl/expected.hpp>
 
 #include <vmodem/nand/campaign.hpp>
+#include <vmodem/nand/rng.hpp>
 
 #include "campaign/module_driver.hpp"
 #include "campaign/module_state.hpp"
@@ -40,6 +43,7 @@ class ScenarioCase final : public nand::campaign::BranchingCase {
   ScenarioCase(const Scenario& scenario, ModuleDriver& driver, bool safe,
                std::filesystem::path keep_state)
       : s_(scenario), d_(driver), safe_(safe), keep_state_(std::move(keep_state)) {
+    remember_ = !d_.module().flash().lock().faults().chip().config().wear.read_disturb;
     d_.injector().set_observer(
         [this](std::uint64_t operation, nand::OpKind kind, nand::PageAddr addr) {
           if (tracing_) trace_.push_back({kind, addr.block});
@@ -76,6 +80,8 @@ class ScenarioCase final : public nand::campaign::BranchingCase {
   std::string partition_of(std::uint32_t block) const;
   CutRecord take_record() { return std::move(record_); }
   const std::vector<StepSpan>& spans() const { return spans_; }
+  // Power-ups the cuts were verified on (Report::power_ups).
+  std::uint64_t power_ups() const { return power_ups_; }
   std::uint64_t reference_operations() const { return reference_ops_; }
   // Erase counts per block before and after the reference run.
   const Wear& wear() const { return wear_; }
@@ -85,7 +91,35 @@ class ScenarioCase final : public nand::campaign::BranchingCase {
     nand::OpKind kind;
     std::uint32_t block;
   };
-  Verdict judge(const BootReport& boot);
+  // What powering up on the flash a cut left gives, whatever the cut: the
+  // boot, the file systems as the judge reads them, and the verdicts of the
+  // invariants that do not depend on the cut (boot, mount, readable, clean)
+  // and of the scenario's checks.
+  struct PowerUp {
+    BootReport boot;
+    ModuleState now;
+    std::optional<Verdict> failed;        // boot, mount, readable or clean
+    std::optional<Verdict> check_failed;  // the first of the scenario's checks that failed
+    Transcript lines;                     // what the power-up and the checks said
+    // The verdict and note of a cut in each step that left this flash: the
+    // judge looks at nothing else.
+    std::map<std::size_t, std::pair<Verdict, std::string>> judged;
+  };
+  // A power-up kept for the next cuts that leave the same flash: the same
+  // content (Storage::content_id) and the same chip generator make the
+  // verifier's boot and checks the same computation.
+  struct Remembered {
+    std::uint64_t content = 0;
+    nand::Rng chip{0};
+    PowerUp power_up;
+  };
+  PowerUp power_up(ModuleDriver& d);
+  // Branched: a remembered power-up when one matches (its lines appended to
+  // the transcript), else power_up() remembered.
+  PowerUp& power_up_after_cut(ModuleDriver& d);
+  std::optional<Verdict> judge_power_up(ModuleDriver& d, PowerUp& p) const;
+  std::optional<Verdict> run_checks(ModuleDriver& d);
+  Verdict judge(const PowerUp& p);
   std::optional<Verdict> judge_files(const ModuleState& now, const BootReport& boot,
                                      std::vector<std::string>& labels);
   std::optional<Verdict> judge_backups(const ModuleState& now, const BootReport& boot,
@@ -116,6 +150,13 @@ class ScenarioCase final : public nand::campaign::BranchingCase {
   Transcript uncut_transcript_;
   bool uncut_tracing_ = false;
   std::chrono::steady_clock::time_point branch_start_{};
+  // Branched cuts share power-ups (not with read disturb on: it depends on
+  // the read counters, which content_id leaves out). The last few only:
+  // a cut's flash is mostly the one the cuts just before it left.
+  bool remember_ = false;
+  std::deque<Remembered> remembered_;
+  PowerUp last_;  // not remembered
+  std::uint64_t power_ups_ = 0;
 };
 
 // "a, b, c".

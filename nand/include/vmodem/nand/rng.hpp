@@ -39,6 +39,9 @@ class Rng {
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
     return z ^ (z >> 31);
   }
+  // Equal generators draw the same numbers from here on.
+  bool operator==(const Rng&) const = default;
+
   static std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
     std::uint64_t x = a ^ (b * 0xD1B54A32D192ED03ULL);
     return splitmix(x);

@@ -221,6 +221,18 @@ class Storage {
 
   void will_modify_meta(std::uint32_t block);  // counters, flags, page meta
   void will_modify_data(std::uint32_t block);  // cells and deviation masks too
+  // A read is about to count itself in the block's read counters (reads,
+  // reads_since_erase): saved for the rollback points like any metadata,
+  // but not a change of content_id().
+  void will_count_read(std::uint32_t block);
+
+  // Names what the chip holds: two equal ids (in one process) mean the same
+  // cells, damage records and metadata, the read counters aside. Every other
+  // change takes a new id, never used before; a rollback (snapshot or
+  // checkpoint) gives back the id of the state it restores. A campaign
+  // verifies two cuts that left the same id once (branching, where the
+  // uncut run's state is shared; replayed runs make new ids).
+  std::uint64_t content_id() const;
 
  private:
   struct Impl;
