@@ -6,12 +6,43 @@
 #include <thread>
 #include <utility>
 
+#include <xxhash.h>
+
 #include <vmodem/nand/chip.hpp>
 
 #include "bits.hpp"
 #include "chip_request.hpp"
 
 namespace vmodem::nand {
+
+namespace {
+
+// What a program or erase does, as far as its result goes: the operation,
+// where, the bytes it programs and the state of the generator it draws
+// from (wear failures). See Storage::name_deterministic_change.
+std::uint64_t fingerprint(std::uint64_t what, const Rng& drawn) {
+  return Rng::mix(what, drawn.fingerprint());
+}
+
+std::uint64_t program_fingerprint(PageAddr addr, std::span<const ProgramSegment> segments,
+                                  const Rng& drawn) {
+  std::uint64_t hash = Rng::mix(addr.block, addr.page);
+  for (const auto& segment : segments) {
+    // Each segment's bytes seeded with everything before them and where
+    // they go: main and spare, or a partial program's column.
+    const std::uint64_t where =
+        Rng::mix(hash, (std::uint64_t{segment.column} << 32) | segment.bytes.size());
+    hash = XXH3_64bits_withSeed(segment.bytes.data(), segment.bytes.size(), where);
+  }
+  return fingerprint(hash, drawn);
+}
+
+std::uint64_t erase_fingerprint(std::uint32_t block, const Rng& drawn) {
+  constexpr std::uint64_t kErase = 0xE7A5E000'00000000ULL;
+  return fingerprint(kErase | block, drawn);
+}
+
+}  // namespace
 
 SimulatedChip::SimulatedChip(Storage& storage, ChipConfig config)
     : storage_(storage), config_(config), rng_(config.seed) {
@@ -168,21 +199,22 @@ Status SimulatedChip::program(PageAddr addr, std::span<const std::uint8_t> main,
     ++storage_.counters().operations;
     return fail(Errc::invalid_argument, addr.block, addr.page, "program buffer size");
   }
-  const Request request = Request::full(addr, main, spare, g);
-  if (auto ok = check_program(request); !ok) return ok;
-  if (wear_failure(addr.block)) return fail_program(request);
-  apply_program(request);
-  finish_program(request);
-  return {};
+  return run_program(Request::full(addr, main, spare, g));
 }
 
 Status SimulatedChip::program_partial(PageAddr addr, std::uint32_t column,
                                       std::span<const std::uint8_t> bytes) {
-  const Request request = Request::partial_at(addr, column, bytes);
+  return run_program(Request::partial_at(addr, column, bytes));
+}
+
+Status SimulatedChip::run_program(const Request& request) {
   if (auto ok = check_program(request); !ok) return ok;
-  if (wear_failure(addr.block)) return fail_program(request);
+  const std::uint64_t before = storage_.content_id();
+  const std::uint64_t change = program_fingerprint(request.addr, request.segments(), rng_);
+  if (wear_failure(request.addr.block)) return fail_program(request);
   apply_program(request);
   finish_program(request);
+  storage_.name_deterministic_change(before, change);
   return {};
 }
 
@@ -219,8 +251,11 @@ void SimulatedChip::apply_erase(std::uint32_t block) {
 
 Status SimulatedChip::erase(std::uint32_t block) {
   if (auto ok = check_erase(block); !ok) return ok;
+  const std::uint64_t before = storage_.content_id();
+  const std::uint64_t change = erase_fingerprint(block, rng_);
   if (wear_failure(block)) return erase_failing(block);
   apply_erase(block);
+  storage_.name_deterministic_change(before, change);
   return {};
 }
 

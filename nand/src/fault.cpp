@@ -293,23 +293,30 @@ Status FaultInjector::cut(const Op& op, CutMode requested, std::uint32_t rule_id
       break;
   }
   record(rule_id, FaultEffect::power_cut, op, mode);
-  // The tearing draws from a generator seeded here, from the injector's: a
-  // cut replays alone, whatever the chip did before it.
-  chip_.set_generator(Rng(rng_.next()));
+  // What happens from the cut on draws from a generator seeded here, from
+  // the injector's: a cut replays alone, whatever the chip did before it.
+  // A cut after an operation lets the operation run as it would have, on
+  // the chip's own generator, and reseeds afterwards: its flash is then the
+  // uncut run's, and the power-up is shared with a cut before the next
+  // operation (Storage::name_deterministic_change).
+  const Rng from_the_cut(rng_.next());
+  if (mode != CutMode::after) chip_.set_generator(from_the_cut);
   if (op.target != Target::page) {
     if (op.target == Target::bad_mark && mode == CutMode::after)
       (void)chip_.mark_bad(op.addr.block);
+    chip_.set_generator(from_the_cut);
     chip_.cut_power();
     return fail(Errc::power_loss, op.addr.block);
   }
   switch (op.kind) {
     case OpKind::read:  // a read changes no cells: every mode leaves the same flash
+      chip_.set_generator(from_the_cut);
       chip_.cut_power();
       return fail(Errc::power_loss, op.addr.block, op.addr.page);
     case OpKind::program:
-      return cut_program(op, mode);
+      return cut_program(op, mode, from_the_cut);
     case OpKind::erase:
-      return cut_erase(op.addr.block, mode);
+      return cut_erase(op.addr.block, mode, from_the_cut);
   }
   return fail(Errc::invalid_argument, op.addr.block, op.addr.page, "unknown operation");
 }
@@ -339,13 +346,14 @@ Status FaultInjector::run_program(const Op& op) {
                     : chip_.program(op.addr, op.main, op.spare);
 }
 
-Status FaultInjector::cut_program(const Op& op, CutMode mode) {
+Status FaultInjector::cut_program(const Op& op, CutMode mode, const Rng& from_the_cut) {
   switch (mode) {
     case CutMode::before:
       chip_.cut_power();
       return fail(Errc::power_loss, op.addr.block, op.addr.page);
     case CutMode::after: {
       Status done = run_program(op);
+      chip_.set_generator(from_the_cut);
       chip_.cut_power();
       if (!done) return done;
       return fail(Errc::power_loss, op.addr.block, op.addr.page);
@@ -358,13 +366,14 @@ Status FaultInjector::cut_program(const Op& op, CutMode mode) {
   }
 }
 
-Status FaultInjector::cut_erase(std::uint32_t block, CutMode mode) {
+Status FaultInjector::cut_erase(std::uint32_t block, CutMode mode, const Rng& from_the_cut) {
   switch (mode) {
     case CutMode::before:
       chip_.cut_power();
       return fail(Errc::power_loss, block);
     case CutMode::after: {
       Status done = chip_.erase(block);
+      chip_.set_generator(from_the_cut);
       chip_.cut_power();
       if (!done) return done;
       return fail(Errc::power_loss, block);

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <vmodem/nand/rng.hpp>
 #include <vmodem/nand/storage.hpp>
 
 #include "bits.hpp"
@@ -663,6 +664,10 @@ void Storage::will_count_read(std::uint32_t block) {
 }
 std::uint64_t Storage::content_id() const {
   return impl_->content_id;
+}
+void Storage::name_deterministic_change(std::uint64_t before, std::uint64_t change) {
+  constexpr std::uint64_t kDerived = std::uint64_t{1} << 63;
+  impl_->content_id = Rng::mix(before, change) | kDerived;
 }
 void Storage::snapshot_begin() {
   impl_->snapshot.begin();

@@ -28,7 +28,7 @@
 #                (`make test-runner NO_COV=1`: needs python3 with the toml
 #                module, Debian's python3-toml, and a C compiler).
 #   $VMODEM      the vmodem binary (default build/release/simulator/vmodem)
-#   $RUNS        runs per measurement (default 5)
+#   $RUNS        runs per measurement (default 11)
 #   $LFS_SIZE    littlefs file size in bytes (default 32768)
 #   $SCENARIO    default examples/cert-backup/scenario-safe.json
 set -eu
@@ -36,7 +36,7 @@ set -eu
 here=$(cd "$(dirname "$0")/../../.." && pwd)
 lfs=${1:?usage: campaign_vs_littlefs.sh LITTLEFS_DIR}
 vmodem=${VMODEM:-$here/build/release/simulator/vmodem}
-runs=${RUNS:-5}
+runs=${RUNS:-11}
 lfs_size=${LFS_SIZE:-32768}
 scenario=${SCENARIO:-$here/examples/cert-backup/scenario-safe.json}
 [ -x "$vmodem" ] || { echo "no vmodem binary at $vmodem (set VMODEM)" >&2; exit 2; }
@@ -56,10 +56,15 @@ median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (
 # cuts, engine seconds and wall seconds of a --json report
 field() { python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(r[sys.argv[2]])" "$@"; }
 
-# CPU seconds (user + sys) of a command, one core.
+# CPU seconds (user + sys) of a command, one core. From the kernel's
+# rusage of the child, to the microsecond (time(1) prints hundredths, too
+# coarse for runs of a few dozen milliseconds).
 cpu() {  # command...
-  /usr/bin/time -f "%U %S" -o "$work/time" $one_core "$@" >/dev/null 2>&1 || true
-  awk '{print $1 + $2}' "$work/time"
+  python3 -c '
+import resource, subprocess, sys
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"{r.ru_utime + r.ru_stime:.6f}")' $one_core "$@"
 }
 
 # The scenario with every operation cut in four modes (504 cuts): enough

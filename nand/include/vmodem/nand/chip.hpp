@@ -130,6 +130,7 @@ class SimulatedChip final : public Device {
     std::uint32_t spare_begin = 0, spare_end = 0;
   };
   Status check_program(const Request& request);
+  Status run_program(const Request& request);
   Status tear_program(const Request& request, TearMode mode);
   Status fail_program(const Request& request);
   Status check_erase(std::uint32_t block);

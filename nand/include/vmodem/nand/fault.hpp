@@ -217,8 +217,8 @@ class FaultInjector final : public Device {
   // The power cut a rule (or cut_pending) brings down on `op`: recorded
   // with `rule_id`, the chip's generator reseeded, the op torn or not.
   Status cut(const Op& op, CutMode requested, std::uint32_t rule_id);
-  Status cut_program(const Op& op, CutMode mode);
-  Status cut_erase(std::uint32_t block, CutMode mode);
+  Status cut_program(const Op& op, CutMode mode, const Rng& from_the_cut);
+  Status cut_erase(std::uint32_t block, CutMode mode, const Rng& from_the_cut);
   // What a branch may move, put back after it and before each of its cuts.
   struct BranchPoint {
     std::uint64_t operations = 0;

@@ -41,6 +41,10 @@ class Rng {
   }
   // Equal generators draw the same numbers from here on.
   bool operator==(const Rng&) const = default;
+  // A hash of the state: equal generators have equal fingerprints.
+  std::uint64_t fingerprint() const {
+    return mix(mix(state_[0], state_[1]), mix(state_[2], state_[3]));
+  }
 
   static std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
     std::uint64_t x = a ^ (b * 0xD1B54A32D192ED03ULL);

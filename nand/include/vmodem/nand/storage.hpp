@@ -233,6 +233,16 @@ class Storage {
   // verifies two cuts that left the same id once (branching, where the
   // uncut run's state is shared; replayed runs make new ids).
   std::uint64_t content_id() const;
+  // Names the result of a change that is a function of the content it
+  // started from alone: `change` fingerprints the change and everything
+  // it drew (the data, the address, the chip generator's state). Call it
+  // after the change, with the id read before it. The same change applied
+  // to the same content then names its result the same way in every
+  // branch: an "after" cut and the uncut run's next operation share their
+  // flash. Never equal to an id content_id() hands out fresh (the top bit
+  // is set; a 64-bit hash, so two different results collide with odds
+  // of about n^2 / 2^64 for n names).
+  void name_deterministic_change(std::uint64_t before, std::uint64_t change);
 
  private:
   struct Impl;
