@@ -156,7 +156,9 @@ void branches_equal_replays(std::uint64_t stride) {
       auto replay = Storage::create_in_memory(small_geometry(12)).value();
       SimulatedChip replay_chip(*replay, {});
       FaultInjector replay_injector(replay_chip, nullptr, kSeed);
-      // Whatever the chip's generator went through before, the cut is the same.
+      // Whatever the chip's generator went through before, the cut is the
+      // same (the run's operations draw nothing from it; a cut after an
+      // operation lets it draw as the uncut run would, then reseeds).
       replay_chip.set_generator(Rng(k * 1000 + 1));
       replay_injector.reseed(Rng::mix(kSeed, k));
       ASSERT_TRUE(replay_injector.arm_power_cut(k, mode));
@@ -165,6 +167,81 @@ void branches_equal_replays(std::uint64_t stride) {
       EXPECT_EQ(fingerprint(*replay), branched[k])
           << "cut at operation " << k << ", mode " << to_string(mode);
     }
+  }
+}
+
+// What Storage::content_id() names: the cells, damage and metadata, the read
+// counters and the device's counters aside. A hash, to compare cheaply.
+std::size_t content(const Storage& storage) {
+  std::string flash = fingerprint(storage);  // then without what the name leaves out
+  const Geometry& g = storage.geometry();
+  flash.resize(flash.size() - sizeof(DeviceCounters));
+  const std::size_t page_record = g.raw_page_size() + sizeof(PageMeta);
+  for (std::uint32_t b = 0; b < g.block_count; ++b) {
+    std::size_t at = 0;
+    for (std::uint32_t before = 0; before < b; ++before) {
+      at += sizeof(BlockMeta) + g.pages_per_block * page_record;
+      for (std::uint32_t p = 0; p < g.pages_per_block; ++p)
+        at += storage.deviation({before, p}) ? g.raw_page_size() : 0;
+    }
+    BlockMeta meta = storage.block_meta(b);
+    meta.reads_since_erase = 0;
+    meta.reads = 0;
+    flash.replace(at, sizeof meta, reinterpret_cast<const char*>(&meta), sizeof meta);
+  }
+  return std::hash<std::string>{}(flash);
+}
+
+// What a campaign shares power-ups by: a cut after operation k leaves the
+// flash, its name (content_id) and the chip's generator that a cut before
+// operation k + 1 leaves, when no rule draws in between; a torn cut leaves
+// flash of its own; two different programs never share a name.
+TEST(Branches, ACutAfterAnOperationLeavesWhatACutBeforeTheNextOneLeaves) {
+  constexpr std::uint64_t kSeed = 5;
+  const std::uint64_t ops = count_ops(kSeed);
+  struct Left {
+    std::uint64_t name = 0;
+    Rng generator{0};
+    std::size_t flash = 0;
+  };
+  std::vector<Left> after(ops + 2), before(ops + 2), torn(ops + 2);
+  auto storage = Storage::create_in_memory(small_geometry(12)).value();
+  SimulatedChip chip(*storage, {});
+  FaultInjector injector(chip, nullptr, kSeed);
+  injector.set_branch([&](std::uint64_t k) {
+    storage->checkpoint_begin();
+    for (auto [mode, left] :
+         {std::pair{CutMode::after, &after}, std::pair{CutMode::before, &before},
+          std::pair{CutMode::torn_partial, &torn}}) {
+      (void)injector.cut_pending(mode);
+      (*left)[k] = {storage->content_id(), chip.generator(), content(*storage)};
+      storage->checkpoint_rollback();
+      chip.power_up();
+      ASSERT_TRUE(injector.rewind_branch());
+      storage->checkpoint_begin();
+    }
+    storage->checkpoint_rollback();
+  });
+  run(injector);
+  std::uint64_t changing = 0;
+  for (std::uint64_t k = 1; k < ops; ++k) {
+    EXPECT_EQ(after[k].flash, before[k + 1].flash) << "operation " << k;
+    EXPECT_EQ(after[k].name, before[k + 1].name) << "operation " << k;
+    EXPECT_EQ(after[k].generator, before[k + 1].generator) << "operation " << k;
+    if (after[k].flash == before[k].flash) continue;  // a read or a bad-block check
+    ++changing;
+    EXPECT_NE(after[k].name, before[k].name) << "operation " << k;
+    EXPECT_NE(torn[k].name, after[k].name) << "operation " << k;
+    EXPECT_NE(torn[k].name, before[k].name) << "operation " << k;
+  }
+  EXPECT_GT(changing, 10U);
+  // Names are unique to their content across the run's changes.
+  std::vector<std::pair<std::uint64_t, std::size_t>> named;
+  for (std::uint64_t k = 1; k <= ops; ++k)
+    named.emplace_back(after[k].name, after[k].flash);
+  std::sort(named.begin(), named.end());
+  for (std::size_t i = 1; i < named.size(); ++i) {
+    if (named[i].first == named[i - 1].first) EXPECT_EQ(named[i].second, named[i - 1].second);
   }
 }
 
