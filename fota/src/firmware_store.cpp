@@ -197,9 +197,8 @@ std::uint64_t FirmwareStore::block_bytes() const {
 
 bool VerifiedImages::verify(const std::string& key, std::span<const std::uint8_t> data,
                             const Digest& digest) {
-  auto it = entries_.find(key);
-  if (it != entries_.end() && it->second.digest == digest &&
-      std::equal(data.begin(), data.end(), it->second.data.begin(), it->second.data.end())) {
+  if (const auto* bytes = known(key, digest);
+      bytes && std::equal(data.begin(), data.end(), bytes->begin(), bytes->end())) {
     return true;
   }
   if (sha256(data) != digest) return false;
@@ -207,7 +206,40 @@ bool VerifiedImages::verify(const std::string& key, std::span<const std::uint8_t
   return true;
 }
 
+const std::vector<std::uint8_t>* VerifiedImages::known(const std::string& key,
+                                                       const Digest& digest) const {
+  const auto it = entries_.find(key);
+  return it != entries_.end() && it->second.digest == digest ? &it->second.data : nullptr;
+}
+
+template <typename Sink>
+Status FirmwareStore::read_pages(nand::Partition& part, const std::string& name, std::uint64_t size,
+                                 Sink&& sink) {
+  const auto& g = part.geometry();
+  std::vector<std::uint8_t> page(g.page_size);
+  for (std::uint64_t offset = 0; offset < size; offset += g.page_size) {
+    const std::uint64_t n = offset / g.page_size;
+    const nand::PageAddr addr{static_cast<std::uint32_t>(n / g.pages_per_block),
+                              static_cast<std::uint32_t>(n % g.pages_per_block)};
+    auto ok = part.read(addr, page, {});
+    if (!ok) {
+      if (ok.error().code == nand::Errc::power_loss) {
+        return detail::nand_failure("reading firmware", ok.error());
+      }
+      return fail(ErrorCode::kBadPackage, "image " + name + " unreadable: " + ok.error().message());
+    }
+    const auto take = std::min<std::uint64_t>(g.page_size, size - offset);
+    sink(offset, std::span<const std::uint8_t>(page.data(), take));
+  }
+  return {};
+}
+
 Result<FirmwareBundle> FirmwareStore::read(const BootRecord& record, VerifiedImages* verified) {
+  return read(record, verified, Keep::images);
+}
+
+Result<FirmwareBundle> FirmwareStore::read(const BootRecord& record, VerifiedImages* verified,
+                                           Keep keep) {
   FirmwareBundle bundle;
   bundle.model = record.model;
   bundle.version = record.version;
@@ -217,42 +249,56 @@ Result<FirmwareBundle> FirmwareStore::read(const BootRecord& record, VerifiedIma
     if (image.size > part->geometry().capacity_bytes()) {
       return fail(ErrorCode::kBadPackage, "image " + image.name + " larger than its slot");
     }
-    const auto& g = part->geometry();
-    std::vector<std::uint8_t> data(image.size);
-    std::vector<std::uint8_t> page(g.page_size);
-    for (std::uint64_t offset = 0; offset < image.size; offset += g.page_size) {
-      const std::uint64_t n = offset / g.page_size;
-      const nand::PageAddr addr{static_cast<std::uint32_t>(n / g.pages_per_block),
-                                static_cast<std::uint32_t>(n % g.pages_per_block)};
-      auto ok = part->read(addr, page, {});
-      if (!ok) {
-        if (ok.error().code == nand::Errc::power_loss) {
-          return detail::nand_failure("reading firmware", ok.error());
-        }
-        return fail(ErrorCode::kBadPackage,
-                    "image " + image.name + " unreadable: " + ok.error().message());
+    const std::string key = image.name + (record.slot ? "@B" : "@A");
+    const std::vector<std::uint8_t>* known =
+        verified && keep == Keep::record ? verified->known(key, image.digest) : nullptr;
+    if (known && known->size() != image.size) known = nullptr;
+    // Each page is read once. While it matches what an earlier boot
+    // verified nothing is copied; from the first page that differs (or
+    // with nothing known) the bytes are collected for the SHA-256.
+    std::uint64_t matched = 0;
+    std::vector<std::uint8_t> data;
+    auto take = [&](std::uint64_t offset, std::span<const std::uint8_t> bytes) {
+      if (known && matched == offset &&
+          std::equal(bytes.begin(), bytes.end(), known->begin() + offset)) {
+        matched += bytes.size();
+        return;
       }
-      const auto take = std::min<std::uint64_t>(g.page_size, image.size - offset);
-      std::copy_n(page.begin(), take, data.begin() + static_cast<std::ptrdiff_t>(offset));
+      if (data.empty()) {
+        data.reserve(image.size);
+        if (known) data.assign(known->begin(), known->begin() + offset);
+      }
+      data.insert(data.end(), bytes.begin(), bytes.end());
+    };
+    if (auto ok = read_pages(*part, image.name, image.size, take); !ok) {
+      return tl::unexpected(ok.error());
     }
+    if (known && matched == image.size) continue;  // verified before, the same bytes
     const bool good =
-        verified ? verified->verify(image.name + (record.slot ? "@B" : "@A"), data, image.digest)
-                 : sha256(data) == image.digest;
+        verified ? verified->verify(key, data, image.digest) : sha256(data) == image.digest;
     if (!good) {
       return fail(ErrorCode::kBadPackage, "image " + image.name + " in slot " +
                                               (record.slot ? "B" : "A") +
                                               " does not match its SHA-256");
     }
-    bundle.images.push_back({image.name, std::move(data)});
+    if (keep == Keep::images) bundle.images.push_back({image.name, std::move(data)});
   }
   return bundle;
 }
 
 Result<LoadedFirmware> FirmwareStore::load(VerifiedImages* verified) {
+  return load(verified, Keep::images);
+}
+
+Result<LoadedFirmware> FirmwareStore::load_record(VerifiedImages* verified) {
+  return load(verified, Keep::record);
+}
+
+Result<LoadedFirmware> FirmwareStore::load(VerifiedImages* verified, Keep keep) {
   if (records_.empty()) return fail(ErrorCode::kBadPackage, "no valid boot record");
   std::string why;
   for (const auto& record : records_) {
-    auto bundle = read(record, verified);
+    auto bundle = read(record, verified, keep);
     if (bundle) return LoadedFirmware{record, std::move(*bundle), !why.empty(), why};
     if (is_flash_failure(bundle.error().code)) return tl::unexpected(bundle.error());
     why += (why.empty() ? "" : "; ") + bundle.error().message;

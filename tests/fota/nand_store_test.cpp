@@ -75,6 +75,50 @@ TEST(FirmwareStore, ABootWithVerifiedImagesStillFallsBackFromADamagedSlot) {
   EXPECT_TRUE(same_images(loaded->bundle, synthetic_firmware(1)));
 }
 
+// What a module's boot asks (it needs the record, not the bytes): the same
+// verdicts as load(), each page read once, and a page changed behind a
+// known image's back still found (its SHA-256 is taken from there on).
+TEST(FirmwareStore, ABootThatNeedsOnlyTheRecordVerifiesAsLoadDoesReadingEachPageOnce) {
+  NandFixture nand;
+  nand.install(synthetic_firmware(1));
+  nand.install(synthetic_firmware(2));
+  auto operations = [&](auto&& boot) {
+    const std::uint64_t before = nand.injector().operation_count();
+    boot();
+    return nand.injector().operation_count() - before;
+  };
+  std::uint64_t load_reads = 0;
+  {
+    auto store = nand.store();
+    load_reads = operations([&] { ASSERT_TRUE(store->load()); });
+  }
+  VerifiedImages verified;
+  for (int boot = 0; boot < 3; ++boot) {  // the first verifies by SHA-256, the others by compare
+    auto store = nand.store();
+    const std::uint64_t reads = operations([&] {
+      auto loaded = store->load_record(&verified);
+      ASSERT_TRUE(loaded) << loaded.error().message;
+      EXPECT_EQ(loaded->record.version, "V2.0");
+      EXPECT_FALSE(loaded->fell_back);
+      EXPECT_TRUE(loaded->bundle.images.empty());
+    });
+    EXPECT_EQ(reads, load_reads) << "boot " << boot;
+  }
+  // Slot B of "modem" starts at physical block 24: its page 10 now reads
+  // other bytes without an ECC error (cells rewritten under the ECC).
+  const Bytes other(nand.chip().geometry().page_size, 0x3c);
+  nand.chip().storage().set_cells({24, 10}, 0, other);
+  auto store = nand.store();
+  auto loaded = store->load_record(&verified);
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  EXPECT_TRUE(loaded->fell_back);
+  EXPECT_EQ(loaded->record.version, "V1.0");
+  EXPECT_NE(loaded->why.find("modem"), std::string::npos) << loaded->why;
+  auto full = store->load(&verified);
+  ASSERT_TRUE(full);
+  EXPECT_EQ(full->record.version, "V1.0");
+}
+
 TEST(FirmwareStore, ATornBootRecordLeavesThePreviousOneInForce) {
   NandFixture nand;
   nand.install(synthetic_firmware(1));

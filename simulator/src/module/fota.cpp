@@ -96,7 +96,7 @@ bool Module::start_firmware_update() {
     log_->error("firmware store: {}", store.error().message);
     return false;
   }
-  auto loaded = (*store)->load(&fw.verified);
+  auto loaded = (*store)->load_record(&fw.verified);
   if (!loaded && !fota::is_flash_failure(loaded.error().code)) {
     // No bootable firmware: an image from before firmware lived in NAND,
     // or both slots damaged outside an update. The module reinstalls the
@@ -108,7 +108,7 @@ bool Module::start_firmware_update() {
     if (!installed && !power_lost()) log_->error("firmware: {}", installed.error());
     if (power_lost()) return true;
     store = fota::FirmwareStore::open(flash_->device(), *layout);
-    if (store) loaded = (*store)->load(&fw.verified);
+    if (store) loaded = (*store)->load_record(&fw.verified);
   }
   if (!store || !loaded) {
     if (power_lost()) return true;

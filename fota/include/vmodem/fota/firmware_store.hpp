@@ -79,6 +79,10 @@ class VerifiedImages {
  public:
   // True when `data` hashes to `digest`. `key` names the image and its slot.
   bool verify(const std::string& key, std::span<const std::uint8_t> data, const Digest& digest);
+  // The bytes `key` verified as `digest` at an earlier boot; nullptr when
+  // there are none. Reading the flash page by page against them verifies
+  // an unchanged image with no copy of it at all.
+  const std::vector<std::uint8_t>* known(const std::string& key, const Digest& digest) const;
 
  private:
   struct Entry {
@@ -112,6 +116,11 @@ class FirmwareStore {
   // The firmware to boot: the newest record that verifies (see the file
   // comment). kBadPackage when none does.
   Result<LoadedFirmware> load(VerifiedImages* verified = nullptr);
+  // The same check for a boot that needs only the record it runs on: every
+  // image is read and verified as by load(), but the bundle's images are
+  // left out (empty), and an image `verified` knows is compared page by
+  // page as it is read, with no copy made.
+  Result<LoadedFirmware> load_record(VerifiedImages* verified = nullptr);
 
   // Writes `bundle` into the slot `running` does not use and commits it
   // (generation above every record). `running` nullptr: slot A, nothing to
@@ -133,6 +142,14 @@ class FirmwareStore {
   FirmwareStore(nand::Device& device, FirmwareLayout layout);
   Status reload_records();
   nand::Partition* slot(std::string_view name, int slot) const;
+  enum class Keep : bool { record, images };
+  Result<FirmwareBundle> read(const BootRecord& record, VerifiedImages* verified, Keep keep);
+  Result<LoadedFirmware> load(VerifiedImages* verified, Keep keep);
+  // Reads `size` bytes of `part` page by page, each page once, handing each
+  // page's bytes (the last one cut to `size`) to sink(offset, bytes).
+  template <typename Sink>
+  Status read_pages(nand::Partition& part, const std::string& name, std::uint64_t size,
+                    Sink&& sink);
 
   nand::Device& device_;
   FirmwareLayout layout_;
