@@ -1,7 +1,6 @@
 #include "campaign/module_state.hpp"
 
-#include <functional>
-#include <string_view>
+#include <xxhash.h>
 
 #include "commands/file_support.hpp"
 
@@ -12,9 +11,8 @@ namespace {
 constexpr std::uint64_t kDirectory = 0x6469725f646972ULL;  // any fixed value: not a file digest
 
 std::uint64_t digest(const std::vector<std::uint8_t>& bytes) {
-  const std::string_view view(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  // The size too: a hash collision between lengths would hide a truncation.
-  return std::hash<std::string_view>{}(view) ^ (bytes.size() * 0x9e3779b97f4a7c15ULL);
+  // Seeded with the size: a truncation changes the digest however the bytes hash.
+  return XXH3_64bits_withSeed(bytes.data(), bytes.size(), bytes.size());
 }
 
 // Records `dir` and everything under it but `skip`; false (with `error`) at
