@@ -60,11 +60,16 @@ field() { python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(r[s
 # rusage of the child, to the microsecond (time(1) prints hundredths, too
 # coarse for runs of a few dozen milliseconds).
 cpu() {  # command...
+  # (The difference: a python3 started through a shim such as pyenv's has
+  # children of its own counted before the command runs.)
   python3 -c '
 import resource, subprocess, sys
+def used():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+before = used()
 subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-r = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(f"{r.ru_utime + r.ru_stime:.6f}")' $one_core "$@"
+print(f"{used() - before:.6f}")' $one_core "$@"
 }
 
 # The scenario with every operation cut in four modes (504 cuts): enough
