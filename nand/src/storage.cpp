@@ -1,6 +1,7 @@
 // Storage: one byte layout (image_layout.hpp) over anonymous memory or a
 // MAP_SHARED file mapping, plus the deviation store and COW snapshots.
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -114,17 +115,26 @@ struct Storage::Impl {
   std::vector<std::uint32_t> free_slots;  // LIFO of free 0-based slot indices
   std::uint32_t slots_in_use = 0;
   SnapshotStore snapshot;
-  Checkpoint checkpoint;
+  // Outermost first; the first `checkpoint_depth` are active. Each saves
+  // what changes after its own begin: an inactive one ignores the calls.
+  std::array<Checkpoint, Storage::kMaxCheckpoints> checkpoints;
+  std::uint32_t checkpoint_depth = 0;
   std::optional<FileId> id;  // the image file's, if file-backed
   // Storage::content_id(), and the ids the rollback points give back.
   std::uint64_t content_id = fresh_content_id();
   std::uint64_t snapshot_content_id = 0;
-  std::uint64_t checkpoint_content_id = 0;
+  std::array<std::uint64_t, Storage::kMaxCheckpoints> checkpoint_content_ids{};
+
+  template <typename F>
+  void each_checkpoint(F&& f) {
+    for (std::uint32_t i = 0; i < checkpoint_depth; ++i)
+      f(checkpoints[i]);
+  }
 
   // Every change to cells or masks is announced to both rollback points.
   void touch_page(PageAddr addr) {
     snapshot.touch_page(addr);
-    checkpoint.touch_page(addr);
+    each_checkpoint([&](Checkpoint& c) { c.touch_page(addr); });
     content_id = fresh_content_id();
   }
 
@@ -190,7 +200,8 @@ Storage::Storage(std::unique_ptr<Impl> impl, Geometry geometry, std::filesystem:
   impl_->raw_page = geometry_.raw_page_size();
   impl_->rebuild_free_slots();
   impl_->snapshot.attach(*this);
-  impl_->checkpoint.attach(*this);
+  for (Checkpoint& c : impl_->checkpoints)
+    c.attach(*this);
 }
 
 Storage::~Storage() = default;
@@ -566,7 +577,7 @@ bool Storage::cells_erased(PageAddr addr) const {
 
 void Storage::erase_cells(std::uint32_t block) {
   impl_->snapshot.touch_block(block);
-  impl_->checkpoint.touch_block(block);
+  impl_->each_checkpoint([&](Checkpoint& c) { c.touch_block(block); });
   impl_->content_id = fresh_content_id();
   std::uint8_t* cells = impl_->cells(geometry_, {block, 0});
   const std::size_t size = std::size_t{geometry_.pages_per_block} * impl_->raw_page;
@@ -655,12 +666,12 @@ void Storage::will_modify_meta(std::uint32_t block) {
 }
 void Storage::will_modify_data(std::uint32_t block) {
   if (impl_->snapshot.active()) impl_->snapshot.save_data(block);
-  impl_->checkpoint.save_meta(block);
+  impl_->each_checkpoint([&](Checkpoint& c) { c.save_meta(block); });
   impl_->content_id = fresh_content_id();
 }
 void Storage::will_count_read(std::uint32_t block) {
   if (impl_->snapshot.active()) impl_->snapshot.save_meta(block);
-  impl_->checkpoint.save_meta(block);
+  impl_->each_checkpoint([&](Checkpoint& c) { c.save_meta(block); });
 }
 std::uint64_t Storage::content_id() const {
   return impl_->content_id;
@@ -680,16 +691,27 @@ void Storage::snapshot_rollback() {
 void Storage::snapshot_end() {
   impl_->snapshot.end();
 }
-void Storage::checkpoint_begin() {
-  impl_->checkpoint.begin();
-  impl_->checkpoint_content_id = impl_->content_id;
+bool Storage::checkpoint_begin() {
+  if (impl_->checkpoint_depth == kMaxCheckpoints) return false;
+  const std::uint32_t level = impl_->checkpoint_depth++;
+  impl_->checkpoints[level].begin();
+  impl_->checkpoint_content_ids[level] = impl_->content_id;
+  return true;
 }
 void Storage::checkpoint_rollback() {
-  impl_->checkpoint.rollback();
-  impl_->content_id = impl_->checkpoint_content_id;
+  if (impl_->checkpoint_depth == 0) return;
+  // The innermost ends first: what its rollback rewrites goes on being
+  // saved by the checkpoints around it (they saved it already, at the
+  // change being undone).
+  const std::uint32_t level = --impl_->checkpoint_depth;
+  impl_->checkpoints[level].rollback();
+  impl_->content_id = impl_->checkpoint_content_ids[level];
 }
 bool Storage::checkpoint_active() const {
-  return impl_->checkpoint.active();
+  return impl_->checkpoint_depth > 0;
+}
+std::uint32_t Storage::checkpoint_depth() const {
+  return impl_->checkpoint_depth;
 }
 bool Storage::snapshot_active() const {
   return impl_->snapshot.active();

@@ -92,6 +92,49 @@ TEST_F(Checkpoints, RollbackUndoesATornEraseOfProgrammedPages) {
   EXPECT_EQ(fingerprint(*storage), before);
 }
 
+// A second cut during the recovery boot branches off the branch: the inner
+// checkpoint goes back to its own begin (the first cut's flash), the outer
+// one then to the run's; a third is refused; with and without a snapshot.
+TEST_F(Checkpoints, ACheckpointInsideAnotherGoesBackToItsOwnBeginThenTheOuterToTheFirst) {
+  for (const bool with_snapshot : {false, true}) {
+    if (with_snapshot) storage->snapshot_begin();
+    ASSERT_TRUE(chip->erase(3));
+    ASSERT_TRUE(chip->program({3, 0}, pattern(2048, 30), {}));
+    const auto run = fingerprint(*storage);
+    const std::uint64_t run_id = storage->content_id();
+    ASSERT_TRUE(storage->checkpoint_begin());
+    ASSERT_FALSE(chip->program_torn({3, 1}, pattern(2048, 31), {}, TearMode::partial));  // the cut
+    chip->power_up();
+    boot_like(*chip);
+    const auto cut = fingerprint(*storage);
+    const std::uint64_t cut_id = storage->content_id();
+    for (int nested = 0; nested < 3; ++nested) {
+      ASSERT_TRUE(storage->checkpoint_begin());
+      EXPECT_EQ(storage->checkpoint_depth(), 2U);
+      EXPECT_FALSE(storage->checkpoint_begin()) << "a third level";
+      // The recovery boot, cut: it reuses the blocks the first boot wrote.
+      ASSERT_TRUE(chip->erase(10));
+      ASSERT_FALSE(chip->program_torn({10, 0}, pattern(2048, 40 + nested), {}, TearMode::unstable));
+      chip->power_up();
+      ASSERT_TRUE(chip->erase(3));
+      ASSERT_TRUE(chip->inject_bit_flips({9, 0}, 1));
+      EXPECT_NE(fingerprint(*storage), cut);
+      storage->checkpoint_rollback();
+      EXPECT_EQ(storage->checkpoint_depth(), 1U);
+      EXPECT_EQ(fingerprint(*storage), cut) << "nested " << nested;
+      EXPECT_EQ(storage->content_id(), cut_id);
+    }
+    storage->checkpoint_rollback();
+    EXPECT_FALSE(storage->checkpoint_active());
+    EXPECT_EQ(fingerprint(*storage), run);
+    EXPECT_EQ(storage->content_id(), run_id);
+    if (with_snapshot) {
+      storage->snapshot_rollback();
+      storage->snapshot_end();
+    }
+  }
+}
+
 TEST(Branches, CutPendingOutsideABranchIsRefused) {
   auto storage = Storage::create_in_memory(small_geometry(12)).value();
   SimulatedChip chip(*storage, {});

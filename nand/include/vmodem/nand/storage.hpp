@@ -179,15 +179,22 @@ class Storage {
   std::size_t snapshot_saved_blocks() const;  // blocks copied since snapshot_begin
   std::size_t snapshot_dirty_blocks() const;  // blocks to restore at the next rollback
 
-  // --- checkpoint: a nested, page-granular rollback point (one at a time) ---
+  // --- checkpoint: a nested, page-granular rollback point ---
   // For branching off a run and coming back (crash-state exploration): the
   // pages and block metadata changed after checkpoint_begin() are saved as
   // they change, so checkpoint_rollback() costs what changed since, and
   // ends the checkpoint. Works with or without an active snapshot, which
   // sees the changes and the roll-back like any other change.
-  void checkpoint_begin();
+  // Checkpoints nest, kMaxCheckpoints deep (a branch off a run, then a
+  // branch off that branch's power-up: a second cut during the recovery
+  // boot): a rollback goes back to the innermost begin and ends only that
+  // one. checkpoint_begin() is false, and begins nothing, when that many
+  // are active.
+  static constexpr std::uint32_t kMaxCheckpoints = 2;
+  bool checkpoint_begin();
   void checkpoint_rollback();
-  bool checkpoint_active() const;
+  bool checkpoint_active() const;          // at least one
+  std::uint32_t checkpoint_depth() const;  // how many are active
 
   // --- cell access for the chip model and offline tools ---
   // `column` addresses the raw page (main area, then spare). Callers that
