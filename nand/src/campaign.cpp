@@ -70,22 +70,64 @@ std::optional<CutMode> cut_mode_from_string(std::string_view name) {
 }
 
 std::string CutPoint::id() const {
-  return std::to_string(operation) + "@" + std::string(to_string(mode));
+  std::string out = std::to_string(operation) + "@" + std::string(to_string(mode));
+  if (nested())
+    out += "/" + std::to_string(boot_operation) + "@" + std::string(to_string(boot_mode));
+  return out;
 }
 
-std::optional<CutPoint> CutPoint::parse(std::string_view id) {
+namespace {
+
+// "<operation>@<mode>", operation >= 1.
+std::optional<std::pair<std::uint64_t, CutMode>> parse_one(std::string_view id) {
   const auto at = id.find('@');
   if (at == std::string_view::npos || at == 0) return std::nullopt;
-  CutPoint point;
+  std::uint64_t operation = 0;
   const auto number = id.substr(0, at);
-  const auto [end, ec] =
-      std::from_chars(number.data(), number.data() + number.size(), point.operation);
-  if (ec != std::errc() || end != number.data() + number.size() || point.operation == 0)
+  const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), operation);
+  if (ec != std::errc() || end != number.data() + number.size() || operation == 0)
     return std::nullopt;
   const auto mode = cut_mode_from_string(id.substr(at + 1));
   if (!mode) return std::nullopt;
-  point.mode = *mode;
+  return std::pair{operation, *mode};
+}
+
+}  // namespace
+
+std::optional<CutPoint> CutPoint::parse(std::string_view id) {
+  const auto slash = id.find('/');
+  const auto first = parse_one(id.substr(0, slash));
+  if (!first) return std::nullopt;
+  CutPoint point{first->first, first->second};
+  if (slash == std::string_view::npos) return point;
+  const auto second = parse_one(id.substr(slash + 1));
+  if (!second) return std::nullopt;
+  point.boot_operation = second->first;
+  point.boot_mode = second->second;
   return point;
+}
+
+std::vector<CutPoint> recovery_points(const Plan& plan, const CutPoint& first,
+                                      std::uint64_t boot_operations) {
+  std::vector<CutPoint> out;
+  if (plan.recovery.sample == 0 || boot_operations == 0) return out;
+  std::vector<std::uint64_t> pool;
+  for (std::uint64_t n = 1; n <= boot_operations; ++n) {
+    if (!plan.recovery.eligible || plan.recovery.eligible(n)) pool.push_back(n);
+  }
+  std::set<std::uint64_t> chosen;
+  if (plan.recovery.sample >= pool.size()) {
+    chosen.insert(pool.begin(), pool.end());
+  } else {
+    Rng rng(Rng::mix(plan.seed, Rng::mix(first.operation, static_cast<std::uint64_t>(first.mode))));
+    while (chosen.size() < plan.recovery.sample)
+      chosen.insert(pool[rng.below(pool.size())]);
+  }
+  for (const std::uint64_t n : chosen) {
+    for (const CutMode mode : plan.recovery.modes)
+      out.push_back({first.operation, first.mode, n, mode});
+  }
+  return out;
 }
 
 std::vector<CutPoint> cut_points(const Plan& plan, std::uint64_t operations) {
@@ -141,6 +183,32 @@ void count(Result& result, const CutPoint& point, const Verdict& verdict, const 
   if (options.on_cut) options.on_cut(point, verdict);
 }
 
+// verify() at the cut, then the plan's second cuts in its recovery boot. A
+// plan that replays one cut (`only`) makes that cut alone: a second cut's
+// first cut is verified, not counted (or the boot is too short for it).
+void verify_cut(Case& c, const Plan& plan, const CutPoint& point, Result& result,
+                const Options& options) {
+  const CutPoint first = point.first();
+  const Verdict verdict = c.verify(first);
+  if (point.nested()) {
+    if (point.boot_operation > c.boot_operations()) {
+      ++result.not_reached;
+      return;
+    }
+    count(result, point, c.verify_second(point), options);
+    return;
+  }
+  count(result, first, verdict, options);
+  if (plan.only) return;  // a replay of the first cut alone
+  for (const CutPoint& second : recovery_points(plan, first, c.boot_operations())) {
+    if (options.stop && options.stop()) {
+      result.stopped = true;
+      return;
+    }
+    count(result, second, c.verify_second(second), options);
+  }
+}
+
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -155,8 +223,8 @@ void fail_uncut(Result& result, std::string detail, const Options& options) {
 // plan's order) branched off one uncut run of the action: at a planned
 // operation each of its cuts branches in turn, the flash put back after
 // each, so every mode's cut there starts from the same flash.
-void branch_one_run(BranchingCase& c, std::span<const CutPoint> points, Result& result,
-                    const Options& options) {
+void branch_one_run(BranchingCase& c, const Plan& plan, std::span<const CutPoint> points,
+                    Result& result, const Options& options) {
   c.rewind();
   std::size_t next = 0;
   c.injector().set_branch([&](std::uint64_t operation) {
@@ -168,9 +236,9 @@ void branch_one_run(BranchingCase& c, std::span<const CutPoint> points, Result& 
       }
       const CutPoint point = points[next++];
       (void)c.injector().rewind_branch();  // as the uncut run left it, whatever cut came before
-      c.branch_enter(point);
+      c.branch_enter(point.first());
       (void)c.injector().cut_pending(point.mode);
-      count(result, point, c.verify(point), options);
+      verify_cut(c, plan, point, result, options);
       c.branch_leave();
     }
   });
@@ -205,12 +273,12 @@ Result run(Case& c, const Plan& plan, const Options& options) {
       break;
     }
     c.rewind();
-    c.arm(point);
+    c.arm(point.first());
     if (!c.act()) {
       ++result.not_reached;
       continue;
     }
-    count(result, point, c.verify(point), options);
+    verify_cut(c, plan, point, result, options);
   }
   c.rewind();
   result.seconds = seconds_since(start);
@@ -225,7 +293,7 @@ Result run_branched(BranchingCase& c, const Plan& plan, const Options& options) 
   // cut_points() lists them mode by mode: one uncut run takes them all,
   // operation by operation (stable: an operation's modes in the plan's order).
   std::ranges::stable_sort(points, {}, &CutPoint::operation);
-  branch_one_run(c, points, result, options);
+  branch_one_run(c, plan, points, result, options);
   c.rewind();
   result.seconds = seconds_since(start);
   return result;

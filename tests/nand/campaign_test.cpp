@@ -100,6 +100,54 @@ TEST(CampaignPlan, ACutsIdNamesItAndParsesBack) {
   EXPECT_EQ(cut_points(plan, 10), std::vector<CutPoint>{point}) << "replayed even past the end";
 }
 
+TEST(CampaignPlan, ASecondCutsIdNamesBothAndParsesBack) {
+  const CutPoint point{137, CutMode::torn_unstable, 12, CutMode::before};
+  EXPECT_TRUE(point.nested());
+  EXPECT_EQ(point.id(), "137@torn_unstable/12@before");
+  EXPECT_EQ(CutPoint::parse(point.id()), point);
+  EXPECT_EQ(point.first(), (CutPoint{137, CutMode::torn_unstable}));
+  EXPECT_FALSE(point.first().nested());
+  for (const char* bad : {"137@before/", "137@before/0@after", "137@before/12", "/12@after",
+                          "137@before/12@after/3@before", "137@before/x@after"}) {
+    EXPECT_FALSE(CutPoint::parse(bad)) << bad;
+  }
+}
+
+// Second cuts in a recovery boot: none unless asked; a seeded sample of the
+// boot's operations (the same for the same first cut, another for another),
+// each in the plan's modes in order; all of them when the boot is short;
+// only those the filter accepts.
+TEST(CampaignPlan, SecondCutsAreASeededSampleOfTheRecoveryBoot) {
+  Plan plan;
+  plan.seed = 9;
+  const CutPoint first{40, CutMode::torn_partial};
+  EXPECT_TRUE(recovery_points(plan, first, 500).empty());
+  plan.recovery.sample = 5;
+  plan.recovery.modes = {CutMode::before, CutMode::torn_unstable};
+  const auto points = recovery_points(plan, first, 500);
+  ASSERT_EQ(points.size(), 10U);
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    EXPECT_EQ(points[i].first(), first);
+    EXPECT_GE(points[i].boot_operation, 1U);
+    EXPECT_LE(points[i].boot_operation, 500U);
+    EXPECT_EQ(points[i].boot_mode, i % 2 == 0 ? CutMode::before : CutMode::torn_unstable);
+    if (i >= 2) EXPECT_GT(points[i].boot_operation, points[i - 2].boot_operation);
+  }
+  EXPECT_EQ(recovery_points(plan, first, 500), points);
+  EXPECT_NE(recovery_points(plan, {41, CutMode::torn_partial}, 500)[0].boot_operation ^
+                recovery_points(plan, {42, CutMode::torn_partial}, 500)[0].boot_operation ^
+                points[0].boot_operation,
+            0U)
+      << "other first cuts draw other boot operations";
+  EXPECT_EQ(recovery_points(plan, first, 3).size(), 6U) << "a short boot: all of it";
+  EXPECT_TRUE(recovery_points(plan, first, 0).empty());
+  plan.recovery.eligible = [](std::uint64_t n) { return n % 100 == 0; };
+  const auto filtered = recovery_points(plan, first, 500);
+  ASSERT_EQ(filtered.size(), 10U);
+  for (const auto& p : filtered)
+    EXPECT_EQ(p.boot_operation % 100, 0U);
+}
+
 TEST(CampaignPlan, ShardsAreDisjointAndTogetherTheWholePlan) {
   Plan plan;
   plan.modes = {CutMode::before, CutMode::torn_partial};

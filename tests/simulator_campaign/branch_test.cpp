@@ -25,8 +25,9 @@ Scenario three_mode_upload(bool safe, std::uint32_t sample) {
 // branch's is the uncut run's up to the cut, then the verifier's).
 std::string line_of(const CutRecord& cut) {
   std::string out = cut.point.id() + " step " + std::to_string(cut.step) + " " + cut.partition +
-                    " " + cut.fault.dump() + " -> " + (cut.failed ? "FAILED " : "") + cut.outcome +
-                    " | " + cut.detail + " | " + cut.note;
+                    " " + cut.fault.dump() + " " + cut.boot_fault.dump() + " -> " +
+                    (cut.failed ? "FAILED " : "") + cut.outcome + " | " + cut.detail + " | " +
+                    cut.note;
   for (const auto& line : cut.transcript)
     out += "\n  " + line;
   return out;
@@ -83,6 +84,31 @@ TEST(Branching, SafeModeWithWorkersCutsAreTheReplayedCuts) {
   const Report branched = run(s, false, 2);
   ASSERT_EQ(replayed.cuts.size(), 48U);
   expect_same(branched, replayed);
+}
+
+// Second cuts, at the programs and erases of each cut's recovery boot: the
+// same cuts branched (a checkpoint inside the branch's) as replayed, and
+// each struck the boot where its id says.
+TEST(Branching, SecondCutsInTheRecoveryBootAreTheReplayedOnes) {
+  Scenario s = upload_then_backup(true, 6, {nand::CutMode::torn_partial});
+  s.cuts.recovery_sample = 2;
+  s.cuts.recovery_modes = {nand::CutMode::torn_partial, nand::CutMode::before};
+  s.cuts.recovery_kinds = (1U << static_cast<unsigned>(nand::OpKind::program)) |
+                          (1U << static_cast<unsigned>(nand::OpKind::erase));
+  const Report replayed = run(s, true);
+  const Report branched = run(s, false);
+  expect_same(branched, replayed);
+  std::size_t second = 0;
+  for (const auto& cut : branched.cuts) {
+    if (!cut.point.nested()) continue;
+    ++second;
+    ASSERT_TRUE(cut.boot_fault.is_object()) << cut.point.id();
+    const std::string op = cut.boot_fault.value("op", "");
+    EXPECT_TRUE(op == "program" || op == "erase") << cut.point.id() << ": " << op;
+    EXPECT_FALSE(cut.failed) << cut.point.id() << ": " << cut.detail;
+  }
+  EXPECT_GT(second, 6U) << "the boots after the cuts write (restore, counters)";
+  EXPECT_EQ(branched.result.cuts, 6 + second);
 }
 
 TEST(Branching, AFailedCutKeepsTheTranscriptOfItsBranch) {

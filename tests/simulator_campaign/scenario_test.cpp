@@ -40,7 +40,8 @@ TEST_F(ScenarioFile, LoadsEveryField) {
                {"send": "AT+QPRTPARA=11", "timeout_ms": 4000},
                {"wait_urc": "+QIND: \"FOTA\",\"END\",0", "timeout_ms": 9000}],
     "cuts": {"sample": 40, "first": 2, "last": 90, "modes": ["torn_unstable", "after"],
-             "partitions": ["usrfs"], "kinds": ["program", "erase"]},
+             "partitions": ["usrfs"], "kinds": ["program", "erase"],
+             "recovery": {"sample": 3, "modes": ["before"], "kinds": ["erase"]}},
     "checks": [{"send": "AT+QFLST", "expect": "+QFLST: \"cert.pem\",10"}]})"));
   ASSERT_TRUE(s) << s.error().describe();
   EXPECT_EQ(s->profile, "bg77");
@@ -62,6 +63,9 @@ TEST_F(ScenarioFile, LoadsEveryField) {
             (std::vector<nand::CutMode>{nand::CutMode::torn_unstable, nand::CutMode::after}));
   EXPECT_EQ(s->cuts.partitions, std::vector<std::string>{"usrfs"});
   EXPECT_EQ(s->cuts.kinds, 0b110);
+  EXPECT_EQ(s->cuts.recovery_sample, 3U);
+  EXPECT_EQ(s->cuts.recovery_modes, std::vector<nand::CutMode>{nand::CutMode::before});
+  EXPECT_EQ(s->cuts.recovery_kinds, 1U << static_cast<unsigned>(nand::OpKind::erase));
   ASSERT_EQ(s->checks.size(), 1U);
   EXPECT_EQ(s->checks[0].expect, "+QFLST: \"cert.pem\",10");
 }
@@ -75,6 +79,7 @@ TEST_F(ScenarioFile, DefaultsAreAFreshBg95CutAtEveryOperationTornPartial) {
   EXPECT_EQ(s->cuts.sample, 0U);
   EXPECT_EQ(s->cuts.modes, std::vector<nand::CutMode>{nand::CutMode::torn_partial});
   EXPECT_EQ(s->cuts.kinds, 0b111);
+  EXPECT_EQ(s->cuts.recovery_sample, 0U) << "no second cuts unless asked";
 }
 
 TEST_F(ScenarioFile, BadInputNamesTheFileTheFieldAndWhatWasExpected) {
@@ -101,6 +106,14 @@ TEST_F(ScenarioFile, BadInputNamesTheFileTheFieldAndWhatWasExpected) {
        "expected \"real\" or \"safe\", got \"careful\""},
       {R"({"action": [{"send": "AT"}], "cuts": {"kinds": ["write"]}})", "cuts.kinds[0]",
        "expected read, program or erase, got \"write\""},
+      {R"({"action": [{"send": "AT"}], "cuts": {"recovery": {"sample": 0}}})",
+       "cuts.recovery.sample", "expected an integer from 1 to 100000, got 0"},
+      {R"({"action": [{"send": "AT"}], "cuts": {"recovery": {"modes": ["late"]}}})",
+       "cuts.recovery.modes[0]",
+       "expected torn_partial, torn_unstable, torn_random, before or after, got \"late\""},
+      {R"({"action": [{"send": "AT"}], "cuts": {"recovery": {"depth": 2}}})", "cuts.recovery.depth",
+       "unknown field (a typo? see README.md, \"Power-cut campaigns over your own flow\" for the "
+       "schema)"},
       {R"({"action": [{"send": "AT"}], "cuts": {"first": 9, "last": 3}})", "cuts.last",
        "expected 0 (the action's last) or an operation >= first"},
       {R"({"action": [{"send": "AT\rAT"}]})", "action[0].send",

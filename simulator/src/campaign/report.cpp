@@ -29,6 +29,16 @@ json cut_json(const CutRecord& cut, const std::string& report_path) {
     out["torn"] = json_text(cut.fault.value("cut", ""));
     out["partition"] = json_text(cut.partition);
   }
+  if (cut.point.nested()) {
+    out["boot_operation"] = cut.point.boot_operation;
+    out["boot_mode"] = std::string(nand::to_string(cut.point.boot_mode));
+    if (!cut.boot_fault.is_null()) {
+      out["boot_fault"] = {{"op", json_text(cut.boot_fault.value("op", ""))},
+                           {"block", cut.boot_fault.value("block", 0U)},
+                           {"page", cut.boot_fault.value("page", 0U)},
+                           {"torn", json_text(cut.boot_fault.value("cut", ""))}};
+    }
+  }
   if (!cut.detail.empty()) out["detail"] = json_text(cut.detail);
   if (!cut.note.empty()) out["note"] = json_text(cut.note);
   if (!cut.transcript.empty()) {
@@ -108,7 +118,8 @@ std::optional<CutRecord> cut_from_json(const json& j, const std::string& where, 
   CutRecord cut;
   const std::string id = f.get<std::string>("id");
   const auto point = nand::campaign::CutPoint::parse(id);
-  if (f.error().empty() && !point) f.fail("id", "expected OPERATION@MODE, got \"" + id + "\"");
+  if (f.error().empty() && !point)
+    f.fail("id", "expected OPERATION@MODE[/OPERATION@MODE], got \"" + id + "\"");
   cut.point = point.value_or(nand::campaign::CutPoint{});
   cut.outcome = f.get<std::string>("outcome");
   cut.failed = f.get<bool>("failed");

@@ -33,12 +33,13 @@ struct CutRecord {
   nand::campaign::CutPoint point{};
   std::string outcome;
   bool failed = false;
-  std::string detail;     // a failure: which invariant, what was wrong
-  std::string note;       // a pass: what else is worth knowing (files a restore lost)
-  std::size_t step = 0;   // 1-based action step in flight at the cut
-  nlohmann::json fault;   // the NAND_FAULT of the cut: op, block, page, cut
-  std::string partition;  // where the cut operation landed
-  Transcript transcript;  // kept for failures (and replays)
+  std::string detail;         // a failure: which invariant, what was wrong
+  std::string note;           // a pass: what else is worth knowing (files a restore lost)
+  std::size_t step = 0;       // 1-based action step in flight at the cut
+  nlohmann::json fault;       // the NAND_FAULT of the cut: op, block, page, cut
+  nlohmann::json boot_fault;  // a second cut's (point.nested()), in the recovery boot
+  std::string partition;      // where the cut operation landed
+  Transcript transcript;      // kept for failures (and replays)
 };
 
 struct StepSpan {

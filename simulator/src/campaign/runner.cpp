@@ -25,6 +25,10 @@ nand::campaign::Plan plan_of(const Scenario& s, const RunOptions& options, Shard
   plan.last = s.cuts.last;
   plan.only = options.only;
   plan.shard = shard;
+  plan.recovery.sample = s.cuts.recovery_sample;
+  plan.recovery.modes = s.cuts.recovery_modes;
+  if (s.cuts.recovery_kinds != 0b111)
+    plan.recovery.eligible = [&c](std::uint64_t n) { return c.boot_eligible(n); };
   if (!s.cuts.partitions.empty() || s.cuts.kinds != 0b111)
     plan.eligible = [&c](std::uint64_t n) { return c.eligible(n); };
   return plan;
@@ -129,6 +133,7 @@ tl::expected<Report, std::string> run_worker(const Scenario& scenario, const Run
   if (auto ok = c.reference(); !ok) return tl::unexpected(ok.error());
   report.wear = c.wear();
   const nand::campaign::Plan plan = plan_of(scenario, options, shard, c);
+  c.expect_second_cuts(plan.only ? plan.only->nested() : plan.recovery.sample > 0);
   // The planned counts, from the reference run's operations (the engine
   // measures again and cuts by its own count).
   report.planned = nand::campaign::cut_points(plan, c.reference_operations()).size();

@@ -102,12 +102,12 @@ std::vector<AtStep> read_steps(JsonReader& parent, const std::string& key, bool 
   return steps;
 }
 
-void read_modes(JsonReader& r, CutSpec& cuts) {
+void read_modes(JsonReader& r, std::vector<nand::CutMode>& modes) {
   if (!r.has("modes")) return;
   const auto names = r.string_array("modes");
   if (r.ok() && names.empty()) r.fail("modes", "expected at least one cut mode");
   if (!r.ok()) return;
-  cuts.modes.clear();
+  modes.clear();
   for (std::size_t i = 0; i < names.size(); ++i) {
     const auto mode = nand::campaign::cut_mode_from_string(names[i]);
     if (!mode) {
@@ -116,21 +116,21 @@ void read_modes(JsonReader& r, CutSpec& cuts) {
                  names[i] + "\"");
       return;
     }
-    cuts.modes.push_back(*mode);
+    modes.push_back(*mode);
   }
 }
 
-void read_kinds(JsonReader& r, CutSpec& cuts) {
+void read_kinds(JsonReader& r, std::uint8_t& kinds) {
   if (!r.has("kinds")) return;
   const auto names = r.string_array("kinds");
   if (r.ok() && names.empty()) r.fail("kinds", "expected at least one of read, program, erase");
   if (!r.ok()) return;
-  cuts.kinds = 0;
+  kinds = 0;
   for (std::size_t i = 0; i < names.size(); ++i) {
     bool known = false;
     for (const auto kind : {nand::OpKind::read, nand::OpKind::program, nand::OpKind::erase}) {
       if (names[i] == nand::to_string(kind)) {
-        cuts.kinds |= static_cast<std::uint8_t>(1U << static_cast<unsigned>(kind));
+        kinds |= static_cast<std::uint8_t>(1U << static_cast<unsigned>(kind));
         known = true;
       }
     }
@@ -140,6 +140,18 @@ void read_kinds(JsonReader& r, CutSpec& cuts) {
       return;
     }
   }
+}
+
+// "recovery": second cuts during each cut's recovery boot.
+void read_recovery(JsonReader& parent, CutSpec& cuts) {
+  if (!parent.has("recovery")) return;
+  JsonReader r = parent.object("recovery");
+  if (!parent.ok()) return;
+  cuts.recovery_sample = static_cast<std::uint32_t>(r.integer("sample", 1, 100'000, 1));
+  read_modes(r, cuts.recovery_modes);
+  read_kinds(r, cuts.recovery_kinds);
+  r.finish(kSchema);
+  parent.absorb(r);
 }
 
 CutSpec read_cuts(JsonReader& parent) {
@@ -152,9 +164,10 @@ CutSpec read_cuts(JsonReader& parent) {
   cuts.last = r.integer("last", 0, UINT64_MAX, 0);
   if (r.ok() && cuts.last != 0 && cuts.last < cuts.first)
     r.fail("last", "expected 0 (the action's last) or an operation >= first");
-  read_modes(r, cuts);
+  read_modes(r, cuts.modes);
   if (r.has("partitions")) cuts.partitions = r.string_array("partitions");
-  read_kinds(r, cuts);
+  read_kinds(r, cuts.kinds);
+  read_recovery(r, cuts);
   r.finish(kSchema);
   parent.absorb(r);
   return cuts;

@@ -61,6 +61,11 @@ struct CutSpec {
   std::uint64_t last = 0;               // 0 = the action's last
   std::vector<std::string> partitions;  // only operations in these partitions (empty: all)
   std::uint8_t kinds = 0b111;           // only these kinds: bit (1 << nand::OpKind)
+  // Second cuts during each cut's recovery boot ("recovery"): this many of
+  // the boot's operations drawn from the seed (0 = none), in these modes.
+  std::uint32_t recovery_sample = 0;
+  std::vector<nand::CutMode> recovery_modes{nand::CutMode::torn_partial};
+  std::uint8_t recovery_kinds = 0b111;  // of the boot's operations, as `kinds`
 };
 
 struct Scenario {

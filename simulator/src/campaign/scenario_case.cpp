@@ -1,6 +1,8 @@
 #include "campaign/scenario_case.hpp"
 
 #include <algorithm>
+#include <functional>
+#include <string>
 
 #include <vmodem/nand/storage.hpp>
 
@@ -108,19 +110,96 @@ Verdict ScenarioCase::verify(const CutPoint& point) {
     record_.fault = *d.last_fault();
     record_.partition = partition_of(record_.fault.value("block", 0U));
   }
-  if (!keep_state_.empty()) {
+  if (!keep_state_.empty() && !second_cuts_) {
     if (auto saved = d.save_image(keep_state_ / "nand.img"); !saved)
       record_.note = "could not keep the state: " + saved.error();
   }
+  if (second_cuts_) hold_first_cut(d);
+  Verdict verdict = judge_after_cut(d);
+  boot_operations_ = last_boot_operations_;
+  record_.transcript = std::move(transcript_);
+  if (second_cuts_) {
+    first_.boot_kinds = *boot_kinds_;
+    d.cut();
+    d.module().flash().lock().storage().checkpoint_rollback();  // the first cut's flash again
+  }
+  return verdict;
+}
+
+void ScenarioCase::hold_first_cut(ModuleDriver& d) {
+  first_.fault = record_.fault;
+  first_.partition = record_.partition;
+  first_.transcript = transcript_;
+  auto flash = d.module().flash().lock();
+  first_.chip = flash.faults().chip().generator();
+  (void)flash.storage().checkpoint_begin();  // a second level inside a branch: see kMaxCheckpoints
+}
+
+Verdict ScenarioCase::judge_after_cut(ModuleDriver& d) {
   PowerUp& p = power_up_after_cut(d);
+  last_boot_operations_ = p.boot_operations;
+  boot_kinds_ = &p.boot_kinds;
   if (const auto seen = p.judged.find(in_flight_); seen != p.judged.end()) {
     record_.note = seen->second.second;
-    record_.transcript = std::move(transcript_);
     return seen->second.first;
   }
   Verdict verdict = judge(p);
   p.judged.emplace(in_flight_, std::pair(verdict, record_.note));
+  return verdict;
+}
+
+bool ScenarioCase::boot_eligible(std::uint64_t n) const {
+  if (n == 0 || n > first_.boot_kinds.size()) return false;
+  const auto kind = static_cast<unsigned>(first_.boot_kinds[n - 1]);
+  return (s_.cuts.recovery_kinds & (1U << kind)) != 0;
+}
+
+Verdict ScenarioCase::verify_second(const CutPoint& point) {
+  ModuleDriver& d = checker();
+  record_ = CutRecord{};
+  record_.point = point;
+  record_.step = in_flight_;
+  record_.fault = first_.fault;
+  record_.partition = first_.partition;
+  transcript_ = first_.transcript;
+  transcript_.push_back("-- second cut: at operation " + std::to_string(point.boot_operation) +
+                        " of the recovery boot, " + std::string(nand::to_string(point.boot_mode)));
+  {
+    auto flash = d.module().flash().lock();
+    (void)flash.storage().checkpoint_begin();
+    // The boot starts as the first cut left the chip (the power-up that
+    // counted its operations did), and the second cut tears from a seed of
+    // its own: the same in a replay, whatever ran before.
+    flash.faults().chip().set_generator(first_.chip);
+    flash.faults().reseed(nand::Rng::mix(s_.seed, std::hash<std::string>{}(point.id())));
+    (void)flash.faults().arm_power_cut(point.boot_operation,
+                                       point.boot_mode);  // chip off: from the power-on
+  }
+  (void)d.power_on(transcript_);
+  Verdict verdict;
+  if (!d.power_lost()) {
+    d.module().flash().lock().faults().clear_rules();
+    verdict = Verdict::fail("second cut not reached",
+                            "the recovery boot ended before its operation " +
+                                std::to_string(point.boot_operation) + " (it made " +
+                                std::to_string(boot_operations_) + " after the first cut)");
+  } else {
+    if (d.last_fault()) {
+      record_.boot_fault = *d.last_fault();
+      // Counted from the power-on, as the id counts it (the injector's own
+      // count runs on from wherever the run was).
+      record_.boot_fault["operation"] = point.boot_operation;
+    }
+    d.cut();
+    if (!keep_state_.empty()) {
+      if (auto saved = d.save_image(keep_state_ / "nand.img"); !saved)
+        record_.note = "could not keep the state: " + saved.error();
+    }
+    verdict = judge_after_cut(d);
+  }
   record_.transcript = std::move(transcript_);
+  d.cut();
+  d.module().flash().lock().storage().checkpoint_rollback();
   return verdict;
 }
 
@@ -128,7 +207,13 @@ ScenarioCase::PowerUp ScenarioCase::power_up(ModuleDriver& d) {
   ++power_ups_;
   PowerUp p;
   const std::size_t from = transcript_.size();
+  const std::uint64_t operations = d.injector().operation_count();
+  boot_tracing_ = second_cuts_;
+  boot_trace_.clear();
   p.boot = d.power_on(transcript_);
+  boot_tracing_ = false;
+  p.boot_operations = d.injector().operation_count() - operations;
+  p.boot_kinds = std::move(boot_trace_);
   p.failed = judge_power_up(d, p);
   if (!p.failed) p.check_failed = run_checks(d);
   p.lines.assign(transcript_.begin() + static_cast<std::ptrdiff_t>(from), transcript_.end());

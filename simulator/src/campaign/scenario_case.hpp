@@ -47,6 +47,7 @@ class ScenarioCase final : public nand::campaign::BranchingCase {
     d_.injector().set_observer(
         [this](std::uint64_t operation, nand::OpKind kind, nand::PageAddr addr) {
           if (tracing_) trace_.push_back({kind, addr.block});
+          if (boot_tracing_) boot_trace_.push_back(kind);
           // A replayed cut strikes at the action's operation `armed_`, counted
           // as a branch counts it: across a reset the action makes the module
           // do (AT+QFOTADL), which drops a count-down cut armed before it. The
@@ -70,6 +71,14 @@ class ScenarioCase final : public nand::campaign::BranchingCase {
   std::string anomaly() override { return anomaly_; }
   void branch_enter(const CutPoint& point) override;
   void branch_leave() override;
+  std::uint64_t boot_operations() override { return boot_operations_; }
+  Verdict verify_second(const CutPoint& point) override;
+  // Second cuts will come (Plan::recovery, or a replay of one): verify()
+  // keeps the flash each cut leaves (Storage::checkpoint_begin) for them.
+  void expect_second_cuts(bool on) { second_cuts_ = on; }
+  // Whether the scenario's recovery kinds let operation `n` of the last
+  // verified cut's recovery boot be cut.
+  bool boot_eligible(std::uint64_t n) const;
 
   // The uncut action once, with the module's state recorded before it and
   // after each step. An error when a step does not succeed.
@@ -98,9 +107,11 @@ class ScenarioCase final : public nand::campaign::BranchingCase {
   struct PowerUp {
     BootReport boot;
     ModuleState now;
-    std::optional<Verdict> failed;        // boot, mount, readable or clean
-    std::optional<Verdict> check_failed;  // the first of the scenario's checks that failed
-    Transcript lines;                     // what the power-up and the checks said
+    std::optional<Verdict> failed;         // boot, mount, readable or clean
+    std::optional<Verdict> check_failed;   // the first of the scenario's checks that failed
+    Transcript lines;                      // what the power-up and the checks said
+    std::uint64_t boot_operations = 0;     // the NAND operations of its boot
+    std::vector<nand::OpKind> boot_kinds;  // their kinds (with second cuts only)
     // The verdict and note of a cut in each step that left this flash: the
     // judge looks at nothing else.
     std::map<std::size_t, std::pair<Verdict, std::string>> judged;
@@ -120,6 +131,10 @@ class ScenarioCase final : public nand::campaign::BranchingCase {
   std::optional<Verdict> judge_power_up(ModuleDriver& d, PowerUp& p) const;
   std::optional<Verdict> run_checks(ModuleDriver& d);
   Verdict judge(const PowerUp& p);
+  // The power-up after a cut (remembered or not) judged for the step in flight.
+  Verdict judge_after_cut(ModuleDriver& d);
+  // Keeps the flash the first cut left for its second cuts.
+  void hold_first_cut(ModuleDriver& d);
   std::optional<Verdict> judge_files(const ModuleState& now, const BootReport& boot,
                                      std::vector<std::string>& labels);
   std::optional<Verdict> judge_backups(const ModuleState& now, const BootReport& boot,
@@ -157,6 +172,22 @@ class ScenarioCase final : public nand::campaign::BranchingCase {
   std::deque<Remembered> remembered_;
   PowerUp last_;  // not remembered
   std::uint64_t power_ups_ = 0;
+  // Second cuts: what the first cut left (its fault, the transcript up to
+  // it, the chip's generator), and the operations of its recovery boot.
+  struct FirstCut {
+    nlohmann::json fault;
+    std::string partition;
+    Transcript transcript;
+    nand::Rng chip{0};
+    std::vector<nand::OpKind> boot_kinds;  // of its recovery boot's operations
+  };
+  bool second_cuts_ = false;
+  FirstCut first_;
+  std::uint64_t boot_operations_ = 0, last_boot_operations_ = 0;
+  bool boot_tracing_ = false;
+  std::vector<nand::OpKind> boot_trace_;
+  const std::vector<nand::OpKind>* boot_kinds_ =
+      nullptr;  // the last judged power-up's (a remembered one's)
 };
 
 // "a, b, c".

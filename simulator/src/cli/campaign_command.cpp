@@ -281,10 +281,13 @@ int replay_command(const CampaignArgs& a) {
   const auto seed = parse_seed((*report)["seed"].get<std::string>());
   if (!seed) return report_error(kExitCorrupt, a.report + ": seed: not a number");
   scenario->seed = *seed;  // the report's run, even if the file was edited since
-  const std::filesystem::path state = a.state.empty()
-                                          ? "campaign-cut-" + std::to_string(point->operation) +
-                                                "-" + std::string(nand::to_string(point->mode))
-                                          : a.state;
+  std::string name = "campaign-cut-" + std::to_string(point->operation) + "-" +
+                     std::string(nand::to_string(point->mode));
+  if (point->nested()) {
+    name += "-boot-" + std::to_string(point->boot_operation) + "-" +
+            std::string(nand::to_string(point->boot_mode));
+  }
+  const std::filesystem::path state = a.state.empty() ? name : a.state;
   // Mode 0700 like a `vmodem run` state directory: the image may hold secrets.
   std::error_code ec;
   std::filesystem::create_directories(state, ec);
@@ -346,7 +349,8 @@ void add_campaign_command(CLI::App& app, CommandList& commands) {
   replay->add_option("REPORT", args->report, "A report written by campaign run --json")->required();
   replay->add_option("--cut", args->cut, "The cut's id in the report (OPERATION@MODE)")->required();
   replay->add_option("--state", args->state,
-                     "Where to keep the flash after the cut (default ./campaign-cut-OP-MODE)");
+                     "Where to keep the flash after the cut (default ./campaign-cut-OP-MODE, a "
+                     "second cut adds -boot-OP-MODE)");
   replay->add_option("--json", args->json_out, "Write the replay's report");
   commands.add(replay, [args] { return replay_command(*args); });
 

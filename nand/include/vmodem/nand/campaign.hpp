@@ -30,14 +30,20 @@ namespace vmodem::nand::campaign {
 
 // Where one cut strikes: the operation (1-based, counted from the start of
 // the action) and how. Its id, "<operation>@<mode>" (e.g. "137@torn_partial"),
-// names it in reports and replays it.
+// names it in reports and replays it. A second cut during the recovery boot
+// of that cut adds where in that boot (1-based, counted from its power-on)
+// and how: "137@torn_partial/12@before".
 struct CutPoint {
   std::uint64_t operation = 0;
   CutMode mode = CutMode::torn_random;
+  std::uint64_t boot_operation = 0;  // 0: no second cut
+  CutMode boot_mode = CutMode::torn_random;
 
+  bool nested() const { return boot_operation != 0; }
+  CutPoint first() const { return {operation, mode}; }
   std::string id() const;
-  // nullopt unless `id` is "<operation>@<mode>" with operation >= 1 and a
-  // mode to_string(CutMode) spells.
+  // nullopt unless `id` is "<operation>@<mode>[/<operation>@<mode>]" with
+  // operations >= 1 and modes to_string(CutMode) spells.
   static std::optional<CutPoint> parse(std::string_view id);
   bool operator==(const CutPoint&) const = default;
 };
@@ -73,6 +79,19 @@ struct Plan {
     std::uint32_t count = 1;  // >= 1
   };
   Shard shard{};
+  // Second cuts during the recovery boot of every cut: at `sample` of that
+  // boot's operations (0: none; drawn from `seed` and the first cut, so a
+  // cut's second cuts are the same in every shard and every replay; all of
+  // them when the boot has no more), in each of `modes`.
+  struct Recovery {
+    std::uint32_t sample = 0;
+    std::vector<CutMode> modes{CutMode::torn_partial};
+    // Only the boot's operations this accepts (empty: all), asked after
+    // verify() (a case that recorded each boot operation's kind can answer
+    // by kind); the sample is drawn from those.
+    std::function<bool(std::uint64_t boot_operation)> eligible;
+  };
+  Recovery recovery{};
 };
 
 // The points a plan cuts at for an action of `operations` NAND operations:
@@ -80,6 +99,12 @@ struct Plan {
 // same plan and count give the same points (the sample is drawn from `seed`
 // alone, the same for every mode and every shard).
 std::vector<CutPoint> cut_points(const Plan& plan, std::uint64_t operations);
+
+// The second cuts a plan makes in the recovery boot after `first`, a boot
+// of `boot_operations` NAND operations: boot operations ascending, at each
+// the plan's recovery modes in order.
+std::vector<CutPoint> recovery_points(const Plan& plan, const CutPoint& first,
+                                      std::uint64_t boot_operations);
 
 // What one cut left behind, as the case judges it.
 struct Verdict {
@@ -117,6 +142,18 @@ class Case {
   // What went wrong in the last act() other than a cut, if anything: the
   // detail of a failed uncut run. Empty by default.
   virtual std::string anomaly() { return {}; }
+
+  // Second cuts (Plan::recovery), for a case that can make them. After
+  // verify(first): the NAND operations of the boot that power-up ran (0:
+  // none can be cut).
+  virtual std::uint64_t boot_operations() { return 0; }
+  // Then, for each second cut: from the flash the first cut left, power on
+  // with the cut armed at point.boot_operation of the boot, power up again
+  // once it struck, recover, check. The flash is left as the first cut
+  // left it. The case without second cuts never gets this call.
+  virtual Verdict verify_second(const CutPoint& point) {
+    return Verdict::fail("not cut", "this case makes no second cuts (" + point.id() + ")");
+  }
 };
 
 // A case whose flash is in this process: cuts are armed on its injector,
