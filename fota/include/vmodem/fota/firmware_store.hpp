@@ -59,7 +59,7 @@ struct BootRecord {
 
   Digest firmware_digest() const;
   std::vector<std::uint8_t> serialize() const;
-  static std::optional<BootRecord> deserialize(ByteView body);
+  static std::optional<BootRecord> deserialize(ByteView page);  // a sealed record page
 };
 
 // The firmware a boot runs.
