@@ -284,7 +284,9 @@ TEST(Branches, ACutAfterAnOperationLeavesWhatACutBeforeTheNextOneLeaves) {
     named.emplace_back(after[k].name, after[k].flash);
   std::sort(named.begin(), named.end());
   for (std::size_t i = 1; i < named.size(); ++i) {
-    if (named[i].first == named[i - 1].first) EXPECT_EQ(named[i].second, named[i - 1].second);
+    if (named[i].first == named[i - 1].first) {
+      EXPECT_EQ(named[i].second, named[i - 1].second);
+    }
   }
 }
 

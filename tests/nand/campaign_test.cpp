@@ -131,7 +131,9 @@ TEST(CampaignPlan, SecondCutsAreASeededSampleOfTheRecoveryBoot) {
     EXPECT_GE(points[i].boot_operation, 1U);
     EXPECT_LE(points[i].boot_operation, 500U);
     EXPECT_EQ(points[i].boot_mode, i % 2 == 0 ? CutMode::before : CutMode::torn_unstable);
-    if (i >= 2) EXPECT_GT(points[i].boot_operation, points[i - 2].boot_operation);
+    if (i >= 2) {
+      EXPECT_GT(points[i].boot_operation, points[i - 2].boot_operation);
+    }
   }
   EXPECT_EQ(recovery_points(plan, first, 500), points);
   EXPECT_NE(recovery_points(plan, {41, CutMode::torn_partial}, 500)[0].boot_operation ^
