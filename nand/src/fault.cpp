@@ -299,18 +299,19 @@ Status FaultInjector::cut(const Op& op, CutMode requested, std::uint32_t rule_id
   // the chip's own generator, and reseeds afterwards: its flash is then the
   // uncut run's, and the power-up is shared with a cut before the next
   // operation (Storage::name_deterministic_change).
+  // (Writing a bad-block marker draws nothing: it may run after the reseed.)
   const Rng from_the_cut(rng_.next());
-  if (mode != CutMode::after) chip_.set_generator(from_the_cut);
+  const bool runs_first = mode == CutMode::after && op.target == Target::page &&
+                          op.kind != OpKind::read;  // a program or erase that completes
+  if (!runs_first) chip_.set_generator(from_the_cut);
   if (op.target != Target::page) {
     if (op.target == Target::bad_mark && mode == CutMode::after)
       (void)chip_.mark_bad(op.addr.block);
-    chip_.set_generator(from_the_cut);
     chip_.cut_power();
     return fail(Errc::power_loss, op.addr.block);
   }
   switch (op.kind) {
     case OpKind::read:  // a read changes no cells: every mode leaves the same flash
-      chip_.set_generator(from_the_cut);
       chip_.cut_power();
       return fail(Errc::power_loss, op.addr.block, op.addr.page);
     case OpKind::program:
