@@ -115,11 +115,12 @@ Verdict ScenarioCase::verify(const CutPoint& point) {
       record_.note = "could not keep the state: " + saved.error();
   }
   if (second_cuts_) hold_first_cut(d);
-  Verdict verdict = judge_after_cut(d);
-  boot_operations_ = last_boot_operations_;
+  PowerUp& p = power_up_after_cut(d);
+  const Verdict verdict = judge_for_step(p);
+  first_.boot_operations = p.boot_operations;
   record_.transcript = std::move(transcript_);
   if (second_cuts_) {
-    first_.boot_kinds = *boot_kinds_;
+    first_.boot_kinds = p.boot_kinds;
     d.cut();
     d.module().flash().lock().storage().checkpoint_rollback();  // the first cut's flash again
   }
@@ -135,10 +136,7 @@ void ScenarioCase::hold_first_cut(ModuleDriver& d) {
   (void)flash.storage().checkpoint_begin();  // a second level inside a branch: see kMaxCheckpoints
 }
 
-Verdict ScenarioCase::judge_after_cut(ModuleDriver& d) {
-  PowerUp& p = power_up_after_cut(d);
-  last_boot_operations_ = p.boot_operations;
-  boot_kinds_ = &p.boot_kinds;
+Verdict ScenarioCase::judge_for_step(PowerUp& p) {
   if (const auto seen = p.judged.find(in_flight_); seen != p.judged.end()) {
     record_.note = seen->second.second;
     return seen->second.first;
@@ -182,7 +180,7 @@ Verdict ScenarioCase::verify_second(const CutPoint& point) {
     verdict = Verdict::fail("second cut not reached",
                             "the recovery boot ended before its operation " +
                                 std::to_string(point.boot_operation) + " (it made " +
-                                std::to_string(boot_operations_) + " after the first cut)");
+                                std::to_string(first_.boot_operations) + " after the first cut)");
   } else {
     if (d.last_fault()) {
       record_.boot_fault = *d.last_fault();
@@ -195,7 +193,7 @@ Verdict ScenarioCase::verify_second(const CutPoint& point) {
       if (auto saved = d.save_image(keep_state_ / "nand.img"); !saved)
         record_.note = "could not keep the state: " + saved.error();
     }
-    verdict = judge_after_cut(d);
+    verdict = judge_for_step(power_up_after_cut(d));
   }
   record_.transcript = std::move(transcript_);
   d.cut();

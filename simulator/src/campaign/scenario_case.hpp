@@ -71,7 +71,7 @@ class ScenarioCase final : public nand::campaign::BranchingCase {
   std::string anomaly() override { return anomaly_; }
   void branch_enter(const CutPoint& point) override;
   void branch_leave() override;
-  std::uint64_t boot_operations() override { return boot_operations_; }
+  std::uint64_t boot_operations() override { return first_.boot_operations; }
   Verdict verify_second(const CutPoint& point) override;
   // Second cuts will come (Plan::recovery, or a replay of one): verify()
   // keeps the flash each cut leaves (Storage::checkpoint_begin) for them.
@@ -131,8 +131,9 @@ class ScenarioCase final : public nand::campaign::BranchingCase {
   std::optional<Verdict> judge_power_up(ModuleDriver& d, PowerUp& p) const;
   std::optional<Verdict> run_checks(ModuleDriver& d);
   Verdict judge(const PowerUp& p);
-  // The power-up after a cut (remembered or not) judged for the step in flight.
-  Verdict judge_after_cut(ModuleDriver& d);
+  // A power-up after a cut judged for the step in flight (once per step:
+  // a remembered power-up keeps each step's verdict and note).
+  Verdict judge_for_step(PowerUp& p);
   // Keeps the flash the first cut left for its second cuts.
   void hold_first_cut(ModuleDriver& d);
   std::optional<Verdict> judge_files(const ModuleState& now, const BootReport& boot,
@@ -179,15 +180,13 @@ class ScenarioCase final : public nand::campaign::BranchingCase {
     std::string partition;
     Transcript transcript;
     nand::Rng chip{0};
-    std::vector<nand::OpKind> boot_kinds;  // of its recovery boot's operations
+    std::uint64_t boot_operations = 0;     // of its recovery boot (every cut)
+    std::vector<nand::OpKind> boot_kinds;  // their kinds (with second cuts)
   };
   bool second_cuts_ = false;
   FirstCut first_;
-  std::uint64_t boot_operations_ = 0, last_boot_operations_ = 0;
   bool boot_tracing_ = false;
   std::vector<nand::OpKind> boot_trace_;
-  const std::vector<nand::OpKind>* boot_kinds_ =
-      nullptr;  // the last judged power-up's (a remembered one's)
 };
 
 // "a, b, c".
