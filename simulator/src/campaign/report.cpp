@@ -2,6 +2,7 @@
 // fields), its summary line and how outcomes are classed.
 #include "campaign/report.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "json_text.hpp"
@@ -308,10 +309,16 @@ std::string_view to_string(OutcomeClass c) {
 std::string summary(const Report& report) {
   const double rate =
       report.seconds > 0 ? static_cast<double>(report.result.cuts) / report.seconds : 0;
+  const auto second = static_cast<std::uint64_t>(std::count_if(
+      report.cuts.begin(), report.cuts.end(), [](const CutRecord& c) { return c.point.nested(); }));
+  std::string cuts = std::to_string(report.result.cuts) + " cuts";
+  if (second > 0) {
+    cuts += " (" + std::to_string(report.result.cuts - second) + " + " + std::to_string(second) +
+            " in recovery boots)";
+  }
   char text[256];
   std::snprintf(text, sizeof text,
-                "%llu cuts of %llu operations, %llu failed, %.1f s (%.0f cuts/s), seed %llu",
-                static_cast<unsigned long long>(report.result.cuts),
+                "%s of %llu operations, %llu failed, %.1f s (%.0f cuts/s), seed %llu", cuts.c_str(),
                 static_cast<unsigned long long>(report.operations),
                 static_cast<unsigned long long>(report.result.failed), report.seconds, rate,
                 static_cast<unsigned long long>(report.seed));
@@ -321,7 +328,8 @@ std::string summary(const Report& report) {
            std::to_string(report.shard.count);
   }
   if (report.partial()) {
-    out += ", interrupted after " + std::to_string(report.result.cuts) + " of " +
+    // `planned` counts first cuts.
+    out += ", interrupted after " + std::to_string(report.result.cuts - second) + " of " +
            std::to_string(report.planned) + " planned";
   }
   return out;

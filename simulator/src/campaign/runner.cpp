@@ -78,14 +78,16 @@ struct StateDir {
 // A worker's cut: the record and the planned count of the whole shard.
 using OnCut = std::function<void(CutRecord&, std::uint64_t planned)>;
 
-// Hands every worker's cuts to RunOptions::on_cut one at a time, counted.
+// Hands every worker's cuts to RunOptions::on_cut one at a time, the first
+// cuts counted.
 class ProgressGate {
  public:
   explicit ProgressGate(const RunOptions& options) : options_(options) {}
   void cut(CutRecord& record, std::uint64_t planned) {
     if (!options_.on_cut) return;
     const nand::MutexLock lock(mutex_);
-    options_.on_cut(record, ++done_, planned);
+    if (!record.point.nested()) ++done_;
+    options_.on_cut(record, done_, planned);
   }
 
  private:

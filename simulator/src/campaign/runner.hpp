@@ -65,8 +65,9 @@ struct RunOptions {
   // its `seconds` (wall clock). 0 counts as 1; a replay (`only`) uses one.
   unsigned workers = 1;
   // Called after each verified cut, from a worker's thread but never two at
-  // once: `done` counts every worker's cuts, `planned` is the shard's
-  // planned cuts (progress).
+  // once: `done` counts every worker's first cuts (a second cut, in a
+  // recovery boot, leaves it as it is: their number is known only as the
+  // boots run), `planned` is the shard's planned first cuts (progress).
   std::function<void(const CutRecord&, std::uint64_t done, std::uint64_t planned)> on_cut;
   // Asked before each cut, from any worker's thread: true stops every
   // worker there (Ctrl-C). The report is then partial (Report::partial()).

@@ -90,22 +90,29 @@ bool write_text(const std::string& path, const std::string& text) {
 class Progress {
  public:
   explicit Progress(bool terminal) : terminal_(terminal) {}
+  // `done` of `planned` first cuts; second cuts (in recovery boots) are
+  // counted here as they come, their number unknown before.
   void cut(const cp::CutRecord& cut, std::uint64_t done, std::uint64_t planned) {
     failed_ += cut.failed ? 1 : 0;
+    second_ += cut.point.nested() ? 1 : 0;
     ++tally_[cp::outcome_class(cut.outcome)];
     // The rate from the first cut on: the setup and the reference run
     // before it are not cuts.
-    if (done == 1) first_ = std::chrono::steady_clock::now();
+    if (++all_ == 1) first_ = std::chrono::steady_clock::now();
     const std::uint64_t tenth = planned == 0 ? 0 : done * 10 / planned;
     if (!terminal_ && tenth == shown_tenth_) return;
     shown_tenth_ = tenth;
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - first_).count();
-    char line[160];
-    std::snprintf(line, sizeof line, "%llu/%llu cuts, %llu failed, %.0f cuts/s",
+    char line[200];
+    char second[48] = "";
+    if (second_ > 0)
+      std::snprintf(second, sizeof second, " (+%llu second)",
+                    static_cast<unsigned long long>(second_));
+    std::snprintf(line, sizeof line, "%llu/%llu cuts%s, %llu failed, %.0f cuts/s",
                   static_cast<unsigned long long>(done), static_cast<unsigned long long>(planned),
-                  static_cast<unsigned long long>(failed_),
-                  seconds > 0 ? static_cast<double>(done - 1) / seconds : 0.0);
+                  second, static_cast<unsigned long long>(failed_),
+                  seconds > 0 ? static_cast<double>(all_ - 1) / seconds : 0.0);
     if (!terminal_) {
       std::fprintf(stderr, "vmodem: campaign: %s\n", line);
       return;
@@ -123,6 +130,8 @@ class Progress {
   bool terminal_;
   std::chrono::steady_clock::time_point first_ = std::chrono::steady_clock::now();
   std::uint64_t failed_ = 0;
+  std::uint64_t all_ = 0;     // first and second cuts
+  std::uint64_t second_ = 0;  // second cuts
   std::uint64_t shown_tenth_ = 0;
   std::map<cp::OutcomeClass, std::uint64_t> tally_;
 };
