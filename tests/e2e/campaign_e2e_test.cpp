@@ -99,6 +99,7 @@ TEST_F(Campaign, RealModeSampleClassifiesInvalidBackupsAsPassesAndAReplayReprodu
       run_shell(vmodem_binary() + " campaign replay " + sh_quote(report_) + " --cut " +
                 cut["id"].get<std::string>() + " --state " + sh_quote(state) + " 2>&1");
   EXPECT_EQ(replay.exit_code, 0) << replay.out;
+  EXPECT_EQ(replay.out.find("changed since the campaign"), std::string::npos) << replay.out;
   EXPECT_EQ(replay.out.substr(0, replay.out.find('\n')),
             cut["id"].get<std::string>() + " (step " + std::to_string(cut["step"].get<int>()) +
                 "): " + cut["outcome"].get<std::string>())
@@ -114,6 +115,23 @@ TEST_F(Campaign, RealModeSampleClassifiesInvalidBackupsAsPassesAndAReplayReprodu
   Daemon daemon({}, state);
   ASSERT_TRUE(daemon.wait_booted()) << daemon.log();
   EXPECT_EQ(daemon.ctl("backup-info --file-system ap")["backup_valid"], false);
+}
+
+// A replay re-reads the scenario: edited since the campaign, it says so.
+TEST_F(Campaign, AReplayOfAnEditedScenarioWarns) {
+  const auto scenario = dir_ / "scenario.json";
+  std::filesystem::copy_file(kExamples + "/cert-backup/scenario-safe.json", scenario);
+  std::filesystem::copy_file(kExamples + "/cert-backup/cert.pem", dir_ / "cert.pem");
+  const auto report = run(scenario.string(), "--sample 1");
+  ASSERT_EQ(report["results"].size(), 1U);
+  const std::string replay = vmodem_binary() + " campaign replay " + sh_quote(report_) + " --cut " +
+                             report["results"][0]["id"].get<std::string>() + " --state " +
+                             sh_quote(dir_ / "cut") + " 2>&1";
+  std::ofstream(scenario, std::ios::app) << "\n";  // the same scenario, another SHA-256
+  const auto out = run_shell(replay);
+  EXPECT_EQ(out.exit_code, 0) << out.out;
+  EXPECT_NE(out.out.find(scenario.string() + " changed since the campaign"), std::string::npos)
+      << out.out;
 }
 
 TEST_F(Campaign, BadInputHasItsExitCodeAndSaysWhatIsWrong) {

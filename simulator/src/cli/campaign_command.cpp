@@ -290,6 +290,14 @@ int replay_command(const CampaignArgs& a) {
   const auto seed = parse_seed((*report)["seed"].get<std::string>());
   if (!seed) return report_error(kExitCorrupt, a.report + ": seed: not a number");
   scenario->seed = *seed;  // the report's run, even if the file was edited since
+  if (const auto* digest =
+          report->contains("scenario_sha256") ? &(*report)["scenario_sha256"] : nullptr;
+      digest && digest->is_string() && digest->get<std::string>() != scenario->digest) {
+    std::fprintf(stderr,
+                 "vmodem: warning: %s changed since the campaign (its SHA-256 differs from the "
+                 "report's): the cut replayed is the edited scenario's\n",
+                 scenario->file.c_str());
+  }
   std::string name = "campaign-cut-" + std::to_string(point->operation) + "-" +
                      std::string(nand::to_string(point->mode));
   if (point->nested()) {
