@@ -25,11 +25,6 @@ std::string sh_quote(const std::filesystem::path& p) {
   return "'" + p.string() + "'";
 }
 
-nlohmann::json read_json(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  return nlohmann::json::parse(in, nullptr, false);
-}
-
 std::uint64_t tally_with(const nlohmann::json& report, const std::string& part) {
   std::uint64_t n = 0;
   for (const auto& [outcome, count] : report["tally"].items())

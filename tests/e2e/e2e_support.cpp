@@ -31,6 +31,11 @@ std::string vmodem_binary() {
   return chosen && *chosen ? chosen : VMODEM_BINARY;
 }
 
+nlohmann::json read_json(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  return nlohmann::json::parse(in, nullptr, false);
+}
+
 Daemon::Daemon(std::vector<std::string> extra_args, std::filesystem::path state)
     : state_(state.empty() ? dir_.path() / "state" : std::move(state)),
       extra_args_(std::move(extra_args)) {

@@ -22,6 +22,10 @@ namespace vmodem::e2e {
 // suites at a build with ThreadSanitizer), else the one this build made.
 std::string vmodem_binary();
 
+// A JSON file the binary wrote (a report, --json output); discarded (not an
+// exception) when it is not JSON, so the test's EXPECTs say what is wrong.
+nlohmann::json read_json(const std::filesystem::path& path);
+
 using namespace std::chrono_literals;
 
 // `vmodem run` in its own state directory, killed at destruction.

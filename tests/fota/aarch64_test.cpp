@@ -29,7 +29,7 @@ struct A64Case {
   FirmwareBundle old_fw, new_fw;
 };
 
-GeneratorOptions options_for(Architecture architecture,
+GeneratorOptions a64_options(Architecture architecture,
                              std::optional<std::uint32_t> load_address = std::nullopt) {
   auto options = fast_options();
   options.architecture = architecture;
@@ -50,8 +50,8 @@ void expect_applies(const Bytes& package, const A64Case& c) {
 TEST(Aarch64, ProjectionIsChosenForAnA64ImageAndBeatsPlainBsdiff) {
   const A64Case c;
   ASSERT_TRUE(detail::looks_like_aarch64(c.old_fw.images[0].data));
-  auto plain = make_package(c.old_fw, c.new_fw, options_for(Architecture::kNone));
-  auto projected = make_package(c.old_fw, c.new_fw, options_for(Architecture::kAuto));
+  auto plain = make_package(c.old_fw, c.new_fw, a64_options(Architecture::kNone));
+  auto projected = make_package(c.old_fw, c.new_fw, a64_options(Architecture::kAuto));
   ASSERT_TRUE(plain && projected);
   EXPECT_EQ(made(plain).algorithm, PatchAlgorithm::kBsdiff);
   EXPECT_EQ(made(projected).algorithm, PatchAlgorithm::kBsdiffAarch64);
@@ -74,8 +74,8 @@ TEST(Aarch64, EachReferenceKindIsProjected) {
   };
   for (const auto& kind : kinds) {
     const A64Case c(kind.mix);
-    auto plain = make_package(c.old_fw, c.new_fw, options_for(Architecture::kNone));
-    auto projected = make_package(c.old_fw, c.new_fw, options_for(Architecture::kAarch64));
+    auto plain = make_package(c.old_fw, c.new_fw, a64_options(Architecture::kNone));
+    auto projected = make_package(c.old_fw, c.new_fw, a64_options(Architecture::kAarch64));
     ASSERT_TRUE(plain && projected) << kind.what;
     EXPECT_EQ(made(projected).algorithm, PatchAlgorithm::kBsdiffAarch64) << kind.what;
     EXPECT_LT(made(projected).patch_size * 10, made(plain).patch_size * 8)
@@ -88,7 +88,7 @@ TEST(Aarch64, EachReferenceKindIsProjected) {
 // aligned pointers would project too) and in format 1.
 TEST(Aarch64, NamedLoadAddressAndFormatOneApply) {
   const A64Case c;
-  auto options = options_for(Architecture::kAarch64, kLoad);
+  auto options = a64_options(Architecture::kAarch64, kLoad);
   auto named = make_package(c.old_fw, c.new_fw, options);
   ASSERT_TRUE(named);
   EXPECT_EQ(made(named).algorithm, PatchAlgorithm::kBsdiffAarch64);
@@ -110,7 +110,7 @@ TEST(Aarch64, NotDetectedInDataOrThumbCode) {
   auto new_fw = old_fw;
   new_fw.version = "1.1";
   new_fw.images[0].data[1000] ^= 1;
-  auto package = make_package(old_fw, new_fw, options_for(Architecture::kAuto));
+  auto package = make_package(old_fw, new_fw, a64_options(Architecture::kAuto));
   ASSERT_TRUE(package);
   EXPECT_NE(made(package).algorithm, PatchAlgorithm::kBsdiffAarch64);
 }

@@ -15,7 +15,7 @@
 namespace vmodem::sim::campaign {
 namespace {
 
-Scenario upload_then_backup(std::uint32_t sample) {
+Scenario real_upload_then_backup(std::uint32_t sample) {
   auto s = parse_scenario(R"({
     "power_loss_mode": "real",
     "setup": [{"send": "AT+QFUPL=\"device.cfg\",{size}", "data": "apn=internet\n"}],
@@ -40,7 +40,7 @@ nlohmann::json comparable(const Report& r) {
 }
 
 TEST(CampaignSplit, ShardsMergedAndWorkersGiveTheUnshardedReport) {
-  const Scenario s = upload_then_backup(5);
+  const Scenario s = real_upload_then_backup(5);
   const auto whole = run_campaign(s);
   ASSERT_TRUE(whole) << whole.error();
   ASSERT_EQ(whole->result.cuts, 10U) << "5 operations in 2 modes";
@@ -83,7 +83,7 @@ TEST(CampaignSplit, ShardsMergedAndWorkersGiveTheUnshardedReport) {
 }
 
 TEST(CampaignSplit, AStopGivesAPartialReport) {
-  const Scenario s = upload_then_backup(0);
+  const Scenario s = real_upload_then_backup(0);
   for (const unsigned workers : {1U, 2U}) {
     RunOptions options;
     options.workers = workers;

@@ -41,7 +41,7 @@ namespace {
 namespace qp = quecpython;
 namespace campaign = nand::campaign;
 
-const std::vector<AppFile> kOld = {
+const std::vector<AppFile> kOldApp = {
     {"/main.py", "import utime\nwhile True:\n    utime.sleep(1)\n"},
     {"/apn_cfg.json", R"({"apn": "iot.example", "user": "", "password": ""})"},
     {"/lib/util.py", std::string(5000, 'u')},  // three pages
@@ -58,7 +58,7 @@ const std::vector<AppFile> kNew = {
 // A larger update: 24 files of up to 4.5 KB, each rewritten, so the apply
 // runs hundreds of operations and the file system collects garbage.
 std::vector<AppFile> many(char fill) {
-  std::vector<AppFile> files = kOld;
+  std::vector<AppFile> files = kOldApp;
   for (int i = 0; i < 24; ++i) {
     files.push_back({"/app/mod" + std::to_string(i) + ".py",
                      std::string(static_cast<std::size_t>(300 + 700 * (i % 7)),
@@ -78,7 +78,7 @@ std::vector<fota::AppFile> package_files(const std::vector<AppFile>& app) {
 }
 
 struct UpdateCut final : BootCut {
-  std::vector<AppFile> old_app = kOld, new_app = kNew;
+  std::vector<AppFile> old_app = kOldApp, new_app = kNew;
   fs::FsCounters uncut{};  // /usr's NAND work in the uncut boot
 
   campaign::Verdict verify(const campaign::CutPoint&) override {
@@ -195,7 +195,7 @@ struct StageCut final : BootCut {
     rig = std::move(*made);
     if (rig->power_on() != Booted::up) return tl::unexpected(std::string("first boot failed"));
     auto made_package =
-        fota::make_app_package(rig->profile().name, package_files(kOld), package_files(kNew),
+        fota::make_app_package(rig->profile().name, package_files(kOldApp), package_files(kNew),
                                {.thorough = false, .verify = true});
     if (!made_package) return tl::unexpected(made_package.error().message);
     package = std::move(*made_package);
@@ -217,26 +217,26 @@ struct StageCut final : BootCut {
   }
 };
 
-struct Tier {
+struct UpdateTier {
   std::string name;
   std::uint32_t stride;  // 1 = every operation of the boot's hook
   std::uint32_t sample;  // the larger update: a seeded sample per mode
   std::vector<nand::CutMode> modes;
 };
-void PrintTo(const Tier& tier, std::ostream* os) {
+void PrintTo(const UpdateTier& tier, std::ostream* os) {
   *os << tier.name;
 }
-const Tier kQuick{"Quick", 3, 12, {nand::CutMode::torn_random}};
-const Tier kFull{"Full",
-                 1,
-                 200,
-                 {nand::CutMode::torn_partial, nand::CutMode::torn_unstable, nand::CutMode::after,
-                  nand::CutMode::before}};
+const UpdateTier kQuickUpdate{"Quick", 3, 12, {nand::CutMode::torn_random}};
+const UpdateTier kFullUpdate{"Full",
+                             1,
+                             200,
+                             {nand::CutMode::torn_partial, nand::CutMode::torn_unstable,
+                              nand::CutMode::after, nand::CutMode::before}};
 
-class AppUpdateCampaign : public ::testing::TestWithParam<Tier> {
+class AppUpdateCampaign : public ::testing::TestWithParam<UpdateTier> {
  protected:
   void SetUp() override {
-    if (GetParam().name == kFull.name) VMODEM_FULL_TIER_ONLY();
+    if (GetParam().name == kFullUpdate.name) VMODEM_FULL_TIER_ONLY();
     spdlog::set_level(spdlog::level::off);  // hundreds of boots
   }
   void TearDown() override { spdlog::set_level(spdlog::level::info); }
@@ -314,7 +314,7 @@ TEST_P(AppUpdateCampaign, WithoutTheJournalTheGuardianRestoresOldFilesOverTheUpd
 
 TEST_P(AppUpdateCampaign, ACutWhileStagingLeavesTheOldFilesOrTheWholeUpdate) {
   vmodem::testing::TempDir app;
-  write_app(app.path(), kOld);
+  write_app(app.path(), kOldApp);
   StageCut c;
   auto prepared = c.prepare(app.path());
   ASSERT_TRUE(prepared) << prepared.error();
@@ -338,9 +338,9 @@ TEST_P(AppUpdateCampaign, ACutWhileStagingLeavesTheOldFilesOrTheWholeUpdate) {
   EXPECT_GT(r.count("staged: applied at the next boot"), 0u) << r.describe();
 }
 
-INSTANTIATE_TEST_SUITE_P(Quick, AppUpdateCampaign, ::testing::Values(kQuick),
+INSTANTIATE_TEST_SUITE_P(Quick, AppUpdateCampaign, ::testing::Values(kQuickUpdate),
                          [](const auto& param_info) { return param_info.param.name; });
-INSTANTIATE_TEST_SUITE_P(Full, AppUpdateCampaign, ::testing::Values(kFull),
+INSTANTIATE_TEST_SUITE_P(Full, AppUpdateCampaign, ::testing::Values(kFullUpdate),
                          [](const auto& param_info) { return param_info.param.name; });
 
 }  // namespace

@@ -20,10 +20,6 @@ const std::vector<AppFile> kApp = {
     {"/lib/util.py", "def add(a, b):\n    return a + b\n"},
 };
 
-std::vector<std::uint8_t> bytes(const std::string& s) {
-  return {s.begin(), s.end()};
-}
-
 std::string text(fs::FileSystem& fs, const std::string& path) {
   auto data = fs.read_file(path);
   return data ? std::string(data->begin(), data->end()) : "<" + data.error().message() + ">";

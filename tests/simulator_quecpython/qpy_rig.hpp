@@ -29,6 +29,10 @@ struct AppFile {
   std::string path;
   std::string content;
 };
+// A test's text as the bytes a file system takes.
+inline std::vector<std::uint8_t> bytes(const std::string& s) {
+  return {s.begin(), s.end()};
+}
 // Writes `files` under `dir` (made when missing).
 void write_app(const std::filesystem::path& dir, const std::vector<AppFile>& files);
 

@@ -27,16 +27,12 @@ namespace {
 namespace qp = quecpython;
 namespace campaign = nand::campaign;
 
-const std::vector<AppFile> kApp = {
+const std::vector<AppFile> kShipped = {
     {"/main.py", "import utime\nwhile True:\n    utime.sleep(1)\n"},
     {"/apn_cfg.json", R"({"apn": "iot.example", "user": "", "password": ""})"},
     {"/lib/util.py", std::string(5000, 'u')},  // three pages
     {"/system_config.json", R"({"replFlag": 0})"},
 };
-
-std::vector<std::uint8_t> bytes(const std::string& s) {
-  return {s.begin(), s.end()};
-}
 
 enum class Damage { list_deleted, files_damaged, all_lost };
 
@@ -128,26 +124,26 @@ struct RestoreCut final : BootCut {
   }
 };
 
-struct Tier {
+struct RestoreTier {
   std::string name;
   std::uint32_t sample;  // 0 = every operation of the restore
   std::vector<nand::CutMode> modes;
 };
-void PrintTo(const Tier& tier, std::ostream* os) {
+void PrintTo(const RestoreTier& tier, std::ostream* os) {
   *os << tier.name;
 }
 // The restores of the first two cases take a few dozen operations: the
 // quick tier cuts at every one; the third's hundreds are sampled.
-const Tier kQuick{"Quick", 40, {nand::CutMode::torn_random}};
-const Tier kFull{"Full",
-                 0,
-                 {nand::CutMode::torn_partial, nand::CutMode::torn_unstable, nand::CutMode::after,
-                  nand::CutMode::before}};
+const RestoreTier kQuickRestore{"Quick", 40, {nand::CutMode::torn_random}};
+const RestoreTier kFullRestore{"Full",
+                               0,
+                               {nand::CutMode::torn_partial, nand::CutMode::torn_unstable,
+                                nand::CutMode::after, nand::CutMode::before}};
 
-class RestoreCampaign : public ::testing::TestWithParam<Tier> {
+class RestoreCampaign : public ::testing::TestWithParam<RestoreTier> {
  protected:
   void SetUp() override {
-    if (GetParam().name == kFull.name) VMODEM_FULL_TIER_ONLY();
+    if (GetParam().name == kFullRestore.name) VMODEM_FULL_TIER_ONLY();
     spdlog::set_level(spdlog::level::off);  // thousands of boots
   }
   void TearDown() override { spdlog::set_level(spdlog::level::info); }
@@ -155,7 +151,7 @@ class RestoreCampaign : public ::testing::TestWithParam<Tier> {
   void run(Damage what) {
     static const std::uint64_t seed = vmodem::testing::test_seed(17);
     vmodem::testing::TempDir app;
-    write_app(app.path(), kApp);
+    write_app(app.path(), kShipped);
     if (what == Damage::all_lost) write_app(app.path(), many_files());
     RestoreCut c;
     auto prepared = c.prepare(app.path(), what);
@@ -197,9 +193,9 @@ TEST_P(RestoreCampaign, TheWholeApplicationLost) {
   run(Damage::all_lost);
 }
 
-INSTANTIATE_TEST_SUITE_P(Quick, RestoreCampaign, ::testing::Values(kQuick),
+INSTANTIATE_TEST_SUITE_P(Quick, RestoreCampaign, ::testing::Values(kQuickRestore),
                          [](const auto& param_info) { return param_info.param.name; });
-INSTANTIATE_TEST_SUITE_P(Full, RestoreCampaign, ::testing::Values(kFull),
+INSTANTIATE_TEST_SUITE_P(Full, RestoreCampaign, ::testing::Values(kFullRestore),
                          [](const auto& param_info) { return param_info.param.name; });
 
 }  // namespace
