@@ -90,5 +90,33 @@ TEST_F(FaultControl, NothingButTheResetRunsOnceItIsUnderWay) {
   EXPECT_EQ(terminal.at("AT+QPOWD=1\rAT+CGMR"), "\r\nOK\r\n\r\nERROR\r\n");
 }
 
+// Event listeners (the control socket's subscribers, a campaign's driver)
+// may come and go while an event is being handed out: one that leaves is
+// not called again, one that arrives hears the next event, not this one.
+TEST_F(FaultControl, ListenersMaySubscribeAndUnsubscribeWhileHearingAnEvent) {
+  std::vector<std::string> heard;
+  std::uint64_t leaving = 0, arrived = 0;
+  auto text = [](const nlohmann::json& e) { return e["data"].value("text", std::string()); };
+  harness_.on_io([&] {
+    leaving = module().subscribe([&](const nlohmann::json& e) {
+      if (e["event"] != "URC") return;
+      heard.push_back("leaving " + text(e));
+      module().unsubscribe(leaving);  // while this very listener runs
+      arrived = module().subscribe([&](const nlohmann::json& later) {
+        if (later["event"] == "URC") heard.push_back("arrived " + text(later));
+      });
+      module().emit("URC", {{"port", "at"}, {"text", "nested"}});
+      heard.push_back("still running after " + text(e));
+    });
+    module().send_urc("one");
+    module().send_urc("two");
+    module().unsubscribe(arrived);
+    module().send_urc("three");
+    return 0;
+  });
+  EXPECT_EQ(heard, (std::vector<std::string>{"leaving one", "arrived nested",
+                                             "still running after one", "arrived two"}));
+}
+
 }  // namespace
 }  // namespace vmodem::sim::testing

@@ -163,8 +163,12 @@ ModuleDriver::~ModuleDriver() {
 }
 
 void ModuleDriver::on_event(const json& event) {
-  const std::string name = event.value("event", "");
-  const json& data = event.contains("data") ? event["data"] : json::object();
+  // Read in place: a campaign hears every event of thousands of boots.
+  const auto named = event.find("event");
+  const auto with = event.find("data");
+  if (named == event.end() || !named->is_string() || with == event.end()) return;
+  const std::string& name = named->get_ref<const std::string&>();
+  const json& data = *with;
   if (name == "URC") {
     const std::string text = data.value("text", "");
     urcs_.push_back(text);

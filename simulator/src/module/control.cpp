@@ -373,12 +373,18 @@ Controlled<SimReport> Module::sim_insert(bool fresh) {
 
 std::uint64_t Module::subscribe(std::function<void(const nlohmann::json&)> listener) {
   const std::uint64_t id = next_listener_++;
-  listeners_[id] = std::move(listener);
+  listeners_[id] = Listener{std::move(listener)};
   return id;
 }
 
 void Module::unsubscribe(std::uint64_t id) {
-  listeners_.erase(id);
+  const auto it = listeners_.find(id);
+  if (it == listeners_.end()) return;
+  if (emitting_ > 0) {
+    it->second.gone = true;  // emit() is iterating (maybe in this very listener)
+  } else {
+    listeners_.erase(it);
+  }
 }
 
 }  // namespace vmodem::sim

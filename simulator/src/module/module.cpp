@@ -292,16 +292,23 @@ void Module::check_image() {
 }
 
 void Module::emit(const std::string& event, nlohmann::json data) {
+  if (listeners_.empty()) return;  // nobody hears it: no message to build
   const auto now = std::chrono::system_clock::now().time_since_epoch();
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now).count();
   const nlohmann::json message = {
       {"event", event},
       {"data", std::move(data)},
       {"timestamp", {{"seconds", us / 1000000}, {"microseconds", us % 1000000}}}};
-  // Copy: a listener may unsubscribe while being called.
-  const auto listeners = listeners_;
-  for (const auto& [id, listener] : listeners)
-    listener(message);
+  // A listener may subscribe or unsubscribe while called: a listener
+  // subscribed now hears the next event (ids ascend), one unsubscribed is
+  // marked gone and erased after (map iterators stay valid either way).
+  const std::uint64_t heard_by = next_listener_;
+  ++emitting_;
+  for (const auto& [id, listener] : listeners_) {
+    if (id >= heard_by) break;
+    if (!listener.gone) listener.call(message);
+  }
+  if (--emitting_ == 0) std::erase_if(listeners_, [](const auto& l) { return l.second.gone; });
 }
 
 void Module::send_urc(const std::string& line) {

@@ -349,7 +349,14 @@ class Module final : public ControlTarget,
   std::unique_ptr<sms::SmsService> sms_;         // its store is on the modem FS
   std::unique_ptr<GnssReceiver> gnss_;           // AT+QGPS's; its world outlives boots
   RuntimeState runtime_;
-  std::map<std::uint64_t, std::function<void(const nlohmann::json&)>> listeners_;
+  // Event listeners by id. One unsubscribed while emit() hands out an event
+  // is only marked gone (it may be the one running) and erased after.
+  struct Listener {
+    std::function<void(const nlohmann::json&)> call;
+    bool gone = false;
+  };
+  std::map<std::uint64_t, Listener> listeners_;
+  unsigned emitting_ = 0;  // emit() calls in progress (a listener may emit)
   std::vector<std::function<void(PowerState)>> power_listeners_;
   std::uint64_t next_listener_ = 1;
   std::uint64_t boots_ = 0;
