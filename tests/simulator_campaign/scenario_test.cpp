@@ -255,6 +255,20 @@ TEST_F(ScenarioFile, BadYamlSaysWhereAndWhat) {
   EXPECT_NE(bomb.error().message.find("values once aliases are expanded"), std::string::npos)
       << bomb.error().describe();
 
+  // Few values, much text: a 4 KB string aliased 10,000 times is 40 MB.
+  std::string long_laughs = "s: &s " + std::string(4096, 'x') + "\nl1: &l1 [";
+  for (int k = 0; k < 100; ++k)
+    long_laughs += std::string(k ? ", " : "") + "*s";
+  long_laughs += "]\nl2: [";
+  for (int k = 0; k < 100; ++k)
+    long_laughs += std::string(k ? ", " : "") + "*l1";
+  long_laughs += "]\naction:\n  - send: AT\n";
+  auto text_bomb = load_scenario(write("text-bomb.yaml", long_laughs));
+  ASSERT_FALSE(text_bomb);
+  EXPECT_NE(text_bomb.error().message.find("MB of text once aliases are expanded"),
+            std::string::npos)
+      << text_bomb.error().describe();
+
   auto plain =
       load_scenario(write("p.yaml", "seed: 7\naction:\n  - send: AT+CSQ\n    timeout_ms: 900\n"));
   ASSERT_TRUE(plain) << plain.error().describe();

@@ -63,16 +63,30 @@ std::string where(const YAML::Mark& mark) {
 
 // Deep enough for any scenario; an alias cycle or a hostile nesting stops here.
 constexpr int kMaxDepth = 64;
-// Values after aliases are expanded: a scenario has hundreds; "billion
-// laughs" (each level an alias list of the one before) would have 10^9 and
-// the memory to match (fuzz_scenario ran out of 4 GB before this).
+// Values and text after aliases are expanded: a scenario has hundreds of
+// values and kilobytes of text; "billion laughs" (each level an alias list
+// of the one before) would have 10^9 values and the memory to match
+// (fuzz_scenario ran out of 4 GB before the count was capped), and a long
+// string aliased a hundred thousand times hundreds of MB (it passed 2 GB
+// before the text was capped too).
 constexpr std::size_t kMaxValues = 100'000;
+constexpr std::size_t kMaxTextBytes = 16U << 20;
 
-tl::expected<json, std::string> convert(const YAML::Node& node, int depth, std::size_t& values) {
+struct Expanded {
+  std::size_t values = 0;
+  std::size_t text_bytes = 0;  // of scalars and keys
+};
+
+tl::expected<json, std::string> convert(const YAML::Node& node, int depth, Expanded& seen) {
   if (depth > kMaxDepth) return tl::unexpected(where(node.Mark()) + ": nested too deep");
-  if (++values > kMaxValues) {
+  if (++seen.values > kMaxValues) {
     return tl::unexpected(where(node.Mark()) + ": more than " + std::to_string(kMaxValues) +
                           " values once aliases are expanded");
+  }
+  if (node.IsScalar() && (seen.text_bytes += node.Scalar().size()) > kMaxTextBytes) {
+    return tl::unexpected(where(node.Mark()) + ": more than " +
+                          std::to_string(kMaxTextBytes >> 20) +
+                          " MB of text once aliases are expanded");
   }
   switch (node.Type()) {
     case YAML::NodeType::Null:
@@ -96,7 +110,7 @@ tl::expected<json, std::string> convert(const YAML::Node& node, int depth, std::
     case YAML::NodeType::Sequence: {
       json out = json::array();
       for (const auto& item : node) {
-        auto value = convert(item, depth + 1, values);
+        auto value = convert(item, depth + 1, seen);
         if (!value) return value;
         out.push_back(std::move(*value));
       }
@@ -112,7 +126,8 @@ tl::expected<json, std::string> convert(const YAML::Node& node, int depth, std::
           return tl::unexpected(where(entry.first.Mark()) + ": a key that is not UTF-8 text");
         if (out.contains(key))
           return tl::unexpected(where(entry.first.Mark()) + ": \"" + key + "\" given twice");
-        auto value = convert(entry.second, depth + 1, values);
+        seen.text_bytes += entry.first.Scalar().size();
+        auto value = convert(entry.second, depth + 1, seen);
         if (!value) return value;
         out[key] = std::move(*value);
       }
@@ -135,8 +150,8 @@ tl::expected<nlohmann::json, std::string> yaml_to_json(std::string_view text) {
       return tl::unexpected("expected one YAML document, found " +
                             std::to_string(documents.size()));
     }
-    std::size_t values = 0;
-    return convert(documents.front(), 0, values);
+    Expanded seen;
+    return convert(documents.front(), 0, seen);
   } catch (const YAML::Exception& e) {
     // yaml-cpp reports malformed input by throwing: caught at this boundary.
     // Its message quotes the offending byte raw ("unknown escape character:
