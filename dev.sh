@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-BUILD_PACKAGES=(g++ cmake ninja-build pkg-config git libboost-dev nlohmann-json3-dev libspdlog-dev
+BUILD_PACKAGES=(g++ lld cmake ninja-build pkg-config git libboost-dev nlohmann-json3-dev libspdlog-dev
   libfmt-dev libcli11-dev libexpected-dev libfuse3-dev fuse3 libcurl4-openssl-dev libzstd-dev
   liblzma-dev libdivsufsort-dev libssl-dev libxxhash-dev libisal-dev libyaml-cpp-dev)
 # The real host software the e2e tests point at the module: gammu (SMS),
