@@ -94,7 +94,6 @@ class Progress {
   // counted here as they come, their number unknown before.
   void cut(const cp::CutRecord& cut, std::uint64_t done, std::uint64_t planned) {
     failed_ += cut.failed ? 1 : 0;
-    second_ += cut.point.nested() ? 1 : 0;
     ++tally_[cp::outcome_class(cut.outcome)];
     // The rate from the first cut on: the setup and the reference run
     // before it are not cuts.
@@ -106,9 +105,9 @@ class Progress {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - first_).count();
     char line[200];
     char second[48] = "";
-    if (second_ > 0)
+    if (all_ > done)  // the rest are second cuts
       std::snprintf(second, sizeof second, " (+%llu second)",
-                    static_cast<unsigned long long>(second_));
+                    static_cast<unsigned long long>(all_ - done));
     std::snprintf(line, sizeof line, "%llu/%llu cuts%s, %llu failed, %.0f cuts/s",
                   static_cast<unsigned long long>(done), static_cast<unsigned long long>(planned),
                   second, static_cast<unsigned long long>(failed_),
@@ -130,8 +129,7 @@ class Progress {
   bool terminal_;
   std::chrono::steady_clock::time_point first_ = std::chrono::steady_clock::now();
   std::uint64_t failed_ = 0;
-  std::uint64_t all_ = 0;     // first and second cuts
-  std::uint64_t second_ = 0;  // second cuts
+  std::uint64_t all_ = 0;  // first and second cuts
   std::uint64_t shown_tenth_ = 0;
   std::map<cp::OutcomeClass, std::uint64_t> tally_;
 };
@@ -290,9 +288,8 @@ int replay_command(const CampaignArgs& a) {
   const auto seed = parse_seed((*report)["seed"].get<std::string>());
   if (!seed) return report_error(kExitCorrupt, a.report + ": seed: not a number");
   scenario->seed = *seed;  // the report's run, even if the file was edited since
-  if (const auto* digest =
-          report->contains("scenario_sha256") ? &(*report)["scenario_sha256"] : nullptr;
-      digest && digest->is_string() && digest->get<std::string>() != scenario->digest) {
+  if (const auto recorded = report->find("scenario_sha256");
+      recorded != report->end() && recorded->is_string() && *recorded != scenario->digest) {
     std::fprintf(stderr,
                  "vmodem: warning: %s changed since the campaign (its SHA-256 differs from the "
                  "report's): the cut replayed is the edited scenario's\n",
